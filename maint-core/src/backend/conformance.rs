@@ -1,0 +1,454 @@
+//! The backend conformance suite: scenarios written once against
+//! `&dyn MaintenanceBackend`, run against [`MemoryBackend`](super::MemoryBackend)
+//! in this crate's tests and against the WAF backend on an AWS API emulator in
+//! the workspace's `tests` crate.
+//!
+//! Every scenario creates the load balancers it uses through a [`Fixture`], so
+//! scenarios can share one backend and run in any order. A failed expectation
+//! panics with a message saying what differed.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+use std::net::IpAddr;
+
+use async_trait::async_trait;
+use chrono::{TimeZone, Utc};
+
+use super::{
+    AllowlistChange, Change, MaintenanceBackend, MaintenanceSpec, Mode, Reason, State, TargetStatus,
+};
+use crate::allowlist::Allowlist;
+use crate::response::{
+    ContentType, MaintenanceResponse, ResponseBody, ResponseHeader, ResponseStatus,
+};
+use crate::target::{LoadBalancerArn, LoadBalancerName, LoadBalancerRef};
+use crate::Error;
+
+/// What a scenario needs besides the backend: fresh load balancers and a way
+/// to put a web ACL that maint did not create in front of one.
+#[async_trait]
+pub trait Fixture: Send + Sync {
+    /// The backend under test.
+    fn backend(&self) -> &dyn MaintenanceBackend;
+    /// Creates an Application Load Balancer no other scenario uses, with a
+    /// name starting with `hint`, and returns its name.
+    async fn new_load_balancer(&self, hint: &str) -> LoadBalancerName;
+    /// Creates a Network Load Balancer and returns its name.
+    async fn new_network_load_balancer(&self, hint: &str) -> LoadBalancerName;
+    /// Associates a web ACL that maint did not create with `lb`; returns its ARN.
+    async fn associate_foreign_web_acl(&self, lb: &LoadBalancerArn) -> String;
+}
+
+/// Runs every scenario, one after the other.
+pub async fn run_all(f: &dyn Fixture) {
+    resolves_names_and_refuses_other_types(f).await;
+    full_cycle(f).await;
+    enter_is_idempotent_and_reports_changes(f).await;
+    exit_is_idempotent(f).await;
+    foreign_web_acl_is_never_touched(f).await;
+    allowlist_edits(f).await;
+    allowlist_edits_need_maintenance(f).await;
+    concurrent_allowlist_edits_all_survive(f).await;
+    dry_run_changes_nothing(f).await;
+    custom_response_round_trips(f).await;
+}
+
+async fn alb(f: &dyn Fixture, hint: &str) -> LoadBalancerArn {
+    let name = f.new_load_balancer(hint).await;
+    let mut resolved = f
+        .backend()
+        .resolve(&[LoadBalancerRef::Name(name.clone())])
+        .await
+        .expect("resolve call");
+    resolved
+        .remove(0)
+        .unwrap_or_else(|e| panic!("resolve {name}: {e}"))
+}
+
+fn list(entries: &[&str]) -> Allowlist {
+    Allowlist::parse(entries).unwrap()
+}
+
+fn spec(entries: &[&str], reason: &str) -> MaintenanceSpec {
+    MaintenanceSpec {
+        allowlist: list(entries),
+        allowlist_enabled: true,
+        reason: Some(Reason::new(reason).unwrap()),
+        until: Some(Utc.with_ymd_and_hms(2030, 1, 2, 3, 4, 5).unwrap()),
+        response: MaintenanceResponse::default(),
+    }
+}
+
+async fn status(f: &dyn Fixture, lb: &LoadBalancerArn) -> TargetStatus {
+    f.backend()
+        .status(lb)
+        .await
+        .unwrap_or_else(|e| panic!("status {lb}: {e}"))
+}
+
+async fn entries(f: &dyn Fixture, lb: &LoadBalancerArn) -> (bool, Vec<String>) {
+    let st = status(f, lb).await;
+    let info = st
+        .maintenance()
+        .unwrap_or_else(|| panic!("{lb} should be in maintenance, is {:?}", st.state));
+    (
+        info.allowlist.enabled,
+        info.allowlist
+            .entries
+            .iter()
+            .map(|c| c.to_string())
+            .collect(),
+    )
+}
+
+async fn edit(f: &dyn Fixture, lb: &LoadBalancerArn, change: AllowlistChange) -> Vec<Change> {
+    f.backend()
+        .update_allowlist(lb, &change, Mode::Apply)
+        .await
+        .unwrap_or_else(|e| panic!("{change:?} on {lb}: {e}"))
+        .changes
+}
+
+/// Names resolve to ARNs, ARNs to themselves; unknown names and non-ALBs are
+/// refused with the right error.
+pub async fn resolves_names_and_refuses_other_types(f: &dyn Fixture) {
+    let name = f.new_load_balancer("resolve").await;
+    let nlb = f.new_network_load_balancer("resolve-nlb").await;
+    let missing = LoadBalancerName::parse("no-such-lb-anywhere").unwrap();
+    let results = f
+        .backend()
+        .resolve(&[
+            LoadBalancerRef::Name(name.clone()),
+            LoadBalancerRef::Name(missing),
+            LoadBalancerRef::Name(nlb),
+        ])
+        .await
+        .expect("resolve call");
+    assert_eq!(results.len(), 3);
+    let arn = results[0].as_ref().expect("existing ALB resolves").clone();
+    assert_eq!(arn.name(), name.as_str());
+    assert!(
+        matches!(&results[1], Err(Error::TargetNotFound { target }) if target == "no-such-lb-anywhere"),
+        "unknown name: {:?}",
+        results[1]
+    );
+    match &results[2] {
+        Err(e @ Error::InvalidInput(_)) => assert!(
+            e.to_string().contains("Application Load Balancers"),
+            "NLB refusal should say why: {e}"
+        ),
+        other => panic!("a network load balancer must be refused, got {other:?}"),
+    }
+    let again = f
+        .backend()
+        .resolve(&[LoadBalancerRef::Arn(arn.clone())])
+        .await
+        .expect("resolve call");
+    assert_eq!(again[0].as_ref().expect("ARN resolves"), &arn);
+}
+
+/// status -> enter -> status -> allowlist disable/enable/add -> exit -> status.
+pub async fn full_cycle(f: &dyn Fixture) {
+    let b = f.backend();
+    let lb = alb(f, "cycle").await;
+    assert_eq!(status(f, &lb).await.state, State::Normal);
+
+    let s = spec(
+        &["192.0.2.0/24", "2001:db8::/48"],
+        "release 1.2: schema change",
+    );
+    let out = b.enter(&lb, &s, Mode::Apply).await.expect("enter");
+    assert!(out.changed());
+    assert!(
+        out.changes.contains(&Change::Associated),
+        "{:?}",
+        out.changes
+    );
+
+    let st = status(f, &lb).await;
+    let info = st.maintenance().expect("in maintenance after enter");
+    assert_eq!(info.reason.as_deref(), Some("release 1.2: schema change"));
+    assert_eq!(info.until, s.until);
+    assert!(info.allowlist.enabled);
+    assert_eq!(info.allowlist.entries, s.allowlist);
+    assert_eq!(info.response, s.response);
+    assert!(info.since <= Utc::now());
+    assert!(info
+        .allowlist
+        .entries
+        .contains("192.0.2.77".parse::<IpAddr>().unwrap()));
+
+    assert_eq!(
+        edit(f, &lb, AllowlistChange::Disable).await,
+        [Change::AllowlistDisabled]
+    );
+    assert!(!entries(f, &lb).await.0, "allowlist disabled");
+    assert_eq!(
+        edit(f, &lb, AllowlistChange::Enable).await,
+        [Change::AllowlistEnabled]
+    );
+    edit(f, &lb, AllowlistChange::Add(list(&["198.51.100.7"]))).await;
+    assert_eq!(
+        entries(f, &lb).await,
+        (
+            true,
+            vec![
+                "192.0.2.0/24".to_string(),
+                "198.51.100.7/32".to_string(),
+                "2001:db8::/48".to_string()
+            ]
+        )
+    );
+
+    let out = b.exit(&lb, Mode::Apply).await.expect("exit");
+    assert!(
+        out.changes.contains(&Change::Disassociated),
+        "{:?}",
+        out.changes
+    );
+    assert_eq!(status(f, &lb).await.state, State::Normal);
+}
+
+/// A repeated `enter` with the same spec changes nothing; with a different
+/// spec it updates in place, reports each difference and keeps `since`.
+pub async fn enter_is_idempotent_and_reports_changes(f: &dyn Fixture) {
+    let b = f.backend();
+    let lb = alb(f, "idem").await;
+    let s = spec(&["192.0.2.1"], "first");
+    b.enter(&lb, &s, Mode::Apply).await.expect("enter");
+    let since = status(f, &lb)
+        .await
+        .maintenance()
+        .expect("maintenance")
+        .since;
+
+    let again = b.enter(&lb, &s, Mode::Apply).await.expect("repeat enter");
+    assert!(
+        !again.changed(),
+        "same spec must change nothing: {:?}",
+        again.changes
+    );
+
+    let mut s2 = spec(&["192.0.2.2"], "second");
+    s2.until = None;
+    s2.allowlist_enabled = false;
+    let out = b.enter(&lb, &s2, Mode::Apply).await.expect("enter update");
+    for expected in [
+        Change::AllowlistAdded {
+            entries: list(&["192.0.2.2"]).iter().collect(),
+        },
+        Change::AllowlistRemoved {
+            entries: list(&["192.0.2.1"]).iter().collect(),
+        },
+        Change::AllowlistDisabled,
+        Change::ReasonChanged {
+            reason: Some("second".into()),
+        },
+        Change::UntilChanged { until: None },
+    ] {
+        assert!(
+            out.changes.contains(&expected),
+            "missing {expected:?} in {:?}",
+            out.changes
+        );
+    }
+    let st = status(f, &lb).await;
+    let info = st.maintenance().expect("maintenance");
+    assert_eq!(info.since, since, "since is kept across enters");
+    assert_eq!(info.reason.as_deref(), Some("second"));
+    assert_eq!(info.until, None);
+    assert!(!info.allowlist.enabled);
+    assert_eq!(info.allowlist.entries, s2.allowlist);
+    b.exit(&lb, Mode::Apply).await.expect("exit");
+}
+
+/// `exit` on a normal target succeeds unchanged, also right after an exit.
+pub async fn exit_is_idempotent(f: &dyn Fixture) {
+    let b = f.backend();
+    let lb = alb(f, "exit").await;
+    let out = b.exit(&lb, Mode::Apply).await.expect("exit on normal");
+    assert!(!out.changed());
+    b.enter(&lb, &spec(&[], "x"), Mode::Apply)
+        .await
+        .expect("enter");
+    assert!(b.exit(&lb, Mode::Apply).await.expect("exit").changed());
+    assert!(!b
+        .exit(&lb, Mode::Apply)
+        .await
+        .expect("exit again")
+        .changed());
+    assert_eq!(status(f, &lb).await.state, State::Normal);
+}
+
+/// A web ACL maint did not create is reported and never replaced or removed.
+pub async fn foreign_web_acl_is_never_touched(f: &dyn Fixture) {
+    let b = f.backend();
+    let lb = alb(f, "foreign").await;
+    let acl = f.associate_foreign_web_acl(&lb).await;
+    let refused = |r: crate::Result<_>, what: &str| match r {
+        Err(Error::ForeignWebAcl { web_acl_arn, .. }) => assert_eq!(web_acl_arn, acl, "{what}"),
+        other => panic!("{what} must refuse a foreign ACL, got {other:?}"),
+    };
+    refused(
+        b.enter(&lb, &spec(&[], "x"), Mode::Apply).await.map(|_| ()),
+        "enter",
+    );
+    refused(
+        b.enter(&lb, &spec(&[], "x"), Mode::DryRun)
+            .await
+            .map(|_| ()),
+        "enter --dry-run",
+    );
+    refused(b.exit(&lb, Mode::Apply).await.map(|_| ()), "exit");
+    refused(
+        b.update_allowlist(&lb, &AllowlistChange::Enable, Mode::Apply)
+            .await
+            .map(|_| ()),
+        "allowlist enable",
+    );
+    match status(f, &lb).await.state {
+        State::Foreign { web_acl_arn, .. } => assert_eq!(web_acl_arn, acl),
+        other => panic!("status must show the foreign ACL, got {other:?}"),
+    }
+}
+
+/// add, remove (splitting a range), set (across families), repeated edits.
+pub async fn allowlist_edits(f: &dyn Fixture) {
+    let b = f.backend();
+    let lb = alb(f, "edits").await;
+    b.enter(&lb, &spec(&["10.0.0.0/24"], "edits"), Mode::Apply)
+        .await
+        .expect("enter");
+    edit(f, &lb, AllowlistChange::Add(list(&["10.0.1.0/24"]))).await;
+    assert_eq!(entries(f, &lb).await.1, ["10.0.0.0/23"]);
+    assert!(
+        edit(f, &lb, AllowlistChange::Add(list(&["10.0.1.5"])))
+            .await
+            .is_empty(),
+        "adding a covered address changes nothing"
+    );
+    edit(f, &lb, AllowlistChange::Remove(list(&["10.0.0.0/24"]))).await;
+    assert_eq!(entries(f, &lb).await.1, ["10.0.1.0/24"]);
+    edit(f, &lb, AllowlistChange::Set(list(&["2001:db8:1::/48"]))).await;
+    assert_eq!(entries(f, &lb).await.1, ["2001:db8:1::/48"]);
+    edit(f, &lb, AllowlistChange::Add(list(&["203.0.113.9"]))).await;
+    assert_eq!(
+        entries(f, &lb).await.1,
+        ["203.0.113.9/32", "2001:db8:1::/48"]
+    );
+    edit(f, &lb, AllowlistChange::Set(Allowlist::new())).await;
+    assert_eq!(entries(f, &lb).await, (true, vec![]));
+    assert!(edit(f, &lb, AllowlistChange::Enable).await.is_empty());
+    b.exit(&lb, Mode::Apply).await.expect("exit");
+}
+
+/// Allowlist edits on a normal target are refused: there is nothing to edit.
+pub async fn allowlist_edits_need_maintenance(f: &dyn Fixture) {
+    let lb = alb(f, "normal-edit").await;
+    let r = f
+        .backend()
+        .update_allowlist(
+            &lb,
+            &AllowlistChange::Add(list(&["192.0.2.1"])),
+            Mode::Apply,
+        )
+        .await;
+    assert!(
+        matches!(r, Err(Error::NotInMaintenance { .. })),
+        "expected NotInMaintenance, got {r:?}"
+    );
+}
+
+/// Eight operators add eight different addresses at the same moment: all
+/// eight end up in the allowlist.
+pub async fn concurrent_allowlist_edits_all_survive(f: &dyn Fixture) {
+    let b = f.backend();
+    let lb = alb(f, "concurrent").await;
+    b.enter(&lb, &spec(&["198.51.100.1"], "concurrent"), Mode::Apply)
+        .await
+        .expect("enter");
+    let edits = (0..8).map(|i| {
+        let lb = lb.clone();
+        async move {
+            let change = AllowlistChange::Add(list(&[&format!("203.0.113.{}", 10 + i * 2)]));
+            b.update_allowlist(&lb, &change, Mode::Apply).await
+        }
+    });
+    for result in futures::future::join_all(edits).await {
+        result.expect("every concurrent add succeeds");
+    }
+    let (_, got) = entries(f, &lb).await;
+    assert_eq!(
+        got.len(),
+        9,
+        "all 8 concurrent adds and the original: {got:?}"
+    );
+    for i in 0..8 {
+        let want = format!("203.0.113.{}/32", 10 + i * 2);
+        assert!(got.contains(&want), "{want} lost: {got:?}");
+    }
+    b.exit(&lb, Mode::Apply).await.expect("exit");
+}
+
+/// Every changing operation in dry-run mode reports the plan and changes
+/// nothing.
+pub async fn dry_run_changes_nothing(f: &dyn Fixture) {
+    let b = f.backend();
+    let lb = alb(f, "dry").await;
+    let plan = b
+        .enter(&lb, &spec(&["192.0.2.1"], "dry"), Mode::DryRun)
+        .await
+        .expect("enter dry run");
+    assert!(plan.changed());
+    assert_eq!(plan.mode, Mode::DryRun);
+    assert_eq!(status(f, &lb).await.state, State::Normal);
+
+    b.enter(&lb, &spec(&["192.0.2.1"], "dry"), Mode::Apply)
+        .await
+        .expect("enter");
+    let before = status(f, &lb).await;
+    let plan = b
+        .update_allowlist(
+            &lb,
+            &AllowlistChange::Add(list(&["192.0.2.2"])),
+            Mode::DryRun,
+        )
+        .await
+        .expect("add dry run");
+    assert!(plan.changed());
+    let plan = b
+        .enter(&lb, &spec(&["192.0.2.9"], "changed"), Mode::DryRun)
+        .await
+        .expect("re-enter dry run");
+    assert!(plan.changed());
+    let plan = b.exit(&lb, Mode::DryRun).await.expect("exit dry run");
+    assert!(plan.changes.contains(&Change::Disassociated));
+    assert_eq!(status(f, &lb).await, before, "dry runs changed the target");
+    b.exit(&lb, Mode::Apply).await.expect("exit");
+    assert!(b.cleanup(Mode::DryRun).await.is_ok());
+}
+
+/// A custom status, JSON body and extra header are stored and read back.
+pub async fn custom_response_round_trips(f: &dyn Fixture) {
+    let b = f.backend();
+    let lb = alb(f, "response").await;
+    let body = ResponseBody::new(ContentType::Json, r#"{"down":true}"#.to_string()).unwrap();
+    let response = MaintenanceResponse::build(
+        None,
+        Some(ResponseStatus::new(429).unwrap()),
+        Some(body),
+        ContentType::Json,
+        vec!["X-Maintenance: yes".parse::<ResponseHeader>().unwrap()],
+    )
+    .unwrap();
+    let mut s = spec(&[], "response");
+    s.until = None;
+    s.response = response.clone();
+    b.enter(&lb, &s, Mode::Apply).await.expect("enter");
+    let st = status(f, &lb).await;
+    assert_eq!(st.maintenance().expect("maintenance").response, response);
+    let mut s2 = s.clone();
+    s2.response = MaintenanceResponse::default();
+    let out = b.enter(&lb, &s2, Mode::Apply).await.expect("enter again");
+    assert_eq!(out.changes, [Change::ResponseChanged]);
+    b.exit(&lb, Mode::Apply).await.expect("exit");
+}

@@ -1,0 +1,96 @@
+//! The [`MaintenanceBackend`] trait and its implementations.
+//!
+//! A backend does the few operations every user needs, on one load balancer
+//! at a time; acting on many targets at once is built on top of the trait,
+//! outside it, so no backend can get it subtly wrong.
+
+pub mod memory;
+
+use async_trait::async_trait;
+
+pub use crate::maintenance::{
+    AllowlistChange, AllowlistState, Change, MaintenanceInfo, MaintenanceSpec, Mode, Outcome,
+    Reason, State, TargetStatus,
+};
+use crate::target::{LoadBalancerArn, LoadBalancerRef};
+use crate::Result;
+pub use memory::{LoadBalancerType, MemoryBackend};
+
+/// The deterministic name of maint's web ACL for a load balancer:
+/// `maint-<name>-<id>`, within WAF's name rules (1-128 of `[A-Za-z0-9_-]`;
+/// an ALB name is at most 32 characters and its id 16 hex digits), so a rerun
+/// after a crash finds what the crashed run created.
+pub fn web_acl_name(lb: &LoadBalancerArn) -> String {
+    format!("maint-{}-{}", lb.name(), lb.id())
+}
+
+/// A resource of maint's that no target uses any more, found by `cleanup`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Leftover {
+    /// `web-acl` or `ip-set`.
+    pub kind: &'static str,
+    /// The resource's name.
+    pub name: String,
+    /// The resource's ARN.
+    pub arn: String,
+}
+
+/// Maintenance mode for load balancers in one region of one account.
+///
+/// Every method acts on one load balancer, is safe to call concurrently for
+/// different or the same load balancers, and reads the current state from the
+/// backend (never from memory of an earlier call), so a command that died half
+/// way is completed by running it again.
+#[async_trait]
+pub trait MaintenanceBackend: Send + Sync {
+    /// Resolves load balancer names and ARNs to the ARNs of existing
+    /// Application Load Balancers in this backend's region, one result per
+    /// reference, in order. A name that does not exist is
+    /// [`Error::TargetNotFound`](crate::Error::TargetNotFound); a load
+    /// balancer of another type (network, gateway) or an ARN of another
+    /// region is [`Error::InvalidInput`](crate::Error::InvalidInput). The
+    /// outer error is for a failure of the whole look-up (e.g. access denied).
+    async fn resolve(&self, refs: &[LoadBalancerRef]) -> Result<Vec<Result<LoadBalancerArn>>>;
+
+    /// Puts the load balancer into maintenance as `spec` describes.
+    ///
+    /// Normal: creates maint's web ACL and associates it. Already in
+    /// maintenance under maint's ACL: updates it in place to match `spec`
+    /// (keeping `since`) and reports each difference; no differences means
+    /// an unchanged outcome. A web ACL maint did not create:
+    /// [`Error::ForeignWebAcl`](crate::Error::ForeignWebAcl), nothing changed.
+    async fn enter(
+        &self,
+        lb: &LoadBalancerArn,
+        spec: &MaintenanceSpec,
+        mode: Mode,
+    ) -> Result<Outcome>;
+
+    /// Takes the load balancer out of maintenance: disassociates maint's web
+    /// ACL and deletes it and its IP sets. Already normal: an unchanged
+    /// outcome. A foreign web ACL is left alone:
+    /// [`Error::ForeignWebAcl`](crate::Error::ForeignWebAcl).
+    async fn exit(&self, lb: &LoadBalancerArn, mode: Mode) -> Result<Outcome>;
+
+    /// Applies one allowlist change to a load balancer in maintenance. The
+    /// change is applied to freshly read state, and re-applied if another
+    /// writer got in between, so concurrent edits all survive. Not in
+    /// maintenance: [`Error::NotInMaintenance`](crate::Error::NotInMaintenance).
+    async fn update_allowlist(
+        &self,
+        lb: &LoadBalancerArn,
+        change: &AllowlistChange,
+        mode: Mode,
+    ) -> Result<Outcome>;
+
+    /// Reads the load balancer's state.
+    async fn status(&self, lb: &LoadBalancerArn) -> Result<TargetStatus>;
+
+    /// Finds maint's resources that no load balancer uses any more (left by
+    /// a run that was killed) and, unless `mode` is a dry run, deletes them.
+    /// Returns what was (or would be) deleted.
+    async fn cleanup(&self, mode: Mode) -> Result<Vec<Leftover>>;
+}
+
+#[cfg(any(test, feature = "conformance"))]
+pub mod conformance;

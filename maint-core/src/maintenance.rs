@@ -1,0 +1,470 @@
+//! The maintenance domain: what a maintenance window is ([`MaintenanceSpec`]),
+//! how an allowlist is changed during one ([`AllowlistChange`]), what a target
+//! looks like ([`TargetStatus`]) and what an operation did ([`Outcome`]).
+
+use std::fmt;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::Serialize;
+
+use crate::allowlist::{Allowlist, AllowlistError, Cidr};
+use crate::error::InvalidInput;
+use crate::response::MaintenanceResponse;
+use crate::target::LoadBalancerArn;
+
+/// Why a service is in maintenance, as shown by `status`: 1 to
+/// [`Reason::MAX_CHARS`] characters, no control characters, trimmed, and
+/// short enough to be stored in an AWS tag value once encoded.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[serde(transparent)]
+pub struct Reason(String);
+
+impl Reason {
+    /// The longest reason accepted, in characters.
+    pub const MAX_CHARS: usize = 200;
+    /// AWS tag values hold at most 256 characters (AWS tagging rules).
+    const TAG_VALUE_MAX: usize = 256;
+
+    /// Validates a reason.
+    pub fn new(text: &str) -> Result<Self, InvalidInput> {
+        let text = text.trim();
+        let subject = || format!("reason {text:?}");
+        if text.is_empty() {
+            return Err(InvalidInput::new("reason", "must not be empty"));
+        }
+        if text.chars().count() > Self::MAX_CHARS {
+            return Err(InvalidInput::new(
+                subject(),
+                format!("longer than {} characters", Self::MAX_CHARS),
+            ));
+        }
+        if let Some(c) = text.chars().find(|c| c.is_control()) {
+            return Err(InvalidInput::new(
+                subject(),
+                format!("contains the control character {c:?}"),
+            ));
+        }
+        let reason = Reason(text.to_string());
+        let encoded = reason.to_tag_value().chars().count();
+        if encoded > Self::TAG_VALUE_MAX {
+            return Err(InvalidInput::new(
+                subject(),
+                format!(
+                    "too many special characters: stored in an AWS tag it takes {encoded} of {} characters",
+                    Self::TAG_VALUE_MAX
+                ),
+            ));
+        }
+        Ok(reason)
+    }
+
+    /// The reason text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Encodes the reason for an AWS tag value, whose characters are limited
+    /// to letters, digits, spaces and `_ . : / = + - @`: every other character
+    /// (and `=` itself) becomes `=XX` per UTF-8 byte, quoted-printable style.
+    pub fn to_tag_value(&self) -> String {
+        let mut out = String::with_capacity(self.0.len());
+        for c in self.0.chars() {
+            if c != '=' && (c.is_alphanumeric() || c == ' ' || "_.:/+-@".contains(c)) {
+                out.push(c);
+            } else {
+                let mut buf = [0u8; 4];
+                for byte in c.encode_utf8(&mut buf).bytes() {
+                    out.push_str(&format!("={byte:02X}"));
+                }
+            }
+        }
+        out
+    }
+
+    /// Decodes [`Reason::to_tag_value`]'s encoding. Text that is not valid
+    /// encoding is kept as it is (a tag edited by hand still reads).
+    pub fn from_tag_value(value: &str) -> String {
+        let bytes = value.as_bytes();
+        let mut out = Vec::with_capacity(bytes.len());
+        let mut i = 0;
+        while i < bytes.len() {
+            let hex = |b: u8| (b as char).to_digit(16);
+            if bytes[i] == b'=' && i + 2 < bytes.len() {
+                if let (Some(hi), Some(lo)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                    // Both digits are < 16, so the byte fits.
+                    out.push((hi * 16 + lo) as u8);
+                    i += 3;
+                    continue;
+                }
+            }
+            out.push(bytes[i]);
+            i += 1;
+        }
+        String::from_utf8(out).unwrap_or_else(|_| value.to_string())
+    }
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Everything that defines one maintenance window on a target.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MaintenanceSpec {
+    /// Who gets through while the allowlist is enabled.
+    pub allowlist: Allowlist,
+    /// Whether the allowlist lets its entries through (testers in) or not.
+    pub allowlist_enabled: bool,
+    /// Why, shown by `status`.
+    pub reason: Option<Reason>,
+    /// The planned end, shown by `status` and on the default page.
+    pub until: Option<DateTime<Utc>>,
+    /// What everyone else gets.
+    pub response: MaintenanceResponse,
+}
+
+impl Default for MaintenanceSpec {
+    /// An empty, enabled allowlist, no reason or end, the default response.
+    fn default() -> Self {
+        Self {
+            allowlist: Allowlist::new(),
+            allowlist_enabled: true,
+            reason: None,
+            until: None,
+            response: MaintenanceResponse::default(),
+        }
+    }
+}
+
+/// Whether a changing operation applies its changes or only reports them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Mode {
+    /// Make the changes.
+    #[default]
+    Apply,
+    /// Make no write call; the [`Outcome`] lists what would change.
+    DryRun,
+}
+
+/// The allowlist of a target in maintenance.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct AllowlistState {
+    /// Whether the entries are let through.
+    pub enabled: bool,
+    /// The entries.
+    pub entries: Allowlist,
+}
+
+/// One change to the allowlist of a target in maintenance. Backends apply the
+/// *change* to the freshly read state, so when two operators edit at once,
+/// both edits survive.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AllowlistChange {
+    /// Let the entries through.
+    Enable,
+    /// Stop letting the entries through, keeping them.
+    Disable,
+    /// Add entries.
+    Add(Allowlist),
+    /// Take addresses out (a removed range inside a larger entry splits it).
+    Remove(Allowlist),
+    /// Replace all entries.
+    Set(Allowlist),
+}
+
+impl AllowlistChange {
+    /// The state after this change. Fails only when adding would exceed the
+    /// per-family limit or cover a whole family.
+    pub fn apply(&self, state: &AllowlistState) -> Result<AllowlistState, AllowlistError> {
+        let mut next = state.clone();
+        match self {
+            AllowlistChange::Enable => next.enabled = true,
+            AllowlistChange::Disable => next.enabled = false,
+            AllowlistChange::Add(entries) => next.entries = state.entries.union(entries)?,
+            AllowlistChange::Remove(entries) => next.entries = state.entries.subtract(entries),
+            AllowlistChange::Set(entries) => next.entries = entries.clone(),
+        }
+        Ok(next)
+    }
+}
+
+/// What a target's state is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum State {
+    /// No web ACL: the service serves traffic as usual.
+    Normal,
+    /// In maintenance, under a web ACL that maint created.
+    Maintenance(Box<MaintenanceInfo>),
+    /// A web ACL that maint did not create is associated.
+    Foreign {
+        /// That ACL's ARN.
+        web_acl_arn: String,
+        /// That ACL's name.
+        web_acl_name: String,
+    },
+}
+
+impl State {
+    /// `normal`, `maintenance` or `foreign`, as in the JSON output.
+    pub fn name(&self) -> &'static str {
+        match self {
+            State::Normal => "normal",
+            State::Maintenance(_) => "maintenance",
+            State::Foreign { .. } => "foreign",
+        }
+    }
+}
+
+/// A maintenance window as read back from the backend.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MaintenanceInfo {
+    /// The web ACL carrying the window.
+    pub web_acl_arn: String,
+    /// Why, as given on `enter`.
+    pub reason: Option<String>,
+    /// When maintenance was entered (kept across repeated `enter`s).
+    pub since: DateTime<Utc>,
+    /// The planned end, if one was given.
+    pub until: Option<DateTime<Utc>>,
+    /// The allowlist and whether it is enabled.
+    pub allowlist: AllowlistState,
+    /// What blocked requests get.
+    pub response: MaintenanceResponse,
+}
+
+/// The state of one load balancer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TargetStatus {
+    /// The load balancer.
+    pub load_balancer: LoadBalancerArn,
+    /// Its state.
+    pub state: State,
+}
+
+impl TargetStatus {
+    /// The maintenance details when in maintenance.
+    pub fn maintenance(&self) -> Option<&MaintenanceInfo> {
+        match &self.state {
+            State::Maintenance(info) => Some(info),
+            _ => None,
+        }
+    }
+}
+
+/// One change an operation made (or, in a dry run, would make).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "change", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Change {
+    /// A web ACL (and its IP sets) was created for the target.
+    CreatedWebAcl {
+        /// The web ACL's name.
+        name: String,
+    },
+    /// The web ACL was associated with the load balancer: maintenance is on.
+    Associated,
+    /// Entries were added to the allowlist.
+    AllowlistAdded {
+        /// The entries.
+        entries: Vec<Cidr>,
+    },
+    /// Entries were removed from the allowlist.
+    AllowlistRemoved {
+        /// The entries.
+        entries: Vec<Cidr>,
+    },
+    /// The allowlist now lets its entries through.
+    AllowlistEnabled,
+    /// The allowlist no longer lets its entries through.
+    AllowlistDisabled,
+    /// The reason changed.
+    ReasonChanged {
+        /// The new reason.
+        reason: Option<String>,
+    },
+    /// The planned end changed.
+    UntilChanged {
+        /// The new planned end.
+        until: Option<DateTime<Utc>>,
+    },
+    /// The maintenance response (status, body or headers) changed.
+    ResponseChanged,
+    /// The web ACL was disassociated: the service serves traffic again.
+    Disassociated,
+    /// A web ACL of maint's was deleted.
+    DeletedWebAcl {
+        /// Its name.
+        name: String,
+    },
+    /// An IP set of maint's was deleted.
+    DeletedIpSet {
+        /// Its name.
+        name: String,
+    },
+}
+
+impl fmt::Display for Change {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let list = |entries: &[Cidr]| {
+            entries
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        match self {
+            Change::CreatedWebAcl { name } => write!(f, "create web ACL {name}"),
+            Change::Associated => f.write_str("associate web ACL (maintenance on)"),
+            Change::AllowlistAdded { entries } => write!(f, "allowlist add {}", list(entries)),
+            Change::AllowlistRemoved { entries } => {
+                write!(f, "allowlist remove {}", list(entries))
+            }
+            Change::AllowlistEnabled => f.write_str("allowlist enabled"),
+            Change::AllowlistDisabled => f.write_str("allowlist disabled"),
+            Change::ReasonChanged { reason: Some(r) } => write!(f, "reason set to {r:?}"),
+            Change::ReasonChanged { reason: None } => f.write_str("reason cleared"),
+            Change::UntilChanged { until: Some(t) } => write!(
+                f,
+                "planned end set to {}",
+                t.to_rfc3339_opts(SecondsFormat::Secs, true)
+            ),
+            Change::UntilChanged { until: None } => f.write_str("planned end cleared"),
+            Change::ResponseChanged => f.write_str("maintenance response updated"),
+            Change::Disassociated => f.write_str("disassociate web ACL (maintenance off)"),
+            Change::DeletedWebAcl { name } => write!(f, "delete web ACL {name}"),
+            Change::DeletedIpSet { name } => write!(f, "delete IP set {name}"),
+        }
+    }
+}
+
+/// What one changing operation did to one target.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    /// The load balancer acted on.
+    pub load_balancer: LoadBalancerArn,
+    /// Whether the changes were applied or only planned.
+    pub mode: Mode,
+    /// The changes, in the order made. Empty when the target already was as
+    /// asked.
+    pub changes: Vec<Change>,
+}
+
+impl Outcome {
+    /// True when something changed (or, in a dry run, would change).
+    pub fn changed(&self) -> bool {
+        !self.changes.is_empty()
+    }
+}
+
+/// The changes between an existing window and a requested one, in the order
+/// `status` shows them. Used by every backend's repeated `enter`.
+pub fn spec_changes(current: &MaintenanceInfo, spec: &MaintenanceSpec) -> Vec<Change> {
+    let mut changes = Vec::new();
+    let diff = current.allowlist.entries.diff(&spec.allowlist);
+    if !diff.added.is_empty() {
+        changes.push(Change::AllowlistAdded {
+            entries: diff.added,
+        });
+    }
+    if !diff.removed.is_empty() {
+        changes.push(Change::AllowlistRemoved {
+            entries: diff.removed,
+        });
+    }
+    match (current.allowlist.enabled, spec.allowlist_enabled) {
+        (false, true) => changes.push(Change::AllowlistEnabled),
+        (true, false) => changes.push(Change::AllowlistDisabled),
+        _ => {}
+    }
+    let reason = spec.reason.as_ref().map(|r| r.as_str().to_string());
+    if current.reason != reason {
+        changes.push(Change::ReasonChanged { reason });
+    }
+    if current.until != spec.until {
+        changes.push(Change::UntilChanged { until: spec.until });
+    }
+    if current.response != spec.response {
+        changes.push(Change::ResponseChanged);
+    }
+    changes
+}
+
+/// The changes an allowlist edit makes, from the state before to after.
+pub fn allowlist_changes(before: &AllowlistState, after: &AllowlistState) -> Vec<Change> {
+    let mut changes = Vec::new();
+    let diff = before.entries.diff(&after.entries);
+    if !diff.added.is_empty() {
+        changes.push(Change::AllowlistAdded {
+            entries: diff.added,
+        });
+    }
+    if !diff.removed.is_empty() {
+        changes.push(Change::AllowlistRemoved {
+            entries: diff.removed,
+        });
+    }
+    match (before.enabled, after.enabled) {
+        (false, true) => changes.push(Change::AllowlistEnabled),
+        (true, false) => changes.push(Change::AllowlistDisabled),
+        _ => {}
+    }
+    changes
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reason_round_trips_through_tag_encoding() {
+        for text in [
+            "Release 2.1",
+            "DB migration, 50% done! (see #123)",
+            "a=b",
+            "Wartung: Datenbank-Umzug über Nacht",
+        ] {
+            let reason = Reason::new(text).unwrap();
+            let tag = reason.to_tag_value();
+            assert!(
+                tag.chars()
+                    .all(|c| c.is_alphanumeric() || " _.:/=+-@".contains(c)),
+                "{tag}"
+            );
+            assert_eq!(Reason::from_tag_value(&tag), text);
+        }
+        assert_eq!(Reason::from_tag_value("plain"), "plain");
+        assert_eq!(Reason::from_tag_value("ends with ="), "ends with =");
+    }
+
+    #[test]
+    fn reason_rules() {
+        assert!(Reason::new("  ").is_err());
+        assert!(Reason::new(&"x".repeat(200)).is_ok());
+        assert!(Reason::new(&"x".repeat(201)).is_err());
+        assert!(Reason::new("line\nbreak").is_err());
+        let err = Reason::new(&"!".repeat(100)).unwrap_err();
+        assert!(err.reason.contains("300 of 256"), "{err}");
+    }
+
+    #[test]
+    fn allowlist_changes_apply_to_fresh_state() {
+        let state = AllowlistState {
+            enabled: false,
+            entries: Allowlist::parse(["10.0.0.0/24"]).unwrap(),
+        };
+        let add = AllowlistChange::Add(Allowlist::parse(["10.0.1.0/24"]).unwrap());
+        let after = add.apply(&state).unwrap();
+        assert_eq!(after.entries.to_string(), "10.0.0.0/23\n");
+        let changes = allowlist_changes(&state, &after);
+        assert_eq!(changes.len(), 2, "{changes:?}");
+        let enabled = AllowlistChange::Enable.apply(&after).unwrap();
+        assert_eq!(
+            allowlist_changes(&after, &enabled),
+            [Change::AllowlistEnabled]
+        );
+        assert!(allowlist_changes(&enabled, &enabled).is_empty());
+    }
+}

@@ -1,0 +1,1070 @@
+//! Load balancer ARNs and names, and the targets a user names on the command
+//! line.
+//!
+//! Everything here is validated when it is built, by hand-written checks that
+//! follow AWS's published formats, so code holding a [`LoadBalancerArn`] or a
+//! [`LoadBalancerName`] never has to check it again:
+//!
+//! - [`LoadBalancerArn`]: the ARN of an *Application* Load Balancer,
+//!   `arn:<partition>:elasticloadbalancing:<region>:<account-id>:loadbalancer/app/<name>/<id>`.
+//!   AWS WAF can only be associated with Application Load Balancers, so ARNs of
+//!   Network, Gateway and Classic Load Balancers, target groups, listeners and
+//!   anything else are refused with an error saying what the ARN is instead.
+//! - [`LoadBalancerName`]: an Elastic Load Balancing name (1 to 32 ASCII
+//!   letters, digits and hyphens, no hyphen at either end, not beginning with
+//!   `internal-`).
+//! - [`LoadBalancerRef`]: one load balancer designated by ARN or by name.
+//! - [`Target`]: what a user names on the command line: a load balancer or a
+//!   service from the configuration file.
+//!
+//! Parsing never trims or otherwise repairs its input: surrounding whitespace,
+//! wrong case and trailing text are errors, not guesses. Every error is an
+//! [`InvalidInput`] whose `subject` quotes the input (for example
+//! `load balancer ARN "arn:aws:..."`) and whose `reason` names the part that is
+//! wrong and what was expected there.
+
+use std::cmp::Ordering;
+use std::fmt;
+use std::hash::{Hash, Hasher};
+use std::str::FromStr;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::error::InvalidInput;
+
+/// The shape of an Application Load Balancer ARN, quoted in error messages.
+const ARN_FORMAT: &str =
+    "arn:<partition>:elasticloadbalancing:<region>:<account-id>:loadbalancer/app/<name>/<id>";
+
+/// The only service an accepted ARN may name.
+const ELB_SERVICE: &str = "elasticloadbalancing";
+
+/// The longest load balancer name AWS allows, in characters.
+const MAX_NAME_LEN: usize = 32;
+
+/// The number of hexadecimal digits in a load balancer ID.
+const ID_LEN: usize = 16;
+
+/// The prefix AWS reserves for internal load balancers' DNS names.
+const INTERNAL_PREFIX: &str = "internal-";
+
+// ---------------------------------------------------------------------------
+// LoadBalancerName
+// ---------------------------------------------------------------------------
+
+/// A valid Elastic Load Balancing load balancer name.
+///
+/// A caller may rely on the name being 1 to 32 characters long, made only of
+/// ASCII letters, digits and hyphens, neither beginning nor ending with a
+/// hyphen, and not beginning with `internal-` (checked regardless of case).
+/// The name is kept exactly as given: comparison, ordering and hashing are
+/// those of the string, so `My-LB` and `my-lb` are different values.
+///
+/// It displays and serializes as the bare name; deserializing goes through
+/// [`LoadBalancerName::parse`], so a bad name in a file is an error.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct LoadBalancerName(String);
+
+impl LoadBalancerName {
+    /// Parses and validates a load balancer name.
+    ///
+    /// The input is not trimmed. On failure the error's `subject` is
+    /// `load balancer name "<input>"` and its `reason` names the broken rule.
+    pub fn parse(s: &str) -> Result<Self, InvalidInput> {
+        match name_problem(s) {
+            None => Ok(Self(s.to_owned())),
+            Some(reason) => Err(InvalidInput::new(
+                format!("load balancer name {s:?}"),
+                reason,
+            )),
+        }
+    }
+
+    /// The name, exactly as it was given.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Says which load balancer naming rule `s` breaks, if any.
+fn name_problem(s: &str) -> Option<String> {
+    if s.is_empty() {
+        return Some(format!(
+            "it is empty; a load balancer name has 1 to {MAX_NAME_LEN} characters"
+        ));
+    }
+    if let Some((i, c)) = s
+        .chars()
+        .enumerate()
+        .find(|(_, c)| !(c.is_ascii_alphanumeric() || *c == '-'))
+    {
+        let what = if c.is_whitespace() {
+            format!("whitespace ({c:?})")
+        } else {
+            format!("{c:?}")
+        };
+        let hint = if c == ':' {
+            " (an ARN must begin with \"arn:\")"
+        } else {
+            ""
+        };
+        return Some(format!(
+            "it contains {what} at position {}; a load balancer name may only contain \
+             ASCII letters, digits and hyphens{hint}",
+            i + 1
+        ));
+    }
+    // Only ASCII from here on, so the length in bytes is the length in characters.
+    if s.len() > MAX_NAME_LEN {
+        return Some(format!(
+            "it is {} characters long; a load balancer name has at most {MAX_NAME_LEN}",
+            s.len()
+        ));
+    }
+    if s.starts_with('-') {
+        return Some(
+            "it begins with a hyphen; a load balancer name must begin with a letter or digit"
+                .to_owned(),
+        );
+    }
+    if s.ends_with('-') {
+        return Some(
+            "it ends with a hyphen; a load balancer name must end with a letter or digit"
+                .to_owned(),
+        );
+    }
+    if s.len() >= INTERNAL_PREFIX.len()
+        && s[..INTERNAL_PREFIX.len()].eq_ignore_ascii_case(INTERNAL_PREFIX)
+    {
+        return Some(format!(
+            "it begins with {INTERNAL_PREFIX:?}, which AWS reserves for the DNS names of \
+             internal load balancers; a load balancer name must not begin with it"
+        ));
+    }
+    None
+}
+
+impl FromStr for LoadBalancerName {
+    type Err = InvalidInput;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::parse(s)
+    }
+}
+
+impl fmt::Display for LoadBalancerName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl AsRef<str> for LoadBalancerName {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Serialize for LoadBalancerName {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for LoadBalancerName {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(deserializer)?;
+        Self::parse(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+// ---------------------------------------------------------------------------
+// LoadBalancerArn
+// ---------------------------------------------------------------------------
+
+/// A valid Application Load Balancer ARN:
+/// `arn:<partition>:elasticloadbalancing:<region>:<account-id>:loadbalancer/app/<name>/<id>`.
+///
+/// A caller may rely on:
+/// - the partition being `aws` or `aws-` followed by hyphen-separated groups of
+///   lowercase letters (`aws-cn`, `aws-us-gov`, `aws-iso-b`, ...);
+/// - the service being exactly `elasticloadbalancing`;
+/// - the region being two or more hyphen-separated groups of lowercase letters
+///   followed by a hyphen and a number (`us-east-1`, `us-gov-west-1`, ...);
+/// - the account ID being exactly 12 ASCII digits;
+/// - the resource being `loadbalancer/app/<name>/<id>`, where `<name>` is a
+///   valid [`LoadBalancerName`] and `<id>` is 16 lowercase hexadecimal digits,
+///   with nothing after it.
+///
+/// The ARN is kept exactly as given; comparison, ordering and hashing are
+/// those of the ARN string. It displays and serializes as the ARN string;
+/// deserializing goes through [`LoadBalancerArn::parse`].
+#[derive(Clone)]
+pub struct LoadBalancerArn {
+    /// The whole ARN.
+    arn: String,
+    /// Byte ranges of the parts within `arn`, found by `parse`.
+    partition: (usize, usize),
+    region: (usize, usize),
+    account: (usize, usize),
+    name: (usize, usize),
+    id: (usize, usize),
+}
+
+impl LoadBalancerArn {
+    /// Parses and validates an Application Load Balancer ARN.
+    ///
+    /// The input is not trimmed. On failure the error's `subject` is
+    /// `load balancer ARN "<input>"` and its `reason` names the part that is
+    /// wrong and what is expected there; the ARN of a Network, Gateway or
+    /// Classic Load Balancer, a target group, a listener or a listener rule is
+    /// refused with a reason saying so.
+    pub fn parse(s: &str) -> Result<Self, InvalidInput> {
+        parse_arn(s).map_err(|reason| InvalidInput::new(format!("load balancer ARN {s:?}"), reason))
+    }
+
+    /// The whole ARN, exactly as it was given.
+    pub fn as_str(&self) -> &str {
+        &self.arn
+    }
+
+    /// The partition, such as `aws`, `aws-cn` or `aws-us-gov`.
+    pub fn partition(&self) -> &str {
+        self.part(self.partition)
+    }
+
+    /// The region, such as `us-east-1`.
+    pub fn region(&self) -> &str {
+        self.part(self.region)
+    }
+
+    /// The 12-digit ID of the account that owns the load balancer.
+    pub fn account_id(&self) -> &str {
+        self.part(self.account)
+    }
+
+    /// The load balancer's name (always a valid [`LoadBalancerName`]).
+    pub fn name(&self) -> &str {
+        self.part(self.name)
+    }
+
+    /// The load balancer's name as a [`LoadBalancerName`].
+    pub fn to_name(&self) -> LoadBalancerName {
+        LoadBalancerName(self.name().to_owned())
+    }
+
+    /// The load balancer's ID: 16 lowercase hexadecimal digits.
+    pub fn id(&self) -> &str {
+        self.part(self.id)
+    }
+
+    fn part(&self, (start, end): (usize, usize)) -> &str {
+        &self.arn[start..end]
+    }
+}
+
+/// Byte range of `part` within `whole`; `part` must be a subslice of `whole`.
+fn span(whole: &str, part: &str) -> (usize, usize) {
+    let start = part.as_ptr() as usize - whole.as_ptr() as usize;
+    (start, start + part.len())
+}
+
+/// Validates `s` as an ALB ARN, returning the reason on failure.
+fn parse_arn(s: &str) -> Result<LoadBalancerArn, String> {
+    if s.is_empty() {
+        return Err(format!("it is empty; expected {ARN_FORMAT}"));
+    }
+    if s.trim() != s {
+        return Err("it has leading or trailing whitespace; an ARN contains no whitespace".into());
+    }
+    if let Some((i, c)) = s.chars().enumerate().find(|(_, c)| c.is_whitespace()) {
+        return Err(format!(
+            "it contains whitespace ({c:?}) at position {}; an ARN contains no whitespace",
+            i + 1
+        ));
+    }
+
+    let fields: Vec<&str> = s.splitn(6, ':').collect();
+    let [prefix, partition, service, region, account, resource] = fields[..] else {
+        return Err(format!(
+            "it has {} colon-separated field(s) but an ARN has 6; expected {ARN_FORMAT}",
+            fields.len()
+        ));
+    };
+
+    if prefix != "arn" {
+        return Err(format!(
+            "it begins with {prefix:?} instead of \"arn\"; expected {ARN_FORMAT}"
+        ));
+    }
+    if !is_valid_partition(partition) {
+        return Err(format!(
+            "partition {partition:?} is not valid; expected \"aws\" or \"aws-\" followed by \
+             lowercase letters, such as \"aws-cn\" or \"aws-us-gov\""
+        ));
+    }
+    if service != ELB_SERVICE {
+        return Err(format!(
+            "service {service:?} is not {ELB_SERVICE:?}; this is not an Elastic Load Balancing ARN"
+        ));
+    }
+    if let Some(problem) = region_problem(region) {
+        return Err(format!(
+            "region {region:?} is not valid: {problem}; expected lowercase letter groups \
+             separated by hyphens and ending in a number, such as \"us-east-1\" or \
+             \"us-gov-west-1\""
+        ));
+    }
+    if let Some(problem) = account_problem(account) {
+        return Err(format!(
+            "account ID {account:?} is not valid: {problem}; expected exactly 12 digits"
+        ));
+    }
+
+    let (name, id) = split_resource(resource)?;
+    if let Some(problem) = name_problem(name) {
+        return Err(format!(
+            "load balancer name {name:?} in the resource is not valid: {problem}"
+        ));
+    }
+    check_id(id)?;
+
+    Ok(LoadBalancerArn {
+        arn: s.to_owned(),
+        partition: span(s, partition),
+        region: span(s, region),
+        account: span(s, account),
+        name: span(s, name),
+        id: span(s, id),
+    })
+}
+
+/// `aws`, or `aws` followed by one or more `-<lowercase letters>` groups.
+fn is_valid_partition(p: &str) -> bool {
+    match p.strip_prefix("aws") {
+        Some("") => true,
+        Some(rest) => match rest.strip_prefix('-') {
+            Some(groups) => groups
+                .split('-')
+                .all(|g| !g.is_empty() && g.bytes().all(|b| b.is_ascii_lowercase())),
+            None => false,
+        },
+        None => false,
+    }
+}
+
+/// Says what is wrong with a region, if anything.
+fn region_problem(r: &str) -> Option<&'static str> {
+    if r.is_empty() {
+        return Some("it is empty");
+    }
+    if r.bytes().any(|b| b.is_ascii_uppercase()) {
+        return Some("regions are lowercase");
+    }
+    let groups: Vec<&str> = r.split('-').collect();
+    if groups.iter().any(|g| g.is_empty()) {
+        return Some("it has an empty group between hyphens");
+    }
+    let Some((number, letters)) = groups.split_last() else {
+        return Some("it is empty");
+    };
+    if !number.bytes().all(|b| b.is_ascii_digit()) {
+        return Some("its last hyphen-separated group is not a number");
+    }
+    if letters.len() < 2 {
+        return Some("it needs at least two letter groups before the number");
+    }
+    if !letters
+        .iter()
+        .all(|g| g.bytes().all(|b| b.is_ascii_lowercase()))
+    {
+        return Some("only lowercase letters may come before the number");
+    }
+    None
+}
+
+/// Says what is wrong with an account ID, if anything.
+fn account_problem(a: &str) -> Option<String> {
+    if a.is_empty() {
+        return Some("it is empty".into());
+    }
+    if let Some(c) = a.chars().find(|c| !c.is_ascii_digit()) {
+        return Some(format!("it contains {c:?}, which is not a digit"));
+    }
+    if a.len() != 12 {
+        return Some(format!("it has {} digits", a.len()));
+    }
+    None
+}
+
+/// Splits the resource part `loadbalancer/app/<name>/<id>` into name and id,
+/// or says what the resource is instead.
+fn split_resource(resource: &str) -> Result<(&str, &str), String> {
+    const NOT_APP: &str = "AWS WAF can only be associated with Application Load Balancers \
+                           (loadbalancer/app/...)";
+    let Some(rest) = resource.strip_prefix("loadbalancer/") else {
+        let kind = match resource.split('/').next().unwrap_or_default() {
+            "" => {
+                return Err(
+                    "the resource is empty; expected loadbalancer/app/<name>/<id>".to_owned(),
+                )
+            }
+            "targetgroup" => Some("a target group"),
+            "listener" => Some("a listener"),
+            "listener-rule" => Some("a listener rule"),
+            "truststore" => Some("a trust store"),
+            _ => None,
+        };
+        return Err(match kind {
+            Some(kind) => format!(
+                "this is the ARN of {kind}, not of a load balancer; expected the resource \
+                 loadbalancer/app/<name>/<id> of an Application Load Balancer"
+            ),
+            None => format!(
+                "resource {resource:?} is not a load balancer; expected \
+                 loadbalancer/app/<name>/<id>"
+            ),
+        });
+    };
+
+    let (kind, after_kind) = match rest.split_once('/') {
+        Some((kind, after)) => (kind, Some(after)),
+        None => (rest, None),
+    };
+    match (kind, after_kind) {
+        ("", None) => Err(
+            "the resource \"loadbalancer/\" lacks the load balancer type, name and ID; \
+             expected loadbalancer/app/<name>/<id>"
+                .into(),
+        ),
+        ("net", _) => Err(format!(
+            "this is the ARN of a Network Load Balancer (loadbalancer/net/...); {NOT_APP}"
+        )),
+        ("gwy", _) => Err(format!(
+            "this is the ARN of a Gateway Load Balancer (loadbalancer/gwy/...); {NOT_APP}"
+        )),
+        ("app", None) | ("app", Some("")) => Err(
+            "the resource lacks the load balancer name and ID; expected \
+             loadbalancer/app/<name>/<id>"
+                .into(),
+        ),
+        (_, None) => Err(format!(
+            "this looks like the ARN of a Classic Load Balancer (loadbalancer/<name>, with no \
+             type); {NOT_APP}"
+        )),
+        ("app", Some(after)) => match after.split_once('/') {
+            Some((name, id)) => Ok((name, id)),
+            None => Err(format!(
+                "the resource lacks the load balancer ID after the name {after:?}; expected \
+                 loadbalancer/app/<name>/<id> with a {ID_LEN}-digit hexadecimal ID"
+            )),
+        },
+        (other, Some(_)) => Err(format!(
+            "load balancer type {other:?} is not valid; expected \"app\" (Application Load \
+             Balancer) as in loadbalancer/app/<name>/<id>"
+        )),
+    }
+}
+
+/// Checks a load balancer ID: exactly 16 lowercase hex digits and nothing more.
+fn check_id(id: &str) -> Result<(), String> {
+    let is_hex = |b: &u8| b.is_ascii_digit() || (b'a'..=b'f').contains(b);
+    let bytes = id.as_bytes();
+    let hex_len = bytes.iter().take_while(|b| is_hex(b)).count();
+    if hex_len == bytes.len() && hex_len == ID_LEN {
+        return Ok(());
+    }
+    if id.is_empty() {
+        return Err(format!(
+            "the load balancer ID is empty; expected {ID_LEN} lowercase hexadecimal digits"
+        ));
+    }
+    if hex_len == ID_LEN {
+        // The first ID_LEN bytes are ASCII, so this is a character boundary.
+        let trailing = &id[ID_LEN..];
+        return Err(format!(
+            "unexpected text {trailing:?} after the {ID_LEN}-digit load balancer ID; \
+             the ARN must end with the ID"
+        ));
+    }
+    if hex_len == bytes.len() {
+        return Err(format!(
+            "load balancer ID {id:?} has {hex_len} hexadecimal digits; expected exactly {ID_LEN}"
+        ));
+    }
+    let hint = if id.bytes().all(|b| b.is_ascii_hexdigit()) {
+        " (hexadecimal digits must be lowercase)"
+    } else {
+        ""
+    };
+    Err(format!(
+        "load balancer ID {id:?} is not valid; expected {ID_LEN} lowercase hexadecimal digits \
+         (0-9, a-f){hint}"
+    ))
+}
+
+impl fmt::Debug for LoadBalancerArn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("LoadBalancerArn").field(&self.arn).finish()
+    }
+}
+
+impl PartialEq for LoadBalancerArn {
+    fn eq(&self, other: &Self) -> bool {
+        self.arn == other.arn
+    }
+}
+
+impl Eq for LoadBalancerArn {}
+
+impl Hash for LoadBalancerArn {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.arn.hash(state);
+    }
+}
+
+impl PartialOrd for LoadBalancerArn {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for LoadBalancerArn {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.arn.cmp(&other.arn)
+    }
+}
+
+impl FromStr for LoadBalancerArn {
+    type Err = InvalidInput;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::parse(s)
+    }
+}
+
+impl fmt::Display for LoadBalancerArn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.arn)
+    }
+}
+
+impl AsRef<str> for LoadBalancerArn {
+    fn as_ref(&self) -> &str {
+        &self.arn
+    }
+}
+
+impl Serialize for LoadBalancerArn {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.arn)
+    }
+}
+
+impl<'de> Deserialize<'de> for LoadBalancerArn {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(deserializer)?;
+        Self::parse(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+// ---------------------------------------------------------------------------
+// LoadBalancerRef and Target
+// ---------------------------------------------------------------------------
+
+/// One load balancer, designated by the user either by ARN or by name.
+///
+/// A name alone says nothing about account or region; resolving it is up to
+/// the backend. It displays and serializes as the ARN or the name;
+/// deserializing goes through [`LoadBalancerRef::parse`].
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum LoadBalancerRef {
+    /// Designated by its full ARN.
+    Arn(LoadBalancerArn),
+    /// Designated by its name.
+    Name(LoadBalancerName),
+}
+
+impl LoadBalancerRef {
+    /// Parses a load balancer ARN or name.
+    ///
+    /// Input beginning with `arn:` (in any case) is parsed as a
+    /// [`LoadBalancerArn`], and its errors are those of
+    /// [`LoadBalancerArn::parse`]; anything else is parsed as a
+    /// [`LoadBalancerName`]. The input is not trimmed.
+    pub fn parse(s: &str) -> Result<Self, InvalidInput> {
+        let looks_like_arn = s.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("arn:"));
+        if looks_like_arn {
+            LoadBalancerArn::parse(s).map(Self::Arn)
+        } else {
+            LoadBalancerName::parse(s).map(Self::Name)
+        }
+    }
+
+    /// The ARN or name, as given.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Arn(arn) => arn.as_str(),
+            Self::Name(name) => name.as_str(),
+        }
+    }
+
+    /// The load balancer's name: the name itself, or the name inside the ARN.
+    pub fn name(&self) -> &str {
+        match self {
+            Self::Arn(arn) => arn.name(),
+            Self::Name(name) => name.as_str(),
+        }
+    }
+
+    /// The ARN, when the load balancer was designated by ARN.
+    pub fn arn(&self) -> Option<&LoadBalancerArn> {
+        match self {
+            Self::Arn(arn) => Some(arn),
+            Self::Name(_) => None,
+        }
+    }
+}
+
+impl From<LoadBalancerArn> for LoadBalancerRef {
+    fn from(arn: LoadBalancerArn) -> Self {
+        Self::Arn(arn)
+    }
+}
+
+impl From<LoadBalancerName> for LoadBalancerRef {
+    fn from(name: LoadBalancerName) -> Self {
+        Self::Name(name)
+    }
+}
+
+impl FromStr for LoadBalancerRef {
+    type Err = InvalidInput;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::parse(s)
+    }
+}
+
+impl fmt::Display for LoadBalancerRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for LoadBalancerRef {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for LoadBalancerRef {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(deserializer)?;
+        Self::parse(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+/// What a user names on the command line: one load balancer, or a service
+/// defined in the configuration file.
+///
+/// [`Target::parse`] only ever builds [`Target::LoadBalancer`]; the CLI builds
+/// [`Target::Service`] itself when a name matches a configured service.
+/// It displays as the ARN, load balancer name or service name, with nothing
+/// added.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Target {
+    /// A load balancer given by ARN or name.
+    LoadBalancer(LoadBalancerRef),
+    /// The name of a service from the configuration file (not validated here).
+    Service(String),
+}
+
+impl Target {
+    /// Parses a load balancer ARN or name into [`Target::LoadBalancer`], with
+    /// the rules and errors of [`LoadBalancerRef::parse`].
+    pub fn parse(s: &str) -> Result<Self, InvalidInput> {
+        LoadBalancerRef::parse(s).map(Self::LoadBalancer)
+    }
+}
+
+impl From<LoadBalancerRef> for Target {
+    fn from(lb: LoadBalancerRef) -> Self {
+        Self::LoadBalancer(lb)
+    }
+}
+
+impl FromStr for Target {
+    type Err = InvalidInput;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::parse(s)
+    }
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::LoadBalancer(lb) => lb.fmt(f),
+            Self::Service(name) => f.write_str(name),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ARN: &str =
+        "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/my-lb/50dc6c495c0c9188";
+
+    fn arn_with(resource: &str) -> String {
+        format!("arn:aws:elasticloadbalancing:us-east-1:123456789012:{resource}")
+    }
+
+    /// Parses `s` as an ARN that must be refused; returns the reason.
+    fn arn_err(s: &str) -> String {
+        let err = LoadBalancerArn::parse(s).expect_err(s);
+        assert_eq!(err.subject, format!("load balancer ARN {s:?}"));
+        err.reason
+    }
+
+    fn name_err(s: &str) -> String {
+        let err = LoadBalancerName::parse(s).expect_err(s);
+        assert_eq!(err.subject, format!("load balancer name {s:?}"));
+        err.reason
+    }
+
+    #[test]
+    fn valid_arns_round_trip() {
+        let cases = [
+            (ARN, "aws", "us-east-1", "123456789012", "my-lb", "50dc6c495c0c9188"),
+            (
+                "arn:aws-cn:elasticloadbalancing:cn-north-1:000000000001:loadbalancer/app/Web01/0123456789abcdef",
+                "aws-cn",
+                "cn-north-1",
+                "000000000001",
+                "Web01",
+                "0123456789abcdef",
+            ),
+            (
+                "arn:aws-us-gov:elasticloadbalancing:us-gov-west-1:999999999999:loadbalancer/app/a/ffffffffffffffff",
+                "aws-us-gov",
+                "us-gov-west-1",
+                "999999999999",
+                "a",
+                "ffffffffffffffff",
+            ),
+            (
+                "arn:aws-iso-b:elasticloadbalancing:us-isob-east-1:123456789012:loadbalancer/app/x-y-z/aaaaaaaaaaaaaaaa",
+                "aws-iso-b",
+                "us-isob-east-1",
+                "123456789012",
+                "x-y-z",
+                "aaaaaaaaaaaaaaaa",
+            ),
+            (
+                "arn:aws:elasticloadbalancing:eu-central-2:123456789012:loadbalancer/app/abcdefghijklmnopqrstuvwxyz012345/1234567890abcdef",
+                "aws",
+                "eu-central-2",
+                "123456789012",
+                "abcdefghijklmnopqrstuvwxyz012345",
+                "1234567890abcdef",
+            ),
+        ];
+        for (s, partition, region, account, name, id) in cases {
+            let arn = LoadBalancerArn::parse(s).expect(s);
+            assert_eq!(arn.as_str(), s);
+            assert_eq!(arn.to_string(), s);
+            assert_eq!(arn.partition(), partition);
+            assert_eq!(arn.region(), region);
+            assert_eq!(arn.account_id(), account);
+            assert_eq!(arn.name(), name);
+            assert_eq!(arn.to_name().as_str(), name);
+            assert_eq!(arn.id(), id);
+            let again: LoadBalancerArn = arn.to_string().parse().expect("round trip");
+            assert_eq!(again, arn);
+        }
+    }
+
+    #[test]
+    fn arn_traits() {
+        use std::collections::HashSet;
+        let a = LoadBalancerArn::parse(ARN).expect("valid");
+        let b = LoadBalancerArn::parse(&arn_with("loadbalancer/app/zz/50dc6c495c0c9188"))
+            .expect("valid");
+        assert!(a < b);
+        assert_eq!(a.clone(), a);
+        let set: HashSet<_> = [a.clone(), a.clone(), b].into_iter().collect();
+        assert_eq!(set.len(), 2);
+        assert_eq!(format!("{a:?}"), format!("LoadBalancerArn({ARN:?})"));
+    }
+
+    #[test]
+    fn refuses_network_load_balancer() {
+        let r = arn_err(&arn_with("loadbalancer/net/my-nlb/50dc6c495c0c9188"));
+        assert!(r.contains("Network Load Balancer"), "{r}");
+        assert!(r.contains("AWS WAF can only be associated with Application Load Balancers"));
+    }
+
+    #[test]
+    fn refuses_gateway_load_balancer() {
+        let r = arn_err(&arn_with("loadbalancer/gwy/my-gwlb/50dc6c495c0c9188"));
+        assert!(r.contains("Gateway Load Balancer"), "{r}");
+        assert!(r.contains("AWS WAF can only be associated with Application Load Balancers"));
+    }
+
+    #[test]
+    fn refuses_classic_load_balancer() {
+        let r = arn_err(&arn_with("loadbalancer/my-classic-lb"));
+        assert!(r.contains("Classic Load Balancer"), "{r}");
+        assert!(r.contains("AWS WAF can only be associated with Application Load Balancers"));
+    }
+
+    #[test]
+    fn refuses_other_resources() {
+        let r = arn_err(&arn_with("targetgroup/my-tg/50dc6c495c0c9188"));
+        assert!(r.contains("target group"), "{r}");
+        let r = arn_err(&arn_with(
+            "listener/app/my-lb/50dc6c495c0c9188/f2f7dc8efc522ab2",
+        ));
+        assert!(r.contains("a listener,"), "{r}");
+        let r = arn_err(&arn_with(
+            "listener-rule/app/my-lb/50dc6c495c0c9188/f2f7dc8efc522ab2/9683b2d02a6cabee",
+        ));
+        assert!(r.contains("listener rule"), "{r}");
+        let r = arn_err(&arn_with("something/else"));
+        assert!(r.contains("not a load balancer"), "{r}");
+        let r = arn_err(&arn_with(""));
+        assert!(r.contains("resource is empty"), "{r}");
+        let r = arn_err(&arn_with("loadbalancer/"));
+        assert!(r.contains("lacks the load balancer type"), "{r}");
+        let r = arn_err(&arn_with("loadbalancer/app"));
+        assert!(r.contains("lacks the load balancer name and ID"), "{r}");
+        let r = arn_err(&arn_with("loadbalancer/app/"));
+        assert!(r.contains("lacks the load balancer name and ID"), "{r}");
+        let r = arn_err(&arn_with("loadbalancer/app/my-lb"));
+        assert!(r.contains("lacks the load balancer ID"), "{r}");
+        let r = arn_err(&arn_with("loadbalancer/xyz/my-lb/50dc6c495c0c9188"));
+        assert!(r.contains("type \"xyz\""), "{r}");
+        let r = arn_err("arn:aws:ec2:us-east-1:123456789012:instance/i-0123456789abcdef0");
+        assert!(r.contains("service \"ec2\""), "{r}");
+    }
+
+    #[test]
+    fn refuses_bad_prefix_and_partition() {
+        let r = arn_err(&ARN.replacen("arn:", "ARN:", 1));
+        assert!(r.contains("begins with \"ARN\""), "{r}");
+        for p in [
+            "", "AWS", "aw", "aws-", "aws--cn", "aws-cn-", "aws-c1", "awscn",
+        ] {
+            let s = ARN.replacen(":aws:", &format!(":{p}:"), 1);
+            let r = arn_err(&s);
+            assert!(r.contains(&format!("partition {p:?}")), "{p}: {r}");
+        }
+    }
+
+    #[test]
+    fn refuses_bad_region() {
+        for region in [
+            "",
+            "us-east",
+            "useast1",
+            "us-east-1a",
+            "US-EAST-1",
+            "us--east-1",
+            "us-east-",
+            "-us-east-1",
+            "1-east-1",
+            "us_east-1",
+            "east-1",
+        ] {
+            let s = ARN.replacen("us-east-1", region, 1);
+            let r = arn_err(&s);
+            assert!(r.contains(&format!("region {region:?}")), "{region}: {r}");
+            assert!(r.contains("us-east-1"), "{r}");
+        }
+        let r = arn_err(&ARN.replacen("us-east-1", "US-EAST-1", 1));
+        assert!(r.contains("lowercase"), "{r}");
+    }
+
+    #[test]
+    fn refuses_bad_account() {
+        for account in ["", "12345678901", "1234567890123", "12345678901a", "１２３"] {
+            let s = ARN.replacen("123456789012", account, 1);
+            let r = arn_err(&s);
+            assert!(
+                r.contains(&format!("account ID {account:?}")),
+                "{account}: {r}"
+            );
+            assert!(r.contains("exactly 12 digits"), "{r}");
+        }
+    }
+
+    #[test]
+    fn refuses_bad_id() {
+        for (id, expect) in [
+            ("", "ID is empty"),
+            ("50dc6c495c0c918", "has 15 hexadecimal digits"),
+            ("50dc6c495c0c91888", "has 17 hexadecimal digits"),
+            ("50DC6C495C0C9188", "must be lowercase"),
+            ("50dc6c495c0c918g", "16 lowercase hexadecimal digits"),
+        ] {
+            let r = arn_err(&arn_with(&format!("loadbalancer/app/my-lb/{id}")));
+            assert!(r.contains(expect), "{id}: {r}");
+        }
+    }
+
+    #[test]
+    fn refuses_bad_name_in_arn() {
+        for name in ["my_lb", "-lb", "lb-", "internal-lb", &"a".repeat(33)] {
+            let r = arn_err(&arn_with(&format!(
+                "loadbalancer/app/{name}/50dc6c495c0c9188"
+            )));
+            assert!(
+                r.contains(&format!("load balancer name {name:?}")),
+                "{name}: {r}"
+            );
+        }
+        let r = arn_err(&arn_with("loadbalancer/app//50dc6c495c0c9188"));
+        assert!(r.contains("is empty"), "{r}");
+    }
+
+    #[test]
+    fn refuses_empty_whitespace_and_trailing_garbage() {
+        let r = arn_err("");
+        assert!(r.contains("empty") && r.contains(ARN_FORMAT), "{r}");
+        for s in [format!(" {ARN}"), format!("{ARN}\n"), format!("{ARN} ")] {
+            let r = arn_err(&s);
+            assert!(r.contains("leading or trailing whitespace"), "{r}");
+        }
+        let r = arn_err(&ARN.replacen("my-lb", "my lb", 1));
+        assert!(r.contains("whitespace (' ') at position"), "{r}");
+        for trailing in ["/", "/extra", ":x", "#"] {
+            let r = arn_err(&format!("{ARN}{trailing}"));
+            assert!(
+                r.contains(&format!("unexpected text {trailing:?} after")),
+                "{trailing}: {r}"
+            );
+        }
+        let r = arn_err("arn:aws:elasticloadbalancing:us-east-1:123456789012");
+        assert!(r.contains("has 5 colon-separated field(s)"), "{r}");
+        let r = arn_err("not an arn");
+        assert!(r.contains("whitespace"), "{r}");
+        let r = arn_err("my-lb");
+        assert!(r.contains("has 1 colon-separated field(s)"), "{r}");
+    }
+
+    #[test]
+    fn names() {
+        for ok in [
+            "a",
+            "A",
+            "0",
+            "my-lb",
+            "My-LB-01",
+            "a-b",
+            "internal",
+            "xinternal-a",
+        ] {
+            let n = LoadBalancerName::parse(ok).expect(ok);
+            assert_eq!(n.as_str(), ok);
+            assert_eq!(n.to_string(), ok);
+            assert_eq!(ok.parse::<LoadBalancerName>().expect(ok), n);
+        }
+        let max = "a".repeat(32);
+        assert!(LoadBalancerName::parse(&max).is_ok());
+
+        assert!(name_err(&"a".repeat(33)).contains("33 characters long"));
+        assert!(name_err("").contains("empty"));
+        assert!(name_err("-lb").contains("begins with a hyphen"));
+        assert!(name_err("lb-").contains("ends with a hyphen"));
+        assert!(name_err("-").contains("begins with a hyphen"));
+        assert!(name_err("internal-lb").contains("\"internal-\""));
+        assert!(name_err("Internal-lb").contains("\"internal-\""));
+        let r = name_err("my_lb");
+        assert!(r.contains("'_' at position 3"), "{r}");
+        assert!(r.contains("letters, digits and hyphens"), "{r}");
+        assert!(name_err(" lb").contains("whitespace"));
+        assert!(name_err("lb\n").contains("whitespace"));
+        assert!(name_err("lé").contains("'é' at position 2"));
+        assert!(name_err("aws:lb").contains("must begin with \"arn:\""));
+    }
+
+    #[test]
+    fn load_balancer_refs() {
+        let r = LoadBalancerRef::parse(ARN).expect("arn");
+        assert!(matches!(r, LoadBalancerRef::Arn(_)));
+        assert_eq!(r.to_string(), ARN);
+        assert_eq!(r.name(), "my-lb");
+        assert!(r.arn().is_some());
+
+        let r = LoadBalancerRef::parse("my-lb").expect("name");
+        assert!(matches!(r, LoadBalancerRef::Name(_)));
+        assert_eq!(r.to_string(), "my-lb");
+        assert_eq!(r.name(), "my-lb");
+        assert!(r.arn().is_none());
+
+        // ARN errors come from ARN parsing, name errors from name parsing.
+        let e = LoadBalancerRef::parse(&arn_with("loadbalancer/net/n/50dc6c495c0c9188"))
+            .expect_err("nlb");
+        assert!(e.subject.starts_with("load balancer ARN"));
+        assert!(e.reason.contains("Network Load Balancer"));
+        let e = LoadBalancerRef::parse("ARN:aws").expect_err("upper");
+        assert!(e.subject.starts_with("load balancer ARN"));
+        let e = LoadBalancerRef::parse("bad_name").expect_err("name");
+        assert!(e.subject.starts_with("load balancer name"));
+        assert!(LoadBalancerRef::parse("").is_err());
+    }
+
+    #[test]
+    fn targets() {
+        let t = Target::parse(ARN).expect("arn");
+        assert!(matches!(t, Target::LoadBalancer(LoadBalancerRef::Arn(_))));
+        assert_eq!(t.to_string(), ARN);
+        let t: Target = "my-lb".parse().expect("name");
+        assert_eq!(
+            t,
+            Target::LoadBalancer(LoadBalancerRef::Name(
+                LoadBalancerName::parse("my-lb").expect("name")
+            ))
+        );
+        assert_eq!(t.to_string(), "my-lb");
+        assert_eq!(Target::Service("shop".into()).to_string(), "shop");
+        assert!(Target::parse("no_such thing").is_err());
+    }
+
+    #[test]
+    fn serde_round_trip() {
+        let arn = LoadBalancerArn::parse(ARN).expect("valid");
+        let json = serde_json::to_string(&arn).expect("serialize");
+        assert_eq!(json, format!("{ARN:?}"));
+        let back: LoadBalancerArn = serde_json::from_str(&json).expect("deserialize");
+        assert_eq!(back, arn);
+
+        let name = LoadBalancerName::parse("my-lb").expect("valid");
+        let json = serde_json::to_string(&name).expect("serialize");
+        assert_eq!(json, "\"my-lb\"");
+        let back: LoadBalancerName = serde_json::from_str(&json).expect("deserialize");
+        assert_eq!(back, name);
+
+        for s in [ARN, "my-lb"] {
+            let r = LoadBalancerRef::parse(s).expect("valid");
+            let json = serde_json::to_string(&r).expect("serialize");
+            let back: LoadBalancerRef = serde_json::from_str(&json).expect("deserialize");
+            assert_eq!(back, r);
+        }
+    }
+
+    #[test]
+    fn serde_rejects_invalid() {
+        let bad = arn_with("loadbalancer/net/my-nlb/50dc6c495c0c9188");
+        let err =
+            serde_json::from_str::<LoadBalancerArn>(&format!("{bad:?}")).expect_err("bad arn");
+        let msg = err.to_string();
+        assert!(msg.contains("Network Load Balancer"), "{msg}");
+        assert!(msg.contains("invalid load balancer ARN"), "{msg}");
+        assert!(serde_json::from_str::<LoadBalancerArn>("42").is_err());
+        assert!(serde_json::from_str::<LoadBalancerName>("\"internal-x\"").is_err());
+        assert!(serde_json::from_str::<LoadBalancerRef>("\"bad_name\"").is_err());
+    }
+}
