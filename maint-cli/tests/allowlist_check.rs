@@ -61,14 +61,25 @@ fn every_bad_line_of_a_file_is_reported() {
     assert_eq!(out.status.code(), Some(2));
     let stderr = text(&out.stderr);
     let path = file.display();
-    assert!(stderr.contains(&format!("{path}:4: 203.0.113.300: not an IPv4 or IPv6 address")), "{stderr}");
-    assert!(stderr.contains(&format!("{path}:5: 0.0.0.0/0: /0 matches every address")), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "{path}:4: 203.0.113.300: not an IPv4 or IPv6 address"
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("{path}:5: 0.0.0.0/0: /0 matches every address")),
+        "{stderr}"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
 fn json_output_has_both_families() {
-    let out = maint(&["--json", "allowlist", "check"], "2001:db8::/32\n192.0.2.1\n");
+    let out = maint(
+        &["--json", "allowlist", "check"],
+        "2001:db8::/32\n192.0.2.1\n",
+    );
     assert_eq!(out.status.code(), Some(0));
     let value: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(

@@ -68,6 +68,17 @@ pub enum Error {
     #[error(transparent)]
     Aws(#[from] AwsError),
 
+    /// AWS holds something maint did not expect (a resource of maint's that
+    /// was edited by hand, or a response AWS should not give).
+    #[error("{message}")]
+    Unexpected {
+        /// What was unexpected, naming the resource.
+        message: String,
+        /// The underlying error, if any.
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    },
+
     /// A bounded wait ran out (for example, WAF not yet seeing a new web ACL).
     #[error("{what}: still not done after {}s", waited.as_secs())]
     Timeout {
@@ -122,6 +133,22 @@ impl Error {
     /// Shorthand for an [`Error::InvalidInput`].
     pub fn invalid(subject: impl Into<String>, reason: impl Into<String>) -> Self {
         Error::InvalidInput(InvalidInput::new(subject, reason))
+    }
+
+    /// Shorthand for an [`Error::Unexpected`] without a source.
+    pub fn unexpected(message: impl Into<String>) -> Self {
+        Error::Unexpected {
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    /// The AWS error code, when this is an AWS error.
+    pub fn aws_code(&self) -> Option<&str> {
+        match self {
+            Error::Aws(e) => Some(&e.code),
+            _ => None,
+        }
     }
 
     /// True when the error is the user's input, so nothing was attempted

@@ -241,6 +241,10 @@ pub struct TargetStatus {
     pub load_balancer: LoadBalancerArn,
     /// Its state.
     pub state: State,
+    /// Names of maint's resources for this load balancer that exist but are
+    /// not in use (left by an interrupted run): rerun the command, or `exit`
+    /// to remove them. Empty in the common case.
+    pub leftovers: Vec<String>,
 }
 
 impl TargetStatus {

@@ -358,6 +358,7 @@ impl MaintenanceBackend for MemoryBackend {
         Ok(TargetStatus {
             load_balancer: lb.clone(),
             state: Self::state_of(&world, lb),
+            leftovers: Vec::new(),
         })
     }
 

@@ -5,6 +5,7 @@
 //! outside it, so no backend can get it subtly wrong.
 
 pub mod memory;
+pub mod waf;
 
 use async_trait::async_trait;
 
@@ -15,6 +16,7 @@ pub use crate::maintenance::{
 use crate::target::{LoadBalancerArn, LoadBalancerRef};
 use crate::Result;
 pub use memory::{LoadBalancerType, MemoryBackend};
+pub use waf::{WafBackend, WafSettings};
 
 /// The deterministic name of maint's web ACL for a load balancer:
 /// `maint-<name>-<id>`, within WAF's name rules (1-128 of `[A-Za-z0-9_-]`;

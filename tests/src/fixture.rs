@@ -1,0 +1,143 @@
+//! [`WafFixture`]: the conformance suite's [`Fixture`] over maint's WAF
+//! backend on the shared moto server.
+//!
+//! This is the only file of the harness that uses `maint_core::backend::waf`.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use maint_core::backend::conformance::Fixture;
+use maint_core::backend::waf::{WafBackend, WafSettings};
+use maint_core::{LoadBalancerArn, LoadBalancerName, MaintenanceBackend};
+
+use crate::faults::Faults;
+use crate::moto::{server, REGION};
+use crate::oplog::OperationLog;
+use crate::seed;
+
+/// Retry settings for tests: moto answers at once and never throttles, so
+/// short delays keep the suite fast while still exercising the retry paths.
+pub fn fast_settings() -> WafSettings {
+    WafSettings {
+        associate_deadline: Duration::from_secs(5),
+        delete_deadline: Duration::from_secs(5),
+        max_attempts: 10,
+        base_delay: Duration::from_millis(10),
+        max_delay: Duration::from_millis(200),
+        ..WafSettings::default()
+    }
+}
+
+/// A [`WafBackend`] on the shared moto server whose SDK clients record every
+/// operation into `log`.
+pub fn waf_backend(log: &OperationLog, settings: WafSettings) -> WafBackend {
+    let config = server().sdk_config();
+    let waf = aws_sdk_wafv2::Client::from_conf(
+        aws_sdk_wafv2::config::Builder::from(&config)
+            .interceptor(log.clone())
+            .build(),
+    );
+    let elb = aws_sdk_elasticloadbalancingv2::Client::from_conf(
+        aws_sdk_elasticloadbalancingv2::config::Builder::from(&config)
+            .interceptor(log.clone())
+            .build(),
+    );
+    WafBackend::from_clients(waf, elb, REGION, settings)
+}
+
+/// A [`WafBackend`] on the shared moto server whose WAF calls go through
+/// `faults` (AWS failures injected on the wire) and are recorded into `log`.
+pub fn faulty_backend(faults: &Faults, log: &OperationLog, settings: WafSettings) -> WafBackend {
+    let config = server().sdk_config();
+    let waf = aws_sdk_wafv2::Client::from_conf(
+        aws_sdk_wafv2::config::Builder::from(&config)
+            .http_client(faults.http_client())
+            .interceptor(log.clone())
+            .build(),
+    );
+    let elb = aws_sdk_elasticloadbalancingv2::Client::from_conf(
+        aws_sdk_elasticloadbalancingv2::config::Builder::from(&config)
+            .interceptor(log.clone())
+            .build(),
+    );
+    WafBackend::from_clients(waf, elb, REGION, settings)
+}
+
+/// The conformance [`Fixture`] for the WAF backend on moto. Load balancers
+/// and foreign web ACLs are seeded with separate, un-instrumented clients, so
+/// [`WafFixture::log`] holds only the backend's own calls.
+pub struct WafFixture {
+    backend: WafBackend,
+    log: OperationLog,
+}
+
+impl WafFixture {
+    /// A fixture with [`fast_settings`]. Starts the shared moto server if
+    /// needed. Make one per test: its clients belong to the test's runtime.
+    pub fn new() -> Self {
+        Self::with_settings(fast_settings())
+    }
+
+    /// A fixture with the given retry settings.
+    pub fn with_settings(settings: WafSettings) -> Self {
+        let log = OperationLog::new();
+        Self {
+            backend: waf_backend(&log, settings),
+            log,
+        }
+    }
+
+    /// The backend, as its concrete type.
+    pub fn waf(&self) -> &WafBackend {
+        &self.backend
+    }
+
+    /// Every AWS operation the backend called, as IAM actions.
+    pub fn log(&self) -> &OperationLog {
+        &self.log
+    }
+
+    /// Creates a fresh ALB and resolves it through the backend.
+    pub async fn new_alb(&self, hint: &str) -> LoadBalancerArn {
+        let name = self.new_load_balancer(hint).await;
+        let mut resolved = self
+            .backend
+            .resolve(&[maint_core::LoadBalancerRef::Name(name.clone())])
+            .await
+            .unwrap_or_else(|e| panic!("resolve {name}: {e}"));
+        resolved
+            .remove(0)
+            .unwrap_or_else(|e| panic!("resolve {name}: {e}"))
+    }
+}
+
+impl Default for WafFixture {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+async fn new_lb(hint: &str, kind: &str) -> LoadBalancerName {
+    let name = seed::unique_lb_name(hint);
+    seed::create_load_balancer(&name, kind).await;
+    LoadBalancerName::parse(&name).unwrap_or_else(|e| panic!("generated name {name:?}: {e}"))
+}
+
+#[async_trait]
+impl Fixture for WafFixture {
+    fn backend(&self) -> &dyn MaintenanceBackend {
+        &self.backend
+    }
+
+    async fn new_load_balancer(&self, hint: &str) -> LoadBalancerName {
+        new_lb(hint, "application").await
+    }
+
+    async fn new_network_load_balancer(&self, hint: &str) -> LoadBalancerName {
+        new_lb(hint, "network").await
+    }
+
+    async fn associate_foreign_web_acl(&self, lb: &LoadBalancerArn) -> String {
+        seed::foreign_web_acl(lb.as_str()).await
+    }
+}

@@ -1,0 +1,163 @@
+//! `examples/iam-policy.json` allows every AWS action the WAF backend uses.
+//!
+//! Runs the conformance suite with the backend's SDK calls recorded, then
+//! checks each recorded operation, and the extra permissions AWS requires for
+//! it, against the policy. Seeding (CreateLoadBalancer, the foreign web ACLs)
+//! uses separate clients and is not recorded.
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use maint_core::backend::conformance::run_all;
+use maint_tests::moto::workspace_root;
+use maint_tests::WafFixture;
+use serde_json::Value;
+
+/// Permissions AWS checks in addition to an operation's own action, for an
+/// Application Load Balancer, from the Service Authorization Reference for
+/// AWS WAF V2 ("API operations defined by AWS WAF V2") and the WAF Developer
+/// Guide, "Permissions for AssociateWebACL"
+/// (https://docs.aws.amazon.com/waf/latest/developerguide/security_iam_service-with-iam.html#security_iam_action-AssociateWebACL).
+/// Which of the ELB actions is evaluated depends on the account's
+/// permission setting (the newer granular actions or the legacy
+/// `SetWebAcl`), so the policy must carry both.
+fn additional_permissions(action: &str) -> &'static [&'static str] {
+    match action {
+        "wafv2:AssociateWebACL" => &[
+            "elasticloadbalancing:CreateWebACLAssociation",
+            "elasticloadbalancing:SetWebAcl",
+        ],
+        "wafv2:DisassociateWebACL" => &[
+            "elasticloadbalancing:DeleteWebACLAssociation",
+            "elasticloadbalancing:SetWebAcl",
+        ],
+        "wafv2:GetWebACLForResource" => &["elasticloadbalancing:GetLoadBalancerWebACL"],
+        // Creating with tags also needs TagResource.
+        "wafv2:CreateWebACL" | "wafv2:CreateIPSet" => &["wafv2:TagResource"],
+        _ => &[],
+    }
+}
+
+/// The `Allow`ed actions of a policy document (checks its shape on the way).
+fn allowed_actions(policy: &Value) -> Vec<String> {
+    assert_eq!(
+        policy["Version"], "2012-10-17",
+        "policy Version must be 2012-10-17"
+    );
+    let statements = match &policy["Statement"] {
+        Value::Array(s) => s.clone(),
+        s @ Value::Object(_) => vec![s.clone()],
+        other => panic!("policy Statement must be an object or array, is {other}"),
+    };
+    let mut actions = Vec::new();
+    for s in &statements {
+        assert_eq!(s["Effect"], "Allow", "statement {s}");
+        assert!(
+            s.get("Resource").is_some(),
+            "statement without Resource: {s}"
+        );
+        match &s["Action"] {
+            Value::String(a) => actions.push(a.clone()),
+            Value::Array(list) => {
+                for a in list {
+                    actions.push(a.as_str().expect("action is a string").to_string())
+                }
+            }
+            other => panic!("Action must be a string or array, is {other}"),
+        }
+    }
+    actions
+}
+
+/// IAM action matching: case-insensitive, `*` and `?` wildcards.
+fn matches(pattern: &str, action: &str) -> bool {
+    fn go(p: &[u8], a: &[u8]) -> bool {
+        match (p.first(), a.first()) {
+            (None, None) => true,
+            (Some(b'*'), _) => go(&p[1..], a) || (!a.is_empty() && go(p, &a[1..])),
+            (Some(b'?'), Some(_)) => go(&p[1..], &a[1..]),
+            (Some(x), Some(y)) if x.eq_ignore_ascii_case(y) => go(&p[1..], &a[1..]),
+            _ => false,
+        }
+    }
+    go(pattern.as_bytes(), action.as_bytes())
+}
+
+#[test]
+fn policy_matcher() {
+    assert!(matches("wafv2:GetWebACL", "WAFV2:getwebacl"));
+    assert!(matches("wafv2:Get*", "wafv2:GetWebACL"));
+    assert!(!matches("wafv2:GetWebACL", "wafv2:GetWebACLForResource"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn example_policy_allows_every_call_of_the_backend() {
+    let path = workspace_root().join("examples/iam-policy.json");
+    let text =
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+    let policy: Value = serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("{} is not JSON: {e}", path.display()));
+    let allowed = allowed_actions(&policy);
+
+    // The suite runs on its own task so that a failing scenario still lets
+    // the policy be checked against what was called up to then; its failure
+    // is re-raised at the end.
+    let fixture = Arc::new(WafFixture::new());
+    let suite = tokio::spawn({
+        let fixture = Arc::clone(&fixture);
+        async move { run_all(&*fixture).await }
+    })
+    .await;
+    let counts = fixture.log().counts();
+    assert!(
+        !counts.is_empty(),
+        "the backend made no AWS calls: is the interceptor attached?"
+    );
+
+    // Every needed action, with the recorded operation that needs it.
+    let mut needed: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for op in counts.keys() {
+        needed.entry(op.clone()).or_default().insert(op.clone());
+        for extra in additional_permissions(op) {
+            needed
+                .entry(extra.to_string())
+                .or_default()
+                .insert(op.clone());
+        }
+    }
+    let missing: Vec<String> = needed
+        .iter()
+        .filter(|(action, _)| !allowed.iter().any(|p| matches(p, action)))
+        .map(|(action, by)| {
+            let by: Vec<_> = by.iter().filter(|o| *o != action).cloned().collect();
+            if by.is_empty() {
+                format!("{action} (called)")
+            } else {
+                format!("{action} (required by {})", by.join(", "))
+            }
+        })
+        .collect();
+
+    let unused: Vec<&String> = allowed
+        .iter()
+        .filter(|p| !needed.keys().any(|a| matches(p, a)))
+        .collect();
+    eprintln!("operations recorded during the suite: {counts:?}");
+    if !unused.is_empty() {
+        eprintln!("policy actions the suite did not exercise: {unused:?}");
+    }
+
+    assert!(
+        missing.is_empty(),
+        "{} does not allow actions the backend needs:\n  {}",
+        path.display(),
+        missing.join("\n  ")
+    );
+    if let Err(e) = suite {
+        match e.try_into_panic() {
+            Ok(panic) => std::panic::resume_unwind(panic),
+            Err(e) => panic!("conformance suite task: {e}"),
+        }
+    }
+}

@@ -1,0 +1,11 @@
+//! The backend conformance suite against the WAF backend on moto.
+#![allow(missing_docs)]
+
+use maint_core::backend::conformance::run_all;
+use maint_tests::WafFixture;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn conformance_on_moto() {
+    let fixture = WafFixture::new();
+    run_all(&fixture).await;
+}

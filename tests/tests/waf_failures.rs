@@ -1,0 +1,328 @@
+//! The WAF backend's failure paths: AWS errors that moto never returns,
+//! injected on the wire with AWS's real error codes (see `faults`), while
+//! every other call reaches moto, so each test ends by checking moto's real
+//! state: what exists, what is associated, nothing left behind.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+use std::time::Duration;
+
+use maint_core::backend::waf::{WafBackend, WafSettings};
+use maint_core::backend::{
+    web_acl_name, AllowlistChange, Change, MaintenanceSpec, Mode, Reason, State,
+};
+use maint_core::MaintenanceBackend;
+use maint_core::{Allowlist, Error, LoadBalancerArn, LoadBalancerName, LoadBalancerRef};
+use maint_tests::faults::Faults;
+use maint_tests::{
+    fast_settings, faulty_backend as backend, resources_in_moto, seed, OperationLog,
+};
+
+async fn alb(hint: &str) -> LoadBalancerArn {
+    let name = seed::unique_lb_name(hint);
+    let arn = seed::create_load_balancer(&name, "application").await;
+    let lb = LoadBalancerArn::parse(&arn).unwrap();
+    assert_eq!(lb.name(), LoadBalancerName::parse(&name).unwrap().as_str());
+    lb
+}
+
+fn spec(entries: &[&str]) -> MaintenanceSpec {
+    MaintenanceSpec {
+        allowlist: Allowlist::parse(entries).unwrap(),
+        reason: Some(Reason::new("failure test").unwrap()),
+        ..MaintenanceSpec::default()
+    }
+}
+
+async fn entries(b: &WafBackend, lb: &LoadBalancerArn) -> Vec<String> {
+    let status = b.status(lb).await.unwrap();
+    let info = status.maintenance().expect("in maintenance");
+    info.allowlist
+        .entries
+        .iter()
+        .map(|c| c.to_string())
+        .collect()
+}
+
+fn count(log: &OperationLog, action: &str) -> usize {
+    log.counts().get(action).copied().unwrap_or(0)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn unavailable_entity_on_associate_is_retried() {
+    let (faults, log) = (Faults::new(), OperationLog::new());
+    let b = backend(&faults, &log, fast_settings());
+    let lb = alb("unavailable").await;
+    faults.inject("AssociateWebACL", "WAFUnavailableEntityException", 3);
+    let out = b
+        .enter(&lb, &spec(&["192.0.2.1"]), Mode::Apply)
+        .await
+        .unwrap();
+    assert!(out.changes.contains(&Change::Associated));
+    assert_eq!(faults.served("AssociateWebACL"), 3);
+    assert_eq!(
+        count(&log, "wafv2:AssociateWebACL"),
+        4,
+        "3 refusals, then success"
+    );
+    assert!(b.status(&lb).await.unwrap().maintenance().is_some());
+    b.exit(&lb, Mode::Apply).await.unwrap();
+    assert!(resources_in_moto(&lb).await.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn associate_deadline_gives_a_clear_error_and_a_rerun_finishes() {
+    let (faults, log) = (Faults::new(), OperationLog::new());
+    let settings = WafSettings {
+        associate_deadline: Duration::from_millis(300),
+        ..fast_settings()
+    };
+    let b = backend(&faults, &log, settings);
+    let lb = alb("deadline").await;
+    faults.always("AssociateWebACL", "WAFUnavailableEntityException");
+    let err = b
+        .enter(&lb, &spec(&["192.0.2.1"]), Mode::Apply)
+        .await
+        .unwrap_err();
+    let message = err.to_string();
+    assert!(matches!(err, Error::Timeout { .. }), "{err:?}");
+    assert!(message.contains("run the same command again"), "{message}");
+    assert!(faults.served("AssociateWebACL") >= 2);
+
+    // status tells what exists: normal traffic, and maint's leftovers.
+    let status = b.status(&lb).await.unwrap();
+    assert_eq!(status.state, State::Normal);
+    assert!(
+        status.leftovers.contains(&web_acl_name(&lb)),
+        "{:?}",
+        status.leftovers
+    );
+
+    // The same command again, once WAF has caught up, finishes the job
+    // without duplicating anything.
+    faults.clear();
+    let fresh = backend(&faults, &log, fast_settings());
+    fresh
+        .enter(&lb, &spec(&["192.0.2.1"]), Mode::Apply)
+        .await
+        .unwrap();
+    assert!(fresh.status(&lb).await.unwrap().maintenance().is_some());
+    assert_eq!(
+        resources_in_moto(&lb).await.len(),
+        2,
+        "one web ACL, one IP set"
+    );
+    fresh.exit(&lb, Mode::Apply).await.unwrap();
+    assert!(resources_in_moto(&lb).await.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_lock_conflict_keeps_the_concurrent_writers_entry() {
+    let (faults, log) = (Faults::new(), OperationLog::new());
+    let b = backend(&faults, &log, fast_settings());
+    let lb = alb("lock").await;
+    b.enter(&lb, &spec(&["198.51.100.1"]), Mode::Apply)
+        .await
+        .unwrap();
+
+    // Just before our UpdateIPSet reaches moto, another operator adds an
+    // address (their own process: own runtime, own clients). Our lock token
+    // is then stale, and moto refuses our write for real.
+    let other_lb = lb.clone();
+    faults.before("UpdateIPSet", move || {
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Runtime::new().unwrap();
+            rt.block_on(async {
+                let other = backend(&Faults::new(), &OperationLog::new(), fast_settings());
+                let add = AllowlistChange::Add(Allowlist::parse(["203.0.113.99"]).unwrap());
+                other
+                    .update_allowlist(&other_lb, &add, Mode::Apply)
+                    .await
+                    .unwrap();
+            });
+        })
+        .join()
+        .unwrap();
+    });
+    let add = AllowlistChange::Add(Allowlist::parse(["192.0.2.55"]).unwrap());
+    b.update_allowlist(&lb, &add, Mode::Apply).await.unwrap();
+    assert_eq!(
+        entries(&b, &lb).await,
+        ["192.0.2.55/32", "198.51.100.1/32", "203.0.113.99/32"],
+        "both writers' entries survive"
+    );
+    assert_eq!(
+        count(&log, "wafv2:UpdateIPSet"),
+        2,
+        "one stale write, one re-applied"
+    );
+    b.exit(&lb, Mode::Apply).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn associated_item_on_delete_is_retried() {
+    let (faults, log) = (Faults::new(), OperationLog::new());
+    let b = backend(&faults, &log, fast_settings());
+    let lb = alb("assoc-item").await;
+    b.enter(&lb, &spec(&["192.0.2.1", "2001:db8::1"]), Mode::Apply)
+        .await
+        .unwrap();
+    faults.inject("DeleteWebACL", "WAFAssociatedItemException", 2);
+    faults.inject("DeleteIPSet", "WAFAssociatedItemException", 1);
+    let out = b.exit(&lb, Mode::Apply).await.unwrap();
+    assert!(out.changes.contains(&Change::Disassociated));
+    assert_eq!(faults.served("DeleteWebACL"), 2);
+    assert_eq!(count(&log, "wafv2:DeleteWebACL"), 3);
+    assert!(resources_in_moto(&lb).await.is_empty());
+    assert_eq!(b.status(&lb).await.unwrap().state, State::Normal);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn throttling_is_retried_with_backoff() {
+    let (faults, log) = (Faults::new(), OperationLog::new());
+    let b = backend(&faults, &log, fast_settings());
+    let lb = alb("throttle").await;
+    faults.inject("CreateIPSet", "WAFLimitsExceededException", 2);
+    faults.inject("CreateWebACL", "ThrottlingException", 1);
+    b.enter(&lb, &spec(&["192.0.2.1"]), Mode::Apply)
+        .await
+        .unwrap();
+    assert_eq!(faults.served("CreateIPSet"), 2);
+    assert_eq!(faults.served("CreateWebACL"), 1);
+    assert!(b.status(&lb).await.unwrap().maintenance().is_some());
+    assert_eq!(resources_in_moto(&lb).await.len(), 2);
+
+    // Throttled for longer than the retry budget: a clear error, not a hang.
+    faults.always("GetWebACLForResource", "WAFLimitsExceededException");
+    let err = b.status(&lb).await.unwrap_err();
+    assert!(matches!(err, Error::Timeout { .. }), "{err:?}");
+    assert!(
+        format!("{:?}", err).contains("WAFLimitsExceededException"),
+        "the last AWS error is kept: {err:?}"
+    );
+    faults.clear();
+    b.exit(&lb, Mode::Apply).await.unwrap();
+    assert!(resources_in_moto(&lb).await.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn duplicate_web_acl_after_a_crash_is_adopted() {
+    let (faults, log) = (Faults::new(), OperationLog::new());
+    let lb = alb("duplicate").await;
+    // A run that dies after creating the web ACL, before associating it.
+    let crashed = backend(&faults, &log, fast_settings());
+    faults.always("AssociateWebACL", "AccessDeniedException");
+    crashed
+        .enter(&lb, &spec(&["192.0.2.1"]), Mode::Apply)
+        .await
+        .unwrap_err();
+    faults.clear();
+    assert_eq!(resources_in_moto(&lb).await.len(), 2);
+
+    // The rerun's listing misses it (as a listing taken just before the
+    // crash would), so it creates, and AWS answers with its duplicate code.
+    faults.respond("ListWebACLs", 200, r#"{"WebACLs":[]}"#, 1);
+    faults.inject("CreateWebACL", "WAFDuplicateItemException", 1);
+    let rerun = backend(&faults, &log, fast_settings());
+    rerun
+        .enter(&lb, &spec(&["192.0.2.1"]), Mode::Apply)
+        .await
+        .unwrap();
+    assert_eq!(faults.served("CreateWebACL"), 1);
+    assert!(rerun.status(&lb).await.unwrap().maintenance().is_some());
+    assert_eq!(
+        resources_in_moto(&lb).await.len(),
+        2,
+        "adopted, not duplicated"
+    );
+    rerun.exit(&lb, Mode::Apply).await.unwrap();
+    assert!(resources_in_moto(&lb).await.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn enter_interrupted_at_each_step_converges_on_rerun() {
+    for step in ["CreateIPSet", "CreateWebACL", "AssociateWebACL"] {
+        let (faults, log) = (Faults::new(), OperationLog::new());
+        let lb = alb(&format!("crash-{}", step.to_lowercase())).await;
+        let wanted = spec(&["192.0.2.1", "2001:db8::/64"]);
+        // The process dies at `step`: everything before it happened.
+        faults.always(step, "AccessDeniedException");
+        let crashed = backend(&faults, &log, fast_settings());
+        let err = crashed.enter(&lb, &wanted, Mode::Apply).await.unwrap_err();
+        assert_eq!(
+            err.aws_code(),
+            Some("AccessDeniedException"),
+            "{step}: {err}"
+        );
+        faults.clear();
+
+        let rerun = backend(&faults, &log, fast_settings());
+        rerun.enter(&lb, &wanted, Mode::Apply).await.unwrap();
+        let status = rerun.status(&lb).await.unwrap();
+        let info = status
+            .maintenance()
+            .unwrap_or_else(|| panic!("{step}: not in maintenance"));
+        assert_eq!(info.allowlist.entries, wanted.allowlist, "{step}");
+        assert!(
+            status.leftovers.is_empty(),
+            "{step}: {:?}",
+            status.leftovers
+        );
+        assert_eq!(
+            resources_in_moto(&lb).await.len(),
+            3,
+            "{step}: one web ACL and two IP sets, no duplicates"
+        );
+        rerun.exit(&lb, Mode::Apply).await.unwrap();
+        assert!(
+            resources_in_moto(&lb).await.is_empty(),
+            "{step}: exit left resources"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn exit_interrupted_at_each_step_converges_on_rerun() {
+    for step in ["DisassociateWebACL", "DeleteWebACL", "DeleteIPSet"] {
+        let (faults, log) = (Faults::new(), OperationLog::new());
+        let lb = alb(&format!("exit-{}", step.to_lowercase())).await;
+        let b = backend(&faults, &log, fast_settings());
+        b.enter(&lb, &spec(&["192.0.2.1"]), Mode::Apply)
+            .await
+            .unwrap();
+        faults.always(step, "AccessDeniedException");
+        b.exit(&lb, Mode::Apply).await.unwrap_err();
+        faults.clear();
+
+        let rerun = backend(&faults, &log, fast_settings());
+        rerun.exit(&lb, Mode::Apply).await.unwrap();
+        assert!(
+            resources_in_moto(&lb).await.is_empty(),
+            "{step}: exit left resources"
+        );
+        let status = rerun.status(&lb).await.unwrap();
+        assert_eq!(status.state, State::Normal, "{step}");
+        assert!(status.leftovers.is_empty(), "{step}");
+        assert!(!rerun.exit(&lb, Mode::Apply).await.unwrap().changed());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn resolve_batches_names_and_finds_the_unknown_one() {
+    let (faults, log) = (Faults::new(), OperationLog::new());
+    let b = backend(&faults, &log, fast_settings());
+    let mut refs = Vec::new();
+    for i in 0..3 {
+        let lb = alb(&format!("batch{i}")).await;
+        refs.push(LoadBalancerRef::Name(
+            LoadBalancerName::parse(lb.name()).unwrap(),
+        ));
+    }
+    refs.push(LoadBalancerRef::Name(
+        LoadBalancerName::parse("not-there-at-all").unwrap(),
+    ));
+    let results = b.resolve(&refs).await.unwrap();
+    assert!(results[..3].iter().all(Result::is_ok), "{results:?}");
+    assert!(
+        matches!(&results[3], Err(Error::TargetNotFound { target }) if target == "not-there-at-all")
+    );
+}
