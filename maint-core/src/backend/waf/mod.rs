@@ -710,20 +710,30 @@ impl WafBackend {
             "updating IP set"
         );
         let addresses = &addresses;
-        self.write("update the IP set", || async move {
-            self.waf
-                .update_ip_set()
-                .name(&set.id.name)
-                .id(&set.id.id)
-                .scope(Scope::Regional)
-                .description(format!("Allowlist of {}, managed by maint", set.id.name))
-                .set_addresses(Some(addresses.clone()))
-                .lock_token(&set.lock_token)
-                .send()
-                .await
-                .map_err(|e| aws_error("UpdateIPSet", e))
-        })
-        .await?;
+        let out = self
+            .write("update the IP set", || async move {
+                self.waf
+                    .update_ip_set()
+                    .name(&set.id.name)
+                    .id(&set.id.id)
+                    .scope(Scope::Regional)
+                    .description(format!("Allowlist of {}, managed by maint", set.id.name))
+                    .set_addresses(Some(addresses.clone()))
+                    .lock_token(&set.lock_token)
+                    .send()
+                    .await
+                    .map_err(|e| aws_error("UpdateIPSet", e))
+            })
+            .await?;
+        if let Some(token) = out.next_lock_token() {
+            let (name, token) = (set.id.name.clone(), token.to_string());
+            self.remember(|inv| {
+                if let Some(s) = inv.ip_sets.get_mut(&name) {
+                    s.lock_token = token;
+                }
+            })
+            .await;
+        }
         Ok(())
     }
 
@@ -974,6 +984,18 @@ impl WafBackend {
                 None => {}
             }
         }
+        // Only read the web ACL under its lock token when it has to change:
+        // an edit of entries alone is done once the IP sets are written.
+        let observed = acl::read_acl(acl, lb)?;
+        if let Some(observed) = &observed {
+            let mut record = observed.record.clone();
+            let mut response = observed.response.clone();
+            edit(&mut record, &mut response);
+            record.allowlist_enabled = enabled;
+            if new_sets.is_empty() && record == observed.record && response == observed.response {
+                return Ok(());
+            }
+        }
         let locked = self.get_web_acl(acl.name(), acl.id()).await?;
         let read = acl::read_acl(&locked.acl, lb)?.ok_or_else(|| Error::Conflict {
             resource: acl.arn().to_string(),
@@ -998,6 +1020,9 @@ impl WafBackend {
 
     async fn delete_web_acl(&self, name: &str, summary: &Summary) -> Result<()> {
         let mut token = summary.lock_token.clone();
+        if token.is_empty() {
+            token = self.get_web_acl(name, &summary.id).await?.lock_token;
+        }
         for attempt in 0..self.settings.max_attempts {
             tracing::info!(name, "deleting web ACL");
             let token_ref = &token;
@@ -1042,7 +1067,15 @@ impl WafBackend {
     }
 
     async fn delete_ip_set(&self, name: &str, summary: &Summary) -> Result<()> {
+        let family = if name.ends_with("-ipv6") {
+            Family::Ipv6
+        } else {
+            Family::Ipv4
+        };
         let mut token = summary.lock_token.clone();
+        if token.is_empty() {
+            token = self.get_ip_set(family, &summary.arn).await?.lock_token;
+        }
         for attempt in 0..self.settings.max_attempts {
             tracing::info!(name, "deleting IP set");
             let token_ref = &token;
@@ -1069,11 +1102,6 @@ impl WafBackend {
                 Err(e) if is_code(&e, &[code::NONEXISTENT]) => break,
                 Err(e) if is_code(&e, &[code::LOCK]) => {
                     tokio::time::sleep(self.backoff(attempt)).await;
-                    let family = if name.ends_with("-ipv6") {
-                        Family::Ipv6
-                    } else {
-                        Family::Ipv4
-                    };
                     match self.get_ip_set(family, &summary.arn).await {
                         Ok(fresh) => token = fresh.lock_token,
                         Err(e) if is_code(&e, &[code::NONEXISTENT]) => break,
