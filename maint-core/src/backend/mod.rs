@@ -5,6 +5,7 @@
 //! outside it, so no backend can get it subtly wrong.
 
 pub mod memory;
+#[cfg(feature = "waf")]
 pub mod waf;
 
 use async_trait::async_trait;
@@ -16,6 +17,7 @@ pub use crate::maintenance::{
 use crate::target::{LoadBalancerArn, LoadBalancerRef};
 use crate::Result;
 pub use memory::{LoadBalancerType, MemoryBackend};
+#[cfg(feature = "waf")]
 pub use waf::{WafBackend, WafSettings};
 
 /// The deterministic name of maint's web ACL for a load balancer:
