@@ -24,6 +24,10 @@ pub enum Error {
     #[error(transparent)]
     InvalidAllowlist(#[from] AllowlistError),
 
+    /// The config file is not valid; nothing was changed.
+    #[error(transparent)]
+    InvalidConfig(#[from] crate::config::ConfigError),
+
     /// The load balancer named by a target does not exist (in the region asked).
     #[error("load balancer not found: {target}")]
     TargetNotFound {
@@ -154,6 +158,9 @@ impl Error {
     /// True when the error is the user's input, so nothing was attempted
     /// (the CLI maps this to exit code 2).
     pub fn is_invalid_input(&self) -> bool {
-        matches!(self, Error::InvalidInput(_) | Error::InvalidAllowlist(_))
+        matches!(
+            self,
+            Error::InvalidInput(_) | Error::InvalidAllowlist(_) | Error::InvalidConfig(_)
+        )
     }
 }

@@ -13,8 +13,11 @@
 
 pub mod allowlist;
 pub mod backend;
+pub mod config;
 pub mod error;
+pub mod fleet;
 pub mod maintenance;
+pub mod report;
 pub mod response;
 pub mod target;
 

@@ -1,0 +1,740 @@
+//! The config file (`maint.toml`): named allowlists and named services.
+//!
+//! ```toml
+//! region = "us-east-1"                      # optional default region
+//!
+//! [allowlists]
+//! office = ["203.0.113.0/24", "2001:db8:1::/48"]
+//! qa-vpn = { file = "allowlists/qa-vpn.txt" }   # relative to this file
+//!
+//! [services.shop]
+//! load_balancers = ["shop-prod"]
+//! allowlists = ["office", "qa-vpn"]
+//! region = "us-east-1"                      # optional, overrides the default
+//! page = "pages/shop.html"                  # optional, relative to this file
+//! content_type = "html"                     # html | json | text
+//! status = 503
+//! headers = { "Retry-After" = "3600" }
+//! ```
+//!
+//! Loading validates everything (addresses, load balancer names and ARNs,
+//! page files, status codes, headers, references between sections) and
+//! reports every problem at once, each as `FILE:LINE:COLUMN: KEY: message`.
+//! An unknown key is an error with a did-you-mean.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::allowlist::{Allowlist, Cidr};
+use crate::response::{ContentType, ResponseBody, ResponseHeader, ResponseHeaders, ResponseStatus};
+use crate::target::LoadBalancerRef;
+
+/// The default config file name, looked up in the current directory.
+pub const DEFAULT_FILE: &str = "maint.toml";
+
+/// One problem in a config file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigProblem {
+    /// The file the problem is in (the config file, or an allowlist file it
+    /// names).
+    pub file: PathBuf,
+    /// 1-based line, when known.
+    pub line: Option<usize>,
+    /// 1-based column, when known.
+    pub column: Option<usize>,
+    /// The dotted key, e.g. `services.shop.status`, when known.
+    pub key: Option<String>,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl fmt::Display for ConfigProblem {
+    /// `FILE:LINE:COLUMN: KEY: message`, leaving out unknown parts.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file.display())?;
+        if let Some(line) = self.line {
+            write!(f, ":{line}")?;
+            if let Some(column) = self.column {
+                write!(f, ":{column}")?;
+            }
+        }
+        if let Some(key) = &self.key {
+            write!(f, ": {key}")?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+/// A config file that could not be loaded, with every problem found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    problems: Vec<ConfigProblem>,
+}
+
+impl ConfigError {
+    /// Every problem, in file order. Never empty.
+    pub fn problems(&self) -> &[ConfigProblem] {
+        &self.problems
+    }
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.problems.as_slice() {
+            [one] => write!(f, "invalid config: {one}"),
+            many => {
+                write!(f, "invalid config ({} problems):", many.len())?;
+                for p in many {
+                    write!(f, "\n  {p}")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// A named service: the load balancers that go into maintenance together,
+/// and how their maintenance looks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Service {
+    /// The service's name (its key under `[services]`).
+    pub name: String,
+    /// Its load balancers, by name or ARN.
+    pub load_balancers: Vec<LoadBalancerRef>,
+    /// The union of the named allowlists it uses.
+    pub allowlist: Allowlist,
+    /// The names of those allowlists.
+    pub allowlist_names: Vec<String>,
+    /// Its region, if it has its own.
+    pub region: Option<String>,
+    /// Its maintenance page, read and validated.
+    pub page: Option<ResponseBody>,
+    /// The content type for the built-in page when it has no page of its own.
+    pub content_type: Option<ContentType>,
+    /// Its response status.
+    pub status: Option<ResponseStatus>,
+    /// Extra response headers.
+    pub headers: Vec<ResponseHeader>,
+}
+
+/// A loaded, validated config file.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Config {
+    /// Where it was read from.
+    pub path: PathBuf,
+    /// The default region.
+    pub region: Option<String>,
+    /// Named allowlists.
+    pub allowlists: BTreeMap<String, Allowlist>,
+    /// Named services.
+    pub services: BTreeMap<String, Service>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    region: Option<Spanned<String>>,
+    #[serde(default)]
+    allowlists: BTreeMap<Spanned<String>, Spanned<RawAllowlist>>,
+    #[serde(default)]
+    services: BTreeMap<Spanned<String>, Spanned<RawService>>,
+}
+
+/// An allowlist in the config: a list of entries, or `{ file = "..." }`.
+/// (A hand-written visitor: serde's untagged enums lose toml's spans.)
+enum RawAllowlist {
+    Inline(Vec<Spanned<String>>),
+    File(RawAllowlistFile),
+}
+
+struct RawAllowlistFile {
+    file: Spanned<String>,
+}
+
+impl<'de> Deserialize<'de> for RawAllowlist {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = RawAllowlist;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(r#"a list of addresses or CIDRs, or { file = "path" }"#)
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut entries = Vec::new();
+                while let Some(entry) = seq.next_element::<Spanned<String>>()? {
+                    entries.push(entry);
+                }
+                Ok(RawAllowlist::Inline(entries))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut file = None;
+                while let Some(key) = map.next_key::<String>()? {
+                    if key == "file" {
+                        file = Some(map.next_value::<Spanned<String>>()?);
+                    } else {
+                        return Err(serde::de::Error::unknown_field(&key, &["file"]));
+                    }
+                }
+                file.map(|file| RawAllowlist::File(RawAllowlistFile { file }))
+                    .ok_or_else(|| serde::de::Error::missing_field("file"))
+            }
+        }
+        d.deserialize_any(Visitor)
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawService {
+    load_balancers: Spanned<Vec<Spanned<String>>>,
+    #[serde(default)]
+    allowlists: Vec<Spanned<String>>,
+    region: Option<Spanned<String>>,
+    page: Option<Spanned<String>>,
+    content_type: Option<Spanned<String>>,
+    status: Option<Spanned<i64>>,
+    #[serde(default)]
+    headers: BTreeMap<Spanned<String>, Spanned<String>>,
+}
+
+/// Collects problems with their positions while validating.
+struct Problems<'a> {
+    file: &'a Path,
+    text: &'a str,
+    found: Vec<ConfigProblem>,
+}
+
+impl Problems<'_> {
+    fn at(&mut self, span: Option<Range<usize>>, key: Option<String>, message: impl Into<String>) {
+        let (line, column) = match span {
+            Some(span) => {
+                let (l, c) = line_column(self.text, span.start);
+                (Some(l), Some(c))
+            }
+            None => (None, None),
+        };
+        self.found.push(ConfigProblem {
+            file: self.file.to_path_buf(),
+            line,
+            column,
+            key,
+            message: message.into(),
+        });
+    }
+}
+
+/// 1-based line and column (in characters) of a byte offset.
+fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
+}
+
+/// The closest of `candidates` to `word`, when close enough to be a typo.
+pub fn did_you_mean<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
+    candidates
+        .into_iter()
+        .map(|c| (edit_distance(word, c), c))
+        .filter(|(d, c)| *d <= (c.len().max(word.len()) / 3).max(1))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = if ca == cb {
+                prev
+            } else {
+                1 + prev.min(row[j]).min(row[j + 1])
+            };
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}
+
+/// Rewrites toml's "unknown field `x`, expected one of `a`, `b`" into a
+/// message with a did-you-mean.
+fn explain_toml_error(message: &str) -> String {
+    let message = message.trim();
+    let Some(rest) = message.strip_prefix("unknown field `") else {
+        return message.to_string();
+    };
+    let Some((field, expected)) = rest.split_once('`') else {
+        return message.to_string();
+    };
+    let candidates: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
+    let mut out = format!("unknown key `{field}`");
+    if let Some(best) = did_you_mean(field, candidates.iter().copied()) {
+        out.push_str(&format!("; did you mean `{best}`?"));
+    } else if !candidates.is_empty() {
+        out.push_str(&format!("; known keys: {}", candidates.join(", ")));
+    }
+    out
+}
+
+impl Config {
+    /// Reads and validates a config file.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+            problems: vec![ConfigProblem {
+                file: path.to_path_buf(),
+                line: None,
+                column: None,
+                key: None,
+                message: format!("cannot read the config file: {e}"),
+            }],
+        })?;
+        Self::parse(&text, path)
+    }
+
+    /// Validates config text; `path` names it in errors and anchors the
+    /// relative paths it holds.
+    pub fn parse(text: &str, path: &Path) -> Result<Self, ConfigError> {
+        let mut problems = Problems {
+            file: path,
+            text,
+            found: Vec::new(),
+        };
+        let raw: RawConfig = match toml::from_str(text) {
+            Ok(raw) => raw,
+            Err(e) => {
+                problems.at(e.span(), None, explain_toml_error(e.message()));
+                return Err(ConfigError {
+                    problems: problems.found,
+                });
+            }
+        };
+        let base = path.parent().unwrap_or(Path::new("."));
+        let config = Self::validate(raw, path, base, &mut problems);
+        if problems.found.is_empty() {
+            Ok(config)
+        } else {
+            problems
+                .found
+                .sort_by_key(|p| (p.file != path, p.line, p.column));
+            Err(ConfigError {
+                problems: problems.found,
+            })
+        }
+    }
+
+    fn validate(raw: RawConfig, path: &Path, base: &Path, problems: &mut Problems<'_>) -> Self {
+        let mut config = Config {
+            path: path.to_path_buf(),
+            region: None,
+            ..Config::default()
+        };
+        if let Some(region) = &raw.region {
+            if check_region(region, "region", problems) {
+                config.region = Some(region.get_ref().clone());
+            }
+        }
+        for (name, list) in &raw.allowlists {
+            let key = format!("allowlists.{}", name.get_ref());
+            if let Some(parsed) = load_allowlist(list, &key, base, problems) {
+                config.allowlists.insert(name.get_ref().clone(), parsed);
+            }
+        }
+        for (name, service) in raw.services {
+            let key = format!("services.{}", name.get_ref());
+            let span = service.span();
+            if let Some(parsed) = validate_service(
+                name.into_inner(),
+                service.into_inner(),
+                &key,
+                span,
+                &raw.allowlists,
+                &config.allowlists,
+                base,
+                problems,
+            ) {
+                config.services.insert(parsed.name.clone(), parsed);
+            }
+        }
+        config
+    }
+
+    /// A service by name.
+    pub fn service(&self, name: &str) -> Option<&Service> {
+        self.services.get(name)
+    }
+
+    /// An allowlist by name.
+    pub fn allowlist(&self, name: &str) -> Option<&Allowlist> {
+        self.allowlists.get(name)
+    }
+}
+
+fn check_region(region: &Spanned<String>, key: &str, problems: &mut Problems<'_>) -> bool {
+    let r = region.get_ref();
+    let ok = r.split('-').count() >= 3
+        && r.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && r.rsplit('-')
+            .next()
+            .is_some_and(|n| n.parse::<u32>().is_ok());
+    if !ok {
+        problems.at(
+            Some(region.span()),
+            Some(key.to_string()),
+            format!("{r:?} is not an AWS region (like us-east-1)"),
+        );
+    }
+    ok
+}
+
+fn load_allowlist(
+    list: &Spanned<RawAllowlist>,
+    key: &str,
+    base: &Path,
+    problems: &mut Problems<'_>,
+) -> Option<Allowlist> {
+    match list.get_ref() {
+        RawAllowlist::Inline(entries) => {
+            let mut cidrs = Vec::new();
+            let mut ok = true;
+            for entry in entries {
+                match Cidr::parse(entry.get_ref()) {
+                    Ok(c) => cidrs.push(c),
+                    Err(e) => {
+                        ok = false;
+                        problems.at(
+                            Some(entry.span()),
+                            Some(key.to_string()),
+                            format!("{}: {e}", entry.get_ref()),
+                        );
+                    }
+                }
+            }
+            if !ok {
+                return None;
+            }
+            match Allowlist::from_cidrs(cidrs) {
+                Ok(list) => Some(list),
+                Err(e) => {
+                    for p in e.problems() {
+                        problems.at(Some(list.span()), Some(key.to_string()), p.to_string());
+                    }
+                    None
+                }
+            }
+        }
+        RawAllowlist::File(file) => {
+            let path = base.join(file.file.get_ref());
+            let text = match std::fs::read_to_string(&path) {
+                Ok(text) => text,
+                Err(e) => {
+                    problems.at(
+                        Some(file.file.span()),
+                        Some(format!("{key}.file")),
+                        format!("cannot read {}: {e}", path.display()),
+                    );
+                    return None;
+                }
+            };
+            match Allowlist::parse_text(&text, &path.display().to_string()) {
+                Ok(list) => Some(list),
+                Err(e) => {
+                    for p in e.problems() {
+                        // The allowlist file's own line, with the entry.
+                        problems.found.push(ConfigProblem {
+                            file: path.clone(),
+                            line: p.location.as_ref().map(|l| l.line),
+                            column: None,
+                            key: None,
+                            message: match &p.entry {
+                                Some(entry) => format!("{entry}: {} (allowlist {key})", p.kind),
+                                None => format!("{} (allowlist {key})", p.kind),
+                            },
+                        });
+                    }
+                    None
+                }
+            }
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn validate_service(
+    name: String,
+    raw: RawService,
+    key: &str,
+    span: Range<usize>,
+    raw_allowlists: &BTreeMap<Spanned<String>, Spanned<RawAllowlist>>,
+    allowlists: &BTreeMap<String, Allowlist>,
+    base: &Path,
+    problems: &mut Problems<'_>,
+) -> Option<Service> {
+    let before = problems.found.len();
+    let mut load_balancers = Vec::new();
+    if raw.load_balancers.get_ref().is_empty() {
+        problems.at(
+            Some(raw.load_balancers.span()),
+            Some(format!("{key}.load_balancers")),
+            "a service needs at least one load balancer",
+        );
+    }
+    for lb in raw.load_balancers.get_ref() {
+        match LoadBalancerRef::parse(lb.get_ref()) {
+            Ok(r) => load_balancers.push(r),
+            Err(e) => problems.at(
+                Some(lb.span()),
+                Some(format!("{key}.load_balancers")),
+                e.to_string(),
+            ),
+        }
+    }
+    let mut allowlist = Allowlist::new();
+    let mut allowlist_names = Vec::new();
+    for list_name in &raw.allowlists {
+        let wanted = list_name.get_ref();
+        match allowlists.get(wanted) {
+            Some(list) => match allowlist.union(list) {
+                Ok(joined) => {
+                    allowlist = joined;
+                    allowlist_names.push(wanted.clone());
+                }
+                Err(e) => problems.at(
+                    Some(list_name.span()),
+                    Some(format!("{key}.allowlists")),
+                    e.to_string(),
+                ),
+            },
+            // Defined but invalid: already reported where it is defined.
+            None if raw_allowlists.keys().any(|k| k.get_ref() == wanted) => {}
+            None => {
+                let names = raw_allowlists.keys().map(|k| k.get_ref().as_str());
+                let hint = did_you_mean(wanted, names)
+                    .map(|b| format!("; did you mean {b:?}?"))
+                    .unwrap_or_else(|| "; define it under [allowlists]".to_string());
+                problems.at(
+                    Some(list_name.span()),
+                    Some(format!("{key}.allowlists")),
+                    format!("no allowlist named {wanted:?}{hint}"),
+                );
+            }
+        }
+    }
+    let region = raw.region.as_ref().and_then(|r| {
+        check_region(r, &format!("{key}.region"), problems).then(|| r.get_ref().clone())
+    });
+    let content_type =
+        raw.content_type
+            .as_ref()
+            .and_then(|ct| match ct.get_ref().parse::<ContentType>() {
+                Ok(t) => Some(t),
+                Err(e) => {
+                    problems.at(
+                        Some(ct.span()),
+                        Some(format!("{key}.content_type")),
+                        e.to_string(),
+                    );
+                    None
+                }
+            });
+    let page = raw.page.as_ref().and_then(|page| {
+        let path = base.join(page.get_ref());
+        match ResponseBody::from_file(&path, content_type) {
+            Ok(body) => Some(body),
+            Err(e) => {
+                problems.at(
+                    Some(page.span()),
+                    Some(format!("{key}.page")),
+                    e.to_string(),
+                );
+                None
+            }
+        }
+    });
+    let status = raw.status.as_ref().and_then(|s| {
+        let checked = u16::try_from(*s.get_ref())
+            .map_err(|_| format!("{} is not an HTTP status code", s.get_ref()))
+            .and_then(|code| ResponseStatus::new(code).map_err(|e| e.to_string()));
+        match checked {
+            Ok(status) => Some(status),
+            Err(message) => {
+                problems.at(Some(s.span()), Some(format!("{key}.status")), message);
+                None
+            }
+        }
+    });
+    let mut headers = Vec::new();
+    for (header_name, value) in &raw.headers {
+        match ResponseHeader::new(header_name.get_ref().clone(), value.get_ref().clone()) {
+            Ok(h) => headers.push(h),
+            Err(e) => problems.at(
+                Some(header_name.span()),
+                Some(format!("{key}.headers")),
+                e.to_string(),
+            ),
+        }
+    }
+    if let Err(e) = ResponseHeaders::new(headers.clone()) {
+        problems.at(
+            Some(span.clone()),
+            Some(format!("{key}.headers")),
+            e.to_string(),
+        );
+    }
+    (problems.found.len() == before).then_some(Service {
+        name,
+        load_balancers,
+        allowlist,
+        allowlist_names,
+        region,
+        page,
+        content_type,
+        status,
+        headers,
+    })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn dir() -> PathBuf {
+        let d = std::env::temp_dir().join(format!(
+            "maint-config-{}-{}",
+            std::process::id(),
+            fastrand::u64(..)
+        ));
+        std::fs::create_dir_all(d.join("allowlists")).unwrap();
+        std::fs::create_dir_all(d.join("pages")).unwrap();
+        d
+    }
+
+    fn problems(text: &str, base: &Path) -> Vec<String> {
+        Config::parse(text, &base.join("maint.toml"))
+            .unwrap_err()
+            .problems()
+            .iter()
+            .map(|p| p.to_string())
+            .collect()
+    }
+
+    const GOOD: &str = r#"
+region = "us-east-1"
+
+[allowlists]
+office = ["203.0.113.0/24", "2001:db8:1::/48"]
+qa-vpn = { file = "allowlists/qa-vpn.txt" }
+
+[services.shop]
+load_balancers = ["shop-prod", "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/shop-admin/0123456789abcdef"]
+allowlists = ["office", "qa-vpn"]
+region = "eu-west-1"
+page = "pages/shop.html"
+content_type = "html"
+status = 503
+headers = { "Retry-After" = "3600" }
+"#;
+
+    #[test]
+    fn loads_the_documented_example() {
+        let d = dir();
+        std::fs::write(d.join("allowlists/qa-vpn.txt"), "198.51.100.0/24 # vpn\n").unwrap();
+        std::fs::write(d.join("pages/shop.html"), "<h1>Back soon</h1>").unwrap();
+        let config = Config::parse(GOOD, &d.join("maint.toml")).unwrap();
+        assert_eq!(config.region.as_deref(), Some("us-east-1"));
+        let shop = config.service("shop").unwrap();
+        assert_eq!(shop.load_balancers.len(), 2);
+        assert_eq!(shop.region.as_deref(), Some("eu-west-1"));
+        assert_eq!(
+            shop.allowlist.to_string(),
+            "198.51.100.0/24\n203.0.113.0/24\n2001:db8:1::/48\n"
+        );
+        assert_eq!(shop.page.as_ref().unwrap().content(), "<h1>Back soon</h1>");
+        assert_eq!(shop.status.unwrap().code(), 503);
+        assert_eq!(shop.headers[0].name(), "Retry-After");
+    }
+
+    #[test]
+    fn unknown_keys_say_where_and_suggest() {
+        let d = dir();
+        let text = "[services.shop]\nload_balancer = [\"shop\"]\n";
+        let got = problems(text, &d);
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert!(got[0].contains("maint.toml:2:1"), "{got:?}");
+        assert!(got[0].contains("did you mean `load_balancers`?"), "{got:?}");
+        let got = problems("regoin = \"us-east-1\"\n", &d);
+        assert!(got[0].contains("did you mean `region`?"), "{got:?}");
+    }
+
+    #[test]
+    fn every_bad_value_is_reported_with_its_position() {
+        let d = dir();
+        std::fs::write(d.join("allowlists/bad.txt"), "10.0.0.0/8\n10.1.2.3/16\n").unwrap();
+        let text = r#"[allowlists]
+office = ["203.0.113.5/24", "ok"]
+vpn = { file = "allowlists/bad.txt" }
+
+[services.shop]
+load_balancers = ["arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/net/x/0123456789abcdef"]
+allowlists = ["offce", "nowhere-near"]
+status = 418
+page = "pages/missing.html"
+headers = { "Content-Type" = "text/html" }
+"#;
+        let got = problems(text, &d);
+        let joined = got.join("\n");
+        for expected in [
+            "maint.toml:2:11: allowlists.office: 203.0.113.5/24: host bits are set; did you mean 203.0.113.0/24?",
+            "maint.toml:2:29: allowlists.office: ok: ",
+            "maint.toml:6:19: services.shop.load_balancers: ",
+            "Network Load Balancer",
+            "maint.toml:7:15: services.shop.allowlists: no allowlist named \"offce\"; did you mean \"office\"?",
+            "services.shop.allowlists: no allowlist named \"nowhere-near\"; define it under [allowlists]",
+            "maint.toml:8:10: services.shop.status: ",
+            "services.shop.page: ",
+            "missing.html",
+            "services.shop.headers: ",
+            "bad.txt:2: 10.1.2.3/16: host bits are set; did you mean 10.1.0.0/16? (allowlist allowlists.vpn)",
+        ] {
+            assert!(joined.contains(expected), "missing {expected:?} in:\n{joined}");
+        }
+    }
+
+    #[test]
+    fn syntax_errors_have_a_position() {
+        let d = dir();
+        let got = problems("[services.shop\n", &d);
+        assert!(
+            got[0].starts_with(&format!("{}:1:", d.join("maint.toml").display())),
+            "{got:?}"
+        );
+    }
+
+    #[test]
+    fn did_you_mean_only_for_near_misses() {
+        assert_eq!(did_you_mean("stauts", ["status", "page"]), Some("status"));
+        assert_eq!(did_you_mean("xyz", ["status", "page"]), None);
+    }
+}
