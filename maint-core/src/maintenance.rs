@@ -362,8 +362,26 @@ impl Outcome {
     }
 }
 
+/// What a repeated `enter` asks of a window already in place: the reason,
+/// end and response of `spec`, with the allowlist entries already there
+/// kept and `spec`'s added, and the allowlist's enabled state kept. A rerun
+/// of `enter` (to finish a crashed run, or to change the reason) never drops
+/// an entry a teammate added, nor lets testers back in while the allowlist
+/// was disabled on purpose; `allowlist set/remove/enable/disable` do those.
+pub fn reentry_spec(
+    current: &MaintenanceInfo,
+    spec: &MaintenanceSpec,
+) -> Result<MaintenanceSpec, AllowlistError> {
+    Ok(MaintenanceSpec {
+        allowlist: current.allowlist.entries.union(&spec.allowlist)?,
+        allowlist_enabled: current.allowlist.enabled,
+        ..spec.clone()
+    })
+}
+
 /// The changes between an existing window and a requested one, in the order
-/// `status` shows them. Used by every backend's repeated `enter`.
+/// `status` shows them. Used by every backend's repeated `enter`, with the
+/// spec from [`reentry_spec`].
 pub fn spec_changes(current: &MaintenanceInfo, spec: &MaintenanceSpec) -> Vec<Change> {
     let mut changes = Vec::new();
     let diff = current.allowlist.entries.diff(&spec.allowlist);

@@ -209,7 +209,9 @@ pub async fn full_cycle(f: &dyn Fixture) {
 }
 
 /// A repeated `enter` with the same spec changes nothing; with a different
-/// spec it updates in place, reports each difference and keeps `since`.
+/// spec it updates in place, reports each difference and keeps `since`. It
+/// never drops an allowlist entry (a teammate's `allowlist add` survives)
+/// and keeps the allowlist's enabled state.
 pub async fn enter_is_idempotent_and_reports_changes(f: &dyn Fixture) {
     let b = f.backend();
     let lb = alb(f, "idem").await;
@@ -228,36 +230,37 @@ pub async fn enter_is_idempotent_and_reports_changes(f: &dyn Fixture) {
         again.changes
     );
 
+    edit(f, &lb, AllowlistChange::Add(list(&["198.51.100.9"]))).await;
+    edit(f, &lb, AllowlistChange::Disable).await;
     let mut s2 = spec(&["192.0.2.2"], "second");
     s2.until = None;
-    s2.allowlist_enabled = false;
     let out = b.enter(&lb, &s2, Mode::Apply).await.expect("enter update");
-    for expected in [
-        Change::AllowlistAdded {
-            entries: list(&["192.0.2.2"]).iter().collect(),
-        },
-        Change::AllowlistRemoved {
-            entries: list(&["192.0.2.1"]).iter().collect(),
-        },
-        Change::AllowlistDisabled,
-        Change::ReasonChanged {
-            reason: Some("second".into()),
-        },
-        Change::UntilChanged { until: None },
-    ] {
-        assert!(
-            out.changes.contains(&expected),
-            "missing {expected:?} in {:?}",
-            out.changes
-        );
-    }
+    assert_eq!(
+        out.changes,
+        [
+            Change::AllowlistAdded {
+                entries: list(&["192.0.2.2"]).iter().collect(),
+            },
+            Change::ReasonChanged {
+                reason: Some("second".into()),
+            },
+            Change::UntilChanged { until: None },
+        ]
+    );
     let st = status(f, &lb).await;
     let info = st.maintenance().expect("maintenance");
     assert_eq!(info.since, since, "since is kept across enters");
     assert_eq!(info.reason.as_deref(), Some("second"));
     assert_eq!(info.until, None);
-    assert!(!info.allowlist.enabled);
-    assert_eq!(info.allowlist.entries, s2.allowlist);
+    assert!(
+        !info.allowlist.enabled,
+        "enter keeps a disabled allowlist disabled"
+    );
+    assert_eq!(
+        info.allowlist.entries,
+        list(&["192.0.2.1", "192.0.2.2", "198.51.100.9"]),
+        "enter adds, never drops"
+    );
     b.exit(&lb, Mode::Apply).await.expect("exit");
 }
 

@@ -14,8 +14,8 @@ use chrono::Utc;
 
 use super::{web_acl_name, Leftover, MaintenanceBackend};
 use crate::maintenance::{
-    allowlist_changes, spec_changes, AllowlistChange, AllowlistState, Change, MaintenanceInfo,
-    MaintenanceSpec, Mode, Outcome, State, TargetStatus,
+    allowlist_changes, reentry_spec, spec_changes, AllowlistChange, AllowlistState, Change,
+    MaintenanceInfo, MaintenanceSpec, Mode, Outcome, State, TargetStatus,
 };
 use crate::target::{LoadBalancerArn, LoadBalancerRef};
 use crate::{Error, Result};
@@ -266,6 +266,7 @@ impl MaintenanceBackend for MemoryBackend {
                 vec![Change::CreatedWebAcl { name }, Change::Associated]
             }
             State::Maintenance(current) => {
+                let spec = &reentry_spec(&current, spec)?;
                 let changes = spec_changes(&current, spec);
                 if mode == Mode::Apply && !changes.is_empty() {
                     if let Some(WebAcl::Ours { info, .. }) =

@@ -59,9 +59,11 @@ pub trait MaintenanceBackend: Send + Sync {
     /// Puts the load balancer into maintenance as `spec` describes.
     ///
     /// Normal: creates maint's web ACL and associates it. Already in
-    /// maintenance under maint's ACL: updates it in place to match `spec`
-    /// (keeping `since`) and reports each difference; no differences means
-    /// an unchanged outcome. A web ACL maint did not create:
+    /// maintenance under maint's ACL: updates reason, end and response in
+    /// place, adds `spec`'s allowlist entries to those already there (never
+    /// removing one) and keeps the allowlist's enabled state and `since`
+    /// (see [`reentry_spec`](crate::maintenance::reentry_spec)), reporting
+    /// each difference; no differences means an unchanged outcome. A web ACL maint did not create:
     /// [`Error::ForeignWebAcl`](crate::Error::ForeignWebAcl), nothing changed.
     async fn enter(
         &self,

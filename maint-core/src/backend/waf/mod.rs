@@ -65,8 +65,8 @@ use super::{web_acl_name, Leftover, MaintenanceBackend};
 use crate::allowlist::{Allowlist, Cidr, Family};
 use crate::error::AwsError;
 use crate::maintenance::{
-    allowlist_changes, spec_changes, AllowlistChange, AllowlistState, Change, MaintenanceInfo,
-    MaintenanceSpec, Mode, Outcome, State, TargetStatus,
+    allowlist_changes, reentry_spec, spec_changes, AllowlistChange, AllowlistState, Change,
+    MaintenanceInfo, MaintenanceSpec, Mode, Outcome, State, TargetStatus,
 };
 use crate::response::MaintenanceResponse;
 use crate::target::{LoadBalancerArn, LoadBalancerRef};
@@ -1302,7 +1302,9 @@ impl MaintenanceBackend for WafBackend {
                 Observed::Ours { acl, read } => (acl, read),
             };
             let (entries, sets) = self.load_sets(&read.record).await?;
-            let changes = spec_changes(&Self::info(&acl, &read, entries), spec);
+            let current = Self::info(&acl, &read, entries);
+            let spec = &reentry_spec(&current, spec)?;
+            let changes = spec_changes(&current, spec);
             if changes.is_empty() || mode == Mode::DryRun {
                 return Ok(outcome(lb, mode, changes));
             }
