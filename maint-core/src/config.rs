@@ -733,6 +733,14 @@ headers = { "Content-Type" = "text/html" }
     }
 
     #[test]
+    fn the_example_config_in_the_repository_loads() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/maint.toml");
+        let config = Config::load(&path).unwrap();
+        assert_eq!(config.services.len(), 2);
+        assert_eq!(config.service("shop").unwrap().allowlist.len(), 4);
+    }
+
+    #[test]
     fn did_you_mean_only_for_near_misses() {
         assert_eq!(did_you_mean("stauts", ["status", "page"]), Some("status"));
         assert_eq!(did_you_mean("xyz", ["status", "page"]), None);

@@ -14,6 +14,7 @@
 //! (which sets `MAINT_MOTO_SERVER` and `MAINT_PYTHON`). Without moto they
 //! fail, they never skip.
 
+pub mod cli;
 pub mod faults;
 pub mod fixture;
 pub mod inspect;

@@ -1,0 +1,115 @@
+//! Running the real `maint` binary against the shared moto server, in a
+//! scratch directory of its own, as a user would.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use crate::moto::{server, REGION};
+use crate::seed;
+
+/// The `maint` binary that `cargo test --workspace` builds next to the test
+/// executables (`target/<profile>/maint`).
+pub fn maint_binary() -> PathBuf {
+    let exe = std::env::current_exe().unwrap_or_else(|e| panic!("current_exe: {e}"));
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .unwrap_or_else(|| panic!("unexpected test executable path {}", exe.display()));
+    let binary = profile_dir.join("maint");
+    assert!(
+        binary.exists(),
+        "{} is missing: run the tests with `cargo test --workspace` (or ./scripts/test), \
+         which builds the maint binary, or `cargo build -p maint-cli` first",
+        binary.display()
+    );
+    binary
+}
+
+/// What one run of `maint` did.
+#[derive(Debug)]
+pub struct Run {
+    /// The exit code.
+    pub code: i32,
+    /// Standard output.
+    pub stdout: String,
+    /// Standard error.
+    pub stderr: String,
+}
+
+impl Run {
+    /// Standard output parsed as JSON (panics, showing both streams, if not).
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not JSON ({e}):\n{}\nstderr:\n{}",
+                self.stdout, self.stderr
+            )
+        })
+    }
+}
+
+/// A scratch directory to run `maint` in, with its own files.
+pub struct Workdir {
+    /// The directory.
+    pub path: PathBuf,
+}
+
+impl Workdir {
+    /// A new, empty scratch directory.
+    pub fn new() -> Self {
+        let path = std::env::temp_dir().join(format!(
+            "maint-cli-{}-{}",
+            std::process::id(),
+            seed::unique_lb_name("w")
+        ));
+        std::fs::create_dir_all(&path).unwrap_or_else(|e| panic!("mkdir {}: {e}", path.display()));
+        Self { path }
+    }
+
+    /// Writes a file relative to the directory; returns its path.
+    pub fn write(&self, name: &str, content: &str) -> PathBuf {
+        let file = self.path.join(name);
+        if let Some(parent) = file.parent() {
+            std::fs::create_dir_all(parent).unwrap_or_else(|e| panic!("mkdir: {e}"));
+        }
+        std::fs::write(&file, content).unwrap_or_else(|e| panic!("write {}: {e}", file.display()));
+        file
+    }
+
+    /// Runs `maint ARGS` here against moto, with stdin closed.
+    pub fn maint(&self, args: &[&str]) -> Run {
+        let out = Command::new(maint_binary())
+            .args(args)
+            .current_dir(&self.path)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", &self.path)
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("AWS_REGION", REGION)
+            .env("AWS_ENDPOINT_URL", server().endpoint())
+            .env("AWS_CONFIG_FILE", "/dev/null")
+            .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap_or_else(|e| panic!("run maint: {e}"));
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+}
+
+impl Default for Workdir {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Drop for Workdir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.path);
+    }
+}
