@@ -19,35 +19,56 @@ use maint_core::Cidr;
 #[command(name = "maint", version, max_term_width = 100)]
 pub struct Cli {
     /// Config file with named services and allowlists [default: ./maint.toml when it exists].
-    #[arg(long, global = true, env = "MAINT_CONFIG", value_name = "FILE")]
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Global options",
+        env = "MAINT_CONFIG",
+        value_name = "FILE"
+    )]
     pub config: Option<PathBuf>,
 
     /// AWS region (else AWS_REGION, the profile, or the config file's region).
-    #[arg(long, global = true, value_name = "REGION")]
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Global options",
+        value_name = "REGION"
+    )]
     pub region: Option<String>,
 
     /// AWS named profile (else AWS_PROFILE).
-    #[arg(long, global = true, value_name = "PROFILE")]
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Global options",
+        value_name = "PROFILE"
+    )]
     pub profile: Option<String>,
 
     /// Endpoint URL for every AWS API, e.g. a local emulator (else AWS_ENDPOINT_URL).
-    #[arg(long, global = true, value_name = "URL")]
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Global options",
+        value_name = "URL"
+    )]
     pub endpoint_url: Option<String>,
 
     /// Print machine-readable JSON (schema in the README).
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = "Global options")]
     pub json: bool,
 
     /// How many targets to act on at once.
-    #[arg(long, global = true, default_value_t = maint_core::fleet::DEFAULT_CONCURRENCY, value_parser = parse_concurrency)]
+    #[arg(long, global = true, help_heading = "Global options", default_value_t = maint_core::fleet::DEFAULT_CONCURRENCY, value_parser = parse_concurrency)]
     pub concurrency: usize,
 
     /// More log output (-v: each AWS step, -vv: debug).
-    #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "quiet")]
+    #[arg(short, long, global = true, help_heading = "Global options", action = clap::ArgAction::Count, conflicts_with = "quiet")]
     pub verbose: u8,
 
     /// Only errors.
-    #[arg(short, long, global = true)]
+    #[arg(short, long, global = true, help_heading = "Global options")]
     pub quiet: bool,
 
     #[command(subcommand)]

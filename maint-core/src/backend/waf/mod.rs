@@ -199,6 +199,19 @@ struct LoadedSet {
     lock_token: String,
 }
 
+/// What a resource's tags say about who owns it.
+enum Ownership {
+    /// It does not exist (any more).
+    Gone,
+    /// Not tagged as maint's.
+    Other,
+    /// maint's, for this load balancer, created then.
+    Maint {
+        load_balancer: String,
+        created: Option<chrono::DateTime<Utc>>,
+    },
+}
+
 /// What the load balancer's association says.
 enum Observed {
     Normal,
@@ -440,19 +453,8 @@ impl WafBackend {
         }
     }
 
-    /// The load balancer a resource of maint's serves, from its tags; `None`
-    /// when the resource is not tagged as maint's.
-    async fn owner_of(&self, arn: &str) -> Result<Option<String>> {
-        Ok(self.ownership(arn).await?.map(|(owner, _)| owner))
-    }
-
-    /// The load balancer a resource of maint's serves and when it was
-    /// created, from its tags; `None` when it is not tagged as maint's (or
-    /// is gone).
-    async fn ownership(
-        &self,
-        arn: &str,
-    ) -> Result<Option<(String, Option<chrono::DateTime<Utc>>)>> {
+    /// What a resource's tags say about it.
+    async fn ownership(&self, arn: &str) -> Result<Ownership> {
         let out = self
             .write("read tags", || async move {
                 self.waf
@@ -464,7 +466,7 @@ impl WafBackend {
             })
             .await;
         let out = match out {
-            Err(e) if is_code(&e, &[code::NONEXISTENT]) => return Ok(None),
+            Err(e) if is_code(&e, &[code::NONEXISTENT]) => return Ok(Ownership::Gone),
             other => other?,
         };
         let tags = out
@@ -480,20 +482,39 @@ impl WafBackend {
             .and_then(|t| chrono::DateTime::parse_from_rfc3339(&t).ok())
             .map(|t| t.with_timezone(&Utc));
         Ok(match tag(acl::TAG_MANAGED_BY).as_deref() {
-            Some(acl::MANAGED_BY) => tag(acl::TAG_LOAD_BALANCER).map(|lb| (lb, created)),
-            _ => None,
+            Some(acl::MANAGED_BY) => match tag(acl::TAG_LOAD_BALANCER) {
+                Some(load_balancer) => Ownership::Maint {
+                    load_balancer,
+                    created,
+                },
+                None => Ownership::Other,
+            },
+            _ => Ownership::Other,
         })
     }
 
-    /// Checks that a leftover found by name is tagged as maint's for `lb`.
-    async fn check_leftover(&self, lb: &LoadBalancerArn, name: &str, arn: &str) -> Result<()> {
-        match self.owner_of(arn).await? {
-            Some(owner) if owner == lb.as_str() => Ok(()),
+    /// Whether a resource found by name (a leftover of an earlier run) is
+    /// maint's for `lb`: its tags say so. `false` when it is gone by now
+    /// (the listing was older than its deletion). A resource with maint's
+    /// name that is not tagged as maint's for `lb` is a conflict: never
+    /// touched.
+    async fn is_ours(&self, lb: &LoadBalancerArn, name: &str, arn: &str) -> Result<bool> {
+        match self.ownership(arn).await? {
+            Ownership::Maint { load_balancer, .. } if load_balancer == lb.as_str() => Ok(true),
+            Ownership::Gone => {
+                let name = name.to_string();
+                self.remember(|inv| {
+                    inv.web_acls.remove(&name);
+                    inv.ip_sets.remove(&name);
+                })
+                .await;
+                Ok(false)
+            }
             _ => Err(Error::Conflict {
                 resource: arn.to_string(),
                 message: format!(
-                    "{name} has the name maint uses for {lb} but is not tagged as maint's; \
-                     rename or delete it, maint will not touch it"
+                    "{name} has the name maint uses for {lb} but is not tagged as maint's \
+                     for it; rename or delete it, maint will not touch it"
                 ),
             }),
         }
@@ -765,7 +786,9 @@ impl WafBackend {
         let name = acl::ip_set_name(lb, family);
         let leftover = self.inventory(false).await?.ip_sets.get(&name).cloned();
         if let Some(existing) = leftover {
-            self.check_leftover(lb, &name, &existing.arn).await?;
+            if !self.is_ours(lb, &name, &existing.arn).await? {
+                return self.create_ip_set(lb, family, entries).await;
+            }
             tracing::info!(%lb, name, "reusing IP set left by an earlier run");
             self.overwrite_ip_set(family, &existing.arn, entries)
                 .await?;
@@ -822,8 +845,11 @@ impl WafBackend {
         let name = web_acl_name(lb);
         for fresh in [false, true] {
             let leftover = self.inventory(fresh).await?.web_acls.get(&name).cloned();
+            let leftover = match leftover {
+                Some(existing) if self.is_ours(lb, &name, &existing.arn).await? => Some(existing),
+                _ => None,
+            };
             if let Some(existing) = leftover {
-                self.check_leftover(lb, &name, &existing.arn).await?;
                 tracing::info!(%lb, name, "reusing web ACL left by an earlier run");
                 for attempt in 0..self.settings.max_attempts {
                     let locked = self.get_web_acl(&name, &existing.id).await?;
@@ -1342,48 +1368,59 @@ impl MaintenanceBackend for WafBackend {
             Observed::Ours { acl, read } => Some((acl, read)),
         };
         // Leftovers by name (a crashed enter or exit) go too, once their tags
-        // say they are maint's for this load balancer.
-        let (mut acl_by_name, mut sets_by_name) = self.resources_of(lb, false).await?;
-        if associated.is_none() && acl_by_name.is_none() && sets_by_name.is_empty() {
-            return Ok(outcome(lb, mode, Vec::new()));
-        }
+        // say they are maint's for this load balancer. On a normal target the
+        // listing must be fresh: it is all there is to go by.
+        let (acl_named, sets_named) = self.resources_of(lb, associated.is_none()).await?;
+        let token_of = |named: Option<&Summary>, arn: &str| {
+            named
+                .filter(|s| s.arn == arn)
+                .map(|s| s.lock_token.clone())
+                .unwrap_or_default()
+        };
+        let mut acl_by_name: Option<(String, Summary)> = None;
+        let mut sets_by_name: Vec<(String, Summary)> = Vec::new();
         if let Some((acl, read)) = &associated {
-            // The associated ACL and the sets it names may postdate the listing.
-            if acl_by_name.is_none() {
-                acl_by_name = self.resources_of(lb, true).await?.0;
-            }
+            // Proven maint's by its state record, as are the sets it names.
+            let named = acl_named.as_ref().map(|(_, s)| s);
+            acl_by_name = Some((
+                acl.name().to_string(),
+                Summary {
+                    id: acl.id().to_string(),
+                    arn: acl.arn().to_string(),
+                    lock_token: token_of(named, acl.arn()),
+                },
+            ));
             for family in [Family::Ipv4, Family::Ipv6] {
                 if let Some(arn) = read.record.set(family) {
                     let id = IpSetId::from_arn(arn)?;
-                    if !sets_by_name.iter().any(|(n, _)| *n == id.name) {
-                        sets_by_name.push((
-                            id.name,
-                            Summary {
-                                id: id.id,
-                                arn: id.arn,
-                                lock_token: String::new(),
-                            },
-                        ));
-                    }
+                    let named = sets_named
+                        .iter()
+                        .find(|(n, _)| *n == id.name)
+                        .map(|(_, s)| s);
+                    let lock_token = token_of(named, arn);
+                    sets_by_name.push((
+                        id.name,
+                        Summary {
+                            id: id.id,
+                            arn: id.arn,
+                            lock_token,
+                        },
+                    ));
                 }
             }
-            if acl_by_name.is_none() {
-                acl_by_name = Some((
-                    acl.name().to_string(),
-                    Summary {
-                        id: acl.id().to_string(),
-                        arn: acl.arn().to_string(),
-                        lock_token: String::new(),
-                    },
-                ));
+        } else if let Some((name, summary)) = acl_named {
+            if self.is_ours(lb, &name, &summary.arn).await? {
+                acl_by_name = Some((name, summary));
             }
-        } else {
-            if let Some((name, s)) = &acl_by_name {
-                self.check_leftover(lb, name, &s.arn).await?;
+        }
+        for (name, summary) in sets_named {
+            let known = sets_by_name.iter().any(|(_, s)| s.arn == summary.arn);
+            if !known && self.is_ours(lb, &name, &summary.arn).await? {
+                sets_by_name.push((name, summary));
             }
-            for (name, s) in &sets_by_name {
-                self.check_leftover(lb, name, &s.arn).await?;
-            }
+        }
+        if associated.is_none() && acl_by_name.is_none() && sets_by_name.is_empty() {
+            return Ok(outcome(lb, mode, Vec::new()));
         }
         let mut changes = Vec::new();
         if associated.is_some() {
@@ -1504,7 +1541,11 @@ impl MaintenanceBackend for WafBackend {
         let grace = chrono::Duration::from_std(self.settings.cleanup_grace)
             .unwrap_or(chrono::Duration::MAX);
         for (kind, name, summary) in resources {
-            let Some((owner, created)) = self.ownership(&summary.arn).await? else {
+            let Ownership::Maint {
+                load_balancer: owner,
+                created,
+            } = self.ownership(&summary.arn).await?
+            else {
                 continue;
             };
             if created.is_some_and(|t| Utc::now() - t < grace) {
