@@ -495,7 +495,12 @@ async fn status(ctx: &Context, targets: &[String], check: bool, show_entries: bo
         }
     }
     let errors = reports.iter().any(|r| r.error.is_some());
-    Ok(if errors {
+    let bad_input = reports
+        .iter()
+        .any(|r| r.error.as_ref().is_some_and(|e| e.kind == "invalid_input"));
+    Ok(if bad_input {
+        EXIT_BAD_INPUT
+    } else if errors {
         EXIT_FAILED
     } else if check && reports.iter().any(|r| r.state != "maintenance") {
         EXIT_NOT_IN_MAINTENANCE

@@ -39,7 +39,11 @@ fn init_logging(verbose: u8, quiet: bool) {
         (false, _) => "debug",
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
-        tracing_subscriber::EnvFilter::new(format!("warn,maint_core={level},maint={level}"))
+        // The AWS SDK's own warnings only from -v on: without a region or
+        // credentials it warns once per provider it tried, which buries
+        // maint's one clear error.
+        let sdk = if verbose > 0 { "warn" } else { "error" };
+        tracing_subscriber::EnvFilter::new(format!("{sdk},maint_core={level},maint={level}"))
     });
     tracing_subscriber::fmt()
         .with_env_filter(filter)

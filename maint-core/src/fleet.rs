@@ -21,10 +21,11 @@ use crate::config::{did_you_mean, Config};
 use crate::target::{LoadBalancerArn, LoadBalancerRef};
 use crate::{Error, Result};
 
-/// How many targets are acted on at once by default: enough to keep AWS
-/// busy (each target's calls are sequential) without tripping WAF's write
-/// rate limits for typical fleets.
-pub const DEFAULT_CONCURRENCY: usize = 16;
+/// How many targets are acted on at once by default. Each target's calls
+/// are sequential (about 4 per operation), so this bounds the calls in
+/// flight; beyond it WAF's own write-rate limits decide, and throttled calls
+/// back off with jitter. 32 keeps 50 targets within two rounds of calls.
+pub const DEFAULT_CONCURRENCY: usize = 32;
 
 /// A future that makes the backend for a region.
 pub type BackendFuture = Pin<Box<dyn Future<Output = Result<Arc<dyn MaintenanceBackend>>> + Send>>;
@@ -205,9 +206,8 @@ impl Fleet {
             let backend = match self.backend(region.clone()).await {
                 Ok(b) => b,
                 Err(e) => {
-                    let message = e.to_string();
                     for i in indexes {
-                        results[i] = Some(Err(Error::unexpected(message.clone())));
+                        results[i] = Some(Err(replicate(&e)));
                     }
                     continue;
                 }
@@ -223,9 +223,8 @@ impl Fleet {
                     }
                 }
                 Err(e) => {
-                    let message = e.to_string();
                     for i in indexes {
-                        results[i] = Some(Err(Error::unexpected(message.clone())));
+                        results[i] = Some(Err(replicate(&e)));
                     }
                 }
             }
@@ -270,6 +269,15 @@ impl Fleet {
                 }
             })
             .buffer_unordered(self.concurrency)
+    }
+}
+
+/// The same error for each of several targets (errors are not `Clone`):
+/// bad input stays bad input, anything else keeps its message.
+fn replicate(error: &Error) -> Error {
+    match error {
+        Error::InvalidInput(e) => Error::InvalidInput(e.clone()),
+        other => Error::unexpected(crate::report::chain(other)),
     }
 }
 

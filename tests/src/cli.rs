@@ -78,19 +78,32 @@ impl Workdir {
 
     /// Runs `maint ARGS` here against moto, with stdin closed.
     pub fn maint(&self, args: &[&str]) -> Run {
-        let out = Command::new(maint_binary())
+        self.maint_without(args, &[])
+    }
+
+    /// Runs `maint ARGS` with the environment variables in `unset` left out
+    /// (e.g. `AWS_REGION`). The EC2 instance metadata service is always off:
+    /// tests never leave the loopback interface.
+    pub fn maint_without(&self, args: &[&str], unset: &[&str]) -> Run {
+        let mut command = Command::new(maint_binary());
+        command
             .args(args)
             .current_dir(&self.path)
             .env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("HOME", &self.path)
+            .env("AWS_EC2_METADATA_DISABLED", "true")
             .env("AWS_ACCESS_KEY_ID", "testing")
             .env("AWS_SECRET_ACCESS_KEY", "testing")
             .env("AWS_REGION", REGION)
             .env("AWS_ENDPOINT_URL", server().endpoint())
             .env("AWS_CONFIG_FILE", "/dev/null")
             .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-            .env("NO_COLOR", "1")
+            .env("NO_COLOR", "1");
+        for name in unset {
+            command.env_remove(name);
+        }
+        let out = command
             .stdin(Stdio::null())
             .output()
             .unwrap_or_else(|e| panic!("run maint: {e}"));

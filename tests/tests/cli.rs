@@ -305,6 +305,20 @@ async fn bad_input_exits_2_names_the_input_and_changes_nothing() {
             run.stderr
         );
     }
+    for args in [vec!["status", name.as_str()], vec!["enter", name.as_str()]] {
+        let run = w.maint_without(&args, &["AWS_REGION"]);
+        assert_eq!(
+            run.code, 2,
+            "{args:?} without a region\n{}\n{}",
+            run.stdout, run.stderr
+        );
+        assert!(
+            format!("{}{}", run.stdout, run.stderr).contains("--region"),
+            "{args:?}: says how to give a region:\n{}\n{}",
+            run.stdout,
+            run.stderr
+        );
+    }
     assert!(
         resources_in_moto(&arn).await.is_empty(),
         "bad input created something"

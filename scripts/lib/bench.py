@@ -1,0 +1,679 @@
+"""The measuring half of scripts/bench (run from the project's .venv python).
+
+scripts/bench starts moto and tests/moto/latency_proxy.py in front of it, runs
+the allowlist micro-benchmarks, builds the CLI, then calls this script, which:
+
+1. checks the proxy (50 concurrent calls, per-operation counts, the write cap
+   on a second proxy it starts itself, clean stop);
+2. for each N: resets moto, seeds N ALBs in us-east-1 (boto3, straight to moto,
+   so seeding is neither delayed nor counted), then runs the real `maint` CLI
+   through the proxy: cold enter, repeated enter, allowlist add, status, exit;
+   wall time per command (median over the runs) and AWS API calls per target
+   from the proxy's counts;
+3. the same cycle through the Python package (`import maint`), when it imports;
+4. writes BENCHMARKS.md (or --out) with the machine, settings, every figure,
+   and the targets with whether each is met.
+"""
+
+import argparse
+import concurrent.futures
+import datetime
+import json
+import os
+import platform
+import re
+import shlex
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+import urllib.request
+
+REGION = "us-east-1"
+ALLOW = "203.0.113.0/24"  # IPv4-only allowlist, as the call-count targets assume
+ADDED = "198.51.100.7"
+REGION_WIDE = ("ListWebACLs", "ListIPSets")
+OPS = ["cold enter", "repeated enter", "allowlist add", "status", "exit"]
+
+# Targets (from the benchmarks issue): calls per target, not counting at most
+# two region-wide list calls per command; ratio T(50)/T(1) at 100 ms per call.
+CALL_TARGETS = {"cold enter": 4, "exit": 4, "allowlist add": 2, "status": 3}
+RATIO_TARGETS = {"cold enter": 3.0, "exit": 3.0}
+FOLD_TARGET_MS = 5.0
+
+
+# --------------------------------------------------------------------------
+# small HTTP helpers
+
+
+def http(method, url, timeout=30):
+    req = urllib.request.Request(url, method=method, data=b"" if method == "POST" else None)
+    with urllib.request.urlopen(req, timeout=timeout) as resp:
+        return resp.status, resp.read()
+
+
+def proxy_counts(proxy):
+    return json.loads(http("GET", proxy + "/_proxy/counts")[1])
+
+
+def proxy_reset(proxy):
+    return json.loads(http("POST", proxy + "/_proxy/reset")[1])
+
+
+def moto_reset(moto):
+    status, _ = http("POST", moto + "/moto-api/reset")
+    assert status == 200, f"moto reset answered {status}"
+
+
+# --------------------------------------------------------------------------
+# seeding (boto3, straight to moto)
+
+
+def boto(service, endpoint, **config):
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client(
+        service,
+        endpoint_url=endpoint,
+        region_name=REGION,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        config=Config(retries={"max_attempts": 1}, **config),
+    )
+
+
+def two_subnets(moto):
+    """Two subnet ids of the default VPC in different AZs (made if missing)."""
+    ec2 = boto("ec2", moto)
+    vpcs = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"]
+    if not vpcs:
+        vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+        azs = [z["ZoneName"] for z in ec2.describe_availability_zones()["AvailabilityZones"]][:2]
+        for i, az in enumerate(azs):
+            ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24", AvailabilityZone=az)
+    else:
+        vpc = vpcs[0]["VpcId"]
+    by_az = {}
+    for s in ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Subnets"]:
+        by_az.setdefault(s["AvailabilityZone"], s["SubnetId"])
+    ids = list(by_az.values())
+    if len(ids) < 2:
+        raise RuntimeError(f"need two subnets in different AZs, moto has {ids}")
+    return ids[:2]
+
+
+def seed_albs(moto, n, prefix="bench-alb"):
+    """Resets moto and creates n application load balancers; returns names."""
+    moto_reset(moto)
+    subnets = two_subnets(moto)
+    elb = boto("elbv2", moto)
+    names = [f"{prefix}-{i:03d}" for i in range(n)]
+    for name in names:
+        elb.create_load_balancer(Name=name, Subnets=subnets, Type="application")
+    return names
+
+
+# --------------------------------------------------------------------------
+# the proxy check
+
+
+def proxy_check(moto, proxy, proxy_script, python):
+    """Exercises the proxy with boto3: concurrency, counts, the write cap on a
+    second proxy, clean stop. Returns rows (check, figure, ok)."""
+    rows = []
+    names = seed_albs(moto, 2, prefix="proxy-check")
+    elb_direct = boto("elbv2", moto)
+    arns = [lb["LoadBalancerArn"] for lb in elb_direct.describe_load_balancers(Names=names)["LoadBalancers"]]
+    delay = proxy_counts(proxy)["settings"]["delay_ms"]
+
+    proxy_reset(proxy)
+    waf = boto("wafv2", proxy, max_pool_connections=64)
+    t = time.perf_counter()
+    with concurrent.futures.ThreadPoolExecutor(50) as pool:
+        list(pool.map(lambda i: waf.get_web_acl_for_resource(ResourceArn=arns[i % 2]), range(50)))
+    wall = time.perf_counter() - t
+    elb = boto("elbv2", proxy)
+    elb.describe_load_balancers(Names=names)
+    c = proxy_counts(proxy)
+    got = c["calls"].get("wafv2:GetWebACLForResource", 0)
+    rows.append(("50 concurrent GetWebACLForResource: counted", f"{got}", got == 50))
+    serial = 50 * delay / 1000
+    rows.append((
+        f"50 concurrent calls, {delay:g} ms each: wall time (serial would be {serial:.1f} s)",
+        f"{wall:.2f} s, {c['max_in_flight']} in flight at most",
+        wall < serial / 4,
+    ))
+    d = c["calls"].get("elasticloadbalancing:DescribeLoadBalancers", 0)
+    rows.append(("ELBv2 (query protocol) DescribeLoadBalancers counted from Action=", f"{d}", d == 1))
+
+    # The write cap, on a proxy of its own (5 writes/s, no delay).
+    with tempfile.TemporaryDirectory() as tmp:
+        port_file = os.path.join(tmp, "port")
+        child = subprocess.Popen(
+            [python, proxy_script, "--upstream", moto, "--port-file", port_file,
+             "--delay-ms", "0", "--write-rate", "5", "--write-burst", "1",
+             "--parent-pid", str(os.getpid())],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        )
+        try:
+            deadline = time.time() + 15
+            while not os.path.exists(port_file):
+                if time.time() > deadline or child.poll() is not None:
+                    raise RuntimeError("the capped proxy did not start: " + child.stderr.read().decode())
+                time.sleep(0.05)
+            capped = f"http://127.0.0.1:{open(port_file).read().strip()}"
+            waf2 = boto("wafv2", capped, max_pool_connections=32)
+            t = time.perf_counter()
+            with concurrent.futures.ThreadPoolExecutor(10) as pool:
+                list(pool.map(lambda i: waf2.list_ip_sets(Scope="REGIONAL"), range(10)))
+            reads = time.perf_counter() - t
+            t = time.perf_counter()
+            with concurrent.futures.ThreadPoolExecutor(10) as pool:
+                list(pool.map(lambda i: waf2.create_ip_set(
+                    Name=f"cap-check-{i}", Scope="REGIONAL", IPAddressVersion="IPV4",
+                    Addresses=["192.0.2.0/24"]), range(10)))
+            writes = time.perf_counter() - t
+            cc = proxy_counts(capped)
+            rows.append((
+                "write cap 5/s (burst 1): 10 concurrent CreateIPSet take >= 1.8 s",
+                f"{writes:.2f} s (10 ListIPSets: {reads:.2f} s); writes counted {cc['writes']}, "
+                f"waited {cc['write_wait_seconds']:.2f} s in all",
+                writes >= 1.7 and reads < 1.0 and cc["writes"] == 10,
+            ))
+        finally:
+            child.send_signal(signal.SIGTERM)
+            try:
+                code = child.wait(10)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                code = "killed after 10 s"
+        rows.append(("proxy stops on SIGTERM: exit code", f"{code}", code == 0))
+    moto_reset(moto)
+    proxy_reset(proxy)
+    return rows
+
+
+# --------------------------------------------------------------------------
+# the engines: the CLI, and the Python package
+
+
+class CliEngine:
+    name = "maint CLI"
+
+    def __init__(self, binary, proxy, global_args=()):
+        self.binary = binary
+        self.global_args = list(global_args)
+        if self.global_args:
+            self.name += " " + " ".join(self.global_args)
+        self.env = dict(os.environ)
+        for k in list(self.env):
+            if k.startswith("AWS_"):
+                del self.env[k]
+        self.env.update({
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_REGION": REGION,
+            "AWS_ENDPOINT_URL": proxy,
+            "AWS_EC2_METADATA_DISABLED": "true",
+            "AWS_CONFIG_FILE": "/nonexistent/maint-bench/config",
+            "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/maint-bench/credentials",
+        })
+        self.cwd = tempfile.mkdtemp(prefix="maint-bench-")  # no maint.toml here
+
+    def args(self, op, targets):
+        if op in ("cold enter", "repeated enter"):
+            return ["enter", *targets, "--allow", ALLOW, "--reason", "benchmark"]
+        if op == "allowlist add":
+            return ["allowlist", "add", targets[0], ADDED]
+        if op == "status":
+            return ["status", *targets]
+        if op == "exit":
+            return ["exit", *targets]
+        raise ValueError(op)
+
+    def run(self, op, targets):
+        cmd = [self.binary, *self.global_args, *self.args(op, targets)]
+        t = time.perf_counter()
+        p = subprocess.run(cmd, env=self.env, cwd=self.cwd, capture_output=True, text=True, timeout=600)
+        wall = time.perf_counter() - t
+        if p.returncode != 0:
+            shown = " ".join(shlex.quote(a) for a in cmd[:8]) + (" ..." if len(cmd) > 8 else "")
+            raise RuntimeError(
+                f"`{shown}` exited {p.returncode}\nstdout:\n{p.stdout[-2000:]}\nstderr:\n{p.stderr[-2000:]}"
+            )
+        return wall
+
+
+# ==========================================================================
+# HOOK: the same cycle through the Python package `import maint`.
+# Runs only when `import maint` works in this (.venv) python; otherwise the
+# report says it was skipped and why. API (maint-py):
+#   maint.Client(region=None, endpoint_url=None)
+#       .enter(*targets, allow=[...], reason=...)
+#       .exit(*targets)
+#       .status(*targets)
+#       .allowlist_add(target, entries)
+# ==========================================================================
+
+
+class PythonEngine:
+    name = "Python package (import maint)"
+
+    def __init__(self, proxy):
+        for k, v in {
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_REGION": REGION,
+            "AWS_ENDPOINT_URL": proxy,
+            "AWS_EC2_METADATA_DISABLED": "true",
+        }.items():
+            os.environ[k] = v
+        import maint  # noqa: F401 (checked by python_package_available)
+
+        self.client = maint.Client(region=REGION, endpoint_url=proxy)
+
+    def run(self, op, targets):
+        c = self.client
+        t = time.perf_counter()
+        if op in ("cold enter", "repeated enter"):
+            c.enter(*targets, allow=[ALLOW], reason="benchmark")
+        elif op == "allowlist add":
+            c.allowlist_add(targets[0], [ADDED])
+        elif op == "status":
+            c.status(*targets)
+        elif op == "exit":
+            c.exit(*targets)
+        else:
+            raise ValueError(op)
+        return time.perf_counter() - t
+
+
+def python_package_available():
+    """(True, version) when `import maint` works here and has a Client, else
+    (False, why)."""
+    try:
+        import maint
+    except Exception as e:  # noqa: BLE001 (any import failure means skip)
+        return False, f"`import maint` failed in {sys.executable}: {type(e).__name__}: {e}"
+    if not hasattr(maint, "Client"):
+        return False, f"`import maint` found {getattr(maint, '__file__', '?')} without a Client"
+    return True, getattr(maint, "__version__", "?")
+
+
+# --------------------------------------------------------------------------
+# the cycle
+
+
+def per_target(counts, targets):
+    """AWS calls per target, not counting at most two region-wide list calls
+    (ListWebACLs, ListIPSets) of the command."""
+    calls = counts["calls"]
+    region_wide = sum(n for k, n in calls.items() if k.split(":", 1)[-1] in REGION_WIDE)
+    excluded = min(region_wide, 2)
+    return (counts["total"] - excluded) / targets, region_wide
+
+
+def run_cycles(engine, moto, proxy, ns, runs, log):
+    """{n: {op: {"times": [...], "counts": [counts of each run]}}}."""
+    results = {}
+    for n in ns:
+        results[n] = {op: {"times": [], "counts": []} for op in OPS}
+        for r in range(runs):
+            names = seed_albs(moto, n)
+            proxy_reset(proxy)
+            for op in OPS:
+                wall = engine.run(op, names)
+                counts = proxy_reset(proxy)
+                results[n][op]["times"].append(wall)
+                results[n][op]["counts"].append(counts)
+                log(f"  {engine.name}: N={n} run {r + 1}/{runs} {op}: {wall:.3f} s, "
+                    f"{counts['total']} calls, {counts['max_in_flight']} in flight at most")
+    return results
+
+
+# --------------------------------------------------------------------------
+# the report
+
+
+def sh(cmd):
+    try:
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=30).stdout.strip()
+    except Exception:  # noqa: BLE001
+        return "?"
+
+
+def machine(load_before=None):
+    cpu = "?"
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = "?"
+    try:
+        for line in open("/proc/meminfo"):
+            if line.startswith("MemTotal:"):
+                mem = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
+                break
+    except OSError:
+        pass
+    try:
+        import importlib.metadata as md
+
+        moto_v = md.version("moto")
+        boto_v = md.version("boto3")
+    except Exception:  # noqa: BLE001
+        moto_v = boto_v = "?"
+    load = " / ".join(f"{x:.2f}" for x in os.getloadavg())
+    rows = [("load average (1/5/15 min) at the start; at the end", f"{load_before or '?'}; {load}")]
+    return rows + [
+        ("nproc", sh(["nproc"]) or str(os.cpu_count())),
+        ("memory", mem),
+        ("CPU", cpu),
+        ("OS", f"{platform.system()} {platform.release()}"),
+        ("rustc", sh(["rustc", "--version"])),
+        ("python", platform.python_version()),
+        ("moto", moto_v),
+        ("boto3", boto_v),
+    ]
+
+
+def fmt_s(x):
+    return f"{x:.3f} s" if x >= 0.1 else f"{x * 1000:.1f} ms"
+
+
+def cycle_tables(results, ns, runs):
+    out = []
+    out.append("Wall time per command (median of %d run%s; min–max in brackets):\n" % (runs, "" if runs == 1 else "s"))
+    out.append("| operation | " + " | ".join(f"N={n}" for n in ns) + f" | T({ns[-1]})/T({ns[0]}) |")
+    out.append("|---|" + "---:|" * (len(ns) + 1))
+    ratios = {}
+    for op in OPS:
+        cells = []
+        for n in ns:
+            ts = results[n][op]["times"]
+            med = statistics.median(ts)
+            cells.append(fmt_s(med) + (f" [{fmt_s(min(ts))}–{fmt_s(max(ts))}]" if len(ts) > 1 else ""))
+        lo = statistics.median(results[ns[0]][op]["times"])
+        hi = statistics.median(results[ns[-1]][op]["times"])
+        ratios[op] = hi / lo if lo else float("nan")
+        out.append(f"| {op} | " + " | ".join(cells) + f" | {ratios[op]:.2f} |")
+    out.append("")
+    out.append("AWS API calls (from the proxy's counts; `allowlist add` acts on one target, "
+               "the other commands on all N). *Per target* leaves out at most two region-wide "
+               "list calls (ListWebACLs, ListIPSets) per command:\n")
+    out.append("| operation | N | calls in all | region-wide lists | per target | per target without DescribeLoadBalancers | most in flight | calls by operation (run 1) |")
+    out.append("|---|---:|---:|---:|---:|---:|---:|---|")
+    worst = {}
+    for op in OPS:
+        for n in ns:
+            runs_counts = results[n][op]["counts"]
+            c = runs_counts[0]
+            targets = 1 if op == "allowlist add" else n
+            pt, rw = per_target(c, targets)
+            pts = sorted({round(per_target(x, targets)[0], 2) for x in runs_counts})
+            worst[op] = max(worst.get(op, 0), max(pts))
+            by_op = ", ".join(f"{k.split(':', 1)[1]} {v}" for k, v in c["calls"].items())
+            varied = "" if len(pts) == 1 else f" (runs: {', '.join(f'{p:g}' for p in pts)})"
+            dlb = sum(v for k, v in c["calls"].items() if k.endswith(":DescribeLoadBalancers"))
+            out.append(f"| {op} | {n} | {c['total']} | {rw} | {pt:.2f}{varied} | {pt - dlb / targets:.2f} "
+                       f"| {c['max_in_flight']} | {by_op} |")
+    return "\n".join(out), ratios, worst
+
+
+def verdict(measured, limit, unit=""):
+    if measured is None:
+        return "not measured"
+    if measured <= limit:
+        return f"**met** ({limit - measured:.2f}{unit} to spare)"
+    return f"**missed** by {measured - limit:.2f}{unit} ({measured / limit:.2f}× the target)"
+
+
+def write_report(a, sections):
+    path = a.out
+    L = []
+    L.append("# Benchmarks\n")
+    L.append(f"Written by `./scripts/bench{' --quick' if a.mode == 'quick' else ''}` on "
+             f"{datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}, "
+             f"{a.mode} mode. Measured on one machine in one run: compare figures from the same machine only "
+             "(and mind the load average below: other work on this 2-core class of machine slows the allowlist "
+             "figures most). No test asserts a time.\n")
+    L.append("## How to rerun\n")
+    L.append("```sh\n"
+             "./scripts/bench                 # full: N = 1, 10, 50 ALBs, 5 runs each; writes BENCHMARKS.md\n"
+             "./scripts/bench --quick --out /tmp/b.md   # CI: N = 1, 2, one run, a few minutes\n"
+             "./scripts/bench --help          # --delay-ms, --write-rate, --ns, --runs, --release\n"
+             "cargo bench -p maint-core --no-default-features --bench allowlist   # the allowlist benchmarks alone\n"
+             "```\n")
+    L.append("## Machine\n")
+    L.append("| | |\n|---|---|")
+    for k, v in machine(a.load_before):
+        L.append(f"| {k} | {v} |")
+    L.append("")
+    L.append("## Settings\n")
+    L.append("| | |\n|---|---|")
+    L.append(f"| latency per AWS API call | {a.delay_ms:g} ms, added by `tests/moto/latency_proxy.py` in front of moto "
+             "(moto's own time comes on top) |")
+    L.append(f"| WAF write cap | {'none' if not a.write_rate else f'{a.write_rate:g} calls/s (token bucket, burst 1)'} |")
+    L.append(f"| N (ALBs per command) | {', '.join(map(str, a.ns))} |")
+    L.append(f"| runs per N | {a.runs} (median reported) |")
+    L.append(f"| CLI build | `{a.cli_build}` ({a.cli_profile} profile: the time is AWS round trips, not CPU) |")
+    L.append(f"| allowlist benchmarks | `cargo bench` (optimized `bench` profile), maint-core without the `waf` feature"
+             f"{'; quick: fewer iterations, divan `--max-time 0.1`' if a.mode == 'quick' else ''} |")
+    L.append(f"| allowlist in the cycle | `--allow {ALLOW}` (IPv4 only); `allowlist add TARGET {ADDED}` |")
+    if sections.get("cli_concurrency"):
+        L.append(f"| CLI flags | defaults: `--concurrency` {sections['cli_concurrency']} (targets acted on at once) |")
+    L.append("")
+
+    # Targets
+    L.append("## Targets\n")
+    L.append("| target | measured | verdict |\n|---|---:|---|")
+    ratios, worst = sections.get("ratios"), sections.get("worst")
+    full_ns = a.ns[0] == 1 and a.ns[-1] == 50
+    for op, limit in RATIO_TARGETS.items():
+        if ratios is None:
+            L.append(f"| T(50)/T(1) for {op} ≤ {limit:g} | – | not measured: {sections.get('cli_note', 'CLI not run')} |")
+        elif not full_ns:
+            L.append(f"| T(50)/T(1) for {op} ≤ {limit:g} | T({a.ns[-1]})/T({a.ns[0]}) = {ratios[op]:.2f} | "
+                     f"not measured: this run's N are {', '.join(map(str, a.ns))} (the full mode measures it) |")
+        else:
+            L.append(f"| T(50)/T(1) for {op} ≤ {limit:g} | {ratios[op]:.2f} | {verdict(ratios[op], limit)} |")
+    for op, limit in CALL_TARGETS.items():
+        if worst is None:
+            L.append(f"| AWS calls per target, {op} ≤ {limit} | – | not measured: {sections.get('cli_note', 'CLI not run')} |")
+        else:
+            L.append(f"| AWS calls per target, {op} ≤ {limit} | {worst[op]:.2f} (worst N) | {verdict(worst[op], limit)} |")
+    fold = sections.get("metrics", {}).get("parse_fold_10000_ms")
+    fold_only = sections.get("metrics", {}).get("fold_only_10000_ms")
+    L.append(f"| 10,000-entry allowlist parsed and folded < {FOLD_TARGET_MS:g} ms | "
+             f"{'–' if fold is None else f'{fold:.2f} ms'} | {verdict(fold, FOLD_TARGET_MS, ' ms')}"
+             f"{'' if fold_only is None else f' (the fold alone, from parsed entries: {fold_only:.2f} ms)'} |")
+    L.append("")
+    if sections.get("target_notes"):
+        L.append("\n".join(sections["target_notes"]) + "\n")
+
+    # Allowlist
+    L.append("## Allowlist micro-benchmarks\n")
+    L.append("`maint-core/benches/allowlist.rs`. Generated data (fixed seed): 80% IPv4 / 20% IPv6, hosts written "
+             "bare or with /32 or /128, /24 and /48 and /64 networks, adjacent /25 halves that merge, then "
+             "duplicates and hosts inside a listed network up to the entry count. The distinct part is capped at "
+             "9,000 entries, so **the 100,000-entry case folds to a valid allowlist** (over 90% of its entries "
+             "are duplicates or covered); the **error path** is measured separately: 100,000 distinct IPv4 hosts, "
+             "parsed and folded, then refused as over the 10,000-per-family WAF limit. *Peak heap* is the largest "
+             "heap growth during one call (result included; inputs excluded), counted by a global allocator "
+             "(`peak_alloc`) in the bench binary.\n")
+    L.append(sections.get("allowlist_summary") or "_not run_")
+    L.append("")
+    if sections.get("divan"):
+        L.append("<details><summary>divan's output (statistics over many samples)</summary>\n")
+        L.append("```text\n" + sections["divan"].rstrip() + "\n```\n</details>\n")
+
+    # CLI
+    L.append("## The CLI under AWS-like latency\n")
+    L.append(f"Each run: moto reset, N ALBs seeded (straight to moto, not counted), then the real `maint` binary "
+             f"through the proxy: `enter T1..TN --allow {ALLOW}` twice (cold, then repeated: nothing to change), "
+             f"`allowlist add T1 {ADDED}`, `status T1..TN`, `exit T1..TN`. Time is the process's wall time "
+             f"(start-up included).\n")
+    L.append(sections.get("cli") or f"_not run: {sections.get('cli_note', '?')}_")
+    L.append("")
+
+    L.append("## The Python package under AWS-like latency\n")
+    L.append(sections.get("python") or f"_skipped: {sections.get('python_note', '?')}_")
+    L.append("")
+
+    L.append("## Latency proxy self-check\n")
+    L.append("`tests/moto/latency_proxy.py`, exercised with boto3 before the cycles:\n")
+    if sections.get("proxy_rows"):
+        L.append("| check | figure | ok |\n|---|---|---|")
+        for check, fig, ok in sections["proxy_rows"]:
+            L.append(f"| {check} | {fig} | {'yes' if ok else '**NO**'} |")
+    else:
+        L.append(f"_not run: {sections.get('proxy_note', '?')}_")
+    L.append("")
+    if sections.get("errors"):
+        L.append("## Errors\n")
+        for e in sections["errors"]:
+            L.append("```text\n" + e.rstrip() + "\n```\n")
+    with open(path, "w") as f:
+        f.write("\n".join(L).rstrip() + "\n")
+
+
+def read_metrics(text):
+    return {m.group(1): float(m.group(2)) for m in re.finditer(r"^METRIC (\w+)=([\d.]+)$", text or "", re.M)}
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--moto", required=True)
+    p.add_argument("--proxy", required=True)
+    p.add_argument("--proxy-script", required=True)
+    p.add_argument("--maint", help="the maint binary; none: the CLI cycle is not run")
+    p.add_argument("--cli-note", default="", help="why the CLI is not run")
+    p.add_argument("--cli-build", default="cargo build -p maint-cli")
+    p.add_argument("--cli-profile", default="dev")
+    p.add_argument("--mode", choices=["quick", "full"], default="full")
+    p.add_argument("--ns", default="1,10,50")
+    p.add_argument("--runs", type=int, default=5)
+    p.add_argument("--delay-ms", type=float, default=100)
+    p.add_argument("--write-rate", type=float, default=0)
+    p.add_argument("--allowlist-summary")
+    p.add_argument("--allowlist-divan")
+    p.add_argument("--no-python", action="store_true")
+    p.add_argument("--out", default="BENCHMARKS.md")
+    p.add_argument("--load-before", help="load average when scripts/bench started")
+    a = p.parse_args()
+    a.ns = [int(x) for x in a.ns.split(",") if x.strip()]
+
+    def log(msg):
+        print(msg, file=sys.stderr, flush=True)
+
+    sections = {"errors": [], "target_notes": []}
+    if a.allowlist_summary and os.path.exists(a.allowlist_summary):
+        text = open(a.allowlist_summary).read()
+        sections["metrics"] = read_metrics(text)
+        sections["allowlist_summary"] = re.sub(r"\n*METRIC .*", "", text).strip()
+    if a.allowlist_divan and os.path.exists(a.allowlist_divan):
+        divan = open(a.allowlist_divan).read()
+        m = re.search(r"^allowlist\s+fastest", divan, re.M)  # divan's table (its first line goes to stderr)
+        sections["divan"] = divan[m.start():] if m else divan
+
+    log("checking the latency proxy")
+    try:
+        sections["proxy_rows"] = proxy_check(a.moto, a.proxy, a.proxy_script, sys.executable)
+        for check, fig, ok in sections["proxy_rows"]:
+            log(f"  {'ok ' if ok else 'BAD'} {check}: {fig}")
+    except Exception:  # noqa: BLE001
+        sections["proxy_note"] = "failed, see Errors"
+        sections["errors"].append("proxy check:\n" + traceback.format_exc())
+
+    if a.maint:
+        log(f"CLI cycle: N = {a.ns}, {a.runs} run(s)")
+        m = re.search(r"--concurrency\b[^\[]*\[default: (\d+)\]", sh([a.maint, "--help"]))
+        sections["cli_concurrency"] = m.group(1) if m else None
+        try:
+            results = run_cycles(CliEngine(a.maint, a.proxy), a.moto, a.proxy, a.ns, a.runs, log)
+            table, ratios, worst = cycle_tables(results, a.ns, a.runs)
+            sections.update(cli=table, ratios=ratios, worst=worst)
+            n_hi = a.ns[-1]
+            conc = int(sections["cli_concurrency"] or 0)
+            wide = None
+            if conc and n_hi > conc and len(a.ns) > 1:
+                # The same cycle with every target at once, to show what the
+                # default --concurrency costs at this N.
+                log(f"CLI cycle with --concurrency {n_hi}: N = {n_hi}, {a.runs} run(s)")
+                engine = CliEngine(a.maint, a.proxy, ["--concurrency", str(n_hi)])
+                wide = run_cycles(engine, a.moto, a.proxy, [n_hi], a.runs, log)
+                rows = [f"\nThe same cycle for N={n_hi} with `--concurrency {n_hi}` (every target at once; "
+                        f"the default is {conc}), T(1) from the table above:\n",
+                        f"| operation | N={n_hi}, --concurrency {n_hi} | T({n_hi})/T({a.ns[0]}) | calls in all | most in flight |",
+                        "|---|---:|---:|---:|---:|"]
+                for op in OPS:
+                    ts = wide[n_hi][op]["times"]
+                    lo = statistics.median(results[a.ns[0]][op]["times"])
+                    c = wide[n_hi][op]["counts"][0]
+                    rows.append(f"| {op} | {fmt_s(statistics.median(ts))}"
+                                + (f" [{fmt_s(min(ts))}–{fmt_s(max(ts))}]" if len(ts) > 1 else "")
+                                + f" | {statistics.median(ts) / lo:.2f} | {c['total']} | {c['max_in_flight']} |")
+                sections["cli"] += "\n" + "\n".join(rows)
+            for op in RATIO_TARGETS:
+                if ratios[op] > RATIO_TARGETS[op]:
+                    inflight = results[n_hi][op]["counts"][0]["max_in_flight"]
+                    note = (f"- {op}, T({n_hi})/T({a.ns[0]}) = {ratios[op]:.2f}: at most {inflight} calls were in "
+                            f"flight at once for N={n_hi}")
+                    if conc and inflight <= conc < n_hi:
+                        waves = -(-n_hi // conc)
+                        note += (f", the CLI's default `--concurrency {conc}`: {n_hi} targets go in {waves} waves "
+                                 f"of up to {conc}, each wave a full round of sequential calls")
+                    if wide is not None:
+                        t_wide = statistics.median(wide[n_hi][op]["times"])
+                        lo = statistics.median(results[a.ns[0]][op]["times"])
+                        note += f". With `--concurrency {n_hi}`: T({n_hi})/T({a.ns[0]}) = {t_wide / lo:.2f}"
+                    sections["target_notes"].append(note + ".")
+            for op, limit in CALL_TARGETS.items():
+                if worst[op] > limit:
+                    c = results[a.ns[0]][op]["counts"][0]
+                    t = 1 if op == "allowlist add" else a.ns[0]
+                    pt, _ = per_target(c, t)
+                    dlb = sum(v for k, v in c["calls"].items() if k.endswith(":DescribeLoadBalancers"))
+                    by_op = ", ".join(f"{k.split(':', 1)[1]} {v}" for k, v in c["calls"].items())
+                    sections["target_notes"].append(
+                        f"- {op}: {worst[op]:.2f} calls per target (limit {limit}). For N={a.ns[0]}: {by_op}. "
+                        f"Without resolving the target name (DescribeLoadBalancers, one call per 20 names): "
+                        f"{pt - dlb / t:.2f} per target.")
+        except Exception:  # noqa: BLE001
+            sections["cli_note"] = "the CLI cycle failed, see Errors"
+            sections["errors"].append("CLI cycle:\n" + traceback.format_exc())
+    else:
+        sections["cli_note"] = a.cli_note or "no maint binary given"
+
+    # HOOK: the Python package (see PythonEngine above).
+    ok, info = (False, "--no-python given") if a.no_python else python_package_available()
+    if ok:
+        log(f"Python package cycle (maint {info})")
+        try:
+            results = run_cycles(PythonEngine(a.proxy), a.moto, a.proxy, a.ns, a.runs, log)
+            table, _, _ = cycle_tables(results, a.ns, a.runs)
+            sections["python"] = (f"`maint` {info}, the same cycle as the CLI's through `maint.Client(region, "
+                                  f"endpoint_url=proxy)` in one Python process (time per call, no process start):\n\n"
+                                  + table)
+        except Exception:  # noqa: BLE001
+            sections["python_note"] = "the Python cycle failed, see Errors"
+            sections["errors"].append("Python package cycle:\n" + traceback.format_exc())
+    else:
+        sections["python_note"] = info
+
+    write_report(a, sections)
+    log(f"wrote {a.out}")
+    for e in sections["errors"]:
+        log(e)
+    return 1 if sections["errors"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

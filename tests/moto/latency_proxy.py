@@ -1,0 +1,334 @@
+"""An HTTP proxy between the AWS SDK and moto that makes moto answer like AWS:
+a fixed delay per API call, an optional cap on WAF write calls per second, and
+a count of calls per operation.
+
+moto answers in a few milliseconds, AWS in about a hundred, so a design that
+makes its API calls one after another looks fine against moto and slow
+against AWS. Put this proxy in front of moto and point the SDK at it
+(AWS_ENDPOINT_URL=http://127.0.0.1:<proxy port>) to see the difference.
+
+Python standard library only (it runs from the project's .venv python, or any
+python3 >= 3.8).
+
+What counts as an API call, and its name:
+- a request with `X-Amz-Target: AWSWAF_20190729.<Op>` (the JSON protocols):
+  service from the target's prefix (`wafv2` for AWSWAF_20190729), op `<Op>`;
+- otherwise an `Action=<Op>` field in the form body or query string (the
+  query protocols, e.g. ELBv2): service from the SigV4 credential scope of the
+  Authorization header (`elasticloadbalancing`), op `<Op>`.
+Counted as `service:Op`, e.g. `wafv2:GetWebACL`,
+`elasticloadbalancing:DescribeLoadBalancers`. Anything else (moto's own
+`/moto-api/...`) is forwarded without delay and not counted.
+
+WAF write calls (the X-Amz-Target operations starting with Create, Update,
+Delete, Associate, Disassociate, Tag or Untag) wait for a token of a token
+bucket when `--write-rate` is set: at most RATE per second, bursts of
+`--write-burst`.
+
+Control endpoints (answered by the proxy itself, never forwarded):
+- `GET /_proxy/counts`: JSON `{"calls": {"wafv2:GetWebACL": 3, ...},
+  "total": N, "writes": N, "write_wait_seconds": S, "max_in_flight": N,
+  "settings": {...}}`;
+- `POST /_proxy/reset`: zeroes the counts (answers with the counts it had).
+
+Usage:
+  python latency_proxy.py --upstream http://127.0.0.1:5000 [--port 0]
+      [--port-file FILE] [--delay-ms 100] [--write-rate 0] [--write-burst 1]
+      [--parent-pid PID] [--verbose]
+
+With `--port 0` (the default) a free loopback port is chosen; it is printed
+as `listening on http://127.0.0.1:PORT` and written to `--port-file`. Stops
+cleanly on SIGTERM, SIGINT or SIGHUP, and by itself when `--parent-pid` is
+given and that process is gone.
+"""
+
+import argparse
+import http.client
+import json
+import os
+import re
+import signal
+import sys
+import threading
+import time
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+WRITE_PREFIXES = ("Create", "Update", "Delete", "Associate", "Disassociate", "Tag", "Untag")
+
+# Known X-Amz-Target prefixes and the service names they stand for.
+TARGET_SERVICES = {"AWSWAF_20190729": "wafv2"}
+
+HOP_BY_HOP = {
+    "connection",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "te",
+    "trailers",
+    "transfer-encoding",
+    "upgrade",
+    "content-length",
+    "expect",  # the 100-continue exchange is between the client and this proxy
+}
+
+SCOPE_RE = re.compile(r"Credential=[^/,\s]+/\d{8}/[^/]+/([^/]+)/aws4_request")
+
+
+class TokenBucket:
+    """At most `rate` acquisitions per second, bursts of `burst`. acquire()
+    reserves a slot under the lock and sleeps outside it, so waiters are
+    served in arrival order without holding the lock."""
+
+    def __init__(self, rate, burst):
+        self.rate = float(rate)
+        self.burst = max(1.0, float(burst))
+        self.tokens = self.burst
+        self.last = time.monotonic()
+        self.lock = threading.Lock()
+
+    def acquire(self):
+        with self.lock:
+            now = time.monotonic()
+            self.tokens = min(self.burst, self.tokens + (now - self.last) * self.rate)
+            self.last = now
+            self.tokens -= 1.0
+            wait = 0.0 if self.tokens >= 0 else -self.tokens / self.rate
+        if wait > 0:
+            time.sleep(wait)
+        return wait
+
+
+class Stats:
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.reset()
+
+    def reset(self):
+        self.calls = {}
+        self.total = 0
+        self.writes = 0
+        self.write_wait = 0.0
+        self.in_flight = 0
+        self.max_in_flight = 0
+
+    def snapshot(self, settings):
+        with self.lock:
+            return {
+                "calls": dict(sorted(self.calls.items())),
+                "total": self.total,
+                "writes": self.writes,
+                "write_wait_seconds": round(self.write_wait, 6),
+                "max_in_flight": self.max_in_flight,
+                "settings": settings,
+            }
+
+
+def classify(headers, path, body):
+    """(service, op) of an API call, or None when it is not one."""
+    target = headers.get("X-Amz-Target")
+    if target:
+        prefix, _, op = target.partition(".")
+        service = TARGET_SERVICES.get(prefix, prefix)
+        return service, op or prefix
+    action = None
+    query = urllib.parse.urlsplit(path).query
+    if query:
+        action = (urllib.parse.parse_qs(query).get("Action") or [None])[0]
+    ctype = headers.get("Content-Type", "")
+    if action is None and body and "x-www-form-urlencoded" in ctype:
+        try:
+            fields = urllib.parse.parse_qs(body.decode("utf-8", "replace"))
+        except ValueError:
+            fields = {}
+        action = (fields.get("Action") or [None])[0]
+    if action is None:
+        return None
+    match = SCOPE_RE.search(headers.get("Authorization", ""))
+    service = match.group(1) if match else "unknown"
+    return service, action
+
+
+def make_handler(config):
+    upstream = urllib.parse.urlsplit(config.upstream)
+    up_host = upstream.hostname or "127.0.0.1"
+    up_port = upstream.port or 80
+    stats = config.stats
+    bucket = config.bucket
+    delay = config.delay_ms / 1000.0
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        timeout = 300  # idle keep-alive connections are closed after this
+
+        def log_message(self, fmt, *args):
+            if config.verbose:
+                sys.stderr.write("latency_proxy: " + (fmt % args) + "\n")
+
+        def _read_body(self):
+            if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+                chunks = []
+                while True:
+                    size_line = self.rfile.readline()
+                    size = int(size_line.split(b";")[0].strip() or b"0", 16)
+                    if size == 0:
+                        # trailers until the empty line
+                        while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                            pass
+                        break
+                    chunks.append(self.rfile.read(size))
+                    self.rfile.readline()
+                return b"".join(chunks)
+            length = int(self.headers.get("Content-Length") or 0)
+            return self.rfile.read(length) if length else b""
+
+        def _send(self, status, body, headers=()):
+            self.send_response(status)
+            for k, v in headers:
+                self.send_header(k, v)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(body)
+
+        def _control(self, body):
+            path = urllib.parse.urlsplit(self.path).path
+            if path == "/_proxy/counts" and self.command == "GET":
+                data = stats.snapshot(config.settings)
+            elif path == "/_proxy/reset" and self.command == "POST":
+                data = stats.snapshot(config.settings)
+                with stats.lock:
+                    stats.reset()
+            else:
+                self._send(404, b'{"error": "unknown proxy control path"}\n',
+                           [("Content-Type", "application/json")])
+                return
+            self._send(200, (json.dumps(data, indent=1) + "\n").encode(),
+                       [("Content-Type", "application/json")])
+
+        def _forward(self):
+            body = self._read_body()
+            if self.path.startswith("/_proxy/"):
+                self._control(body)
+                return
+            call = classify(self.headers, self.path, body)
+            if call is not None:
+                service, op = call
+                is_write = service == "wafv2" and op.startswith(WRITE_PREFIXES)
+                with stats.lock:
+                    key = f"{service}:{op}"
+                    stats.calls[key] = stats.calls.get(key, 0) + 1
+                    stats.total += 1
+                    stats.writes += int(is_write)
+                    stats.in_flight += 1
+                    stats.max_in_flight = max(stats.max_in_flight, stats.in_flight)
+                try:
+                    if is_write and bucket is not None:
+                        waited = bucket.acquire()
+                        if waited:
+                            with stats.lock:
+                                stats.write_wait += waited
+                    if delay > 0:
+                        time.sleep(delay)
+                    self._relay(body)
+                finally:
+                    with stats.lock:
+                        stats.in_flight -= 1
+            else:
+                self._relay(body)
+
+        def _relay(self, body):
+            headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
+            if body or self.command in ("POST", "PUT", "PATCH"):
+                headers["Content-Length"] = str(len(body))
+            conn = http.client.HTTPConnection(up_host, up_port, timeout=120)
+            try:
+                conn.request(self.command, self.path, body=body or None, headers=headers)
+                resp = conn.getresponse()
+                data = resp.read()
+                out_headers = [(k, v) for k, v in resp.getheaders() if k.lower() not in HOP_BY_HOP]
+                status = resp.status
+            except OSError as e:
+                self._send(502, f'{{"error": "upstream: {e}"}}\n'.encode(),
+                           [("Content-Type", "application/json")])
+                return
+            finally:
+                conn.close()
+            self._send(status, data, out_headers)
+
+        do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = _forward
+
+    return Handler
+
+
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 512  # many SDK connections opened at once
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--upstream", required=True, help="moto's URL, e.g. http://127.0.0.1:5000")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=0, help="0: a free port")
+    p.add_argument("--port-file", help="write the chosen port here once listening")
+    p.add_argument("--delay-ms", type=float, default=100.0, help="added to every API call (default 100)")
+    p.add_argument("--write-rate", type=float, default=0.0,
+                   help="WAF write calls per second at most (0: no cap)")
+    p.add_argument("--write-burst", type=float, default=1.0, help="token bucket size")
+    p.add_argument("--parent-pid", type=int, help="stop when this process is gone")
+    p.add_argument("--verbose", action="store_true")
+    config = p.parse_args(argv)
+    config.stats = Stats()
+    config.bucket = TokenBucket(config.write_rate, config.write_burst) if config.write_rate > 0 else None
+    config.settings = {
+        "upstream": config.upstream,
+        "delay_ms": config.delay_ms,
+        "write_rate": config.write_rate,
+        "write_burst": config.write_burst,
+    }
+
+    server = Server((config.host, config.port), make_handler(config))
+    port = server.server_address[1]
+    stopping = threading.Event()
+
+    def stop(*_):
+        if not stopping.is_set():
+            stopping.set()
+            # shutdown() waits for serve_forever to return: not from its thread.
+            threading.Thread(target=server.shutdown, daemon=True).start()
+
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(sig, stop)
+
+    if config.parent_pid:
+        def watch_parent():
+            while not stopping.is_set():
+                try:
+                    os.kill(config.parent_pid, 0)
+                except ProcessLookupError:
+                    stop()
+                    return
+                except PermissionError:
+                    pass
+                time.sleep(1)
+
+        threading.Thread(target=watch_parent, daemon=True).start()
+
+    if config.port_file:
+        tmp = config.port_file + ".tmp"
+        with open(tmp, "w") as f:
+            f.write(f"{port}\n")
+        os.replace(tmp, config.port_file)
+    print(f"listening on http://{config.host}:{port} -> {config.upstream} "
+          f"(delay {config.delay_ms:g} ms, write cap {config.write_rate or 'none'}/s)", flush=True)
+    try:
+        server.serve_forever(poll_interval=0.2)
+    finally:
+        server.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
