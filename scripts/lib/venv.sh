@@ -3,14 +3,15 @@
 # it). Pinned to the moto version whose behaviour docs/aws-facts was measured
 # on.
 MAINT_VENV="${MAINT_VENV:-$(pwd)/.venv}"
-MAINT_PY_REQUIREMENTS=("moto[server]==5.2.5" "boto3")
+# maturin, pytest and mypy build and test the Python package (maint-py).
+MAINT_PY_REQUIREMENTS=("moto[server]==5.2.5" "boto3" "maturin>=1.9,<2" "pytest>=8" "mypy>=1.10")
 
 ensure_venv() {
   if [ ! -x "$MAINT_VENV/bin/python" ]; then
     echo "creating virtualenv $MAINT_VENV" >&2
     python3 -m venv "$MAINT_VENV"
   fi
-  if ! "$MAINT_VENV/bin/python" -c 'import moto, boto3, importlib.metadata as m; assert m.version("moto") == "5.2.5"' 2>/dev/null; then
+  if ! "$MAINT_VENV/bin/python" -c 'import moto, boto3, maturin, pytest, mypy, importlib.metadata as m; assert m.version("moto") == "5.2.5"' 2>/dev/null; then
     echo "installing ${MAINT_PY_REQUIREMENTS[*]} into $MAINT_VENV" >&2
     "$MAINT_VENV/bin/python" -m pip install --quiet --disable-pip-version-check "${MAINT_PY_REQUIREMENTS[@]}"
   fi

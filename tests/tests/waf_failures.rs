@@ -334,12 +334,16 @@ async fn another_processs_changes_are_not_hidden_by_a_stale_listing() {
     let b = backend(&Faults::new(), &OperationLog::new(), fast_settings());
     let lb = alb("stale").await;
     // A enters (its listing now holds the web ACL and set), B exits.
-    a.enter(&lb, &spec(&["192.0.2.1"]), Mode::Apply).await.unwrap();
+    a.enter(&lb, &spec(&["192.0.2.1"]), Mode::Apply)
+        .await
+        .unwrap();
     assert!(b.exit(&lb, Mode::Apply).await.unwrap().changed());
     // A's exit sees a normal target and nothing left: unchanged.
     assert!(!a.exit(&lb, Mode::Apply).await.unwrap().changed());
     // A's enter finds its listed ACL and set gone, and creates them anew.
-    a.enter(&lb, &spec(&["192.0.2.1"]), Mode::Apply).await.unwrap();
+    a.enter(&lb, &spec(&["192.0.2.1"]), Mode::Apply)
+        .await
+        .unwrap();
     assert!(a.status(&lb).await.unwrap().maintenance().is_some());
     assert_eq!(resources_in_moto(&lb).await.len(), 2);
     a.exit(&lb, Mode::Apply).await.unwrap();

@@ -1,0 +1,48 @@
+"""maint: put services behind AWS Application Load Balancers into maintenance
+mode (and back) via AWS WAF, from Python.
+
+Everything here is the Rust extension ``maint._maint`` (thin bindings over the
+``maint-core`` crate), re-exported::
+
+    import maint
+
+    client = maint.Client(region="eu-west-1")
+    client.enter("shop-prod", allow=["203.0.113.0/24"], reason="Release 2.1")
+    client.allowlist_disable("shop-prod")   # QA found a problem
+    client.allowlist_enable("shop-prod")    # fixed: testers back in
+    client.exit("shop-prod")
+"""
+
+from maint._maint import (
+    DEFAULT_CONCURRENCY,
+    Allowlist,
+    AwsError,
+    ChangeResult,
+    Client,
+    ConflictError,
+    ForeignWebAclError,
+    InvalidInputError,
+    Leftover,
+    MaintError,
+    NotInMaintenanceError,
+    TargetNotFoundError,
+    TargetStatus,
+    __version__,
+)
+
+__all__ = [
+    "DEFAULT_CONCURRENCY",
+    "Allowlist",
+    "AwsError",
+    "ChangeResult",
+    "Client",
+    "ConflictError",
+    "ForeignWebAclError",
+    "InvalidInputError",
+    "Leftover",
+    "MaintError",
+    "NotInMaintenanceError",
+    "TargetNotFoundError",
+    "TargetStatus",
+    "__version__",
+]

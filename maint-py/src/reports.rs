@@ -1,0 +1,296 @@
+//! Per-target results as Python objects: `maint.ChangeResult` and
+//! `maint.TargetStatus` (the CLI's JSON reports, `maint_core::report`), and
+//! `maint.Leftover`. Attributes mirror the JSON fields; `to_dict()` gives
+//! the JSON shape itself.
+
+use chrono::{DateTime, Utc};
+use maint_core::report::{ChangeReport, StatusReport};
+use pyo3::prelude::*;
+use pyo3::types::PyString;
+use serde::Serialize;
+
+/// A serializable value as the Python object `json.loads` gives for its
+/// JSON: the exact shape the CLI prints.
+pub fn json_to_py<'py, T: Serialize>(py: Python<'py>, value: &T) -> PyResult<Bound<'py, PyAny>> {
+    let text = serde_json::to_string(value)
+        .map_err(|e| pyo3::exceptions::PyRuntimeError::new_err(e.to_string()))?;
+    py.import("json")?.call_method1("loads", (text,))
+}
+
+/// Python's `repr` of a string.
+fn repr_str(py: Python<'_>, s: &str) -> PyResult<String> {
+    Ok(PyString::new(py, s).repr()?.to_cow()?.into_owned())
+}
+
+fn repr_opt(py: Python<'_>, s: Option<&str>) -> PyResult<String> {
+    s.map_or(Ok("None".to_string()), |s| repr_str(py, s))
+}
+
+fn repr_object(object: &Bound<'_, PyAny>) -> PyResult<String> {
+    Ok(object.repr()?.to_cow()?.into_owned())
+}
+
+/// An RFC 3339 time of a report as an aware `datetime` (UTC).
+fn time(text: Option<&str>) -> PyResult<Option<DateTime<Utc>>> {
+    text.map(|t| {
+        DateTime::parse_from_rfc3339(t)
+            .map(|t| t.with_timezone(&Utc))
+            .map_err(|e| pyo3::exceptions::PyValueError::new_err(format!("time {t:?}: {e}")))
+    })
+    .transpose()
+}
+
+/// One target's result of a changing call (`enter`, `exit`, `allowlist_*`).
+#[pyclass(frozen, module = "maint")]
+pub struct ChangeResult {
+    report: ChangeReport,
+    error: Option<Py<PyAny>>,
+}
+
+impl ChangeResult {
+    /// A result from the core's report and, for a failure, its exception.
+    pub fn new(report: ChangeReport, error: Option<Py<PyAny>>) -> Self {
+        Self { report, error }
+    }
+}
+
+#[pymethods]
+impl ChangeResult {
+    /// The target as named (`service/load-balancer` for a service's).
+    #[getter]
+    fn target(&self) -> &str {
+        &self.report.target
+    }
+    /// The config service the target came from, if any.
+    #[getter]
+    fn service(&self) -> Option<&str> {
+        self.report.service.as_deref()
+    }
+    /// The load balancer's ARN (None when it could not be found).
+    #[getter]
+    fn load_balancer_arn(&self) -> Option<&str> {
+        self.report.load_balancer_arn.as_deref()
+    }
+    /// `"ok"` or `"error"`.
+    #[getter]
+    fn result(&self) -> &'static str {
+        self.report.result
+    }
+    /// True when the call succeeded for this target.
+    #[getter]
+    fn ok(&self) -> bool {
+        self.report.error.is_none()
+    }
+    /// Whether anything changed (in a dry run: would change).
+    #[getter]
+    fn changed(&self) -> bool {
+        self.report.changed
+    }
+    /// Whether this was a dry run.
+    #[getter]
+    fn dry_run(&self) -> bool {
+        self.report.dry_run
+    }
+    /// Each change, in words, in the order made.
+    #[getter]
+    fn changes(&self) -> Vec<String> {
+        self.report.changes.clone()
+    }
+    /// Each change as a dict (`{"change": "associated", ...}`).
+    #[getter]
+    fn details<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        json_to_py(py, &self.report.details)
+    }
+    /// Why the call failed for this target: a `MaintError` (not raised).
+    #[getter]
+    fn error(&self, py: Python<'_>) -> Option<Py<PyAny>> {
+        self.error.as_ref().map(|e| e.clone_ref(py))
+    }
+    /// The JSON shape the CLI prints for this target.
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        json_to_py(py, &self.report)
+    }
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        let r = &self.report;
+        let tail = match &self.error {
+            Some(error) => format!("error={}", repr_object(error.bind(py))?),
+            None => format!(
+                "changed={}, changes={}",
+                if r.changed { "True" } else { "False" },
+                repr_object(&self.changes().into_pyobject(py)?)?
+            ),
+        };
+        Ok(format!(
+            "ChangeResult(target={}, result={}, {}{tail})",
+            repr_str(py, &r.target)?,
+            repr_str(py, r.result)?,
+            if r.dry_run { "dry_run=True, " } else { "" },
+        ))
+    }
+}
+
+/// One target's state, as `maint status --json` reports it.
+#[pyclass(frozen, module = "maint")]
+pub struct TargetStatus {
+    report: StatusReport,
+    error: Option<Py<PyAny>>,
+}
+
+impl TargetStatus {
+    /// A status from the core's report and, for a failure, its exception.
+    pub fn new(report: StatusReport, error: Option<Py<PyAny>>) -> Self {
+        Self { report, error }
+    }
+}
+
+#[pymethods]
+impl TargetStatus {
+    /// The target as named (`service/load-balancer` for a service's).
+    #[getter]
+    fn target(&self) -> &str {
+        &self.report.target
+    }
+    /// The config service the target came from, if any.
+    #[getter]
+    fn service(&self) -> Option<&str> {
+        self.report.service.as_deref()
+    }
+    /// The load balancer's ARN (None when it could not be found).
+    #[getter]
+    fn load_balancer_arn(&self) -> Option<&str> {
+        self.report.load_balancer_arn.as_deref()
+    }
+    /// `"normal"`, `"maintenance"`, `"foreign"` or `"error"`.
+    #[getter]
+    fn state(&self) -> &'static str {
+        self.report.state
+    }
+    /// True when the state could be read.
+    #[getter]
+    fn ok(&self) -> bool {
+        self.report.error.is_none()
+    }
+    /// The associated web ACL's ARN (maint's or foreign).
+    #[getter]
+    fn web_acl_arn(&self) -> Option<&str> {
+        self.report.web_acl_arn.as_deref()
+    }
+    /// The foreign web ACL's name, when foreign.
+    #[getter]
+    fn web_acl_name(&self) -> Option<&str> {
+        self.report.web_acl_name.as_deref()
+    }
+    /// Whether the allowlist lets its entries through (None unless in
+    /// maintenance).
+    #[getter]
+    fn allowlist_enabled(&self) -> Option<bool> {
+        self.report.allowlist_enabled
+    }
+    /// The allowlist: normalized CIDR strings, IPv4 first.
+    #[getter]
+    fn allowlist(&self) -> Vec<String> {
+        self.report.allowlist.clone()
+    }
+    /// Why, as given to `enter`.
+    #[getter]
+    fn reason(&self) -> Option<&str> {
+        self.report.reason.as_deref()
+    }
+    /// When maintenance was entered (an aware datetime, UTC).
+    #[getter]
+    fn since(&self) -> PyResult<Option<DateTime<Utc>>> {
+        time(self.report.since.as_deref())
+    }
+    /// The planned end (an aware datetime, UTC).
+    #[getter]
+    fn until(&self) -> PyResult<Option<DateTime<Utc>>> {
+        time(self.report.until.as_deref())
+    }
+    /// The maintenance response's status code.
+    #[getter]
+    fn response_status(&self) -> Option<u16> {
+        self.report.response_status
+    }
+    /// maint's resources for this target left by an interrupted run.
+    #[getter]
+    fn leftovers(&self) -> Vec<String> {
+        self.report.leftovers.clone()
+    }
+    /// Why the state could not be read: a `MaintError` (not raised).
+    #[getter]
+    fn error(&self, py: Python<'_>) -> Option<Py<PyAny>> {
+        self.error.as_ref().map(|e| e.clone_ref(py))
+    }
+    /// The JSON shape the CLI prints for this target.
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        json_to_py(py, &self.report)
+    }
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        let r = &self.report;
+        let mut fields = vec![
+            format!("target={}", repr_str(py, &r.target)?),
+            format!("state={}", repr_str(py, r.state)?),
+        ];
+        if let Some(error) = &self.error {
+            fields.push(format!("error={}", repr_object(error.bind(py))?));
+        }
+        if r.state == "foreign" {
+            fields.push(format!(
+                "web_acl_name={}",
+                repr_opt(py, r.web_acl_name.as_deref())?
+            ));
+        }
+        if let Some(enabled) = r.allowlist_enabled {
+            fields.push(format!(
+                "allowlist_enabled={}, allowlist={}",
+                if enabled { "True" } else { "False" },
+                repr_object(&self.allowlist().into_pyobject(py)?)?
+            ));
+        }
+        if r.reason.is_some() {
+            fields.push(format!("reason={}", repr_opt(py, r.reason.as_deref())?));
+        }
+        for (name, value) in [("since", &r.since), ("until", &r.until)] {
+            if let Some(value) = value {
+                fields.push(format!("{name}={}", repr_str(py, value)?));
+            }
+        }
+        Ok(format!("TargetStatus({})", fields.join(", ")))
+    }
+}
+
+/// A resource of maint's that no load balancer uses any more, found (and
+/// unless a dry run, deleted) by `cleanup`.
+#[pyclass(frozen, module = "maint")]
+pub struct Leftover(pub maint_core::backend::Leftover);
+
+#[pymethods]
+impl Leftover {
+    /// `"web-acl"` or `"ip-set"`.
+    #[getter]
+    fn kind(&self) -> &'static str {
+        self.0.kind
+    }
+    /// The resource's name.
+    #[getter]
+    fn name(&self) -> &str {
+        &self.0.name
+    }
+    /// The resource's ARN.
+    #[getter]
+    fn arn(&self) -> &str {
+        &self.0.arn
+    }
+    /// `{"kind": ..., "name": ..., "arn": ...}`.
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        json_to_py(py, &self.0)
+    }
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        Ok(format!(
+            "Leftover(kind={}, name={}, arn={})",
+            repr_str(py, self.0.kind)?,
+            repr_str(py, &self.0.name)?,
+            repr_str(py, &self.0.arn)?
+        ))
+    }
+}

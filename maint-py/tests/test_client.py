@@ -1,0 +1,468 @@
+"""The maint package against moto's server: every Client method, the result
+objects, every exception class, validation before any AWS call, the GIL
+released while waiting, and use after fork."""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+import maint
+from conftest import REGION, ROOT, ip_set_names, web_acl_names
+
+UTC = dt.timezone.utc
+CHANGE_FIELDS = {
+    "target", "service", "load_balancer_arn", "result", "changed", "dry_run",
+    "changes", "details", "error",
+}
+STATUS_FIELDS = {
+    "target", "service", "load_balancer_arn", "state", "web_acl_arn", "web_acl_name",
+    "allowlist_enabled", "allowlist", "reason", "since", "until", "response_status",
+    "leftovers", "error",
+}
+
+
+def test_enter_status_exit(client, make_lb):
+    name, arn = make_lb()
+    until = dt.datetime(2031, 5, 17, 20, 30, tzinfo=dt.timezone(dt.timedelta(hours=2)))
+    [entered] = client.enter(
+        name,
+        allow=["203.0.113.0/24", "203.0.113.7", "2001:db8:1::/48"],
+        reason="Release 2.1",
+        until=until,
+        status=503,
+        headers={"X-Maintenance": "release-2.1"},
+    )
+    assert isinstance(entered, maint.ChangeResult)
+    assert entered.ok and entered.result == "ok" and entered.error is None
+    assert entered.changed and not entered.dry_run
+    assert entered.target == name and entered.service is None
+    assert entered.load_balancer_arn == arn
+    assert any("associate" in c for c in entered.changes), entered.changes
+    assert {"change": "associated"} in entered.details
+    assert set(entered.to_dict()) == CHANGE_FIELDS
+    assert json.loads(json.dumps(entered.to_dict()))["result"] == "ok"
+    assert repr(entered).startswith(f"ChangeResult(target='{name}', result='ok', changed=True")
+
+    [status] = client.status(name)
+    assert isinstance(status, maint.TargetStatus)
+    assert status.ok and status.state == "maintenance" and status.error is None
+    assert status.load_balancer_arn == arn and status.web_acl_arn
+    assert status.allowlist_enabled is True
+    assert status.allowlist == ["203.0.113.0/24", "2001:db8:1::/48"]
+    assert status.reason == "Release 2.1"
+    assert status.response_status == 503
+    assert status.until == until and status.until.tzinfo is not None
+    assert status.until.utcoffset() == dt.timedelta(0)
+    assert status.since is not None and status.since.tzinfo is not None
+    assert abs(dt.datetime.now(UTC) - status.since) < dt.timedelta(minutes=5)
+    assert status.leftovers == []
+    d = status.to_dict()
+    assert set(d) == STATUS_FIELDS
+    assert d["until"] == "2031-05-17T18:30:00Z" and d["state"] == "maintenance"
+    assert "state='maintenance'" in repr(status) and "Release 2.1" in repr(status)
+
+    [exited] = client.exit(name)
+    assert exited.ok and exited.changed
+    assert any("disassociate" in c for c in exited.changes)
+    [status] = client.status(arn)
+    assert status.state == "normal" and status.allowlist_enabled is None
+    assert status.since is None and status.until is None
+    [again] = client.exit(name)
+    assert again.ok and not again.changed and again.changes == []
+
+
+def test_enter_again_updates_in_place_and_dry_run_changes_nothing(client, make_lb, aws):
+    name, _ = make_lb()
+    [planned] = client.enter(name, reason="first", dry_run=True)
+    assert planned.ok and planned.dry_run and planned.changed
+    assert "dry_run=True" in repr(planned)
+    assert client.status(name)[0].state == "normal"
+
+    client.enter(name, reason="first")
+    [updated] = client.enter(name, reason="second")
+    assert updated.changed and updated.changes == ['reason set to "second"']
+    [same] = client.enter(name, reason="second")
+    assert not same.changed
+
+    before = web_acl_names(aws)
+    [planned_exit] = client.exit(name, dry_run=True)
+    assert planned_exit.dry_run and planned_exit.changed
+    assert web_acl_names(aws) == before
+    assert client.status(name)[0].state == "maintenance"
+    client.exit(name)
+
+
+def test_allowlist_operations(client, make_lb):
+    name, _ = make_lb()
+    client.enter(name, allow=maint.Allowlist(["198.51.100.0/24"]))
+
+    [r] = client.allowlist_disable(name)
+    assert r.ok and r.changes == ["allowlist disabled"]
+    assert client.status(name)[0].allowlist_enabled is False
+    [r] = client.allowlist_enable(name)
+    assert r.changes == ["allowlist enabled"]
+    assert client.status(name)[0].allowlist_enabled is True
+
+    [r] = client.allowlist_add(name, ["192.0.2.0/25", "192.0.2.128/25"])
+    assert r.changed and r.details[0]["change"] == "allowlist_added"
+    assert client.status(name)[0].allowlist == ["192.0.2.0/24", "198.51.100.0/24"]
+    [r] = client.allowlist_remove(name, "192.0.2.0/25")
+    assert client.status(name)[0].allowlist == ["192.0.2.128/25", "198.51.100.0/24"]
+    [r] = client.allowlist_set(name, maint.Allowlist(["2001:db8::/32"]), dry_run=True)
+    assert r.dry_run and r.changed
+    assert client.status(name)[0].allowlist == ["192.0.2.128/25", "198.51.100.0/24"]
+    [r] = client.allowlist_set(name, ["2001:db8::/32"])
+    assert client.status(name)[0].allowlist == ["2001:db8::/32"]
+    client.exit(name)
+
+
+def test_not_in_maintenance_is_a_conflict(client, make_lb):
+    name, arn = make_lb()
+    with pytest.raises(maint.NotInMaintenanceError) as caught:
+        client.allowlist_enable(name)
+    e = caught.value
+    assert isinstance(e, maint.ConflictError) and isinstance(e, maint.MaintError)
+    assert e.load_balancer_arn == arn and e.resource == arn
+    assert e.kind == "not_in_maintenance"
+    assert name in str(e) and "not in maintenance" in str(e)
+    [result] = e.results
+    assert not result.ok and isinstance(result.error, maint.NotInMaintenanceError)
+
+
+def test_a_missing_target_does_not_stop_the_others(moto_endpoint, client, make_lb):
+    good, _ = make_lb()
+    missing = "py-does-not-exist"
+    with pytest.raises(maint.TargetNotFoundError) as caught:
+        client.enter(good, missing)
+    e = caught.value
+    assert isinstance(e, LookupError) and e.target == missing
+    assert e.kind == "target_not_found" and missing in str(e)
+    assert "1 of 2 targets failed" in str(e)
+    assert [r.target for r in e.results] == [good, missing]
+    assert e.results[0].ok and e.results[0].changed
+    assert not e.results[1].ok and e.results[1].result == "error"
+    assert e.results[1].load_balancer_arn is None
+    assert e.results[1].to_dict()["error"]["kind"] == "target_not_found"
+    assert "TargetNotFoundError" in repr(e.results[1])
+
+    lenient = maint.Client(region=REGION, endpoint_url=moto_endpoint, raise_on_error=False)
+    statuses = lenient.status(missing, good)
+    assert [s.state for s in statuses] == ["error", "maintenance"]
+    assert isinstance(statuses[0].error, maint.TargetNotFoundError)
+    assert statuses[0].to_dict()["error"]["kind"] == "target_not_found"
+    results = lenient.exit(good, missing)
+    assert [r.ok for r in results] == [True, False]
+
+
+def test_a_network_load_balancer_is_refused(client, make_lb):
+    name, _ = make_lb(kind="network")
+    with pytest.raises(maint.InvalidInputError) as caught:
+        client.enter(name)
+    assert "network" in str(caught.value)
+    assert caught.value.results[0].error is not None
+
+
+def test_a_foreign_web_acl_is_never_replaced(client, make_lb, aws):
+    name, arn = make_lb()
+    waf = aws["wafv2"]
+    acl = waf.create_web_acl(
+        Name=f"team-acl-{name}",
+        Scope="REGIONAL",
+        DefaultAction={"Allow": {}},
+        Rules=[],
+        VisibilityConfig={
+            "SampledRequestsEnabled": False,
+            "CloudWatchMetricsEnabled": False,
+            "MetricName": "team",
+        },
+    )["Summary"]
+    waf.associate_web_acl(WebACLArn=acl["ARN"], ResourceArn=arn)
+
+    with pytest.raises(maint.ForeignWebAclError) as caught:
+        client.enter(name)
+    e = caught.value
+    assert e.web_acl_arn == acl["ARN"] and e.web_acl_name == acl["Name"]
+    assert e.load_balancer_arn == arn and e.kind == "foreign_web_acl"
+    assert acl["Name"] in str(e)
+    [status] = client.status(name)
+    assert status.state == "foreign" and status.web_acl_arn == acl["ARN"]
+    assert status.web_acl_name == acl["Name"]
+    assert waf.get_web_acl_for_resource(ResourceArn=arn)["WebACL"]["ARN"] == acl["ARN"]
+
+
+def test_an_aws_error_carries_its_code_and_request_id(make_lb, make_proxy):
+    name, _ = make_lb()
+    proxy = make_proxy(fail_target="AWSWAF")
+    client = maint.Client(region=REGION, endpoint_url=proxy.url)
+    with pytest.raises(maint.AwsError) as caught:
+        client.enter(name)
+    e = caught.value
+    assert e.code == "AccessDeniedException" and e.request_id == "injected-request-id"
+    assert e.operation and e.kind == "aws"
+    assert "injected by the test" in str(e) and "AccessDeniedException" in str(e)
+    assert e.results[0].to_dict()["error"]["code"] == "AccessDeniedException"
+    with pytest.raises(maint.AwsError) as caught:
+        client.cleanup(dry_run=True)
+    assert caught.value.code == "AccessDeniedException" and caught.value.results is None
+
+
+def test_cleanup_finds_and_deletes_leftovers(client, make_lb, aws):
+    _, arn = make_lb()
+    waf = aws["wafv2"]
+    name = f"maint-leftover-{arn[-8:]}"
+    waf.create_web_acl(
+        Name=name,
+        Scope="REGIONAL",
+        DefaultAction={"Allow": {}},
+        Rules=[],
+        VisibilityConfig={
+            "SampledRequestsEnabled": False,
+            "CloudWatchMetricsEnabled": False,
+            "MetricName": "leftover",
+        },
+        Tags=[
+            {"Key": "maint:managed-by", "Value": "maint"},
+            {"Key": "maint:load-balancer", "Value": arn},
+        ],
+    )
+    planned = client.cleanup(dry_run=True)
+    mine = [l for l in planned if l.name == name]
+    assert len(mine) == 1 and isinstance(mine[0], maint.Leftover)
+    assert mine[0].kind == "web-acl" and mine[0].arn.startswith("arn:aws:wafv2:")
+    assert mine[0].to_dict() == {"kind": "web-acl", "name": name, "arn": mine[0].arn}
+    assert repr(mine[0]).startswith("Leftover(kind='web-acl'")
+    assert name in web_acl_names(aws)
+    deleted = client.cleanup()
+    assert name in {l.name for l in deleted}
+    assert name not in web_acl_names(aws)
+
+
+def test_a_config_service_expands_in_order_with_its_settings(moto_endpoint, make_lb, tmp_path):
+    a, _ = make_lb(prefix="shop-a")
+    b, _ = make_lb(prefix="shop-b")
+    (tmp_path / "page.json").write_text('{"message": "back soon"}')
+    (tmp_path / "maint.toml").write_text(
+        f'region = "{REGION}"\n'
+        "[allowlists]\n"
+        'office = ["203.0.113.0/24"]\n'
+        "[services.shop]\n"
+        f'load_balancers = ["{b}", "{a}"]\n'
+        'allowlists = ["office"]\n'
+        'page = "page.json"\n'
+        "status = 502\n"
+    )
+    client = maint.Client(endpoint_url=moto_endpoint, config=tmp_path / "maint.toml")
+    assert client.services == ["shop"] and client.config == str(tmp_path / "maint.toml")
+    results = client.enter("shop", allow=["198.51.100.1"])
+    assert [r.target for r in results] == [f"shop/{b}", f"shop/{a}"]
+    assert all(r.service == "shop" for r in results)
+    statuses = client.status("shop")
+    assert [s.target for s in statuses] == [f"shop/{b}", f"shop/{a}"]
+    for s in statuses:
+        assert s.allowlist == ["198.51.100.1/32", "203.0.113.0/24"]
+        assert s.response_status == 502
+    # No targets: every service of the config file.
+    assert [r.target for r in client.exit()] == [f"shop/{b}", f"shop/{a}"]
+
+
+def test_bad_input_raises_before_any_aws_call(make_lb, aws, make_proxy, tmp_path):
+    name, _ = make_lb()
+    proxy = make_proxy()
+    client = maint.Client(region=REGION, endpoint_url=proxy.url)
+    acls, ip_sets = web_acl_names(aws), ip_set_names(aws)
+    naive = dt.datetime(2031, 1, 1, 12, 0)
+    bad_page = tmp_path / "page.bin"
+    bad_page.write_text("hi")
+    bad_json = tmp_path / "page.json"
+    bad_json.write_text("{not json")
+
+    def check(call, *, entry=None, line=None, needle=None):
+        with pytest.raises(maint.InvalidInputError) as caught:
+            call()
+        e = caught.value
+        assert isinstance(e, ValueError) and isinstance(e, maint.MaintError)
+        assert e.kind == "invalid_input" and e.results is None
+        assert e.problems, e
+        if entry is not None:
+            assert e.entry == entry
+        if line is not None:
+            assert e.line == line
+        if needle is not None:
+            assert needle in str(e), str(e)
+        return e
+
+    check(lambda: client.enter(name, allow=["10.0.0.5/24"]), entry="10.0.0.5/24",
+          needle="did you mean 10.0.0.0/24")
+    check(lambda: client.enter(name, allow=["0.0.0.0/0"]), needle="/0")
+    check(lambda: client.enter(name, until=naive), needle="naive")
+    check(lambda: client.enter(name, reason=""), needle="reason")
+    check(lambda: client.enter(name, reason="x" * 201), needle="200")
+    check(lambda: client.enter(name, status=418), needle="418")
+    check(lambda: client.enter(name, status=70000), needle="70000")
+    check(lambda: client.enter(name, headers={"Content-Type": "text/html"}), needle="Content-Type")
+    check(lambda: client.enter(name, headers={f"X-H{i}": "v" for i in range(20)}),
+          needle="headers")
+    check(lambda: client.enter(name, page=tmp_path / "missing.html"), needle="missing.html")
+    check(lambda: client.enter(name, page=bad_page), needle="extension")
+    check(lambda: client.enter(name, page=str(bad_json)), needle="not valid JSON")
+    check(lambda: client.enter(name, "not a name!"), needle="not a name!")
+    check(lambda: client.enter(), needle="targets")
+    check(lambda: client.exit("bad/name"))
+    check(lambda: client.allowlist_add(name, ["10.0.0.1", "nope"]), entry="nope")
+    check(lambda: client.allowlist_set(name, ["::/0"]))
+    check(lambda: client.allowlist_remove(name, "10.1.2.3/8"), entry="10.1.2.3/8")
+    check(lambda: client.status("under_score"))
+
+    config = tmp_path / "maint.toml"
+    config.write_text('[services.shop]\nload_balancers = ["x"]\nallowlists = ["nope"]\n')
+    e = check(lambda: maint.Client(config=config), line=3)
+    assert e.file == str(config)
+    check(lambda: maint.Client(config=tmp_path / "absent.toml"))
+
+    assert proxy.exchanges == [], "an AWS call was made"
+    assert web_acl_names(aws) == acls and ip_set_names(aws) == ip_sets
+    assert client.status(name)[0].state == "normal"
+    assert proxy.exchanges, "the proxy records calls"
+
+
+def test_allowlist_values(tmp_path):
+    a = maint.Allowlist(["10.0.0.0/24", "10.0.1.0/24", "10.0.0.7", "2001:DB8::1"])
+    assert a.ipv4 == ["10.0.0.0/23"] and a.ipv6 == ["2001:db8::1/128"]
+    assert list(a) == ["10.0.0.0/23", "2001:db8::1/128"] and len(a) == 2
+    assert "10.0.1.255" in a and "10.0.2.0" not in a and "2001:db8::1" in a
+    assert ipaddress.ip_address("10.0.0.9") in a
+    assert "::ffff:10.0.0.1" in a  # IPv4-mapped: checked as IPv4
+    assert a.to_dict() == {"ipv4": ["10.0.0.0/23"], "ipv6": ["2001:db8::1/128"]}
+    assert repr(a) == "Allowlist(['10.0.0.0/23', '2001:db8::1/128'])"
+    assert a == maint.Allowlist(["10.0.0.0/23", "2001:db8::1"]) and hash(a) == hash(
+        maint.Allowlist(["2001:db8::1", "10.0.0.0/23"])
+    )
+    assert len(maint.Allowlist()) == 0 and not maint.Allowlist([])
+    with pytest.raises(maint.InvalidInputError):
+        "not an address" in a  # noqa: B015
+    with pytest.raises(TypeError):
+        3 in a  # noqa: B015
+
+    path = tmp_path / "office.txt"
+    path.write_text("# office\n203.0.113.0/24  # HQ\n\n10.0.0.5/24\n2001:db8::/32\n")
+    with pytest.raises(maint.InvalidInputError) as caught:
+        maint.Allowlist.from_file(path)
+    e = caught.value
+    assert (e.entry, e.line, e.file) == ("10.0.0.5/24", 4, str(path))
+    assert f"{path}:4: 10.0.0.5/24" in str(e)
+    path.write_text("203.0.113.0/24  # HQ\n2001:db8::/32\n")
+    assert list(maint.Allowlist.from_file(str(path))) == ["203.0.113.0/24", "2001:db8::/32"]
+    with pytest.raises(maint.InvalidInputError, match="absent"):
+        maint.Allowlist.from_file(tmp_path / "absent.txt")
+
+
+def test_exception_hierarchy():
+    assert issubclass(maint.InvalidInputError, maint.MaintError)
+    assert issubclass(maint.InvalidInputError, ValueError)
+    assert issubclass(maint.TargetNotFoundError, LookupError)
+    assert issubclass(maint.NotInMaintenanceError, maint.ConflictError)
+    for cls in (maint.ForeignWebAclError, maint.ConflictError, maint.AwsError):
+        assert issubclass(cls, maint.MaintError)
+    assert issubclass(maint.MaintError, Exception)
+    # Made anywhere, an exception has its attributes (None until set).
+    e = maint.AwsError("x")
+    assert (e.code, e.request_id, e.operation, e.results) == (None, None, None, None)
+    assert maint.InvalidInputError("x").entry is None
+    assert maint.MaintError.__module__ == "maint"
+
+
+def test_two_threads_run_at_once(make_lb, make_proxy):
+    """The GIL is released while a call waits on AWS: two threads acting on
+    different targets have requests in flight at the same time. Each call's
+    requests are sequential, so overlapping in-flight intervals of the two
+    targets can only come from the two calls running concurrently."""
+    (a, _), (b, _) = make_lb(prefix="thread-a"), make_lb(prefix="thread-b")
+    proxy = make_proxy(delay=0.05)
+    client = maint.Client(region=REGION, endpoint_url=proxy.url)
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(2)
+
+    def work(target: str) -> None:
+        try:
+            barrier.wait()
+            client.enter(target, reason="threads")
+            client.exit(target)
+        except BaseException as e:  # noqa: BLE001
+            errors.append(e)
+
+    threads = [threading.Thread(target=work, args=(t,)) for t in (a, b)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert not errors, errors
+
+    def spans(name: str) -> list[tuple[float, float]]:
+        return [(x.start, x.end) for x in proxy.exchanges if name in x.body]
+
+    spans_a, spans_b = spans(a), spans(b)
+    assert spans_a and spans_b
+    overlaps = [
+        (sa, sb) for sa in spans_a for sb in spans_b if sa[0] < sb[1] and sb[0] < sa[1]
+    ]
+    assert overlaps, "no request of one thread was in flight while the other's was"
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_works_after_fork(client, make_lb):
+    name, _ = make_lb()
+    assert client.status(name)[0].state == "normal"  # the parent's runtime exists
+    pid = os.fork()
+    if pid == 0:  # the child: a new runtime and new connections
+        code = 1
+        try:
+            import signal
+
+            signal.alarm(60)
+            [r] = client.enter(name, reason="from the child")
+            code = 0 if r.ok and client.status(name)[0].reason == "from the child" else 3
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    [s] = client.status(name)  # the parent still works
+    assert s.state == "maintenance" and s.reason == "from the child"
+    client.exit(name)
+
+
+def test_release_job_example(moto_endpoint, make_lb):
+    name, _ = make_lb(prefix="release")
+    env = dict(os.environ, AWS_ENDPOINT_URL=moto_endpoint, RELEASE_QA_FAILS_ONCE="1")
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "release_job.py"), name],
+        env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert f"{name}: maintenance on" in out and "QA found a problem" in out
+    assert "deploying (attempt 2)" in out and f"{name}: maintenance off" in out
+    assert out.strip().endswith("release done")
+    client = maint.Client(region=REGION, endpoint_url=moto_endpoint)
+    assert client.status(name)[0].state == "normal"
+
+    missing = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "release_job.py"), "py-no-such-lb"],
+        env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert missing.returncode == 1 and "py-no-such-lb" in missing.stderr
+    usage = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "release_job.py")],
+        env={k: v for k, v in env.items() if k != "RELEASE_TARGET"},
+        capture_output=True, text=True, timeout=60,
+    )
+    assert usage.returncode == 2
