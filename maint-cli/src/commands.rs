@@ -16,9 +16,9 @@ use maint_core::backend::{
     AllowlistChange, MaintenanceBackend, MaintenanceSpec, Mode, Outcome, Reason,
 };
 use maint_core::config::{did_you_mean, Config, DEFAULT_FILE};
-use maint_core::fleet::{waf_factory, AwsOptions, Fleet, Resolved, TargetRef};
+use maint_core::fleet::{waf_factory, AwsOptions, EnterRequest, Fleet, Resolved, TargetRef};
 use maint_core::report::{chain, ChangeReport, StatusReport};
-use maint_core::response::{ContentType, MaintenanceResponse, ResponseBody, ResponseHeader};
+use maint_core::response::ResponseBody;
 use maint_core::{Allowlist, Error, LoadBalancerArn, Result};
 use serde_json::json;
 
@@ -128,7 +128,6 @@ struct Context {
     json: bool,
     progress: bool,
     style: Style,
-    region: Option<String>,
 }
 
 impl Context {
@@ -148,7 +147,6 @@ impl Context {
         let fleet = Fleet::new(config, cli.region.clone(), waf_factory(options))
             .with_concurrency(cli.concurrency);
         Ok(Self {
-            region: cli.region.clone(),
             fleet,
             json: cli.json,
             progress: !cli.json && !cli.quiet,
@@ -333,56 +331,32 @@ async fn enter(ctx: &Context, args: EnterArgs) -> Result<u8> {
     let reason = args.reason.as_deref().map(Reason::new).transpose()?;
     let given = Allowlist::from_cidrs(args.allow.iter().copied())?;
     let extra = extra_allowlist(ctx, given, &args.allowlist_file, &args.allowlist_names)?;
-    let page = args
-        .page
-        .as_deref()
-        .map(|p| ResponseBody::from_file(p, args.content_type))
-        .transpose()?;
+    let request = EnterRequest {
+        allowlist: extra,
+        reason,
+        until,
+        page: args
+            .page
+            .as_deref()
+            .map(|p| ResponseBody::from_file(p, args.content_type))
+            .transpose()?,
+        content_type: args.content_type,
+        status: args.status,
+        headers: args.headers,
+    };
     let refs = ctx.fleet.expand(&args.targets)?;
 
     // One spec per service (and one for plain load balancers), all built and
     // validated before anything talks to AWS.
     let mut specs: HashMap<Option<String>, MaintenanceSpec> = HashMap::new();
     for r in &refs {
-        if specs.contains_key(&r.service) {
-            continue;
+        if !specs.contains_key(&r.service) {
+            let service = r
+                .service
+                .as_deref()
+                .and_then(|name| ctx.config().and_then(|c| c.service(name)));
+            specs.insert(r.service.clone(), request.spec_for(service)?);
         }
-        let service = r
-            .service
-            .as_deref()
-            .and_then(|name| ctx.config().and_then(|c| c.service(name)));
-        let allowlist = match service {
-            Some(s) => extra.union(&s.allowlist)?,
-            None => extra.clone(),
-        };
-        let body = page
-            .clone()
-            .or_else(|| service.and_then(|s| s.page.clone()));
-        let content_type = args
-            .content_type
-            .or(body.as_ref().map(ResponseBody::content_type))
-            .or(service.and_then(|s| s.content_type))
-            .unwrap_or(ContentType::Html);
-        // The service's headers, then the command line's, which win.
-        let mut headers: Vec<ResponseHeader> = service
-            .map(|s| s.headers.clone())
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|h| !args.headers.iter().any(|a| a.is_named(h.name())))
-            .collect();
-        headers.extend(args.headers.iter().cloned());
-        let status = args.status.or(service.and_then(|s| s.status));
-        let response = MaintenanceResponse::build(until, status, body, content_type, headers)?;
-        specs.insert(
-            r.service.clone(),
-            MaintenanceSpec {
-                allowlist,
-                allowlist_enabled: true,
-                reason: reason.clone(),
-                until,
-                response,
-            },
-        );
     }
     let specs = Arc::new(specs);
     run_changes(
@@ -510,27 +484,10 @@ async fn status(ctx: &Context, targets: &[String], check: bool, show_entries: bo
 }
 
 async fn cleanup(ctx: &Context, mode: Mode) -> Result<u8> {
-    // The default region, and every region a config service names.
-    let mut regions: Vec<Option<String>> = vec![ctx
-        .region
-        .clone()
-        .or_else(|| ctx.config().and_then(|c| c.region.clone()))];
-    if let Some(config) = ctx.config() {
-        for service in config.services.values() {
-            if service.region.is_some() && !regions.contains(&service.region) {
-                regions.push(service.region.clone());
-            }
-        }
-    }
-    let progress = Progress::start("cleanup", regions.len(), ctx.progress);
+    let progress = Progress::start("cleanup", 1, ctx.progress);
     let mut found = Vec::new();
     let mut failed = false;
-    for region in regions {
-        let result = match ctx.fleet.backend(region.clone()).await {
-            Ok(b) => b.cleanup(mode).await,
-            Err(e) => Err(e),
-        };
-        progress.tick();
+    for (region, result) in ctx.fleet.cleanup(mode).await {
         match result {
             Ok(leftovers) => found.extend(leftovers.into_iter().map(|l| (region.clone(), l))),
             Err(e) => {

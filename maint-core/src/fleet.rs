@@ -16,10 +16,17 @@ use std::sync::Arc;
 use futures::stream::{self, Stream, StreamExt};
 use tokio::sync::Mutex;
 
-use crate::backend::MaintenanceBackend;
+use crate::allowlist::Allowlist;
+use crate::backend::{Leftover, MaintenanceBackend, MaintenanceSpec, Mode, Reason};
+use crate::config::Service;
 use crate::config::{did_you_mean, Config};
+use crate::error::InvalidInput;
+use crate::response::{
+    ContentType, MaintenanceResponse, ResponseBody, ResponseHeader, ResponseStatus,
+};
 use crate::target::{LoadBalancerArn, LoadBalancerRef};
 use crate::{Error, Result};
+use chrono::{DateTime, Utc};
 
 /// How many targets are acted on at once by default. Each target's calls
 /// are sequential (about 4 per operation), so this bounds the calls in
@@ -103,7 +110,9 @@ impl Fleet {
         self.config.as_ref()
     }
 
-    fn default_region(&self) -> Option<String> {
+    /// The region for load balancer names that come with none: the
+    /// explicit region, else the config file's (`None`: the AWS chain's).
+    pub fn default_region(&self) -> Option<String> {
         self.region
             .clone()
             .or_else(|| self.config.as_ref().and_then(|c| c.region.clone()))
@@ -239,6 +248,28 @@ impl Fleet {
             .collect()
     }
 
+    /// Runs `cleanup` in the default region and in every region a config
+    /// service names, one result per region.
+    pub async fn cleanup(&self, mode: Mode) -> Vec<(Option<String>, Result<Vec<Leftover>>)> {
+        let mut regions = vec![self.default_region()];
+        if let Some(config) = &self.config {
+            for service in config.services.values() {
+                if service.region.is_some() && !regions.contains(&service.region) {
+                    regions.push(service.region.clone());
+                }
+            }
+        }
+        let mut results = Vec::with_capacity(regions.len());
+        for region in regions {
+            let result = match self.backend(region.clone()).await {
+                Ok(backend) => backend.cleanup(mode).await,
+                Err(e) => Err(e),
+            };
+            results.push((region, result));
+        }
+        results
+    }
+
     /// Runs `op` on every resolved target, at most `concurrency` at once,
     /// yielding `(index, target, result)` as each completes (index: the
     /// target's position in `targets`). Targets that did not resolve yield
@@ -272,11 +303,79 @@ impl Fleet {
     }
 }
 
+/// What a caller asks of `enter`, before a config service's settings are
+/// applied: the command line's flags, or the Python call's arguments.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EnterRequest {
+    /// Entries to let through, besides the service's allowlists.
+    pub allowlist: Allowlist,
+    /// Why.
+    pub reason: Option<Reason>,
+    /// The planned end.
+    pub until: Option<DateTime<Utc>>,
+    /// A page, instead of the service's or the built-in one.
+    pub page: Option<ResponseBody>,
+    /// The content type of the built-in page, instead of the service's.
+    pub content_type: Option<ContentType>,
+    /// A status code, instead of the service's or 503.
+    pub status: Option<ResponseStatus>,
+    /// Extra headers; on the same name they win over the service's.
+    pub headers: Vec<ResponseHeader>,
+}
+
+impl EnterRequest {
+    /// The maintenance spec for a target of `service` (`None`: a load
+    /// balancer named directly): the request's allowlist plus the service's;
+    /// the request's page, content type and status, else the service's; the
+    /// service's headers with the request's added. The allowlist starts
+    /// enabled. Fails when the combination breaks a WAF rule (too many
+    /// headers, too many entries).
+    pub fn spec_for(&self, service: Option<&Service>) -> Result<MaintenanceSpec, Error> {
+        let allowlist = match service {
+            Some(s) => self.allowlist.union(&s.allowlist)?,
+            None => self.allowlist.clone(),
+        };
+        let page = self
+            .page
+            .clone()
+            .or_else(|| service.and_then(|s| s.page.clone()));
+        let content_type = self
+            .content_type
+            .or(page.as_ref().map(ResponseBody::content_type))
+            .or(service.and_then(|s| s.content_type))
+            .unwrap_or(ContentType::Html);
+        let mut headers: Vec<ResponseHeader> = service
+            .map(|s| s.headers.clone())
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|h| !self.headers.iter().any(|mine| mine.is_named(h.name())))
+            .collect();
+        headers.extend(self.headers.iter().cloned());
+        let status = self.status.or(service.and_then(|s| s.status));
+        let response = MaintenanceResponse::build(self.until, status, page, content_type, headers)
+            .map_err(|e: InvalidInput| Error::InvalidInput(e))?;
+        Ok(MaintenanceSpec {
+            allowlist,
+            allowlist_enabled: true,
+            reason: self.reason.clone(),
+            until: self.until,
+            response,
+        })
+    }
+}
+
 /// The same error for each of several targets (errors are not `Clone`):
 /// bad input stays bad input, anything else keeps its message.
 fn replicate(error: &Error) -> Error {
     match error {
         Error::InvalidInput(e) => Error::InvalidInput(e.clone()),
+        Error::Aws(e) => Error::Aws(crate::error::AwsError {
+            operation: e.operation.clone(),
+            code: e.code.clone(),
+            message: e.message.clone(),
+            request_id: e.request_id.clone(),
+            source: None,
+        }),
         other => Error::unexpected(crate::report::chain(other)),
     }
 }
@@ -362,6 +461,30 @@ mod tests {
 
         let all = f.expand(&[]).unwrap();
         assert_eq!(all.len(), 2, "no targets: every service");
+    }
+
+    #[test]
+    fn enter_requests_combine_with_the_service() {
+        let config = Config::parse(
+            "[allowlists]\noffice = [\"203.0.113.0/24\"]\n[services.shop]\nload_balancers = [\"a\"]\n\
+             allowlists = [\"office\"]\nstatus = 429\nheaders = { \"X-Team\" = \"shop\", \"X-Keep\" = \"1\" }\n",
+            Path::new("maint.toml"),
+        )
+        .unwrap();
+        let shop = config.service("shop");
+        let request = EnterRequest {
+            allowlist: Allowlist::parse(["192.0.2.1"]).unwrap(),
+            headers: vec!["X-Team: release".parse().unwrap()],
+            ..EnterRequest::default()
+        };
+        let spec = request.spec_for(shop).unwrap();
+        assert_eq!(spec.allowlist.len(), 2);
+        assert_eq!(spec.response.status().code(), 429);
+        assert_eq!(spec.response.headers().get("x-team"), Some("release"));
+        assert_eq!(spec.response.headers().get("x-keep"), Some("1"));
+        let plain = request.spec_for(None).unwrap();
+        assert_eq!(plain.allowlist.len(), 1);
+        assert_eq!(plain.response.status().code(), 503);
     }
 
     #[tokio::test]

@@ -12,10 +12,12 @@ use chrono::{DateTime, Utc};
 use futures::StreamExt;
 use maint_core::backend::{AllowlistChange, MaintenanceSpec, Mode, Reason};
 use maint_core::config::Config;
-use maint_core::fleet::{waf_factory, AwsOptions, Fleet, TargetRef, DEFAULT_CONCURRENCY};
+use maint_core::fleet::{
+    waf_factory, AwsOptions, EnterRequest, Fleet, TargetRef, DEFAULT_CONCURRENCY,
+};
 use maint_core::report::{chain, ChangeReport, StatusReport};
-use maint_core::response::{MaintenanceResponse, ResponseBody, ResponseHeader, ResponseStatus};
-use maint_core::{Allowlist, Error, LoadBalancerArn, MaintenanceBackend};
+use maint_core::response::{ResponseBody, ResponseHeader, ResponseStatus};
+use maint_core::{Error, LoadBalancerArn, MaintenanceBackend};
 use pyo3::prelude::*;
 use pyo3::types::{PyList, PyTuple};
 
@@ -35,16 +37,6 @@ pub struct Client {
     /// The fleet (and the AWS clients it caches), keyed by the pid that made
     /// it: a forked child must not use the parent's connections.
     fleet: Mutex<Option<(u32, Arc<Fleet>)>>,
-}
-
-/// What `enter` was given, converted; a service's settings fill the gaps.
-struct EnterArgs {
-    allow: Allowlist,
-    reason: Option<Reason>,
-    until: Option<DateTime<Utc>>,
-    page: Option<ResponseBody>,
-    status: Option<ResponseStatus>,
-    headers: Option<Vec<ResponseHeader>>,
 }
 
 impl Client {
@@ -175,42 +167,6 @@ impl Client {
             async move { backend.update_allowlist(&lb, &change, mode).await }
         })?;
         self.changes(py, results, mode)
-    }
-
-    fn spec(
-        &self,
-        py: Python<'_>,
-        args: &EnterArgs,
-        service: Option<&maint_core::config::Service>,
-    ) -> PyResult<MaintenanceSpec> {
-        let to_py = |e: Error| to_pyerr(py, &e);
-        let allowlist = match service {
-            Some(service) => args
-                .allow
-                .union(&service.allowlist)
-                .map_err(|e| to_py(e.into()))?,
-            None => args.allow.clone(),
-        };
-        let response = MaintenanceResponse::build(
-            args.until,
-            args.status.or(service.and_then(|s| s.status)),
-            args.page
-                .clone()
-                .or_else(|| service.and_then(|s| s.page.clone())),
-            service.and_then(|s| s.content_type).unwrap_or_default(),
-            args.headers
-                .clone()
-                .or_else(|| service.map(|s| s.headers.clone()))
-                .unwrap_or_default(),
-        )
-        .map_err(|e| to_py(e.into()))?;
-        Ok(MaintenanceSpec {
-            allowlist,
-            allowlist_enabled: true,
-            reason: args.reason.clone(),
-            until: args.until,
-            response,
-        })
     }
 }
 
@@ -345,8 +301,8 @@ impl Client {
     ) -> PyResult<Bound<'py, PyList>> {
         let targets = strings(targets)?;
         let to_py = |e: Error| to_pyerr(py, &e);
-        let args = EnterArgs {
-            allow: allow
+        let request = EnterRequest {
+            allowlist: allow
                 .map(|a| entries_from(py, a))
                 .transpose()?
                 .unwrap_or_default(),
@@ -374,6 +330,7 @@ impl Client {
                         .and_then(|code| ResponseStatus::new(code).map_err(|e| to_py(e.into())))
                 })
                 .transpose()?,
+            content_type: None,
             headers: headers
                 .map(|h| -> PyResult<Vec<ResponseHeader>> {
                     let mut list = Vec::new();
@@ -383,7 +340,8 @@ impl Client {
                     }
                     Ok(list)
                 })
-                .transpose()?,
+                .transpose()?
+                .unwrap_or_default(),
         };
         let fleet = self.fleet();
         let refs = self.expand(py, &fleet, &targets)?;
@@ -395,7 +353,8 @@ impl Client {
                     .service
                     .as_deref()
                     .and_then(|s| fleet.config().and_then(|c| c.service(s)));
-                specs.insert(target.service.clone(), self.spec(py, &args, service)?);
+                let spec = request.spec_for(service).map_err(to_py)?;
+                specs.insert(target.service.clone(), spec);
             }
         }
         let mode = mode(dry_run);
@@ -524,11 +483,7 @@ impl Client {
     #[pyo3(signature = (*, dry_run=false))]
     fn cleanup<'py>(&self, py: Python<'py>, dry_run: bool) -> PyResult<Bound<'py, PyList>> {
         let fleet = self.fleet();
-        let region = self
-            .options
-            .region
-            .clone()
-            .or_else(|| self.config.as_ref().and_then(|c| c.region.clone()));
+        let region = fleet.default_region();
         let runtime = runtime()?;
         let result = py.detach(move || {
             runtime.block_on(async {
