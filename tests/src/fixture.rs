@@ -31,18 +31,8 @@ pub fn fast_settings() -> WafSettings {
 /// A [`WafBackend`] on the shared moto server whose SDK clients record every
 /// operation into `log`.
 pub fn waf_backend(log: &OperationLog, settings: WafSettings) -> WafBackend {
-    let config = server().sdk_config();
-    let waf = aws_sdk_wafv2::Client::from_conf(
-        aws_sdk_wafv2::config::Builder::from(&config)
-            .interceptor(log.clone())
-            .build(),
-    );
-    let elb = aws_sdk_elasticloadbalancingv2::Client::from_conf(
-        aws_sdk_elasticloadbalancingv2::config::Builder::from(&config)
-            .interceptor(log.clone())
-            .build(),
-    );
-    WafBackend::from_clients(waf, elb, REGION, settings)
+    // No faults queued: every call reaches moto.
+    faulty_backend(&Faults::new(), log, settings)
 }
 
 /// A [`WafBackend`] on the shared moto server whose WAF calls go through

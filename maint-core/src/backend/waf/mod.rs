@@ -199,6 +199,38 @@ struct LoadedSet {
     lock_token: String,
 }
 
+/// The two region-wide listings.
+#[derive(Debug, Clone, Copy)]
+enum Listing {
+    WebAcls,
+    IpSets,
+}
+
+/// A kind of WAF resource maint creates.
+#[derive(Debug, Clone, Copy)]
+enum Resource {
+    WebAcl,
+    IpSet(Family),
+}
+
+impl Resource {
+    fn noun(self) -> &'static str {
+        match self {
+            Resource::WebAcl => "web ACL",
+            Resource::IpSet(_) => "IP set",
+        }
+    }
+}
+
+/// The family of one of maint's IP sets, from its name.
+fn ip_set_family(name: &str) -> Family {
+    if name.ends_with("-ipv6") {
+        Family::Ipv6
+    } else {
+        Family::Ipv4
+    }
+}
+
 /// What a resource's tags say about who owns it.
 enum Ownership {
     /// It does not exist (any more).
@@ -355,12 +387,42 @@ impl WafBackend {
             }
         }
         let inv = Inventory {
-            web_acls: self.list_web_acls().await?,
-            ip_sets: self.list_ip_sets().await?,
+            web_acls: self.list(Listing::WebAcls).await?,
+            ip_sets: self.list(Listing::IpSets).await?,
             loaded: Instant::now(),
         };
         *guard = Some(inv.clone());
         Ok(inv)
+    }
+
+    /// Records a resource just created (id, ARN, lock token from the
+    /// create call's summary) in the inventory; returns its ARN.
+    async fn remember_created(
+        &self,
+        kind: Listing,
+        operation: &str,
+        name: &str,
+        created: Option<(Option<&str>, Option<&str>, Option<&str>)>,
+    ) -> Result<String> {
+        let Some((Some(id), Some(arn), token)) = created else {
+            return Err(Error::unexpected(format!(
+                "{operation} for {name} returned no ARN"
+            )));
+        };
+        let summary = Summary {
+            id: id.into(),
+            arn: arn.into(),
+            lock_token: token.unwrap_or_default().into(),
+        };
+        let name = name.to_string();
+        self.remember(|inv| {
+            match kind {
+                Listing::WebAcls => inv.web_acls.insert(name, summary),
+                Listing::IpSets => inv.ip_sets.insert(name, summary),
+            };
+        })
+        .await;
+        Ok(arn.to_string())
     }
 
     async fn remember(&self, edit: impl FnOnce(&mut Inventory)) {
@@ -369,85 +431,77 @@ impl WafBackend {
         }
     }
 
-    async fn list_web_acls(&self) -> Result<HashMap<String, Summary>> {
+    /// maint's web ACLs or IP sets in the region (names starting with
+    /// `maint-`), through every page of the listing.
+    async fn list(&self, kind: Listing) -> Result<HashMap<String, Summary>> {
         let mut found = HashMap::new();
         let mut marker: Option<String> = None;
         loop {
             let next = marker.as_deref();
-            let out = self
-                .write("list web ACLs", || async move {
-                    self.waf
-                        .list_web_acls()
-                        .scope(Scope::Regional)
-                        .limit(100)
-                        .set_next_marker(next.map(String::from))
-                        .send()
-                        .await
-                        .map_err(|e| aws_error("ListWebACLs", e))
+            let (page, next_marker) = self
+                .write("list maint's resources", || async move {
+                    let owned =
+                        |n: Option<&str>, i: Option<&str>, a: Option<&str>, t: Option<&str>| {
+                            Some((
+                                n?.to_string(),
+                                i?.to_string(),
+                                a?.to_string(),
+                                t?.to_string(),
+                            ))
+                        };
+                    Ok(match kind {
+                        Listing::WebAcls => {
+                            let out = self
+                                .waf
+                                .list_web_acls()
+                                .scope(Scope::Regional)
+                                .limit(100)
+                                .set_next_marker(next.map(String::from))
+                                .send()
+                                .await
+                                .map_err(|e| aws_error("ListWebACLs", e))?;
+                            let page: Vec<_> = out
+                                .web_acls()
+                                .iter()
+                                .filter_map(|s| owned(s.name(), s.id(), s.arn(), s.lock_token()))
+                                .collect();
+                            (page, out.next_marker().map(String::from))
+                        }
+                        Listing::IpSets => {
+                            let out = self
+                                .waf
+                                .list_ip_sets()
+                                .scope(Scope::Regional)
+                                .limit(100)
+                                .set_next_marker(next.map(String::from))
+                                .send()
+                                .await
+                                .map_err(|e| aws_error("ListIPSets", e))?;
+                            let page: Vec<_> = out
+                                .ip_sets()
+                                .iter()
+                                .filter_map(|s| owned(s.name(), s.id(), s.arn(), s.lock_token()))
+                                .collect();
+                            (page, out.next_marker().map(String::from))
+                        }
+                    })
                 })
                 .await?;
-            for s in out.web_acls() {
-                if let (Some(name), Some(id), Some(arn), Some(token)) =
-                    (s.name(), s.id(), s.arn(), s.lock_token())
-                {
-                    if name.starts_with("maint-") {
-                        found.insert(
-                            name.to_string(),
-                            Summary {
-                                id: id.into(),
-                                arn: arn.into(),
-                                lock_token: token.into(),
-                            },
-                        );
-                    }
+            let full = page.len() == 100;
+            for (name, id, arn, lock_token) in page {
+                if name.starts_with("maint-") {
+                    found.insert(
+                        name,
+                        Summary {
+                            id,
+                            arn,
+                            lock_token,
+                        },
+                    );
                 }
             }
-            match out.next_marker() {
-                Some(m) if !m.is_empty() && out.web_acls().len() == 100 => {
-                    marker = Some(m.to_string())
-                }
-                _ => return Ok(found),
-            }
-        }
-    }
-
-    async fn list_ip_sets(&self) -> Result<HashMap<String, Summary>> {
-        let mut found = HashMap::new();
-        let mut marker: Option<String> = None;
-        loop {
-            let next = marker.as_deref();
-            let out = self
-                .write("list IP sets", || async move {
-                    self.waf
-                        .list_ip_sets()
-                        .scope(Scope::Regional)
-                        .limit(100)
-                        .set_next_marker(next.map(String::from))
-                        .send()
-                        .await
-                        .map_err(|e| aws_error("ListIPSets", e))
-                })
-                .await?;
-            for s in out.ip_sets() {
-                if let (Some(name), Some(id), Some(arn), Some(token)) =
-                    (s.name(), s.id(), s.arn(), s.lock_token())
-                {
-                    if name.starts_with("maint-") {
-                        found.insert(
-                            name.to_string(),
-                            Summary {
-                                id: id.into(),
-                                arn: arn.into(),
-                                lock_token: token.into(),
-                            },
-                        );
-                    }
-                }
-            }
-            match out.next_marker() {
-                Some(m) if !m.is_empty() && out.ip_sets().len() == 100 => {
-                    marker = Some(m.to_string())
-                }
+            match next_marker {
+                Some(m) if full && !m.is_empty() => marker = Some(m),
                 _ => return Ok(found),
             }
         }
@@ -700,25 +754,9 @@ impl WafBackend {
                     .map_err(|e| aws_error("CreateIPSet", e))
             })
             .await?;
-        let summary = out.summary().ok_or_else(|| {
-            Error::unexpected(format!("CreateIPSet for {name} returned no summary"))
-        })?;
-        let (Some(id), Some(arn)) = (summary.id(), summary.arn()) else {
-            return Err(Error::unexpected(format!(
-                "CreateIPSet for {name} returned no ARN"
-            )));
-        };
-        let remembered = Summary {
-            id: id.into(),
-            arn: arn.into(),
-            lock_token: summary.lock_token().unwrap_or_default().into(),
-        };
-        let arn = arn.to_string();
-        self.remember(|inv| {
-            inv.ip_sets.insert(name, remembered);
-        })
-        .await;
-        Ok(arn)
+        let created = out.summary().map(|s| (s.id(), s.arn(), s.lock_token()));
+        self.remember_created(Listing::IpSets, "CreateIPSet", &name, created)
+            .await
     }
 
     /// Writes `entries` into a set; a lock conflict is returned to the caller,
@@ -910,26 +948,9 @@ impl WafBackend {
                     .map_err(|e| aws_error("CreateWebACL", e))
             })
             .await?;
-        let summary = out.summary().ok_or_else(|| {
-            Error::unexpected(format!("CreateWebACL for {name} returned no summary"))
-        })?;
-        let (Some(id), Some(arn)) = (summary.id(), summary.arn()) else {
-            return Err(Error::unexpected(format!(
-                "CreateWebACL for {name} returned no ARN"
-            )));
-        };
-        let remembered = Summary {
-            id: id.into(),
-            arn: arn.into(),
-            lock_token: summary.lock_token().unwrap_or_default().into(),
-        };
-        let arn = arn.to_string();
-        let name = name.to_string();
-        self.remember(|inv| {
-            inv.web_acls.insert(name, remembered);
-        })
-        .await;
-        Ok(arn)
+        let created = out.summary().map(|s| (s.id(), s.arn(), s.lock_token()));
+        self.remember_created(Listing::WebAcls, "CreateWebACL", name, created)
+            .await
     }
 
     async fn associate(&self, lb: &LoadBalancerArn, acl_arn: &str) -> Result<()> {
@@ -1044,41 +1065,77 @@ impl WafBackend {
         self.update_web_acl(lb, &locked, &spec).await
     }
 
-    async fn delete_web_acl(&self, name: &str, summary: &Summary) -> Result<()> {
+    /// Deletes one of maint's resources with its lock token, retrying
+    /// while WAF still sees it in use (`WAFAssociatedItemException`, until
+    /// the delete deadline) and re-reading the token after a lock conflict.
+    /// A resource that is already gone counts as deleted.
+    async fn delete(&self, kind: Resource, name: &str, summary: &Summary) -> Result<()> {
+        let what = kind.noun();
         let mut token = summary.lock_token.clone();
-        if token.is_empty() {
-            token = self.get_web_acl(name, &summary.id).await?.lock_token;
-        }
         for attempt in 0..self.settings.max_attempts {
-            tracing::info!(name, "deleting web ACL");
+            if token.is_empty() {
+                let fresh = match kind {
+                    Resource::WebAcl => self
+                        .get_web_acl(name, &summary.id)
+                        .await
+                        .map(|l| l.lock_token),
+                    Resource::IpSet(family) => self
+                        .get_ip_set(family, &summary.arn)
+                        .await
+                        .map(|s| s.lock_token),
+                };
+                match fresh {
+                    Ok(t) => token = t,
+                    Err(e) if is_code(&e, &[code::NONEXISTENT]) => break,
+                    Err(e) => return Err(e),
+                }
+            }
+            tracing::info!(name, "deleting {what}");
             let token_ref = &token;
             let result = self
                 .retrying(
-                    &format!("deleting web ACL {name}"),
+                    &format!("deleting {what} {name}"),
                     &[code::ASSOCIATED],
                     self.settings.delete_deadline,
                     || async move {
-                        self.waf
-                            .delete_web_acl()
-                            .name(name)
-                            .id(&summary.id)
-                            .scope(Scope::Regional)
-                            .lock_token(token_ref)
-                            .send()
-                            .await
-                            .map_err(|e| aws_error("DeleteWebACL", e))
+                        match kind {
+                            Resource::WebAcl => self
+                                .waf
+                                .delete_web_acl()
+                                .name(name)
+                                .id(&summary.id)
+                                .scope(Scope::Regional)
+                                .lock_token(token_ref)
+                                .send()
+                                .await
+                                .map(|_| ())
+                                .map_err(|e| aws_error("DeleteWebACL", e)),
+                            Resource::IpSet(_) => self
+                                .waf
+                                .delete_ip_set()
+                                .name(name)
+                                .id(&summary.id)
+                                .scope(Scope::Regional)
+                                .lock_token(token_ref)
+                                .send()
+                                .await
+                                .map(|_| ())
+                                .map_err(|e| aws_error("DeleteIPSet", e)),
+                        }
                     },
                 )
                 .await;
             match result {
-                Ok(_) => break,
+                Ok(()) => break,
                 Err(e) if is_code(&e, &[code::NONEXISTENT]) => break,
                 Err(e) if is_code(&e, &[code::LOCK]) => {
                     tokio::time::sleep(self.backoff(attempt)).await;
-                    match self.get_web_acl(name, &summary.id).await {
-                        Ok(fresh) => token = fresh.lock_token,
-                        Err(e) if is_code(&e, &[code::NONEXISTENT]) => break,
-                        Err(e) => return Err(e),
+                    token.clear();
+                    if attempt + 1 == self.settings.max_attempts {
+                        return Err(Error::Conflict {
+                            resource: summary.arn.clone(),
+                            message: format!("the {what} kept changing while maint deleted it"),
+                        });
                     }
                 }
                 Err(e) => return Err(e),
@@ -1087,58 +1144,6 @@ impl WafBackend {
         let name = name.to_string();
         self.remember(|inv| {
             inv.web_acls.remove(&name);
-        })
-        .await;
-        Ok(())
-    }
-
-    async fn delete_ip_set(&self, name: &str, summary: &Summary) -> Result<()> {
-        let family = if name.ends_with("-ipv6") {
-            Family::Ipv6
-        } else {
-            Family::Ipv4
-        };
-        let mut token = summary.lock_token.clone();
-        if token.is_empty() {
-            token = self.get_ip_set(family, &summary.arn).await?.lock_token;
-        }
-        for attempt in 0..self.settings.max_attempts {
-            tracing::info!(name, "deleting IP set");
-            let token_ref = &token;
-            let result = self
-                .retrying(
-                    &format!("deleting IP set {name}"),
-                    &[code::ASSOCIATED],
-                    self.settings.delete_deadline,
-                    || async move {
-                        self.waf
-                            .delete_ip_set()
-                            .name(name)
-                            .id(&summary.id)
-                            .scope(Scope::Regional)
-                            .lock_token(token_ref)
-                            .send()
-                            .await
-                            .map_err(|e| aws_error("DeleteIPSet", e))
-                    },
-                )
-                .await;
-            match result {
-                Ok(_) => break,
-                Err(e) if is_code(&e, &[code::NONEXISTENT]) => break,
-                Err(e) if is_code(&e, &[code::LOCK]) => {
-                    tokio::time::sleep(self.backoff(attempt)).await;
-                    match self.get_ip_set(family, &summary.arn).await {
-                        Ok(fresh) => token = fresh.lock_token,
-                        Err(e) if is_code(&e, &[code::NONEXISTENT]) => break,
-                        Err(e) => return Err(e),
-                    }
-                }
-                Err(e) => return Err(e),
-            }
-        }
-        let name = name.to_string();
-        self.remember(|inv| {
             inv.ip_sets.remove(&name);
         })
         .await;
@@ -1455,10 +1460,11 @@ impl MaintenanceBackend for WafBackend {
             }
         }
         if let Some((name, summary)) = &acl_by_name {
-            self.delete_web_acl(name, summary).await?;
+            self.delete(Resource::WebAcl, name, summary).await?;
         }
         for (name, summary) in &sets_by_name {
-            self.delete_ip_set(name, summary).await?;
+            self.delete(Resource::IpSet(ip_set_family(name)), name, summary)
+                .await?;
         }
         Ok(outcome(lb, mode, changes))
     }
@@ -1587,9 +1593,15 @@ impl MaintenanceBackend for WafBackend {
         if mode == Mode::Apply {
             for (leftover, summary) in &leftovers {
                 if leftover.kind == "web-acl" {
-                    self.delete_web_acl(&leftover.name, summary).await?;
+                    self.delete(Resource::WebAcl, &leftover.name, summary)
+                        .await?;
                 } else {
-                    self.delete_ip_set(&leftover.name, summary).await?;
+                    self.delete(
+                        Resource::IpSet(ip_set_family(&leftover.name)),
+                        &leftover.name,
+                        summary,
+                    )
+                    .await?;
                 }
             }
         }
