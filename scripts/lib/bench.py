@@ -308,6 +308,18 @@ def python_package_available():
 # the cycle
 
 
+# Why an operation makes the calls it makes beyond its target (design
+# choices, not sequencing): stated in the report next to the miss.
+WHY_MORE_CALLS = {
+    "cold enter": "The name is resolved (and checked to be an Application Load Balancer) before any change, "
+                  "so a typo or an NLB stops the command with nothing changed.",
+    "exit": "As for enter: the targets are resolved before anything is deleted.",
+    "allowlist add": "Beyond resolving: GetWebACLForResource proves the target is in maintenance under maint's own "
+                     "web ACL (never edit a foreign or stale set), and GetIPSet gives the entries and the lock "
+                     "token the change is applied to, so concurrent edits all survive. Only UpdateIPSet writes.",
+}
+
+
 def per_target(counts, targets):
     """AWS calls per target, not counting at most two region-wide list calls
     (ListWebACLs, ListIPSets) of the command."""
@@ -645,7 +657,7 @@ def main():
                     sections["target_notes"].append(
                         f"- {op}: {worst[op]:.2f} calls per target (limit {limit}). For N={a.ns[0]}: {by_op}. "
                         f"Without resolving the target name (DescribeLoadBalancers, one call per 20 names): "
-                        f"{pt - dlb / t:.2f} per target.")
+                        f"{pt - dlb / t:.2f} per target. {WHY_MORE_CALLS.get(op, '')}".rstrip())
         except Exception:  # noqa: BLE001
             sections["cli_note"] = "the CLI cycle failed, see Errors"
             sections["errors"].append("CLI cycle:\n" + traceback.format_exc())
