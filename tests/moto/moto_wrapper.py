@@ -49,7 +49,13 @@ def main():
                 child.wait()
 
     def on_signal(signum, _frame):
-        stop()
+        # No stop() here: the handler runs on the main thread, which may be
+        # inside child.wait() holding Popen's wait lock, and waiting again
+        # would deadlock. Signal the child and go; PDEATHSIG backs this up.
+        try:
+            os.kill(child.pid, signal.SIGTERM)
+        except OSError:
+            pass
         os._exit(128 + signum)
 
     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
