@@ -51,15 +51,7 @@ pub async fn run(cli: Cli) -> u8 {
         Command::Enter(args) => enter(&ctx, args).await,
         Command::Exit(args) => {
             let mode = mode(args.dry_run.dry_run);
-            changing(
-                &ctx,
-                "exit",
-                "left maintenance",
-                &args.targets,
-                mode,
-                move |b, lb, _| async move { b.exit(&lb, mode).await },
-            )
-            .await
+            exit(&ctx, &args.targets, mode).await
         }
         Command::Allowlist(AllowlistCommand::Enable(args)) => {
             let mode = mode(args.dry_run.dry_run);
@@ -193,22 +185,6 @@ async fn resolve_all(ctx: &Context, refs: Vec<TargetRef>) -> Result<Vec<Resolved
 
 /// Runs a changing operation on every target, printing each outcome as it
 /// completes and a summary.
-async fn changing<F, Fut>(
-    ctx: &Context,
-    command: &str,
-    verb: &str,
-    targets: &[String],
-    mode: Mode,
-    op: F,
-) -> Result<u8>
-where
-    F: Fn(Arc<dyn MaintenanceBackend>, LoadBalancerArn, TargetRef) -> Fut,
-    Fut: Future<Output = Result<Outcome>>,
-{
-    let refs = ctx.fleet.expand(targets)?;
-    run_changes(ctx, command, verb, refs, mode, op).await
-}
-
 async fn run_changes<F, Fut>(
     ctx: &Context,
     command: &str,
@@ -378,6 +354,19 @@ async fn enter(ctx: &Context, args: EnterArgs) -> Result<u8> {
     .await
 }
 
+async fn exit(ctx: &Context, targets: &[String], mode: Mode) -> Result<u8> {
+    let refs = ctx.fleet.expand(targets)?;
+    run_changes(
+        ctx,
+        "exit",
+        "left maintenance",
+        refs,
+        mode,
+        move |b, lb, _| async move { b.exit(&lb, mode).await },
+    )
+    .await
+}
+
 async fn edit(
     ctx: &Context,
     targets: &[String],
@@ -385,17 +374,11 @@ async fn edit(
     mode: Mode,
 ) -> Result<u8> {
     let change = Arc::new(change);
-    changing(
-        ctx,
-        "allowlist",
-        "updated",
-        targets,
-        mode,
-        move |b, lb, _| {
-            let change = change.clone();
-            async move { b.update_allowlist(&lb, &change, mode).await }
-        },
-    )
+    let refs = ctx.fleet.expand(targets)?;
+    run_changes(ctx, "allowlist", "updated", refs, mode, move |b, lb, _| {
+        let change = change.clone();
+        async move { b.update_allowlist(&lb, &change, mode).await }
+    })
     .await
 }
 
