@@ -85,6 +85,12 @@ impl Workdir {
     /// (e.g. `AWS_REGION`). The EC2 instance metadata service is always off:
     /// tests never leave the loopback interface.
     pub fn maint_without(&self, args: &[&str], unset: &[&str]) -> Run {
+        self.maint_with(args, unset, &[])
+    }
+
+    /// Runs `maint ARGS` with the variables in `unset` left out and those
+    /// in `set` added (after the defaults, so they win).
+    pub fn maint_with(&self, args: &[&str], unset: &[&str], set: &[(&str, &str)]) -> Run {
         let mut command = Command::new(maint_binary());
         command
             .args(args)
@@ -102,6 +108,9 @@ impl Workdir {
             .env("NO_COLOR", "1");
         for name in unset {
             command.env_remove(name);
+        }
+        for (name, value) in set {
+            command.env(name, value);
         }
         let out = command
             .stdin(Stdio::null())

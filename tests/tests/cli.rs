@@ -360,3 +360,63 @@ async fn cleanup_dry_run_lists_and_deletes_nothing() {
     assert_eq!(v["dry_run"], true);
     assert!(v["resources"].is_array());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn global_flags_region_profile_verbosity_concurrency_and_content_type() {
+    let w = Workdir::new();
+    let (name, arn) = alb("cli-flags").await;
+
+    // --region instead of AWS_REGION.
+    let run = w.maint_without(&["--region", "us-east-1", "status", &name], &["AWS_REGION"]);
+    assert_code(&run, 0);
+    // --profile: the region and credentials come from the named profile.
+    let config = w.write(
+        "aws-config",
+        "[profile release]\nregion = us-east-1\naws_access_key_id = testing\naws_secret_access_key = testing\n",
+    );
+    let run = w.maint_with(
+        &["--profile", "release", "--json", "status", &name],
+        &["AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"],
+        &[("AWS_CONFIG_FILE", config.to_str().unwrap())],
+    );
+    assert_code(&run, 0);
+    assert_eq!(run.json()["targets"][0]["load_balancer_arn"], arn.as_str());
+
+    // --content-type json: the built-in JSON body; -q: only errors on stderr;
+    // --concurrency 1 still acts on every target.
+    let run = w.maint(&[
+        "-q",
+        "--concurrency",
+        "1",
+        "enter",
+        &name,
+        "--content-type",
+        "json",
+        "--status",
+        "503",
+    ]);
+    assert_code(&run, 0);
+    assert!(run.stderr.is_empty(), "-q: {}", run.stderr);
+    let verbose = w.maint(&["-v", "enter", &name, "--reason", "verbose"]);
+    assert_code(&verbose, 0);
+    assert!(
+        verbose.stderr.contains("updating web ACL"),
+        "-v shows AWS steps: {}",
+        verbose.stderr
+    );
+    w.write("more.txt", "198.51.100.0/24\n");
+    assert_code(
+        &w.maint(&["allowlist", "set", &name, "--file", "more.txt"]),
+        0,
+    );
+    let show = w.maint(&["--json", "allowlist", "show", &name]);
+    assert_eq!(
+        show.json()["targets"][0]["allowlist"],
+        serde_json::json!(["198.51.100.0/24"])
+    );
+    for shell in ["zsh", "fish"] {
+        assert_code(&w.maint(&["completions", shell]), 0);
+    }
+    assert_code(&w.maint(&["exit", &name]), 0);
+    assert!(resources_in_moto(&arn).await.is_empty());
+}
