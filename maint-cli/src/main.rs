@@ -1,9 +1,11 @@
 //! `maint`: put services behind AWS Application Load Balancers into
 //! maintenance mode and back, through AWS WAF.
 //!
-//! `main` parses arguments and calls [`commands::run`], which returns the
-//! exit status: 0 success, 1 an operation failed, 2 bad input (nothing
-//! changed), 3 only from `status --check`.
+//! `main` parses arguments and calls [`commands::run`], which returns an
+//! [`ExitStatus`] or the error that stopped the command; the error is
+//! printed here, once, with its cause chain. Every decision about targets is
+//! maint-core's [`Fleet`](maint_core::Fleet); this crate converts arguments
+//! and prints.
 
 mod cli;
 mod commands;
@@ -12,43 +14,58 @@ mod output;
 use std::process::ExitCode;
 
 use clap::Parser;
+use maint_core::ErrorKind;
+
+/// How `maint` exits; the README's exit-code table lists the same.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// 0: the command did what was asked.
+    Success,
+    /// 1: an operation failed (an AWS error, a conflict, a foreign web ACL).
+    Failure,
+    /// 2: bad input (flags, config, allowlist, page, unknown targets);
+    /// nothing was changed.
+    BadInput,
+    /// 3: only from `status --check`: not every target is in maintenance.
+    NotInMaintenance,
+}
+
+impl ExitStatus {
+    /// The exit status for a command that failed with an error of `kind`.
+    pub fn of(kind: ErrorKind) -> Self {
+        if kind.is_bad_input() {
+            ExitStatus::BadInput
+        } else {
+            ExitStatus::Failure
+        }
+    }
+
+    /// The status of a command whose first failure (in target order) is
+    /// `first`: success when there was none.
+    pub fn of_first(first: Option<ErrorKind>) -> Self {
+        first.map_or(ExitStatus::Success, ExitStatus::of)
+    }
+}
+
+impl From<ExitStatus> for ExitCode {
+    fn from(status: ExitStatus) -> Self {
+        ExitCode::from(match status {
+            ExitStatus::Success => 0,
+            ExitStatus::Failure => 1,
+            ExitStatus::BadInput => 2,
+            ExitStatus::NotInMaintenance => 3,
+        })
+    }
+}
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
-    init_logging(cli.verbose, cli.quiet);
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("maint: cannot start the async runtime: {e}");
-            return ExitCode::from(commands::EXIT_FAILED);
+    output::init_logging(cli.verbose, cli.quiet);
+    match commands::run(cli) {
+        Ok(status) => status.into(),
+        Err(error) => {
+            output::error(&error);
+            ExitStatus::of(error.kind()).into()
         }
-    };
-    ExitCode::from(runtime.block_on(commands::run(cli)))
-}
-
-/// Logs go to stderr: warnings (AWS retries and waits) by default, each AWS
-/// step with -v, debug with -vv, errors only with -q. `RUST_LOG` overrides.
-fn init_logging(verbose: u8, quiet: bool) {
-    let level = match (quiet, verbose) {
-        (true, _) => "error",
-        (false, 0) => "warn",
-        (false, 1) => "info",
-        (false, _) => "debug",
-    };
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
-        // The AWS SDK's own warnings only from -v on: without a region or
-        // credentials it warns once per provider it tried, which buries
-        // maint's one clear error.
-        let sdk = if verbose > 0 { "warn" } else { "error" };
-        tracing_subscriber::EnvFilter::new(format!("{sdk},maint_core={level},maint={level}"))
-    });
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_target(false)
-        .without_time()
-        .init();
+    }
 }

@@ -1,218 +1,588 @@
-//! What the CLI prints: lines for people (colour only on a terminal, never
-//! with `NO_COLOR`), JSON for scripts, and a progress line on stderr while
-//! AWS takes more than a second.
+//! Everything the CLI prints, from one place: lines and tables for people,
+//! JSON for scripts, the progress line, logs, and errors with their causes.
+//!
+//! Colours are written as ANSI styles (anstyle) to anstream's streams, which
+//! strip them unless the stream is a terminal, and honour `NO_COLOR`,
+//! `CLICOLOR` and `CLICOLOR_FORCE`: piped or logged output never carries
+//! escape codes. The progress line (indicatif) is drawn on stderr only on a
+//! terminal; log lines and results are printed around it, never through it.
 
-use std::io::{IsTerminal, Write};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::io::Write;
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
-use maint_core::report::{ChangeReport, StatusReport};
+use anstyle::{AnsiColor, Style};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use maint_core::error::{causes, chain};
+use maint_core::fleet::{Event, Observer};
+use maint_core::report::{rfc3339, ChangeReport, ChangeRun, CleanupRun, StatusRun, TargetState};
+use maint_core::{Allowlist, Error};
+use tabwriter::TabWriter;
 
-/// Colours for a stream, off unless it is a terminal and `NO_COLOR` is unset.
-#[derive(Debug, Clone, Copy)]
-pub struct Style {
-    on: bool,
+use crate::ExitStatus;
+
+const GOOD: Style = AnsiColor::Green.on_default();
+const WARN: Style = AnsiColor::Yellow.on_default();
+const BAD: Style = AnsiColor::Red.on_default().bold();
+const DIM: Style = Style::new().dimmed();
+
+fn paint(style: Style, text: &str) -> String {
+    format!("{style}{text}{style:#}")
 }
 
-impl Style {
-    /// Colours for standard output.
-    pub fn stdout() -> Self {
-        Self {
-            on: std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
-        }
-    }
-
-    fn paint(&self, code: &str, text: &str) -> String {
-        if self.on {
-            format!("\x1b[{code}m{text}\x1b[0m")
-        } else {
-            text.to_string()
-        }
-    }
-
-    /// Green.
-    pub fn good(&self, text: &str) -> String {
-        self.paint("32", text)
-    }
-
-    /// Yellow.
-    pub fn warn(&self, text: &str) -> String {
-        self.paint("33", text)
-    }
-
-    /// Bold red.
-    pub fn bad(&self, text: &str) -> String {
-        self.paint("1;31", text)
-    }
-
-    /// Dim.
-    pub fn dim(&self, text: &str) -> String {
-        self.paint("2", text)
-    }
-
-    /// Pads `text` to `width` visible characters, then colours it.
-    pub fn padded(&self, text: &str, width: usize, paint: fn(&Style, &str) -> String) -> String {
-        let pad = width.saturating_sub(text.chars().count());
-        format!("{}{}", paint(self, text), " ".repeat(pad))
+/// Writes text to stdout, stripping styles where they do not belong and
+/// ignoring a closed pipe (`| head`).
+fn out(text: &str) {
+    let bar = active_bar();
+    let write = || {
+        let mut stdout = anstream::stdout().lock();
+        let _ = stdout.write_all(text.as_bytes());
+        let _ = stdout.flush();
+    };
+    match bar {
+        Some(bar) => bar.suspend(write),
+        None => write(),
     }
 }
 
-/// Writes a line to stdout, ignoring a closed pipe (`| head`).
-pub fn line(text: &str) {
-    let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "{text}");
+fn line(text: &str) {
+    out(&format!("{text}\n"));
 }
 
 /// Prints a value as pretty JSON on stdout.
 pub fn json(value: &impl serde::Serialize) {
     match serde_json::to_string_pretty(value) {
         Ok(text) => line(&text),
-        Err(e) => eprintln!("maint: cannot encode JSON: {e}"),
+        Err(e) => error(&Error::unexpected(format!("cannot encode JSON: {e}"))),
     }
 }
 
-/// A progress line on stderr, shown only on a terminal, only after a second
-/// of waiting, and cleared when done.
+/// Prints an error for people on stderr: the one place that does. See
+/// [`write_error`].
+pub fn error(error: &Error) {
+    let mut text = Vec::new();
+    write_error(&mut text, None, error);
+    let bar = active_bar();
+    let write = || {
+        let _ = anstream::stderr().lock().write_all(&text);
+    };
+    match bar {
+        Some(bar) => bar.suspend(write),
+        None => write(),
+    }
+}
+
+/// Writes an error as `maint: message`, then each distinct cause on a line
+/// of its own. Bad input lists every problem on a line of its own (each with
+/// its file and line when known); a lookup that failed lists every target.
+/// `context` (e.g. `cleanup in us-east-1`) goes before the message.
+pub fn write_error(w: &mut impl Write, context: Option<&str>, error: &Error) {
+    let prefix = match context {
+        Some(context) => format!("maint: {context}: "),
+        None => "maint: ".to_string(),
+    };
+    let _ = match error {
+        Error::InvalidAllowlist(problems) | Error::InvalidConfig(problems) => problems
+            .problems()
+            .iter()
+            .try_for_each(|p| writeln!(w, "{prefix}{p}")),
+        Error::Unresolved { failures } => {
+            let head = writeln!(
+                w,
+                "{prefix}{} target{} could not be looked up, so nothing was changed:",
+                failures.len(),
+                if failures.len() == 1 { "" } else { "s" }
+            );
+            head.and_then(|()| {
+                failures
+                    .iter()
+                    .try_for_each(|(target, e)| writeln!(w, "  {target}: {}", chain(e)))
+            })
+        }
+        other => writeln!(w, "{prefix}{other}").and_then(|()| {
+            causes(other)
+                .iter()
+                .try_for_each(|cause| writeln!(w, "  caused by: {cause}"))
+        }),
+    };
+}
+
+/// The progress line on screen, if any: output and logs are printed around
+/// it.
+static ACTIVE: Mutex<Option<ProgressBar>> = Mutex::new(None);
+
+fn active_bar() -> Option<ProgressBar> {
+    ACTIVE
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .clone()
+}
+
+/// A progress line on stderr: elapsed time, targets done, and an estimate
+/// of what is left. Hidden unless enabled and stderr is a terminal; cleared
+/// when dropped.
 pub struct Progress {
-    done: Arc<AtomicUsize>,
-    finished: Arc<AtomicBool>,
-    task: Option<tokio::task::JoinHandle<()>>,
+    bar: ProgressBar,
 }
 
 impl Progress {
-    /// Starts the progress line for `total` targets of `what` (e.g. "enter").
-    pub fn start(what: &str, total: usize, enabled: bool) -> Self {
-        let done = Arc::new(AtomicUsize::new(0));
-        let finished = Arc::new(AtomicBool::new(false));
-        let show = enabled && std::io::stderr().is_terminal();
-        let task = show.then(|| {
-            let (done, finished, what) = (done.clone(), finished.clone(), what.to_string());
-            tokio::spawn(async move {
-                tokio::time::sleep(Duration::from_secs(1)).await;
-                let frames = ['|', '/', '-', '\\'];
-                let mut i = 0;
-                while !finished.load(Ordering::Relaxed) {
-                    let n = done.load(Ordering::Relaxed);
-                    eprint!(
-                        "\r{} {what}: waiting on AWS, {n}/{total} targets done ",
-                        frames[i % frames.len()]
-                    );
-                    let _ = std::io::stderr().flush();
-                    i += 1;
-                    tokio::time::sleep(Duration::from_millis(120)).await;
+    fn start(what: &str, total: Option<usize>, enabled: bool) -> Self {
+        let bar = if enabled {
+            let target = ProgressDrawTarget::stderr();
+            match total {
+                Some(n) => ProgressBar::with_draw_target(Some(n as u64), target),
+                None => ProgressBar::with_draw_target(None, target),
+            }
+        } else {
+            ProgressBar::hidden()
+        };
+        let template = if total.is_some() {
+            "{spinner} {prefix}: {pos}/{len} targets done, {elapsed} so far, about {eta} left"
+        } else {
+            "{spinner} {prefix}: waiting on AWS, {elapsed} so far"
+        };
+        bar.set_style(
+            ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        bar.set_prefix(what.to_string());
+        bar.enable_steady_tick(Duration::from_millis(120));
+        if !bar.is_hidden() {
+            *ACTIVE.lock().unwrap_or_else(PoisonError::into_inner) = Some(bar.clone());
+        }
+        Self { bar }
+    }
+
+    fn tick(&self) {
+        self.bar.inc(1);
+    }
+
+    /// Stops and clears the line.
+    pub fn finish_and_clear(&self) {
+        self.bar.finish_and_clear();
+        // One progress line at a time: a visible one is the active one.
+        if !self.bar.is_hidden() {
+            *ACTIVE.lock().unwrap_or_else(PoisonError::into_inner) = None;
+        }
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        self.finish_and_clear();
+    }
+}
+
+/// How this run prints: JSON or text, with or without a progress line.
+pub struct Printer {
+    json: bool,
+    progress: bool,
+}
+
+impl Printer {
+    /// A printer; `progress` asks for a progress line (shown on a terminal
+    /// only).
+    pub fn new(json: bool, progress: bool) -> Self {
+        Self { json, progress }
+    }
+
+    /// A progress line for a command that has no targets to count.
+    pub fn progress(&self, what: &str) -> Progress {
+        Progress::start(what, None, self.progress)
+    }
+
+    /// An observer that prints each target's result of a changing command
+    /// as it completes (`verb`: what success is called, e.g. `entered
+    /// maintenance`) and keeps the progress line.
+    pub fn changes(&self, verb: &'static str) -> ChangeLines {
+        ChangeLines {
+            json: self.json,
+            progress: self.progress,
+            verb,
+            state: Mutex::new(None),
+        }
+    }
+
+    /// An observer that keeps the progress line of a command that reads.
+    pub fn reads(&self) -> ChangeLines {
+        ChangeLines {
+            json: true,
+            progress: self.progress,
+            verb: "read",
+            state: Mutex::new(None),
+        }
+    }
+
+    /// Prints a changing command's result (JSON, or a summary after the
+    /// per-target lines) and returns its exit status.
+    pub fn change_run(&self, run: &ChangeRun) -> ExitStatus {
+        if self.json {
+            json(run);
+        } else {
+            let s = &run.summary;
+            let summary = format!(
+                "{} target{}: {} {}, {} unchanged, {} failed{}",
+                s.targets,
+                if s.targets == 1 { "" } else { "s" },
+                s.changed,
+                if run.dry_run {
+                    "would change"
+                } else {
+                    "changed"
+                },
+                s.unchanged,
+                s.failed,
+                if run.dry_run {
+                    " (dry run: nothing was changed)"
+                } else {
+                    ""
+                },
+            );
+            line(&if s.failed > 0 {
+                paint(BAD, &summary)
+            } else {
+                summary
+            });
+        }
+        ExitStatus::of_first(run.failures().next().map(|(_, e)| e.kind()))
+    }
+
+    /// Prints `status` and returns its exit status (with `check`: 3 when
+    /// every target could be read but not all are in maintenance).
+    pub fn status(&self, run: &StatusRun, check: bool) -> ExitStatus {
+        if self.json {
+            json(run);
+        } else {
+            out(&status_table(run));
+            for r in run.targets.iter().filter(|r| !r.leftovers.is_empty()) {
+                line(&format!(
+                    "{}: leftovers of an interrupted run: {} (rerun the command, or `maint exit`)",
+                    r.target,
+                    r.leftovers.join(", ")
+                ));
+            }
+        }
+        match run.failures().next() {
+            Some((_, e)) => ExitStatus::of(e.kind()),
+            None if check && !run.all_in_maintenance() => ExitStatus::NotInMaintenance,
+            None => ExitStatus::Success,
+        }
+    }
+
+    /// Prints `allowlist show` and returns its exit status.
+    pub fn allowlists(&self, run: &StatusRun) -> ExitStatus {
+        if self.json {
+            json(run);
+        } else {
+            for r in &run.targets {
+                let state = match (&r.error, r.allowlist_enabled) {
+                    (Some(e), _) => paint(BAD, &format!("error: {}", e.message)),
+                    (None, Some(on)) => format!(
+                        "{}, allowlist {} ({} entries)",
+                        r.state.as_str(),
+                        if on {
+                            paint(GOOD, "on")
+                        } else {
+                            paint(WARN, "off")
+                        },
+                        r.allowlist.len()
+                    ),
+                    (None, None) => {
+                        format!("{} (no allowlist: not in maintenance)", r.state.as_str())
+                    }
+                };
+                line(&format!("{}: {state}", r.target));
+                for entry in &r.allowlist {
+                    line(&format!("  {entry}"));
                 }
-            })
-        });
-        Self {
-            done,
-            finished,
-            task,
+            }
         }
+        ExitStatus::of_first(run.failures().next().map(|(_, e)| e.kind()))
     }
 
-    /// Clears the line (so a result can be printed) and counts one target.
-    pub fn tick(&self) {
-        self.done.fetch_add(1, Ordering::Relaxed);
-        self.clear();
-    }
-
-    fn clear(&self) {
-        if self.task.is_some() {
-            eprint!("\r\x1b[2K");
+    /// Prints `cleanup` and returns its exit status.
+    pub fn cleanup(&self, run: &CleanupRun) -> ExitStatus {
+        for e in &run.errors {
+            let region = e.region.as_deref().unwrap_or("the default region");
+            let mut text = Vec::new();
+            write_error(
+                &mut text,
+                Some(&format!("cleanup in {region}")),
+                &e.error.error,
+            );
+            let _ = anstream::stderr().lock().write_all(&text);
         }
+        if self.json {
+            json(run);
+        } else {
+            let verb = if run.dry_run {
+                "would delete"
+            } else {
+                "deleted"
+            };
+            for r in &run.resources {
+                let l = &r.resource;
+                line(&format!("{verb} {} {} ({})", l.kind, l.name, l.arn));
+            }
+            let n = run.resources.len();
+            line(&format!(
+                "{n} unused resource{} of maint's {}",
+                if n == 1 { "" } else { "s" },
+                if run.dry_run {
+                    "found (dry run: nothing was deleted)"
+                } else {
+                    "deleted"
+                }
+            ));
+        }
+        ExitStatus::of_first(run.failures().next().map(|(_, e)| e.kind()))
     }
+}
 
-    /// Stops and clears the progress line.
-    pub async fn finish(mut self) {
-        self.finished.store(true, Ordering::Relaxed);
-        if let Some(task) = self.task.take() {
-            let _ = task.await;
-            eprint!("\r\x1b[2K");
+/// Prints results as they complete and keeps the progress line: a
+/// [`Printer`]'s observer.
+pub struct ChangeLines {
+    json: bool,
+    progress: bool,
+    verb: &'static str,
+    /// The progress line and the width of the target column, once started.
+    state: Mutex<Option<(Progress, usize)>>,
+}
+
+impl Observer for ChangeLines {
+    fn event(&self, event: &Event<'_>) {
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        match event {
+            Event::Started { targets } => {
+                let width = targets
+                    .iter()
+                    .map(|t| t.label().chars().count())
+                    .max()
+                    .unwrap_or(0);
+                let what = if self.verb == "read" {
+                    "reading"
+                } else {
+                    "changing"
+                };
+                *state = Some((
+                    Progress::start(what, Some(targets.len()), self.progress),
+                    width,
+                ));
+            }
+            Event::ChangeDone { report, .. } => {
+                if let Some((progress, width)) = state.as_ref() {
+                    progress.tick();
+                    if !self.json {
+                        line(&change_line(self.verb, report, *width));
+                    }
+                }
+            }
+            Event::StatusDone { .. } => {
+                if let Some((progress, _)) = state.as_ref() {
+                    progress.tick();
+                }
+            }
+            _ => {}
         }
     }
 }
 
 /// A change report as one line for people.
-pub fn change_line(style: &Style, verb: &str, r: &ChangeReport, width: usize) -> String {
-    let target = style.padded(&r.target, width, Style::dim_none);
+fn change_line(verb: &str, r: &ChangeReport, width: usize) -> String {
+    let target = format!("{:<width$}", r.target);
     match (&r.error, r.changed, r.dry_run) {
-        (Some(e), _, _) => format!("{target}  {}: {}", style.bad("FAILED"), e.message),
-        (None, false, _) => format!("{target}  {}", style.dim("unchanged")),
-        (None, true, true) => format!("{target}  {} {}", style.warn("would"), r.changes.join("; ")),
-        (None, true, false) => format!("{target}  {}: {}", style.good(verb), r.changes.join("; ")),
+        (Some(e), _, _) => format!("{target}  {}: {}", paint(BAD, "FAILED"), e.message),
+        (None, false, _) => format!("{target}  {}", paint(DIM, "unchanged")),
+        (None, true, true) => format!(
+            "{target}  {} {}",
+            paint(WARN, "would"),
+            r.changes.join("; ")
+        ),
+        (None, true, false) => format!("{target}  {}: {}", paint(GOOD, verb), r.changes.join("; ")),
     }
 }
 
-impl Style {
-    fn dim_none(&self, text: &str) -> String {
-        text.to_string()
+/// The status table for people, aligned by tabwriter (which skips the
+/// colour codes when measuring).
+fn status_table(run: &StatusRun) -> String {
+    let mut table = TabWriter::new(Vec::new()).padding(2).ansi(true);
+    let _ = writeln!(table, "TARGET\tSTATE\tALLOWLIST\tSINCE\tUNTIL\tREASON");
+    for r in &run.targets {
+        let allowlist = match r.allowlist_enabled {
+            Some(true) => format!("on ({})", r.allowlist.len()),
+            Some(false) => format!("off ({})", r.allowlist.len()),
+            None => "-".into(),
+        };
+        let state = match (&r.error, r.web_acl_name.as_deref()) {
+            (Some(_), _) => "error".to_string(),
+            (None, Some(name)) => format!("foreign ({name})"),
+            _ if !r.leftovers.is_empty() => format!("{} (leftovers)", r.state.as_str()),
+            _ => r.state.as_str().to_string(),
+        };
+        let style = match r.state {
+            TargetState::Maintenance => WARN,
+            TargetState::Normal => GOOD,
+            TargetState::Foreign | TargetState::Error => BAD,
+        };
+        let time = |t: &Option<chrono::DateTime<chrono::Utc>>| {
+            t.as_ref().map_or_else(|| "-".to_string(), rfc3339)
+        };
+        let last = match &r.error {
+            Some(e) => e.message.clone(),
+            None => r.reason.clone().unwrap_or_else(|| "-".into()),
+        };
+        let _ = writeln!(
+            table,
+            "{}\t{}\t{allowlist}\t{}\t{}\t{last}",
+            r.target,
+            paint(style, &state),
+            time(&r.since),
+            time(&r.until),
+        );
+    }
+    table
+        .into_inner()
+        .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+        .unwrap_or_default()
+}
+
+/// Prints a checked allowlist: normalized text, or JSON.
+pub fn allowlist(list: &Allowlist, as_json: bool) {
+    if as_json {
+        json(list);
+    } else {
+        out(&list.to_string());
     }
 }
 
-/// The status table for people.
-pub fn status_table(style: &Style, reports: &[StatusReport]) -> Vec<String> {
-    let header = ["TARGET", "STATE", "ALLOWLIST", "SINCE", "UNTIL", "REASON"];
-    let rows: Vec<[String; 6]> = reports
-        .iter()
-        .map(|r| {
-            let allowlist = match r.allowlist_enabled {
-                Some(true) => format!("on ({})", r.allowlist.len()),
-                Some(false) => format!("off ({})", r.allowlist.len()),
-                None => "-".into(),
-            };
-            let state = match (&r.error, r.web_acl_name.as_deref()) {
-                (Some(_), _) => "error".to_string(),
-                (None, Some(name)) => format!("foreign ({name})"),
-                _ if !r.leftovers.is_empty() => format!("{} (leftovers)", r.state),
-                _ => r.state.to_string(),
-            };
-            [
-                r.target.clone(),
-                state,
-                allowlist,
-                r.since.clone().unwrap_or_else(|| "-".into()),
-                r.until.clone().unwrap_or_else(|| "-".into()),
-                match &r.error {
-                    Some(e) => e.message.clone(),
-                    None => r.reason.clone().unwrap_or_else(|| "-".into()),
-                },
-            ]
-        })
-        .collect();
-    let mut widths = header.map(str::len);
-    for row in &rows {
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
+/// Logs go to stderr: warnings (AWS retries and waits) by default, each AWS
+/// step with -v, debug with -vv, errors only with -q. `RUST_LOG` overrides.
+/// Plain text unless stderr is a terminal (anstream strips the styles), and
+/// printed around the progress line.
+pub fn init_logging(verbose: u8, quiet: bool) {
+    let level = match (quiet, verbose) {
+        (true, _) => "error",
+        (false, 0) => "warn",
+        (false, 1) => "info",
+        (false, _) => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        // The AWS SDK's own warnings only from -v on: without a region or
+        // credentials it warns once per provider it tried, which buries
+        // maint's one clear error.
+        let sdk = if verbose > 0 { "warn" } else { "error" };
+        tracing_subscriber::EnvFilter::new(format!("{sdk},maint_core={level},maint={level}"))
+    });
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(LogLine::default)
+        .with_ansi(true)
+        .with_target(false)
+        .without_time()
+        .init();
+}
+
+/// One log event, buffered and written at once to stderr around the
+/// progress line.
+#[derive(Default)]
+struct LogLine(Vec<u8>);
+
+impl Write for LogLine {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Drop for LogLine {
+    fn drop(&mut self) {
+        if self.0.is_empty() {
+            return;
+        }
+        let write = || {
+            let _ = anstream::stderr().lock().write_all(&self.0);
+        };
+        match active_bar() {
+            Some(bar) => bar.suspend(write),
+            None => write(),
         }
     }
-    let mut lines = vec![header
-        .iter()
-        .zip(widths)
-        .map(|(h, w)| format!("{h:<w$}"))
-        .collect::<Vec<_>>()
-        .join("  ")
-        .trim_end()
-        .to_string()];
-    for (row, r) in rows.iter().zip(reports) {
-        let paint: fn(&Style, &str) -> String = match r.state {
-            "maintenance" => Style::warn,
-            "normal" => Style::good,
-            _ => Style::bad,
-        };
-        let cells: Vec<String> = row
-            .iter()
-            .zip(widths)
-            .enumerate()
-            .map(|(i, (cell, w))| {
-                if i == 1 {
-                    style.padded(cell, w, paint)
-                } else {
-                    format!("{cell:<w$}")
-                }
-            })
-            .collect();
-        lines.push(cells.join("  ").trim_end().to_string());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use maint_core::error::{AwsError, Problem, Problems};
+    use std::sync::Arc;
+
+    fn written(context: Option<&str>, error: &Error) -> String {
+        let mut text = Vec::new();
+        write_error(&mut text, context, error);
+        String::from_utf8(text).unwrap_or_default()
     }
-    lines
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("connection refused")]
+    struct Refused;
+
+    #[test]
+    fn an_error_is_printed_with_each_distinct_cause_on_its_own_line() {
+        let error = Error::Timeout {
+            what: "associating maint-shop".into(),
+            waited: Duration::from_secs(600),
+            last_error: Some(Box::new(Error::Aws(AwsError {
+                operation: "AssociateWebACL".into(),
+                code: "DispatchFailure".into(),
+                message: "io".into(),
+                request_id: None,
+                source: Some(Arc::new(Refused)),
+            }))),
+        };
+        assert_eq!(
+            written(None, &error),
+            "maint: associating maint-shop: still not done after 600s\n  \
+             caused by: AWS AssociateWebACL failed: DispatchFailure: io\n  \
+             caused by: connection refused\n"
+        );
+        assert_eq!(
+            written(Some("cleanup in eu-west-1"), &Error::unexpected("boom")),
+            "maint: cleanup in eu-west-1: boom\n"
+        );
+    }
+
+    #[test]
+    fn bad_input_prints_every_problem_and_a_failed_lookup_every_target() {
+        let problems = Problems::new(
+            "allowlist",
+            vec![
+                Problem {
+                    file: Some("-".into()),
+                    line: Some(1),
+                    entry: Some("10.0.0.5/24".into()),
+                    ..Problem::new("host bits are set")
+                },
+                Problem::new("second"),
+            ],
+        );
+        assert_eq!(
+            written(None, &Error::InvalidAllowlist(problems)),
+            "maint: -:1: 10.0.0.5/24: host bits are set\nmaint: second\n"
+        );
+        let unresolved = Error::Unresolved {
+            failures: vec![(
+                "shop/gone".into(),
+                Error::TargetNotFound {
+                    target: "gone".into(),
+                },
+            )],
+        };
+        assert_eq!(
+            written(None, &unresolved),
+            "maint: 1 target could not be looked up, so nothing was changed:\n  \
+             shop/gone: load balancer not found: gone\n"
+        );
+    }
 }

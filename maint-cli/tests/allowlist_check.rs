@@ -42,7 +42,7 @@ fn host_bits_exit_2_naming_the_network() {
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(
         text(&out.stderr),
-        "-:1: 10.0.0.5/24: host bits are set; did you mean 10.0.0.0/24?\n"
+        "maint: -:1: 10.0.0.5/24: host bits are set; did you mean 10.0.0.0/24?\n"
     );
     assert!(out.stdout.is_empty());
 }

@@ -22,6 +22,8 @@ use std::str::FromStr;
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use crate::error::{Error, Problem, Problems};
+
 /// An IP address family.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -403,6 +405,24 @@ impl fmt::Display for AllowlistError {
 
 impl std::error::Error for AllowlistError {}
 
+impl From<AllowlistError> for Error {
+    fn from(e: AllowlistError) -> Self {
+        let problems = e
+            .problems
+            .into_iter()
+            .map(|p| Problem {
+                file: p.location.as_ref().map(|l| l.origin.clone()),
+                line: p.location.as_ref().map(|l| l.line),
+                column: None,
+                key: None,
+                entry: p.entry,
+                message: p.kind.to_string(),
+            })
+            .collect();
+        Error::InvalidAllowlist(Problems::new("allowlist", problems))
+    }
+}
+
 /// One entry as read from an allowlist file, before folding.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ListedEntry {
@@ -410,12 +430,10 @@ pub struct ListedEntry {
     pub cidr: Cidr,
     /// Its 1-based line number.
     pub line: usize,
-    /// The comment after the entry on the same line, if any: its label.
-    pub label: Option<String>,
 }
 
 /// Parses allowlist text: one entry per line, `#` starts a comment (on its own
-/// line, or after an entry where it is the entry's label), blank lines are
+/// line, or after an entry), blank lines are
 /// skipped. `origin` names the source in errors (a path, or `-` for stdin).
 /// Every bad line is reported, not only the first.
 pub fn parse_listed_entries(text: &str, origin: &str) -> Result<Vec<ListedEntry>, AllowlistError> {
@@ -423,19 +441,12 @@ pub fn parse_listed_entries(text: &str, origin: &str) -> Result<Vec<ListedEntry>
     let mut problems = Vec::new();
     for (index, raw) in text.lines().enumerate() {
         let line = index + 1;
-        let (entry_text, label) = match raw.split_once('#') {
-            Some((entry, comment)) => (entry.trim(), Some(comment.trim())),
-            None => (raw.trim(), None),
-        };
+        let entry_text = raw.split_once('#').map_or(raw, |(entry, _)| entry).trim();
         if entry_text.is_empty() {
             continue;
         }
         match Cidr::parse(entry_text) {
-            Ok(cidr) => entries.push(ListedEntry {
-                cidr,
-                line,
-                label: label.filter(|l| !l.is_empty()).map(str::to_string),
-            }),
+            Ok(cidr) => entries.push(ListedEntry { cidr, line }),
             Err(error) => problems.push(AllowlistProblem {
                 location: Some(Location {
                     origin: origin.to_string(),
@@ -758,7 +769,7 @@ mod tests {
     }
 
     #[test]
-    fn strict_rejections() {
+    fn strict_parsing_rejects_malformed_input() {
         let cases = [
             ("", CidrError::Empty),
             ("0.0.0.0/0", CidrError::ZeroPrefix),
@@ -863,11 +874,10 @@ mod tests {
     }
 
     #[test]
-    fn labels_come_from_trailing_comments() {
+    fn a_trailing_comment_is_not_part_of_the_entry() {
         let entries = parse_listed_entries("1.2.3.4 # alice\n5.6.7.8\n", "-").unwrap();
-        assert_eq!(entries[0].label.as_deref(), Some("alice"));
+        assert_eq!(entries[0].cidr.to_string(), "1.2.3.4/32");
         assert_eq!(entries[0].line, 1);
-        assert_eq!(entries[1].label, None);
         assert_eq!(entries[1].line, 2);
     }
 

@@ -31,6 +31,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::allowlist::{Allowlist, Cidr};
+use crate::error::{self, Error};
 use crate::response::{ContentType, ResponseBody, ResponseHeader, ResponseHeaders, ResponseStatus};
 use crate::target::LoadBalancerRef;
 
@@ -99,6 +100,24 @@ impl fmt::Display for ConfigError {
 }
 
 impl std::error::Error for ConfigError {}
+
+impl From<ConfigError> for Error {
+    fn from(e: ConfigError) -> Self {
+        let problems = e
+            .problems
+            .into_iter()
+            .map(|p| error::Problem {
+                file: Some(p.file.display().to_string()),
+                line: p.line,
+                column: p.column,
+                key: p.key,
+                entry: None,
+                message: p.message,
+            })
+            .collect();
+        Error::InvalidConfig(error::Problems::new("config", problems))
+    }
+}
 
 /// A named service: the load balancers that go into maintenance together,
 /// and how their maintenance looks.
@@ -388,7 +407,41 @@ impl Config {
     pub fn allowlist(&self, name: &str) -> Option<&Allowlist> {
         self.allowlists.get(name)
     }
+
+    /// An allowlist by name, or an invalid-input error naming the file and
+    /// the closest defined name.
+    pub fn named_allowlist(&self, name: &str) -> Result<&Allowlist, Error> {
+        self.allowlist(name).ok_or_else(|| {
+            let hint = did_you_mean(name, self.allowlists.keys().map(String::as_str))
+                .map(|b| format!("; did you mean {b:?}?"))
+                .unwrap_or_default();
+            Error::invalid(
+                format!("allowlist {name:?}"),
+                format!("not defined in {}{hint}", self.path.display()),
+            )
+        })
+    }
+
+    /// The config file a command uses: `explicit` (a `--config` flag or a
+    /// `config=` argument), else `$MAINT_CONFIG`, else [`DEFAULT_FILE`] in the
+    /// current directory when it exists, else none. A file that was named
+    /// but cannot be read is an error, never silently skipped.
+    pub fn discover(explicit: Option<&Path>) -> Result<Option<Self>, Error> {
+        let from_env = std::env::var_os(ENV_VAR)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from);
+        match explicit.map(Path::to_path_buf).or(from_env) {
+            Some(path) => Ok(Some(Self::load(&path)?)),
+            None if Path::new(DEFAULT_FILE).is_file() => {
+                Ok(Some(Self::load(Path::new(DEFAULT_FILE))?))
+            }
+            None => Ok(None),
+        }
+    }
 }
+
+/// The environment variable that names the config file when none is given.
+pub const ENV_VAR: &str = "MAINT_CONFIG";
 
 fn check_region(region: &Spanned<String>, key: &str, problems: &mut Problems<'_>) -> bool {
     let r = region.get_ref();

@@ -1,19 +1,30 @@
 //! The one public error type of maint-core.
 //!
-//! Every backend keeps its own private error details and maps them into
-//! [`Error`], whose variants say what a caller can do about a failure: fix the
-//! input, fix the target, resolve a foreign web ACL, retry later, or read the
-//! AWS error code.
+//! Every part of the crate keeps its own detailed errors (an allowlist's
+//! [`AllowlistError`](crate::allowlist::AllowlistError), a config file's
+//! [`ConfigError`](crate::config::ConfigError), each backend's AWS
+//! handling) and converts them into [`Error`] with `From`, whose variants say
+//! what a caller can do about a failure: fix the input, fix the target,
+//! resolve a foreign web ACL, retry later, or read the AWS error code. This
+//! module depends on nothing else in the crate.
+//!
+//! [`Error::kind`] sorts every error into an [`ErrorKind`]; the CLI's exit
+//! code, the JSON `kind` and the Python exception class all come from it.
+//! [`Error`] is `Clone`, sources included (they are shared), so one failure
+//! reported for many targets keeps its whole cause chain for each.
 
+use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
-
-use crate::allowlist::AllowlistError;
 
 /// A convenient alias for results whose error is [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// An underlying error, shared so that [`Error`] can be cloned.
+pub type Source = Arc<dyn std::error::Error + Send + Sync>;
+
 /// Everything that can go wrong in maint-core.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// A value given by the user is not valid; nothing was changed.
@@ -22,17 +33,27 @@ pub enum Error {
 
     /// An allowlist has one or more bad entries; nothing was changed.
     #[error(transparent)]
-    InvalidAllowlist(#[from] AllowlistError),
+    InvalidAllowlist(Problems),
 
     /// The config file is not valid; nothing was changed.
     #[error(transparent)]
-    InvalidConfig(#[from] crate::config::ConfigError),
+    InvalidConfig(Problems),
 
     /// The load balancer named by a target does not exist (in the region asked).
     #[error("load balancer not found: {target}")]
     TargetNotFound {
         /// The target as the user gave it (a name or an ARN).
         target: String,
+    },
+
+    /// Some targets of a changing command could not be looked up, so none
+    /// was acted on: a service is never half switched because one of its
+    /// load balancers is missing. Every target's failure is listed, in the
+    /// order the targets were given.
+    #[error("{}", unresolved_message(failures))]
+    Unresolved {
+        /// Each target that failed (as labelled in output) and why.
+        failures: Vec<(String, Error)>,
     },
 
     /// The load balancer already has a web ACL that maint did not create.
@@ -80,7 +101,7 @@ pub enum Error {
         message: String,
         /// The underlying error, if any.
         #[source]
-        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+        source: Option<Source>,
     },
 
     /// A bounded wait ran out (for example, WAF not yet seeing a new web ACL).
@@ -94,6 +115,77 @@ pub enum Error {
         #[source]
         last_error: Option<Box<Error>>,
     },
+}
+
+fn unresolved_message(failures: &[(String, Error)]) -> String {
+    let list: Vec<String> = failures
+        .iter()
+        .map(|(target, error)| format!("{target}: {}", chain(error)))
+        .collect();
+    format!(
+        "{} target{} could not be looked up, so nothing was changed: {}",
+        failures.len(),
+        if failures.len() == 1 { "" } else { "s" },
+        list.join("; ")
+    )
+}
+
+/// What kind of failure an [`Error`] is: what the caller can do about it.
+///
+/// Deliberately exhaustive (unlike [`Error`]): a new kind must be handled by
+/// every front end (exit code, Python exception class), so adding one is a
+/// compile error there rather than a silent misreport.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    /// The user's input (flags, arguments, allowlist, page, config) is not
+    /// valid; nothing was changed.
+    InvalidInput,
+    /// A target names a load balancer that does not exist.
+    TargetNotFound,
+    /// The target carries a web ACL that maint did not create.
+    ForeignWebAcl,
+    /// An allowlist change for a target that is not in maintenance.
+    NotInMaintenance,
+    /// Another writer kept changing the same resource.
+    Conflict,
+    /// An AWS API call failed.
+    Aws,
+    /// A bounded wait ran out.
+    Timeout,
+    /// Anything else: AWS holds something maint did not expect.
+    Unexpected,
+}
+
+impl ErrorKind {
+    /// The kind's name, as in JSON output: `invalid_input`,
+    /// `target_not_found`, `foreign_web_acl`, `not_in_maintenance`,
+    /// `conflict`, `aws`, `timeout` or `unexpected`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::InvalidInput => "invalid_input",
+            ErrorKind::TargetNotFound => "target_not_found",
+            ErrorKind::ForeignWebAcl => "foreign_web_acl",
+            ErrorKind::NotInMaintenance => "not_in_maintenance",
+            ErrorKind::Conflict => "conflict",
+            ErrorKind::Aws => "aws",
+            ErrorKind::Timeout => "timeout",
+            ErrorKind::Unexpected => "unexpected",
+        }
+    }
+
+    /// True for the user's mistakes, which change nothing and are fixed by
+    /// changing the command: bad input and targets that do not exist (the
+    /// CLI exits 2 for these).
+    pub fn is_bad_input(self) -> bool {
+        matches!(self, ErrorKind::InvalidInput | ErrorKind::TargetNotFound)
+    }
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// A value given by the user that is not valid, with what it is and why.
@@ -116,8 +208,104 @@ impl InvalidInput {
     }
 }
 
+/// One problem in a piece of input read from somewhere (an allowlist entry,
+/// a config file key), with as much of its location as is known.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// The file it is in, as given (`-` for standard input).
+    pub file: Option<String>,
+    /// 1-based line, when known.
+    pub line: Option<usize>,
+    /// 1-based column, when known.
+    pub column: Option<usize>,
+    /// The dotted config key (e.g. `services.shop.status`), when known.
+    pub key: Option<String>,
+    /// The offending entry as written, when the problem is about one entry.
+    pub entry: Option<String>,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl Problem {
+    /// A problem with only a message.
+    pub fn new(message: impl Into<String>) -> Self {
+        Self {
+            file: None,
+            line: None,
+            column: None,
+            key: None,
+            entry: None,
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for Problem {
+    /// `FILE:LINE:COLUMN: KEY: ENTRY: message`, leaving out unknown parts.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(file) = &self.file {
+            f.write_str(file)?;
+            if let Some(line) = self.line {
+                write!(f, ":{line}")?;
+                if let Some(column) = self.column {
+                    write!(f, ":{column}")?;
+                }
+            }
+            f.write_str(": ")?;
+        }
+        for part in [&self.key, &self.entry].into_iter().flatten() {
+            write!(f, "{part}: ")?;
+        }
+        f.write_str(&self.message)
+    }
+}
+
+/// Input with one or more problems (never none), every one reported, so the
+/// user fixes them all in one go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problems {
+    /// What the input is, e.g. `allowlist` or `config`.
+    subject: &'static str,
+    problems: Vec<Problem>,
+}
+
+impl Problems {
+    /// Problems in `subject` (e.g. `"allowlist"`). `problems` must not be
+    /// empty.
+    pub fn new(subject: &'static str, problems: Vec<Problem>) -> Self {
+        Self { subject, problems }
+    }
+
+    /// What the input is, e.g. `allowlist` or `config`.
+    pub fn subject(&self) -> &'static str {
+        self.subject
+    }
+
+    /// Every problem, in input order.
+    pub fn problems(&self) -> &[Problem] {
+        &self.problems
+    }
+}
+
+impl fmt::Display for Problems {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.problems.as_slice() {
+            [one] => write!(f, "invalid {}: {one}", self.subject),
+            many => {
+                write!(f, "invalid {} ({} problems):", self.subject, many.len())?;
+                for p in many {
+                    write!(f, "\n  {p}")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl std::error::Error for Problems {}
+
 /// An AWS API error that maint does not handle itself.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 #[error("AWS {operation} failed: {code}: {message}{}", request_id.as_deref().map(|id| format!(" (request id {id})")).unwrap_or_default())]
 pub struct AwsError {
     /// The API operation, e.g. `AssociateWebACL`.
@@ -130,7 +318,7 @@ pub struct AwsError {
     pub request_id: Option<String>,
     /// The underlying SDK error.
     #[source]
-    pub source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    pub source: Option<Source>,
 }
 
 impl Error {
@@ -147,20 +335,206 @@ impl Error {
         }
     }
 
-    /// The AWS error code, when this is an AWS error.
-    pub fn aws_code(&self) -> Option<&str> {
+    /// What kind of failure this is. For [`Error::Unresolved`], the kind of
+    /// its first failure; for a [`Error::Timeout`], always `Timeout`.
+    pub fn kind(&self) -> ErrorKind {
         match self {
-            Error::Aws(e) => Some(&e.code),
+            Error::InvalidInput(_) | Error::InvalidAllowlist(_) | Error::InvalidConfig(_) => {
+                ErrorKind::InvalidInput
+            }
+            Error::TargetNotFound { .. } => ErrorKind::TargetNotFound,
+            Error::Unresolved { failures } => failures
+                .first()
+                .map_or(ErrorKind::Unexpected, |(_, e)| e.kind()),
+            Error::ForeignWebAcl { .. } => ErrorKind::ForeignWebAcl,
+            Error::NotInMaintenance { .. } => ErrorKind::NotInMaintenance,
+            Error::Conflict { .. } => ErrorKind::Conflict,
+            Error::Aws(_) => ErrorKind::Aws,
+            Error::Timeout { .. } => ErrorKind::Timeout,
+            Error::Unexpected { .. } => ErrorKind::Unexpected,
+        }
+    }
+
+    /// The error that decides what a caller sees: for [`Error::Unresolved`]
+    /// its first failure (recursively), else the error itself. Front ends
+    /// read attributes (the missing target, the foreign ACL) from it.
+    pub fn primary(&self) -> &Error {
+        match self {
+            Error::Unresolved { failures } => failures.first().map_or(self, |(_, e)| e.primary()),
+            other => other,
+        }
+    }
+
+    /// The AWS error behind this one, when there is one: the error itself,
+    /// the last error of a timeout, or the first failure of an unresolved
+    /// lookup.
+    pub fn aws(&self) -> Option<&AwsError> {
+        match self.primary() {
+            Error::Aws(e) => Some(e),
+            Error::Timeout {
+                last_error: Some(last),
+                ..
+            } => last.aws(),
             _ => None,
         }
     }
 
-    /// True when the error is the user's input, so nothing was attempted
-    /// (the CLI maps this to exit code 2).
-    pub fn is_invalid_input(&self) -> bool {
-        matches!(
-            self,
-            Error::InvalidInput(_) | Error::InvalidAllowlist(_) | Error::InvalidConfig(_)
-        )
+    /// The AWS error code, when [`Error::aws`] finds an AWS error.
+    pub fn aws_code(&self) -> Option<&str> {
+        self.aws().map(|e| e.code.as_str())
+    }
+
+    /// The problems of bad input, one per line for people: every problem of
+    /// an allowlist or config file, or the error's one message.
+    pub fn problem_lines(&self) -> Vec<String> {
+        match self {
+            Error::InvalidAllowlist(p) | Error::InvalidConfig(p) => {
+                p.problems().iter().map(ToString::to_string).collect()
+            }
+            other => vec![other.to_string()],
+        }
+    }
+}
+
+/// The distinct causes of an error, outermost first, the error itself
+/// excluded: a cause whose text the message already contains is left out
+/// (transparent wrappers repeat their source's text).
+pub fn causes(error: &(dyn std::error::Error + 'static)) -> Vec<String> {
+    let mut seen = error.to_string();
+    let mut causes = Vec::new();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !seen.contains(&text) {
+            seen.push('\n');
+            seen.push_str(&text);
+            causes.push(text);
+        }
+        source = cause.source();
+    }
+    causes
+}
+
+/// An error's message followed by each distinct cause, on one line:
+/// `a: b: c`. Used where one line per failure is wanted (per-target
+/// reports, JSON, Python exception messages).
+pub fn chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut message = error.to_string();
+    for cause in causes(error) {
+        message.push_str(": ");
+        message.push_str(&cause);
+    }
+    message
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("connection refused")]
+    struct Refused;
+
+    fn aws_error() -> Error {
+        Error::Aws(AwsError {
+            operation: "GetWebACLForResource".into(),
+            code: "DispatchFailure".into(),
+            message: "io error".into(),
+            request_id: None,
+            source: Some(Arc::new(Refused)),
+        })
+    }
+
+    #[test]
+    fn the_chain_lists_each_distinct_cause_once() {
+        let timeout = Error::Timeout {
+            what: "associating".into(),
+            waited: Duration::from_secs(3),
+            last_error: Some(Box::new(aws_error())),
+        };
+        assert_eq!(
+            causes(&timeout),
+            [
+                "AWS GetWebACLForResource failed: DispatchFailure: io error",
+                "connection refused"
+            ]
+        );
+        assert_eq!(
+            chain(&timeout),
+            "associating: still not done after 3s: AWS GetWebACLForResource failed: \
+             DispatchFailure: io error: connection refused"
+        );
+    }
+
+    #[test]
+    fn a_cloned_error_keeps_its_source() {
+        let error = aws_error();
+        let copy = error.clone();
+        assert_eq!(chain(&copy), chain(&error));
+        assert!(std::error::Error::source(&copy).is_some());
+    }
+
+    #[test]
+    fn an_unresolved_lookup_has_the_kind_and_attributes_of_its_first_failure() {
+        let error = Error::Unresolved {
+            failures: vec![
+                (
+                    "shop/missing".into(),
+                    Error::TargetNotFound {
+                        target: "missing".into(),
+                    },
+                ),
+                ("other".into(), aws_error()),
+            ],
+        };
+        assert_eq!(error.kind(), ErrorKind::TargetNotFound);
+        assert!(error.kind().is_bad_input());
+        assert!(matches!(error.primary(), Error::TargetNotFound { target } if target == "missing"));
+        let text = error.to_string();
+        assert!(
+            text.starts_with("2 targets could not be looked up"),
+            "{text}"
+        );
+        assert!(
+            text.contains("shop/missing: load balancer not found: missing"),
+            "{text}"
+        );
+        assert!(text.contains("connection refused"), "{text}");
+    }
+
+    #[test]
+    fn a_timeout_is_its_own_kind_but_keeps_the_aws_code() {
+        let timeout = Error::Timeout {
+            what: "x".into(),
+            waited: Duration::from_secs(1),
+            last_error: Some(Box::new(aws_error())),
+        };
+        assert_eq!(timeout.kind(), ErrorKind::Timeout);
+        assert_eq!(timeout.aws_code(), Some("DispatchFailure"));
+    }
+
+    #[test]
+    fn problems_print_with_their_location() {
+        let p = Problem {
+            file: Some("maint.toml".into()),
+            line: Some(3),
+            column: Some(10),
+            key: Some("services.shop.status".into()),
+            entry: None,
+            message: "418 is not a status AWS WAF accepts".into(),
+        };
+        assert_eq!(
+            p.to_string(),
+            "maint.toml:3:10: services.shop.status: 418 is not a status AWS WAF accepts"
+        );
+        let one = Problems::new("config", vec![p.clone()]);
+        assert!(one
+            .to_string()
+            .starts_with("invalid config: maint.toml:3:10"));
+        let two = Problems::new("allowlist", vec![p.clone(), Problem::new("second")]);
+        assert_eq!(
+            Error::InvalidAllowlist(two).problem_lines(),
+            [p.to_string(), "second".to_string()]
+        );
     }
 }

@@ -1,32 +1,53 @@
-//! Acting on many targets at once, as the CLI and the Python package do:
-//! turning what the user named (service names from the config file, load
-//! balancer names, ARNs) into load balancers in their regions, then running
-//! one operation on each, concurrently within a bound, yielding each
-//! target's outcome as it completes. One target's failure never hides the
-//! others'.
+//! The engine behind every front end: acting on many targets at once.
+//!
+//! A [`Fleet`] owns every decision about many targets that a user could
+//! observe, so the CLI and the Python package only convert arguments and
+//! print or return what it reports:
+//! - **Expand**: service names from the config file become their load
+//!   balancers, every name is checked before anything talks to AWS, a load
+//!   balancer named twice is acted on once, and no targets means every
+//!   service of the config file.
+//! - **Resolve all or nothing**: a changing command looks every target up
+//!   (one batched call per region) and changes nothing when any of them
+//!   cannot be found ([`Error::Unresolved`]): a service is never half
+//!   switched because one of its load balancers is missing. `status` reports
+//!   each target's own failure instead.
+//! - **One spec per service**: `enter`'s arguments are combined with each
+//!   service's settings, and every combination is validated before the first
+//!   change.
+//! - **Run, bounded and in order**: targets are acted on concurrently (at
+//!   most [`Fleet::with_concurrency`] at once); each outcome is reported to
+//!   an [`Observer`] as it completes, and the results come back in the order
+//!   the targets were given. One target's failure never hides the others'.
+//! - **Every region**: `cleanup` covers the default region and every region
+//!   the config file's services use.
 //!
 //! Built on the [`MaintenanceBackend`] trait, outside it: one backend per
 //! region, made on first use by a [`BackendFactory`].
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::future::Future;
-use std::pin::Pin;
+use std::path::PathBuf;
 use std::sync::Arc;
 
-use futures::stream::{self, Stream, StreamExt};
+use chrono::{DateTime, Utc};
+use futures::stream::{self, StreamExt};
 use tokio::sync::Mutex;
 
 use crate::allowlist::Allowlist;
-use crate::backend::{Leftover, MaintenanceBackend, MaintenanceSpec, Mode, Reason};
-use crate::config::Service;
-use crate::config::{did_you_mean, Config};
-use crate::error::InvalidInput;
+use crate::backend::{
+    AllowlistChange, BackendFactory, MaintenanceBackend, MaintenanceSpec, Mode, Reason,
+};
+use crate::config::{did_you_mean, Config, Service};
+use crate::report::{
+    ChangeReport, ChangeRun, CleanedUp, CleanupRun, ErrorReport, Operation, RegionError,
+    StatusReport, StatusRun,
+};
 use crate::response::{
     ContentType, MaintenanceResponse, ResponseBody, ResponseHeader, ResponseStatus,
 };
-use crate::target::{LoadBalancerArn, LoadBalancerRef};
+use crate::target::{LoadBalancerArn, LoadBalancerRef, TargetRef};
 use crate::{Error, Result};
-use chrono::{DateTime, Utc};
 
 /// How many targets are acted on at once by default. Each target's calls
 /// are sequential (about 4 per operation), so this bounds the calls in
@@ -34,47 +55,55 @@ use chrono::{DateTime, Utc};
 /// back off with jitter. 32 keeps 50 targets within two rounds of calls.
 pub const DEFAULT_CONCURRENCY: usize = 32;
 
-/// A future that makes the backend for a region.
-pub type BackendFuture = Pin<Box<dyn Future<Output = Result<Arc<dyn MaintenanceBackend>>> + Send>>;
-
-/// Makes the backend for a region (`None`: the region the AWS configuration
-/// chain gives).
-pub type BackendFactory = Box<dyn Fn(Option<String>) -> BackendFuture + Send + Sync>;
-
-/// One load balancer to act on, as the user designated it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TargetRef {
-    /// What the user typed: a service name, a load balancer name or an ARN.
-    pub given: String,
-    /// The config service it came from, if any.
-    pub service: Option<String>,
-    /// The load balancer.
-    pub load_balancer: LoadBalancerRef,
-    /// The region to look in (`None`: the AWS configuration's default).
-    pub region: Option<String>,
+/// What a [`Fleet`] reports while a command runs, for progress lines and
+/// per-target output.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Event<'a> {
+    /// The targets are known (expanded, not yet looked up); each will be
+    /// reported on, in this order.
+    Started {
+        /// The targets.
+        targets: &'a [TargetRef],
+    },
+    /// A changing command finished with one target (in completion order).
+    ChangeDone {
+        /// The target's position in the results.
+        index: usize,
+        /// Its result.
+        report: &'a ChangeReport,
+    },
+    /// `status` read one target (in completion order).
+    StatusDone {
+        /// The target's position in the results.
+        index: usize,
+        /// Its state.
+        report: &'a StatusReport,
+    },
 }
 
-impl TargetRef {
-    /// How to name this target in output: the service and load balancer
-    /// when it came from a service, else what the user typed.
-    pub fn label(&self) -> String {
-        match &self.service {
-            Some(service) => format!("{service}/{}", self.load_balancer),
-            None => self.given.clone(),
-        }
+/// Receives a [`Fleet`]'s [`Event`]s. Any `Fn(&Event)` is an observer.
+pub trait Observer: Send + Sync {
+    /// Called for each event, on the task running the command.
+    fn event(&self, event: &Event<'_>);
+}
+
+impl<F: Fn(&Event<'_>) + Send + Sync> Observer for F {
+    fn event(&self, event: &Event<'_>) {
+        self(event)
     }
 }
 
-/// A load balancer found in AWS, with the backend of its region.
-pub type Found = (LoadBalancerArn, Arc<dyn MaintenanceBackend>);
+/// An observer that ignores every event.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Silent;
 
-/// A target found (or not) in AWS.
-pub struct Resolved {
-    /// The target.
-    pub target: TargetRef,
-    /// Its ARN and the backend of its region, or why it could not be found.
-    pub result: Result<Found>,
+impl Observer for Silent {
+    fn event(&self, _: &Event<'_>) {}
 }
+
+/// A load balancer found in AWS, with the backend of its region.
+type Found = (LoadBalancerArn, Arc<dyn MaintenanceBackend>);
 
 /// The targets of one command and the backends that reach them.
 pub struct Fleet {
@@ -119,7 +148,7 @@ impl Fleet {
     }
 
     /// The backend for a region, made on first use.
-    pub async fn backend(&self, region: Option<String>) -> Result<Arc<dyn MaintenanceBackend>> {
+    async fn backend(&self, region: Option<String>) -> Result<Arc<dyn MaintenanceBackend>> {
         let mut backends = self.backends.lock().await;
         if let Some(b) = backends.get(&region) {
             return Ok(b.clone());
@@ -199,24 +228,50 @@ impl Fleet {
         }
         // The same load balancer named twice (say, by a service and by
         // name) is acted on once.
-        let mut seen = std::collections::HashSet::new();
+        let mut seen = HashSet::new();
         refs.retain(|r| seen.insert((r.region.clone(), r.load_balancer.to_string())));
         Ok(refs)
     }
 
-    /// Finds each target in AWS: one batched look-up per region.
-    pub async fn resolve(&self, targets: Vec<TargetRef>) -> Vec<Resolved> {
-        let mut by_region: HashMap<Option<String>, Vec<usize>> = HashMap::new();
+    /// `entries` plus the entries of allowlist files and of the config
+    /// file's named allowlists: what a command adds to an allowlist.
+    pub fn allowlist_with(
+        &self,
+        entries: Allowlist,
+        files: &[PathBuf],
+        names: &[String],
+    ) -> Result<Allowlist> {
+        let mut list = entries;
+        for file in files {
+            list = list.union(&Allowlist::from_file(file)?)?;
+        }
+        for name in names {
+            let Some(config) = &self.config else {
+                return Err(Error::invalid(
+                    format!("allowlist {name:?}"),
+                    "named allowlists come from a config file, and none was loaded",
+                ));
+            };
+            list = list.union(config.named_allowlist(name)?)?;
+        }
+        Ok(list)
+    }
+
+    /// Finds each target in AWS: one batched look-up per region. A region
+    /// whose backend or look-up fails gives every one of its targets that
+    /// error.
+    async fn resolve(&self, targets: &[TargetRef]) -> Vec<Result<Found>> {
+        let mut by_region: BTreeMap<Option<String>, Vec<usize>> = BTreeMap::new();
         for (i, t) in targets.iter().enumerate() {
             by_region.entry(t.region.clone()).or_default().push(i);
         }
         let mut results: Vec<Option<Result<Found>>> = targets.iter().map(|_| None).collect();
         for (region, indexes) in by_region {
-            let backend = match self.backend(region.clone()).await {
+            let backend = match self.backend(region).await {
                 Ok(b) => b,
                 Err(e) => {
                     for i in indexes {
-                        results[i] = Some(Err(replicate(&e)));
+                        results[i] = Some(Err(e.clone()));
                     }
                     continue;
                 }
@@ -233,73 +288,245 @@ impl Fleet {
                 }
                 Err(e) => {
                     for i in indexes {
-                        results[i] = Some(Err(replicate(&e)));
+                        results[i] = Some(Err(e.clone()));
                     }
                 }
             }
         }
-        targets
+        results
             .into_iter()
-            .zip(results)
-            .map(|(target, result)| Resolved {
-                target,
-                result: result.unwrap_or_else(|| Err(Error::unexpected("not resolved"))),
-            })
+            .map(|r| r.unwrap_or_else(|| Err(Error::unexpected("target was not looked up"))))
             .collect()
     }
 
-    /// Runs `cleanup` in the default region and in every region a config
-    /// service names, one result per region.
-    pub async fn cleanup(&self, mode: Mode) -> Vec<(Option<String>, Result<Vec<Leftover>>)> {
+    /// Finds every target, or none: any failure is [`Error::Unresolved`]
+    /// listing every target that failed, and nothing is changed.
+    async fn resolve_all(&self, targets: &[TargetRef]) -> Result<Vec<Found>> {
+        let resolved = self.resolve(targets).await;
+        let failures: Vec<(String, Error)> = targets
+            .iter()
+            .zip(&resolved)
+            .filter_map(|(t, r)| r.as_ref().err().map(|e| (t.label(), e.clone())))
+            .collect();
+        if !failures.is_empty() {
+            return Err(Error::Unresolved { failures });
+        }
+        Ok(resolved.into_iter().flatten().collect())
+    }
+
+    /// Runs `op` on every found target, at most `concurrency` at once,
+    /// calling `done` with each target's index and result as it completes.
+    /// `op` gets the target's backend, ARN and index.
+    async fn run_each<T, F, Fut>(
+        &self,
+        found: Vec<Result<Found>>,
+        op: F,
+        mut done: impl FnMut(usize, Result<T>),
+    ) where
+        F: Fn(Arc<dyn MaintenanceBackend>, LoadBalancerArn, usize) -> Fut,
+        Fut: Future<Output = Result<T>>,
+    {
+        let op = &op;
+        let mut results = stream::iter(found.into_iter().enumerate())
+            .map(|(i, found)| async move {
+                match found {
+                    Ok((arn, backend)) => (i, op(backend, arn, i).await),
+                    Err(e) => (i, Err(e)),
+                }
+            })
+            .buffer_unordered(self.concurrency);
+        while let Some((i, result)) = results.next().await {
+            done(i, result);
+        }
+    }
+
+    /// A changing command on every target: all of them are resolved first,
+    /// then `op` runs on each.
+    async fn change<F, Fut>(
+        &self,
+        operation: Operation,
+        targets: Vec<TargetRef>,
+        mode: Mode,
+        observer: &dyn Observer,
+        op: F,
+    ) -> Result<ChangeRun>
+    where
+        F: Fn(Arc<dyn MaintenanceBackend>, LoadBalancerArn, usize) -> Fut,
+        Fut: Future<Output = Result<crate::backend::Outcome>>,
+    {
+        observer.event(&Event::Started { targets: &targets });
+        let found = self.resolve_all(&targets).await?;
+        let mut reports: Vec<Option<ChangeReport>> = vec![None; targets.len()];
+        self.run_each(found.into_iter().map(Ok).collect(), op, |i, result| {
+            let report = ChangeReport::new(&targets[i], &result, mode);
+            observer.event(&Event::ChangeDone {
+                index: i,
+                report: &report,
+            });
+            reports[i] = Some(report);
+        })
+        .await;
+        Ok(ChangeRun::new(
+            operation,
+            mode,
+            reports.into_iter().flatten().collect(),
+        ))
+    }
+
+    /// Puts every target into maintenance (or updates it in place), each
+    /// with `request` combined with its service's settings. Bad input (in
+    /// the targets or in a service's combination) and targets that cannot be
+    /// found are errors before any change.
+    pub async fn enter(
+        &self,
+        targets: &[String],
+        request: &EnterRequest,
+        mode: Mode,
+        observer: &dyn Observer,
+    ) -> Result<ChangeRun> {
+        let refs = self.expand(targets)?;
+        // One spec per service (and one for load balancers named directly),
+        // all built and validated before anything talks to AWS.
+        let mut by_service: HashMap<Option<String>, Arc<MaintenanceSpec>> = HashMap::new();
+        let mut specs = Vec::with_capacity(refs.len());
+        for r in &refs {
+            let spec = match by_service.get(&r.service) {
+                Some(spec) => spec.clone(),
+                None => {
+                    let service = r
+                        .service
+                        .as_deref()
+                        .and_then(|name| self.config.as_ref().and_then(|c| c.service(name)));
+                    let spec = Arc::new(request.spec_for(service)?);
+                    by_service.insert(r.service.clone(), spec.clone());
+                    spec
+                }
+            };
+            specs.push(spec);
+        }
+        let specs = &specs;
+        self.change(
+            Operation::Enter,
+            refs,
+            mode,
+            observer,
+            |b, lb, i| async move { b.enter(&lb, &specs[i], mode).await },
+        )
+        .await
+    }
+
+    /// Takes every target out of maintenance and deletes maint's resources.
+    pub async fn exit(
+        &self,
+        targets: &[String],
+        mode: Mode,
+        observer: &dyn Observer,
+    ) -> Result<ChangeRun> {
+        let refs = self.expand(targets)?;
+        self.change(
+            Operation::Exit,
+            refs,
+            mode,
+            observer,
+            |b, lb, _| async move { b.exit(&lb, mode).await },
+        )
+        .await
+    }
+
+    /// Applies one allowlist change to every target.
+    pub async fn update_allowlist(
+        &self,
+        targets: &[String],
+        change: &AllowlistChange,
+        mode: Mode,
+        observer: &dyn Observer,
+    ) -> Result<ChangeRun> {
+        let refs = self.expand(targets)?;
+        self.change(
+            Operation::Allowlist,
+            refs,
+            mode,
+            observer,
+            |b, lb, _| async move { b.update_allowlist(&lb, change, mode).await },
+        )
+        .await
+    }
+
+    /// Reads every target's state. A target that cannot be found or read is
+    /// reported with its error; the others are read all the same.
+    pub async fn status(&self, targets: &[String], observer: &dyn Observer) -> Result<StatusRun> {
+        let refs = self.expand(targets)?;
+        observer.event(&Event::Started { targets: &refs });
+        let found = self.resolve(&refs).await;
+        let mut reports: Vec<Option<StatusReport>> = vec![None; refs.len()];
+        self.run_each(
+            found,
+            |b, lb, _| async move { b.status(&lb).await },
+            |i, result| {
+                let report = StatusReport::new(&refs[i], &result);
+                observer.event(&Event::StatusDone {
+                    index: i,
+                    report: &report,
+                });
+                reports[i] = Some(report);
+            },
+        )
+        .await;
+        Ok(StatusRun {
+            targets: reports.into_iter().flatten().collect(),
+        })
+    }
+
+    /// The regions `cleanup` covers: the default region, then every other
+    /// region a config service uses (its own, or its load balancer ARNs').
+    pub fn regions(&self) -> Vec<Option<String>> {
         let mut regions = vec![self.default_region()];
         if let Some(config) = &self.config {
             for service in config.services.values() {
-                if service.region.is_some() && !regions.contains(&service.region) {
-                    regions.push(service.region.clone());
+                let own = service.region.clone().or_else(|| self.default_region());
+                let arns = service
+                    .load_balancers
+                    .iter()
+                    .filter_map(|lb| lb.arn().map(|a| Some(a.region().to_string())));
+                for region in std::iter::once(own).chain(arns) {
+                    if !regions.contains(&region) {
+                        regions.push(region);
+                    }
                 }
             }
         }
-        let mut results = Vec::with_capacity(regions.len());
+        regions
+    }
+
+    /// Runs `cleanup` in every region of [`Fleet::regions`]. A region that
+    /// fails is reported and the others are cleaned all the same.
+    pub async fn cleanup(&self, mode: Mode) -> CleanupRun {
+        let regions = self.regions();
+        let mut run = CleanupRun {
+            dry_run: mode.is_dry_run(),
+            regions: regions.clone(),
+            resources: Vec::new(),
+            errors: Vec::new(),
+        };
         for region in regions {
             let result = match self.backend(region.clone()).await {
                 Ok(backend) => backend.cleanup(mode).await,
                 Err(e) => Err(e),
             };
-            results.push((region, result));
+            match result {
+                Ok(found) => run
+                    .resources
+                    .extend(found.into_iter().map(|resource| CleanedUp {
+                        region: region.clone(),
+                        resource,
+                    })),
+                Err(e) => run.errors.push(RegionError {
+                    region,
+                    error: ErrorReport::new(&e),
+                }),
+            }
         }
-        results
-    }
-
-    /// Runs `op` on every resolved target, at most `concurrency` at once,
-    /// yielding `(index, target, result)` as each completes (index: the
-    /// target's position in `targets`). Targets that did not resolve yield
-    /// their resolution error.
-    pub fn run<'a, T, F, Fut>(
-        &'a self,
-        targets: Vec<Resolved>,
-        op: F,
-    ) -> impl Stream<Item = (usize, TargetRef, Result<T>)> + 'a
-    where
-        T: 'a,
-        F: Fn(Arc<dyn MaintenanceBackend>, LoadBalancerArn, TargetRef) -> Fut + 'a,
-        Fut: Future<Output = Result<T>> + 'a,
-    {
-        let op = Arc::new(op);
-        stream::iter(targets.into_iter().enumerate())
-            .map(move |(i, resolved)| {
-                let op = op.clone();
-                async move {
-                    let target = resolved.target;
-                    match resolved.result {
-                        Ok((arn, backend)) => {
-                            let result = op(backend, arn, target.clone()).await;
-                            (i, target, result)
-                        }
-                        Err(e) => (i, target, Err(e)),
-                    }
-                }
-            })
-            .buffer_unordered(self.concurrency)
+        run
     }
 }
 
@@ -352,8 +579,7 @@ impl EnterRequest {
             .collect();
         headers.extend(self.headers.iter().cloned());
         let status = self.status.or(service.and_then(|s| s.status));
-        let response = MaintenanceResponse::build(self.until, status, page, content_type, headers)
-            .map_err(|e: InvalidInput| Error::InvalidInput(e))?;
+        let response = MaintenanceResponse::build(self.until, status, page, content_type, headers)?;
         Ok(MaintenanceSpec {
             allowlist,
             allowlist_enabled: true,
@@ -364,151 +590,6 @@ impl EnterRequest {
     }
 }
 
-/// The same error for each of several targets (errors are not `Clone`):
-/// bad input stays bad input, anything else keeps its message.
-fn replicate(error: &Error) -> Error {
-    match error {
-        Error::InvalidInput(e) => Error::InvalidInput(e.clone()),
-        Error::Aws(e) => Error::Aws(crate::error::AwsError {
-            operation: e.operation.clone(),
-            code: e.code.clone(),
-            message: e.message.clone(),
-            request_id: e.request_id.clone(),
-            source: None,
-        }),
-        other => Error::unexpected(crate::report::chain(other)),
-    }
-}
-
-/// AWS settings that follow the AWS CLI's conventions; unset fields come
-/// from the standard chain (`AWS_REGION`, `AWS_PROFILE`,
-/// `AWS_ENDPOINT_URL`, the config and credentials files).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct AwsOptions {
-    /// The region (`--region`).
-    pub region: Option<String>,
-    /// The named profile (`--profile`).
-    pub profile: Option<String>,
-    /// An endpoint URL for every AWS API (`--endpoint-url`), e.g. a local
-    /// emulator.
-    pub endpoint_url: Option<String>,
-}
-
-/// A factory of WAF backends, one per region, from AWS settings.
-#[cfg(feature = "waf")]
-pub fn waf_factory(options: AwsOptions) -> BackendFactory {
-    Box::new(move |region: Option<String>| {
-        let options = options.clone();
-        Box::pin(async move {
-            let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
-            if let Some(region) = region.or(options.region) {
-                loader = loader.region(aws_config::Region::new(region));
-            }
-            if let Some(profile) = options.profile {
-                loader = loader.profile_name(profile);
-            }
-            if let Some(url) = options.endpoint_url {
-                loader = loader.endpoint_url(url);
-            }
-            let config = loader.load().await;
-            let backend: Arc<dyn MaintenanceBackend> =
-                Arc::new(crate::backend::WafBackend::new(&config)?);
-            Ok(backend)
-        })
-    })
-}
-
-/// A factory that hands out one shared backend for every region (for the
-/// in-memory backend and tests).
-pub fn shared_factory(backend: Arc<dyn MaintenanceBackend>) -> BackendFactory {
-    Box::new(move |_| {
-        let backend = backend.clone();
-        Box::pin(async move { Ok(backend) })
-    })
-}
-
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
-mod tests {
-    use super::*;
-    use crate::backend::{LoadBalancerType, MemoryBackend, Mode};
-    use std::path::Path;
-
-    fn fleet(config: Option<Config>) -> (Fleet, Arc<MemoryBackend>) {
-        let memory = Arc::new(MemoryBackend::new("us-east-1"));
-        let f = Fleet::new(config, None, shared_factory(memory.clone())).with_concurrency(2);
-        (f, memory)
-    }
-
-    #[tokio::test]
-    async fn services_expand_and_bad_targets_are_refused_up_front() {
-        let config = Config::parse(
-            "region = \"us-east-1\"\n[services.shop]\nload_balancers = [\"shop-a\", \"shop-b\"]\n",
-            Path::new("maint.toml"),
-        )
-        .unwrap();
-        let (f, memory) = fleet(Some(config));
-        memory.add_load_balancer("shop-a", LoadBalancerType::Application);
-        memory.add_load_balancer("shop-b", LoadBalancerType::Application);
-        let refs = f.expand(&["shop".into(), "shop-a".into()]).unwrap();
-        assert_eq!(refs.len(), 2, "shop-a named twice is acted on once");
-        assert_eq!(refs[0].label(), "shop/shop-a");
-        assert_eq!(refs[0].region.as_deref(), Some("us-east-1"));
-
-        let err = f.expand(&["shpo!".into(), "ok-name".into()]).unwrap_err();
-        assert!(err.is_invalid_input());
-        assert!(err.to_string().contains("\"shpo!\""), "{err}");
-
-        let all = f.expand(&[]).unwrap();
-        assert_eq!(all.len(), 2, "no targets: every service");
-    }
-
-    #[test]
-    fn enter_requests_combine_with_the_service() {
-        let config = Config::parse(
-            "[allowlists]\noffice = [\"203.0.113.0/24\"]\n[services.shop]\nload_balancers = [\"a\"]\n\
-             allowlists = [\"office\"]\nstatus = 429\nheaders = { \"X-Team\" = \"shop\", \"X-Keep\" = \"1\" }\n",
-            Path::new("maint.toml"),
-        )
-        .unwrap();
-        let shop = config.service("shop");
-        let request = EnterRequest {
-            allowlist: Allowlist::parse(["192.0.2.1"]).unwrap(),
-            headers: vec!["X-Team: release".parse().unwrap()],
-            ..EnterRequest::default()
-        };
-        let spec = request.spec_for(shop).unwrap();
-        assert_eq!(spec.allowlist.len(), 2);
-        assert_eq!(spec.response.status().code(), 429);
-        assert_eq!(spec.response.headers().get("x-team"), Some("release"));
-        assert_eq!(spec.response.headers().get("x-keep"), Some("1"));
-        let plain = request.spec_for(None).unwrap();
-        assert_eq!(plain.allowlist.len(), 1);
-        assert_eq!(plain.response.status().code(), 503);
-    }
-
-    #[tokio::test]
-    async fn one_failing_target_does_not_hide_the_others() {
-        let (f, memory) = fleet(None);
-        for name in ["a", "b", "c"] {
-            memory.add_load_balancer(name, LoadBalancerType::Application);
-        }
-        let refs = f
-            .expand(&["a".into(), "missing".into(), "b".into(), "c".into()])
-            .unwrap();
-        let resolved = f.resolve(refs).await;
-        let results: Vec<_> = f
-            .run(resolved, |backend, lb, _| async move {
-                backend.exit(&lb, Mode::Apply).await
-            })
-            .collect()
-            .await;
-        assert_eq!(results.len(), 4);
-        let failed: Vec<&str> = results
-            .iter()
-            .filter(|(_, _, r)| r.is_err())
-            .map(|(_, t, _)| t.given.as_str())
-            .collect();
-        assert_eq!(failed, ["missing"]);
-    }
-}
+#[path = "fleet_tests.rs"]
+mod tests;

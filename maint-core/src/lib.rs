@@ -5,11 +5,23 @@
 //! request gets a maintenance response (503 and a page by default), except
 //! those from an IP allowlist.
 //!
+//! Typed values, each validated when built:
 //! - [`allowlist`]: validated, folded IP allowlists ([`Cidr`], [`Allowlist`]).
-//! - [`target`]: load balancer ARNs and names ([`LoadBalancerArn`], [`Target`]).
+//! - [`target`]: load balancer ARNs and names ([`LoadBalancerArn`],
+//!   [`LoadBalancerRef`]) and the targets a user names ([`TargetRef`]).
 //! - [`response`]: the maintenance response (status, body, headers).
-//! - [`backend`]: the [`MaintenanceBackend`] trait and its implementations.
-//! - [`error`]: the one public error type.
+//! - [`maintenance`]: a maintenance window ([`backend::MaintenanceSpec`]),
+//!   allowlist changes, target states and what an operation changed.
+//! - [`config`]: the config file (`maint.toml`): named services and allowlists.
+//!
+//! Doing it:
+//! - [`backend`]: the [`MaintenanceBackend`] trait and its implementations
+//!   (AWS WAF, in memory).
+//! - [`fleet`]: the engine every front end calls: many targets at once,
+//!   resolved all or nothing, in the caller's order, across regions.
+//! - [`report`]: what a command reports, per target and in all (the JSON
+//!   shapes of the CLI, the objects of the Python package).
+//! - [`error`]: the one public error type, and [`ErrorKind`].
 
 pub mod allowlist;
 pub mod backend;
@@ -23,5 +35,6 @@ pub mod target;
 
 pub use allowlist::{Allowlist, Cidr};
 pub use backend::MaintenanceBackend;
-pub use error::{Error, Result};
-pub use target::{LoadBalancerArn, LoadBalancerName, LoadBalancerRef, Target};
+pub use error::{Error, ErrorKind, Result};
+pub use fleet::Fleet;
+pub use target::{LoadBalancerArn, LoadBalancerName, LoadBalancerRef, TargetRef};

@@ -13,8 +13,7 @@ use crate::response::MaintenanceResponse;
 use crate::target::LoadBalancerArn;
 
 /// Why a service is in maintenance, as shown by `status`: 1 to
-/// [`Reason::MAX_CHARS`] characters, no control characters, trimmed, and
-/// short enough to be stored in an AWS tag value once encoded.
+/// [`Reason::MAX_CHARS`] characters, no control characters, trimmed.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 #[serde(transparent)]
 pub struct Reason(String);
@@ -22,8 +21,6 @@ pub struct Reason(String);
 impl Reason {
     /// The longest reason accepted, in characters.
     pub const MAX_CHARS: usize = 200;
-    /// AWS tag values hold at most 256 characters (AWS tagging rules).
-    const TAG_VALUE_MAX: usize = 256;
 
     /// Validates a reason.
     pub fn new(text: &str) -> Result<Self, InvalidInput> {
@@ -44,63 +41,12 @@ impl Reason {
                 format!("contains the control character {c:?}"),
             ));
         }
-        let reason = Reason(text.to_string());
-        let encoded = reason.to_tag_value().chars().count();
-        if encoded > Self::TAG_VALUE_MAX {
-            return Err(InvalidInput::new(
-                subject(),
-                format!(
-                    "too many special characters: stored in an AWS tag it takes {encoded} of {} characters",
-                    Self::TAG_VALUE_MAX
-                ),
-            ));
-        }
-        Ok(reason)
+        Ok(Reason(text.to_string()))
     }
 
     /// The reason text.
     pub fn as_str(&self) -> &str {
         &self.0
-    }
-
-    /// Encodes the reason for an AWS tag value, whose characters are limited
-    /// to letters, digits, spaces and `_ . : / = + - @`: every other character
-    /// (and `=` itself) becomes `=XX` per UTF-8 byte, quoted-printable style.
-    pub fn to_tag_value(&self) -> String {
-        let mut out = String::with_capacity(self.0.len());
-        for c in self.0.chars() {
-            if c != '=' && (c.is_alphanumeric() || c == ' ' || "_.:/+-@".contains(c)) {
-                out.push(c);
-            } else {
-                let mut buf = [0u8; 4];
-                for byte in c.encode_utf8(&mut buf).bytes() {
-                    out.push_str(&format!("={byte:02X}"));
-                }
-            }
-        }
-        out
-    }
-
-    /// Decodes [`Reason::to_tag_value`]'s encoding. Text that is not valid
-    /// encoding is kept as it is (a tag edited by hand still reads).
-    pub fn from_tag_value(value: &str) -> String {
-        let bytes = value.as_bytes();
-        let mut out = Vec::with_capacity(bytes.len());
-        let mut i = 0;
-        while i < bytes.len() {
-            let hex = |b: u8| (b as char).to_digit(16);
-            if bytes[i] == b'=' && i + 2 < bytes.len() {
-                if let (Some(hi), Some(lo)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                    // Both digits are < 16, so the byte fits.
-                    out.push((hi * 16 + lo) as u8);
-                    i += 3;
-                    continue;
-                }
-            }
-            out.push(bytes[i]);
-            i += 1;
-        }
-        String::from_utf8(out).unwrap_or_else(|_| value.to_string())
     }
 }
 
@@ -146,6 +92,23 @@ pub enum Mode {
     Apply,
     /// Make no write call; the [`Outcome`] lists what would change.
     DryRun,
+}
+
+impl Mode {
+    /// [`Mode::DryRun`] when `dry_run`, else [`Mode::Apply`] (a `--dry-run`
+    /// flag or a `dry_run=` argument).
+    pub fn from_dry_run(dry_run: bool) -> Self {
+        if dry_run {
+            Mode::DryRun
+        } else {
+            Mode::Apply
+        }
+    }
+
+    /// True for [`Mode::DryRun`].
+    pub fn is_dry_run(self) -> bool {
+        self == Mode::DryRun
+    }
 }
 
 /// The allowlist of a target in maintenance.
@@ -441,34 +404,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn reason_round_trips_through_tag_encoding() {
-        for text in [
-            "Release 2.1",
-            "DB migration, 50% done! (see #123)",
-            "a=b",
-            "Wartung: Datenbank-Umzug über Nacht",
-        ] {
-            let reason = Reason::new(text).unwrap();
-            let tag = reason.to_tag_value();
-            assert!(
-                tag.chars()
-                    .all(|c| c.is_alphanumeric() || " _.:/=+-@".contains(c)),
-                "{tag}"
-            );
-            assert_eq!(Reason::from_tag_value(&tag), text);
-        }
-        assert_eq!(Reason::from_tag_value("plain"), "plain");
-        assert_eq!(Reason::from_tag_value("ends with ="), "ends with =");
-    }
-
-    #[test]
-    fn reason_rules() {
+    fn a_reason_is_trimmed_and_bounded() {
         assert!(Reason::new("  ").is_err());
         assert!(Reason::new(&"x".repeat(200)).is_ok());
         assert!(Reason::new(&"x".repeat(201)).is_err());
         assert!(Reason::new("line\nbreak").is_err());
-        let err = Reason::new(&"!".repeat(100)).unwrap_err();
-        assert!(err.reason.contains("300 of 256"), "{err}");
+        assert_eq!(
+            Reason::new(" Wartung: Datenbank-Umzug über Nacht (50%!) ")
+                .unwrap()
+                .as_str(),
+            "Wartung: Datenbank-Umzug über Nacht (50%!)"
+        );
     }
 
     #[test]

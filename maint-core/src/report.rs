@@ -1,78 +1,108 @@
-//! The per-target reports that the CLI prints with `--json` and the Python
-//! package returns: one shape, defined once.
+//! What a command reports, per target and in all: the shapes the CLI prints
+//! with `--json` and the Python package returns, defined once.
 //!
-//! `status` gives a [`StatusReport`] per target; changing commands give a
-//! [`ChangeReport`] per target. A target that failed carries an `error`.
+//! `status` gives a [`StatusRun`] of [`StatusReport`]s; changing commands
+//! give a [`ChangeRun`] of [`ChangeReport`]s; `cleanup` gives a
+//! [`CleanupRun`]. A target that failed carries an [`ErrorReport`], which
+//! keeps the [`Error`] itself for front ends that need more than its JSON
+//! (the Python exception's attributes). Every field that has a fixed set of
+//! values is an enum, serialized to the strings the README documents.
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use serde::Serialize;
+use serde::{Serialize, Serializer};
 
-use crate::fleet::TargetRef;
+use crate::backend::Leftover;
+use crate::error::{chain, Error, ErrorKind};
 use crate::maintenance::{Change, Mode, Outcome, State, TargetStatus};
-use crate::Error;
+use crate::target::TargetRef;
 
 /// One target's error, for reports.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct ErrorReport {
-    /// The kind of error: `invalid_input`, `target_not_found`,
-    /// `foreign_web_acl`, `not_in_maintenance`, `conflict`, `aws`,
-    /// `timeout` or `unexpected`.
-    pub kind: &'static str,
+    /// What kind of error it is.
+    pub kind: ErrorKind,
     /// The message, with its cause chain.
     pub message: String,
-    /// The AWS error code, for AWS errors.
+    /// The AWS error code, for AWS errors (and timeouts waiting out one).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
+    /// The error itself.
+    #[serde(skip)]
+    pub error: Error,
 }
 
 impl ErrorReport {
     /// Describes an error.
     pub fn new(error: &Error) -> Self {
         Self {
-            kind: error_kind(error),
+            kind: error.kind(),
             message: chain(error),
             code: error.aws_code().map(str::to_string),
+            error: error.clone(),
         }
     }
 }
 
-/// The kind name of an error (see [`ErrorReport::kind`]).
-pub fn error_kind(error: &Error) -> &'static str {
-    match error {
-        Error::InvalidInput(_) | Error::InvalidAllowlist(_) | Error::InvalidConfig(_) => {
-            "invalid_input"
-        }
-        Error::TargetNotFound { .. } => "target_not_found",
-        Error::ForeignWebAcl { .. } => "foreign_web_acl",
-        Error::NotInMaintenance { .. } => "not_in_maintenance",
-        Error::Conflict { .. } => "conflict",
-        Error::Aws(_) => "aws",
-        Error::Timeout { .. } => "timeout",
-        _ => "unexpected",
-    }
-}
-
-/// An error's message followed by each distinct cause: `a: b: c`.
-pub fn chain(error: &dyn std::error::Error) -> String {
-    let mut message = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let text = cause.to_string();
-        if !message.contains(&text) {
-            message.push_str(": ");
-            message.push_str(&text);
-        }
-        source = cause.source();
-    }
-    message
-}
-
-fn time(t: &DateTime<Utc>) -> String {
+/// RFC 3339 in UTC to the second (`2026-11-29T09:26:15Z`), as in JSON output.
+pub fn rfc3339(t: &DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
+fn serialize_time<S: Serializer>(t: &Option<DateTime<Utc>>, s: S) -> Result<S::Ok, S::Error> {
+    match t {
+        Some(t) => s.serialize_str(&rfc3339(t)),
+        None => s.serialize_none(),
+    }
+}
+
+/// A target's state, as `status` reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TargetState {
+    /// No web ACL: the service serves traffic as usual.
+    Normal,
+    /// In maintenance under maint's web ACL.
+    Maintenance,
+    /// A web ACL that maint did not create is associated.
+    Foreign,
+    /// The state could not be read (see the report's `error`).
+    Error,
+}
+
+impl TargetState {
+    /// `normal`, `maintenance`, `foreign` or `error`, as in JSON output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TargetState::Normal => "normal",
+            TargetState::Maintenance => "maintenance",
+            TargetState::Foreign => "foreign",
+            TargetState::Error => "error",
+        }
+    }
+}
+
+/// Whether a changing command succeeded for a target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ResultKind {
+    /// It did (or, in a dry run, would).
+    Ok,
+    /// It failed (see the report's `error`).
+    Error,
+}
+
+impl ResultKind {
+    /// `ok` or `error`, as in JSON output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResultKind::Ok => "ok",
+            ResultKind::Error => "error",
+        }
+    }
+}
+
 /// One target's state, as `status --json` prints it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct StatusReport {
     /// The target as the user named it (`service/lb` for a service's).
     pub target: String,
@@ -80,8 +110,8 @@ pub struct StatusReport {
     pub service: Option<String>,
     /// The load balancer's ARN (null when it could not be found).
     pub load_balancer_arn: Option<String>,
-    /// `normal`, `maintenance`, `foreign`, or `error`.
-    pub state: &'static str,
+    /// The target's state.
+    pub state: TargetState,
     /// The associated web ACL (maint's or foreign).
     pub web_acl_arn: Option<String>,
     /// The foreign web ACL's name, when foreign.
@@ -93,10 +123,12 @@ pub struct StatusReport {
     pub allowlist: Vec<String>,
     /// Why, as given on `enter`.
     pub reason: Option<String>,
-    /// When maintenance was entered (RFC 3339, UTC).
-    pub since: Option<String>,
-    /// The planned end (RFC 3339, UTC).
-    pub until: Option<String>,
+    /// When maintenance was entered.
+    #[serde(serialize_with = "serialize_time")]
+    pub since: Option<DateTime<Utc>>,
+    /// The planned end.
+    #[serde(serialize_with = "serialize_time")]
+    pub until: Option<DateTime<Utc>>,
     /// The maintenance response status code.
     pub response_status: Option<u16>,
     /// maint's resources for this target left by an interrupted run.
@@ -112,7 +144,7 @@ impl StatusReport {
             target: target.label(),
             service: target.service.clone(),
             load_balancer_arn: None,
-            state: "error",
+            state: TargetState::Error,
             web_acl_arn: None,
             web_acl_name: None,
             allowlist_enabled: None,
@@ -128,18 +160,19 @@ impl StatusReport {
             Err(e) => report.error = Some(ErrorReport::new(e)),
             Ok(status) => {
                 report.load_balancer_arn = Some(status.load_balancer.to_string());
-                report.state = status.state.name();
                 report.leftovers = status.leftovers.clone();
                 match &status.state {
-                    State::Normal => {}
+                    State::Normal => report.state = TargetState::Normal,
                     State::Foreign {
                         web_acl_arn,
                         web_acl_name,
                     } => {
+                        report.state = TargetState::Foreign;
                         report.web_acl_arn = Some(web_acl_arn.clone());
                         report.web_acl_name = Some(web_acl_name.clone());
                     }
                     State::Maintenance(info) => {
+                        report.state = TargetState::Maintenance;
                         report.web_acl_arn = Some(info.web_acl_arn.clone());
                         report.allowlist_enabled = Some(info.allowlist.enabled);
                         report.allowlist = info
@@ -149,8 +182,8 @@ impl StatusReport {
                             .map(|c| c.to_string())
                             .collect();
                         report.reason = info.reason.clone();
-                        report.since = Some(time(&info.since));
-                        report.until = info.until.as_ref().map(time);
+                        report.since = Some(info.since);
+                        report.until = info.until;
                         report.response_status = Some(info.response.status().code());
                     }
                 }
@@ -161,7 +194,7 @@ impl StatusReport {
 }
 
 /// One target's result of a changing command.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct ChangeReport {
     /// The target as the user named it.
     pub target: String,
@@ -169,8 +202,8 @@ pub struct ChangeReport {
     pub service: Option<String>,
     /// The load balancer's ARN (null when it could not be found).
     pub load_balancer_arn: Option<String>,
-    /// `ok` or `error`.
-    pub result: &'static str,
+    /// Whether the command succeeded for this target.
+    pub result: ResultKind,
     /// Whether anything changed (in a dry run: would change).
     pub changed: bool,
     /// Whether this was a dry run.
@@ -191,9 +224,9 @@ impl ChangeReport {
                 target: target.label(),
                 service: target.service.clone(),
                 load_balancer_arn: Some(outcome.load_balancer.to_string()),
-                result: "ok",
+                result: ResultKind::Ok,
                 changed: outcome.changed(),
-                dry_run: outcome.mode == Mode::DryRun,
+                dry_run: outcome.mode.is_dry_run(),
                 changes: outcome.changes.iter().map(ToString::to_string).collect(),
                 details: outcome.changes.clone(),
                 error: None,
@@ -202,13 +235,157 @@ impl ChangeReport {
                 target: target.label(),
                 service: target.service.clone(),
                 load_balancer_arn: None,
-                result: "error",
+                result: ResultKind::Error,
                 changed: false,
-                dry_run: mode == Mode::DryRun,
+                dry_run: mode.is_dry_run(),
                 changes: Vec::new(),
                 details: Vec::new(),
                 error: Some(ErrorReport::new(e)),
             },
         }
+    }
+}
+
+/// A changing command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Operation {
+    /// `enter`.
+    Enter,
+    /// `exit`.
+    Exit,
+    /// `allowlist enable|disable|add|remove|set`.
+    Allowlist,
+}
+
+impl Operation {
+    /// `enter`, `exit` or `allowlist`, as in JSON output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Operation::Enter => "enter",
+            Operation::Exit => "exit",
+            Operation::Allowlist => "allowlist",
+        }
+    }
+}
+
+/// Counts over a changing command's targets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    /// Targets acted on.
+    pub targets: usize,
+    /// Targets that changed (in a dry run: would change).
+    pub changed: usize,
+    /// Targets that already were as asked.
+    pub unchanged: usize,
+    /// Targets that failed.
+    pub failed: usize,
+}
+
+/// Everything a changing command did, as `--json` prints it: one result per
+/// target in the order the targets were given.
+#[derive(Debug, Clone, Serialize)]
+pub struct ChangeRun {
+    /// The command.
+    pub command: Operation,
+    /// Whether it was a dry run.
+    pub dry_run: bool,
+    /// One result per target.
+    pub results: Vec<ChangeReport>,
+    /// Counts over the results.
+    pub summary: Summary,
+}
+
+impl ChangeRun {
+    /// A run of `command` from its results, in target order.
+    pub fn new(command: Operation, mode: Mode, results: Vec<ChangeReport>) -> Self {
+        let failed = results.iter().filter(|r| r.error.is_some()).count();
+        let changed = results.iter().filter(|r| r.changed).count();
+        let summary = Summary {
+            targets: results.len(),
+            changed,
+            unchanged: results.len() - failed - changed,
+            failed,
+        };
+        Self {
+            command,
+            dry_run: mode.is_dry_run(),
+            results,
+            summary,
+        }
+    }
+
+    /// The failures, in target order: the first decides the CLI's exit
+    /// code and the exception Python raises.
+    pub fn failures(&self) -> impl Iterator<Item = (&str, &Error)> {
+        self.results
+            .iter()
+            .filter_map(|r| r.error.as_ref().map(|e| (r.target.as_str(), &e.error)))
+    }
+}
+
+/// Every target's state, as `status --json` prints it, in the order the
+/// targets were given.
+#[derive(Debug, Clone, Serialize)]
+pub struct StatusRun {
+    /// One report per target.
+    pub targets: Vec<StatusReport>,
+}
+
+impl StatusRun {
+    /// The targets whose state could not be read, in target order.
+    pub fn failures(&self) -> impl Iterator<Item = (&str, &Error)> {
+        self.targets
+            .iter()
+            .filter_map(|r| r.error.as_ref().map(|e| (r.target.as_str(), &e.error)))
+    }
+
+    /// True when every target is in maintenance (what `status --check`
+    /// asks).
+    pub fn all_in_maintenance(&self) -> bool {
+        self.targets
+            .iter()
+            .all(|r| r.state == TargetState::Maintenance)
+    }
+}
+
+/// A resource `cleanup` deleted (or would delete), with its region.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CleanedUp {
+    /// The region (null: the AWS configuration's default).
+    pub region: Option<String>,
+    /// The resource.
+    #[serde(flatten)]
+    pub resource: Leftover,
+}
+
+/// A region `cleanup` could not clean.
+#[derive(Debug, Clone, Serialize)]
+pub struct RegionError {
+    /// The region (null: the AWS configuration's default).
+    pub region: Option<String>,
+    /// Why.
+    pub error: ErrorReport,
+}
+
+/// What `cleanup` did in every region it covered, as `--json` prints it.
+#[derive(Debug, Clone, Serialize)]
+pub struct CleanupRun {
+    /// Whether it was a dry run.
+    pub dry_run: bool,
+    /// The regions covered, in order (null: the AWS configuration's default).
+    pub regions: Vec<Option<String>>,
+    /// What was (or would be) deleted.
+    pub resources: Vec<CleanedUp>,
+    /// The regions that failed.
+    pub errors: Vec<RegionError>,
+}
+
+impl CleanupRun {
+    /// The failures, in region order.
+    pub fn failures(&self) -> impl Iterator<Item = (Option<&str>, &Error)> {
+        self.errors
+            .iter()
+            .map(|e| (e.region.as_deref(), &e.error.error))
     }
 }

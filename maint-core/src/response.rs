@@ -903,7 +903,7 @@ mod tests {
     }
 
     #[test]
-    fn status_from_str() {
+    fn a_status_parses_from_text() {
         assert_eq!(" 503 ".parse::<ResponseStatus>().unwrap().code(), 503);
         for bad in ["", "abc", "+503", "-1", "50 3", "5.0"] {
             let err = bad.parse::<ResponseStatus>().unwrap_err();
@@ -917,7 +917,7 @@ mod tests {
     }
 
     #[test]
-    fn status_serde() {
+    fn a_status_serializes_as_a_number() {
         let s: ResponseStatus = serde_json::from_str("429").unwrap();
         assert_eq!(s.code(), 429);
         assert_eq!(serde_json::to_string(&s).unwrap(), "429");
@@ -928,7 +928,7 @@ mod tests {
     // --- content type ---
 
     #[test]
-    fn content_type_names() {
+    fn content_types_have_waf_and_mime_names() {
         for ct in ContentType::ALL {
             assert_eq!(ContentType::from_waf_name(ct.waf_name()), Some(ct));
             assert_eq!(ct.to_string().parse::<ContentType>().unwrap(), ct);
@@ -1120,7 +1120,7 @@ mod tests {
     // --- headers ---
 
     #[test]
-    fn header_names() {
+    fn header_names_follow_wafs_rules() {
         for name in ["X-Foo", "x.y_z$1-2", "A", &"a".repeat(64)] {
             assert_eq!(ResponseHeader::new(name, "v").unwrap().name(), name);
         }
@@ -1142,7 +1142,7 @@ mod tests {
     }
 
     #[test]
-    fn header_values() {
+    fn header_values_follow_wafs_rules() {
         for value in [
             "v",
             "no-store, max-age=0",
@@ -1195,7 +1195,7 @@ mod tests {
     }
 
     #[test]
-    fn headers_limits() {
+    fn headers_are_limited_in_count_and_duplicates() {
         let ten: Vec<_> = (0..10).map(|i| h(&format!("X-{i}"), "v")).collect();
         let headers = ResponseHeaders::new(ten.clone()).unwrap();
         assert_eq!(headers.len(), 10);
@@ -1294,7 +1294,7 @@ mod tests {
     // --- whole response ---
 
     #[test]
-    fn build_defaults() {
+    fn the_default_response_is_503_with_no_store() {
         let r = MaintenanceResponse::build(None, None, None, ContentType::Html, vec![]).unwrap();
         assert_eq!(r.status().code(), 503);
         assert_eq!(r.body().content_type(), ContentType::Html);

@@ -14,8 +14,8 @@
 //!   letters, digits and hyphens, no hyphen at either end, not beginning with
 //!   `internal-`).
 //! - [`LoadBalancerRef`]: one load balancer designated by ARN or by name.
-//! - [`Target`]: what a user names on the command line: a load balancer or a
-//!   service from the configuration file.
+//! - [`TargetRef`]: one load balancer to act on, as the user designated it
+//!   (by name, ARN, or through a service of the config file), with its region.
 //!
 //! Parsing never trims or otherwise repairs its input: surrounding whitespace,
 //! wrong case and trailing text are errors, not guesses. Every error is an
@@ -245,11 +245,6 @@ impl LoadBalancerArn {
     /// The load balancer's name (always a valid [`LoadBalancerName`]).
     pub fn name(&self) -> &str {
         self.part(self.name)
-    }
-
-    /// The load balancer's name as a [`LoadBalancerName`].
-    pub fn to_name(&self) -> LoadBalancerName {
-        LoadBalancerName(self.name().to_owned())
     }
 
     /// The load balancer's ID: 16 lowercase hexadecimal digits.
@@ -664,50 +659,50 @@ impl<'de> Deserialize<'de> for LoadBalancerRef {
     }
 }
 
-/// What a user names on the command line: one load balancer, or a service
-/// defined in the configuration file.
-///
-/// [`Target::parse`] only ever builds [`Target::LoadBalancer`]; the CLI builds
-/// [`Target::Service`] itself when a name matches a configured service.
-/// It displays as the ARN, load balancer name or service name, with nothing
-/// added.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Target {
-    /// A load balancer given by ARN or name.
-    LoadBalancer(LoadBalancerRef),
-    /// The name of a service from the configuration file (not validated here).
-    Service(String),
+/// One load balancer to act on, as the user designated it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TargetRef {
+    /// What the user typed: a service name, a load balancer name or an ARN.
+    pub given: String,
+    /// The config service it came from, if any.
+    pub service: Option<String>,
+    /// The load balancer.
+    pub load_balancer: LoadBalancerRef,
+    /// The region to look in (`None`: the AWS configuration's default).
+    pub region: Option<String>,
 }
 
-impl Target {
-    /// Parses a load balancer ARN or name into [`Target::LoadBalancer`], with
-    /// the rules and errors of [`LoadBalancerRef::parse`].
-    pub fn parse(s: &str) -> Result<Self, InvalidInput> {
-        LoadBalancerRef::parse(s).map(Self::LoadBalancer)
-    }
-}
-
-impl From<LoadBalancerRef> for Target {
-    fn from(lb: LoadBalancerRef) -> Self {
-        Self::LoadBalancer(lb)
-    }
-}
-
-impl FromStr for Target {
-    type Err = InvalidInput;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::parse(s)
-    }
-}
-
-impl fmt::Display for Target {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::LoadBalancer(lb) => lb.fmt(f),
-            Self::Service(name) => f.write_str(name),
+impl TargetRef {
+    /// How to name this target in output: the service and load balancer
+    /// when it came from a service, else what the user typed.
+    pub fn label(&self) -> String {
+        match &self.service {
+            Some(service) => format!("{service}/{}", self.load_balancer),
+            None => self.given.clone(),
         }
     }
+}
+
+/// The refusal for a load balancer that is not an Application Load Balancer.
+pub(crate) fn not_an_alb(target: &str, kind: &str) -> InvalidInput {
+    InvalidInput::new(
+        format!("target {target}"),
+        format!(
+            "it is a {kind} load balancer; AWS WAF can only be associated with Application Load Balancers"
+        ),
+    )
+}
+
+/// The refusal for an ARN outside the region a backend works in.
+pub(crate) fn wrong_region(lb: &LoadBalancerArn, region: &str) -> InvalidInput {
+    InvalidInput::new(
+        format!("target {lb}"),
+        format!(
+            "the load balancer is in region {}, but maint is working in {region}; pass --region {}",
+            lb.region(),
+            lb.region()
+        ),
+    )
 }
 
 #[cfg(test)]
@@ -779,7 +774,6 @@ mod tests {
             assert_eq!(arn.region(), region);
             assert_eq!(arn.account_id(), account);
             assert_eq!(arn.name(), name);
-            assert_eq!(arn.to_name().as_str(), name);
             assert_eq!(arn.id(), id);
             let again: LoadBalancerArn = arn.to_string().parse().expect("round trip");
             assert_eq!(again, arn);
@@ -787,7 +781,7 @@ mod tests {
     }
 
     #[test]
-    fn arn_traits() {
+    fn arns_compare_hash_and_display_as_text() {
         use std::collections::HashSet;
         let a = LoadBalancerArn::parse(ARN).expect("valid");
         let b = LoadBalancerArn::parse(&arn_with("loadbalancer/app/zz/50dc6c495c0c9188"))
@@ -955,7 +949,7 @@ mod tests {
     }
 
     #[test]
-    fn names() {
+    fn load_balancer_names_follow_elbs_rules() {
         for ok in [
             "a",
             "A",
@@ -991,7 +985,7 @@ mod tests {
     }
 
     #[test]
-    fn load_balancer_refs() {
+    fn a_reference_is_an_arn_or_a_name() {
         let r = LoadBalancerRef::parse(ARN).expect("arn");
         assert!(matches!(r, LoadBalancerRef::Arn(_)));
         assert_eq!(r.to_string(), ARN);
@@ -1017,24 +1011,7 @@ mod tests {
     }
 
     #[test]
-    fn targets() {
-        let t = Target::parse(ARN).expect("arn");
-        assert!(matches!(t, Target::LoadBalancer(LoadBalancerRef::Arn(_))));
-        assert_eq!(t.to_string(), ARN);
-        let t: Target = "my-lb".parse().expect("name");
-        assert_eq!(
-            t,
-            Target::LoadBalancer(LoadBalancerRef::Name(
-                LoadBalancerName::parse("my-lb").expect("name")
-            ))
-        );
-        assert_eq!(t.to_string(), "my-lb");
-        assert_eq!(Target::Service("shop".into()).to_string(), "shop");
-        assert!(Target::parse("no_such thing").is_err());
-    }
-
-    #[test]
-    fn serde_round_trip() {
+    fn an_arn_round_trips_through_serde() {
         let arn = LoadBalancerArn::parse(ARN).expect("valid");
         let json = serde_json::to_string(&arn).expect("serialize");
         assert_eq!(json, format!("{ARN:?}"));
@@ -1056,7 +1033,7 @@ mod tests {
     }
 
     #[test]
-    fn serde_rejects_invalid() {
+    fn serde_rejects_an_invalid_arn() {
         let bad = arn_with("loadbalancer/net/my-nlb/50dc6c495c0c9188");
         let err =
             serde_json::from_str::<LoadBalancerArn>(&format!("{bad:?}")).expect_err("bad arn");

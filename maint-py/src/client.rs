@@ -1,23 +1,20 @@
 //! `maint.Client`: the core's [`Fleet`] on the WAF backend, one call per
-//! operation. Every argument is converted into the core's typed values
-//! before anything talks to AWS; each call returns one result per target,
-//! in the order given.
+//! operation. Arguments become the core's typed values before anything
+//! talks to AWS; the fleet decides everything else (which targets, resolved
+//! all or nothing, in which order, in which regions), exactly as for the
+//! CLI; its reports become Python objects and its errors exceptions.
 
-use std::collections::HashMap;
-use std::future::Future;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use chrono::{DateTime, Utc};
-use futures::StreamExt;
-use maint_core::backend::{AllowlistChange, MaintenanceSpec, Mode, Reason};
+use maint_core::backend::{waf_factory, AllowlistChange, AwsOptions, Mode, Reason};
 use maint_core::config::Config;
-use maint_core::fleet::{
-    waf_factory, AwsOptions, EnterRequest, Fleet, TargetRef, DEFAULT_CONCURRENCY,
-};
-use maint_core::report::{chain, ChangeReport, StatusReport};
+use maint_core::error::chain;
+use maint_core::fleet::{EnterRequest, Silent, DEFAULT_CONCURRENCY};
+use maint_core::report::{ChangeRun, StatusRun};
 use maint_core::response::{ResponseBody, ResponseHeader, ResponseStatus};
-use maint_core::{Error, LoadBalancerArn, MaintenanceBackend};
+use maint_core::{Error, Fleet};
 use pyo3::prelude::*;
 use pyo3::types::{PyList, PyTuple};
 
@@ -30,7 +27,6 @@ use crate::runtime::runtime;
 #[pyclass(frozen, module = "maint")]
 pub struct Client {
     options: AwsOptions,
-    config_path: Option<PathBuf>,
     config: Option<Config>,
     concurrency: usize,
     raise_on_error: bool,
@@ -64,90 +60,59 @@ impl Client {
         fleet
     }
 
-    fn expand(
-        &self,
-        py: Python<'_>,
-        fleet: &Fleet,
-        targets: &[String],
-    ) -> PyResult<Vec<TargetRef>> {
-        fleet.expand(targets).map_err(|e| to_pyerr(py, &e))
-    }
-
-    /// Resolves the targets and runs `op` on each with the GIL released;
-    /// the results in target order.
-    fn run<T, F, Fut>(
-        py: Python<'_>,
-        fleet: Arc<Fleet>,
-        targets: Vec<TargetRef>,
-        op: F,
-    ) -> PyResult<Vec<(TargetRef, maint_core::Result<T>)>>
+    /// Runs `call` on the fleet with the GIL released, on the package's
+    /// runtime; an error is raised as its exception.
+    fn call<T, F, Fut>(&self, py: Python<'_>, call: F) -> PyResult<T>
     where
         T: Send,
-        F: Fn(Arc<dyn MaintenanceBackend>, LoadBalancerArn, TargetRef) -> Fut + Send,
-        Fut: Future<Output = maint_core::Result<T>>,
+        F: FnOnce(Arc<Fleet>) -> Fut + Send,
+        Fut: std::future::Future<Output = maint_core::Result<T>>,
     {
+        let fleet = self.fleet();
         let runtime = runtime()?;
-        Ok(py.detach(move || {
-            runtime.block_on(async {
-                let resolved = fleet.resolve(targets).await;
-                let mut results: Vec<_> = fleet.run(resolved, op).collect().await;
-                results.sort_by_key(|(index, _, _)| *index);
-                results
-                    .into_iter()
-                    .map(|(_, target, result)| (target, result))
-                    .collect()
-            })
-        }))
+        py.detach(move || runtime.block_on(call(fleet)))
+            .map_err(|e| to_pyerr(py, &e))
     }
 
-    /// Change results as Python objects; raises the first failure (after
-    /// every target ran) when the client raises on errors.
-    fn changes<'py>(
-        &self,
-        py: Python<'py>,
-        results: Vec<(TargetRef, maint_core::Result<maint_core::backend::Outcome>)>,
-        mode: Mode,
-    ) -> PyResult<Bound<'py, PyList>> {
-        let mut objects = Vec::with_capacity(results.len());
-        for (target, result) in &results {
-            let error = match result {
-                Err(e) => Some(exception(py, e, None)?.unbind()),
-                Ok(_) => None,
+    /// A changing call's results as Python objects; raises the first failure
+    /// (after every target ran) when the client raises on errors.
+    fn changes<'py>(&self, py: Python<'py>, run: ChangeRun) -> PyResult<Bound<'py, PyList>> {
+        let failure = run
+            .failures()
+            .next()
+            .map(|(t, e)| (t.to_string(), e.clone()));
+        let failed = run.summary.failed;
+        let mut objects = Vec::with_capacity(run.results.len());
+        for report in run.results {
+            let error = match &report.error {
+                Some(e) => Some(exception(py, &e.error, None)?.unbind()),
+                None => None,
             };
-            objects.push(Bound::new(
-                py,
-                ChangeResult::new(ChangeReport::new(target, result, mode), error),
-            )?);
+            objects.push(Bound::new(py, ChangeResult::new(report, error))?);
         }
         let list = PyList::new(py, objects)?;
-        self.finish(py, list, results.iter().map(|(t, r)| (t, r.as_ref().err())))
+        self.finish(py, list, failure, failed)
     }
 
-    /// Raises the first failure with `.results` attached, when asked to.
-    fn finish<'a, 'py>(
+    /// Raises `first` (the first failure, in target order) with `.results`
+    /// attached, when the client raises on errors.
+    fn finish<'py>(
         &self,
         py: Python<'py>,
         list: Bound<'py, PyList>,
-        outcomes: impl Iterator<Item = (&'a TargetRef, Option<&'a Error>)>,
+        first: Option<(String, Error)>,
+        failed: usize,
     ) -> PyResult<Bound<'py, PyList>> {
-        if !self.raise_on_error {
-            return Ok(list);
-        }
-        let total = list.len();
-        let failures: Vec<(&TargetRef, &Error)> = outcomes
-            .filter_map(|(target, error)| error.map(|e| (target, e)))
-            .collect();
-        let Some((target, error)) = failures.first() else {
+        let Some((target, error)) = first.filter(|_| self.raise_on_error) else {
             return Ok(list);
         };
+        let total = list.len();
         let message = format!(
-            "{}: {} ({} of {total} target{} failed; see .results)",
-            target.label(),
-            chain(*error),
-            failures.len(),
+            "{target}: {} ({failed} of {total} target{} failed; see .results)",
+            chain(&error),
             if total == 1 { "" } else { "s" }
         );
-        let object = exception(py, error, Some(message))?;
+        let object = exception(py, &error, Some(message))?;
         object.setattr("results", &list)?;
         Err(PyErr::from_value(object))
     }
@@ -159,22 +124,13 @@ impl Client {
         change: AllowlistChange,
         dry_run: bool,
     ) -> PyResult<Bound<'py, PyList>> {
-        let mode = mode(dry_run);
-        let fleet = self.fleet();
-        let refs = self.expand(py, &fleet, &targets)?;
-        let results = Self::run(py, fleet, refs, move |backend, lb, _| {
-            let change = change.clone();
-            async move { backend.update_allowlist(&lb, &change, mode).await }
+        let mode = Mode::from_dry_run(dry_run);
+        let run = self.call(py, move |fleet| async move {
+            fleet
+                .update_allowlist(&targets, &change, mode, &Silent)
+                .await
         })?;
-        self.changes(py, results, mode)
-    }
-}
-
-fn mode(dry_run: bool) -> Mode {
-    if dry_run {
-        Mode::DryRun
-    } else {
-        Mode::Apply
+        self.changes(py, run)
     }
 }
 
@@ -196,6 +152,28 @@ fn until_utc(py: Python<'_>, until: &Bound<'_, PyAny>) -> PyResult<DateTime<Utc>
     until.call_method1("astimezone", (utc,))?.extract()
 }
 
+/// A status code argument, validated like the CLI's `--status`.
+fn status_code(py: Python<'_>, code: i64) -> PyResult<ResponseStatus> {
+    let code = u16::try_from(code).map_err(|_| {
+        invalid(
+            py,
+            &format!("status code {code}"),
+            "not an HTTP status code",
+        )
+    })?;
+    ResponseStatus::new(code).map_err(|e| to_pyerr(py, &e.into()))
+}
+
+/// A `{name: value}` mapping of extra response headers.
+fn headers_from(py: Python<'_>, headers: &Bound<'_, PyAny>) -> PyResult<Vec<ResponseHeader>> {
+    let mut list = Vec::new();
+    for item in headers.call_method0("items")?.try_iter()? {
+        let (name, value): (String, String) = item?.extract()?;
+        list.push(ResponseHeader::new(name, value).map_err(|e| to_pyerr(py, &e.into()))?);
+    }
+    Ok(list)
+}
+
 #[pymethods]
 impl Client {
     #[new]
@@ -209,19 +187,15 @@ impl Client {
         concurrency: Option<usize>,
         raise_on_error: bool,
     ) -> PyResult<Self> {
-        let loaded = match &config {
-            Some(path) => Some(Config::load(path).map_err(|e| to_pyerr(py, &e.into()))?),
-            None => None,
-        };
+        let config = Config::discover(config.as_deref()).map_err(|e| to_pyerr(py, &e))?;
         Ok(Self {
             options: AwsOptions {
                 region,
                 profile,
                 endpoint_url,
             },
-            config_path: config,
-            config: loaded,
-            concurrency: concurrency.unwrap_or(DEFAULT_CONCURRENCY),
+            config,
+            concurrency: concurrency.unwrap_or(DEFAULT_CONCURRENCY).max(1),
             raise_on_error,
             fleet: Mutex::new(None),
         })
@@ -245,7 +219,7 @@ impl Client {
     /// The config file's path, when one was loaded.
     #[getter]
     fn config(&self) -> Option<String> {
-        self.config_path.as_ref().map(|p| p.display().to_string())
+        self.config.as_ref().map(|c| c.path.display().to_string())
     }
     /// How many targets are acted on at once.
     #[getter]
@@ -278,8 +252,8 @@ impl Client {
                 fields.push(format!("{name}={value:?}"));
             }
         }
-        if let Some(path) = &self.config_path {
-            fields.push(format!("config={:?}", path.display().to_string()));
+        if let Some(path) = self.config() {
+            fields.push(format!("config={path:?}"));
         }
         format!("Client({})", fields.join(", "))
     }
@@ -317,58 +291,18 @@ impl Client {
                 .map(|p| ResponseBody::from_file(p, None))
                 .transpose()
                 .map_err(|e| to_py(e.into()))?,
-            status: status
-                .map(|code| {
-                    u16::try_from(code)
-                        .map_err(|_| {
-                            invalid(
-                                py,
-                                &format!("status code {code}"),
-                                "not an HTTP status code",
-                            )
-                        })
-                        .and_then(|code| ResponseStatus::new(code).map_err(|e| to_py(e.into())))
-                })
-                .transpose()?,
+            status: status.map(|code| status_code(py, code)).transpose()?,
             content_type: None,
             headers: headers
-                .map(|h| -> PyResult<Vec<ResponseHeader>> {
-                    let mut list = Vec::new();
-                    for item in h.call_method0("items")?.try_iter()? {
-                        let (name, value): (String, String) = item?.extract()?;
-                        list.push(ResponseHeader::new(name, value).map_err(|e| to_py(e.into()))?);
-                    }
-                    Ok(list)
-                })
+                .map(|h| headers_from(py, h))
                 .transpose()?
                 .unwrap_or_default(),
         };
-        let fleet = self.fleet();
-        let refs = self.expand(py, &fleet, &targets)?;
-        // Every target's window, checked before anything talks to AWS.
-        let mut specs: HashMap<Option<String>, MaintenanceSpec> = HashMap::new();
-        for target in &refs {
-            if !specs.contains_key(&target.service) {
-                let service = target
-                    .service
-                    .as_deref()
-                    .and_then(|s| fleet.config().and_then(|c| c.service(s)));
-                let spec = request.spec_for(service).map_err(to_py)?;
-                specs.insert(target.service.clone(), spec);
-            }
-        }
-        let mode = mode(dry_run);
-        let specs = Arc::new(specs);
-        let results = Self::run(py, fleet, refs, move |backend, lb, target| {
-            let specs = specs.clone();
-            async move {
-                match specs.get(&target.service) {
-                    Some(spec) => backend.enter(&lb, spec, mode).await,
-                    None => Err(Error::unexpected("no maintenance spec for the target")),
-                }
-            }
+        let mode = Mode::from_dry_run(dry_run);
+        let run = self.call(py, move |fleet| async move {
+            fleet.enter(&targets, &request, mode, &Silent).await
         })?;
-        self.changes(py, results, mode)
+        self.changes(py, run)
     }
 
     /// Takes each target out of maintenance and deletes maint's resources.
@@ -380,13 +314,11 @@ impl Client {
         dry_run: bool,
     ) -> PyResult<Bound<'py, PyList>> {
         let targets = strings(targets)?;
-        let mode = mode(dry_run);
-        let fleet = self.fleet();
-        let refs = self.expand(py, &fleet, &targets)?;
-        let results = Self::run(py, fleet, refs, move |backend, lb, _| async move {
-            backend.exit(&lb, mode).await
+        let mode = Mode::from_dry_run(dry_run);
+        let run = self.call(py, move |fleet| async move {
+            fleet.exit(&targets, mode, &Silent).await
         })?;
-        self.changes(py, results, mode)
+        self.changes(py, run)
     }
 
     /// Lets the allowlist's entries through (testers get in).
@@ -450,7 +382,7 @@ impl Client {
         self.allowlist_change(py, vec![target], AllowlistChange::Set(entries), dry_run)
     }
 
-    /// Each target's state.
+    /// Each target's state. No targets: every service of the config file.
     #[pyo3(signature = (*targets))]
     fn status<'py>(
         &self,
@@ -458,44 +390,59 @@ impl Client {
         targets: &Bound<'py, PyTuple>,
     ) -> PyResult<Bound<'py, PyList>> {
         let targets = strings(targets)?;
-        let fleet = self.fleet();
-        let refs = self.expand(py, &fleet, &targets)?;
-        let results = Self::run(py, fleet, refs, |backend, lb, _| async move {
-            backend.status(&lb).await
+        let run: StatusRun = self.call(py, move |fleet| async move {
+            fleet.status(&targets, &Silent).await
         })?;
-        let mut objects = Vec::with_capacity(results.len());
-        for (target, result) in &results {
-            let error = match result {
-                Err(e) => Some(exception(py, e, None)?.unbind()),
-                Ok(_) => None,
+        let failure = run
+            .failures()
+            .next()
+            .map(|(t, e)| (t.to_string(), e.clone()));
+        let failed = run.failures().count();
+        let mut objects = Vec::with_capacity(run.targets.len());
+        for report in run.targets {
+            let error = match &report.error {
+                Some(e) => Some(exception(py, &e.error, None)?.unbind()),
+                None => None,
             };
-            objects.push(Bound::new(
-                py,
-                TargetStatus::new(StatusReport::new(target, result), error),
-            )?);
+            objects.push(Bound::new(py, TargetStatus::new(report, error))?);
         }
         let list = PyList::new(py, objects)?;
-        self.finish(py, list, results.iter().map(|(t, r)| (t, r.as_ref().err())))
+        self.finish(py, list, failure, failed)
     }
 
-    /// Deletes maint's resources that no load balancer uses any more (in
-    /// the client's region); returns what was (or would be) deleted.
+    /// Deletes maint's resources that no load balancer uses any more, in the
+    /// client's region and in every region of the config file's services;
+    /// returns what was (or would be) deleted. A region that fails raises
+    /// after the others were cleaned, with them in `.results`.
     #[pyo3(signature = (*, dry_run=false))]
     fn cleanup<'py>(&self, py: Python<'py>, dry_run: bool) -> PyResult<Bound<'py, PyList>> {
-        let fleet = self.fleet();
-        let region = fleet.default_region();
-        let runtime = runtime()?;
-        let result = py.detach(move || {
-            runtime.block_on(async {
-                let backend = fleet.backend(region).await?;
-                backend.cleanup(mode(dry_run)).await
-            })
+        let mode = Mode::from_dry_run(dry_run);
+        let run = self.call(
+            py,
+            move |fleet| async move { Ok(fleet.cleanup(mode).await) },
+        )?;
+        let failure = run.failures().next().map(|(region, e)| {
+            (
+                format!("cleanup in {}", region.unwrap_or("the default region")),
+                e.clone(),
+            )
         });
-        let leftovers = result.map_err(|e| to_pyerr(py, &e))?;
-        let objects = leftovers
+        let failed = run.errors.len();
+        let objects = run
+            .resources
             .into_iter()
             .map(|l| Bound::new(py, Leftover(l)))
             .collect::<PyResult<Vec<_>>>()?;
-        PyList::new(py, objects)
+        let list = PyList::new(py, objects)?;
+        let Some((context, error)) = failure else {
+            return Ok(list);
+        };
+        let message = format!(
+            "{context}: {} ({failed} region(s) failed; see .results)",
+            chain(&error)
+        );
+        let object = exception(py, &error, Some(message))?;
+        object.setattr("results", &list)?;
+        Err(PyErr::from_value(object))
     }
 }

@@ -1,10 +1,12 @@
-//! The exception hierarchy: `maint.MaintError` and one subclass per kind of
-//! `maint_core::Error`, with builtins as second bases where a Python user
-//! expects them (`ValueError` for bad input, `LookupError` for a missing
-//! target). Messages carry the whole cause chain.
+//! The exception hierarchy: `maint.MaintError` and one subclass per
+//! [`ErrorKind`] (the same kinds that decide the CLI's exit code and JSON
+//! `kind`), with builtins as second bases where a Python user expects them
+//! (`ValueError` for bad input, `LookupError` for a missing target,
+//! `TimeoutError` for a wait that ran out). Messages carry the whole cause
+//! chain.
 
-use maint_core::report::{chain, error_kind};
-use maint_core::Error;
+use maint_core::error::chain;
+use maint_core::{Error, ErrorKind};
 use pyo3::exceptions::{PyException, PyLookupError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
@@ -24,6 +26,7 @@ static FOREIGN_WEB_ACL: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 static CONFLICT: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 static NOT_IN_MAINTENANCE: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 static AWS: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+static TIMEOUT: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 
 /// Attributes every `MaintError` has (as class attributes, so an instance
 /// made anywhere has them): `None` unless set.
@@ -112,6 +115,15 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
                   id when AWS returned one.",
             attributes: &["operation", "request_id"],
         },
+        Class {
+            slot: &TIMEOUT,
+            name: "TimeoutError",
+            builtin: Some(py.get_type::<pyo3::exceptions::PyTimeoutError>()),
+            doc: "A bounded wait ran out (for example, AWS WAF not yet seeing a new web ACL); \
+                  rerun the same call to finish. `code`, `operation` and `request_id` describe \
+                  the last AWS error seen while waiting, when there was one.",
+            attributes: &["operation", "request_id"],
+        },
     ];
     for spec in classes {
         let mut bases = vec![base.clone()];
@@ -150,50 +162,42 @@ pub fn invalid_input_class(py: Python<'_>) -> PyResult<Bound<'_, PyType>> {
 }
 
 /// The exception object (not raised) for `error`, with `message` as its
-/// text (default: the error's cause chain) and its attributes set.
+/// text (default: the error's cause chain) and its attributes set. The
+/// class follows [`Error::kind`]; the attributes come from the error that
+/// decided it ([`Error::primary`]).
 pub fn exception<'py>(
     py: Python<'py>,
     error: &Error,
     message: Option<String>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let message = message.unwrap_or_else(|| chain(error));
+    let kind = error.kind();
+    let class = match kind {
+        ErrorKind::InvalidInput => invalid_input_class(py)?,
+        ErrorKind::TargetNotFound => class(py, &TARGET_NOT_FOUND)?,
+        ErrorKind::ForeignWebAcl => class(py, &FOREIGN_WEB_ACL)?,
+        ErrorKind::NotInMaintenance => class(py, &NOT_IN_MAINTENANCE)?,
+        ErrorKind::Conflict => conflict(py)?,
+        ErrorKind::Aws => class(py, &AWS)?,
+        ErrorKind::Timeout => class(py, &TIMEOUT)?,
+        ErrorKind::Unexpected => py.get_type::<MaintError>(),
+    };
     let mut attributes: Vec<(&str, Py<PyAny>)> = Vec::new();
     let mut set = |name: &'static str, value: Py<PyAny>| attributes.push((name, value));
-    let class = match error {
-        Error::InvalidAllowlist(e) => {
-            let first = e.problems().first();
+    match error.primary() {
+        Error::InvalidAllowlist(p) | Error::InvalidConfig(p) => {
+            let first = p.problems().first();
             set(
                 "entry",
                 first.and_then(|p| p.entry.clone()).into_py_any(py)?,
             );
-            let location = first.and_then(|p| p.location.as_ref());
-            set("line", location.map(|l| l.line).into_py_any(py)?);
-            set("file", location.map(|l| l.origin.clone()).into_py_any(py)?);
-            let problems: Vec<String> = e.problems().iter().map(ToString::to_string).collect();
-            set("problems", problems.into_py_any(py)?);
-            invalid_input_class(py)?
-        }
-        Error::InvalidConfig(e) => {
-            let first = e.problems().first();
             set("line", first.and_then(|p| p.line).into_py_any(py)?);
-            set(
-                "file",
-                first
-                    .map(|p| p.file.display().to_string())
-                    .into_py_any(py)?,
-            );
-            let problems: Vec<String> = e.problems().iter().map(ToString::to_string).collect();
+            set("file", first.and_then(|p| p.file.clone()).into_py_any(py)?);
+            let problems: Vec<String> = p.problems().iter().map(ToString::to_string).collect();
             set("problems", problems.into_py_any(py)?);
-            invalid_input_class(py)?
         }
-        Error::InvalidInput(e) => {
-            set("problems", vec![e.to_string()].into_py_any(py)?);
-            invalid_input_class(py)?
-        }
-        Error::TargetNotFound { target } => {
-            set("target", target.into_py_any(py)?);
-            class(py, &TARGET_NOT_FOUND)?
-        }
+        Error::InvalidInput(e) => set("problems", vec![e.to_string()].into_py_any(py)?),
+        Error::TargetNotFound { target } => set("target", target.into_py_any(py)?),
         Error::ForeignWebAcl {
             load_balancer,
             web_acl_arn,
@@ -202,36 +206,19 @@ pub fn exception<'py>(
             set("load_balancer_arn", load_balancer.into_py_any(py)?);
             set("web_acl_arn", web_acl_arn.into_py_any(py)?);
             set("web_acl_name", web_acl_name.into_py_any(py)?);
-            class(py, &FOREIGN_WEB_ACL)?
         }
         Error::NotInMaintenance { load_balancer } => {
             set("load_balancer_arn", load_balancer.into_py_any(py)?);
             set("resource", load_balancer.into_py_any(py)?);
-            class(py, &NOT_IN_MAINTENANCE)?
         }
-        Error::Conflict { resource, .. } => {
-            set("resource", resource.into_py_any(py)?);
-            class(py, &CONFLICT)?
-        }
-        Error::Aws(e) => {
-            aws_attributes(py, e, &mut set)?;
-            class(py, &AWS)?
-        }
-        // A wait that ran out because AWS kept failing is that AWS error,
-        // with the wait in its message.
-        Error::Timeout {
-            last_error: Some(last),
-            ..
-        } if matches!(last.as_ref(), Error::Aws(_)) => {
-            if let Error::Aws(e) = last.as_ref() {
-                aws_attributes(py, e, &mut set)?;
-            }
-            class(py, &AWS)?
-        }
-        _ => py.get_type::<MaintError>(),
-    };
+        Error::Conflict { resource, .. } => set("resource", resource.into_py_any(py)?),
+        _ => {}
+    }
+    if let Some(e) = error.aws() {
+        aws_attributes(py, e, &mut set)?;
+    }
     let object = class.call1((message,))?;
-    object.setattr("kind", error_kind(error))?;
+    object.setattr("kind", kind.as_str())?;
     for (name, value) in attributes {
         object.setattr(name, value)?;
     }

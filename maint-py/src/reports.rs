@@ -4,7 +4,7 @@
 //! the JSON shape itself.
 
 use chrono::{DateTime, Utc};
-use maint_core::report::{ChangeReport, StatusReport};
+use maint_core::report::{ChangeReport, CleanedUp, StatusReport, TargetState};
 use pyo3::prelude::*;
 use pyo3::types::PyString;
 use serde::Serialize;
@@ -28,16 +28,6 @@ fn repr_opt(py: Python<'_>, s: Option<&str>) -> PyResult<String> {
 
 fn repr_object(object: &Bound<'_, PyAny>) -> PyResult<String> {
     Ok(object.repr()?.to_cow()?.into_owned())
-}
-
-/// An RFC 3339 time of a report as an aware `datetime` (UTC).
-fn time(text: Option<&str>) -> PyResult<Option<DateTime<Utc>>> {
-    text.map(|t| {
-        DateTime::parse_from_rfc3339(t)
-            .map(|t| t.with_timezone(&Utc))
-            .map_err(|e| pyo3::exceptions::PyValueError::new_err(format!("time {t:?}: {e}")))
-    })
-    .transpose()
 }
 
 /// One target's result of a changing call (`enter`, `exit`, `allowlist_*`).
@@ -74,7 +64,7 @@ impl ChangeResult {
     /// `"ok"` or `"error"`.
     #[getter]
     fn result(&self) -> &'static str {
-        self.report.result
+        self.report.result.as_str()
     }
     /// True when the call succeeded for this target.
     #[getter]
@@ -123,7 +113,7 @@ impl ChangeResult {
         Ok(format!(
             "ChangeResult(target={}, result={}, {}{tail})",
             repr_str(py, &r.target)?,
-            repr_str(py, r.result)?,
+            repr_str(py, r.result.as_str())?,
             if r.dry_run { "dry_run=True, " } else { "" },
         ))
     }
@@ -163,7 +153,7 @@ impl TargetStatus {
     /// `"normal"`, `"maintenance"`, `"foreign"` or `"error"`.
     #[getter]
     fn state(&self) -> &'static str {
-        self.report.state
+        self.report.state.as_str()
     }
     /// True when the state could be read.
     #[getter]
@@ -198,13 +188,13 @@ impl TargetStatus {
     }
     /// When maintenance was entered (an aware datetime, UTC).
     #[getter]
-    fn since(&self) -> PyResult<Option<DateTime<Utc>>> {
-        time(self.report.since.as_deref())
+    fn since(&self) -> Option<DateTime<Utc>> {
+        self.report.since
     }
     /// The planned end (an aware datetime, UTC).
     #[getter]
-    fn until(&self) -> PyResult<Option<DateTime<Utc>>> {
-        time(self.report.until.as_deref())
+    fn until(&self) -> Option<DateTime<Utc>> {
+        self.report.until
     }
     /// The maintenance response's status code.
     #[getter]
@@ -229,12 +219,12 @@ impl TargetStatus {
         let r = &self.report;
         let mut fields = vec![
             format!("target={}", repr_str(py, &r.target)?),
-            format!("state={}", repr_str(py, r.state)?),
+            format!("state={}", repr_str(py, r.state.as_str())?),
         ];
         if let Some(error) = &self.error {
             fields.push(format!("error={}", repr_object(error.bind(py))?));
         }
-        if r.state == "foreign" {
+        if r.state == TargetState::Foreign {
             fields.push(format!(
                 "web_acl_name={}",
                 repr_opt(py, r.web_acl_name.as_deref())?
@@ -252,7 +242,8 @@ impl TargetStatus {
         }
         for (name, value) in [("since", &r.since), ("until", &r.until)] {
             if let Some(value) = value {
-                fields.push(format!("{name}={}", repr_str(py, value)?));
+                let text = maint_core::report::rfc3339(value);
+                fields.push(format!("{name}={}", repr_str(py, &text)?));
             }
         }
         Ok(format!("TargetStatus({})", fields.join(", ")))
@@ -260,37 +251,45 @@ impl TargetStatus {
 }
 
 /// A resource of maint's that no load balancer uses any more, found (and
-/// unless a dry run, deleted) by `cleanup`.
+/// unless a dry run, deleted) by `cleanup`, with its region.
 #[pyclass(frozen, module = "maint")]
-pub struct Leftover(pub maint_core::backend::Leftover);
+pub struct Leftover(pub CleanedUp);
 
 #[pymethods]
 impl Leftover {
+    /// The region (None: the AWS configuration's default).
+    #[getter]
+    fn region(&self) -> Option<&str> {
+        self.0.region.as_deref()
+    }
     /// `"web-acl"` or `"ip-set"`.
     #[getter]
     fn kind(&self) -> &'static str {
-        self.0.kind
+        self.0.resource.kind
     }
     /// The resource's name.
     #[getter]
     fn name(&self) -> &str {
-        &self.0.name
+        &self.0.resource.name
     }
     /// The resource's ARN.
     #[getter]
     fn arn(&self) -> &str {
-        &self.0.arn
+        &self.0.resource.arn
     }
-    /// `{"kind": ..., "name": ..., "arn": ...}`.
+    /// `{"region": ..., "kind": ..., "name": ..., "arn": ...}`, as in
+    /// `maint cleanup --json`.
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         json_to_py(py, &self.0)
     }
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        let r = &self.0.resource;
         Ok(format!(
-            "Leftover(kind={}, name={}, arn={})",
-            repr_str(py, self.0.kind)?,
-            repr_str(py, &self.0.name)?,
-            repr_str(py, &self.0.arn)?
+            "Leftover(region={}, kind={}, name={}, arn={})",
+            repr_opt(py, self.0.region.as_deref())?,
+            repr_str(py, r.kind)?,
+            repr_str(py, &r.name)?,
+            repr_str(py, &r.arn)?
         ))
     }
 }

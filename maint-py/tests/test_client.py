@@ -31,7 +31,7 @@ STATUS_FIELDS = {
 }
 
 
-def test_enter_status_exit(client, make_lb):
+def test_a_full_cycle_enters_reports_and_exits(client, make_lb):
     name, arn = make_lb()
     until = dt.datetime(2031, 5, 17, 20, 30, tzinfo=dt.timezone(dt.timedelta(hours=2)))
     [entered] = client.enter(
@@ -102,7 +102,7 @@ def test_enter_again_updates_in_place_and_dry_run_changes_nothing(client, make_l
     client.exit(name)
 
 
-def test_allowlist_operations(client, make_lb):
+def test_every_allowlist_operation_changes_the_live_list(client, make_lb):
     name, _ = make_lb()
     client.enter(name, allow=maint.Allowlist(["198.51.100.0/24"]))
 
@@ -139,7 +139,7 @@ def test_not_in_maintenance_is_a_conflict(client, make_lb):
     assert not result.ok and isinstance(result.error, maint.NotInMaintenanceError)
 
 
-def test_a_missing_target_does_not_stop_the_others(moto_endpoint, client, make_lb):
+def test_a_missing_target_stops_a_change_before_anything_changes(moto_endpoint, client, make_lb):
     good, _ = make_lb()
     missing = "py-does-not-exist"
     with pytest.raises(maint.TargetNotFoundError) as caught:
@@ -147,21 +147,18 @@ def test_a_missing_target_does_not_stop_the_others(moto_endpoint, client, make_l
     e = caught.value
     assert isinstance(e, LookupError) and e.target == missing
     assert e.kind == "target_not_found" and missing in str(e)
-    assert "1 of 2 targets failed" in str(e)
-    assert [r.target for r in e.results] == [good, missing]
-    assert e.results[0].ok and e.results[0].changed
-    assert not e.results[1].ok and e.results[1].result == "error"
-    assert e.results[1].load_balancer_arn is None
-    assert e.results[1].to_dict()["error"]["kind"] == "target_not_found"
-    assert "TargetNotFoundError" in repr(e.results[1])
+    assert "nothing was changed" in str(e) and e.results is None
+    [status] = client.status(good)
+    assert status.state == "normal", "the target that exists was not entered either"
 
     lenient = maint.Client(region=REGION, endpoint_url=moto_endpoint, raise_on_error=False)
     statuses = lenient.status(missing, good)
-    assert [s.state for s in statuses] == ["error", "maintenance"]
+    assert [s.state for s in statuses] == ["error", "normal"]
     assert isinstance(statuses[0].error, maint.TargetNotFoundError)
     assert statuses[0].to_dict()["error"]["kind"] == "target_not_found"
-    results = lenient.exit(good, missing)
-    assert [r.ok for r in results] == [True, False]
+    assert "TargetNotFoundError" in repr(statuses[0])
+    with pytest.raises(maint.TargetNotFoundError):
+        lenient.exit(good, missing)
 
 
 def test_a_network_load_balancer_is_refused(client, make_lb):
@@ -169,7 +166,7 @@ def test_a_network_load_balancer_is_refused(client, make_lb):
     with pytest.raises(maint.InvalidInputError) as caught:
         client.enter(name)
     assert "network" in str(caught.value)
-    assert caught.value.results[0].error is not None
+    assert caught.value.results is None, "refused before any change"
 
 
 def test_a_foreign_web_acl_is_never_replaced(client, make_lb, aws):
@@ -213,7 +210,7 @@ def test_an_aws_error_carries_its_code_and_request_id(make_lb, make_proxy):
     assert e.results[0].to_dict()["error"]["code"] == "AccessDeniedException"
     with pytest.raises(maint.AwsError) as caught:
         client.cleanup(dry_run=True)
-    assert caught.value.code == "AccessDeniedException" and caught.value.results is None
+    assert caught.value.code == "AccessDeniedException" and caught.value.results == []
 
 
 def test_cleanup_finds_and_deletes_leftovers(client, make_lb, aws):
@@ -239,8 +236,11 @@ def test_cleanup_finds_and_deletes_leftovers(client, make_lb, aws):
     mine = [l for l in planned if l.name == name]
     assert len(mine) == 1 and isinstance(mine[0], maint.Leftover)
     assert mine[0].kind == "web-acl" and mine[0].arn.startswith("arn:aws:wafv2:")
-    assert mine[0].to_dict() == {"kind": "web-acl", "name": name, "arn": mine[0].arn}
-    assert repr(mine[0]).startswith("Leftover(kind='web-acl'")
+    assert mine[0].region == REGION
+    assert mine[0].to_dict() == {
+        "region": REGION, "kind": "web-acl", "name": name, "arn": mine[0].arn,
+    }
+    assert repr(mine[0]).startswith(f"Leftover(region='{REGION}', kind='web-acl'")
     assert name in web_acl_names(aws)
     deleted = client.cleanup()
     assert name in {l.name for l in deleted}
@@ -335,7 +335,7 @@ def test_bad_input_raises_before_any_aws_call(make_lb, aws, make_proxy, tmp_path
     assert proxy.exchanges, "the proxy records calls"
 
 
-def test_allowlist_values(tmp_path):
+def test_allowlists_validate_fold_and_read_files(tmp_path):
     a = maint.Allowlist(["10.0.0.0/24", "10.0.1.0/24", "10.0.0.7", "2001:DB8::1"])
     assert a.ipv4 == ["10.0.0.0/23"] and a.ipv6 == ["2001:db8::1/128"]
     assert list(a) == ["10.0.0.0/23", "2001:db8::1/128"] and len(a) == 2
@@ -366,12 +366,13 @@ def test_allowlist_values(tmp_path):
         maint.Allowlist.from_file(tmp_path / "absent.txt")
 
 
-def test_exception_hierarchy():
+def test_every_exception_is_a_maint_error_with_a_fitting_builtin():
     assert issubclass(maint.InvalidInputError, maint.MaintError)
     assert issubclass(maint.InvalidInputError, ValueError)
     assert issubclass(maint.TargetNotFoundError, LookupError)
     assert issubclass(maint.NotInMaintenanceError, maint.ConflictError)
-    for cls in (maint.ForeignWebAclError, maint.ConflictError, maint.AwsError):
+    assert issubclass(maint.TimeoutError, TimeoutError)
+    for cls in (maint.ForeignWebAclError, maint.ConflictError, maint.AwsError, maint.TimeoutError):
         assert issubclass(cls, maint.MaintError)
     assert issubclass(maint.MaintError, Exception)
     # Made anywhere, an exception has its attributes (None until set).
@@ -419,7 +420,7 @@ def test_two_threads_run_at_once(make_lb, make_proxy):
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
-def test_works_after_fork(client, make_lb):
+def test_a_forked_child_can_use_the_client(client, make_lb):
     name, _ = make_lb()
     assert client.status(name)[0].state == "normal"  # the parent's runtime exists
     pid = os.fork()
@@ -440,7 +441,7 @@ def test_works_after_fork(client, make_lb):
     client.exit(name)
 
 
-def test_release_job_example(moto_endpoint, make_lb):
+def test_the_release_job_example_runs_end_to_end(moto_endpoint, make_lb):
     name, _ = make_lb(prefix="release")
     env = dict(os.environ, AWS_ENDPOINT_URL=moto_endpoint, RELEASE_QA_FAILS_ONCE="1")
     done = subprocess.run(

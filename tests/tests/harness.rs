@@ -135,7 +135,7 @@ async fn operation_log_records_each_operation_once() {
 }
 
 #[test]
-fn endpoint_is_loopback() {
+fn the_moto_endpoint_is_on_loopback() {
     let endpoint = server().endpoint();
     assert!(endpoint.starts_with("http://127.0.0.1:"), "{endpoint}");
 }

@@ -85,7 +85,7 @@ fn matches(pattern: &str, action: &str) -> bool {
 }
 
 #[test]
-fn policy_matcher() {
+fn the_policy_matcher_handles_wildcards() {
     assert!(matches("wafv2:GetWebACL", "WAFV2:getwebacl"));
     assert!(matches("wafv2:Get*", "wafv2:GetWebACL"));
     assert!(!matches("wafv2:GetWebACL", "wafv2:GetWebACLForResource"));

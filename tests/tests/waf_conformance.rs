@@ -5,7 +5,7 @@ use maint_core::backend::conformance::run_all;
 use maint_tests::WafFixture;
 
 #[tokio::test(flavor = "multi_thread")]
-async fn conformance_on_moto() {
+async fn the_conformance_suite_passes_on_moto() {
     let fixture = WafFixture::new();
     run_all(&fixture).await;
 }

@@ -17,7 +17,7 @@ use crate::maintenance::{
     allowlist_changes, reentry_spec, spec_changes, AllowlistChange, AllowlistState, Change,
     MaintenanceInfo, MaintenanceSpec, Mode, Outcome, State, TargetStatus,
 };
-use crate::target::{LoadBalancerArn, LoadBalancerRef};
+use crate::target::{not_an_alb, wrong_region, LoadBalancerArn, LoadBalancerRef};
 use crate::{Error, Result};
 
 /// The type of a load balancer, as ELBv2 reports it.
@@ -48,28 +48,6 @@ impl LoadBalancerType {
             LoadBalancerType::Gateway => "gwy",
         }
     }
-}
-
-/// The refusal for a load balancer that cannot carry a web ACL.
-pub(crate) fn not_an_alb(target: &str, kind: &str) -> Error {
-    Error::invalid(
-        format!("target {target}"),
-        format!(
-            "it is a {kind} load balancer; AWS WAF can only be associated with Application Load Balancers"
-        ),
-    )
-}
-
-/// The refusal for an ARN outside the backend's region.
-pub(crate) fn wrong_region(lb: &LoadBalancerArn, region: &str) -> Error {
-    Error::invalid(
-        format!("target {lb}"),
-        format!(
-            "the load balancer is in region {}, but maint is working in {region}; pass --region {}",
-            lb.region(),
-            lb.region()
-        ),
-    )
 }
 
 #[derive(Debug)]
@@ -168,7 +146,7 @@ impl MemoryBackend {
 
     fn check_exists(&self, world: &World, lb: &LoadBalancerArn) -> Result<()> {
         if lb.region() != self.region {
-            return Err(wrong_region(lb, &self.region));
+            return Err(wrong_region(lb, &self.region).into());
         }
         if world.load_balancers.values().any(|l| l.arn == lb.as_str()) {
             Ok(())
@@ -217,7 +195,7 @@ impl MaintenanceBackend for MemoryBackend {
                         }
                     })?;
                     if lb.kind != LoadBalancerType::Application {
-                        return Err(not_an_alb(name.as_str(), lb.kind.as_str()));
+                        return Err(not_an_alb(name.as_str(), lb.kind.as_str()).into());
                     }
                     Ok(LoadBalancerArn::parse(&lb.arn)?)
                 }
@@ -437,7 +415,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn conformance_suite() {
+    async fn the_conformance_suite_passes_on_the_memory_backend() {
         conformance::run_all(&MemoryFixture::new()).await;
     }
 

@@ -1,12 +1,19 @@
 //! The [`MaintenanceBackend`] trait and its implementations.
 //!
-//! A backend does the few operations every user needs, on one load balancer
-//! at a time; acting on many targets at once is built on top of the trait,
-//! outside it, so no backend can get it subtly wrong.
+//! A backend does the few operations every user needs in one region of one
+//! account: look load balancers up, and enter, exit, edit the allowlist of
+//! and read one load balancer at a time. Acting on many targets at once
+//! (expanding services, resolving all targets before any change, ordering
+//! results, covering several regions) is built on top of the trait, outside
+//! it, in [`fleet`](crate::fleet), so no backend can get it subtly wrong.
 
 pub mod memory;
 #[cfg(feature = "waf")]
 pub mod waf;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 
@@ -18,7 +25,23 @@ use crate::target::{LoadBalancerArn, LoadBalancerRef};
 use crate::Result;
 pub use memory::{LoadBalancerType, MemoryBackend};
 #[cfg(feature = "waf")]
-pub use waf::{WafBackend, WafSettings};
+pub use waf::{waf_factory, AwsOptions, WafBackend, WafSettings};
+
+/// A future that makes the backend for a region.
+pub type BackendFuture = Pin<Box<dyn Future<Output = Result<Arc<dyn MaintenanceBackend>>> + Send>>;
+
+/// Makes the backend for a region (`None`: the region the AWS configuration
+/// chain gives). A [`Fleet`](crate::fleet::Fleet) calls it once per region.
+pub type BackendFactory = Box<dyn Fn(Option<String>) -> BackendFuture + Send + Sync>;
+
+/// A factory that hands out one shared backend for every region (for the
+/// in-memory backend and tests).
+pub fn shared_factory(backend: Arc<dyn MaintenanceBackend>) -> BackendFactory {
+    Box::new(move |_| {
+        let backend = backend.clone();
+        Box::pin(async move { Ok(backend) })
+    })
+}
 
 /// The deterministic name of maint's web ACL for a load balancer:
 /// `maint-<name>-<id>`, within WAF's name rules (1-128 of `[A-Za-z0-9_-]`;
@@ -41,7 +64,9 @@ pub struct Leftover {
 
 /// Maintenance mode for load balancers in one region of one account.
 ///
-/// Every method acts on one load balancer, is safe to call concurrently for
+/// [`resolve`](Self::resolve) looks up many load balancers at once and
+/// [`cleanup`](Self::cleanup) covers the whole region; every other method
+/// acts on one load balancer. Every method is safe to call concurrently for
 /// different or the same load balancers, and reads the current state from the
 /// backend (never from memory of an earlier call), so a command that died half
 /// way is completed by running it again.

@@ -27,6 +27,7 @@ from maint._maint import (
     NotInMaintenanceError,
     TargetNotFoundError,
     TargetStatus,
+    TimeoutError,
     __version__,
 )
 
@@ -44,5 +45,6 @@ __all__ = [
     "NotInMaintenanceError",
     "TargetNotFoundError",
     "TargetStatus",
+    "TimeoutError",
     "__version__",
 ]

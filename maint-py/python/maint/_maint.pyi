@@ -2,6 +2,7 @@
 ``maint``). Checked against the built module with ``python -m mypy.stubtest``.
 """
 
+import builtins
 import datetime
 import ipaddress
 import os
@@ -22,6 +23,7 @@ __all__ = [
     "NotInMaintenanceError",
     "TargetNotFoundError",
     "TargetStatus",
+    "TimeoutError",
     "__version__",
 ]
 
@@ -115,15 +117,17 @@ class TargetStatus:
 
 @final
 class Leftover:
-    """A resource of maint's that no load balancer uses any more."""
+    """A resource of maint's that no load balancer uses any more, with its region."""
 
+    @property
+    def region(self) -> str | None: ...
     @property
     def kind(self) -> Literal["web-acl", "ip-set"]: ...
     @property
     def name(self) -> str: ...
     @property
     def arn(self) -> str: ...
-    def to_dict(self) -> dict[str, str]: ...
+    def to_dict(self) -> dict[str, str | None]: ...
 
 @final
 class Client:
@@ -190,7 +194,7 @@ class MaintError(Exception):
 
     kind: str
     code: str | None
-    results: list[ChangeResult] | list[TargetStatus] | None
+    results: list[ChangeResult] | list[TargetStatus] | list[Leftover] | None
 
 class InvalidInputError(MaintError, ValueError):
     entry: str | None
@@ -213,5 +217,9 @@ class NotInMaintenanceError(ConflictError):
     load_balancer_arn: str | None
 
 class AwsError(MaintError):
+    operation: str | None
+    request_id: str | None
+
+class TimeoutError(MaintError, builtins.TimeoutError):
     operation: str | None
     request_id: str | None

@@ -123,7 +123,7 @@ impl IpSetId {
 fn built<T>(what: &str, r: std::result::Result<T, BuildError>) -> Result<T> {
     r.map_err(|e| Error::Unexpected {
         message: format!("could not build the {what} request"),
-        source: Some(Box::new(e)),
+        source: Some(std::sync::Arc::new(e)),
     })
 }
 
@@ -251,7 +251,7 @@ pub(crate) fn bodies(spec: &AclSpec<'_>) -> Result<HashMap<String, CustomRespons
     )?;
     let record = serde_json::to_string(spec.record).map_err(|e| Error::Unexpected {
         message: "could not encode maint's state record".into(),
-        source: Some(Box::new(e)),
+        source: Some(std::sync::Arc::new(e)),
     })?;
     let state = built(
         "custom response body",
@@ -426,7 +426,7 @@ mod tests {
     }
 
     #[test]
-    fn statement_shape() {
+    fn the_rule_statement_has_the_expected_shape() {
         let response = MaintenanceResponse::default();
         let mut rec = record(&[V4, V6]);
         let spec = AclSpec {

@@ -44,6 +44,9 @@
 //!   `WAFLimitsExceededException`. Every wait is logged through `tracing`.
 
 mod acl;
+mod options;
+
+pub use options::{waf_factory, AwsOptions};
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -60,7 +63,6 @@ use chrono::Utc;
 use tokio::sync::Mutex;
 
 use self::acl::{AclSpec, IpSetId, ReadAcl, StateRecord};
-use super::memory::{not_an_alb, wrong_region};
 use super::{web_acl_name, Leftover, MaintenanceBackend};
 use crate::allowlist::{Allowlist, Cidr, Family};
 use crate::error::AwsError;
@@ -69,7 +71,7 @@ use crate::maintenance::{
     MaintenanceInfo, MaintenanceSpec, Mode, Outcome, State, TargetStatus,
 };
 use crate::response::MaintenanceResponse;
-use crate::target::{LoadBalancerArn, LoadBalancerRef};
+use crate::target::{not_an_alb, wrong_region, LoadBalancerArn, LoadBalancerRef};
 use crate::{Error, Result};
 
 /// Bounds on the backend's own waits and retries.
@@ -154,7 +156,7 @@ where
         code,
         message,
         request_id,
-        source: Some(Box::new(err)),
+        source: Some(std::sync::Arc::new(err)),
     })
 }
 
@@ -578,7 +580,7 @@ impl WafBackend {
 
     async fn observe(&self, lb: &LoadBalancerArn) -> Result<Observed> {
         if lb.region() != self.region {
-            return Err(wrong_region(lb, &self.region));
+            return Err(wrong_region(lb, &self.region).into());
         }
         let out = self
             .write("read the web ACL association", || async move {
@@ -687,7 +689,7 @@ impl WafBackend {
                                 "IP set {arn} of maint's web ACL was deleted outside maint; \
                                  run `maint enter` again to restore it, or `maint exit`"
                             ),
-                            source: Some(Box::new(e)),
+                            source: Some(std::sync::Arc::new(e)),
                         })
                     }
                     Err(e) => return Err(e),
@@ -1288,7 +1290,7 @@ impl MaintenanceBackend for WafBackend {
             .map(|r| {
                 let (key, found) = match r {
                     LoadBalancerRef::Arn(a) if a.region() != self.region => {
-                        return Err(wrong_region(a, &self.region))
+                        return Err(wrong_region(a, &self.region).into())
                     }
                     LoadBalancerRef::Arn(a) => (a.to_string(), by_arn.get(a.as_str())),
                     LoadBalancerRef::Name(n) => (n.to_string(), by_name.get(n.as_str())),
@@ -1301,7 +1303,7 @@ impl MaintenanceBackend for WafBackend {
                     })?;
                 let kind = lb.r#type().map(|t| t.as_str()).unwrap_or("unknown");
                 if kind != "application" {
-                    return Err(not_an_alb(&key, kind));
+                    return Err(not_an_alb(&key, kind).into());
                 }
                 let arn = lb.load_balancer_arn().unwrap_or_default();
                 Ok(LoadBalancerArn::parse(arn)?)

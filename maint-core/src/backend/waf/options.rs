@@ -1,0 +1,44 @@
+//! AWS settings for the WAF backend, and the factory that makes one backend
+//! per region from them.
+
+use std::sync::Arc;
+
+use super::WafBackend;
+use crate::backend::{BackendFactory, MaintenanceBackend};
+
+/// AWS settings that follow the AWS CLI's conventions; unset fields come
+/// from the standard chain (`AWS_REGION`, `AWS_PROFILE`,
+/// `AWS_ENDPOINT_URL`, the config and credentials files).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AwsOptions {
+    /// The region (`--region`).
+    pub region: Option<String>,
+    /// The named profile (`--profile`).
+    pub profile: Option<String>,
+    /// An endpoint URL for every AWS API (`--endpoint-url`), e.g. a local
+    /// emulator.
+    pub endpoint_url: Option<String>,
+}
+
+/// A factory of WAF backends, one per region, from AWS settings. The region
+/// asked for wins over `options.region`.
+pub fn waf_factory(options: AwsOptions) -> BackendFactory {
+    Box::new(move |region: Option<String>| {
+        let options = options.clone();
+        Box::pin(async move {
+            let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+            if let Some(region) = region.or(options.region) {
+                loader = loader.region(aws_config::Region::new(region));
+            }
+            if let Some(profile) = options.profile {
+                loader = loader.profile_name(profile);
+            }
+            if let Some(url) = options.endpoint_url {
+                loader = loader.endpoint_url(url);
+            }
+            let config = loader.load().await;
+            let backend: Arc<dyn MaintenanceBackend> = Arc::new(WafBackend::new(&config)?);
+            Ok(backend)
+        })
+    })
+}

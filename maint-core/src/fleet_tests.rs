@@ -1,0 +1,481 @@
+//! The multi-target policy of [`Fleet`], tested against a mockall mock of
+//! [`MaintenanceBackend`]: what reaches the backend, in which mode, and what
+//! comes back in which order.
+
+#![allow(clippy::unwrap_used)]
+
+use std::path::Path;
+use std::sync::Mutex as StdMutex;
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+use super::*;
+use crate::backend::{shared_factory, Leftover, LoadBalancerType, MemoryBackend, Outcome};
+use crate::error::{AwsError, ErrorKind};
+use crate::maintenance::{Change, State, TargetStatus};
+use crate::report::ResultKind;
+
+mockall::mock! {
+    pub Backend {}
+
+    #[async_trait]
+    impl MaintenanceBackend for Backend {
+        async fn resolve(&self, refs: &[LoadBalancerRef]) -> Result<Vec<Result<LoadBalancerArn>>>;
+        async fn enter(&self, lb: &LoadBalancerArn, spec: &MaintenanceSpec, mode: Mode) -> Result<Outcome>;
+        async fn exit(&self, lb: &LoadBalancerArn, mode: Mode) -> Result<Outcome>;
+        async fn update_allowlist(
+            &self,
+            lb: &LoadBalancerArn,
+            change: &AllowlistChange,
+            mode: Mode,
+        ) -> Result<Outcome>;
+        async fn status(&self, lb: &LoadBalancerArn) -> Result<TargetStatus>;
+        async fn cleanup(&self, mode: Mode) -> Result<Vec<Leftover>>;
+    }
+}
+
+fn arn(name: &str) -> LoadBalancerArn {
+    LoadBalancerArn::parse(&format!(
+        "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/{name}/0123456789abcdef"
+    ))
+    .unwrap()
+}
+
+/// A mock whose `resolve` finds every name except those in `missing`.
+fn resolving(missing: &'static [&'static str]) -> MockBackend {
+    let mut mock = MockBackend::new();
+    mock.expect_resolve().returning(move |refs| {
+        Ok(refs
+            .iter()
+            .map(|r| {
+                if missing.contains(&r.name()) {
+                    Err(Error::TargetNotFound {
+                        target: r.to_string(),
+                    })
+                } else {
+                    Ok(arn(r.name()))
+                }
+            })
+            .collect())
+    });
+    mock
+}
+
+fn outcome(lb: &LoadBalancerArn, mode: Mode, changes: Vec<Change>) -> Outcome {
+    Outcome {
+        load_balancer: lb.clone(),
+        mode,
+        changes,
+    }
+}
+
+fn fleet_of(backend: impl MaintenanceBackend + 'static, config: Option<Config>) -> Fleet {
+    Fleet::new(
+        config,
+        Some("us-east-1".into()),
+        shared_factory(Arc::new(backend)),
+    )
+    .with_concurrency(4)
+}
+
+fn names(list: &[&str]) -> Vec<String> {
+    list.iter().map(|s| s.to_string()).collect()
+}
+
+fn shop_config(extra: &str) -> Config {
+    Config::parse(
+        &format!(
+            "region = \"us-east-1\"\n[services.shop]\nload_balancers = [\"shop-a\", \"shop-b\"]\n{extra}"
+        ),
+        Path::new("maint.toml"),
+    )
+    .unwrap()
+}
+
+#[tokio::test]
+async fn no_changing_call_reaches_the_backend_when_one_target_fails_to_resolve() {
+    let mut mock = resolving(&["shop-b"]);
+    mock.expect_enter().never();
+    mock.expect_exit().never();
+    mock.expect_update_allowlist().never();
+    let fleet = fleet_of(mock, Some(shop_config("")));
+    let shop = names(&["shop"]);
+
+    let enter = fleet
+        .enter(&shop, &EnterRequest::default(), Mode::Apply, &Silent)
+        .await
+        .unwrap_err();
+    assert_eq!(enter.kind(), ErrorKind::TargetNotFound);
+    assert!(
+        enter.to_string().contains("shop/shop-b"),
+        "names the target: {enter}"
+    );
+    let exit = fleet.exit(&shop, Mode::Apply, &Silent).await.unwrap_err();
+    assert_eq!(exit.kind(), ErrorKind::TargetNotFound);
+    let edit = fleet
+        .update_allowlist(&shop, &AllowlistChange::Disable, Mode::Apply, &Silent)
+        .await
+        .unwrap_err();
+    assert!(matches!(edit, Error::Unresolved { ref failures } if failures.len() == 1));
+}
+
+/// Delays each target's call by a time of its own, so targets complete in
+/// another order than they were given.
+struct Delayed {
+    inner: MockBackend,
+    delays: Vec<(&'static str, u64)>,
+}
+
+impl Delayed {
+    async fn wait(&self, lb: &LoadBalancerArn) {
+        let ms = self
+            .delays
+            .iter()
+            .find(|(name, _)| *name == lb.name())
+            .map_or(0, |(_, ms)| *ms);
+        tokio::time::sleep(Duration::from_millis(ms)).await;
+    }
+}
+
+#[async_trait]
+impl MaintenanceBackend for Delayed {
+    async fn resolve(&self, refs: &[LoadBalancerRef]) -> Result<Vec<Result<LoadBalancerArn>>> {
+        self.inner.resolve(refs).await
+    }
+    async fn enter(
+        &self,
+        lb: &LoadBalancerArn,
+        spec: &MaintenanceSpec,
+        mode: Mode,
+    ) -> Result<Outcome> {
+        self.wait(lb).await;
+        self.inner.enter(lb, spec, mode).await
+    }
+    async fn exit(&self, lb: &LoadBalancerArn, mode: Mode) -> Result<Outcome> {
+        self.wait(lb).await;
+        self.inner.exit(lb, mode).await
+    }
+    async fn update_allowlist(
+        &self,
+        lb: &LoadBalancerArn,
+        change: &AllowlistChange,
+        mode: Mode,
+    ) -> Result<Outcome> {
+        self.wait(lb).await;
+        self.inner.update_allowlist(lb, change, mode).await
+    }
+    async fn status(&self, lb: &LoadBalancerArn) -> Result<TargetStatus> {
+        self.wait(lb).await;
+        self.inner.status(lb).await
+    }
+    async fn cleanup(&self, mode: Mode) -> Result<Vec<Leftover>> {
+        self.inner.cleanup(mode).await
+    }
+}
+
+#[tokio::test]
+async fn results_keep_the_callers_order_when_targets_complete_out_of_order() {
+    let mut mock = resolving(&[]);
+    mock.expect_exit().times(3).returning(|lb, mode| {
+        if lb.name() == "b" {
+            Err(Error::Conflict {
+                resource: lb.to_string(),
+                message: "another writer".into(),
+            })
+        } else {
+            Ok(outcome(lb, mode, vec![Change::Disassociated]))
+        }
+    });
+    let backend = Delayed {
+        inner: mock,
+        delays: vec![("a", 120), ("b", 60), ("c", 0)],
+    };
+    let fleet = fleet_of(backend, None);
+    let completed = StdMutex::new(Vec::new());
+    let observer = |event: &Event<'_>| {
+        if let Event::ChangeDone { report, .. } = event {
+            completed.lock().unwrap().push(report.target.clone());
+        }
+    };
+    let run = fleet
+        .exit(&names(&["a", "b", "c"]), Mode::Apply, &observer)
+        .await
+        .unwrap();
+    assert_eq!(*completed.lock().unwrap(), ["c", "b", "a"]);
+    let order: Vec<&str> = run.results.iter().map(|r| r.target.as_str()).collect();
+    assert_eq!(order, ["a", "b", "c"]);
+    assert_eq!(run.results[1].result, ResultKind::Error);
+    assert_eq!(
+        (
+            run.summary.changed,
+            run.summary.failed,
+            run.summary.unchanged
+        ),
+        (2, 1, 0)
+    );
+    let failures: Vec<&str> = run.failures().map(|(t, _)| t).collect();
+    assert_eq!(failures, ["b"]);
+}
+
+#[tokio::test]
+async fn a_dry_run_passes_dry_run_to_every_changing_call() {
+    let mut mock = resolving(&[]);
+    mock.expect_enter()
+        .withf(|_, _, mode| *mode == Mode::DryRun)
+        .times(2)
+        .returning(|lb, _, mode| {
+            Ok(outcome(
+                lb,
+                mode,
+                vec![Change::CreatedWebAcl { name: "x".into() }],
+            ))
+        });
+    mock.expect_exit()
+        .withf(|_, mode| *mode == Mode::DryRun)
+        .times(2)
+        .returning(|lb, mode| Ok(outcome(lb, mode, vec![])));
+    mock.expect_update_allowlist()
+        .withf(|_, _, mode| *mode == Mode::DryRun)
+        .times(2)
+        .returning(|lb, _, mode| Ok(outcome(lb, mode, vec![Change::AllowlistDisabled])));
+    let fleet = fleet_of(mock, Some(shop_config("")));
+    let shop = names(&["shop"]);
+    let run = fleet
+        .enter(&shop, &EnterRequest::default(), Mode::DryRun, &Silent)
+        .await
+        .unwrap();
+    assert!(run.dry_run && run.results.iter().all(|r| r.dry_run && r.changed));
+    let run = fleet.exit(&shop, Mode::DryRun, &Silent).await.unwrap();
+    assert_eq!(run.summary.unchanged, 2);
+    fleet
+        .update_allowlist(&shop, &AllowlistChange::Disable, Mode::DryRun, &Silent)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn each_service_gets_its_own_spec_and_a_bad_one_stops_everything() {
+    let config = Config::parse(
+        "[allowlists]\noffice = [\"203.0.113.0/24\"]\n\
+         [services.shop]\nload_balancers = [\"shop-a\"]\nallowlists = [\"office\"]\nstatus = 429\n\
+         [services.api]\nload_balancers = [\"api-a\"]\ncontent_type = \"json\"\n",
+        Path::new("maint.toml"),
+    )
+    .unwrap();
+    let mut mock = resolving(&[]);
+    mock.expect_enter().times(3).returning(|lb, spec, mode| {
+        let expected = match lb.name() {
+            "shop-a" => (429, 1),
+            "api-a" => (503, 0),
+            _ => (503, 0),
+        };
+        assert_eq!(
+            (spec.response.status().code(), spec.allowlist.len()),
+            expected,
+            "{lb}"
+        );
+        Ok(outcome(lb, mode, vec![Change::Associated]))
+    });
+    let fleet = fleet_of(mock, Some(config));
+    let run = fleet
+        .enter(
+            &names(&["shop", "api", "plain-lb"]),
+            &EnterRequest::default(),
+            Mode::Apply,
+            &Silent,
+        )
+        .await
+        .unwrap();
+    assert_eq!(run.summary.changed, 3);
+
+    // Ten headers of the caller's plus the service's own is one too many:
+    // refused before any call.
+    let config = shop_config("headers = { \"X-Team\" = \"shop\" }\n");
+    let mut mock = MockBackend::new();
+    mock.expect_resolve().never();
+    mock.expect_enter().never();
+    let fleet = fleet_of(mock, Some(config));
+    let request = EnterRequest {
+        headers: (0..10)
+            .map(|i| format!("X-H{i}: v").parse().unwrap())
+            .collect(),
+        ..EnterRequest::default()
+    };
+    let err = fleet
+        .enter(&names(&["shop"]), &request, Mode::Apply, &Silent)
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
+}
+
+#[tokio::test]
+async fn a_failed_lookup_reaches_every_target_with_its_source() {
+    #[derive(Debug, thiserror::Error)]
+    #[error("connection refused")]
+    struct Refused;
+    let mut mock = MockBackend::new();
+    mock.expect_resolve().returning(|_| {
+        Err(Error::Aws(AwsError {
+            operation: "DescribeLoadBalancers".into(),
+            code: "DispatchFailure".into(),
+            message: "io error".into(),
+            request_id: None,
+            source: Some(Arc::new(Refused)),
+        }))
+    });
+    mock.expect_status().never();
+    let fleet = fleet_of(mock, None);
+    let run = fleet.status(&names(&["a", "b"]), &Silent).await.unwrap();
+    assert_eq!(run.failures().count(), 2);
+    for report in &run.targets {
+        let error = report.error.as_ref().unwrap();
+        assert_eq!(error.kind, ErrorKind::Aws);
+        assert_eq!(error.code.as_deref(), Some("DispatchFailure"));
+        assert!(error.message.ends_with("connection refused"), "{error:?}");
+    }
+}
+
+#[tokio::test]
+async fn status_reads_every_target_it_can_and_reports_the_others() {
+    let mut mock = resolving(&["missing"]);
+    mock.expect_status().times(2).returning(|lb| {
+        Ok(TargetStatus {
+            load_balancer: lb.clone(),
+            state: State::Normal,
+            leftovers: vec![],
+        })
+    });
+    let fleet = fleet_of(mock, None);
+    let run = fleet
+        .status(&names(&["a", "missing", "b"]), &Silent)
+        .await
+        .unwrap();
+    let kinds: Vec<Option<ErrorKind>> = run
+        .targets
+        .iter()
+        .map(|r| r.error.as_ref().map(|e| e.kind))
+        .collect();
+    assert_eq!(kinds, [None, Some(ErrorKind::TargetNotFound), None]);
+    assert!(!run.all_in_maintenance());
+}
+
+#[tokio::test]
+async fn cleanup_covers_every_region_of_the_config_and_reports_a_failed_one() {
+    let config = Config::parse(
+        "region = \"us-east-1\"\n\
+         [services.eu]\nload_balancers = [\"eu-a\"]\nregion = \"eu-west-1\"\n\
+         [services.ap]\nload_balancers = [\"arn:aws:elasticloadbalancing:ap-south-1:123456789012:loadbalancer/app/ap-a/0123456789abcdef\"]\n",
+        Path::new("maint.toml"),
+    )
+    .unwrap();
+    let asked = Arc::new(StdMutex::new(Vec::new()));
+    let factory: BackendFactory = {
+        let asked = asked.clone();
+        Box::new(move |region: Option<String>| {
+            asked.lock().unwrap().push(region.clone());
+            let mut mock = MockBackend::new();
+            let name = region.clone().unwrap_or_default();
+            mock.expect_cleanup()
+                .withf(|mode| *mode == Mode::DryRun)
+                .returning(move |_| {
+                    if name == "ap-south-1" {
+                        Err(Error::unexpected("access denied"))
+                    } else {
+                        Ok(vec![Leftover {
+                            kind: "web-acl",
+                            name: format!("maint-{name}"),
+                            arn: format!("arn:{name}"),
+                        }])
+                    }
+                });
+            let backend: Arc<dyn MaintenanceBackend> = Arc::new(mock);
+            Box::pin(async move { Ok(backend) })
+        })
+    };
+    let fleet = Fleet::new(Some(config), None, factory);
+    let run = fleet.cleanup(Mode::DryRun).await;
+    let regions: Vec<Option<&str>> = run.regions.iter().map(Option::as_deref).collect();
+    assert_eq!(
+        regions,
+        [Some("us-east-1"), Some("ap-south-1"), Some("eu-west-1")]
+    );
+    assert_eq!(asked.lock().unwrap().len(), 3, "one backend per region");
+    let deleted: Vec<&str> = run
+        .resources
+        .iter()
+        .map(|r| r.resource.name.as_str())
+        .collect();
+    assert_eq!(deleted, ["maint-us-east-1", "maint-eu-west-1"]);
+    let failed: Vec<Option<&str>> = run.failures().map(|(r, _)| r).collect();
+    assert_eq!(failed, [Some("ap-south-1")]);
+}
+
+#[tokio::test]
+async fn services_expand_and_bad_targets_are_refused_up_front() {
+    let memory = Arc::new(MemoryBackend::new("us-east-1"));
+    memory.add_load_balancer("shop-a", LoadBalancerType::Application);
+    memory.add_load_balancer("shop-b", LoadBalancerType::Application);
+    let fleet = Fleet::new(Some(shop_config("")), None, shared_factory(memory.clone()));
+    let refs = fleet.expand(&names(&["shop", "shop-a"])).unwrap();
+    assert_eq!(refs.len(), 2, "shop-a named twice is acted on once");
+    assert_eq!(refs[0].label(), "shop/shop-a");
+    assert_eq!(refs[0].region.as_deref(), Some("us-east-1"));
+
+    let err = fleet.expand(&names(&["shpo!", "ok-name"])).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    assert!(err.to_string().contains("\"shpo!\""), "{err}");
+
+    let all = fleet.expand(&[]).unwrap();
+    assert_eq!(all.len(), 2, "no targets: every service");
+}
+
+#[test]
+fn enter_requests_combine_with_the_service() {
+    let config = Config::parse(
+        "[allowlists]\noffice = [\"203.0.113.0/24\"]\n[services.shop]\nload_balancers = [\"a\"]\n\
+         allowlists = [\"office\"]\nstatus = 429\nheaders = { \"X-Team\" = \"shop\", \"X-Keep\" = \"1\" }\n",
+        Path::new("maint.toml"),
+    )
+    .unwrap();
+    let shop = config.service("shop");
+    let request = EnterRequest {
+        allowlist: Allowlist::parse(["192.0.2.1"]).unwrap(),
+        headers: vec!["X-Team: release".parse().unwrap()],
+        ..EnterRequest::default()
+    };
+    let spec = request.spec_for(shop).unwrap();
+    assert_eq!(spec.allowlist.len(), 2);
+    assert_eq!(spec.response.status().code(), 429);
+    assert_eq!(spec.response.headers().get("x-team"), Some("release"));
+    assert_eq!(spec.response.headers().get("x-keep"), Some("1"));
+    let plain = request.spec_for(None).unwrap();
+    assert_eq!(plain.allowlist.len(), 1);
+    assert_eq!(plain.response.status().code(), 503);
+}
+
+#[test]
+fn named_allowlists_come_from_the_config_with_a_did_you_mean() {
+    let config = Config::parse(
+        "[allowlists]\noffice = [\"203.0.113.0/24\"]\n",
+        Path::new("maint.toml"),
+    )
+    .unwrap();
+    let fleet = Fleet::new(
+        Some(config),
+        None,
+        shared_factory(Arc::new(MockBackend::new())),
+    );
+    let list = fleet
+        .allowlist_with(
+            Allowlist::parse(["192.0.2.1"]).unwrap(),
+            &[],
+            &names(&["office"]),
+        )
+        .unwrap();
+    assert_eq!(list.len(), 2);
+    let err = fleet
+        .allowlist_with(Allowlist::new(), &[], &names(&["ofice"]))
+        .unwrap_err();
+    assert!(err.to_string().contains("did you mean \"office\""), "{err}");
+}
