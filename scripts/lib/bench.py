@@ -5,7 +5,7 @@ the allowlist micro-benchmarks, builds the CLI, then calls this script, which:
 
 1. checks the proxy (50 concurrent calls, per-operation counts, the write cap
    on a second proxy it starts itself, clean stop);
-2. for each N: resets moto, seeds N ALBs in us-east-1 (boto3, straight to moto,
+2. for each N: resets moto, seeds N ALBs in us-east-1 (tests/moto/seed.py, straight to moto,
    so seeding is neither delayed nor counted), then runs the real `maint` CLI
    through the proxy: cold enter, repeated enter, allowlist add, status, exit;
    wall time per command (median over the runs) and AWS API calls per target
@@ -31,8 +31,13 @@ import tempfile
 import time
 import traceback
 import urllib.request
+from pathlib import Path
 
-REGION = "us-east-1"
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "tests" / "moto"))
+import seed  # noqa: E402 (tests/moto/seed.py: the one moto seeding helper)
+
+REGION = seed.REGION
 ALLOW = "203.0.113.0/24"  # IPv4-only allowlist, as the call-count targets assume
 ADDED = "198.51.100.7"
 REGION_WIDE = ("ListWebACLs", "ListIPSets")
@@ -69,51 +74,14 @@ def moto_reset(moto):
 
 
 # --------------------------------------------------------------------------
-# seeding (boto3, straight to moto)
-
-
-def boto(service, endpoint, **config):
-    import boto3
-    from botocore.config import Config
-
-    return boto3.client(
-        service,
-        endpoint_url=endpoint,
-        region_name=REGION,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-        config=Config(retries={"max_attempts": 1}, **config),
-    )
-
-
-def two_subnets(moto):
-    """Two subnet ids of the default VPC in different AZs (made if missing)."""
-    ec2 = boto("ec2", moto)
-    vpcs = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"]
-    if not vpcs:
-        vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
-        azs = [z["ZoneName"] for z in ec2.describe_availability_zones()["AvailabilityZones"]][:2]
-        for i, az in enumerate(azs):
-            ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24", AvailabilityZone=az)
-    else:
-        vpc = vpcs[0]["VpcId"]
-    by_az = {}
-    for s in ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Subnets"]:
-        by_az.setdefault(s["AvailabilityZone"], s["SubnetId"])
-    ids = list(by_az.values())
-    if len(ids) < 2:
-        raise RuntimeError(f"need two subnets in different AZs, moto has {ids}")
-    return ids[:2]
+# seeding (tests/moto/seed.py, straight to moto)
 
 
 def seed_albs(moto, n, prefix="bench-alb"):
     """Resets moto and creates n application load balancers; returns names."""
     moto_reset(moto)
-    subnets = two_subnets(moto)
-    elb = boto("elbv2", moto)
     names = [f"{prefix}-{i:03d}" for i in range(n)]
-    for name in names:
-        elb.create_load_balancer(Name=name, Subnets=subnets, Type="application")
+    seed.create_load_balancers(moto, names, region=REGION)
     return names
 
 
@@ -126,17 +94,17 @@ def proxy_check(moto, proxy, proxy_script, python):
     second proxy, clean stop. Returns rows (check, figure, ok)."""
     rows = []
     names = seed_albs(moto, 2, prefix="proxy-check")
-    elb_direct = boto("elbv2", moto)
+    elb_direct = seed.client("elbv2", moto, REGION)
     arns = [lb["LoadBalancerArn"] for lb in elb_direct.describe_load_balancers(Names=names)["LoadBalancers"]]
     delay = proxy_counts(proxy)["settings"]["delay_ms"]
 
     proxy_reset(proxy)
-    waf = boto("wafv2", proxy, max_pool_connections=64)
+    waf = seed.client("wafv2", proxy, REGION, max_pool_connections=64)
     t = time.perf_counter()
     with concurrent.futures.ThreadPoolExecutor(50) as pool:
         list(pool.map(lambda i: waf.get_web_acl_for_resource(ResourceArn=arns[i % 2]), range(50)))
     wall = time.perf_counter() - t
-    elb = boto("elbv2", proxy)
+    elb = seed.client("elbv2", proxy, REGION)
     elb.describe_load_balancers(Names=names)
     c = proxy_counts(proxy)
     got = c["calls"].get("wafv2:GetWebACLForResource", 0)
@@ -166,7 +134,7 @@ def proxy_check(moto, proxy, proxy_script, python):
                     raise RuntimeError("the capped proxy did not start: " + child.stderr.read().decode())
                 time.sleep(0.05)
             capped = f"http://127.0.0.1:{open(port_file).read().strip()}"
-            waf2 = boto("wafv2", capped, max_pool_connections=32)
+            waf2 = seed.client("wafv2", capped, REGION, max_pool_connections=32)
             t = time.perf_counter()
             with concurrent.futures.ThreadPoolExecutor(10) as pool:
                 list(pool.map(lambda i: waf2.list_ip_sets(Scope="REGIONAL"), range(10)))
