@@ -1,9 +1,13 @@
 """Fixtures for the maint Python package tests: moto's server (started from
 the venv on a free loopback port, through tests/moto/moto_wrapper.py so it
-never outlives the test run), load balancers seeded with boto3, and a
-recording proxy in front of moto that can add latency or inject AWS errors.
+never outlives the test run), load balancers seeded by tests/moto/seed.py
+(the project's one seeding helper), and a recording proxy in front of moto
+that can add latency or inject AWS errors.
 
 Like the Rust harness, these tests fail, never skip, when moto is missing.
+`maint` is imported by the tests that use it (and by the `client` fixture),
+not here, so tests of the test tools (test_latency_proxy.py) run without the
+built extension.
 """
 
 from __future__ import annotations
@@ -19,15 +23,20 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import boto3
 import pytest
-
-import maint
 
 REGION = "us-east-1"
 ROOT = Path(__file__).resolve().parents[2]
-WRAPPER = ROOT / "tests" / "moto" / "moto_wrapper.py"
+MOTO_TOOLS = ROOT / "tests" / "moto"
+WRAPPER = MOTO_TOOLS / "moto_wrapper.py"
+
+sys.path.insert(0, str(MOTO_TOOLS))
+import seed  # noqa: E402 (tests/moto/seed.py, found through the line above)
+
+if TYPE_CHECKING:
+    import maint
 
 # Credentials and region for boto3 and for the Rust SDK inside maint, set
 # before anything reads them; nothing may reach a real AWS account.
@@ -104,43 +113,33 @@ def moto_endpoint() -> Iterator[str]:
 @pytest.fixture(scope="session")
 def aws(moto_endpoint: str) -> dict[str, object]:
     """boto3 clients on moto."""
-    session = boto3.session.Session(region_name=REGION)
-    return {
-        name: session.client(name, endpoint_url=moto_endpoint)
-        for name in ("ec2", "elbv2", "wafv2")
-    }
+    return {name: seed.client(name, moto_endpoint, REGION) for name in ("ec2", "elbv2", "wafv2")}
 
 
 @pytest.fixture(scope="session")
-def subnets(aws: dict[str, object]) -> list[str]:
-    """Two subnets of the default VPC in different availability zones."""
-    ec2 = aws["ec2"]
-    found = ec2.describe_subnets(  # type: ignore[attr-defined]
-        Filters=[{"Name": "default-for-az", "Values": ["true"]}]
-    )["Subnets"]
-    by_zone: dict[str, str] = {}
-    for subnet in found:
-        by_zone.setdefault(subnet["AvailabilityZone"], subnet["SubnetId"])
-    assert len(by_zone) >= 2, found
-    return list(by_zone.values())[:2]
+def subnets(moto_endpoint: str) -> list[str]:
+    """Two subnets in different availability zones of REGION."""
+    return seed.two_subnets(moto_endpoint, region=REGION)
 
 
 @pytest.fixture
-def make_lb(aws: dict[str, object], subnets: list[str]) -> Callable[..., tuple[str, str]]:
+def make_lb(moto_endpoint: str, subnets: list[str]) -> Callable[..., tuple[str, str]]:
     """Creates a uniquely named load balancer; returns (name, ARN)."""
 
     def make(kind: str = "application", prefix: str = "py") -> tuple[str, str]:
         name = f"{prefix}-{uuid.uuid4().hex[:12]}"
-        lb = aws["elbv2"].create_load_balancer(  # type: ignore[attr-defined]
-            Name=name, Subnets=subnets, Type=kind
-        )["LoadBalancers"][0]
-        return name, lb["LoadBalancerArn"]
+        [arn] = seed.create_load_balancers(
+            moto_endpoint, [name], kind=kind, region=REGION, subnets=subnets
+        )
+        return name, arn
 
     return make
 
 
 @pytest.fixture
 def client(moto_endpoint: str) -> maint.Client:
+    import maint
+
     return maint.Client(region=REGION, endpoint_url=moto_endpoint)
 
 

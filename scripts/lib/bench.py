@@ -3,27 +3,26 @@
 scripts/bench starts moto and tests/moto/latency_proxy.py in front of it, runs
 the allowlist micro-benchmarks, builds the CLI, then calls this script, which:
 
-1. checks the proxy (50 concurrent calls, per-operation counts, the write cap
-   on a second proxy it starts itself, clean stop);
-2. for each N: resets moto, seeds N ALBs in us-east-1 (boto3, straight to moto,
-   so seeding is neither delayed nor counted), then runs the real `maint` CLI
-   through the proxy: cold enter, repeated enter, allowlist add, status, exit;
-   wall time per command (median over the runs) and AWS API calls per target
-   from the proxy's counts;
-3. the same cycle through the Python package (`import maint`), when it imports;
-4. writes BENCHMARKS.md (or --out) with the machine, settings, every figure,
-   and the targets with whether each is met.
+1. for each N: resets moto, seeds N ALBs in us-east-1 (tests/moto/seed.py,
+   straight to moto, so seeding is neither delayed nor counted), then runs the
+   real `maint` CLI through the proxy: cold enter, repeated enter, allowlist
+   add, status, exit; wall time per command (median over the runs) and AWS API
+   calls per target from the proxy's counts;
+2. the same cycle through the Python package (`import maint`), when it imports;
+3. writes BENCHMARKS.md (or --out) with the machine, settings, every figure,
+   and the targets with whether each is met (the call targets are the `cli`
+   budgets of tests/api-call-budgets.json).
+
+The proxy itself is tested by maint-py/tests/test_latency_proxy.py.
 """
 
 import argparse
-import concurrent.futures
 import datetime
 import json
 import os
 import platform
 import re
 import shlex
-import signal
 import statistics
 import subprocess
 import sys
@@ -31,16 +30,25 @@ import tempfile
 import time
 import traceback
 import urllib.request
+from pathlib import Path
 
-REGION = "us-east-1"
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "tests" / "moto"))
+import seed  # noqa: E402 (tests/moto/seed.py: the one moto seeding helper)
+
+REGION = seed.REGION
 ALLOW = "203.0.113.0/24"  # IPv4-only allowlist, as the call-count targets assume
 ADDED = "198.51.100.7"
-REGION_WIDE = ("ListWebACLs", "ListIPSets")
 OPS = ["cold enter", "repeated enter", "allowlist add", "status", "exit"]
 
-# Targets (from the benchmarks issue): calls per target, not counting at most
-# two region-wide list calls per command; ratio T(50)/T(1) at 100 ms per call.
-CALL_TARGETS = {"cold enter": 4, "exit": 4, "allowlist add": 2, "status": 3}
+# AWS API call budgets (shared with tests/tests/api_calls.rs): calls per
+# target, not counting at most `region_wide.max` region-wide list calls per
+# command. Each entry of the file says why.
+BUDGETS = json.loads((ROOT / "tests" / "api-call-budgets.json").read_text(encoding="utf-8"))
+REGION_WIDE = tuple(BUDGETS["region_wide"]["operations"])
+REGION_WIDE_MAX = BUDGETS["region_wide"]["max"]
+CALL_TARGETS = {op: entry["max"] for op, entry in BUDGETS["cli"].items()}
+# Targets (from the benchmarks issue): ratio T(50)/T(1) at 100 ms per call.
 RATIO_TARGETS = {"cold enter": 3.0, "exit": 3.0}
 FOLD_TARGET_MS = 5.0
 
@@ -69,132 +77,15 @@ def moto_reset(moto):
 
 
 # --------------------------------------------------------------------------
-# seeding (boto3, straight to moto)
-
-
-def boto(service, endpoint, **config):
-    import boto3
-    from botocore.config import Config
-
-    return boto3.client(
-        service,
-        endpoint_url=endpoint,
-        region_name=REGION,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-        config=Config(retries={"max_attempts": 1}, **config),
-    )
-
-
-def two_subnets(moto):
-    """Two subnet ids of the default VPC in different AZs (made if missing)."""
-    ec2 = boto("ec2", moto)
-    vpcs = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"]
-    if not vpcs:
-        vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
-        azs = [z["ZoneName"] for z in ec2.describe_availability_zones()["AvailabilityZones"]][:2]
-        for i, az in enumerate(azs):
-            ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24", AvailabilityZone=az)
-    else:
-        vpc = vpcs[0]["VpcId"]
-    by_az = {}
-    for s in ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Subnets"]:
-        by_az.setdefault(s["AvailabilityZone"], s["SubnetId"])
-    ids = list(by_az.values())
-    if len(ids) < 2:
-        raise RuntimeError(f"need two subnets in different AZs, moto has {ids}")
-    return ids[:2]
+# seeding (tests/moto/seed.py, straight to moto)
 
 
 def seed_albs(moto, n, prefix="bench-alb"):
     """Resets moto and creates n application load balancers; returns names."""
     moto_reset(moto)
-    subnets = two_subnets(moto)
-    elb = boto("elbv2", moto)
     names = [f"{prefix}-{i:03d}" for i in range(n)]
-    for name in names:
-        elb.create_load_balancer(Name=name, Subnets=subnets, Type="application")
+    seed.create_load_balancers(moto, names, region=REGION)
     return names
-
-
-# --------------------------------------------------------------------------
-# the proxy check
-
-
-def proxy_check(moto, proxy, proxy_script, python):
-    """Exercises the proxy with boto3: concurrency, counts, the write cap on a
-    second proxy, clean stop. Returns rows (check, figure, ok)."""
-    rows = []
-    names = seed_albs(moto, 2, prefix="proxy-check")
-    elb_direct = boto("elbv2", moto)
-    arns = [lb["LoadBalancerArn"] for lb in elb_direct.describe_load_balancers(Names=names)["LoadBalancers"]]
-    delay = proxy_counts(proxy)["settings"]["delay_ms"]
-
-    proxy_reset(proxy)
-    waf = boto("wafv2", proxy, max_pool_connections=64)
-    t = time.perf_counter()
-    with concurrent.futures.ThreadPoolExecutor(50) as pool:
-        list(pool.map(lambda i: waf.get_web_acl_for_resource(ResourceArn=arns[i % 2]), range(50)))
-    wall = time.perf_counter() - t
-    elb = boto("elbv2", proxy)
-    elb.describe_load_balancers(Names=names)
-    c = proxy_counts(proxy)
-    got = c["calls"].get("wafv2:GetWebACLForResource", 0)
-    rows.append(("50 concurrent GetWebACLForResource: counted", f"{got}", got == 50))
-    serial = 50 * delay / 1000
-    rows.append((
-        f"50 concurrent calls, {delay:g} ms each: wall time (serial would be {serial:.1f} s)",
-        f"{wall:.2f} s, {c['max_in_flight']} in flight at most",
-        wall < serial / 4,
-    ))
-    d = c["calls"].get("elasticloadbalancing:DescribeLoadBalancers", 0)
-    rows.append(("ELBv2 (query protocol) DescribeLoadBalancers counted from Action=", f"{d}", d == 1))
-
-    # The write cap, on a proxy of its own (5 writes/s, no delay).
-    with tempfile.TemporaryDirectory() as tmp:
-        port_file = os.path.join(tmp, "port")
-        child = subprocess.Popen(
-            [python, proxy_script, "--upstream", moto, "--port-file", port_file,
-             "--delay-ms", "0", "--write-rate", "5", "--write-burst", "1",
-             "--parent-pid", str(os.getpid())],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-        )
-        try:
-            deadline = time.time() + 15
-            while not os.path.exists(port_file):
-                if time.time() > deadline or child.poll() is not None:
-                    raise RuntimeError("the capped proxy did not start: " + child.stderr.read().decode())
-                time.sleep(0.05)
-            capped = f"http://127.0.0.1:{open(port_file).read().strip()}"
-            waf2 = boto("wafv2", capped, max_pool_connections=32)
-            t = time.perf_counter()
-            with concurrent.futures.ThreadPoolExecutor(10) as pool:
-                list(pool.map(lambda i: waf2.list_ip_sets(Scope="REGIONAL"), range(10)))
-            reads = time.perf_counter() - t
-            t = time.perf_counter()
-            with concurrent.futures.ThreadPoolExecutor(10) as pool:
-                list(pool.map(lambda i: waf2.create_ip_set(
-                    Name=f"cap-check-{i}", Scope="REGIONAL", IPAddressVersion="IPV4",
-                    Addresses=["192.0.2.0/24"]), range(10)))
-            writes = time.perf_counter() - t
-            cc = proxy_counts(capped)
-            rows.append((
-                "write cap 5/s (burst 1): 10 concurrent CreateIPSet take >= 1.8 s",
-                f"{writes:.2f} s (10 ListIPSets: {reads:.2f} s); writes counted {cc['writes']}, "
-                f"waited {cc['write_wait_seconds']:.2f} s in all",
-                writes >= 1.7 and reads < 1.0 and cc["writes"] == 10,
-            ))
-        finally:
-            child.send_signal(signal.SIGTERM)
-            try:
-                code = child.wait(10)
-            except subprocess.TimeoutExpired:
-                child.kill()
-                code = "killed after 10 s"
-        rows.append(("proxy stops on SIGTERM: exit code", f"{code}", code == 0))
-    moto_reset(moto)
-    proxy_reset(proxy)
-    return rows
 
 
 # --------------------------------------------------------------------------
@@ -309,23 +200,17 @@ def python_package_available():
 
 
 # Why an operation makes the calls it makes beyond its target (design
-# choices, not sequencing): stated in the report next to the miss.
-WHY_MORE_CALLS = {
-    "cold enter": "The name is resolved (and checked to be an Application Load Balancer) before any change, "
-                  "so a typo or an NLB stops the command with nothing changed.",
-    "exit": "As for enter: the targets are resolved before anything is deleted.",
-    "allowlist add": "Beyond resolving: GetWebACLForResource proves the target is in maintenance under maint's own "
-                     "web ACL (never edit a foreign or stale set), and GetIPSet gives the entries and the lock "
-                     "token the change is applied to, so concurrent edits all survive. Only UpdateIPSet writes.",
-}
+# choices, not sequencing): stated in the report next to the miss. From the
+# `over_by_design` of the budgets file.
+WHY_MORE_CALLS = {op: e["over_by_design"] for op, e in BUDGETS["cli"].items() if e.get("over_by_design")}
 
 
 def per_target(counts, targets):
-    """AWS calls per target, not counting at most two region-wide list calls
-    (ListWebACLs, ListIPSets) of the command."""
+    """AWS calls per target, not counting at most REGION_WIDE_MAX region-wide
+    list calls (REGION_WIDE: ListWebACLs, ListIPSets) of the command."""
     calls = counts["calls"]
     region_wide = sum(n for k, n in calls.items() if k.split(":", 1)[-1] in REGION_WIDE)
-    excluded = min(region_wide, 2)
+    excluded = min(region_wide, REGION_WIDE_MAX)
     return (counts["total"] - excluded) / targets, region_wide
 
 
@@ -418,8 +303,8 @@ def cycle_tables(results, ns, runs):
         out.append(f"| {op} | " + " | ".join(cells) + f" | {ratios[op]:.2f} |")
     out.append("")
     out.append("AWS API calls (from the proxy's counts; `allowlist add` acts on one target, "
-               "the other commands on all N). *Per target* leaves out at most two region-wide "
-               "list calls (ListWebACLs, ListIPSets) per command:\n")
+               f"the other commands on all N). *Per target* leaves out at most {REGION_WIDE_MAX} region-wide "
+               f"list calls ({', '.join(REGION_WIDE)}) per command:\n")
     out.append("| operation | N | calls in all | region-wide lists | per target | per target without DescribeLoadBalancers | most in flight | calls by operation (run 1) |")
     out.append("|---|---:|---:|---:|---:|---:|---:|---|")
     worst = {}
@@ -455,7 +340,7 @@ def write_report(a, sections):
              f"{datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}, "
              f"{a.mode} mode. Measured on one machine in one run: compare figures from the same machine only "
              "(and mind the load average below: other work on this 2-core class of machine slows the allowlist "
-             "figures most). No test asserts a time.\n")
+             "figures most). No test asserts these times.\n")
     L.append("## How to rerun\n")
     L.append("```sh\n"
              "./scripts/bench                 # full: N = 1, 10, 50 ALBs, 5 runs each; writes BENCHMARKS.md\n"
@@ -539,15 +424,6 @@ def write_report(a, sections):
     L.append(sections.get("python") or f"_skipped: {sections.get('python_note', '?')}_")
     L.append("")
 
-    L.append("## Latency proxy self-check\n")
-    L.append("`tests/moto/latency_proxy.py`, exercised with boto3 before the cycles:\n")
-    if sections.get("proxy_rows"):
-        L.append("| check | figure | ok |\n|---|---|---|")
-        for check, fig, ok in sections["proxy_rows"]:
-            L.append(f"| {check} | {fig} | {'yes' if ok else '**NO**'} |")
-    else:
-        L.append(f"_not run: {sections.get('proxy_note', '?')}_")
-    L.append("")
     if sections.get("errors"):
         L.append("## Errors\n")
         for e in sections["errors"]:
@@ -564,7 +440,6 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("--moto", required=True)
     p.add_argument("--proxy", required=True)
-    p.add_argument("--proxy-script", required=True)
     p.add_argument("--maint", help="the maint binary; none: the CLI cycle is not run")
     p.add_argument("--cli-note", default="", help="why the CLI is not run")
     p.add_argument("--cli-build", default="cargo build -p maint-cli")
@@ -594,15 +469,6 @@ def main():
         divan = open(a.allowlist_divan).read()
         m = re.search(r"^allowlist\s+fastest", divan, re.M)  # divan's table (its first line goes to stderr)
         sections["divan"] = divan[m.start():] if m else divan
-
-    log("checking the latency proxy")
-    try:
-        sections["proxy_rows"] = proxy_check(a.moto, a.proxy, a.proxy_script, sys.executable)
-        for check, fig, ok in sections["proxy_rows"]:
-            log(f"  {'ok ' if ok else 'BAD'} {check}: {fig}")
-    except Exception:  # noqa: BLE001
-        sections["proxy_note"] = "failed, see Errors"
-        sections["errors"].append("proxy check:\n" + traceback.format_exc())
 
     if a.maint:
         log(f"CLI cycle: N = {a.ns}, {a.runs} run(s)")

@@ -11,6 +11,7 @@
 //! test from [`MotoServer::sdk_config`], because each `#[tokio::test]` has
 //! its own runtime and a client's connection pool must not outlive it.
 
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -54,8 +55,9 @@ pub struct MotoServer {
     _child: Mutex<Child>,
     /// The write end of the wrapper's stdin: while it is open, moto runs.
     _keepalive: Mutex<ChildStdin>,
-    /// Two subnet ids in different availability zones, looked up once.
-    subnets: Mutex<Option<[String; 2]>>,
+    /// Two subnet ids in different availability zones per region, looked
+    /// up once each.
+    subnets: Mutex<BTreeMap<String, [String; 2]>>,
 }
 
 /// The workspace root (the parent of this crate's directory).
@@ -225,7 +227,7 @@ impl MotoServer {
             log_path,
             _child: Mutex::new(child),
             _keepalive: Mutex::new(stdin),
-            subnets: Mutex::new(None),
+            subnets: Mutex::new(BTreeMap::new()),
         })
     }
 
@@ -266,67 +268,62 @@ impl MotoServer {
     pub fn reset(&self) {
         let status = http_status(self.addr, "POST", "/moto-api/reset");
         assert_eq!(status, Some(200), "POST /moto-api/reset");
-        *self.subnets.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        self.subnets
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
     }
 
-    /// Two subnet ids of moto's default VPC in different availability zones
-    /// (an ELBv2 load balancer needs two), looked up once with boto3 (the
-    /// harness does not link the EC2 SDK: it is slow to compile).
+    /// Two subnet ids in different availability zones of [`REGION`] (an
+    /// ELBv2 load balancer needs two); see [`MotoServer::subnets_in`].
     pub fn subnets(&self) -> [String; 2] {
+        self.subnets_in(REGION)
+    }
+
+    /// Two subnet ids in different availability zones of `region`, looked
+    /// up once per region by `tests/moto/seed.py --subnets` (the project's
+    /// one moto seeding helper; it makes a VPC with two subnets when the
+    /// region has no default VPC). Done with boto3 because the harness does
+    /// not link the EC2 SDK: it is slow to compile.
+    pub fn subnets_in(&self, region: &str) -> [String; 2] {
         let mut cached = self.subnets.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(s) = cached.as_ref() {
+        if let Some(s) = cached.get(region) {
             return s.clone();
         }
-        let s = self.lookup_subnets();
-        *cached = Some(s.clone());
+        let s = self.lookup_subnets(region);
+        cached.insert(region.to_string(), s.clone());
         s
     }
 
-    fn lookup_subnets(&self) -> [String; 2] {
-        const SCRIPT: &str = r#"
-import json, sys, boto3
-ec2 = boto3.client("ec2", endpoint_url=sys.argv[1], region_name=sys.argv[2],
-                   aws_access_key_id="testing", aws_secret_access_key="testing")
-vpcs = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"]
-if not vpcs:
-    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
-    azs = [z["ZoneName"] for z in ec2.describe_availability_zones()["AvailabilityZones"]][:2]
-    for i, az in enumerate(azs):
-        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24", AvailabilityZone=az)
-else:
-    vpc = vpcs[0]["VpcId"]
-subnets = ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Subnets"]
-by_az = {}
-for s in subnets:
-    by_az.setdefault(s["AvailabilityZone"], s["SubnetId"])
-print(json.dumps(sorted(by_az.values())[:2]))
-"#;
+    fn lookup_subnets(&self, region: &str) -> [String; 2] {
         let python = python_path();
+        let seed = workspace_root().join("tests/moto/seed.py");
         let out = Command::new(&python)
-            .args(["-c", SCRIPT, &self.endpoint, REGION])
+            .arg(&seed)
+            .args(["--region", region, "--subnets", &self.endpoint])
             .stdin(Stdio::null())
             .output()
             .unwrap_or_else(|e| {
                 panic!(
-                    "run {} to look up subnets: {e}; run ./scripts/test to set up .venv",
-                    python.display()
+                    "run {} {}: {e}; run ./scripts/test to set up .venv",
+                    python.display(),
+                    seed.display()
                 )
             });
         assert!(
             out.status.success(),
-            "subnet look-up with boto3 failed ({}):\n{}",
+            "subnet look-up by {} failed ({}):\n{}",
+            seed.display(),
             out.status,
             String::from_utf8_lossy(&out.stderr)
         );
-        let ids: Vec<String> = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-            panic!(
-                "subnet look-up printed {:?}: {e}",
-                String::from_utf8_lossy(&out.stdout)
-            )
-        });
+        let ids: Vec<String> = String::from_utf8_lossy(&out.stdout)
+            .split_whitespace()
+            .map(str::to_string)
+            .collect();
         match <[String; 2]>::try_from(ids) {
             Ok(pair) => pair,
-            Err(ids) => panic!("need two subnets in different AZs, moto has {ids:?}"),
+            Err(ids) => panic!("need two subnets in different AZs of {region}, got {ids:?}"),
         }
     }
 }
