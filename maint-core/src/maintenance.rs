@@ -346,23 +346,11 @@ pub fn reentry_spec(
 /// `status` shows them. Used by every backend's repeated `enter`, with the
 /// spec from [`reentry_spec`].
 pub fn spec_changes(current: &MaintenanceInfo, spec: &MaintenanceSpec) -> Vec<Change> {
-    let mut changes = Vec::new();
-    let diff = current.allowlist.entries.diff(&spec.allowlist);
-    if !diff.added.is_empty() {
-        changes.push(Change::AllowlistAdded {
-            entries: diff.added,
-        });
-    }
-    if !diff.removed.is_empty() {
-        changes.push(Change::AllowlistRemoved {
-            entries: diff.removed,
-        });
-    }
-    match (current.allowlist.enabled, spec.allowlist_enabled) {
-        (false, true) => changes.push(Change::AllowlistEnabled),
-        (true, false) => changes.push(Change::AllowlistDisabled),
-        _ => {}
-    }
+    let wanted = AllowlistState {
+        enabled: spec.allowlist_enabled,
+        entries: spec.allowlist.clone(),
+    };
+    let mut changes = allowlist_changes(&current.allowlist, &wanted);
     let reason = spec.reason.as_ref().map(|r| r.as_str().to_string());
     if current.reason != reason {
         changes.push(Change::ReasonChanged { reason });

@@ -59,6 +59,7 @@ pub fn faulty_backend(faults: &Faults, log: &OperationLog, settings: WafSettings
 pub struct WafFixture {
     backend: WafBackend,
     log: OperationLog,
+    faults: Faults,
 }
 
 impl WafFixture {
@@ -70,11 +71,23 @@ impl WafFixture {
 
     /// A fixture with the given retry settings.
     pub fn with_settings(settings: WafSettings) -> Self {
-        let log = OperationLog::new();
+        let (log, faults) = (OperationLog::new(), Faults::new());
         Self {
-            backend: waf_backend(&log, settings),
+            backend: faulty_backend(&faults, &log, settings),
             log,
+            faults,
         }
+    }
+
+    /// The fixture for the whole conformance suite: [`fast_settings`] with
+    /// no `cleanup` grace period, so its cleanup scenario can clean what it
+    /// just left over. Only for a test binary of its own (cleanup is
+    /// region-wide).
+    pub fn for_conformance() -> Self {
+        Self::with_settings(WafSettings {
+            cleanup_grace: Duration::ZERO,
+            ..fast_settings()
+        })
     }
 
     /// The backend, as its concrete type.
@@ -129,5 +142,12 @@ impl Fixture for WafFixture {
 
     async fn associate_foreign_web_acl(&self, lb: &LoadBalancerArn) -> String {
         seed::foreign_web_acl(lb.as_str()).await
+    }
+
+    async fn interrupt_next_enter(&self) {
+        // AccessDeniedException is not retried: the enter stops there, its
+        // web ACL and IP sets created and not associated.
+        self.faults
+            .inject("AssociateWebACL", "AccessDeniedException", 1);
     }
 }

@@ -6,6 +6,6 @@ use maint_tests::WafFixture;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_conformance_suite_passes_on_moto() {
-    let fixture = WafFixture::new();
+    let fixture = WafFixture::for_conformance();
     run_all(&fixture).await;
 }

@@ -36,6 +36,10 @@ pub trait Fixture: Send + Sync {
     async fn new_network_load_balancer(&self, hint: &str) -> LoadBalancerName;
     /// Associates a web ACL that maint did not create with `lb`; returns its ARN.
     async fn associate_foreign_web_acl(&self, lb: &LoadBalancerArn) -> String;
+    /// Makes the backend's next `enter` stop after creating its resources
+    /// and before associating them, as a run killed half way does. Cleanup
+    /// scenarios need the backend to clean up resources of any age.
+    async fn interrupt_next_enter(&self);
 }
 
 /// Runs every scenario, one after the other.
@@ -50,6 +54,7 @@ pub async fn run_all(f: &dyn Fixture) {
     concurrent_allowlist_edits_all_survive(f).await;
     dry_run_changes_nothing(f).await;
     custom_response_round_trips(f).await;
+    interrupted_runs_show_as_leftovers_and_cleanup_deletes_exactly_them(f).await;
 }
 
 async fn alb(f: &dyn Fixture, hint: &str) -> LoadBalancerArn {
@@ -454,4 +459,75 @@ pub async fn custom_response_round_trips(f: &dyn Fixture) {
     let out = b.enter(&lb, &s2, Mode::Apply).await.expect("enter again");
     assert_eq!(out.changes, [Change::ResponseChanged]);
     b.exit(&lb, Mode::Apply).await.expect("exit");
+}
+
+/// A run killed after creating its resources leaves them unassociated:
+/// `status` lists them as leftovers, `cleanup` (dry run first) finds exactly
+/// them and no resource in use or foreign, and deletes them; afterwards the
+/// target is clean and the other windows are untouched.
+pub async fn interrupted_runs_show_as_leftovers_and_cleanup_deletes_exactly_them(f: &dyn Fixture) {
+    let b = f.backend();
+    let in_use = alb(f, "clean-used").await;
+    let crashed = alb(f, "clean-crash").await;
+    let foreign = alb(f, "clean-foreign").await;
+    b.enter(&in_use, &spec(&["192.0.2.1"], "in use"), Mode::Apply)
+        .await
+        .expect("enter");
+    let foreign_acl = f.associate_foreign_web_acl(&foreign).await;
+    f.interrupt_next_enter().await;
+    b.enter(&crashed, &spec(&["192.0.2.2"], "crash"), Mode::Apply)
+        .await
+        .expect_err("the interrupted enter fails");
+
+    let st = status(f, &crashed).await;
+    assert_eq!(st.state, State::Normal, "never associated");
+    assert!(
+        st.leftovers.contains(&super::web_acl_name(&crashed)),
+        "status names the leftover web ACL: {:?}",
+        st.leftovers
+    );
+    assert!(status(f, &in_use).await.leftovers.is_empty());
+
+    let plan = b.cleanup(Mode::DryRun).await.expect("cleanup --dry-run");
+    let planned: Vec<&str> = plan.iter().map(|l| l.name.as_str()).collect();
+    for leftover in &st.leftovers {
+        assert!(
+            planned.contains(&leftover.as_str()),
+            "{leftover} in {planned:?}"
+        );
+    }
+    let in_use_acl = status(f, &in_use)
+        .await
+        .maintenance()
+        .map(|m| m.web_acl_arn.clone())
+        .expect("in maintenance");
+    assert!(
+        !plan
+            .iter()
+            .any(|l| l.arn == in_use_acl || l.arn == foreign_acl),
+        "never a resource in use or a foreign one: {plan:?}"
+    );
+    assert_eq!(
+        status(f, &crashed).await.leftovers,
+        st.leftovers,
+        "a dry run deletes nothing"
+    );
+
+    let deleted = b.cleanup(Mode::Apply).await.expect("cleanup");
+    let deleted: Vec<&str> = deleted.iter().map(|l| l.name.as_str()).collect();
+    for leftover in &st.leftovers {
+        assert!(deleted.contains(&leftover.as_str()), "{leftover} deleted");
+    }
+    assert!(status(f, &crashed).await.leftovers.is_empty());
+    assert!(status(f, &in_use).await.maintenance().is_some());
+    match status(f, &foreign).await.state {
+        State::Foreign { web_acl_arn, .. } => assert_eq!(web_acl_arn, foreign_acl),
+        other => panic!("the foreign ACL stays, got {other:?}"),
+    }
+    let again = b.cleanup(Mode::DryRun).await.expect("cleanup again");
+    assert!(
+        !again.iter().any(|l| st.leftovers.contains(&l.name)),
+        "nothing of the crashed run is left: {again:?}"
+    );
+    b.exit(&in_use, Mode::Apply).await.expect("exit");
 }

@@ -7,6 +7,7 @@
 //! operation is atomic, so concurrent allowlist edits all survive.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 use async_trait::async_trait;
@@ -78,6 +79,8 @@ pub struct MemoryBackend {
     region: String,
     account_id: String,
     world: Mutex<World>,
+    /// Set by [`MemoryBackend::interrupt_next_enter`].
+    interrupt: AtomicBool,
 }
 
 impl MemoryBackend {
@@ -87,7 +90,31 @@ impl MemoryBackend {
             region: region.to_string(),
             account_id: "123456789012".to_string(),
             world: Mutex::new(World::default()),
+            interrupt: AtomicBool::new(false),
         }
+    }
+
+    /// Makes the next `enter` that creates a web ACL stop right after
+    /// creating it, before associating it, as a run killed half way does:
+    /// the web ACL is left over (see `status`'s leftovers and `cleanup`).
+    pub fn interrupt_next_enter(&self) {
+        self.interrupt.store(true, Ordering::SeqCst);
+    }
+
+    /// maint's web ACLs for `lb` that exist but are not associated: left by
+    /// an interrupted `enter`, as (ARN, name).
+    fn leftovers_of(world: &World, lb: &LoadBalancerArn) -> Vec<(String, String)> {
+        let wanted = web_acl_name(lb);
+        let used: std::collections::HashSet<&String> = world.associations.values().collect();
+        world
+            .web_acls
+            .iter()
+            .filter(|(arn, _)| !used.contains(arn))
+            .filter_map(|(arn, acl)| match acl {
+                WebAcl::Ours { name, .. } if *name == wanted => Some((arn.clone(), name.clone())),
+                _ => None,
+            })
+            .collect()
     }
 
     /// Adds a load balancer and returns its ARN (as a string, since only
@@ -219,8 +246,15 @@ impl MaintenanceBackend for MemoryBackend {
             State::Normal => {
                 let name = web_acl_name(lb);
                 if mode == Mode::Apply {
-                    world.next_id += 1;
-                    let arn = self.web_acl_arn(&name, world.next_id);
+                    // A leftover of an interrupted run is adopted, as the WAF
+                    // backend finds its resources by name.
+                    let arn = match Self::leftovers_of(&world, lb).pop() {
+                        Some((arn, _)) => arn,
+                        None => {
+                            world.next_id += 1;
+                            self.web_acl_arn(&name, world.next_id)
+                        }
+                    };
                     let info = MaintenanceInfo {
                         web_acl_arn: arn.clone(),
                         reason: spec.reason.as_ref().map(|r| r.as_str().to_string()),
@@ -239,6 +273,11 @@ impl MaintenanceBackend for MemoryBackend {
                             info,
                         },
                     );
+                    if self.interrupt.swap(false, Ordering::SeqCst) {
+                        return Err(Error::unexpected(format!(
+                            "enter of {lb} interrupted after creating {name} (test hook)"
+                        )));
+                    }
                     world.associations.insert(lb.as_str().to_string(), arn);
                 }
                 vec![Change::CreatedWebAcl { name }, Change::Associated]
@@ -277,7 +316,19 @@ impl MaintenanceBackend for MemoryBackend {
                 web_acl_arn,
                 web_acl_name,
             } => return Err(foreign(lb, web_acl_arn, web_acl_name)),
-            State::Normal => Vec::new(),
+            // A normal target's leftovers (of an interrupted enter) go too.
+            State::Normal => {
+                let leftovers = Self::leftovers_of(&world, lb);
+                if mode == Mode::Apply {
+                    for (arn, _) in &leftovers {
+                        world.web_acls.remove(arn);
+                    }
+                }
+                leftovers
+                    .into_iter()
+                    .map(|(_, name)| Change::DeletedWebAcl { name })
+                    .collect()
+            }
             State::Maintenance(info) => {
                 let name = match world.web_acls.get(&info.web_acl_arn) {
                     Some(WebAcl::Ours { name, .. }) => name.clone(),
@@ -337,7 +388,10 @@ impl MaintenanceBackend for MemoryBackend {
         Ok(TargetStatus {
             load_balancer: lb.clone(),
             state: Self::state_of(&world, lb),
-            leftovers: Vec::new(),
+            leftovers: Self::leftovers_of(&world, lb)
+                .into_iter()
+                .map(|(_, name)| name)
+                .collect(),
         })
     }
 
@@ -411,6 +465,9 @@ mod tests {
         async fn associate_foreign_web_acl(&self, lb: &LoadBalancerArn) -> String {
             self.backend
                 .associate_foreign_web_acl(lb, "security-team-acl")
+        }
+        async fn interrupt_next_enter(&self) {
+            self.backend.interrupt_next_enter();
         }
     }
 
