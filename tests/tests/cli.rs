@@ -420,3 +420,178 @@ async fn global_flags_region_profile_verbosity_concurrency_and_content_type() {
     assert_code(&w.maint(&["exit", &name]), 0);
     assert!(resources_in_moto(&arn).await.is_empty());
 }
+
+/// The README's exit-code table, as (code, first words of its "when").
+fn readme_exit_codes() -> Vec<(i32, String)> {
+    let readme = std::fs::read_to_string(maint_tests::moto::workspace_root().join("README.md"))
+        .expect("README.md");
+    let section = readme
+        .split("### Exit codes")
+        .nth(1)
+        .expect("an Exit codes section")
+        .split("\n#")
+        .next()
+        .unwrap_or_default();
+    section
+        .lines()
+        .filter_map(|line| {
+            let cells: Vec<&str> = line.trim().trim_matches('|').split('|').collect();
+            let code = cells.first()?.trim().parse::<i32>().ok()?;
+            Some((code, cells.get(1)?.trim().to_string()))
+        })
+        .collect()
+}
+
+/// The code whose row starts with `when`.
+fn code_for(table: &[(i32, String)], when: &str) -> i32 {
+    table
+        .iter()
+        .find(|(_, text)| text.starts_with(when))
+        .unwrap_or_else(|| panic!("no README exit-code row starting {when:?}: {table:?}"))
+        .0
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_command_exits_with_the_codes_of_the_readme_table() {
+    let table = readme_exit_codes();
+    let ok = code_for(&table, "success");
+    let failed = code_for(&table, "an operation failed");
+    let bad = code_for(&table, "bad input");
+    let not_all = code_for(&table, "only from `status --check`");
+    let mut codes = vec![ok, failed, bad, not_all];
+    codes.dedup();
+    assert_eq!(codes.len(), 4, "four distinct codes: {table:?}");
+
+    let w = Workdir::new();
+    let (good, _) = alb("cli-codes-good").await;
+    let (normal, _) = alb("cli-codes-normal").await;
+    let (foreign, foreign_arn) = alb("cli-codes-foreign").await;
+    seed::foreign_web_acl(foreign_arn.as_str()).await;
+    let missing = "cli-codes-no-such-lb";
+    w.write("list.txt", "192.0.2.0/24\n");
+    w.write("bad.txt", "10.0.0.5/24\n");
+    let dead = ["--endpoint-url", "http://127.0.0.1:9"];
+
+    // (what, arguments, expected code)
+    let mut cases: Vec<(&str, Vec<&str>, i32)> = vec![
+        ("enter", vec!["enter", &good, "--allow", "192.0.2.1"], ok),
+        ("allowlist enable", vec!["allowlist", "enable", &good], ok),
+        ("allowlist disable", vec!["allowlist", "disable", &good], ok),
+        (
+            "allowlist add",
+            vec!["allowlist", "add", &good, "192.0.2.7"],
+            ok,
+        ),
+        (
+            "allowlist remove",
+            vec!["allowlist", "remove", &good, "192.0.2.7"],
+            ok,
+        ),
+        (
+            "allowlist set",
+            vec!["allowlist", "set", &good, "192.0.2.8"],
+            ok,
+        ),
+        ("allowlist show", vec!["allowlist", "show", &good], ok),
+        (
+            "allowlist check",
+            vec!["allowlist", "check", "list.txt"],
+            ok,
+        ),
+        ("status", vec!["status", &good, &normal, &foreign], ok),
+        ("status --check", vec!["status", &good, "--check"], ok),
+        ("cleanup", vec!["cleanup", "--dry-run"], ok),
+        ("completions", vec!["completions", "bash"], ok),
+    ];
+    for (what, verb) in [
+        ("enter", vec!["enter"]),
+        ("exit", vec!["exit"]),
+        ("allowlist enable", vec!["allowlist", "enable"]),
+        ("allowlist disable", vec!["allowlist", "disable"]),
+        ("allowlist show", vec!["allowlist", "show"]),
+        ("status", vec!["status"]),
+        ("status --check", vec!["status", "--check"]),
+    ] {
+        // A target that does not exist is bad input for every command.
+        let mut args = verb.clone();
+        args.push(missing);
+        cases.push((what, args, bad));
+    }
+    for (what, verb) in [
+        ("allowlist add", vec!["allowlist", "add"]),
+        ("allowlist remove", vec!["allowlist", "remove"]),
+        ("allowlist set", vec!["allowlist", "set"]),
+    ] {
+        let mut args = verb.clone();
+        args.extend([missing, "192.0.2.1"]);
+        cases.push((what, args, bad));
+        // A foreign web ACL fails the operation; a target not in
+        // maintenance has no allowlist to change.
+        let mut args = verb.clone();
+        args.extend([foreign.as_str(), "192.0.2.1"]);
+        cases.push((what, args, failed));
+        let mut args = verb;
+        args.extend([normal.as_str(), "192.0.2.1"]);
+        cases.push((what, args, failed));
+    }
+    cases.extend([
+        ("enter", vec!["enter", &foreign], failed),
+        ("exit", vec!["exit", &foreign], failed),
+        (
+            "allowlist enable",
+            vec!["allowlist", "enable", &foreign],
+            failed,
+        ),
+        (
+            "allowlist disable",
+            vec!["allowlist", "disable", &normal],
+            failed,
+        ),
+        (
+            "status --check",
+            vec!["status", &normal, "--check"],
+            not_all,
+        ),
+        (
+            "status --check",
+            vec!["status", &foreign, "--check"],
+            not_all,
+        ),
+        (
+            "allowlist check",
+            vec!["allowlist", "check", "bad.txt"],
+            bad,
+        ),
+        ("cleanup", vec!["--config", "absent.toml", "cleanup"], bad),
+        ("completions", vec!["completions", "tcsh"], bad),
+        ("enter", vec!["enter", &good, "--status", "418"], bad),
+    ]);
+    // AWS unreachable: the operation fails (not bad input).
+    for (what, verb) in [
+        ("status", vec!["status", good.as_str()]),
+        ("allowlist show", vec!["allowlist", "show", good.as_str()]),
+        ("exit", vec!["exit", good.as_str()]),
+        ("cleanup", vec!["cleanup", "--dry-run"]),
+    ] {
+        let mut args = dead.to_vec();
+        args.extend(verb);
+        cases.push((what, args, failed));
+    }
+    cases.push(("exit", vec!["exit", &good], ok));
+
+    let mut wrong = Vec::new();
+    for (what, args, expected) in &cases {
+        let run = w.maint(args);
+        if run.code != *expected {
+            wrong.push(format!(
+                "{what}: `maint {}` exited {}, the README says {expected}\n{}",
+                args.join(" "),
+                run.code,
+                run.stderr
+            ));
+        }
+    }
+    let commands: std::collections::BTreeSet<&str> = cases.iter().map(|(w, _, _)| *w).collect();
+    assert_eq!(commands.len(), 13, "every command is covered: {commands:?}");
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
