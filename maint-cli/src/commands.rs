@@ -56,7 +56,7 @@ async fn run_on_aws(cli: Cli) -> Result<ExitStatus> {
                 .exit(
                     &args.targets,
                     mode,
-                    &ctx.printer.changes("left maintenance"),
+                    &ctx.printer.changes("exit", "left maintenance"),
                 )
                 .await?;
             Ok(ctx.printer.change_run(&run))
@@ -77,11 +77,17 @@ async fn run_on_aws(cli: Cli) -> Result<ExitStatus> {
             ctx.edit_entries(args, AllowlistChange::Set).await
         }
         Command::Allowlist(AllowlistCommand::Show { targets }) => {
-            let run = ctx.fleet.status(&targets, &ctx.printer.reads()).await?;
+            let run = ctx
+                .fleet
+                .status(&targets, &ctx.printer.reads("allowlist show"))
+                .await?;
             Ok(ctx.printer.allowlists(&run))
         }
         Command::Status(StatusArgs { targets, check }) => {
-            let run = ctx.fleet.status(&targets, &ctx.printer.reads()).await?;
+            let run = ctx
+                .fleet
+                .status(&targets, &ctx.printer.reads("status"))
+                .await?;
             Ok(ctx.printer.status(&run, check))
         }
         Command::Cleanup(args) => {
@@ -137,7 +143,7 @@ impl Context {
                 &args.targets,
                 &request,
                 mode,
-                &self.printer.changes("entered maintenance"),
+                &self.printer.changes("enter", "entered maintenance"),
             )
             .await?;
         Ok(self.printer.change_run(&run))
@@ -169,7 +175,12 @@ impl Context {
         mode: Mode,
     ) -> Result<ChangeRun> {
         self.fleet
-            .update_allowlist(targets, change, mode, &self.printer.changes("updated"))
+            .update_allowlist(
+                targets,
+                change,
+                mode,
+                &self.printer.changes("allowlist", "updated"),
+            )
             .await
     }
 }

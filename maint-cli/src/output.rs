@@ -137,13 +137,25 @@ impl Progress {
             ProgressBar::hidden()
         };
         let template = if total.is_some() {
-            "{spinner} {prefix}: {pos}/{len} targets done, {elapsed} so far, about {eta} left"
+            "{spinner} {prefix}: {pos}/{len} targets done, {elapsed} so far, {left}"
         } else {
             "{spinner} {prefix}: waiting on AWS, {elapsed} so far"
         };
-        bar.set_style(
-            ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_bar()),
-        );
+        let style = ProgressStyle::with_template(template)
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            // No estimate before the first target is done: indicatif's
+            // would say 0s.
+            .with_key(
+                "left",
+                |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                    let _ = if state.pos() == 0 {
+                        write!(w, "estimating what is left")
+                    } else {
+                        write!(w, "about {}s left", state.eta().as_secs())
+                    };
+                },
+            );
+        bar.set_style(style);
         bar.set_prefix(what.to_string());
         bar.enable_steady_tick(Duration::from_millis(120));
         if !bar.is_hidden() {
@@ -193,20 +205,23 @@ impl Printer {
     /// An observer that prints each target's result of a changing command
     /// as it completes (`verb`: what success is called, e.g. `entered
     /// maintenance`) and keeps the progress line.
-    pub fn changes(&self, verb: &'static str) -> ChangeLines {
+    /// `command` names it on the progress line.
+    pub fn changes(&self, command: &'static str, verb: &'static str) -> ChangeLines {
         ChangeLines {
             json: self.json,
             progress: self.progress,
+            command,
             verb,
             state: Mutex::new(None),
         }
     }
 
-    /// An observer that keeps the progress line of a command that reads.
-    pub fn reads(&self) -> ChangeLines {
+    /// An observer that keeps the progress line of `command`, which reads.
+    pub fn reads(&self, command: &'static str) -> ChangeLines {
         ChangeLines {
             json: true,
             progress: self.progress,
+            command,
             verb: "read",
             state: Mutex::new(None),
         }
@@ -343,6 +358,7 @@ impl Printer {
 pub struct ChangeLines {
     json: bool,
     progress: bool,
+    command: &'static str,
     verb: &'static str,
     /// The progress line and the width of the target column, once started.
     state: Mutex<Option<(Progress, usize)>>,
@@ -358,13 +374,8 @@ impl Observer for ChangeLines {
                     .map(|t| t.label().chars().count())
                     .max()
                     .unwrap_or(0);
-                let what = if self.verb == "read" {
-                    "reading"
-                } else {
-                    "changing"
-                };
                 *state = Some((
-                    Progress::start(what, Some(targets.len()), self.progress),
+                    Progress::start(self.command, Some(targets.len()), self.progress),
                     width,
                 ));
             }
