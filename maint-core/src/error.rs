@@ -383,17 +383,6 @@ impl Error {
     pub fn aws_code(&self) -> Option<&str> {
         self.aws().map(|e| e.code.as_str())
     }
-
-    /// The problems of bad input, one per line for people: every problem of
-    /// an allowlist or config file, or the error's one message.
-    pub fn problem_lines(&self) -> Vec<String> {
-        match self {
-            Error::InvalidAllowlist(p) | Error::InvalidConfig(p) => {
-                p.problems().iter().map(ToString::to_string).collect()
-            }
-            other => vec![other.to_string()],
-        }
-    }
 }
 
 /// The distinct causes of an error, outermost first, the error itself
@@ -533,8 +522,8 @@ mod tests {
             .starts_with("invalid config: maint.toml:3:10"));
         let two = Problems::new("allowlist", vec![p.clone(), Problem::new("second")]);
         assert_eq!(
-            Error::InvalidAllowlist(two).problem_lines(),
-            [p.to_string(), "second".to_string()]
+            two.to_string(),
+            format!("invalid allowlist (2 problems):\n  {p}\n  second")
         );
     }
 }

@@ -169,17 +169,6 @@ pub enum State {
     },
 }
 
-impl State {
-    /// `normal`, `maintenance` or `foreign`, as in the JSON output.
-    pub fn name(&self) -> &'static str {
-        match self {
-            State::Normal => "normal",
-            State::Maintenance(_) => "maintenance",
-            State::Foreign { .. } => "foreign",
-        }
-    }
-}
-
 /// A maintenance window as read back from the backend.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MaintenanceInfo {
