@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::Utc;
 use clap::CommandFactory;
-use maint_core::backend::{waf_factory, AllowlistChange, AwsOptions, Mode, Reason};
+use maint_core::backend::{waf_factory, AllowlistChange, AwsOptions, Mode, Reason, WafSettings};
 use maint_core::config::Config;
 use maint_core::fleet::EnterRequest;
 use maint_core::report::ChangeRun;
@@ -43,7 +43,8 @@ async fn run_on_aws(cli: Cli) -> Result<ExitStatus> {
         profile: cli.profile.clone(),
         endpoint_url: cli.endpoint_url.clone(),
     };
-    let fleet = Fleet::new(config, cli.region.clone(), waf_factory(options))
+    let settings = WafSettings::for_config(config.as_ref())?;
+    let fleet = Fleet::new(config, cli.region.clone(), waf_factory(options, settings))
         .with_concurrency(cli.concurrency);
     let printer = Printer::new(cli.json, !cli.json && !cli.quiet);
     let ctx = Context { fleet, printer };

@@ -150,6 +150,10 @@ pub struct Config {
     pub path: PathBuf,
     /// The default region.
     pub region: Option<String>,
+    /// The share of AWS WAF's call-rate quotas maint may use, in percent
+    /// (1 to 100; `None`: all of them), for accounts where other callers
+    /// (pipelines, controllers) use the same quotas.
+    pub waf_quota_percent: Option<u8>,
     /// Named allowlists.
     pub allowlists: BTreeMap<String, Allowlist>,
     /// Named services.
@@ -160,6 +164,7 @@ pub struct Config {
 #[serde(deny_unknown_fields)]
 struct RawConfig {
     region: Option<Spanned<String>>,
+    waf_quota_percent: Option<Spanned<i64>>,
     #[serde(default)]
     allowlists: BTreeMap<Spanned<String>, Spanned<RawAllowlist>>,
     #[serde(default)]
@@ -371,6 +376,19 @@ impl Config {
         if let Some(region) = &raw.region {
             if check_region(region, "region", problems) {
                 config.region = Some(region.get_ref().clone());
+            }
+        }
+        if let Some(percent) = &raw.waf_quota_percent {
+            match u8::try_from(*percent.get_ref()) {
+                Ok(p) if (1..=100).contains(&p) => config.waf_quota_percent = Some(p),
+                _ => problems.at(
+                    Some(percent.span()),
+                    Some("waf_quota_percent".into()),
+                    format!(
+                        "{} is not a percentage from 1 to 100 of AWS WAF's call-rate quotas",
+                        percent.get_ref()
+                    ),
+                ),
             }
         }
         for (name, list) in &raw.allowlists {

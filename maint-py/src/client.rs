@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use chrono::{DateTime, Utc};
-use maint_core::backend::{waf_factory, AllowlistChange, AwsOptions, Mode, Reason};
+use maint_core::backend::{waf_factory, AllowlistChange, AwsOptions, Mode, Reason, WafSettings};
 use maint_core::config::Config;
 use maint_core::error::chain;
 use maint_core::fleet::{EnterRequest, Silent, DEFAULT_CONCURRENCY};
@@ -27,6 +27,7 @@ use crate::runtime::runtime;
 #[pyclass(frozen, module = "maint")]
 pub struct Client {
     options: AwsOptions,
+    settings: WafSettings,
     config: Option<Config>,
     concurrency: usize,
     raise_on_error: bool,
@@ -52,7 +53,7 @@ impl Client {
             Fleet::new(
                 self.config.clone(),
                 self.options.region.clone(),
-                waf_factory(self.options.clone()),
+                waf_factory(self.options.clone(), self.settings.clone()),
             )
             .with_concurrency(self.concurrency),
         );
@@ -188,7 +189,9 @@ impl Client {
         raise_on_error: bool,
     ) -> PyResult<Self> {
         let config = Config::discover(config.as_deref()).map_err(|e| to_pyerr(py, &e))?;
+        let settings = WafSettings::for_config(config.as_ref()).map_err(|e| to_pyerr(py, &e))?;
         Ok(Self {
+            settings,
             options: AwsOptions {
                 region,
                 profile,

@@ -49,6 +49,9 @@ os.environ.update(
     AWS_EC2_METADATA_DISABLED="true",
     AWS_CONFIG_FILE=os.devnull,
     AWS_SHARED_CREDENTIALS_FILE=os.devnull,
+    # moto has no call-rate quotas: no pacing (tests of the quota model set
+    # it back to 100).
+    MAINT_WAF_QUOTA_PERCENT="0",
 )
 os.environ.pop("AWS_PROFILE", None)
 os.environ.pop("AWS_ENDPOINT_URL", None)

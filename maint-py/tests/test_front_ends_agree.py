@@ -37,7 +37,7 @@ def cli_binary() -> Path:
 def cli(moto_endpoint: str, cwd: Path, *args: str) -> tuple[int, Any, str]:
     """Runs `maint --json ARGS`; returns (exit code, parsed stdout or None, stderr)."""
     env = {
-        key: value for key, value in os.environ.items() if key.startswith(("AWS_", "PATH", "HOME"))
+        key: value for key, value in os.environ.items() if key.startswith(("AWS_", "MAINT_", "PATH", "HOME"))
     }
     env.update(AWS_ENDPOINT_URL=moto_endpoint, AWS_REGION=REGION, NO_COLOR="1")
     done = subprocess.run(

@@ -112,6 +112,8 @@ class CliEngine:
             "AWS_EC2_METADATA_DISABLED": "true",
             "AWS_CONFIG_FILE": "/nonexistent/maint-bench/config",
             "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/maint-bench/credentials",
+            # The latency model has no call-rate quotas to pace to.
+            "MAINT_WAF_QUOTA_PERCENT": "0",
         })
         self.cwd = tempfile.mkdtemp(prefix="maint-bench-")  # no maint.toml here
 
@@ -161,6 +163,7 @@ class PythonEngine:
             "AWS_REGION": REGION,
             "AWS_ENDPOINT_URL": proxy,
             "AWS_EC2_METADATA_DISABLED": "true",
+            "MAINT_WAF_QUOTA_PERCENT": "0",
         }.items():
             os.environ[k] = v
         import maint  # noqa: F401 (checked by python_package_available)

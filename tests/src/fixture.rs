@@ -24,6 +24,9 @@ pub fn fast_settings() -> WafSettings {
         max_attempts: 10,
         base_delay: Duration::from_millis(10),
         max_delay: Duration::from_millis(200),
+        // moto has no call-rate quotas.
+        rates: None,
+        throttle_deadline: Duration::from_secs(30),
         ..WafSettings::default()
     }
 }

@@ -103,7 +103,7 @@ async fn example_policy_allows_every_call_of_the_backend() {
     // The suite runs on its own task so that a failing scenario still lets
     // the policy be checked against what was called up to then; its failure
     // is re-raised at the end.
-    let fixture = Arc::new(WafFixture::new());
+    let fixture = Arc::new(WafFixture::for_conformance());
     let suite = tokio::spawn({
         let fixture = Arc::clone(&fixture);
         async move { run_all(&*fixture).await }

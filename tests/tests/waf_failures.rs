@@ -177,29 +177,69 @@ async fn associated_item_on_delete_is_retried() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn throttling_is_retried_with_backoff() {
+async fn throttling_beyond_the_old_attempt_count_does_not_fail_a_target() {
     let (faults, log) = (Faults::new(), OperationLog::new());
     let b = backend(&faults, &log, fast_settings());
     let lb = alb("throttle").await;
-    faults.inject("CreateIPSet", "WAFLimitsExceededException", 2);
-    faults.inject("CreateWebACL", "ThrottlingException", 1);
+    // Twelve throttled calls in a row: more than the 8 attempts maint used
+    // to give up after. Throttling is waited out against a deadline.
+    faults.inject("CreateWebACL", "ThrottlingException", 12);
     b.enter(&lb, &spec(&["192.0.2.1"]), Mode::Apply)
         .await
         .unwrap();
-    assert_eq!(faults.served("CreateIPSet"), 2);
-    assert_eq!(faults.served("CreateWebACL"), 1);
+    assert_eq!(faults.served("CreateWebACL"), 12);
     assert!(b.status(&lb).await.unwrap().maintenance().is_some());
     assert_eq!(resources_in_moto(&lb).await.len(), 2);
 
-    // Throttled for longer than the retry budget: a clear error, not a hang.
-    faults.always("GetWebACLForResource", "WAFLimitsExceededException");
-    let err = b.status(&lb).await.unwrap_err();
-    assert!(matches!(err, Error::Timeout { .. }), "{err:?}");
-    assert!(
-        format!("{:?}", err).contains("WAFLimitsExceededException"),
-        "the last AWS error is kept: {err:?}"
+    // Throttled for longer than the deadline: a clear error, not a hang.
+    let impatient = backend(
+        &faults,
+        &log,
+        WafSettings {
+            throttle_deadline: Duration::from_millis(500),
+            ..fast_settings()
+        },
     );
+    faults.always("GetWebACLForResource", "ThrottlingException");
+    let err = impatient.status(&lb).await.unwrap_err();
+    assert!(matches!(err, Error::Timeout { .. }), "{err:?}");
+    assert_eq!(err.aws_code(), Some("ThrottlingException"), "{err:?}");
     faults.clear();
+    b.exit(&lb, Mode::Apply).await.unwrap();
+    assert!(resources_in_moto(&lb).await.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_account_quota_is_reported_by_name_and_not_retried() {
+    let (faults, log) = (Faults::new(), OperationLog::new());
+    let b = backend(&faults, &log, fast_settings());
+    let lb = alb("quota").await;
+    faults.respond(
+        "CreateWebACL",
+        400,
+        r#"{"__type":"WAFLimitsExceededException","Message":"Limit reached: NUM_WEBACLS_BY_ACCOUNT"}"#,
+        usize::MAX,
+    );
+    let err = b
+        .enter(&lb, &spec(&["192.0.2.1"]), Mode::Apply)
+        .await
+        .unwrap_err();
+    faults.clear();
+    assert_eq!(
+        err.aws_code(),
+        Some("WAFLimitsExceededException"),
+        "{err:?}"
+    );
+    let message = err.to_string();
+    assert!(
+        message.contains("web ACLs per account and Region"),
+        "{message}"
+    );
+    assert_eq!(
+        faults.served("CreateWebACL"),
+        1,
+        "an account quota is not retried"
+    );
     b.exit(&lb, Mode::Apply).await.unwrap();
     assert!(resources_in_moto(&lb).await.is_empty());
 }
@@ -348,4 +388,97 @@ async fn another_processs_changes_are_not_hidden_by_a_stale_listing() {
     assert_eq!(resources_in_moto(&lb).await.len(), 2);
     a.exit(&lb, Mode::Apply).await.unwrap();
     assert!(resources_in_moto(&lb).await.is_empty());
+}
+
+/// Associates a web ACL "of the security team" with `lb` from a thread of
+/// its own (own runtime, own clients), as another process would; returns
+/// its ARN. Like AWS (unlike moto), the association replaces any other.
+fn another_process_associates_a_foreign_acl(lb: &LoadBalancerArn) -> String {
+    let arn = lb.as_str().to_string();
+    std::thread::spawn(move || {
+        tokio::runtime::Runtime::new().unwrap().block_on(async {
+            seed::waf_client()
+                .disassociate_web_acl()
+                .resource_arn(&arn)
+                .send()
+                .await
+                .unwrap();
+            seed::foreign_web_acl(&arn).await
+        })
+    })
+    .join()
+    .unwrap()
+}
+
+/// What moto says is associated with `lb`.
+async fn associated_with(lb: &LoadBalancerArn) -> Option<String> {
+    seed::waf_client()
+        .get_web_acl_for_resource()
+        .resource_arn(lb.as_str())
+        .send()
+        .await
+        .unwrap()
+        .web_acl()
+        .map(|acl| acl.arn().to_string())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_foreign_acl_associated_after_the_check_is_never_replaced() {
+    let (faults, log) = (Faults::new(), OperationLog::new());
+    let b = backend(&faults, &log, fast_settings());
+    let lb = alb("race-enter").await;
+    // maint read the association (normal) and is creating its web ACL when
+    // another writer associates theirs.
+    let foreign = std::sync::Arc::new(std::sync::Mutex::new(None));
+    let (slot, racing) = (foreign.clone(), lb.clone());
+    faults.before("CreateWebACL", move || {
+        *slot.lock().unwrap() = Some(another_process_associates_a_foreign_acl(&racing));
+    });
+    let err = b
+        .enter(&lb, &spec(&["192.0.2.1"]), Mode::Apply)
+        .await
+        .unwrap_err();
+    let foreign = foreign.lock().unwrap().clone().expect("the hook ran");
+    match &err {
+        Error::ForeignWebAcl { web_acl_arn, .. } => assert_eq!(web_acl_arn, &foreign),
+        other => panic!("expected ForeignWebAcl, got {other:?}"),
+    }
+    assert_eq!(count(&log, "wafv2:AssociateWebACL"), 0, "never associated");
+    assert_eq!(associated_with(&lb).await, Some(foreign), "theirs stays");
+    assert!(
+        resources_in_moto(&lb).await.is_empty(),
+        "what maint made for the window is deleted, nothing leaks"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_foreign_acl_associated_before_the_disassociate_is_never_removed() {
+    let (faults, log) = (Faults::new(), OperationLog::new());
+    let b = backend(&faults, &log, fast_settings());
+    let lb = alb("race-exit").await;
+    b.enter(&lb, &spec(&["192.0.2.1"]), Mode::Apply)
+        .await
+        .unwrap();
+    // exit reads the association (maint's), then reads it again right
+    // before disassociating: another writer associates theirs in between.
+    let foreign = std::sync::Arc::new(std::sync::Mutex::new(None));
+    let (later, slot, racing) = (faults.clone(), foreign.clone(), lb.clone());
+    faults.before("GetWebACLForResource", move || {
+        later.before("GetWebACLForResource", move || {
+            *slot.lock().unwrap() = Some(another_process_associates_a_foreign_acl(&racing));
+        });
+    });
+    log.take();
+    let err = b.exit(&lb, Mode::Apply).await.unwrap_err();
+    let foreign = foreign.lock().unwrap().clone().expect("the hook ran");
+    assert!(
+        matches!(&err, Error::ForeignWebAcl { web_acl_arn, .. } if *web_acl_arn == foreign),
+        "{err:?}"
+    );
+    assert_eq!(count(&log, "wafv2:DisassociateWebACL"), 0, "never removed");
+    assert_eq!(associated_with(&lb).await, Some(foreign), "theirs stays");
+    assert!(
+        resources_in_moto(&lb).await.is_empty(),
+        "maint's own (no longer associated) resources are deleted"
+    );
 }

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use super::WafBackend;
+use super::{WafBackend, WafSettings};
 use crate::backend::{BackendFactory, MaintenanceBackend};
 
 /// AWS settings that follow the AWS CLI's conventions; unset fields come
@@ -22,9 +22,9 @@ pub struct AwsOptions {
 
 /// A factory of WAF backends, one per region, from AWS settings. The region
 /// asked for wins over `options.region`.
-pub fn waf_factory(options: AwsOptions) -> BackendFactory {
+pub fn waf_factory(options: AwsOptions, settings: WafSettings) -> BackendFactory {
     Box::new(move |region: Option<String>| {
-        let options = options.clone();
+        let (options, settings) = (options.clone(), settings.clone());
         Box::pin(async move {
             let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
             if let Some(region) = region.or(options.region) {
@@ -37,7 +37,8 @@ pub fn waf_factory(options: AwsOptions) -> BackendFactory {
                 loader = loader.endpoint_url(url);
             }
             let config = loader.load().await;
-            let backend: Arc<dyn MaintenanceBackend> = Arc::new(WafBackend::new(&config)?);
+            let backend: Arc<dyn MaintenanceBackend> =
+                Arc::new(WafBackend::with_settings(&config, settings)?);
             Ok(backend)
         })
     })

@@ -1,0 +1,312 @@
+//! Calling AWS WAF on AWS's terms: every call waits its turn under AWS
+//! WAF's call-rate quotas ([`Pacer`], shared by every backend of the process
+//! for a region), throttling is waited out against a deadline, and AWS's
+//! error codes are matched in one place.
+
+use std::num::NonZeroU32;
+use std::sync::{Arc, OnceLock};
+
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+
+use super::*;
+
+/// AWS error codes the backend handles itself.
+pub(super) mod code {
+    pub const LOCK: &str = "WAFOptimisticLockException";
+    pub const UNAVAILABLE: &str = "WAFUnavailableEntityException";
+    pub const ASSOCIATED: &str = "WAFAssociatedItemException";
+    pub const NONEXISTENT: &str = "WAFNonexistentItemException";
+    /// AWS's code, and moto's.
+    pub const DUPLICATE: [&str; 2] = ["WAFDuplicateItemException", "WafV2DuplicateItem"];
+    pub const LB_NOT_FOUND: [&str; 2] = ["LoadBalancerNotFound", "LoadBalancerNotFoundException"];
+    /// An account quota (100 web ACLs, 100 IP sets per Region...): waiting
+    /// does not help; reported with the quota's name.
+    pub const LIMITS: &str = "WAFLimitsExceededException";
+    /// Call-rate limits: waited out.
+    pub const THROTTLING: [&str; 4] = [
+        "ThrottlingException",
+        "Throttling",
+        "TooManyRequestsException",
+        "RequestLimitExceeded",
+    ];
+}
+
+/// Maps an SDK error into [`Error::Aws`], keeping code, message and request id.
+pub(super) fn aws_error<E>(operation: &str, err: SdkError<E, HttpResponse>) -> Error
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    let code = err.code().map(str::to_string).unwrap_or_else(|| {
+        match &err {
+            SdkError::TimeoutError(_) => "TimeoutError",
+            SdkError::DispatchFailure(_) => "DispatchFailure",
+            SdkError::ResponseError(_) => "ResponseError",
+            SdkError::ConstructionFailure(_) => "ConstructionFailure",
+            _ => "Unknown",
+        }
+        .to_string()
+    });
+    let message = err
+        .message()
+        .map(str::to_string)
+        .unwrap_or_else(|| DisplayErrorContext(&err).to_string());
+    let request_id = err.request_id().map(str::to_string);
+    Error::Aws(AwsError {
+        operation: operation.to_string(),
+        code,
+        message,
+        request_id,
+        source: Some(std::sync::Arc::new(err)),
+    })
+}
+
+pub(super) fn is_code(e: &Error, codes: &[&str]) -> bool {
+    e.aws_code().is_some_and(|c| codes.contains(&c))
+}
+
+/// AWS WAF's call-rate quotas per account and Region, for every caller
+/// together (AWS WAF Developer Guide, "AWS WAF quotas", calls per account per
+/// Region): the least time between two calls of one action.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CallRates {
+    /// `AssociateWebACL` and `DisassociateWebACL`: one request every 2 s.
+    pub associate: Duration,
+    /// `GetWebACLForResource` and `ListResourcesForWebACL`: one per second.
+    pub per_resource_read: Duration,
+    /// Each other Get or List action: five per second.
+    pub read: Duration,
+    /// Each Create, Put, Update (and Delete) action: one per second.
+    pub write: Duration,
+}
+
+impl CallRates {
+    /// The published quotas.
+    pub const AWS: CallRates = CallRates {
+        associate: Duration::from_secs(2),
+        per_resource_read: Duration::from_secs(1),
+        read: Duration::from_millis(200),
+        write: Duration::from_secs(1),
+    };
+
+    /// These rates slowed down to `share` of them (0 < share <= 1), for
+    /// accounts where other callers (pipelines, controllers) use the same
+    /// quotas.
+    pub fn share(self, share: f64) -> Self {
+        let share = if share.is_finite() && share > 0.0 {
+            share.min(1.0)
+        } else {
+            1.0
+        };
+        let slow = |d: Duration| d.div_f64(share);
+        CallRates {
+            associate: slow(self.associate),
+            per_resource_read: slow(self.per_resource_read),
+            read: slow(self.read),
+            write: slow(self.write),
+        }
+    }
+
+    /// The least time between two calls of `action`.
+    pub fn period(&self, action: &str) -> Duration {
+        match action {
+            "AssociateWebACL" | "DisassociateWebACL" => self.associate,
+            "GetWebACLForResource" | "ListResourcesForWebACL" => self.per_resource_read,
+            a if ["Create", "Update", "Put", "Delete", "Tag", "Untag"]
+                .iter()
+                .any(|p| a.starts_with(p)) =>
+            {
+                self.write
+            }
+            _ => self.read,
+        }
+    }
+}
+
+impl Default for CallRates {
+    fn default() -> Self {
+        Self::AWS
+    }
+}
+
+/// Token buckets, one per AWS WAF action, at [`CallRates`]: a call waits
+/// until its action's quota allows it. One pacer per Region and rates is
+/// shared by every backend of the process (every target a command acts on,
+/// every call of one Python client), since AWS counts them together.
+#[derive(Debug)]
+pub(super) struct Pacer {
+    rates: CallRates,
+    region: String,
+    buckets: std::sync::Mutex<HashMap<String, Arc<DefaultDirectRateLimiter>>>,
+}
+
+impl Pacer {
+    /// The process's pacer for `region` at `rates`.
+    pub(super) fn shared(region: &str, rates: CallRates) -> Arc<Pacer> {
+        static PACERS: OnceLock<std::sync::Mutex<HashMap<String, Arc<Pacer>>>> = OnceLock::new();
+        let key = format!("{region}|{rates:?}");
+        let mut pacers = PACERS
+            .get_or_init(Default::default)
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        pacers
+            .entry(key)
+            .or_insert_with(|| {
+                Arc::new(Pacer {
+                    rates,
+                    region: region.to_string(),
+                    buckets: std::sync::Mutex::new(HashMap::new()),
+                })
+            })
+            .clone()
+    }
+
+    fn bucket(&self, action: &str) -> Arc<DefaultDirectRateLimiter> {
+        let mut buckets = self
+            .buckets
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        buckets
+            .entry(action.to_string())
+            .or_insert_with(|| {
+                let period = self.rates.period(action).max(Duration::from_millis(1));
+                let quota = Quota::with_period(period)
+                    .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
+                    .allow_burst(NonZeroU32::MIN);
+                Arc::new(RateLimiter::direct(quota))
+            })
+            .clone()
+    }
+
+    /// Waits until AWS's quota for `action` allows one more call.
+    pub(super) async fn wait(&self, action: &str) {
+        let bucket = self.bucket(action);
+        if bucket.check().is_ok() {
+            return;
+        }
+        let period = self.rates.period(action);
+        tracing::debug!(
+            action,
+            region = self.region,
+            "waiting for AWS WAF's quota: one {action} every {:.1} s in {}",
+            period.as_secs_f64(),
+            self.region
+        );
+        bucket.until_ready().await;
+    }
+}
+
+/// The message for an account quota AWS reports as reached.
+fn quota_reached(error: Error) -> Error {
+    let Error::Aws(mut aws) = error else {
+        return error;
+    };
+    let limit = ["NUM_WEBACLS_BY_ACCOUNT", "NUM_IPSETS_BY_ACCOUNT"]
+        .into_iter()
+        .find(|l| aws.message.contains(l));
+    let quota = match limit {
+        Some("NUM_WEBACLS_BY_ACCOUNT") => "web ACLs per account and Region (default 100)",
+        Some(_) => "IP sets per account and Region (default 100)",
+        None => "an AWS WAF account quota",
+    };
+    aws.message = format!(
+        "{}: the account has reached {quota}; delete unused web ACLs or IP sets \
+         (`maint cleanup` removes maint's), or ask AWS for a higher quota",
+        aws.message
+    );
+    Error::Aws(aws)
+}
+
+impl WafBackend {
+    pub(super) fn backoff(&self, attempt: u32) -> Duration {
+        let cap = self
+            .settings
+            .base_delay
+            .saturating_mul(2u32.saturating_pow(attempt.min(16)))
+            .min(self.settings.max_delay);
+        // Full jitter: concurrent writers spread out instead of colliding again.
+        cap.mul_f64(0.5 + fastrand::f64() * 0.5)
+    }
+
+    /// Runs `op` (a call of AWS WAF `action`) when AWS's quota for the
+    /// action allows it. Throttling (another caller used the quota) is
+    /// waited out with jittered backoff until `throttle_deadline`; the codes
+    /// in `retry_on` are retried until `deadline`; an account quota
+    /// (`WAFLimitsExceededException`) is reported at once, by name.
+    pub(super) async fn retrying<T, F, Fut>(
+        &self,
+        action: &'static str,
+        what: &str,
+        retry_on: &[&str],
+        deadline: Duration,
+        mut op: F,
+    ) -> Result<T>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T>>,
+    {
+        let start = Instant::now();
+        let mut attempt = 0u32;
+        let mut throttled_for = Duration::ZERO;
+        loop {
+            self.pace(action).await;
+            let error = match op().await {
+                Ok(value) => return Ok(value),
+                Err(e) => e,
+            };
+            if is_code(&error, &[code::LIMITS]) {
+                return Err(quota_reached(error));
+            }
+            let throttled = is_code(&error, &code::THROTTLING);
+            if !(throttled || is_code(&error, retry_on)) {
+                return Err(error);
+            }
+            let delay = self.backoff(attempt);
+            attempt += 1;
+            let out_of_time = if throttled {
+                throttled_for += delay;
+                throttled_for > self.settings.throttle_deadline
+            } else {
+                start.elapsed() + delay > deadline
+            };
+            if out_of_time {
+                return Err(Error::Timeout {
+                    what: what.to_string(),
+                    waited: start.elapsed(),
+                    last_error: Some(Box::new(error)),
+                });
+            }
+            let message = if throttled {
+                "AWS WAF throttled the call (another caller uses the same quota); waiting"
+            } else {
+                "AWS is not ready yet; retrying"
+            };
+            tracing::warn!(
+                what,
+                action,
+                code = error.aws_code().unwrap_or_default(),
+                attempt,
+                delay_ms = delay.as_millis() as u64,
+                "{message}"
+            );
+            tokio::time::sleep(delay).await;
+        }
+    }
+
+    /// Waits until AWS's quota for `action` allows one more call (at once
+    /// when the backend is not paced, or `action` is empty: the caller
+    /// paces inside its operation).
+    pub(super) async fn pace(&self, action: &str) {
+        if let (Some(pacer), false) = (&self.pacer, action.is_empty()) {
+            pacer.wait(action).await;
+        }
+    }
+
+    /// A call with throttling retries only.
+    pub(super) async fn call<T, F, Fut>(&self, action: &'static str, what: &str, op: F) -> Result<T>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T>>,
+    {
+        self.retrying(action, what, &[], Duration::MAX, op).await
+    }
+}

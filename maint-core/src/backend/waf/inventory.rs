@@ -1,0 +1,385 @@
+//! The region inventory: maint's resources by name from one listing, their
+//! ownership tags, and deleting them.
+
+use super::*;
+
+/// A summary from a region-wide listing.
+#[derive(Debug, Clone)]
+pub(super) struct Summary {
+    pub(super) id: String,
+    pub(super) arn: String,
+    pub(super) lock_token: String,
+}
+
+/// maint's web ACLs and IP sets in the region, by name, from one listing.
+#[derive(Debug, Clone)]
+pub(super) struct Inventory {
+    pub(super) web_acls: HashMap<String, Summary>,
+    pub(super) ip_sets: HashMap<String, Summary>,
+    pub(super) loaded: Instant,
+}
+
+/// How long a listing is reused. It only serves to find leftovers of
+/// earlier, crashed runs (which predate the command) and as a first guess at
+/// lock tokens (a stale token costs one re-read), so sharing one listing
+/// between the targets of a command is safe.
+pub(super) const INVENTORY_MAX_AGE: Duration = Duration::from_secs(30);
+
+/// The two region-wide listings.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Listing {
+    WebAcls,
+    IpSets,
+}
+
+/// What a resource's tags say about who owns it.
+pub(super) enum Ownership {
+    /// It does not exist (any more).
+    Gone,
+    /// Not tagged as maint's.
+    Other,
+    /// maint's, for this load balancer, created then.
+    Maint {
+        load_balancer: String,
+        created: Option<chrono::DateTime<Utc>>,
+    },
+}
+
+impl WafBackend {
+    /// maint's resources in the region, from a listing at most
+    /// [`INVENTORY_MAX_AGE`] old (or fresh when `fresh`). Concurrent callers
+    /// share one listing.
+    pub(super) async fn inventory(&self, fresh: bool) -> Result<Inventory> {
+        let mut guard = self.inventory.lock().await;
+        if let Some(inv) = guard.as_ref() {
+            if !fresh && inv.loaded.elapsed() < INVENTORY_MAX_AGE {
+                return Ok(inv.clone());
+            }
+        }
+        let inv = Inventory {
+            web_acls: self.list(Listing::WebAcls).await?,
+            ip_sets: self.list(Listing::IpSets).await?,
+            loaded: Instant::now(),
+        };
+        *guard = Some(inv.clone());
+        Ok(inv)
+    }
+
+    /// Records a resource just created (id, ARN, lock token from the
+    /// create call's summary) in the inventory; returns its ARN.
+    pub(super) async fn remember_created(
+        &self,
+        kind: Listing,
+        operation: &str,
+        name: &str,
+        created: Option<(Option<&str>, Option<&str>, Option<&str>)>,
+    ) -> Result<String> {
+        let Some((Some(id), Some(arn), token)) = created else {
+            return Err(Error::unexpected(format!(
+                "{operation} for {name} returned no ARN"
+            )));
+        };
+        let summary = Summary {
+            id: id.into(),
+            arn: arn.into(),
+            lock_token: token.unwrap_or_default().into(),
+        };
+        let name = name.to_string();
+        self.remember(|inv| {
+            match kind {
+                Listing::WebAcls => inv.web_acls.insert(name, summary),
+                Listing::IpSets => inv.ip_sets.insert(name, summary),
+            };
+        })
+        .await;
+        Ok(arn.to_string())
+    }
+
+    pub(super) async fn remember(&self, edit: impl FnOnce(&mut Inventory)) {
+        if let Some(inv) = self.inventory.lock().await.as_mut() {
+            edit(inv);
+        }
+    }
+
+    /// maint's web ACLs or IP sets in the region (names starting with
+    /// `maint-`), through every page of the listing.
+    pub(super) async fn list(&self, kind: Listing) -> Result<HashMap<String, Summary>> {
+        let mut found = HashMap::new();
+        let mut marker: Option<String> = None;
+        loop {
+            let next = marker.as_deref();
+            let (page, next_marker) = self
+                .call(
+                    match kind {
+                        Listing::WebAcls => "ListWebACLs",
+                        Listing::IpSets => "ListIPSets",
+                    },
+                    "list maint's resources",
+                    || async move {
+                        let owned =
+                            |n: Option<&str>, i: Option<&str>, a: Option<&str>, t: Option<&str>| {
+                                Some((
+                                    n?.to_string(),
+                                    i?.to_string(),
+                                    a?.to_string(),
+                                    t?.to_string(),
+                                ))
+                            };
+                        Ok(match kind {
+                            Listing::WebAcls => {
+                                let out = self
+                                    .waf
+                                    .list_web_acls()
+                                    .scope(Scope::Regional)
+                                    .limit(100)
+                                    .set_next_marker(next.map(String::from))
+                                    .send()
+                                    .await
+                                    .map_err(|e| aws_error("ListWebACLs", e))?;
+                                let page: Vec<_> = out
+                                    .web_acls()
+                                    .iter()
+                                    .filter_map(|s| {
+                                        owned(s.name(), s.id(), s.arn(), s.lock_token())
+                                    })
+                                    .collect();
+                                (page, out.next_marker().map(String::from))
+                            }
+                            Listing::IpSets => {
+                                let out = self
+                                    .waf
+                                    .list_ip_sets()
+                                    .scope(Scope::Regional)
+                                    .limit(100)
+                                    .set_next_marker(next.map(String::from))
+                                    .send()
+                                    .await
+                                    .map_err(|e| aws_error("ListIPSets", e))?;
+                                let page: Vec<_> = out
+                                    .ip_sets()
+                                    .iter()
+                                    .filter_map(|s| {
+                                        owned(s.name(), s.id(), s.arn(), s.lock_token())
+                                    })
+                                    .collect();
+                                (page, out.next_marker().map(String::from))
+                            }
+                        })
+                    },
+                )
+                .await?;
+            let full = page.len() == 100;
+            for (name, id, arn, lock_token) in page {
+                if name.starts_with("maint-") {
+                    found.insert(
+                        name,
+                        Summary {
+                            id,
+                            arn,
+                            lock_token,
+                        },
+                    );
+                }
+            }
+            match next_marker {
+                Some(m) if full && !m.is_empty() => marker = Some(m),
+                _ => return Ok(found),
+            }
+        }
+    }
+
+    /// What a resource's tags say about it.
+    pub(super) async fn ownership(&self, arn: &str) -> Result<Ownership> {
+        let out = self
+            .call("ListTagsForResource", "read tags", || async move {
+                self.waf
+                    .list_tags_for_resource()
+                    .resource_arn(arn)
+                    .send()
+                    .await
+                    .map_err(|e| aws_error("ListTagsForResource", e))
+            })
+            .await;
+        let out = match out {
+            Err(e) if is_code(&e, &[code::NONEXISTENT]) => return Ok(Ownership::Gone),
+            other => other?,
+        };
+        let tags = out
+            .tag_info_for_resource()
+            .map(|t| t.tag_list())
+            .unwrap_or_default();
+        let tag = |key: &str| {
+            tags.iter()
+                .find(|t| t.key() == key)
+                .map(|t| t.value().to_string())
+        };
+        let created = tag(acl::TAG_CREATED)
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(&t).ok())
+            .map(|t| t.with_timezone(&Utc));
+        Ok(match tag(acl::TAG_MANAGED_BY).as_deref() {
+            Some(acl::MANAGED_BY) => match tag(acl::TAG_LOAD_BALANCER) {
+                Some(load_balancer) => Ownership::Maint {
+                    load_balancer,
+                    created,
+                },
+                None => Ownership::Other,
+            },
+            _ => Ownership::Other,
+        })
+    }
+
+    /// Whether a resource found by name (a leftover of an earlier run) is
+    /// maint's for `lb`: its tags say so. `false` when it is gone by now
+    /// (the listing was older than its deletion). A resource with maint's
+    /// name that is not tagged as maint's for `lb` is a conflict: never
+    /// touched.
+    pub(super) async fn is_ours(
+        &self,
+        lb: &LoadBalancerArn,
+        name: &str,
+        arn: &str,
+    ) -> Result<bool> {
+        match self.ownership(arn).await? {
+            Ownership::Maint { load_balancer, .. } if load_balancer == lb.as_str() => Ok(true),
+            Ownership::Gone => {
+                let name = name.to_string();
+                self.remember(|inv| {
+                    inv.web_acls.remove(&name);
+                    inv.ip_sets.remove(&name);
+                })
+                .await;
+                Ok(false)
+            }
+            _ => Err(Error::Conflict {
+                resource: arn.to_string(),
+                message: format!(
+                    "{name} has the name maint uses for {lb} but is not tagged as maint's \
+                     for it; rename or delete it, maint will not touch it"
+                ),
+            }),
+        }
+    }
+
+    /// Deletes maint's resources for `lb` found by name (a fresh listing)
+    /// that its tags prove maint's: after a window could not be associated.
+    pub(super) async fn delete_unused(&self, lb: &LoadBalancerArn) -> Result<()> {
+        let (acl, sets) = self.resources_of(lb, true).await?;
+        if let Some((name, summary)) = acl {
+            if self.is_ours(lb, &name, &summary.arn).await? {
+                self.delete(Resource::WebAcl, &name, &summary).await?;
+            }
+        }
+        for (name, summary) in sets {
+            if self.is_ours(lb, &name, &summary.arn).await? {
+                self.delete(Resource::IpSet(ip_set_family(&name)), &name, &summary)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Deletes one of maint's resources with its lock token, retrying
+    /// while WAF still sees it in use (`WAFAssociatedItemException`, until
+    /// the delete deadline) and re-reading the token after a lock conflict.
+    /// A resource that is already gone counts as deleted.
+    pub(super) async fn delete(&self, kind: Resource, name: &str, summary: &Summary) -> Result<()> {
+        let what = kind.noun();
+        let mut token = summary.lock_token.clone();
+        for attempt in 0..self.settings.max_attempts {
+            if token.is_empty() {
+                let fresh = match kind {
+                    Resource::WebAcl => self
+                        .get_web_acl(name, &summary.id)
+                        .await
+                        .map(|l| l.lock_token),
+                    Resource::IpSet(family) => self
+                        .get_ip_set(family, &summary.arn)
+                        .await
+                        .map(|s| s.lock_token),
+                };
+                match fresh {
+                    Ok(t) => token = t,
+                    Err(e) if is_code(&e, &[code::NONEXISTENT]) => break,
+                    Err(e) => return Err(e),
+                }
+            }
+            tracing::info!(name, "deleting {what}");
+            let token_ref = &token;
+            let result = self
+                .retrying(
+                    match kind {
+                        Resource::WebAcl => "DeleteWebACL",
+                        Resource::IpSet(_) => "DeleteIPSet",
+                    },
+                    &format!("deleting {what} {name}"),
+                    &[code::ASSOCIATED],
+                    self.settings.delete_deadline,
+                    || async move {
+                        match kind {
+                            Resource::WebAcl => self
+                                .waf
+                                .delete_web_acl()
+                                .name(name)
+                                .id(&summary.id)
+                                .scope(Scope::Regional)
+                                .lock_token(token_ref)
+                                .send()
+                                .await
+                                .map(|_| ())
+                                .map_err(|e| aws_error("DeleteWebACL", e)),
+                            Resource::IpSet(_) => self
+                                .waf
+                                .delete_ip_set()
+                                .name(name)
+                                .id(&summary.id)
+                                .scope(Scope::Regional)
+                                .lock_token(token_ref)
+                                .send()
+                                .await
+                                .map(|_| ())
+                                .map_err(|e| aws_error("DeleteIPSet", e)),
+                        }
+                    },
+                )
+                .await;
+            match result {
+                Ok(()) => break,
+                Err(e) if is_code(&e, &[code::NONEXISTENT]) => break,
+                Err(e) if is_code(&e, &[code::LOCK]) => {
+                    tokio::time::sleep(self.backoff(attempt)).await;
+                    token.clear();
+                    if attempt + 1 == self.settings.max_attempts {
+                        return Err(Error::Conflict {
+                            resource: summary.arn.clone(),
+                            message: format!("the {what} kept changing while maint deleted it"),
+                        });
+                    }
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        let name = name.to_string();
+        self.remember(|inv| {
+            inv.web_acls.remove(&name);
+            inv.ip_sets.remove(&name);
+        })
+        .await;
+        Ok(())
+    }
+
+    pub(super) async fn resources_of(
+        &self,
+        lb: &LoadBalancerArn,
+        fresh: bool,
+    ) -> Result<(Option<(String, Summary)>, Vec<(String, Summary)>)> {
+        let inventory = self.inventory(fresh).await?;
+        let name = web_acl_name(lb);
+        let acl = inventory.web_acls.get(&name).cloned().map(|s| (name, s));
+        let sets = [Family::Ipv4, Family::Ipv6]
+            .into_iter()
+            .map(|f| acl::ip_set_name(lb, f))
+            .filter_map(|n| inventory.ip_sets.get(&n).cloned().map(|s| (n, s)))
+            .collect();
+        Ok((acl, sets))
+    }
+}

@@ -1,0 +1,211 @@
+//! maint's IP sets: reading, creating, updating.
+
+use super::*;
+
+/// One of maint's IP sets as read, with its lock token.
+#[derive(Debug, Clone)]
+pub(super) struct LoadedSet {
+    pub(super) family: Family,
+    pub(super) id: IpSetId,
+    pub(super) entries: Vec<Cidr>,
+    pub(super) lock_token: String,
+}
+
+/// The family of one of maint's IP sets, from its name.
+pub(super) fn ip_set_family(name: &str) -> Family {
+    if name.ends_with("-ipv6") {
+        Family::Ipv6
+    } else {
+        Family::Ipv4
+    }
+}
+
+/// The entries of one family, in order.
+pub(super) fn family_entries(list: &Allowlist, family: Family) -> Vec<Cidr> {
+    list.iter().filter(|c| c.family() == family).collect()
+}
+
+impl WafBackend {
+    pub(super) async fn get_ip_set(&self, family: Family, arn: &str) -> Result<LoadedSet> {
+        let id = IpSetId::from_arn(arn)?;
+        let id_ref = &id;
+        let out = self
+            .call("GetIPSet", "read the IP set", || async move {
+                self.waf
+                    .get_ip_set()
+                    .name(&id_ref.name)
+                    .id(&id_ref.id)
+                    .scope(Scope::Regional)
+                    .send()
+                    .await
+                    .map_err(|e| aws_error("GetIPSet", e))
+            })
+            .await;
+        let out = out?;
+        let set = out.ip_set().ok_or_else(|| {
+            Error::unexpected(format!("GetIPSet for {} returned no set", id.name))
+        })?;
+        let mut entries = Vec::with_capacity(set.addresses().len());
+        for address in set.addresses() {
+            let cidr = Cidr::parse(address).map_err(|e| {
+                Error::unexpected(format!(
+                    "IP set {} holds {address:?}, which maint cannot use: {e}",
+                    id.name
+                ))
+            })?;
+            entries.push(cidr);
+        }
+        Ok(LoadedSet {
+            family,
+            id,
+            entries,
+            lock_token: out.lock_token().unwrap_or_default().to_string(),
+        })
+    }
+
+    /// Reads the IP sets a state record names.
+    pub(super) async fn load_sets(
+        &self,
+        record: &StateRecord,
+    ) -> Result<(Allowlist, Vec<LoadedSet>)> {
+        let mut sets = Vec::new();
+        for family in [Family::Ipv4, Family::Ipv6] {
+            if let Some(arn) = record.set(family) {
+                match self.get_ip_set(family, arn).await {
+                    Ok(set) => sets.push(set),
+                    Err(e) if is_code(&e, &[code::NONEXISTENT]) => {
+                        return Err(Error::Unexpected {
+                            message: format!(
+                                "IP set {arn} of maint's web ACL was deleted outside maint; \
+                                 run `maint enter` again to restore it, or `maint exit`"
+                            ),
+                            source: Some(std::sync::Arc::new(e)),
+                        })
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        let list = Allowlist::from_cidrs(sets.iter().flat_map(|s| s.entries.iter().copied()))
+            .map_err(|e| {
+                Error::unexpected(format!("maint's IP sets hold an invalid allowlist: {e}"))
+            })?;
+        Ok((list, sets))
+    }
+
+    pub(super) async fn create_ip_set(
+        &self,
+        lb: &LoadBalancerArn,
+        family: Family,
+        entries: &[Cidr],
+    ) -> Result<String> {
+        let name = acl::ip_set_name(lb, family);
+        let version = match family {
+            Family::Ipv4 => IpAddressVersion::Ipv4,
+            Family::Ipv6 => IpAddressVersion::Ipv6,
+        };
+        let addresses: Vec<String> = entries.iter().map(ToString::to_string).collect();
+        let tags = acl::tags(lb)?;
+        tracing::info!(%lb, name, "creating IP set");
+        let (name_ref, version, addresses, tags) = (&name, &version, &addresses, &tags);
+        let out = self
+            .call("CreateIPSet", "create the IP set", || async move {
+                self.waf
+                    .create_ip_set()
+                    .name(name_ref)
+                    .scope(Scope::Regional)
+                    .description(Self::description(lb))
+                    .ip_address_version(version.clone())
+                    .set_addresses(Some(addresses.clone()))
+                    .set_tags(Some(tags.clone()))
+                    .send()
+                    .await
+                    .map_err(|e| aws_error("CreateIPSet", e))
+            })
+            .await?;
+        let created = out.summary().map(|s| (s.id(), s.arn(), s.lock_token()));
+        self.remember_created(Listing::IpSets, "CreateIPSet", &name, created)
+            .await
+    }
+
+    /// Writes `entries` into a set; a lock conflict is returned to the caller,
+    /// which re-reads and re-applies its change.
+    pub(super) async fn update_ip_set(&self, set: &LoadedSet, entries: &[Cidr]) -> Result<()> {
+        let addresses: Vec<String> = entries.iter().map(ToString::to_string).collect();
+        tracing::info!(
+            name = set.id.name,
+            entries = addresses.len(),
+            "updating IP set"
+        );
+        let addresses = &addresses;
+        let out = self
+            .call("UpdateIPSet", "update the IP set", || async move {
+                self.waf
+                    .update_ip_set()
+                    .name(&set.id.name)
+                    .id(&set.id.id)
+                    .scope(Scope::Regional)
+                    .description(format!("Allowlist of {}, managed by maint", set.id.name))
+                    .set_addresses(Some(addresses.clone()))
+                    .lock_token(&set.lock_token)
+                    .send()
+                    .await
+                    .map_err(|e| aws_error("UpdateIPSet", e))
+            })
+            .await?;
+        if let Some(token) = out.next_lock_token() {
+            let (name, token) = (set.id.name.clone(), token.to_string());
+            self.remember(|inv| {
+                if let Some(s) = inv.ip_sets.get_mut(&name) {
+                    s.lock_token = token;
+                }
+            })
+            .await;
+        }
+        Ok(())
+    }
+
+    /// Sets a leftover set (found by name) to `entries`, retrying lock
+    /// conflicts (nobody else edits a set that no web ACL uses yet).
+    pub(super) async fn overwrite_ip_set(
+        &self,
+        family: Family,
+        arn: &str,
+        entries: &[Cidr],
+    ) -> Result<()> {
+        for attempt in 0..self.settings.max_attempts {
+            let set = self.get_ip_set(family, arn).await?;
+            match self.update_ip_set(&set, entries).await {
+                Err(e) if is_code(&e, &[code::LOCK]) => {
+                    tokio::time::sleep(self.backoff(attempt)).await
+                }
+                other => return other,
+            }
+        }
+        Err(Error::Conflict {
+            resource: arn.to_string(),
+            message: "the IP set kept changing while maint wrote it".into(),
+        })
+    }
+
+    /// Makes sure the set of `family` exists with `entries`; returns its ARN.
+    pub(super) async fn ensure_ip_set(
+        &self,
+        lb: &LoadBalancerArn,
+        family: Family,
+        entries: &[Cidr],
+    ) -> Result<String> {
+        let name = acl::ip_set_name(lb, family);
+        let leftover = self.inventory(false).await?.ip_sets.get(&name).cloned();
+        if let Some(existing) = leftover {
+            if !self.is_ours(lb, &name, &existing.arn).await? {
+                return self.create_ip_set(lb, family, entries).await;
+            }
+            tracing::info!(%lb, name, "reusing IP set left by an earlier run");
+            self.overwrite_ip_set(family, &existing.arn, entries)
+                .await?;
+            return Ok(existing.arn);
+        }
+        self.create_ip_set(lb, family, entries).await
+    }
+}
