@@ -48,11 +48,15 @@ fn count(log: &OperationLog, action: &str) -> usize {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn unavailable_entity_on_associate_is_retried() {
+async fn unavailable_entity_is_retried_on_associate_create_read_and_delete() {
     let (faults, log) = (Faults::new(), OperationLog::new());
     let b = backend(&faults, &log, fast_settings());
     let lb = alb("unavailable").await;
     faults.inject("AssociateWebACL", "WAFUnavailableEntityException", 3);
+    // A just-created IP set not yet usable by CreateWebACL, a new web ACL
+    // not yet visible to GetWebACLForResource (AWS lists both).
+    faults.inject("CreateWebACL", "WAFUnavailableEntityException", 2);
+    faults.inject("GetWebACLForResource", "WAFUnavailableEntityException", 1);
     let out = b
         .enter(&lb, &spec(&["192.0.2.1"]), Mode::Apply)
         .await
@@ -64,8 +68,12 @@ async fn unavailable_entity_on_associate_is_retried() {
         4,
         "3 refusals, then success"
     );
+    assert_eq!(faults.served("CreateWebACL"), 2);
+    assert_eq!(faults.served("GetWebACLForResource"), 1);
     assert!(b.status(&lb).await.unwrap().maintenance().is_some());
+    faults.inject("DeleteIPSet", "WAFUnavailableEntityException", 1);
     b.exit(&lb, Mode::Apply).await.unwrap();
+    assert_eq!(faults.served("DeleteIPSet"), 1);
     assert!(resources_in_moto(&lb).await.is_empty());
 }
 

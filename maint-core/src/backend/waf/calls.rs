@@ -301,6 +301,25 @@ impl WafBackend {
         }
     }
 
+    /// A call that is also retried while AWS WAF does not see a resource
+    /// just made (`WAFUnavailableEntityException`: a new IP set or web ACL
+    /// takes time to propagate), until the delete deadline; the Terraform
+    /// AWS provider retries creates and updates for 5 minutes on it.
+    pub(super) async fn until_usable<T, F, Fut>(
+        &self,
+        action: &'static str,
+        what: &str,
+        op: F,
+    ) -> Result<T>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T>>,
+    {
+        let deadline = self.settings.delete_deadline;
+        self.retrying(action, what, &[code::UNAVAILABLE], deadline, op)
+            .await
+    }
+
     /// A call with throttling retries only.
     pub(super) async fn call<T, F, Fut>(&self, action: &'static str, what: &str, op: F) -> Result<T>
     where

@@ -312,7 +312,7 @@ impl WafBackend {
                         Resource::IpSet(_) => "DeleteIPSet",
                     },
                     &format!("deleting {what} {name}"),
-                    &[code::ASSOCIATED],
+                    &[code::ASSOCIATED, code::UNAVAILABLE],
                     self.settings.delete_deadline,
                     || async move {
                         match kind {

@@ -44,7 +44,7 @@ impl WafBackend {
             return Err(wrong_region(lb, &self.region).into());
         }
         let out = self
-            .call(
+            .until_usable(
                 "GetWebACLForResource",
                 "read the web ACL association",
                 || async move {
@@ -138,7 +138,7 @@ impl WafBackend {
         tracing::info!(%lb, name, "updating web ACL");
         let (rule, bodies, visibility) = (&rule, &bodies, &visibility);
         let out = self
-            .call("UpdateWebACL", "update the web ACL", || async move {
+            .until_usable("UpdateWebACL", "update the web ACL", || async move {
                 self.waf
                     .update_web_acl()
                     .name(name)
@@ -226,7 +226,7 @@ impl WafBackend {
         tracing::info!(%lb, name, "creating web ACL");
         let (rule, bodies, visibility, tags) = (&rule, &bodies, &visibility, &tags);
         let out = self
-            .call("CreateWebACL", "create the web ACL", || async move {
+            .until_usable("CreateWebACL", "create the web ACL", || async move {
                 self.waf
                     .create_web_acl()
                     .name(name)
