@@ -809,6 +809,19 @@ headers = { "Content-Type" = "text/html" }
         let config = Config::load(&path).unwrap();
         assert_eq!(config.services.len(), 2);
         assert_eq!(config.service("shop").unwrap().allowlist.len(), 4);
+        assert_eq!(config.waf_quota_percent, Some(100));
+    }
+
+    #[test]
+    fn the_quota_share_is_a_percentage() {
+        let ok = Config::parse("waf_quota_percent = 40\n", Path::new("m.toml")).unwrap();
+        assert_eq!(ok.waf_quota_percent, Some(40));
+        for bad in ["0", "101", "-5"] {
+            let err = Config::parse(&format!("waf_quota_percent = {bad}\n"), Path::new("m.toml"))
+                .unwrap_err();
+            let text = err.to_string();
+            assert!(text.contains("m.toml:1:21: waf_quota_percent:"), "{text}");
+        }
     }
 
     #[test]

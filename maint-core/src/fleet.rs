@@ -36,7 +36,8 @@ use tokio::sync::Mutex;
 
 use crate::allowlist::Allowlist;
 use crate::backend::{
-    AllowlistChange, BackendFactory, MaintenanceBackend, MaintenanceSpec, Mode, Reason,
+    AllowlistChange, BackendFactory, MaintenanceBackend, MaintenanceSpec, MemberResults, Mode,
+    Reason, Window,
 };
 use crate::config::{did_you_mean, Config, Service};
 use crate::report::{
@@ -314,34 +315,83 @@ impl Fleet {
         Ok(resolved.into_iter().flatten().collect())
     }
 
-    /// Runs `op` on every found target, at most `concurrency` at once,
-    /// calling `done` with each target's index and result as it completes.
-    /// `op` gets the target's backend, ARN and index.
-    async fn run_each<T, F, Fut>(
+    /// Runs `op` once per window (the targets of one config service in one
+    /// region share a window; any other target is a window of one), at most
+    /// `concurrency` windows at once, calling `done` with each target's
+    /// index and result as its window completes. `op` gets the window's
+    /// backend, the window, its members' ARNs and the index of its first
+    /// target. A target that was not found gets its error.
+    async fn run_windows<T, F, Fut>(
         &self,
+        targets: &[TargetRef],
         found: Vec<Result<Found>>,
         op: F,
         mut done: impl FnMut(usize, Result<T>),
     ) where
-        F: Fn(Arc<dyn MaintenanceBackend>, LoadBalancerArn, usize) -> Fut,
-        Fut: Future<Output = Result<T>>,
+        F: Fn(Arc<dyn MaintenanceBackend>, Window, Vec<LoadBalancerArn>, usize) -> Fut,
+        Fut: Future<Output = MemberResults<T>>,
     {
-        let op = &op;
-        let mut results = stream::iter(found.into_iter().enumerate())
-            .map(|(i, found)| async move {
-                match found {
-                    Ok((arn, backend)) => (i, op(backend, arn, i).await),
-                    Err(e) => (i, Err(e)),
+        type Group = (
+            Window,
+            Arc<dyn MaintenanceBackend>,
+            Vec<(usize, LoadBalancerArn)>,
+        );
+        let mut groups: Vec<Group> = Vec::new();
+        let mut keys: HashMap<(Option<String>, String), usize> = HashMap::new();
+        for (i, (target, found)) in targets.iter().zip(found).enumerate() {
+            let (arn, backend) = match found {
+                Ok(found) => found,
+                Err(e) => {
+                    done(i, Err(e));
+                    continue;
                 }
+            };
+            let window = match &target.service {
+                Some(service) => Window::of_service(service),
+                None => Window::of_load_balancer(&arn),
+            };
+            let key = (target.region.clone(), window.name().to_string());
+            match keys.get(&key) {
+                Some(&g) => groups[g].2.push((i, arn)),
+                None => {
+                    keys.insert(key, groups.len());
+                    groups.push((window, backend, vec![(i, arn)]));
+                }
+            }
+        }
+        let op = &op;
+        let mut results = stream::iter(groups)
+            .map(|(window, backend, members)| async move {
+                let arns: Vec<LoadBalancerArn> = members.iter().map(|(_, a)| a.clone()).collect();
+                let first = members.first().map_or(0, |(i, _)| *i);
+                let results = op(backend, window, arns, first).await;
+                (members, results)
             })
             .buffer_unordered(self.concurrency);
-        while let Some((i, result)) = results.next().await {
-            done(i, result);
+        while let Some((members, results)) = results.next().await {
+            match results {
+                Ok(results) => {
+                    let mut results = results.into_iter();
+                    for (i, _) in members {
+                        let result = results.next().unwrap_or_else(|| {
+                            Err(Error::unexpected(
+                                "the backend gave fewer results than members",
+                            ))
+                        });
+                        done(i, result);
+                    }
+                }
+                Err(e) => {
+                    for (i, _) in members {
+                        done(i, Err(e.clone()));
+                    }
+                }
+            }
         }
     }
 
     /// A changing command on every target: all of them are resolved first,
-    /// then `op` runs on each.
+    /// then `op` runs on each window.
     async fn change<F, Fut>(
         &self,
         operation: Operation,
@@ -351,20 +401,25 @@ impl Fleet {
         op: F,
     ) -> Result<ChangeRun>
     where
-        F: Fn(Arc<dyn MaintenanceBackend>, LoadBalancerArn, usize) -> Fut,
-        Fut: Future<Output = Result<crate::backend::Outcome>>,
+        F: Fn(Arc<dyn MaintenanceBackend>, Window, Vec<LoadBalancerArn>, usize) -> Fut,
+        Fut: Future<Output = MemberResults<crate::backend::Outcome>>,
     {
         observer.event(&Event::Started { targets: &targets });
         let found = self.resolve_all(&targets).await?;
         let mut reports: Vec<Option<ChangeReport>> = vec![None; targets.len()];
-        self.run_each(found.into_iter().map(Ok).collect(), op, |i, result| {
-            let report = ChangeReport::new(&targets[i], &result, mode);
-            observer.event(&Event::ChangeDone {
-                index: i,
-                report: &report,
-            });
-            reports[i] = Some(report);
-        })
+        self.run_windows(
+            &targets,
+            found.into_iter().map(Ok).collect(),
+            op,
+            |i, result| {
+                let report = ChangeReport::new(&targets[i], &result, mode);
+                observer.event(&Event::ChangeDone {
+                    index: i,
+                    report: &report,
+                });
+                reports[i] = Some(report);
+            },
+        )
         .await;
         Ok(ChangeRun::new(
             operation,
@@ -410,7 +465,9 @@ impl Fleet {
             refs,
             mode,
             observer,
-            |b, lb, i| async move { b.enter(&lb, &specs[i], mode).await },
+            |b, window, lbs, first| async move {
+                b.enter_window(&window, &lbs, &specs[first], mode).await
+            },
         )
         .await
     }
@@ -428,7 +485,7 @@ impl Fleet {
             refs,
             mode,
             observer,
-            |b, lb, _| async move { b.exit(&lb, mode).await },
+            |b, window, lbs, _| async move { b.exit_window(&window, &lbs, mode).await },
         )
         .await
     }
@@ -447,7 +504,9 @@ impl Fleet {
             refs,
             mode,
             observer,
-            |b, lb, _| async move { b.update_allowlist(&lb, change, mode).await },
+            |b, window, lbs, _| async move {
+                b.update_window_allowlist(&window, &lbs, change, mode).await
+            },
         )
         .await
     }
@@ -459,9 +518,10 @@ impl Fleet {
         observer.event(&Event::Started { targets: &refs });
         let found = self.resolve(&refs).await;
         let mut reports: Vec<Option<StatusReport>> = vec![None; refs.len()];
-        self.run_each(
+        self.run_windows(
+            &refs,
             found,
-            |b, lb, _| async move { b.status(&lb).await },
+            |b, window, lbs, _| async move { b.window_status(&window, &lbs).await },
             |i, result| {
                 let report = StatusReport::new(&refs[i], &result);
                 observer.event(&Event::StatusDone {

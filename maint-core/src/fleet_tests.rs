@@ -11,7 +11,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use super::*;
-use crate::backend::{shared_factory, Leftover, LoadBalancerType, MemoryBackend, Outcome};
+use crate::backend::{
+    shared_factory, Leftover, LoadBalancerType, MemberResults, MemoryBackend, Outcome, Window,
+};
 use crate::error::{AwsError, ErrorKind};
 use crate::maintenance::{Change, State, TargetStatus};
 use crate::report::ResultKind;
@@ -22,15 +24,31 @@ mockall::mock! {
     #[async_trait]
     impl MaintenanceBackend for Backend {
         async fn resolve(&self, refs: &[LoadBalancerRef]) -> Result<Vec<Result<LoadBalancerArn>>>;
-        async fn enter(&self, lb: &LoadBalancerArn, spec: &MaintenanceSpec, mode: Mode) -> Result<Outcome>;
-        async fn exit(&self, lb: &LoadBalancerArn, mode: Mode) -> Result<Outcome>;
-        async fn update_allowlist(
+        async fn enter_window(
             &self,
-            lb: &LoadBalancerArn,
+            window: &Window,
+            lbs: &[LoadBalancerArn],
+            spec: &MaintenanceSpec,
+            mode: Mode,
+        ) -> MemberResults<Outcome>;
+        async fn exit_window(
+            &self,
+            window: &Window,
+            lbs: &[LoadBalancerArn],
+            mode: Mode,
+        ) -> MemberResults<Outcome>;
+        async fn update_window_allowlist(
+            &self,
+            window: &Window,
+            lbs: &[LoadBalancerArn],
             change: &AllowlistChange,
             mode: Mode,
-        ) -> Result<Outcome>;
-        async fn status(&self, lb: &LoadBalancerArn) -> Result<TargetStatus>;
+        ) -> MemberResults<Outcome>;
+        async fn window_status(
+            &self,
+            window: &Window,
+            lbs: &[LoadBalancerArn],
+        ) -> MemberResults<TargetStatus>;
         async fn cleanup(&self, mode: Mode) -> Result<Vec<Leftover>>;
     }
 }
@@ -70,6 +88,14 @@ fn outcome(lb: &LoadBalancerArn, mode: Mode, changes: Vec<Change>) -> Outcome {
     }
 }
 
+/// Every member's outcome with the same changes.
+fn outcomes(lbs: &[LoadBalancerArn], mode: Mode, changes: Vec<Change>) -> MemberResults<Outcome> {
+    Ok(lbs
+        .iter()
+        .map(|lb| Ok(outcome(lb, mode, changes.clone())))
+        .collect())
+}
+
 fn fleet_of(backend: impl MaintenanceBackend + 'static, config: Option<Config>) -> Fleet {
     Fleet::new(
         config,
@@ -96,9 +122,9 @@ fn shop_config(extra: &str) -> Config {
 #[tokio::test]
 async fn no_changing_call_reaches_the_backend_when_one_target_fails_to_resolve() {
     let mut mock = resolving(&["shop-b"]);
-    mock.expect_enter().never();
-    mock.expect_exit().never();
-    mock.expect_update_allowlist().never();
+    mock.expect_enter_window().never();
+    mock.expect_exit_window().never();
+    mock.expect_update_window_allowlist().never();
     let fleet = fleet_of(mock, Some(shop_config("")));
     let shop = names(&["shop"]);
 
@@ -120,19 +146,19 @@ async fn no_changing_call_reaches_the_backend_when_one_target_fails_to_resolve()
     assert!(matches!(edit, Error::Unresolved { ref failures } if failures.len() == 1));
 }
 
-/// Delays each target's call by a time of its own, so targets complete in
-/// another order than they were given.
+/// Delays each window's call by a time of its own (by its first member's
+/// name), so windows complete in another order than they were given.
 struct Delayed {
     inner: MockBackend,
     delays: Vec<(&'static str, u64)>,
 }
 
 impl Delayed {
-    async fn wait(&self, lb: &LoadBalancerArn) {
+    async fn wait(&self, lbs: &[LoadBalancerArn]) {
         let ms = self
             .delays
             .iter()
-            .find(|(name, _)| *name == lb.name())
+            .find(|(name, _)| lbs.first().is_some_and(|lb| *name == lb.name()))
             .map_or(0, |(_, ms)| *ms);
         tokio::time::sleep(Duration::from_millis(ms)).await;
     }
@@ -143,31 +169,44 @@ impl MaintenanceBackend for Delayed {
     async fn resolve(&self, refs: &[LoadBalancerRef]) -> Result<Vec<Result<LoadBalancerArn>>> {
         self.inner.resolve(refs).await
     }
-    async fn enter(
+    async fn enter_window(
         &self,
-        lb: &LoadBalancerArn,
+        window: &Window,
+        lbs: &[LoadBalancerArn],
         spec: &MaintenanceSpec,
         mode: Mode,
-    ) -> Result<Outcome> {
-        self.wait(lb).await;
-        self.inner.enter(lb, spec, mode).await
+    ) -> MemberResults<Outcome> {
+        self.wait(lbs).await;
+        self.inner.enter_window(window, lbs, spec, mode).await
     }
-    async fn exit(&self, lb: &LoadBalancerArn, mode: Mode) -> Result<Outcome> {
-        self.wait(lb).await;
-        self.inner.exit(lb, mode).await
-    }
-    async fn update_allowlist(
+    async fn exit_window(
         &self,
-        lb: &LoadBalancerArn,
+        window: &Window,
+        lbs: &[LoadBalancerArn],
+        mode: Mode,
+    ) -> MemberResults<Outcome> {
+        self.wait(lbs).await;
+        self.inner.exit_window(window, lbs, mode).await
+    }
+    async fn update_window_allowlist(
+        &self,
+        window: &Window,
+        lbs: &[LoadBalancerArn],
         change: &AllowlistChange,
         mode: Mode,
-    ) -> Result<Outcome> {
-        self.wait(lb).await;
-        self.inner.update_allowlist(lb, change, mode).await
+    ) -> MemberResults<Outcome> {
+        self.wait(lbs).await;
+        self.inner
+            .update_window_allowlist(window, lbs, change, mode)
+            .await
     }
-    async fn status(&self, lb: &LoadBalancerArn) -> Result<TargetStatus> {
-        self.wait(lb).await;
-        self.inner.status(lb).await
+    async fn window_status(
+        &self,
+        window: &Window,
+        lbs: &[LoadBalancerArn],
+    ) -> MemberResults<TargetStatus> {
+        self.wait(lbs).await;
+        self.inner.window_status(window, lbs).await
     }
     async fn cleanup(&self, mode: Mode) -> Result<Vec<Leftover>> {
         self.inner.cleanup(mode).await
@@ -177,16 +216,24 @@ impl MaintenanceBackend for Delayed {
 #[tokio::test]
 async fn results_keep_the_callers_order_when_targets_complete_out_of_order() {
     let mut mock = resolving(&[]);
-    mock.expect_exit().times(3).returning(|lb, mode| {
-        if lb.name() == "b" {
-            Err(Error::Conflict {
-                resource: lb.to_string(),
-                message: "another writer".into(),
-            })
-        } else {
-            Ok(outcome(lb, mode, vec![Change::Disassociated]))
-        }
-    });
+    mock.expect_exit_window()
+        .times(3)
+        .returning(|window, lbs, mode| {
+            assert_eq!(
+                lbs.len(),
+                1,
+                "{window}: a target named alone is a window of one"
+            );
+            let lb = &lbs[0];
+            Ok(vec![if lb.name() == "b" {
+                Err(Error::Conflict {
+                    resource: lb.to_string(),
+                    message: "another writer".into(),
+                })
+            } else {
+                Ok(outcome(lb, mode, vec![Change::Disassociated]))
+            }])
+        });
     let backend = Delayed {
         inner: mock,
         delays: vec![("a", 120), ("b", 60), ("c", 0)],
@@ -221,24 +268,20 @@ async fn results_keep_the_callers_order_when_targets_complete_out_of_order() {
 #[tokio::test]
 async fn a_dry_run_passes_dry_run_to_every_changing_call() {
     let mut mock = resolving(&[]);
-    mock.expect_enter()
-        .withf(|_, _, mode| *mode == Mode::DryRun)
-        .times(2)
-        .returning(|lb, _, mode| {
-            Ok(outcome(
-                lb,
-                mode,
-                vec![Change::CreatedWebAcl { name: "x".into() }],
-            ))
+    mock.expect_enter_window()
+        .withf(|_, _, _, mode| *mode == Mode::DryRun)
+        .times(1)
+        .returning(|_, lbs, _, mode| {
+            outcomes(lbs, mode, vec![Change::CreatedWebAcl { name: "x".into() }])
         });
-    mock.expect_exit()
-        .withf(|_, mode| *mode == Mode::DryRun)
-        .times(2)
-        .returning(|lb, mode| Ok(outcome(lb, mode, vec![])));
-    mock.expect_update_allowlist()
+    mock.expect_exit_window()
         .withf(|_, _, mode| *mode == Mode::DryRun)
-        .times(2)
-        .returning(|lb, _, mode| Ok(outcome(lb, mode, vec![Change::AllowlistDisabled])));
+        .times(1)
+        .returning(|_, lbs, mode| outcomes(lbs, mode, vec![]));
+    mock.expect_update_window_allowlist()
+        .withf(|_, _, _, mode| *mode == Mode::DryRun)
+        .times(1)
+        .returning(|_, lbs, _, mode| outcomes(lbs, mode, vec![Change::AllowlistDisabled]));
     let fleet = fleet_of(mock, Some(shop_config("")));
     let shop = names(&["shop"]);
     let run = fleet
@@ -264,19 +307,20 @@ async fn each_service_gets_its_own_spec_and_a_bad_one_stops_everything() {
     )
     .unwrap();
     let mut mock = resolving(&[]);
-    mock.expect_enter().times(3).returning(|lb, spec, mode| {
-        let expected = match lb.name() {
-            "shop-a" => (429, 1),
-            "api-a" => (503, 0),
-            _ => (503, 0),
-        };
-        assert_eq!(
-            (spec.response.status().code(), spec.allowlist.len()),
-            expected,
-            "{lb}"
-        );
-        Ok(outcome(lb, mode, vec![Change::Associated]))
-    });
+    mock.expect_enter_window()
+        .times(3)
+        .returning(|window, lbs, spec, mode| {
+            let expected = match window.name() {
+                "maint-svc-shop" => (429, 1),
+                _ => (503, 0),
+            };
+            assert_eq!(
+                (spec.response.status().code(), spec.allowlist.len()),
+                expected,
+                "{window}"
+            );
+            outcomes(lbs, mode, vec![Change::Associated])
+        });
     let fleet = fleet_of(mock, Some(config));
     let run = fleet
         .enter(
@@ -294,7 +338,7 @@ async fn each_service_gets_its_own_spec_and_a_bad_one_stops_everything() {
     let config = shop_config("headers = { \"X-Team\" = \"shop\" }\n");
     let mut mock = MockBackend::new();
     mock.expect_resolve().never();
-    mock.expect_enter().never();
+    mock.expect_enter_window().never();
     let fleet = fleet_of(mock, Some(config));
     let request = EnterRequest {
         headers: (0..10)
@@ -324,7 +368,7 @@ async fn a_failed_lookup_reaches_every_target_with_its_source() {
             source: Some(Arc::new(Refused)),
         }))
     });
-    mock.expect_status().never();
+    mock.expect_window_status().never();
     let fleet = fleet_of(mock, None);
     let run = fleet.status(&names(&["a", "b"]), &Silent).await.unwrap();
     assert_eq!(run.failures().count(), 2);
@@ -339,12 +383,17 @@ async fn a_failed_lookup_reaches_every_target_with_its_source() {
 #[tokio::test]
 async fn status_reads_every_target_it_can_and_reports_the_others() {
     let mut mock = resolving(&["missing"]);
-    mock.expect_status().times(2).returning(|lb| {
-        Ok(TargetStatus {
-            load_balancer: lb.clone(),
-            state: State::Normal,
-            leftovers: vec![],
-        })
+    mock.expect_window_status().times(2).returning(|_, lbs| {
+        Ok(lbs
+            .iter()
+            .map(|lb| {
+                Ok(TargetStatus {
+                    load_balancer: lb.clone(),
+                    state: State::Normal,
+                    leftovers: vec![],
+                })
+            })
+            .collect())
     });
     let fleet = fleet_of(mock, None);
     let run = fleet
@@ -409,6 +458,50 @@ async fn cleanup_covers_every_region_of_the_config_and_reports_a_failed_one() {
     assert_eq!(deleted, ["maint-us-east-1", "maint-eu-west-1"]);
     let failed: Vec<Option<&str>> = run.failures().map(|(r, _)| r).collect();
     assert_eq!(failed, [Some("ap-south-1")]);
+}
+
+#[tokio::test]
+async fn a_service_is_one_window_and_a_target_named_alone_a_window_of_one() {
+    let mut mock = resolving(&[]);
+    let windows = Arc::new(StdMutex::new(Vec::new()));
+    let seen = windows.clone();
+    mock.expect_update_window_allowlist()
+        .times(2)
+        .returning(move |window, lbs, _, mode| {
+            let names: Vec<String> = lbs.iter().map(|lb| lb.name().to_string()).collect();
+            seen.lock()
+                .unwrap()
+                .push((window.name().to_string(), names));
+            outcomes(lbs, mode, vec![Change::AllowlistEnabled])
+        });
+    let fleet = fleet_of(mock, Some(shop_config("")));
+    let run = fleet
+        .update_allowlist(
+            &names(&["shop", "solo"]),
+            &AllowlistChange::Enable,
+            Mode::Apply,
+            &Silent,
+        )
+        .await
+        .unwrap();
+    let order: Vec<&str> = run.results.iter().map(|r| r.target.as_str()).collect();
+    assert_eq!(order, ["shop/shop-a", "shop/shop-b", "solo"]);
+    let mut windows = windows.lock().unwrap().clone();
+    windows.sort();
+    assert_eq!(
+        windows,
+        [
+            (
+                "maint-solo-0123456789abcdef".to_string(),
+                vec!["solo".to_string()]
+            ),
+            (
+                "maint-svc-shop".to_string(),
+                vec!["shop-a".to_string(), "shop-b".to_string()]
+            ),
+        ],
+        "one call per window: the service's members together"
+    );
 }
 
 #[tokio::test]

@@ -56,6 +56,80 @@ impl fmt::Display for Reason {
     }
 }
 
+/// A maintenance window: load balancers that go into maintenance together,
+/// under one web ACL with one allowlist, response, reason and end time. The
+/// load balancers of a config service share the service's window; a load
+/// balancer named on its own is a window of one.
+///
+/// The name is deterministic (a rerun after a crash finds what the crashed
+/// run made) and within AWS WAF's name rules (1 to 128 of `[A-Za-z0-9_-]`,
+/// with room for the `-ipv4`/`-ipv6` of its IP sets).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Window {
+    name: String,
+    service: Option<String>,
+}
+
+impl Window {
+    /// The window of a config service: `maint-svc-<service>` (characters
+    /// WAF does not allow in names become `-`, and a hash of the service's
+    /// name keeps such names apart).
+    pub fn of_service(service: &str) -> Self {
+        let clean: String = service
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                    c
+                } else {
+                    '-'
+                }
+            })
+            .take(96)
+            .collect();
+        let name = if clean == service {
+            format!("maint-svc-{clean}")
+        } else {
+            // FNV-1a: stable across runs and platforms, unlike std's hasher.
+            let hash = service.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+                (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+            });
+            format!("maint-svc-{clean}-{:08x}", hash as u32)
+        };
+        Self {
+            name,
+            service: Some(service.to_string()),
+        }
+    }
+
+    /// The window of one load balancer named on its own:
+    /// `maint-<name>-<id>`.
+    pub fn of_load_balancer(lb: &LoadBalancerArn) -> Self {
+        Self {
+            name: format!("maint-{}-{}", lb.name(), lb.id()),
+            service: None,
+        }
+    }
+
+    /// The window's name: its web ACL's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The config service whose window this is, if any.
+    pub fn service(&self) -> Option<&str> {
+        self.service.as_deref()
+    }
+}
+
+impl fmt::Display for Window {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.service {
+            Some(service) => write!(f, "{} (service {service})", self.name),
+            None => f.write_str(&self.name),
+        }
+    }
+}
+
 /// Everything that defines one maintenance window on a target.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MaintenanceSpec {
@@ -172,6 +246,8 @@ pub enum State {
 /// A maintenance window as read back from the backend.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MaintenanceInfo {
+    /// The window's name (its web ACL's name).
+    pub window: String,
     /// The web ACL carrying the window.
     pub web_acl_arn: String,
     /// Why, as given on `enter`.
@@ -411,5 +487,34 @@ mod tests {
             [Change::AllowlistEnabled]
         );
         assert!(allowlist_changes(&enabled, &enabled).is_empty());
+    }
+}
+
+#[cfg(test)]
+mod window_tests {
+    use super::*;
+
+    #[test]
+    fn window_names_are_deterministic_and_within_wafs_rules() {
+        assert_eq!(Window::of_service("shop").name(), "maint-svc-shop");
+        let odd = Window::of_service("shop.eu west");
+        assert!(odd.name().starts_with("maint-svc-shop-eu-west-"), "{odd}");
+        assert_ne!(odd, Window::of_service("shop-eu-west"));
+        assert_eq!(odd, Window::of_service("shop.eu west"));
+        let long = Window::of_service(&"x".repeat(300));
+        assert!(long.name().len() + "-ipv4".len() <= 128);
+        let lb = LoadBalancerArn::parse(
+            "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/web/0123456789abcdef",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let single = Window::of_load_balancer(&lb);
+        assert_eq!(single.name(), "maint-web-0123456789abcdef");
+        assert_eq!(single.service(), None);
+        for w in [Window::of_service("shop.eu west"), single] {
+            assert!(w
+                .name()
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
+        }
     }
 }

@@ -112,6 +112,9 @@ pub struct StatusReport {
     pub load_balancer_arn: Option<String>,
     /// The target's state.
     pub state: TargetState,
+    /// The maintenance window it is in (its web ACL's name), when in
+    /// maintenance.
+    pub window: Option<String>,
     /// The associated web ACL (maint's or foreign).
     pub web_acl_arn: Option<String>,
     /// The foreign web ACL's name, when foreign.
@@ -145,6 +148,7 @@ impl StatusReport {
             service: target.service.clone(),
             load_balancer_arn: None,
             state: TargetState::Error,
+            window: None,
             web_acl_arn: None,
             web_acl_name: None,
             allowlist_enabled: None,
@@ -173,6 +177,7 @@ impl StatusReport {
                     }
                     State::Maintenance(info) => {
                         report.state = TargetState::Maintenance;
+                        report.window = Some(info.window.clone());
                         report.web_acl_arn = Some(info.web_acl_arn.clone());
                         report.allowlist_enabled = Some(info.allowlist.enabled);
                         report.allowlist = info

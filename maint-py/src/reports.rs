@@ -160,6 +160,12 @@ impl TargetStatus {
     fn ok(&self) -> bool {
         self.report.error.is_none()
     }
+    /// The maintenance window it is in (its web ACL's name), when in
+    /// maintenance.
+    #[getter]
+    fn window(&self) -> Option<&str> {
+        self.report.window.as_deref()
+    }
     /// The associated web ACL's ARN (maint's or foreign).
     #[getter]
     fn web_acl_arn(&self) -> Option<&str> {

@@ -84,16 +84,20 @@ def _answers(port: int) -> bool:
 
 
 @pytest.fixture(scope="session")
-def moto_endpoint() -> Iterator[str]:
+def moto_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     moto = moto_server_path()
     last = ""
-    for _ in range(3):  # the free port can be taken between probe and bind
+    for attempt in range(3):  # the free port can be taken between probe and bind
         port = free_port()
+        # moto's log goes to a file: a pipe nobody reads fills up (moto logs
+        # a traceback for every call it lacks) and then blocks moto.
+        log = tmp_path_factory.mktemp("moto") / f"moto-{attempt}.log"
+        log_file = open(log, "wb")  # noqa: SIM115 (closed with the child)
         child = subprocess.Popen(
             [sys.executable, str(WRAPPER), str(moto), "-H", "127.0.0.1", "-p", str(port)],
             stdin=subprocess.PIPE,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline and child.poll() is None:
@@ -109,7 +113,8 @@ def moto_endpoint() -> Iterator[str]:
                 child.wait(10)
             return
         child.kill()
-        last = child.stderr.read().decode(errors="replace") if child.stderr else ""
+        log_file.close()
+        last = log.read_text(errors="replace")
     pytest.fail(f"moto did not start: {last[-2000:]}")
 
 

@@ -25,7 +25,7 @@ CHANGE_FIELDS = {
     "changes", "details", "error",
 }
 STATUS_FIELDS = {
-    "target", "service", "load_balancer_arn", "state", "web_acl_arn", "web_acl_name",
+    "target", "service", "load_balancer_arn", "state", "window", "web_acl_arn", "web_acl_name",
     "allowlist_enabled", "allowlist", "reason", "since", "until", "response_status",
     "leftovers", "error",
 }

@@ -217,3 +217,46 @@ def test_stops_when_its_parent_is_gone(moto_endpoint, tmp_path):
             if p.poll() is None:
                 p.kill()
                 p.wait(10)
+
+
+def test_the_quota_model_throttles_calls_over_aws_quotas(moto_endpoint, start_proxy):
+    proxy = start_proxy("--delay-ms", "0", "--quotas")
+    [arn] = seed.create_load_balancers(moto_endpoint, [unique("proxy-quota")], region=REGION)
+    waf = proxy.client("wafv2")  # no SDK retries: every refusal is seen
+    waf.get_web_acl_for_resource(ResourceArn=arn)
+    with pytest.raises(waf.exceptions.ClientError) as caught:
+        waf.get_web_acl_for_resource(ResourceArn=arn)  # one per second
+    error = caught.value.response["Error"]
+    assert error["Code"] == "ThrottlingException" and error["Message"] == "Rate exceeded"
+    assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    # Other actions have quotas of their own: a ListWebACLs goes through.
+    waf.list_web_acls(Scope="REGIONAL")
+    time.sleep(1.1)
+    waf.get_web_acl_for_resource(ResourceArn=arn)  # the quota has refilled
+    counts = proxy.counts()
+    assert counts["throttled"] == 1, counts
+    assert counts["throttled_calls"] == {"wafv2:GetWebACLForResource": 1}, counts
+    assert counts["calls"]["wafv2:GetWebACLForResource"] == 3, counts
+
+
+def test_list_resources_for_web_acl_is_answered_from_motos_state(moto_endpoint, start_proxy):
+    proxy = start_proxy("--delay-ms", "0", "--answer-list-resources")
+    names = [unique("proxy-lr-a"), unique("proxy-lr-b")]
+    arns = seed.create_load_balancers(moto_endpoint, names, region=REGION)
+    direct = seed.client("wafv2", moto_endpoint, REGION)
+    acl = direct.create_web_acl(
+        Name=unique("proxy-lr"),
+        Scope="REGIONAL",
+        DefaultAction={"Allow": {}},
+        Rules=[],
+        VisibilityConfig={
+            "SampledRequestsEnabled": False,
+            "CloudWatchMetricsEnabled": False,
+            "MetricName": "lr",
+        },
+    )["Summary"]["ARN"]
+    direct.associate_web_acl(WebACLArn=acl, ResourceArn=arns[0])
+    listed = proxy.client("wafv2").list_resources_for_web_acl(
+        WebACLArn=acl, ResourceType="APPLICATION_LOAD_BALANCER"
+    )["ResourceArns"]
+    assert listed == [arns[0]]

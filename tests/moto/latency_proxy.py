@@ -25,16 +25,30 @@ Delete, Associate, Disassociate, Tag or Untag) wait for a token of a token
 bucket when `--write-rate` is set: at most RATE per second, bursts of
 `--write-burst`.
 
+With `--quotas`, WAF calls are held to AWS WAF's published call-rate quotas
+per account and Region (AWS WAF Developer Guide, "AWS WAF quotas"): one
+AssociateWebACL and one DisassociateWebACL every 2 seconds, one
+GetWebACLForResource and one ListResourcesForWebACL per second, one call per
+second of each individual Create, Put, Update (and Delete, Tag, Untag)
+action, five per second of each other Get or List action. A call over its
+quota is answered as AWS answers it, without reaching moto: HTTP 400,
+`ThrottlingException`, "Rate exceeded". Throttled calls are counted.
+
+With `--answer-list-resources`, ListResourcesForWebACL (which moto lacks: it
+answers 500) is answered from moto's real state, as AWS would: every load
+balancer moto has whose GetWebACLForResource is the web ACL asked for.
+
 Control endpoints (answered by the proxy itself, never forwarded):
 - `GET /_proxy/counts`: JSON `{"calls": {"wafv2:GetWebACL": 3, ...},
   "total": N, "writes": N, "write_wait_seconds": S, "max_in_flight": N,
+  "throttled": N, "throttled_calls": {"wafv2:AssociateWebACL": 2, ...},
   "settings": {...}}`;
 - `POST /_proxy/reset`: zeroes the counts (answers with the counts it had).
 
 Usage:
   python latency_proxy.py --upstream http://127.0.0.1:5000 [--port 0]
       [--port-file FILE] [--delay-ms 100] [--write-rate 0] [--write-burst 1]
-      [--parent-pid PID] [--verbose]
+      [--quotas] [--answer-list-resources] [--parent-pid PID] [--verbose]
 
 With `--port 0` (the default) a free loopback port is chosen; it is printed
 as `listening on http://127.0.0.1:PORT` and written to `--port-file`. Stops
@@ -99,6 +113,37 @@ class TokenBucket:
         return wait
 
 
+def quota_period(op):
+    """AWS WAF's least time between two calls of `op`, per account and Region."""
+    if op in ("AssociateWebACL", "DisassociateWebACL"):
+        return 2.0
+    if op in ("GetWebACLForResource", "ListResourcesForWebACL"):
+        return 1.0
+    if op.startswith(("Create", "Put", "Update", "Delete", "Tag", "Untag")):
+        return 1.0
+    return 0.2
+
+
+class Quotas:
+    """One bucket per WAF action, AWS's quotas, burst 1: `admit(op)` is False
+    when the call is over its quota (and is then not counted against it)."""
+
+    def __init__(self):
+        self.next_free = {}
+        self.lock = threading.Lock()
+
+    def admit(self, op):
+        with self.lock:
+            now = time.monotonic()
+            if now < self.next_free.get(op, 0.0):
+                return False
+            self.next_free[op] = now + quota_period(op)
+            return True
+
+
+THROTTLED_BODY = b'{"__type":"ThrottlingException","message":"Rate exceeded"}'
+
+
 class Stats:
     def __init__(self):
         self.lock = threading.Lock()
@@ -111,6 +156,7 @@ class Stats:
         self.write_wait = 0.0
         self.in_flight = 0
         self.max_in_flight = 0
+        self.throttled = {}
 
     def snapshot(self, settings):
         with self.lock:
@@ -120,6 +166,8 @@ class Stats:
                 "writes": self.writes,
                 "write_wait_seconds": round(self.write_wait, 6),
                 "max_in_flight": self.max_in_flight,
+                "throttled": sum(self.throttled.values()),
+                "throttled_calls": dict(sorted(self.throttled.items())),
                 "settings": settings,
             }
 
@@ -155,7 +203,54 @@ def make_handler(config):
     up_port = upstream.port or 80
     stats = config.stats
     bucket = config.bucket
+    quotas = config.quotas
     delay = config.delay_ms / 1000.0
+
+    def moto_call(target, payload):
+        """One awsJson call to moto (no signature needed); the parsed answer."""
+        conn = http.client.HTTPConnection(up_host, up_port, timeout=60)
+        try:
+            conn.request("POST", "/", body=json.dumps(payload), headers={
+                "X-Amz-Target": target, "Content-Type": "application/x-amz-json-1.1",
+                "Authorization": "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/wafv2/aws4_request",
+            })
+            return json.loads(conn.getresponse().read() or b"{}")
+        finally:
+            conn.close()
+
+    def load_balancer_arns(region):
+        """Every load balancer moto has in `region` (ELBv2, query protocol)."""
+        arns, marker = [], None
+        while True:
+            form = {"Action": "DescribeLoadBalancers", "Version": "2015-12-01"}
+            if marker:
+                form["Marker"] = marker
+            conn = http.client.HTTPConnection(up_host, up_port, timeout=60)
+            try:
+                conn.request("POST", "/", body=urllib.parse.urlencode(form), headers={
+                    "Content-Type": "application/x-www-form-urlencoded",
+                    "Authorization": f"AWS4-HMAC-SHA256 Credential=testing/20260101/{region}/"
+                                     "elasticloadbalancing/aws4_request",
+                })
+                text = conn.getresponse().read().decode("utf-8", "replace")
+            finally:
+                conn.close()
+            arns += re.findall(r"<LoadBalancerArn>([^<]+)</LoadBalancerArn>", text)
+            m = re.search(r"<NextMarker>([^<]+)</NextMarker>", text)
+            if not m:
+                return arns
+            marker = m.group(1)
+
+    def list_resources_for_web_acl(body):
+        asked = json.loads(body or b"{}")
+        acl = asked.get("WebACLArn", "")
+        region = acl.split(":")[3] if acl.count(":") >= 4 else "us-east-1"
+        found = []
+        for arn in load_balancer_arns(region):
+            answer = moto_call("AWSWAF_20190729.GetWebACLForResource", {"ResourceArn": arn})
+            if (answer.get("WebACL") or {}).get("ARN") == acl:
+                found.append(arn)
+        return json.dumps({"ResourceArns": found}).encode()
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -222,6 +317,17 @@ def make_handler(config):
                     stats.writes += int(is_write)
                     stats.in_flight += 1
                     stats.max_in_flight = max(stats.max_in_flight, stats.in_flight)
+                if service == "wafv2" and quotas is not None and not quotas.admit(op):
+                    with stats.lock:
+                        stats.throttled[key] = stats.throttled.get(key, 0) + 1
+                        stats.in_flight -= 1
+                    if delay > 0:
+                        time.sleep(delay)
+                    self._send(400, THROTTLED_BODY, [
+                        ("Content-Type", "application/x-amz-json-1.1"),
+                        ("x-amzn-RequestId", "00000000-0000-4000-8000-0000000000a1"),
+                    ])
+                    return
                 try:
                     if is_write and bucket is not None:
                         waited = bucket.acquire()
@@ -230,7 +336,11 @@ def make_handler(config):
                                 stats.write_wait += waited
                     if delay > 0:
                         time.sleep(delay)
-                    self._relay(body)
+                    if op == "ListResourcesForWebACL" and config.answer_list_resources:
+                        self._send(200, list_resources_for_web_acl(body),
+                                   [("Content-Type", "application/x-amz-json-1.1")])
+                    else:
+                        self._relay(body)
                 finally:
                     with stats.lock:
                         stats.in_flight -= 1
@@ -277,16 +387,23 @@ def main(argv=None):
     p.add_argument("--write-rate", type=float, default=0.0,
                    help="WAF write calls per second at most (0: no cap)")
     p.add_argument("--write-burst", type=float, default=1.0, help="token bucket size")
+    p.add_argument("--quotas", action="store_true",
+                   help="hold WAF calls to AWS WAF's call-rate quotas (ThrottlingException above them)")
+    p.add_argument("--answer-list-resources", action="store_true",
+                   help="answer ListResourcesForWebACL (moto lacks it) from moto's state")
     p.add_argument("--parent-pid", type=int, help="stop when this process is gone")
     p.add_argument("--verbose", action="store_true")
     config = p.parse_args(argv)
     config.stats = Stats()
     config.bucket = TokenBucket(config.write_rate, config.write_burst) if config.write_rate > 0 else None
+    config.quotas = Quotas() if config.quotas else None
     config.settings = {
         "upstream": config.upstream,
         "delay_ms": config.delay_ms,
         "write_rate": config.write_rate,
         "write_burst": config.write_burst,
+        "quotas": config.quotas is not None,
+        "answer_list_resources": config.answer_list_resources,
     }
 
     server = Server((config.host, config.port), make_handler(config))
@@ -322,7 +439,8 @@ def main(argv=None):
             f.write(f"{port}\n")
         os.replace(tmp, config.port_file)
     print(f"listening on http://{config.host}:{port} -> {config.upstream} "
-          f"(delay {config.delay_ms:g} ms, write cap {config.write_rate or 'none'}/s)", flush=True)
+          f"(delay {config.delay_ms:g} ms, write cap {config.write_rate or 'none'}/s, "
+          f"AWS quotas {'on' if config.quotas else 'off'})", flush=True)
     try:
         server.serve_forever(poll_interval=0.2)
     finally:

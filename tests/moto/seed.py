@@ -42,7 +42,7 @@ def client(service: str, endpoint: str, region: str = REGION, **config):
     import boto3
     from botocore.config import Config
 
-    config.setdefault("retries", {"max_attempts": 1})
+    config.setdefault("retries", {"total_max_attempts": 1})
     return boto3.client(
         service,
         region_name=region,

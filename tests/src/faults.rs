@@ -36,6 +36,8 @@ struct State {
     faults: Vec<Fault>,
     hooks: Vec<(String, Hook)>,
     served: BTreeMap<String, usize>,
+    /// Answer `ListResourcesForWebACL` (which moto lacks) from moto's state.
+    list_resources: bool,
 }
 
 /// Faults to inject into WAF calls; clones share the same queue.
@@ -99,6 +101,14 @@ impl Faults {
         self.lock()
             .hooks
             .push((operation.to_string(), Box::new(hook)));
+    }
+
+    /// Answers `ListResourcesForWebACL`, which moto does not implement (it
+    /// answers HTTP 500), as AWS would: from moto's real associations, by
+    /// asking moto `GetWebACLForResource` for every load balancer it has.
+    /// Without this, maint's fallback (reading each member) is what runs.
+    pub fn answer_list_resources_for_web_acl(&self) {
+        self.lock().list_resources = true;
     }
 
     /// Drops every queued fault and hook.
@@ -169,9 +179,60 @@ impl fmt::Debug for FaultyConnector {
     }
 }
 
+/// `{"ResourceArns": [...]}`: the load balancers moto has associated with
+/// the web ACL the request names.
+async fn list_resources_for_web_acl(body: Vec<u8>) -> Response<SdkBody> {
+    let asked: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+    let acl = asked["WebACLArn"].as_str().unwrap_or_default().to_string();
+    let elb = crate::seed::elb_client();
+    let waf = crate::seed::waf_client();
+    let mut arns = Vec::new();
+    let mut marker = None;
+    loop {
+        let page = elb
+            .describe_load_balancers()
+            .set_marker(marker)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("moto DescribeLoadBalancers: {e}"));
+        for lb in page.load_balancers() {
+            let arn = lb.load_balancer_arn().unwrap_or_default();
+            let associated = waf
+                .get_web_acl_for_resource()
+                .resource_arn(arn)
+                .send()
+                .await
+                .ok()
+                .and_then(|out| out.web_acl().map(|a| a.arn().to_string()));
+            if associated.as_deref() == Some(acl.as_str()) {
+                arns.push(arn.to_string());
+            }
+        }
+        marker = page.next_marker().map(str::to_string);
+        if marker.is_none() {
+            break;
+        }
+    }
+    let body = serde_json::json!({ "ResourceArns": arns }).to_string();
+    let mut response = Response::new(
+        StatusCode::try_from(200).unwrap_or_else(|_| panic!("status 200")),
+        SdkBody::from(body),
+    );
+    response
+        .headers_mut()
+        .insert("content-type", "application/x-amz-json-1.1");
+    response
+}
+
 impl HttpConnector for FaultyConnector {
     fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
         let operation = operation_of(&request).unwrap_or_default();
+        if operation == "ListResourcesForWebACL" && self.faults.lock().list_resources {
+            let body = request.body().bytes().unwrap_or_default().to_vec();
+            return HttpConnectorFuture::new(
+                async move { Ok(list_resources_for_web_acl(body).await) },
+            );
+        }
         let (fault, hook) = self.faults.take(&operation);
         if let Some((status, body)) = fault {
             let mut response = Response::new(

@@ -84,13 +84,16 @@ impl WafFixture {
 
     /// The fixture for the whole conformance suite: [`fast_settings`] with
     /// no `cleanup` grace period, so its cleanup scenario can clean what it
-    /// just left over. Only for a test binary of its own (cleanup is
-    /// region-wide).
+    /// just left over, and `ListResourcesForWebACL` answered as AWS does
+    /// (the other fixtures run maint's fallback for it). Only for a test
+    /// binary of its own (cleanup is region-wide).
     pub fn for_conformance() -> Self {
-        Self::with_settings(WafSettings {
+        let fixture = Self::with_settings(WafSettings {
             cleanup_grace: Duration::ZERO,
             ..fast_settings()
-        })
+        });
+        fixture.faults.answer_list_resources_for_web_acl();
+        fixture
     }
 
     /// The backend, as its concrete type.

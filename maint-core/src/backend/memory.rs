@@ -3,20 +3,22 @@
 //! demos and trying the library without an AWS account.
 //!
 //! Like AWS, a load balancer carries at most one web ACL; a web ACL maint did
-//! not create makes `enter` refuse; `enter` and `exit` are idempotent; every
-//! operation is atomic, so concurrent allowlist edits all survive.
+//! not create makes `enter` refuse; a window's members share one web ACL,
+//! which goes when its last member leaves; `enter` and `exit` are
+//! idempotent; every operation is atomic, so concurrent allowlist edits all
+//! survive.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 use async_trait::async_trait;
 use chrono::Utc;
 
-use super::{web_acl_name, Leftover, MaintenanceBackend};
+use super::{Leftover, MaintenanceBackend, MemberResults};
 use crate::maintenance::{
     allowlist_changes, reentry_spec, spec_changes, AllowlistChange, AllowlistState, Change,
-    MaintenanceInfo, MaintenanceSpec, Mode, Outcome, State, TargetStatus,
+    MaintenanceInfo, MaintenanceSpec, Mode, Outcome, State, TargetStatus, Window,
 };
 use crate::target::{not_an_alb, wrong_region, LoadBalancerArn, LoadBalancerRef};
 use crate::{Error, Result};
@@ -59,8 +61,16 @@ struct LoadBalancer {
 
 #[derive(Debug)]
 enum WebAcl {
-    Ours { name: String, info: MaintenanceInfo },
-    Foreign { name: String },
+    Ours {
+        name: String,
+        service: Option<String>,
+        /// The load balancers recorded as the window's members.
+        members: BTreeSet<String>,
+        info: Box<MaintenanceInfo>,
+    },
+    Foreign {
+        name: String,
+    },
 }
 
 #[derive(Debug, Default)]
@@ -71,6 +81,24 @@ struct World {
     /// Web ACL ARN -> web ACL.
     web_acls: HashMap<String, WebAcl>,
     next_id: u64,
+}
+
+impl World {
+    /// The ARN of maint's web ACL named `name`, if there is one.
+    fn window_arn(&self, name: &str) -> Option<String> {
+        self.web_acls.iter().find_map(|(arn, acl)| match acl {
+            WebAcl::Ours { name: n, .. } if n == name => Some(arn.clone()),
+            _ => None,
+        })
+    }
+
+    /// How many load balancers a web ACL is associated with.
+    fn in_use(&self, acl_arn: &str) -> usize {
+        self.associations
+            .values()
+            .filter(|a| a.as_str() == acl_arn)
+            .count()
+    }
 }
 
 /// An in-memory account and region holding load balancers and web ACLs.
@@ -94,27 +122,12 @@ impl MemoryBackend {
         }
     }
 
-    /// Makes the next `enter` that creates a web ACL stop right after
-    /// creating it, before associating it, as a run killed half way does:
-    /// the web ACL is left over (see `status`'s leftovers and `cleanup`).
+    /// Makes the next `enter` that creates a window stop right after
+    /// creating its web ACL, before associating it, as a run killed half way
+    /// does: the web ACL is left over (see `status`'s leftovers and
+    /// `cleanup`).
     pub fn interrupt_next_enter(&self) {
         self.interrupt.store(true, Ordering::SeqCst);
-    }
-
-    /// maint's web ACLs for `lb` that exist but are not associated: left by
-    /// an interrupted `enter`, as (ARN, name).
-    fn leftovers_of(world: &World, lb: &LoadBalancerArn) -> Vec<(String, String)> {
-        let wanted = web_acl_name(lb);
-        let used: std::collections::HashSet<&String> = world.associations.values().collect();
-        world
-            .web_acls
-            .iter()
-            .filter(|(arn, _)| !used.contains(arn))
-            .filter_map(|(arn, acl)| match acl {
-                WebAcl::Ours { name, .. } if *name == wanted => Some((arn.clone(), name.clone())),
-                _ => None,
-            })
-            .collect()
     }
 
     /// Adds a load balancer and returns its ARN (as a string, since only
@@ -166,9 +179,9 @@ impl MemoryBackend {
     }
 
     fn lock(&self) -> MutexGuard<'_, World> {
-        // A panic elsewhere cannot leave World half-updated: every mutation
-        // below is a single insert or remove.
-        self.world.lock().unwrap_or_else(|e| e.into_inner())
+        self.world
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     fn check_exists(&self, world: &World, lb: &LoadBalancerArn) -> Result<()> {
@@ -189,13 +202,66 @@ impl MemoryBackend {
             return State::Normal;
         };
         match world.web_acls.get(acl_arn) {
-            Some(WebAcl::Ours { info, .. }) => State::Maintenance(Box::new(info.clone())),
+            Some(WebAcl::Ours { info, .. }) => State::Maintenance(info.clone()),
             Some(WebAcl::Foreign { name }) => State::Foreign {
                 web_acl_arn: acl_arn.clone(),
                 web_acl_name: name.clone(),
             },
             None => State::Normal,
         }
+    }
+
+    /// The refusal of a member in another window of maint's.
+    fn elsewhere(lb: &LoadBalancerArn, info: &MaintenanceInfo, window: &Window) -> Error {
+        Error::Conflict {
+            resource: lb.to_string(),
+            message: format!(
+                "it is in maintenance in window {}, not {}; act on it through that window",
+                info.window,
+                window.name()
+            ),
+        }
+    }
+
+    /// Refuses to merge two unrelated services: the window `arn` is
+    /// another's when its service differs or when it has members and none
+    /// of them is among `lbs`.
+    fn check_identity(
+        world: &World,
+        arn: &str,
+        window: &Window,
+        lbs: &[LoadBalancerArn],
+    ) -> Result<()> {
+        let Some(WebAcl::Ours {
+            service, members, ..
+        }) = world.web_acls.get(arn)
+        else {
+            return Ok(());
+        };
+        let shared = lbs.iter().any(|lb| members.contains(lb.as_str()));
+        if service.as_deref() != window.service() || (!members.is_empty() && !shared) {
+            return Err(not_merged(window, arn, members.iter()));
+        }
+        Ok(())
+    }
+}
+
+/// The refusal to merge two windows of the same name.
+pub(crate) fn not_merged<'a>(
+    window: &Window,
+    arn: &str,
+    members: impl Iterator<Item = &'a String>,
+) -> Error {
+    let members: Vec<&str> = members.map(String::as_str).collect();
+    Error::Conflict {
+        resource: arn.to_string(),
+        message: format!(
+            "web ACL {} holds the window of other load balancers ({}), none of which is \
+             named here: two services with the same name (say, from two config files) are \
+             never merged; rename one of them",
+            window.name(),
+            members.join(", ")
+        ),
     }
 }
 
@@ -204,6 +270,14 @@ fn foreign(lb: &LoadBalancerArn, web_acl_arn: String, web_acl_name: String) -> E
         load_balancer: lb.to_string(),
         web_acl_arn,
         web_acl_name,
+    }
+}
+
+fn outcome(lb: &LoadBalancerArn, mode: Mode, changes: Vec<Change>) -> Outcome {
+    Outcome {
+        load_balancer: lb.clone(),
+        mode,
+        changes,
     }
 }
 
@@ -230,33 +304,74 @@ impl MaintenanceBackend for MemoryBackend {
             .collect())
     }
 
-    async fn enter(
+    async fn enter_window(
         &self,
-        lb: &LoadBalancerArn,
+        window: &Window,
+        lbs: &[LoadBalancerArn],
         spec: &MaintenanceSpec,
         mode: Mode,
-    ) -> Result<Outcome> {
+    ) -> MemberResults<Outcome> {
         let mut world = self.lock();
-        self.check_exists(&world, lb)?;
-        let changes = match Self::state_of(&world, lb) {
-            State::Foreign {
-                web_acl_arn,
-                web_acl_name,
-            } => return Err(foreign(lb, web_acl_arn, web_acl_name)),
-            State::Normal => {
-                let name = web_acl_name(lb);
+        // Each member: Ok(true) to associate, Ok(false) already a member.
+        let mut joining: Vec<Result<bool>> = Vec::with_capacity(lbs.len());
+        for lb in lbs {
+            joining.push(self.check_exists(&world, lb).and_then(|()| {
+                match Self::state_of(&world, lb) {
+                    State::Foreign {
+                        web_acl_arn,
+                        web_acl_name,
+                    } => Err(foreign(lb, web_acl_arn, web_acl_name)),
+                    State::Maintenance(info) if info.window != window.name() => {
+                        Err(Self::elsewhere(lb, &info, window))
+                    }
+                    State::Maintenance(_) => Ok(false),
+                    State::Normal => Ok(true),
+                }
+            }));
+        }
+        let existing = world.window_arn(window.name());
+        if let Some(arn) = &existing {
+            Self::check_identity(&world, arn, window, lbs)?;
+        }
+        let new: Vec<&LoadBalancerArn> = lbs
+            .iter()
+            .zip(&joining)
+            .filter(|(_, j)| matches!(j, Ok(true)))
+            .map(|(lb, _)| lb)
+            .collect();
+        // The window's own changes, reported by every member.
+        let (arn, window_changes) = match existing {
+            Some(arn) => {
+                let Some(WebAcl::Ours { info, .. }) = world.web_acls.get(&arn) else {
+                    return Err(Error::unexpected("window vanished"));
+                };
+                let current = info.clone();
+                let wanted = reentry_spec(&current, spec)?;
+                let changes = spec_changes(&current, &wanted);
                 if mode == Mode::Apply {
-                    // A leftover of an interrupted run is adopted, as the WAF
-                    // backend finds its resources by name.
-                    let arn = match Self::leftovers_of(&world, lb).pop() {
-                        Some((arn, _)) => arn,
-                        None => {
-                            world.next_id += 1;
-                            self.web_acl_arn(&name, world.next_id)
-                        }
-                    };
+                    if let Some(WebAcl::Ours { info, members, .. }) = world.web_acls.get_mut(&arn) {
+                        info.reason = wanted.reason.as_ref().map(|r| r.as_str().to_string());
+                        info.until = wanted.until;
+                        info.allowlist = AllowlistState {
+                            enabled: wanted.allowlist_enabled,
+                            entries: wanted.allowlist.clone(),
+                        };
+                        info.response = wanted.response.clone();
+                        members.extend(new.iter().map(|lb| lb.to_string()));
+                    }
+                }
+                (Some(arn), changes)
+            }
+            None if new.is_empty() => (None, Vec::new()),
+            None => {
+                let name = window.name().to_string();
+                let mut arn = None;
+                if mode == Mode::Apply {
+                    world.next_id += 1;
+                    let made = self.web_acl_arn(&name, world.next_id);
                     let info = MaintenanceInfo {
-                        web_acl_arn: arn.clone(),
+                        window: name.clone(),
+                        web_acl_arn: made.clone(),
                         reason: spec.reason.as_ref().map(|r| r.as_str().to_string()),
                         since: Utc::now(),
                         until: spec.until,
@@ -267,142 +382,211 @@ impl MaintenanceBackend for MemoryBackend {
                         response: spec.response.clone(),
                     };
                     world.web_acls.insert(
-                        arn.clone(),
+                        made.clone(),
                         WebAcl::Ours {
                             name: name.clone(),
-                            info,
+                            service: window.service().map(str::to_string),
+                            members: new.iter().map(|lb| lb.to_string()).collect(),
+                            info: Box::new(info),
                         },
                     );
                     if self.interrupt.swap(false, Ordering::SeqCst) {
                         return Err(Error::unexpected(format!(
-                            "enter of {lb} interrupted after creating {name} (test hook)"
+                            "enter of window {name} interrupted after creating it (test hook)"
                         )));
                     }
-                    world.associations.insert(lb.as_str().to_string(), arn);
+                    arn = Some(made);
                 }
-                vec![Change::CreatedWebAcl { name }, Change::Associated]
-            }
-            State::Maintenance(current) => {
-                let spec = &reentry_spec(&current, spec)?;
-                let changes = spec_changes(&current, spec);
-                if mode == Mode::Apply && !changes.is_empty() {
-                    if let Some(WebAcl::Ours { info, .. }) =
-                        world.web_acls.get_mut(&current.web_acl_arn)
-                    {
-                        info.reason = spec.reason.as_ref().map(|r| r.as_str().to_string());
-                        info.until = spec.until;
-                        info.allowlist = AllowlistState {
-                            enabled: spec.allowlist_enabled,
-                            entries: spec.allowlist.clone(),
-                        };
-                        info.response = spec.response.clone();
-                    }
-                }
-                changes
+                (arn, vec![Change::CreatedWebAcl { name }])
             }
         };
-        Ok(Outcome {
-            load_balancer: lb.clone(),
-            mode,
-            changes,
-        })
-    }
-
-    async fn exit(&self, lb: &LoadBalancerArn, mode: Mode) -> Result<Outcome> {
-        let mut world = self.lock();
-        self.check_exists(&world, lb)?;
-        let changes = match Self::state_of(&world, lb) {
-            State::Foreign {
-                web_acl_arn,
-                web_acl_name,
-            } => return Err(foreign(lb, web_acl_arn, web_acl_name)),
-            // A normal target's leftovers (of an interrupted enter) go too.
-            State::Normal => {
-                let leftovers = Self::leftovers_of(&world, lb);
-                if mode == Mode::Apply {
-                    for (arn, _) in &leftovers {
-                        world.web_acls.remove(arn);
+        Ok(lbs
+            .iter()
+            .zip(joining)
+            .map(|(lb, joining)| {
+                let mut changes = window_changes.clone();
+                if joining? {
+                    if let Some(arn) = &arn {
+                        world
+                            .associations
+                            .insert(lb.as_str().to_string(), arn.clone());
                     }
+                    changes.push(Change::Associated);
                 }
-                leftovers
-                    .into_iter()
-                    .map(|(_, name)| Change::DeletedWebAcl { name })
-                    .collect()
-            }
-            State::Maintenance(info) => {
-                let name = match world.web_acls.get(&info.web_acl_arn) {
-                    Some(WebAcl::Ours { name, .. }) => name.clone(),
-                    _ => web_acl_name(lb),
-                };
-                if mode == Mode::Apply {
-                    world.associations.remove(lb.as_str());
-                    world.web_acls.remove(&info.web_acl_arn);
-                }
-                vec![Change::Disassociated, Change::DeletedWebAcl { name }]
-            }
-        };
-        Ok(Outcome {
-            load_balancer: lb.clone(),
-            mode,
-            changes,
-        })
+                Ok(outcome(lb, mode, changes))
+            })
+            .collect())
     }
 
-    async fn update_allowlist(
+    async fn exit_window(
         &self,
-        lb: &LoadBalancerArn,
-        change: &AllowlistChange,
+        window: &Window,
+        lbs: &[LoadBalancerArn],
         mode: Mode,
-    ) -> Result<Outcome> {
+    ) -> MemberResults<Outcome> {
         let mut world = self.lock();
-        self.check_exists(&world, lb)?;
-        let current = match Self::state_of(&world, lb) {
-            State::Foreign {
-                web_acl_arn,
-                web_acl_name,
-            } => return Err(foreign(lb, web_acl_arn, web_acl_name)),
-            State::Normal => {
-                return Err(Error::NotInMaintenance {
-                    load_balancer: lb.to_string(),
-                })
+        // Each member: the window ARN it leaves, if any.
+        let mut leaving: Vec<Result<Option<String>>> = Vec::with_capacity(lbs.len());
+        for lb in lbs {
+            leaving.push(self.check_exists(&world, lb).and_then(|()| {
+                match Self::state_of(&world, lb) {
+                    State::Foreign {
+                        web_acl_arn,
+                        web_acl_name,
+                    } => Err(foreign(lb, web_acl_arn, web_acl_name)),
+                    State::Maintenance(info) => Ok(Some(info.web_acl_arn)),
+                    State::Normal => Ok(None),
+                }
+            }));
+        }
+        // The windows touched: those members leave, and `window` itself
+        // (leftovers of an interrupted run).
+        let mut windows: Vec<String> = leaving
+            .iter()
+            .filter_map(|l| l.as_ref().ok().cloned().flatten())
+            .collect();
+        windows.extend(world.window_arn(window.name()));
+        windows.sort();
+        windows.dedup();
+        let mut deleted: HashMap<String, String> = HashMap::new();
+        for arn in &windows {
+            let leavers: Vec<&LoadBalancerArn> = lbs
+                .iter()
+                .zip(&leaving)
+                .filter(|(_, l)| matches!(l, Ok(Some(a)) if a == arn))
+                .map(|(lb, _)| lb)
+                .collect();
+            let remaining = world.in_use(arn) - leavers.len();
+            if remaining == 0 {
+                if let Some(WebAcl::Ours { name, .. }) = world.web_acls.get(arn) {
+                    deleted.insert(arn.clone(), name.clone());
+                }
             }
-            State::Maintenance(info) => info,
-        };
-        let after = change.apply(&current.allowlist)?;
-        let changes = allowlist_changes(&current.allowlist, &after);
-        if mode == Mode::Apply {
-            if let Some(WebAcl::Ours { info, .. }) = world.web_acls.get_mut(&current.web_acl_arn) {
-                info.allowlist = after;
+            if mode == Mode::Apply {
+                for lb in &leavers {
+                    world.associations.remove(lb.as_str());
+                }
+                if remaining == 0 {
+                    world.web_acls.remove(arn);
+                } else if let Some(WebAcl::Ours { members, .. }) = world.web_acls.get_mut(arn) {
+                    for lb in lbs {
+                        members.remove(lb.as_str());
+                    }
+                }
             }
         }
-        Ok(Outcome {
-            load_balancer: lb.clone(),
-            mode,
-            changes,
-        })
+        let own = world.window_arn(window.name()).or_else(|| {
+            deleted
+                .iter()
+                .find(|(_, n)| *n == window.name())
+                .map(|(a, _)| a.clone())
+        });
+        Ok(lbs
+            .iter()
+            .zip(leaving)
+            .map(|(lb, left)| {
+                let left = left?;
+                let mut changes = Vec::new();
+                let gone = match &left {
+                    Some(arn) => {
+                        changes.push(Change::Disassociated);
+                        deleted.get(arn)
+                    }
+                    // A normal member reports its window's leftovers going.
+                    None => own.as_ref().and_then(|arn| deleted.get(arn)),
+                };
+                if let Some(name) = gone {
+                    changes.push(Change::DeletedWebAcl { name: name.clone() });
+                }
+                Ok(outcome(lb, mode, changes))
+            })
+            .collect())
     }
 
-    async fn status(&self, lb: &LoadBalancerArn) -> Result<TargetStatus> {
-        let world = self.lock();
-        self.check_exists(&world, lb)?;
-        Ok(TargetStatus {
-            load_balancer: lb.clone(),
-            state: Self::state_of(&world, lb),
-            leftovers: Self::leftovers_of(&world, lb)
+    async fn update_window_allowlist(
+        &self,
+        window: &Window,
+        lbs: &[LoadBalancerArn],
+        change: &AllowlistChange,
+        mode: Mode,
+    ) -> MemberResults<Outcome> {
+        let mut world = self.lock();
+        let mut members: Vec<Result<String>> = Vec::with_capacity(lbs.len());
+        for lb in lbs {
+            members.push(self.check_exists(&world, lb).and_then(|()| {
+                match Self::state_of(&world, lb) {
+                    State::Foreign {
+                        web_acl_arn,
+                        web_acl_name,
+                    } => Err(foreign(lb, web_acl_arn, web_acl_name)),
+                    State::Normal => Err(Error::NotInMaintenance {
+                        load_balancer: lb.to_string(),
+                    }),
+                    State::Maintenance(info) if info.window != window.name() => {
+                        Err(Self::elsewhere(lb, &info, window))
+                    }
+                    State::Maintenance(info) => Ok(info.web_acl_arn),
+                }
+            }));
+        }
+        let Some(arn) = members.iter().find_map(|m| m.as_ref().ok()).cloned() else {
+            // No member in the window's maintenance: each says why.
+            return Ok(members
                 .into_iter()
-                .map(|(_, name)| name)
-                .collect(),
-        })
+                .map(|m| m.and_then(|_| Err(Error::unexpected("no window"))))
+                .collect());
+        };
+        let Some(WebAcl::Ours { info, .. }) = world.web_acls.get_mut(&arn) else {
+            return Err(Error::unexpected("window vanished"));
+        };
+        let after = change.apply(&info.allowlist)?;
+        let changes = allowlist_changes(&info.allowlist, &after);
+        if mode == Mode::Apply {
+            info.allowlist = after;
+        }
+        Ok(lbs
+            .iter()
+            .zip(members)
+            .map(|(lb, m)| m.map(|_| outcome(lb, mode, changes.clone())))
+            .collect())
+    }
+
+    async fn window_status(
+        &self,
+        window: &Window,
+        lbs: &[LoadBalancerArn],
+    ) -> MemberResults<TargetStatus> {
+        let world = self.lock();
+        // The window's web ACL with no load balancer using it: left by an
+        // interrupted run.
+        let leftover = world
+            .window_arn(window.name())
+            .filter(|arn| world.in_use(arn) == 0)
+            .map(|_| window.name().to_string());
+        Ok(lbs
+            .iter()
+            .map(|lb| {
+                self.check_exists(&world, lb)?;
+                let state = Self::state_of(&world, lb);
+                let leftovers = match state {
+                    State::Normal => leftover.iter().cloned().collect(),
+                    _ => Vec::new(),
+                };
+                Ok(TargetStatus {
+                    load_balancer: lb.clone(),
+                    state,
+                    leftovers,
+                })
+            })
+            .collect())
     }
 
     async fn cleanup(&self, mode: Mode) -> Result<Vec<Leftover>> {
         let mut world = self.lock();
-        let used: std::collections::HashSet<String> =
-            world.associations.values().cloned().collect();
         let leftovers: Vec<Leftover> = world
             .web_acls
             .iter()
-            .filter(|(arn, _)| !used.contains(*arn))
+            .filter(|(arn, _)| world.in_use(arn) == 0)
             .filter_map(|(arn, acl)| match acl {
                 WebAcl::Ours { name, .. } => Some(Leftover {
                     kind: "web-acl",

@@ -19,7 +19,7 @@ use async_trait::async_trait;
 
 pub use crate::maintenance::{
     AllowlistChange, AllowlistState, Change, MaintenanceInfo, MaintenanceSpec, Mode, Outcome,
-    Reason, State, TargetStatus,
+    Reason, State, TargetStatus, Window,
 };
 use crate::target::{LoadBalancerArn, LoadBalancerRef};
 use crate::Result;
@@ -48,7 +48,7 @@ pub fn shared_factory(backend: Arc<dyn MaintenanceBackend>) -> BackendFactory {
 /// an ALB name is at most 32 characters and its id 16 hex digits), so a rerun
 /// after a crash finds what the crashed run created.
 pub fn web_acl_name(lb: &LoadBalancerArn) -> String {
-    format!("maint-{}-{}", lb.name(), lb.id())
+    Window::of_load_balancer(lb).name().to_string()
 }
 
 /// A resource of maint's that no target uses any more, found by `cleanup`.
@@ -62,14 +62,26 @@ pub struct Leftover {
     pub arn: String,
 }
 
+/// What a window-wide operation gives: per member, in the order given, its
+/// own result; the outer error is a failure of the whole window (every
+/// member fails with it).
+pub type MemberResults<T> = Result<Vec<Result<T>>>;
+
 /// Maintenance mode for load balancers in one region of one account.
 ///
-/// [`resolve`](Self::resolve) looks up many load balancers at once and
-/// [`cleanup`](Self::cleanup) covers the whole region; every other method
-/// acts on one load balancer. Every method is safe to call concurrently for
-/// different or the same load balancers, and reads the current state from the
-/// backend (never from memory of an earlier call), so a command that died half
-/// way is completed by running it again.
+/// The operations act on a [`Window`]: the load balancers that go into
+/// maintenance together under one web ACL (a config service's, or a window
+/// of one). Each window-wide call gives one result per member, in order: a
+/// window's shared state (allowlist, response, reason, end) is written once
+/// however many members it has. [`resolve`](Self::resolve) looks up many
+/// load balancers at once and [`cleanup`](Self::cleanup) covers the whole
+/// region. The single-target methods ([`enter`](Self::enter) and the rest)
+/// act on a window of one.
+///
+/// Every method is safe to call concurrently for different or the same
+/// load balancers, and reads the current state from the backend (never from
+/// memory of an earlier call), so a command that died half way is completed
+/// by running it again.
 #[async_trait]
 pub trait MaintenanceBackend: Send + Sync {
     /// Resolves load balancer names and ARNs to the ARNs of existing
@@ -81,46 +93,122 @@ pub trait MaintenanceBackend: Send + Sync {
     /// outer error is for a failure of the whole look-up (e.g. access denied).
     async fn resolve(&self, refs: &[LoadBalancerRef]) -> Result<Vec<Result<LoadBalancerArn>>>;
 
-    /// Puts the load balancer into maintenance as `spec` describes.
+    /// Puts `lbs` into maintenance in `window` as `spec` describes.
     ///
-    /// Normal: creates maint's web ACL and associates it. Already in
-    /// maintenance under maint's ACL: updates reason, end and response in
-    /// place, adds `spec`'s allowlist entries to those already there (never
-    /// removing one) and keeps the allowlist's enabled state and `since`
-    /// (see [`reentry_spec`](crate::maintenance::reentry_spec)), reporting
-    /// each difference; no differences means an unchanged outcome. A web ACL maint did not create:
-    /// [`Error::ForeignWebAcl`](crate::Error::ForeignWebAcl), nothing changed.
-    async fn enter(
+    /// A window that does not exist yet is created (its web ACL, with every
+    /// member recorded) and each normal member associated with it. A window
+    /// in place is updated once: reason, end and response as `spec` says,
+    /// `spec`'s allowlist entries added to those already there (never
+    /// removing one), the allowlist's enabled state and `since` kept (see
+    /// [`reentry_spec`](crate::maintenance::reentry_spec)); members not yet
+    /// in it join it. Each member reports the window's changes and its own;
+    /// no differences means an unchanged outcome.
+    ///
+    /// A member under a web ACL maint did not create:
+    /// [`Error::ForeignWebAcl`](crate::Error::ForeignWebAcl), nothing of it
+    /// changed; in another window of maint's:
+    /// [`Error::Conflict`](crate::Error::Conflict). A window of the same name
+    /// whose members are all other load balancers (two services of the same
+    /// name from different config files): the whole call fails with
+    /// [`Error::Conflict`](crate::Error::Conflict), nothing changed.
+    async fn enter_window(
         &self,
-        lb: &LoadBalancerArn,
+        window: &Window,
+        lbs: &[LoadBalancerArn],
         spec: &MaintenanceSpec,
         mode: Mode,
-    ) -> Result<Outcome>;
+    ) -> MemberResults<Outcome>;
 
-    /// Takes the load balancer out of maintenance: disassociates maint's web
-    /// ACL and deletes it and its IP sets. Already normal: an unchanged
-    /// outcome. A foreign web ACL is left alone:
+    /// Takes `lbs` out of maintenance: each is disassociated from the
+    /// window of maint's it is in, and leaves its record. A window left
+    /// with no member is deleted with its IP sets; one with members left
+    /// keeps them in maintenance. Already normal: an unchanged outcome (and
+    /// `window`'s leftovers of an interrupted run are deleted). A foreign
+    /// web ACL is left alone:
     /// [`Error::ForeignWebAcl`](crate::Error::ForeignWebAcl).
-    async fn exit(&self, lb: &LoadBalancerArn, mode: Mode) -> Result<Outcome>;
-
-    /// Applies one allowlist change to a load balancer in maintenance. The
-    /// change is applied to freshly read state, and re-applied if another
-    /// writer got in between, so concurrent edits all survive. Not in
-    /// maintenance: [`Error::NotInMaintenance`](crate::Error::NotInMaintenance).
-    async fn update_allowlist(
+    async fn exit_window(
         &self,
-        lb: &LoadBalancerArn,
+        window: &Window,
+        lbs: &[LoadBalancerArn],
+        mode: Mode,
+    ) -> MemberResults<Outcome>;
+
+    /// Applies one allowlist change to `window`, once, for its members among
+    /// `lbs`. The change is applied to freshly read state, and re-applied
+    /// if another writer got in between, so concurrent edits all survive. A
+    /// member not in the window's maintenance:
+    /// [`Error::NotInMaintenance`](crate::Error::NotInMaintenance) (or
+    /// [`Error::ForeignWebAcl`](crate::Error::ForeignWebAcl)).
+    async fn update_window_allowlist(
+        &self,
+        window: &Window,
+        lbs: &[LoadBalancerArn],
         change: &AllowlistChange,
         mode: Mode,
-    ) -> Result<Outcome>;
+    ) -> MemberResults<Outcome>;
 
-    /// Reads the load balancer's state.
-    async fn status(&self, lb: &LoadBalancerArn) -> Result<TargetStatus>;
+    /// Reads the state of `lbs`, whose window is `window` (where it helps
+    /// to read every member at once, and to find its leftovers).
+    async fn window_status(
+        &self,
+        window: &Window,
+        lbs: &[LoadBalancerArn],
+    ) -> MemberResults<TargetStatus>;
 
     /// Finds maint's resources that no load balancer uses any more (left by
     /// a run that was killed) and, unless `mode` is a dry run, deletes them.
     /// Returns what was (or would be) deleted.
     async fn cleanup(&self, mode: Mode) -> Result<Vec<Leftover>>;
+
+    /// [`enter_window`](Self::enter_window) for a window of one.
+    async fn enter(
+        &self,
+        lb: &LoadBalancerArn,
+        spec: &MaintenanceSpec,
+        mode: Mode,
+    ) -> Result<Outcome> {
+        let window = Window::of_load_balancer(lb);
+        one(self
+            .enter_window(&window, std::slice::from_ref(lb), spec, mode)
+            .await)
+    }
+
+    /// [`exit_window`](Self::exit_window) for a window of one.
+    async fn exit(&self, lb: &LoadBalancerArn, mode: Mode) -> Result<Outcome> {
+        let window = Window::of_load_balancer(lb);
+        one(self
+            .exit_window(&window, std::slice::from_ref(lb), mode)
+            .await)
+    }
+
+    /// [`update_window_allowlist`](Self::update_window_allowlist) for a
+    /// window of one.
+    async fn update_allowlist(
+        &self,
+        lb: &LoadBalancerArn,
+        change: &AllowlistChange,
+        mode: Mode,
+    ) -> Result<Outcome> {
+        let window = Window::of_load_balancer(lb);
+        let lbs = std::slice::from_ref(lb);
+        one(self
+            .update_window_allowlist(&window, lbs, change, mode)
+            .await)
+    }
+
+    /// [`window_status`](Self::window_status) for a window of one.
+    async fn status(&self, lb: &LoadBalancerArn) -> Result<TargetStatus> {
+        let window = Window::of_load_balancer(lb);
+        one(self.window_status(&window, std::slice::from_ref(lb)).await)
+    }
+}
+
+/// The one member's result of a window-wide call on a window of one.
+fn one<T>(results: MemberResults<T>) -> Result<T> {
+    results?
+        .into_iter()
+        .next()
+        .unwrap_or_else(|| Err(crate::Error::unexpected("a backend returned no result")))
 }
 
 #[cfg(any(test, feature = "conformance"))]

@@ -14,10 +14,10 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::allowlist::Family;
+use crate::maintenance::Window;
 use crate::response::{
     ContentType, MaintenanceResponse, ResponseBody, ResponseHeader, ResponseHeaders, ResponseStatus,
 };
-use crate::target::LoadBalancerArn;
 use crate::{Error, Result};
 
 /// The one rule of maint's web ACL.
@@ -32,19 +32,22 @@ pub(crate) const STATE_KEY: &str = "maint-state";
 pub(crate) const TAG_MANAGED_BY: &str = "maint:managed-by";
 /// Tag value of [`TAG_MANAGED_BY`].
 pub(crate) const MANAGED_BY: &str = "maint";
-/// Tag key naming the load balancer a resource serves.
+/// Tag key naming the window a resource serves.
+pub(crate) const TAG_WINDOW: &str = "maint:window";
+/// Tag key naming the load balancer a resource served, on resources made
+/// before windows (read only).
 pub(crate) const TAG_LOAD_BALANCER: &str = "maint:load-balancer";
 /// Tag key holding when maint created the resource (RFC 3339), so `cleanup`
 /// can leave alone what a concurrent `enter` is still setting up.
 pub(crate) const TAG_CREATED: &str = "maint:created";
 
-/// The deterministic name of maint's IP set of one family for a load balancer.
-pub(crate) fn ip_set_name(lb: &LoadBalancerArn, family: Family) -> String {
+/// The deterministic name of a window's IP set of one family.
+pub(crate) fn ip_set_name(window: &str, family: Family) -> String {
     let suffix = match family {
         Family::Ipv4 => "ipv4",
         Family::Ipv6 => "ipv6",
     };
-    format!("{}-{suffix}", super::super::web_acl_name(lb))
+    format!("{window}-{suffix}")
 }
 
 /// What maint records about a window, inside the web ACL.
@@ -52,8 +55,20 @@ pub(crate) fn ip_set_name(lb: &LoadBalancerArn, family: Family) -> String {
 pub(crate) struct StateRecord {
     /// Always [`MANAGED_BY`].
     pub managed_by: String,
-    /// The load balancer's ARN.
-    pub load_balancer: String,
+    /// The window's name: the web ACL's own name.
+    #[serde(default)]
+    pub window: String,
+    /// The config service whose window this is, if any.
+    #[serde(default)]
+    pub service: Option<String>,
+    /// The ARNs of the load balancers that are (or, while an `enter` is
+    /// under way, are about to be) in the window, recorded before they are
+    /// associated so that an interrupted run can be finished or undone.
+    #[serde(default)]
+    pub members: Vec<String>,
+    /// The one load balancer of a record written before windows (read only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub load_balancer: Option<String>,
     pub reason: Option<String>,
     pub since: DateTime<Utc>,
     pub until: Option<DateTime<Utc>>,
@@ -267,7 +282,7 @@ pub(crate) fn bodies(spec: &AclSpec<'_>) -> Result<HashMap<String, CustomRespons
 }
 
 /// The tags every resource of maint's carries.
-pub(crate) fn tags(lb: &LoadBalancerArn) -> Result<Vec<Tag>> {
+pub(crate) fn tags(window: &Window) -> Result<Vec<Tag>> {
     let now = Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     Ok(vec![
         built("tag", Tag::builder().key(TAG_CREATED).value(now).build())?,
@@ -277,10 +292,7 @@ pub(crate) fn tags(lb: &LoadBalancerArn) -> Result<Vec<Tag>> {
         )?,
         built(
             "tag",
-            Tag::builder()
-                .key(TAG_LOAD_BALANCER)
-                .value(lb.as_str())
-                .build(),
+            Tag::builder().key(TAG_WINDOW).value(window.name()).build(),
         )?,
     ])
 }
@@ -292,21 +304,30 @@ pub(crate) struct ReadAcl {
     pub response: MaintenanceResponse,
 }
 
-/// Reads maint's web ACL for `lb`. `None` when the ACL is not maint's for
-/// this load balancer (another name, no state record, or a record of
-/// another load balancer): such an ACL is never touched.
-pub(crate) fn read_acl(acl: &WebAcl, lb: &LoadBalancerArn) -> Result<Option<ReadAcl>> {
-    if acl.name() != super::super::web_acl_name(lb) {
+/// Reads a web ACL as a window of maint's. `None` when it is not one (a name
+/// not of maint's, no state record, or a record naming another window):
+/// such an ACL is never touched. A record written before windows (one load
+/// balancer) reads as a window of one.
+pub(crate) fn read_acl(acl: &WebAcl) -> Result<Option<ReadAcl>> {
+    if !acl.name().starts_with("maint-") {
         return Ok(None);
     }
     let bodies = acl.custom_response_bodies();
     let Some(state) = bodies.and_then(|b| b.get(STATE_KEY)) else {
         return Ok(None);
     };
-    let Ok(record) = serde_json::from_str::<StateRecord>(state.content()) else {
+    let Ok(mut record) = serde_json::from_str::<StateRecord>(state.content()) else {
         return Ok(None);
     };
-    if record.managed_by != MANAGED_BY || record.load_balancer != lb.as_str() {
+    if record.window.is_empty() {
+        record.window = acl.name().to_string();
+    }
+    if let Some(lb) = record.load_balancer.take() {
+        if !record.members.contains(&lb) {
+            record.members.push(lb);
+        }
+    }
+    if record.managed_by != MANAGED_BY || record.window != acl.name() {
         return Ok(None);
     }
     let damaged = |what: &str| {
@@ -364,17 +385,16 @@ mod tests {
     use super::*;
     use aws_sdk_wafv2::types::WebAcl;
 
-    fn lb() -> LoadBalancerArn {
-        LoadBalancerArn::parse(
-            "arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/shop/0123456789abcdef",
-        )
-        .unwrap()
-    }
+    const LB: &str =
+        "arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/shop/0123456789abcdef";
 
     fn record(sets: &[&str]) -> StateRecord {
         StateRecord {
             managed_by: MANAGED_BY.into(),
-            load_balancer: lb().to_string(),
+            window: "maint-shop-0123456789abcdef".into(),
+            service: None,
+            members: vec![LB.to_string()],
+            load_balancer: None,
             reason: Some("release".into()),
             since: Utc::now(),
             until: None,
@@ -419,7 +439,7 @@ mod tests {
                 response: &response,
             };
             let acl = acl(&spec, "maint-shop-0123456789abcdef");
-            let read = read_acl(&acl, &lb()).unwrap().expect("ours");
+            let read = read_acl(&acl).unwrap().expect("ours");
             assert_eq!(read.record, rec);
             assert_eq!(read.response, response);
         }
@@ -455,18 +475,35 @@ mod tests {
             record: &rec,
             response: &response,
         };
-        assert!(read_acl(&acl(&spec, "security-acl"), &lb())
-            .unwrap()
-            .is_none());
+        assert!(read_acl(&acl(&spec, "security-acl")).unwrap().is_none());
         let mut other = rec.clone();
-        other.load_balancer = "arn:other".into();
+        other.window = "maint-svc-other".into();
         let spec = AclSpec {
             record: &other,
             response: &response,
         };
-        assert!(read_acl(&acl(&spec, "maint-shop-0123456789abcdef"), &lb())
+        assert!(read_acl(&acl(&spec, "maint-shop-0123456789abcdef"))
             .unwrap()
             .is_none());
+    }
+
+    #[test]
+    fn a_record_from_before_windows_reads_as_a_window_of_one() {
+        let response = MaintenanceResponse::default();
+        let mut old = record(&[V4]);
+        old.window = String::new();
+        old.members = Vec::new();
+        old.load_balancer = Some(LB.to_string());
+        let spec = AclSpec {
+            record: &old,
+            response: &response,
+        };
+        let read = read_acl(&acl(&spec, "maint-shop-0123456789abcdef"))
+            .unwrap()
+            .expect("ours");
+        assert_eq!(read.record.window, "maint-shop-0123456789abcdef");
+        assert_eq!(read.record.members, [LB]);
+        assert_eq!(read.record.load_balancer, None);
     }
 
     #[test]

@@ -1,4 +1,12 @@
-//! The [`MaintenanceBackend`] implementation.
+//! The [`MaintenanceBackend`] implementation: windows on AWS WAF.
+//!
+//! Entering creates the window's web ACL once (recording every member
+//! before any is associated), then associates the members one after the
+//! other at AWS's pace, each re-read right before. Exiting disassociates
+//! the members leaving, then either records that they left (one write) or,
+//! when no member is left, deletes the window. Allowlist edits and re-enters
+//! write the window once. Which members a window has is read with one
+//! `ListResourcesForWebACL` where AWS allows it.
 
 use super::*;
 
@@ -18,11 +26,245 @@ pub(super) fn foreign(lb: &LoadBalancerArn, arn: String, name: String) -> Error 
     }
 }
 
-pub(super) fn too_contended(lb: &LoadBalancerArn) -> Error {
+/// The refusal of a member that is in another window of maint's.
+pub(super) fn elsewhere(lb: &LoadBalancerArn, other: &str, window: &Window) -> Error {
     Error::Conflict {
         resource: lb.to_string(),
-        message: "other writers kept changing maint's web ACL or IP sets; run the command again"
-            .into(),
+        message: format!(
+            "it is in maintenance in window {other}, not {}; act on it through that window",
+            window.name()
+        ),
+    }
+}
+
+/// What a load balancer is to a window.
+pub(super) enum Seen {
+    /// Associated with the window's web ACL.
+    Member,
+    /// No web ACL.
+    Normal,
+    /// In another window of maint's (its web ACL and record).
+    Elsewhere(Box<WebAcl>, Box<ReadAcl>),
+    /// Under a web ACL maint did not create.
+    Foreign { arn: String, name: String },
+}
+
+/// Refuses to merge two unrelated services: a window record of another
+/// service, or with members none of which is among `lbs`.
+fn check_identity(window: &Window, record: &StateRecord, lbs: &[LoadBalancerArn]) -> Result<()> {
+    let shared = lbs
+        .iter()
+        .any(|lb| record.members.contains(&lb.to_string()));
+    if record.service.as_deref() != window.service() || (!record.members.is_empty() && !shared) {
+        return Err(crate::backend::memory::not_merged(
+            window,
+            &record.window,
+            record.members.iter(),
+        ));
+    }
+    Ok(())
+}
+
+/// A window's web ACL as read, with its record.
+type ReadWindow = (Box<WebAcl>, Box<ReadAcl>);
+
+impl WafBackend {
+    /// The window for one attempt of a lock-retried change: on the first,
+    /// the one just read (`first`); after a lock conflict, read again, so
+    /// the change applies to what is there now.
+    async fn window_for_attempt(
+        &self,
+        window: &Window,
+        first: &std::sync::Mutex<Option<ReadWindow>>,
+    ) -> Result<ReadWindow> {
+        let just_read = first
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        if let Some(known) = just_read {
+            return Ok(known);
+        }
+        match self.find_window(window, true).await? {
+            Some((locked, read)) => Ok((Box::new(locked.acl), Box::new(read))),
+            None => Err(Error::Conflict {
+                resource: window.name().to_string(),
+                message: "the window was deleted while maint was changing it".into(),
+            }),
+        }
+    }
+
+    /// Where each of `lbs` stands with `window`, and the window's web ACL
+    /// (`None`: it does not exist). For one or two load balancers each is
+    /// read (`GetWebACLForResource`); for more, the window is read once and
+    /// only those not associated with it are read one by one.
+    pub(super) async fn locate(
+        &self,
+        window: &Window,
+        lbs: &[LoadBalancerArn],
+    ) -> Result<(Option<(Box<WebAcl>, Box<ReadAcl>)>, Vec<Result<Seen>>)> {
+        let mut found: Option<(Box<WebAcl>, Box<ReadAcl>)> = None;
+        let mut members: Vec<String> = Vec::new();
+        if lbs.len() > 2 {
+            if let Some((locked, read)) = self.find_window(window, false).await? {
+                members = self
+                    .members_of(locked.acl.arn(), &read.record.members)
+                    .await?;
+                found = Some((Box::new(locked.acl), Box::new(read)));
+            }
+        }
+        let mut seen = Vec::with_capacity(lbs.len());
+        for lb in lbs {
+            if members.iter().any(|m| m == lb.as_str()) {
+                seen.push(Ok(Seen::Member));
+                continue;
+            }
+            seen.push(match self.observe(lb).await {
+                Ok(Observed::Ours { acl, read }) if read.record.window == window.name() => {
+                    found.get_or_insert((acl, read));
+                    Ok(Seen::Member)
+                }
+                Ok(Observed::Ours { acl, read }) => Ok(Seen::Elsewhere(acl, read)),
+                Ok(Observed::Normal) => Ok(Seen::Normal),
+                Ok(Observed::Foreign { arn, name }) => Ok(Seen::Foreign { arn, name }),
+                Err(e) => Err(e),
+            });
+        }
+        Ok((found, seen))
+    }
+
+    /// Removes `leaving` from the window's record (one write under its lock
+    /// token), or deletes the window when no load balancer is associated
+    /// with it any more; returns the deletions, as changes. `known`: the
+    /// window's web ACL as just read, if it was.
+    async fn settle(
+        &self,
+        window: &Window,
+        known: Option<(Box<WebAcl>, Box<ReadAcl>)>,
+        leaving: &[String],
+        mode: Mode,
+    ) -> Result<Vec<Change>> {
+        let known = match known {
+            Some(known) => Some(known),
+            None => self
+                .find_window(window, false)
+                .await?
+                .map(|(locked, read)| (Box::new(locked.acl), Box::new(read))),
+        };
+        let Some((acl, read)) = known else {
+            // No web ACL: IP sets of an interrupted run may still be there.
+            let (_, sets) = self.resources_of(window, false).await?;
+            if sets.is_empty() {
+                return Ok(Vec::new());
+            }
+            if mode == Mode::DryRun {
+                return Ok(sets
+                    .into_iter()
+                    .map(|(name, _)| Change::DeletedIpSet { name })
+                    .collect());
+            }
+            return self.delete_unused(window).await;
+        };
+        // Every member is recorded before it is associated: members not
+        // recorded cannot be associated (by maint), so a window whose
+        // recorded members all leave needs no look at AWS.
+        let others: Vec<&String> = read
+            .record
+            .members
+            .iter()
+            .filter(|m| !leaving.contains(m))
+            .collect();
+        let remaining = if others.is_empty() {
+            Vec::new()
+        } else {
+            self.members_of(acl.arn(), &read.record.members)
+                .await?
+                .into_iter()
+                .filter(|m| !leaving.contains(m))
+                .collect()
+        };
+        if remaining.is_empty() {
+            return self.delete_window(window, &acl, &read, mode).await;
+        }
+        if mode == Mode::Apply && read.record.members.iter().any(|m| leaving.contains(m)) {
+            self.with_lock_retries(acl.arn(), || async {
+                let Some((locked, read)) = self.find_window(window, true).await? else {
+                    return Ok(());
+                };
+                let mut record = read.record.clone();
+                record.members.retain(|m| !leaving.contains(m));
+                if record == read.record {
+                    return Ok(());
+                }
+                let spec = AclSpec {
+                    record: &record,
+                    response: &read.response,
+                };
+                self.update_web_acl(window, &locked, &spec).await
+            })
+            .await?;
+        }
+        Ok(Vec::new())
+    }
+
+    /// Deletes a window's web ACL and the IP sets its record names (proven
+    /// maint's by the record), with the lock tokens of the listing where it
+    /// has them; returns the deletions, as changes.
+    async fn delete_window(
+        &self,
+        window: &Window,
+        acl: &WebAcl,
+        read: &ReadAcl,
+        mode: Mode,
+    ) -> Result<Vec<Change>> {
+        let inventory = self.inventory(false).await?;
+        let token = |name: &str, arn: &str, known: &HashMap<String, Summary>| {
+            known
+                .get(name)
+                .filter(|s| s.arn == arn)
+                .map(|s| s.lock_token.clone())
+                .unwrap_or_default()
+        };
+        let mut doomed = vec![(
+            Resource::WebAcl,
+            acl.name().to_string(),
+            Summary {
+                id: acl.id().to_string(),
+                arn: acl.arn().to_string(),
+                lock_token: token(acl.name(), acl.arn(), &inventory.web_acls),
+            },
+        )];
+        for family in [Family::Ipv4, Family::Ipv6] {
+            if let Some(arn) = read.record.set(family) {
+                let id = IpSetId::from_arn(arn)?;
+                let lock_token = token(&id.name, arn, &inventory.ip_sets);
+                doomed.push((
+                    Resource::IpSet(family),
+                    id.name,
+                    Summary {
+                        id: id.id,
+                        arn: id.arn,
+                        lock_token,
+                    },
+                ));
+            }
+        }
+        let changes = doomed
+            .iter()
+            .map(|(kind, name, _)| match kind {
+                Resource::WebAcl => Change::DeletedWebAcl { name: name.clone() },
+                Resource::IpSet(_) => Change::DeletedIpSet { name: name.clone() },
+            })
+            .collect();
+        if mode == Mode::Apply {
+            tracing::info!(
+                window = window.name(),
+                "deleting the window: no member left"
+            );
+            for (kind, name, summary) in &doomed {
+                self.delete(*kind, name, summary).await?;
+            }
+        }
+        Ok(changes)
     }
 }
 
@@ -71,266 +313,318 @@ impl MaintenanceBackend for WafBackend {
             .collect())
     }
 
-    async fn enter(
+    async fn enter_window(
         &self,
-        lb: &LoadBalancerArn,
+        window: &Window,
+        lbs: &[LoadBalancerArn],
         spec: &MaintenanceSpec,
         mode: Mode,
-    ) -> Result<Outcome> {
-        for attempt in 0..self.settings.max_attempts {
-            let (acl, read) = match self.observe(lb).await? {
-                Observed::Foreign { arn, name } => return Err(foreign(lb, arn, name)),
-                Observed::Normal => {
-                    let changes = vec![
-                        Change::CreatedWebAcl {
-                            name: web_acl_name(lb),
-                        },
-                        Change::Associated,
-                    ];
-                    if mode == Mode::Apply {
-                        self.create_window(lb, spec).await?;
-                    }
-                    return Ok(outcome(lb, mode, changes));
-                }
-                Observed::Ours { acl, read } => (acl, read),
-            };
-            let (entries, sets) = self.load_sets(&read.record).await?;
-            let current = Self::info(&acl, &read, entries);
-            let spec = &reentry_spec(&current, spec)?;
-            let changes = spec_changes(&current, spec);
-            if changes.is_empty() || mode == Mode::DryRun {
-                return Ok(outcome(lb, mode, changes));
-            }
-            let reason = spec.reason.as_ref().map(|r| r.as_str().to_string());
-            let edit = |record: &mut StateRecord, response: &mut MaintenanceResponse| {
-                record.reason = reason.clone();
-                record.until = spec.until;
-                *response = spec.response.clone();
-            };
-            match self
-                .update_window(
-                    lb,
-                    &acl,
-                    &sets,
-                    &spec.allowlist,
-                    spec.allowlist_enabled,
-                    &edit,
-                )
-                .await
-            {
-                Err(e) if is_code(&e, &[code::LOCK]) => {
-                    tracing::info!(%lb, attempt, "another writer changed the window; re-reading");
-                    tokio::time::sleep(self.backoff(attempt)).await;
-                }
-                other => return other.map(|()| outcome(lb, mode, changes)),
-            }
-        }
-        Err(too_contended(lb))
-    }
-
-    async fn exit(&self, lb: &LoadBalancerArn, mode: Mode) -> Result<Outcome> {
-        let associated = match self.observe(lb).await? {
-            Observed::Foreign { arn, name } => return Err(foreign(lb, arn, name)),
-            Observed::Normal => None,
-            Observed::Ours { acl, read } => Some((acl, read)),
-        };
-        // Leftovers by name (a crashed enter or exit) go too, once their tags
-        // say they are maint's for this load balancer. On a normal target the
-        // listing must be fresh: it is all there is to go by.
-        let (acl_named, sets_named) = self.resources_of(lb, associated.is_none()).await?;
-        let token_of = |named: Option<&Summary>, arn: &str| {
-            named
-                .filter(|s| s.arn == arn)
-                .map(|s| s.lock_token.clone())
-                .unwrap_or_default()
-        };
-        let mut acl_by_name: Option<(String, Summary)> = None;
-        let mut sets_by_name: Vec<(String, Summary)> = Vec::new();
-        if let Some((acl, read)) = &associated {
-            // Proven maint's by its state record, as are the sets it names.
-            let named = acl_named.as_ref().map(|(_, s)| s);
-            acl_by_name = Some((
-                acl.name().to_string(),
-                Summary {
-                    id: acl.id().to_string(),
-                    arn: acl.arn().to_string(),
-                    lock_token: token_of(named, acl.arn()),
-                },
-            ));
-            for family in [Family::Ipv4, Family::Ipv6] {
-                if let Some(arn) = read.record.set(family) {
-                    let id = IpSetId::from_arn(arn)?;
-                    let named = sets_named
-                        .iter()
-                        .find(|(n, _)| *n == id.name)
-                        .map(|(_, s)| s);
-                    let lock_token = token_of(named, arn);
-                    sets_by_name.push((
-                        id.name,
-                        Summary {
-                            id: id.id,
-                            arn: id.arn,
-                            lock_token,
-                        },
-                    ));
-                }
-            }
-        } else if let Some((name, summary)) = acl_named {
-            if self.is_ours(lb, &name, &summary.arn).await? {
-                acl_by_name = Some((name, summary));
-            }
-        }
-        for (name, summary) in sets_named {
-            let known = sets_by_name.iter().any(|(_, s)| s.arn == summary.arn);
-            if !known && self.is_ours(lb, &name, &summary.arn).await? {
-                sets_by_name.push((name, summary));
-            }
-        }
-        if associated.is_none() && acl_by_name.is_none() && sets_by_name.is_empty() {
-            return Ok(outcome(lb, mode, Vec::new()));
-        }
-        let mut changes = Vec::new();
-        if associated.is_some() {
-            changes.push(Change::Disassociated);
-        }
-        if let Some((name, _)) = &acl_by_name {
-            changes.push(Change::DeletedWebAcl { name: name.clone() });
-        }
-        for (name, _) in &sets_by_name {
-            changes.push(Change::DeletedIpSet { name: name.clone() });
-        }
+    ) -> MemberResults<Outcome> {
         if mode == Mode::DryRun {
-            return Ok(outcome(lb, mode, changes));
+            return self.plan_enter(window, lbs, spec).await;
         }
-        // Read the association again right before disassociating
-        // (DisassociateWebACL removes whatever is associated): a web ACL
-        // that appeared since maint's first look is never removed.
-        let mut appeared = None;
-        if let Some((acl, _)) = &associated {
-            match self.observe(lb).await? {
-                Observed::Ours { acl: now, .. } if now.arn() == acl.arn() => {
-                    tracing::info!(%lb, "disassociating web ACL");
-                    self.pace("DisassociateWebACL").await;
-                    let result = self
-                        .call("", "disassociate the web ACL", || async move {
-                            self.waf
-                                .disassociate_web_acl()
-                                .resource_arn(lb.as_str())
-                                .send()
-                                .await
-                                .map_err(|e| aws_error("DisassociateWebACL", e))
-                        })
-                        .await;
-                    match result {
-                        Err(e) if is_code(&e, &[code::NONEXISTENT]) => {}
-                        other => {
-                            other?;
-                        }
-                    }
-                }
-                Observed::Normal => {}
-                Observed::Foreign { arn, name } => appeared = Some(foreign(lb, arn, name)),
-                Observed::Ours { acl: now, .. } => {
-                    appeared = Some(foreign(lb, now.arn().to_string(), now.name().to_string()))
-                }
+        // The window: updated once if it is in place, else created with
+        // every member recorded.
+        let existing = self.find_window(window, false).await?;
+        let (acl_arn, window_changes) = match existing {
+            Some((locked, read)) => {
+                check_identity(window, &read.record, lbs)?;
+                let arn = locked.acl.arn().to_string();
+                let joining: Vec<String> = lbs
+                    .iter()
+                    .map(ToString::to_string)
+                    .filter(|lb| !read.record.members.contains(lb))
+                    .collect();
+                let first = std::sync::Mutex::new(Some((Box::new(locked.acl), Box::new(read))));
+                let changes = self
+                    .with_lock_retries(&arn, || async {
+                        let (acl, read) = self.window_for_attempt(window, &first).await?;
+                        let (entries, sets) = self.load_sets(&read.record).await?;
+                        let current = Self::info(&acl, &read, entries);
+                        let wanted = reentry_spec(&current, spec)?;
+                        let changes = spec_changes(&current, &wanted);
+                        let reason = wanted.reason.as_ref().map(|r| r.as_str().to_string());
+                        let edit =
+                            |record: &mut StateRecord, response: &mut MaintenanceResponse| {
+                                record.reason = reason.clone();
+                                record.until = wanted.until;
+                                for lb in &joining {
+                                    if !record.members.contains(lb) {
+                                        record.members.push(lb.clone());
+                                    }
+                                }
+                                *response = wanted.response.clone();
+                            };
+                        self.update_window(
+                            window,
+                            &acl,
+                            &sets,
+                            &wanted.allowlist,
+                            wanted.allowlist_enabled,
+                            &edit,
+                        )
+                        .await?;
+                        Ok(changes)
+                    })
+                    .await?;
+                (arn, changes)
             }
+            None => {
+                let members: Vec<&LoadBalancerArn> = lbs.iter().collect();
+                let arn = self.create_window(window, &members, spec).await?;
+                let created = Change::CreatedWebAcl {
+                    name: window.name().to_string(),
+                };
+                (arn, vec![created])
+            }
+        };
+        // The members, one after the other at AWS's pace (one association
+        // every 2 s per account and Region), each re-read right before.
+        let mut results = Vec::with_capacity(lbs.len());
+        let mut refused = Vec::new();
+        for lb in lbs {
+            results.push(match self.associate(lb, &acl_arn).await {
+                Ok(associated) => {
+                    let mut changes = window_changes.clone();
+                    if associated {
+                        changes.push(Change::Associated);
+                    }
+                    Ok(outcome(lb, mode, changes))
+                }
+                Err(e) => {
+                    // Refused for good (a web ACL that is not this window's):
+                    // it leaves the record. Any other failure (AWS not
+                    // ready, access denied) keeps it, so that running the
+                    // command again finishes the job.
+                    if matches!(e.kind(), ErrorKind::ForeignWebAcl | ErrorKind::Conflict) {
+                        refused.push(lb.to_string());
+                    }
+                    Err(e)
+                }
+            });
         }
-        if let Some((name, summary)) = &acl_by_name {
-            self.delete(Resource::WebAcl, name, summary).await?;
+        // Members that could not join leave the record; a window no member
+        // could join goes, so nothing leaks.
+        if !refused.is_empty() {
+            self.settle(window, None, &refused, Mode::Apply).await?;
         }
-        for (name, summary) in &sets_by_name {
-            self.delete(Resource::IpSet(ip_set_family(name)), name, summary)
-                .await?;
-        }
-        // maint's own resources are gone (no longer associated, so nothing
-        // leaks); the web ACL that took their place stays, and is reported.
-        if let Some(error) = appeared {
-            return Err(error);
-        }
-        Ok(outcome(lb, mode, changes))
+        Ok(results)
     }
 
-    async fn update_allowlist(
+    async fn exit_window(
         &self,
-        lb: &LoadBalancerArn,
+        window: &Window,
+        lbs: &[LoadBalancerArn],
+        mode: Mode,
+    ) -> MemberResults<Outcome> {
+        let (found, seen) = self.locate(window, lbs).await?;
+        // The windows the members leave: `window`, or another of maint's
+        // (with its web ACL as read, when it was).
+        type Leaving = (Window, Option<(Box<WebAcl>, Box<ReadAcl>)>, Vec<String>);
+        let mut leaving: Vec<Leaving> = vec![(window.clone(), found, Vec::new())];
+        let mut plan: Vec<Result<Option<usize>>> = Vec::with_capacity(lbs.len());
+        for (lb, seen) in lbs.iter().zip(seen) {
+            plan.push(match seen {
+                Ok(Seen::Member) => {
+                    leaving[0].2.push(lb.to_string());
+                    Ok(Some(0))
+                }
+                Ok(Seen::Elsewhere(acl, read)) => {
+                    let other = read.record.window.clone();
+                    let i = match leaving.iter().position(|(w, _, _)| w.name() == other) {
+                        Some(i) => i,
+                        None => {
+                            let w = match &read.record.service {
+                                Some(s) => Window::of_service(s),
+                                None => Window::of_load_balancer(lb),
+                            };
+                            if w.name() != other {
+                                Err(Error::unexpected(format!(
+                                    "web ACL {other} records a window maint cannot name"
+                                )))?;
+                            }
+                            leaving.push((w, Some((acl, read)), Vec::new()));
+                            leaving.len() - 1
+                        }
+                    };
+                    leaving[i].2.push(lb.to_string());
+                    Ok(Some(i))
+                }
+                Ok(Seen::Normal) => Ok(None),
+                Ok(Seen::Foreign { arn, name }) => Err(foreign(lb, arn, name)),
+                Err(e) => Err(e),
+            });
+        }
+        // Disassociate, each re-read right before (DisassociateWebACL
+        // removes whatever is associated): a web ACL that appeared since
+        // is never removed.
+        let mut results: Vec<Result<Vec<Change>>> = Vec::with_capacity(lbs.len());
+        for (lb, planned) in lbs.iter().zip(&plan) {
+            results.push(match planned {
+                Err(e) => Err(e.clone()),
+                Ok(None) => Ok(Vec::new()),
+                Ok(Some(_)) if mode == Mode::DryRun => Ok(vec![Change::Disassociated]),
+                Ok(Some(i)) => self
+                    .disassociate(lb, leaving[*i].0.name())
+                    .await
+                    .map(|()| vec![Change::Disassociated]),
+            });
+        }
+        // Each window keeps its remaining members, or goes with the last.
+        let mut deleted: Vec<Vec<Change>> = Vec::with_capacity(leaving.len());
+        for (w, known, members) in leaving {
+            deleted.push(self.settle(&w, known, &members, mode).await?);
+        }
+        Ok(lbs
+            .iter()
+            .zip(plan)
+            .zip(results)
+            .map(|((lb, planned), result)| {
+                let mut changes = result?;
+                // A normal member reports its window's leftovers going.
+                let i = planned.ok().flatten().unwrap_or(0);
+                changes.extend(deleted[i].iter().cloned());
+                Ok(outcome(lb, mode, changes))
+            })
+            .collect())
+    }
+
+    async fn update_window_allowlist(
+        &self,
+        window: &Window,
+        lbs: &[LoadBalancerArn],
         change: &AllowlistChange,
         mode: Mode,
-    ) -> Result<Outcome> {
-        for attempt in 0..self.settings.max_attempts {
-            let (acl, read) = match self.observe(lb).await? {
-                Observed::Foreign { arn, name } => return Err(foreign(lb, arn, name)),
-                Observed::Normal => {
-                    return Err(Error::NotInMaintenance {
-                        load_balancer: lb.to_string(),
+    ) -> MemberResults<Outcome> {
+        let (found, seen) = self.locate(window, lbs).await?;
+        let members: Vec<Result<()>> = lbs
+            .iter()
+            .zip(seen)
+            .map(|(lb, seen)| match seen? {
+                Seen::Member => Ok(()),
+                Seen::Normal => Err(Error::NotInMaintenance {
+                    load_balancer: lb.to_string(),
+                }),
+                Seen::Elsewhere(_, read) => Err(elsewhere(lb, &read.record.window, window)),
+                Seen::Foreign { arn, name } => Err(foreign(lb, arn, name)),
+            })
+            .collect();
+        let Some((acl, read)) = found.filter(|_| members.iter().any(Result::is_ok)) else {
+            return Ok(lbs
+                .iter()
+                .zip(members)
+                .map(|(lb, m)| {
+                    m.and_then(|()| {
+                        Err(Error::NotInMaintenance {
+                            load_balancer: lb.to_string(),
+                        })
                     })
+                })
+                .collect());
+        };
+        // The first attempt uses the window as just read; after a lock
+        // conflict it is read again: the change applies to what is there.
+        let arn = acl.arn().to_string();
+        let first = std::sync::Mutex::new(Some((acl, read)));
+        let changes = self
+            .with_lock_retries(&arn, || async {
+                let (acl, read) = self.window_for_attempt(window, &first).await?;
+                let (entries, sets) = self.load_sets(&read.record).await?;
+                let before = AllowlistState {
+                    enabled: read.record.allowlist_enabled,
+                    entries,
+                };
+                let after = change.apply(&before)?;
+                let changes = allowlist_changes(&before, &after);
+                if changes.is_empty() || mode == Mode::DryRun {
+                    return Ok(changes);
                 }
-                Observed::Ours { acl, read } => (acl, read),
-            };
-            let (entries, sets) = self.load_sets(&read.record).await?;
-            let before = AllowlistState {
-                enabled: read.record.allowlist_enabled,
-                entries,
-            };
-            let after = change.apply(&before)?;
-            let changes = allowlist_changes(&before, &after);
-            if changes.is_empty() || mode == Mode::DryRun {
-                return Ok(outcome(lb, mode, changes));
-            }
-            let keep = |_: &mut StateRecord, _: &mut MaintenanceResponse| {};
-            match self
-                .update_window(lb, &acl, &sets, &after.entries, after.enabled, &keep)
-                .await
-            {
-                Err(e) if is_code(&e, &[code::LOCK]) => {
-                    tracing::info!(%lb, attempt, "another writer changed the allowlist; re-applying");
-                    tokio::time::sleep(self.backoff(attempt)).await;
-                }
-                other => return other.map(|()| outcome(lb, mode, changes)),
-            }
-        }
-        Err(too_contended(lb))
+                let keep = |_: &mut StateRecord, _: &mut MaintenanceResponse| {};
+                self.update_window(window, &acl, &sets, &after.entries, after.enabled, &keep)
+                    .await?;
+                Ok(changes)
+            })
+            .await?;
+        Ok(lbs
+            .iter()
+            .zip(members)
+            .map(|(lb, m)| m.map(|()| outcome(lb, mode, changes.clone())))
+            .collect())
     }
 
-    async fn status(&self, lb: &LoadBalancerArn) -> Result<TargetStatus> {
-        let mut leftovers = Vec::new();
-        let state = match self.observe(lb).await? {
-            Observed::Normal => {
-                let (acl, sets) = self.resources_of(lb, false).await?;
-                leftovers.extend(acl.into_iter().chain(sets).map(|(name, _)| name));
-                State::Normal
-            }
-            Observed::Foreign { arn, name } => State::Foreign {
-                web_acl_arn: arn,
-                web_acl_name: name,
-            },
-            Observed::Ours { acl, read } => {
-                let (entries, _) = self.load_sets(&read.record).await?;
-                State::Maintenance(Box::new(Self::info(&acl, &read, entries)))
-            }
+    async fn window_status(
+        &self,
+        window: &Window,
+        lbs: &[LoadBalancerArn],
+    ) -> MemberResults<TargetStatus> {
+        let (found, seen) = self.locate(window, lbs).await?;
+        let info = match &found {
+            Some((acl, read)) => Some(Self::info(acl, read, self.load_sets(&read.record).await?.0)),
+            None => None,
         };
-        Ok(TargetStatus {
-            load_balancer: lb.clone(),
-            state,
-            leftovers,
-        })
+        let mut statuses = Vec::with_capacity(lbs.len());
+        for (lb, seen) in lbs.iter().zip(seen) {
+            let state = match seen {
+                Err(e) => {
+                    statuses.push(Err(e));
+                    continue;
+                }
+                Ok(Seen::Member) => match &info {
+                    Some(info) => State::Maintenance(Box::new(info.clone())),
+                    None => State::Normal,
+                },
+                Ok(Seen::Elsewhere(acl, read)) => {
+                    let entries = self.load_sets(&read.record).await?.0;
+                    State::Maintenance(Box::new(Self::info(&acl, &read, entries)))
+                }
+                Ok(Seen::Normal) => State::Normal,
+                Ok(Seen::Foreign { arn, name }) => State::Foreign {
+                    web_acl_arn: arn,
+                    web_acl_name: name,
+                },
+            };
+            // A normal target whose window's resources exist but no load
+            // balancer uses: left by an interrupted run.
+            let mut leftovers = Vec::new();
+            if state == State::Normal {
+                let (acl, sets) = self.resources_of(window, false).await?;
+                let unused = match &acl {
+                    Some((_, summary)) => match &found {
+                        Some((_, read)) => self
+                            .members_of(&summary.arn, &read.record.members)
+                            .await?
+                            .is_empty(),
+                        None => true,
+                    },
+                    None => true,
+                };
+                if unused {
+                    leftovers.extend(acl.into_iter().chain(sets).map(|(name, _)| name));
+                }
+            }
+            statuses.push(Ok(TargetStatus {
+                load_balancer: lb.clone(),
+                state,
+                leftovers,
+            }));
+        }
+        Ok(statuses)
     }
 
     async fn cleanup(&self, mode: Mode) -> Result<Vec<Leftover>> {
         let inventory = self.inventory(true).await?;
-        // For each load balancer named by a tag: the ARNs its association uses.
-        let mut in_use: HashMap<String, Vec<String>> = HashMap::new();
-        let mut leftovers = Vec::new();
-        let resources = inventory
-            .web_acls
-            .iter()
-            .map(|(n, s)| ("web-acl", n, s))
-            .chain(inventory.ip_sets.iter().map(|(n, s)| ("ip-set", n, s)));
         let grace = chrono::Duration::from_std(self.settings.cleanup_grace)
             .unwrap_or(chrono::Duration::MAX);
-        for (kind, name, summary) in resources {
+        // Windows whose web ACL is in use, by name.
+        let mut in_use: HashMap<String, bool> = HashMap::new();
+        let mut leftovers: Vec<(Leftover, Summary)> = Vec::new();
+        let mut names: Vec<(&String, &Summary)> = inventory.web_acls.iter().collect();
+        names.sort_by_key(|(n, _)| *n);
+        for (name, summary) in names {
             let Ownership::Maint {
-                load_balancer: owner,
+                window,
                 created,
+                load_balancer,
             } = self.ownership(&summary.arn).await?
             else {
                 continue;
@@ -340,28 +634,25 @@ impl MaintenanceBackend for WafBackend {
                     name,
                     "left alone: created recently, an enter may be under way"
                 );
+                in_use.insert(window, true);
                 continue;
             }
-            if !in_use.contains_key(&owner) {
-                let used = match LoadBalancerArn::parse(&owner) {
-                    Ok(lb) if lb.region() == self.region => match self.observe(&lb).await {
-                        Ok(Observed::Ours { acl, read }) => {
-                            let mut used = vec![acl.arn().to_string()];
-                            used.extend(read.record.ipv4_set.clone());
-                            used.extend(read.record.ipv6_set.clone());
-                            used
-                        }
-                        Ok(_) | Err(Error::TargetNotFound { .. }) => Vec::new(),
-                        Err(e) => return Err(e),
-                    },
-                    _ => Vec::new(),
-                };
-                in_use.insert(owner.clone(), used);
-            }
-            if !in_use[&owner].contains(&summary.arn) {
+            let locked = match self.get_web_acl(name, &summary.id).await {
+                Err(e) if is_code(&e, &[code::NONEXISTENT]) => continue,
+                other => other?,
+            };
+            // The members its record names (or, on a web ACL made before
+            // windows, its load balancer tag).
+            let members = match acl::read_acl(&locked.acl)? {
+                Some(read) => read.record.members,
+                None => load_balancer.into_iter().collect(),
+            };
+            let used = !self.members_of(&summary.arn, &members).await?.is_empty();
+            in_use.insert(window, used);
+            if !used {
                 leftovers.push((
                     Leftover {
-                        kind,
+                        kind: "web-acl",
                         name: name.clone(),
                         arn: summary.arn.clone(),
                     },
@@ -369,23 +660,108 @@ impl MaintenanceBackend for WafBackend {
                 ));
             }
         }
-        // Web ACLs first: an IP set cannot go while a web ACL references it.
-        leftovers.sort_by_key(|(l, _)| (l.kind != "web-acl", l.name.clone()));
+        let mut sets: Vec<(&String, &Summary)> = inventory.ip_sets.iter().collect();
+        sets.sort_by_key(|(n, _)| *n);
+        for (name, summary) in sets {
+            let Ownership::Maint {
+                window, created, ..
+            } = self.ownership(&summary.arn).await?
+            else {
+                continue;
+            };
+            if created.is_some_and(|t| Utc::now() - t < grace) || in_use.get(&window) == Some(&true)
+            {
+                continue;
+            }
+            leftovers.push((
+                Leftover {
+                    kind: "ip-set",
+                    name: name.clone(),
+                    arn: summary.arn.clone(),
+                },
+                summary.clone(),
+            ));
+        }
         if mode == Mode::Apply {
+            // Web ACLs first: an IP set cannot go while a web ACL references it.
             for (leftover, summary) in &leftovers {
-                if leftover.kind == "web-acl" {
-                    self.delete(Resource::WebAcl, &leftover.name, summary)
-                        .await?;
-                } else {
-                    self.delete(
-                        Resource::IpSet(ip_set_family(&leftover.name)),
-                        &leftover.name,
-                        summary,
-                    )
-                    .await?;
-                }
+                let kind = match leftover.kind {
+                    "web-acl" => Resource::WebAcl,
+                    _ => Resource::IpSet(ip_set_family(&leftover.name)),
+                };
+                self.delete(kind, &leftover.name, summary).await?;
             }
         }
         Ok(leftovers.into_iter().map(|(l, _)| l).collect())
+    }
+}
+
+impl WafBackend {
+    /// What `enter` would change, without writing.
+    async fn plan_enter(
+        &self,
+        window: &Window,
+        lbs: &[LoadBalancerArn],
+        spec: &MaintenanceSpec,
+    ) -> MemberResults<Outcome> {
+        let existing = self.find_window(window, false).await?;
+        let window_changes = match &existing {
+            Some((locked, read)) => {
+                check_identity(window, &read.record, lbs)?;
+                let (entries, _) = self.load_sets(&read.record).await?;
+                let current = Self::info(&locked.acl, read, entries);
+                spec_changes(&current, &reentry_spec(&current, spec)?)
+            }
+            None => vec![Change::CreatedWebAcl {
+                name: window.name().to_string(),
+            }],
+        };
+        let mut results = Vec::with_capacity(lbs.len());
+        for lb in lbs {
+            results.push(match self.observe(lb).await {
+                Ok(Observed::Ours { read, .. }) if read.record.window == window.name() => {
+                    Ok(outcome(lb, Mode::DryRun, window_changes.clone()))
+                }
+                Ok(Observed::Ours { read, .. }) => Err(elsewhere(lb, &read.record.window, window)),
+                Ok(Observed::Foreign { arn, name }) => Err(foreign(lb, arn, name)),
+                Ok(Observed::Normal) => {
+                    let mut changes = window_changes.clone();
+                    changes.push(Change::Associated);
+                    Ok(outcome(lb, Mode::DryRun, changes))
+                }
+                Err(e) => Err(e),
+            });
+        }
+        Ok(results)
+    }
+
+    /// Disassociates `lb` from `window`'s web ACL after reading the
+    /// association again right before: a web ACL that appeared since
+    /// maint's first look is never removed.
+    async fn disassociate(&self, lb: &LoadBalancerArn, window: &str) -> Result<()> {
+        match self.observe(lb).await? {
+            Observed::Ours { read, .. } if read.record.window == window => {}
+            Observed::Normal => return Ok(()),
+            Observed::Foreign { arn, name } => return Err(foreign(lb, arn, name)),
+            Observed::Ours { acl, .. } => {
+                return Err(foreign(lb, acl.arn().to_string(), acl.name().to_string()))
+            }
+        }
+        tracing::info!(%lb, window, "disassociating web ACL");
+        self.pace("DisassociateWebACL").await;
+        let result = self
+            .call("", "disassociate the web ACL", || async move {
+                self.waf
+                    .disassociate_web_acl()
+                    .resource_arn(lb.as_str())
+                    .send()
+                    .await
+                    .map_err(|e| aws_error("DisassociateWebACL", e))
+            })
+            .await;
+        match result {
+            Err(e) if is_code(&e, &[code::NONEXISTENT]) => Ok(()),
+            other => other.map(|_| ()),
+        }
     }
 }

@@ -168,7 +168,13 @@ impl Pacer {
         buckets
             .entry(action.to_string())
             .or_insert_with(|| {
-                let period = self.rates.period(action).max(Duration::from_millis(1));
+                // A margin of 5%: AWS counts a call when it arrives, and two
+                // calls sent exactly one period apart can arrive closer.
+                let period = self
+                    .rates
+                    .period(action)
+                    .mul_f64(1.05)
+                    .max(Duration::from_millis(1));
                 let quota = Quota::with_period(period)
                     .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
                     .allow_burst(NonZeroU32::MIN);
@@ -318,6 +324,32 @@ impl WafBackend {
         let deadline = self.settings.delete_deadline;
         self.retrying(action, what, &[code::UNAVAILABLE], deadline, op)
             .await
+    }
+
+    /// Runs `op` (read, change, write under a lock token) again after each
+    /// `WAFOptimisticLockException`: another writer got in between, so the
+    /// state is read again and the *change* re-applied, never a stale list.
+    /// After `max_attempts`, a conflict on `resource`.
+    pub(super) async fn with_lock_retries<T, F, Fut>(&self, resource: &str, mut op: F) -> Result<T>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T>>,
+    {
+        for attempt in 0..self.settings.max_attempts {
+            match op().await {
+                Err(e) if is_code(&e, &[code::LOCK]) => {
+                    tracing::info!(resource, attempt, "another writer changed it; re-reading");
+                    tokio::time::sleep(self.backoff(attempt)).await;
+                }
+                other => return other,
+            }
+        }
+        Err(Error::Conflict {
+            resource: resource.to_string(),
+            message:
+                "other writers kept changing maint's web ACL or IP sets; run the command again"
+                    .into(),
+        })
     }
 
     /// A call with throttling retries only.

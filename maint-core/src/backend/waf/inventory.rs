@@ -38,10 +38,12 @@ pub(super) enum Ownership {
     Gone,
     /// Not tagged as maint's.
     Other,
-    /// maint's, for this load balancer, created then.
+    /// maint's, for this window, created then (a resource made before
+    /// windows also names its load balancer).
     Maint {
-        load_balancer: String,
+        window: String,
         created: Option<chrono::DateTime<Utc>>,
+        load_balancer: Option<String>,
     },
 }
 
@@ -216,31 +218,30 @@ impl WafBackend {
         let created = tag(acl::TAG_CREATED)
             .and_then(|t| chrono::DateTime::parse_from_rfc3339(&t).ok())
             .map(|t| t.with_timezone(&Utc));
-        Ok(match tag(acl::TAG_MANAGED_BY).as_deref() {
-            Some(acl::MANAGED_BY) => match tag(acl::TAG_LOAD_BALANCER) {
-                Some(load_balancer) => Ownership::Maint {
-                    load_balancer,
-                    created,
-                },
-                None => Ownership::Other,
+        // Resources made before windows name their load balancer instead.
+        let window = tag(acl::TAG_WINDOW).or_else(|| {
+            tag(acl::TAG_LOAD_BALANCER)
+                .and_then(|lb| LoadBalancerArn::parse(&lb).ok())
+                .map(|lb| Window::of_load_balancer(&lb).name().to_string())
+        });
+        Ok(match (tag(acl::TAG_MANAGED_BY).as_deref(), window) {
+            (Some(acl::MANAGED_BY), Some(window)) => Ownership::Maint {
+                window,
+                created,
+                load_balancer: tag(acl::TAG_LOAD_BALANCER),
             },
             _ => Ownership::Other,
         })
     }
 
     /// Whether a resource found by name (a leftover of an earlier run) is
-    /// maint's for `lb`: its tags say so. `false` when it is gone by now
-    /// (the listing was older than its deletion). A resource with maint's
-    /// name that is not tagged as maint's for `lb` is a conflict: never
+    /// `window`'s: its tags say so. `false` when it is gone by now (the
+    /// listing was older than its deletion). A resource with the window's
+    /// name that is not tagged as maint's for it is a conflict: never
     /// touched.
-    pub(super) async fn is_ours(
-        &self,
-        lb: &LoadBalancerArn,
-        name: &str,
-        arn: &str,
-    ) -> Result<bool> {
+    pub(super) async fn is_ours(&self, window: &Window, name: &str, arn: &str) -> Result<bool> {
         match self.ownership(arn).await? {
-            Ownership::Maint { load_balancer, .. } if load_balancer == lb.as_str() => Ok(true),
+            Ownership::Maint { window: w, .. } if w == window.name() => Ok(true),
             Ownership::Gone => {
                 let name = name.to_string();
                 self.remember(|inv| {
@@ -253,29 +254,32 @@ impl WafBackend {
             _ => Err(Error::Conflict {
                 resource: arn.to_string(),
                 message: format!(
-                    "{name} has the name maint uses for {lb} but is not tagged as maint's \
-                     for it; rename or delete it, maint will not touch it"
+                    "{name} has the name maint uses for window {window} but is not tagged as \
+                     maint's for it; rename or delete it, maint will not touch it"
                 ),
             }),
         }
     }
 
-    /// Deletes maint's resources for `lb` found by name (a fresh listing)
-    /// that its tags prove maint's: after a window could not be associated.
-    pub(super) async fn delete_unused(&self, lb: &LoadBalancerArn) -> Result<()> {
-        let (acl, sets) = self.resources_of(lb, true).await?;
+    /// Deletes `window`'s resources found by name (a fresh listing) that its
+    /// tags prove maint's; returns what was deleted, as changes.
+    pub(super) async fn delete_unused(&self, window: &Window) -> Result<Vec<Change>> {
+        let (acl, sets) = self.resources_of(window, true).await?;
+        let mut changes = Vec::new();
         if let Some((name, summary)) = acl {
-            if self.is_ours(lb, &name, &summary.arn).await? {
+            if self.is_ours(window, &name, &summary.arn).await? {
                 self.delete(Resource::WebAcl, &name, &summary).await?;
+                changes.push(Change::DeletedWebAcl { name });
             }
         }
         for (name, summary) in sets {
-            if self.is_ours(lb, &name, &summary.arn).await? {
+            if self.is_ours(window, &name, &summary.arn).await? {
                 self.delete(Resource::IpSet(ip_set_family(&name)), &name, &summary)
                     .await?;
+                changes.push(Change::DeletedIpSet { name });
             }
         }
-        Ok(())
+        Ok(changes)
     }
 
     /// Deletes one of maint's resources with its lock token, retrying
@@ -367,17 +371,18 @@ impl WafBackend {
         Ok(())
     }
 
+    /// `window`'s resources by name: the web ACL and the IP sets.
     pub(super) async fn resources_of(
         &self,
-        lb: &LoadBalancerArn,
+        window: &Window,
         fresh: bool,
     ) -> Result<(Option<(String, Summary)>, Vec<(String, Summary)>)> {
         let inventory = self.inventory(fresh).await?;
-        let name = web_acl_name(lb);
+        let name = window.name().to_string();
         let acl = inventory.web_acls.get(&name).cloned().map(|s| (name, s));
         let sets = [Family::Ipv4, Family::Ipv6]
             .into_iter()
-            .map(|f| acl::ip_set_name(lb, f))
+            .map(|f| acl::ip_set_name(window.name(), f))
             .filter_map(|n| inventory.ip_sets.get(&n).cloned().map(|s| (n, s)))
             .collect();
         Ok((acl, sets))

@@ -95,18 +95,18 @@ impl WafBackend {
 
     pub(super) async fn create_ip_set(
         &self,
-        lb: &LoadBalancerArn,
+        window: &Window,
         family: Family,
         entries: &[Cidr],
     ) -> Result<String> {
-        let name = acl::ip_set_name(lb, family);
+        let name = acl::ip_set_name(window.name(), family);
         let version = match family {
             Family::Ipv4 => IpAddressVersion::Ipv4,
             Family::Ipv6 => IpAddressVersion::Ipv6,
         };
         let addresses: Vec<String> = entries.iter().map(ToString::to_string).collect();
-        let tags = acl::tags(lb)?;
-        tracing::info!(%lb, name, "creating IP set");
+        let tags = acl::tags(window)?;
+        tracing::info!(window = window.name(), name, "creating IP set");
         let (name_ref, version, addresses, tags) = (&name, &version, &addresses, &tags);
         let out = self
             .call("CreateIPSet", "create the IP set", || async move {
@@ -114,7 +114,7 @@ impl WafBackend {
                     .create_ip_set()
                     .name(name_ref)
                     .scope(Scope::Regional)
-                    .description(Self::description(lb))
+                    .description(Self::description(window))
                     .ip_address_version(version.clone())
                     .set_addresses(Some(addresses.clone()))
                     .set_tags(Some(tags.clone()))
@@ -173,39 +173,35 @@ impl WafBackend {
         arn: &str,
         entries: &[Cidr],
     ) -> Result<()> {
-        for attempt in 0..self.settings.max_attempts {
+        self.with_lock_retries(arn, || async {
             let set = self.get_ip_set(family, arn).await?;
-            match self.update_ip_set(&set, entries).await {
-                Err(e) if is_code(&e, &[code::LOCK]) => {
-                    tokio::time::sleep(self.backoff(attempt)).await
-                }
-                other => return other,
-            }
-        }
-        Err(Error::Conflict {
-            resource: arn.to_string(),
-            message: "the IP set kept changing while maint wrote it".into(),
+            self.update_ip_set(&set, entries).await
         })
+        .await
     }
 
     /// Makes sure the set of `family` exists with `entries`; returns its ARN.
     pub(super) async fn ensure_ip_set(
         &self,
-        lb: &LoadBalancerArn,
+        window: &Window,
         family: Family,
         entries: &[Cidr],
     ) -> Result<String> {
-        let name = acl::ip_set_name(lb, family);
+        let name = acl::ip_set_name(window.name(), family);
         let leftover = self.inventory(false).await?.ip_sets.get(&name).cloned();
         if let Some(existing) = leftover {
-            if !self.is_ours(lb, &name, &existing.arn).await? {
-                return self.create_ip_set(lb, family, entries).await;
+            if !self.is_ours(window, &name, &existing.arn).await? {
+                return self.create_ip_set(window, family, entries).await;
             }
-            tracing::info!(%lb, name, "reusing IP set left by an earlier run");
+            tracing::info!(
+                window = window.name(),
+                name,
+                "reusing IP set left by an earlier run"
+            );
             self.overwrite_ip_set(family, &existing.arn, entries)
                 .await?;
             return Ok(existing.arn);
         }
-        self.create_ip_set(lb, family, entries).await
+        self.create_ip_set(window, family, entries).await
     }
 }

@@ -1,12 +1,15 @@
 //! [`WafBackend`]: maintenance mode on AWS WAF, for Application Load
 //! Balancers.
 //!
-//! # What maint creates, per load balancer `<name>/<id>`
-//! - A web ACL `maint-<name>-<id>` (scope REGIONAL, in the load balancer's
-//!   region) whose default action is **Allow** and which holds **one rule**,
-//!   `maint-maintenance`: *every request that is not let through gets the
-//!   maintenance response* (a Block action with a custom response: status,
-//!   body `maint-page`, headers). Its statement is
+//! # What maint creates, per window
+//! A window is the load balancers that go into maintenance together: a
+//! config service's (named `maint-svc-<service>`), or one load balancer named
+//! on its own (`maint-<name>-<id>`). Per window, in the region:
+//! - A web ACL named after the window (scope REGIONAL) whose default action
+//!   is **Allow** and which holds **one rule**, `maint-maintenance`: *every
+//!   request that is not let through gets the maintenance response* (a Block
+//!   action with a custom response: status, body `maint-page`, headers). Its
+//!   statement is
 //!   - `NOT(source IP in the allowlist set(s))` while the allowlist is enabled
 //!     and has a set (`NOT(OR(v4, v6))` with both families);
 //!   - a statement that matches every request (URI path size >= 0) while the
@@ -15,23 +18,35 @@
 //!   Being self-contained, the same rule can later sit at the top of a web
 //!   ACL a service already runs: let-through requests continue into that
 //!   ACL's own rules.
-//! - IP sets `maint-<name>-<id>-ipv4` and `-ipv6` (a WAF IP set holds one
-//!   family), created when the allowlist first has entries of that family.
+//! - IP sets `<window>-ipv4` and `-ipv6` (a WAF IP set holds one family),
+//!   created when the allowlist first has entries of that family.
 //! - A second custom response body, `maint-state`, that no rule sends: a JSON
-//!   record of the window (owner, load balancer, reason, since, until, the IP
-//!   sets' ARNs). It is part of the web ACL, so it changes atomically with
-//!   the rule under one lock token and comes back with the same read that
-//!   tells what is associated. Whether the allowlist is enabled is read from
-//!   the rule itself: what WAF enforces is the record of it.
+//!   record of the window (owner, window name, service, members, reason,
+//!   since, until, the IP sets' ARNs). It is part of the web ACL, so it
+//!   changes atomically with the rule under one lock token and comes back
+//!   with the same read that tells what is associated. Members are recorded
+//!   before they are associated, so an interrupted run is finished (or
+//!   undone) by running a command again. Whether the allowlist is enabled is
+//!   read from the rule itself: what WAF enforces is the record of it.
 //! - Every resource is tagged `maint:managed-by=maint` and
-//!   `maint:load-balancer=<ALB ARN>`.
+//!   `maint:window=<window>`.
+//!
+//! Every member is associated with the one web ACL, so an allowlist edit,
+//! an enable or disable, or a re-enter is one write however many load
+//! balancers the service has, and a fleet stays far inside AWS's 100 web
+//! ACLs per account and Region. A partial `exit` leaves the window to the
+//! other members; the last one out deletes it. Which load balancers use a
+//! window is read with one `ListResourcesForWebACL` (or, where that call is
+//! not available, `GetWebACLForResource` per recorded member).
 //!
 //! # Safety
-//! - A web ACL is maint's only when its name is the deterministic name for
-//!   the load balancer and its state record names that load balancer;
-//!   leftovers found by name are touched only when their tags say they are
-//!   maint's for that load balancer. Anything else is foreign: `enter`
-//!   refuses and names it.
+//! - A web ACL is maint's only when its name starts `maint-` and its state
+//!   record names it as the window; leftovers found by name are touched only
+//!   when their tags say they are maint's for that window. Anything else is
+//!   foreign: `enter` refuses and names it.
+//! - Two services of the same name (two config files in one account) are
+//!   never merged: a window whose recorded members are all other load
+//!   balancers, or of another service, refuses the `enter`.
 //! - Names are deterministic, and leftovers are looked up by name before
 //!   anything is created, so a run killed at any point is completed by
 //!   running the same command again; `exit` on a normal target also removes
@@ -80,22 +95,22 @@ use std::future::Future;
 use std::time::{Duration, Instant};
 
 use self::acl::{AclSpec, IpSetId, ReadAcl, StateRecord};
-use super::{web_acl_name, Leftover, MaintenanceBackend};
+use super::{Leftover, MaintenanceBackend, MemberResults};
 use crate::allowlist::{Allowlist, Cidr, Family};
 use crate::error::AwsError;
 use crate::maintenance::{
     allowlist_changes, reentry_spec, spec_changes, AllowlistChange, AllowlistState, Change,
-    MaintenanceInfo, MaintenanceSpec, Mode, Outcome, State, TargetStatus,
+    MaintenanceInfo, MaintenanceSpec, Mode, Outcome, State, TargetStatus, Window,
 };
 use crate::response::MaintenanceResponse;
 use crate::target::{not_an_alb, wrong_region, LoadBalancerArn, LoadBalancerRef};
-use crate::{Error, Result};
+use crate::{Error, ErrorKind, Result};
 use async_trait::async_trait;
 use aws_sdk_elasticloadbalancingv2 as elbv2;
 use aws_sdk_wafv2 as wafv2;
 use aws_sdk_wafv2::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_wafv2::operation::RequestId;
-use aws_sdk_wafv2::types::{IpAddressVersion, Scope, WebAcl};
+use aws_sdk_wafv2::types::{IpAddressVersion, ResourceType, Scope, WebAcl};
 use aws_smithy_runtime_api::http::Response as HttpResponse;
 use chrono::Utc;
 use tokio::sync::Mutex;
@@ -200,6 +215,10 @@ pub struct WafBackend {
     inventory: Mutex<Option<Inventory>>,
     /// Shared with every backend of the process for this region.
     pacer: Option<std::sync::Arc<Pacer>>,
+    /// Whether `ListResourcesForWebACL` answers (not in every emulator, nor
+    /// under every IAM policy); once it does not, members are read one by
+    /// one.
+    list_resources: std::sync::atomic::AtomicBool,
 }
 
 impl WafBackend {
@@ -248,6 +267,7 @@ impl WafBackend {
             settings,
             inventory: Mutex::new(None),
             pacer,
+            list_resources: std::sync::atomic::AtomicBool::new(true),
         }
     }
 

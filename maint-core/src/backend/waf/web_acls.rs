@@ -68,7 +68,7 @@ impl WafBackend {
         let Some(acl) = out.web_acl() else {
             return Ok(Observed::Normal);
         };
-        Ok(match acl::read_acl(acl, lb)? {
+        Ok(match acl::read_acl(acl)? {
             Some(read) => Observed::Ours {
                 acl: Box::new(acl.clone()),
                 read: Box::new(read),
@@ -106,6 +106,7 @@ impl WafBackend {
 
     pub(super) fn info(acl: &WebAcl, read: &ReadAcl, entries: Allowlist) -> MaintenanceInfo {
         MaintenanceInfo {
+            window: read.record.window.clone(),
             web_acl_arn: acl.arn().to_string(),
             reason: read.record.reason.clone(),
             since: read.record.since,
@@ -118,16 +119,19 @@ impl WafBackend {
         }
     }
 
-    pub(super) fn description(lb: &LoadBalancerArn) -> String {
-        format!(
-            "Maintenance mode for load balancer {}, managed by maint",
-            lb.name()
-        )
+    pub(super) fn description(window: &Window) -> String {
+        match window.service() {
+            Some(service) => format!("Maintenance window of service {service}, managed by maint"),
+            None => format!("Maintenance window {}, managed by maint", window.name()),
+        }
     }
 
+    /// Writes the web ACL's rule and bodies from `spec` under the lock token
+    /// it was read with; a lock conflict is returned to the caller, which
+    /// re-reads and re-applies its change.
     pub(super) async fn update_web_acl(
         &self,
-        lb: &LoadBalancerArn,
+        window: &Window,
         locked: &LockedAcl,
         spec: &AclSpec<'_>,
     ) -> Result<()> {
@@ -135,7 +139,7 @@ impl WafBackend {
         let rule = acl::rule(spec, name)?;
         let bodies = acl::bodies(spec)?;
         let visibility = acl::visibility(name)?;
-        tracing::info!(%lb, name, "updating web ACL");
+        tracing::info!(window = window.name(), "updating web ACL");
         let (rule, bodies, visibility) = (&rule, &bodies, &visibility);
         let out = self
             .until_usable("UpdateWebACL", "update the web ACL", || async move {
@@ -144,7 +148,7 @@ impl WafBackend {
                     .name(name)
                     .id(locked.acl.id())
                     .scope(Scope::Regional)
-                    .description(Self::description(lb))
+                    .description(Self::description(window))
                     .default_action(acl::default_action())
                     .rules(rule.clone())
                     .set_custom_response_bodies(Some(bodies.clone()))
@@ -167,42 +171,137 @@ impl WafBackend {
         Ok(())
     }
 
-    /// Creates maint's web ACL, or adopts the leftover of a crashed run;
-    /// returns its ARN.
+    /// The window's web ACL, found by name: `None` when it does not exist.
+    /// A web ACL with the window's name that is not a window of maint's is
+    /// a conflict, never touched.
+    pub(super) async fn find_window(
+        &self,
+        window: &Window,
+        fresh: bool,
+    ) -> Result<Option<(LockedAcl, ReadAcl)>> {
+        let Some(summary) = self
+            .inventory(fresh)
+            .await?
+            .web_acls
+            .get(window.name())
+            .cloned()
+        else {
+            return Ok(None);
+        };
+        let locked = match self.get_web_acl(window.name(), &summary.id).await {
+            Err(e) if is_code(&e, &[code::NONEXISTENT]) => {
+                self.remember(|inv| {
+                    inv.web_acls.remove(window.name());
+                })
+                .await;
+                return Ok(None);
+            }
+            other => other?,
+        };
+        match acl::read_acl(&locked.acl)? {
+            Some(read) => Ok(Some((locked, read))),
+            // maint's by its tags but without a record: a web ACL created by
+            // a run that died before writing it cannot be: records are
+            // written with the create. So it is someone else's.
+            None => Err(Error::Conflict {
+                resource: summary.arn,
+                message: format!(
+                    "web ACL {} has the name of maint's window but is not one of maint's; \
+                     rename or delete it, maint will not touch it",
+                    window.name()
+                ),
+            }),
+        }
+    }
+
+    /// The load balancers the web ACL is associated with now, from
+    /// `ListResourcesForWebACL` (one call for any number), or, where that is
+    /// not available (an emulator, or a policy without it), from
+    /// `GetWebACLForResource` of each recorded member.
+    pub(super) async fn members_of(
+        &self,
+        acl_arn: &str,
+        recorded: &[String],
+    ) -> Result<Vec<String>> {
+        if self
+            .list_resources
+            .load(std::sync::atomic::Ordering::Relaxed)
+        {
+            let listed = self
+                .call(
+                    "ListResourcesForWebACL",
+                    "list the load balancers of the web ACL",
+                    || async move {
+                        self.waf
+                            .list_resources_for_web_acl()
+                            .web_acl_arn(acl_arn)
+                            .resource_type(ResourceType::ApplicationLoadBalancer)
+                            .send()
+                            .await
+                            .map_err(|e| aws_error("ListResourcesForWebACL", e))
+                    },
+                )
+                .await;
+            match listed {
+                Ok(out) => return Ok(out.resource_arns().to_vec()),
+                Err(e) if is_code(&e, &[code::NONEXISTENT]) => return Ok(Vec::new()),
+                Err(e) => {
+                    tracing::info!(
+                        code = e.aws_code().unwrap_or_default(),
+                        "ListResourcesForWebACL is not available; reading each member instead"
+                    );
+                    self.list_resources
+                        .store(false, std::sync::atomic::Ordering::Relaxed);
+                }
+            }
+        }
+        let mut members = Vec::new();
+        for member in recorded {
+            let Ok(lb) = LoadBalancerArn::parse(member) else {
+                continue;
+            };
+            match self.observe(&lb).await {
+                Ok(Observed::Ours { acl, .. }) if acl.arn() == acl_arn => {
+                    members.push(member.clone())
+                }
+                Ok(_) | Err(Error::TargetNotFound { .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(members)
+    }
+
+    /// Creates the window's web ACL (and IP sets) with `record`, or adopts
+    /// the leftover of a crashed run; returns its ARN.
     pub(super) async fn ensure_web_acl(
         &self,
-        lb: &LoadBalancerArn,
+        window: &Window,
         spec: &AclSpec<'_>,
     ) -> Result<String> {
-        let name = web_acl_name(lb);
+        let name = window.name();
         for fresh in [false, true] {
-            let leftover = self.inventory(fresh).await?.web_acls.get(&name).cloned();
+            let leftover = self.inventory(fresh).await?.web_acls.get(name).cloned();
             let leftover = match leftover {
-                Some(existing) if self.is_ours(lb, &name, &existing.arn).await? => Some(existing),
+                Some(existing) if self.is_ours(window, name, &existing.arn).await? => {
+                    Some(existing)
+                }
                 _ => None,
             };
             if let Some(existing) = leftover {
-                tracing::info!(%lb, name, "reusing web ACL left by an earlier run");
-                for attempt in 0..self.settings.max_attempts {
-                    let locked = self.get_web_acl(&name, &existing.id).await?;
-                    match self.update_web_acl(lb, &locked, spec).await {
-                        Err(e) if is_code(&e, &[code::LOCK]) => {
-                            tokio::time::sleep(self.backoff(attempt)).await
-                        }
-                        other => return other.map(|()| existing.arn.clone()),
-                    }
-                }
-                return Err(Error::Conflict {
-                    resource: existing.arn,
-                    message: "the web ACL kept changing while maint wrote it".into(),
-                });
+                tracing::info!(window = name, "reusing web ACL left by an earlier run");
+                self.with_lock_retries(&existing.arn, || async {
+                    let locked = self.get_web_acl(name, &existing.id).await?;
+                    self.update_web_acl(window, &locked, spec).await
+                })
+                .await?;
+                return Ok(existing.arn);
             }
             if fresh {
                 break;
             }
-            match self.create_web_acl(lb, &name, spec).await {
+            match self.create_web_acl(window, spec).await {
                 Err(e) if is_code(&e, &code::DUPLICATE) => {
-                    tracing::info!(%lb, name, "web ACL exists already; looking it up");
+                    tracing::info!(window = name, "web ACL exists already; looking it up");
                 }
                 other => return other,
             }
@@ -215,15 +314,15 @@ impl WafBackend {
 
     pub(super) async fn create_web_acl(
         &self,
-        lb: &LoadBalancerArn,
-        name: &str,
+        window: &Window,
         spec: &AclSpec<'_>,
     ) -> Result<String> {
+        let name = window.name();
         let rule = acl::rule(spec, name)?;
         let bodies = acl::bodies(spec)?;
         let visibility = acl::visibility(name)?;
-        let tags = acl::tags(lb)?;
-        tracing::info!(%lb, name, "creating web ACL");
+        let tags = acl::tags(window)?;
+        tracing::info!(window = name, "creating web ACL");
         let (rule, bodies, visibility, tags) = (&rule, &bodies, &visibility, &tags);
         let out = self
             .until_usable("CreateWebACL", "create the web ACL", || async move {
@@ -231,7 +330,7 @@ impl WafBackend {
                     .create_web_acl()
                     .name(name)
                     .scope(Scope::Regional)
-                    .description(Self::description(lb))
+                    .description(Self::description(window))
                     .default_action(acl::default_action())
                     .rules(rule.clone())
                     .set_custom_response_bodies(Some(bodies.clone()))
@@ -254,7 +353,8 @@ impl WafBackend {
     /// (Terraform, a controller, Firewall Manager), nothing is replaced and
     /// the error names it. What remains is the time between that read and
     /// AWS applying the associate: one round trip.
-    pub(super) async fn associate(&self, lb: &LoadBalancerArn, acl_arn: &str) -> Result<()> {
+    /// `Ok(true)` when it associated, `Ok(false)` when it already was.
+    pub(super) async fn associate(&self, lb: &LoadBalancerArn, acl_arn: &str) -> Result<bool> {
         tracing::info!(%lb, acl_arn, "associating web ACL");
         self.retrying(
             // Paced below, right before the associate itself.
@@ -267,11 +367,18 @@ impl WafBackend {
             self.settings.associate_deadline,
             || async move {
                 match self.observe(lb).await? {
-                    Observed::Foreign { arn, name } if arn != acl_arn => {
-                        return Err(foreign(lb, arn, name))
+                    Observed::Foreign { arn, name } => return Err(foreign(lb, arn, name)),
+                    Observed::Ours { acl, .. } if acl.arn() == acl_arn => return Ok(false),
+                    Observed::Ours { read, .. } => {
+                        return Err(Error::Conflict {
+                            resource: lb.to_string(),
+                            message: format!(
+                                "it is in maintenance in window {}; act on it through that window",
+                                read.record.window
+                            ),
+                        })
                     }
-                    Observed::Ours { acl, .. } if acl.arn() == acl_arn => return Ok(()),
-                    _ => {}
+                    Observed::Normal => {}
                 }
                 self.pace("AssociateWebACL").await;
                 self.waf
@@ -280,23 +387,29 @@ impl WafBackend {
                     .resource_arn(lb.as_str())
                     .send()
                     .await
-                    .map(|_| ())
+                    .map(|_| true)
                     .map_err(|e| aws_error("AssociateWebACL", e))
             },
         )
         .await
     }
 
-    /// Creates and associates a new window on a normal load balancer,
-    /// adopting whatever a crashed run left.
+    /// Creates a new window (IP sets, then the web ACL recording `members`),
+    /// adopting whatever a crashed run left; returns the web ACL's ARN. The
+    /// members are recorded before any is associated, so an interrupted run
+    /// is finished or undone by running a command again.
     pub(super) async fn create_window(
         &self,
-        lb: &LoadBalancerArn,
+        window: &Window,
+        members: &[&LoadBalancerArn],
         spec: &MaintenanceSpec,
-    ) -> Result<()> {
+    ) -> Result<String> {
         let mut record = StateRecord {
             managed_by: acl::MANAGED_BY.into(),
-            load_balancer: lb.to_string(),
+            window: window.name().to_string(),
+            service: window.service().map(str::to_string),
+            members: members.iter().map(|lb| lb.to_string()).collect(),
+            load_balancer: None,
             reason: spec.reason.as_ref().map(|r| r.as_str().to_string()),
             since: Utc::now(),
             until: spec.until,
@@ -309,32 +422,26 @@ impl WafBackend {
             let entries = family_entries(&spec.allowlist, family);
             let leftover = inventory
                 .ip_sets
-                .contains_key(&acl::ip_set_name(lb, family));
+                .contains_key(&acl::ip_set_name(window.name(), family));
             if !entries.is_empty() || leftover {
-                *record.set_mut(family) = Some(self.ensure_ip_set(lb, family, &entries).await?);
+                *record.set_mut(family) = Some(self.ensure_ip_set(window, family, &entries).await?);
             }
         }
         let acl_spec = AclSpec {
             record: &record,
             response: &spec.response,
         };
-        let acl_arn = self.ensure_web_acl(lb, &acl_spec).await?;
-        match self.associate(lb, &acl_arn).await {
-            // A web ACL maint did not create was associated meanwhile: it
-            // stays, and what maint just made goes, so nothing leaks.
-            Err(e @ Error::ForeignWebAcl { .. }) => {
-                self.delete_unused(lb).await?;
-                Err(e)
-            }
-            other => other,
-        }
+        self.ensure_web_acl(window, &acl_spec).await
     }
 
-    /// Brings an existing window in line with `spec` (entries, response,
-    /// reason, end, enabled), re-reading the web ACL under its lock token.
+    /// Brings a window in line: its IP sets to `entries`, then (only when it
+    /// must change) its web ACL, re-read under its lock token, with `edit`
+    /// applied to its record and response and the allowlist `enabled`. A
+    /// lock conflict is returned to the caller, which re-reads and
+    /// re-applies its change.
     pub(super) async fn update_window(
         &self,
-        lb: &LoadBalancerArn,
+        window: &Window,
         acl: &WebAcl,
         sets: &[LoadedSet],
         entries: &Allowlist,
@@ -349,15 +456,14 @@ impl WafBackend {
                 Some(set) if set.entries != wanted => self.update_ip_set(set, &wanted).await?,
                 Some(_) => {}
                 None if !wanted.is_empty() => {
-                    new_sets.push((family, self.ensure_ip_set(lb, family, &wanted).await?))
+                    new_sets.push((family, self.ensure_ip_set(window, family, &wanted).await?))
                 }
                 None => {}
             }
         }
         // Only read the web ACL under its lock token when it has to change:
         // an edit of entries alone is done once the IP sets are written.
-        let observed = acl::read_acl(acl, lb)?;
-        if let Some(observed) = &observed {
+        if let Some(observed) = acl::read_acl(acl)? {
             let mut record = observed.record.clone();
             let mut response = observed.response.clone();
             edit(&mut record, &mut response);
@@ -367,7 +473,7 @@ impl WafBackend {
             }
         }
         let locked = self.get_web_acl(acl.name(), acl.id()).await?;
-        let read = acl::read_acl(&locked.acl, lb)?.ok_or_else(|| Error::Conflict {
+        let read = acl::read_acl(&locked.acl)?.ok_or_else(|| Error::Conflict {
             resource: acl.arn().to_string(),
             message: "the web ACL changed owner while maint was updating it".into(),
         })?;
@@ -385,6 +491,6 @@ impl WafBackend {
             record: &record,
             response: &response,
         };
-        self.update_web_acl(lb, &locked, &spec).await
+        self.update_web_acl(window, &locked, &spec).await
     }
 }
