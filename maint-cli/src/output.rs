@@ -137,9 +137,9 @@ impl Progress {
             ProgressBar::hidden()
         };
         let template = if total.is_some() {
-            "{spinner} {prefix}: {pos}/{len} targets done, {elapsed} so far, {left}"
+            "{spinner} {prefix}: {pos}/{len} targets done, {elapsed} so far{left} {wide_msg}"
         } else {
-            "{spinner} {prefix}: waiting on AWS, {elapsed} so far"
+            "{spinner} {prefix}: waiting on AWS, {elapsed} so far {wide_msg}"
         };
         let style = ProgressStyle::with_template(template)
             .unwrap_or_else(|_| ProgressStyle::default_bar())
@@ -148,11 +148,12 @@ impl Progress {
             .with_key(
                 "left",
                 |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
-                    let _ = if state.pos() == 0 {
-                        write!(w, "estimating what is left")
-                    } else {
-                        write!(w, "about {}s left", state.eta().as_secs())
-                    };
+                    // Windows report as a whole: the engine's own message
+                    // (what it waits on) says more than an estimate from
+                    // targets done.
+                    if state.pos() > 0 {
+                        let _ = write!(w, ", about {}s left", state.eta().as_secs());
+                    }
                 },
             );
         bar.set_style(style);
@@ -483,13 +484,48 @@ pub fn init_logging(verbose: u8, quiet: bool) {
         let sdk = if verbose > 0 { "warn" } else { "error" };
         tracing_subscriber::EnvFilter::new(format!("{sdk},maint_core={level},maint={level}"))
     });
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    use tracing_subscriber::Layer;
+    let logs = tracing_subscriber::fmt::layer()
         .with_writer(LogLine::default)
         .with_ansi(true)
         .with_target(false)
         .without_time()
+        .with_filter(filter);
+    // What the engine says it is waiting on goes to the progress line too,
+    // whatever the log level.
+    let progress = ProgressMessages.with_filter(
+        tracing_subscriber::filter::Targets::new()
+            .with_target("maint::progress", tracing::Level::INFO),
+    );
+    tracing_subscriber::registry()
+        .with(logs)
+        .with(progress)
         .init();
+}
+
+/// Puts the engine's progress events (tracing target `maint::progress`,
+/// e.g. "associating 7/20 in maint-svc-shop: AWS allows one association
+/// every 2 s in us-east-1, about 26 s left") on the progress line.
+struct ProgressMessages;
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for ProgressMessages {
+    fn on_event(&self, event: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {
+        struct Message(String);
+        impl tracing::field::Visit for Message {
+            fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+                if field.name() == "message" {
+                    self.0 = format!("{value:?}");
+                }
+            }
+        }
+        let mut message = Message(String::new());
+        event.record(&mut message);
+        if let Some(bar) = active_bar() {
+            bar.set_message(format!("({})", message.0));
+        }
+    }
 }
 
 /// One log event, buffered and written at once to stderr around the

@@ -89,6 +89,100 @@ def seed_albs(moto, n, prefix="bench-alb"):
 
 
 # --------------------------------------------------------------------------
+# the quota model: one service of N ALBs, AWS WAF's call-rate quotas
+
+QUOTA_OPS = ["enter", "re-enter", "allowlist add", "allowlist disable", "status", "exit"]
+# AWS WAF allows one AssociateWebACL (and one DisassociateWebACL) every 2 s
+# per account and Region: N fresh associations take at least 2(N-1) s.
+ASSOCIATE_PERIOD_S = 2.0
+
+
+def quota_floor(op, n):
+    """The least time AWS's call-rate quotas allow for `op` on a service of
+    n ALBs (the per-call latency aside)."""
+    return ASSOCIATE_PERIOD_S * (n - 1) if op in ("enter", "exit") else 0.0
+
+
+def run_quota_cycles(binary, moto, proxy, ns, log):
+    """For each N: moto reset, N ALBs seeded, one config service `bench`
+    holding them, then the real CLI (paced to 100% of the quotas) through
+    the quota proxy: enter, re-enter (another reason: one write), allowlist
+    add, allowlist disable, status, exit. Per command: wall time, calls,
+    throttled calls, failed targets, writes."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "MAINT_"))}
+    env.update({
+        "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_REGION": REGION, "AWS_ENDPOINT_URL": proxy, "AWS_EC2_METADATA_DISABLED": "true",
+        "AWS_CONFIG_FILE": "/nonexistent/maint-bench/config",
+        "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/maint-bench/credentials",
+    })
+    args = {
+        "enter": ["enter", "bench", "--allow", ALLOW, "--reason", "benchmark"],
+        "re-enter": ["enter", "bench", "--reason", "benchmark, again"],
+        "allowlist add": ["allowlist", "add", "bench", ADDED],
+        "allowlist disable": ["allowlist", "disable", "bench"],
+        "status": ["status", "bench"],
+        "exit": ["exit", "bench"],
+    }
+    results = {}
+    for n in ns:
+        names = seed_albs(moto, n, prefix="quota-alb")
+        cwd = tempfile.mkdtemp(prefix="maint-quota-")
+        quoted = ", ".join(f'"{name}"' for name in names)
+        Path(cwd, "maint.toml").write_text(f'[services.bench]\nload_balancers = [{quoted}]\n')
+        per = {}
+        for op in QUOTA_OPS:
+            time.sleep(ASSOCIATE_PERIOD_S + 0.2)  # the quotas refill between commands
+            proxy_reset(proxy)
+            started = time.perf_counter()
+            p = subprocess.run([binary, "--json", *args[op]], env=env, cwd=cwd,
+                               capture_output=True, text=True, timeout=1800)
+            wall = time.perf_counter() - started
+            counts = proxy_counts(proxy)
+            try:
+                out = json.loads(p.stdout)
+            except ValueError:
+                raise RuntimeError(f"`maint {' '.join(args[op])}` (N={n}) exited {p.returncode}: "
+                                   f"{p.stderr[-2000:]}") from None
+            if "summary" in out:
+                failed = out["summary"]["failed"]
+            else:
+                failed = sum(1 for t in out["targets"] if t["error"] or t["state"] != "maintenance")
+            writes = sum(v for k, v in counts["calls"].items()
+                         if k.split(":", 1)[1].startswith(("Create", "Update", "Delete", "Put")))
+            per[op] = {"wall": wall, "counts": counts, "failed": failed, "writes": writes,
+                       "code": p.returncode}
+            log(f"  quota model N={n} {op}: {wall:.2f} s (floor {quota_floor(op, n):.0f} s), "
+                f"{counts['total']} calls, {counts['throttled']} throttled, {failed} failed")
+        results[n] = per
+    return results
+
+
+def quota_tables(results, ns):
+    """The quota model's table, and the figures the targets need."""
+    rows = ["| N | command | wall time | quota floor | wall / floor | AWS calls (per target) "
+            "| writes | throttled | failed targets |",
+            "|---:|---|---:|---:|---:|---:|---:|---:|---:|"]
+    figures = {"ratio": {}, "failed": 0, "throttled": 0, "calls": 0, "hi": {}}
+    for n in ns:
+        for op in QUOTA_OPS:
+            r = results[n][op]
+            c = r["counts"]
+            floor = quota_floor(op, n)
+            ratio = r["wall"] / floor if floor > 0 else None
+            if ratio is not None:
+                figures["ratio"][(op, n)] = ratio
+            figures["failed"] += r["failed"]
+            figures["throttled"] += c["throttled"]
+            figures["calls"] += c["total"]
+            rows.append(f"| {n} | {op} | {r['wall']:.2f} s | {floor:.0f} s | "
+                        f"{'–' if ratio is None else f'{ratio:.2f}'} | {c['total']} ({c['total'] / n:.2f}) | "
+                        f"{r['writes']} | {c['throttled']} | {r['failed']} |")
+        figures["hi"] = results[ns[-1]]
+    return "\n".join(rows), figures
+
+
+# --------------------------------------------------------------------------
 # the engines: the CLI, and the Python package
 
 
@@ -332,6 +426,8 @@ def verdict(measured, limit, unit=""):
         return "not measured"
     if measured <= limit:
         return f"**met** ({limit - measured:.2f}{unit} to spare)"
+    if limit == 0:
+        return f"**missed** ({measured}{unit})"
     return f"**missed** by {measured - limit:.2f}{unit} ({measured / limit:.2f}× the target)"
 
 
@@ -374,6 +470,33 @@ def write_report(a, sections):
     # Targets
     L.append("## Targets\n")
     L.append("| target | measured | verdict |\n|---|---:|---|")
+    qf = sections.get("quota_figures")
+    n_hi = a.ns[-1]
+    if qf is None:
+        L.append(f"| quota model | – | not measured: {sections.get('quota_note', '?')} |")
+    else:
+        for op in ("enter", "exit"):
+            for (o, n), ratio in sorted(qf["ratio"].items(), key=lambda kv: kv[0][1]):
+                if o == op and n >= 10:
+                    L.append(f"| {op}, a {n}-ALB service, within 1.1x of the quota floor | {ratio:.2f}x | "
+                             f"{verdict(ratio, 1.1, 'x')} |")
+        L.append(f"| failed targets under the quota model: 0 | {qf['failed']} | {verdict(qf['failed'], 0)} |")
+        share = 100.0 * qf["throttled"] / max(qf["calls"], 1)
+        L.append(f"| throttled calls at most 5% of calls | {qf['throttled']} of {qf['calls']} ({share:.1f}%) | "
+                 f"{verdict(share, 5.0, '%')} |")
+        hi = qf["hi"]
+        for op, limit in (("allowlist add", 0.5), ("allowlist disable", 0.5), ("re-enter", None),
+                          ("status", 1.0)):
+            r = hi[op]
+            if op == "status":
+                L.append(f"| status of a {n_hi}-ALB service in maintenance under 1 s | {r['wall']:.2f} s | "
+                         f"{verdict(r['wall'], limit, ' s') if n_hi >= 50 else 'measured at N=' + str(n_hi)} |")
+                continue
+            ok = r["writes"] == 1 and (limit is None or r["wall"] < limit)
+            what = f"{r['writes']} write{'s' if r['writes'] != 1 else ''}, {r['wall']:.2f} s"
+            goal = "one write" + (f", under {limit:g} s" if limit else "")
+            L.append(f"| {op} on a {n_hi}-ALB service: {goal} | {what} | "
+                     f"{('met' if ok else 'missed') if n_hi >= 50 else 'measured at N=' + str(n_hi)} |")
     ratios, worst = sections.get("ratios"), sections.get("worst")
     full_ns = a.ns[0] == 1 and a.ns[-1] == 50
     for op, limit in RATIO_TARGETS.items():
@@ -414,8 +537,23 @@ def write_report(a, sections):
         L.append("<details><summary>divan's output (statistics over many samples)</summary>\n")
         L.append("```text\n" + sections["divan"].rstrip() + "\n```\n</details>\n")
 
+    # The quota model
+    L.append("## A service under AWS WAF's call-rate quotas (the default model)\n")
+    L.append("`tests/moto/latency_proxy.py --quotas --answer-list-resources` in front of moto answers as AWS "
+             "does under its published call-rate quotas per account and Region (one AssociateWebACL and one "
+             "DisassociateWebACL every 2 s, one GetWebACLForResource/ListResourcesForWebACL per second, one "
+             "call per second of each Create/Update action, five of each other Get/List; `ThrottlingException` "
+             f"\"Rate exceeded\" above them), {a.delay_ms:g} ms per call. One config service `bench` holds the "
+             "N ALBs (one window, one web ACL); the real CLI, paced to 100% of the quotas, runs: `enter bench "
+             f"--allow {ALLOW}`, `enter bench --reason ...` (re-enter: one write), `allowlist add bench "
+             f"{ADDED}`, `allowlist disable bench`, `status bench`, `exit bench`. The quota floor is the least "
+             "time the quotas allow: 2(N-1) s of associations for enter (of disassociations for exit), "
+             "about 0 for the others (one write each). Writes: Create/Update/Delete calls.\n")
+    L.append(sections.get("quota") or f"_not run: {sections.get('quota_note', '?')}_")
+    L.append("")
+
     # CLI
-    L.append("## The CLI under AWS-like latency\n")
+    L.append("## The CLI under AWS-like latency, without quotas (for comparison)\n")
     L.append(f"Each run: moto reset, N ALBs seeded (straight to moto, not counted), then the real `maint` binary "
              f"through the proxy: `enter T1..TN --allow {ALLOW}` twice (cold, then repeated: nothing to change), "
              f"`allowlist add T1 {ADDED}`, `status T1..TN`, `exit T1..TN`. Time is the process's wall time "
@@ -443,6 +581,7 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("--moto", required=True)
     p.add_argument("--proxy", required=True)
+    p.add_argument("--quota-proxy", help="the latency proxy in --quotas mode, for the quota model")
     p.add_argument("--maint", help="the maint binary; none: the CLI cycle is not run")
     p.add_argument("--cli-note", default="", help="why the CLI is not run")
     p.add_argument("--cli-build", default="cargo build -p maint-cli")
@@ -532,6 +671,19 @@ def main():
             sections["errors"].append("CLI cycle:\n" + traceback.format_exc())
     else:
         sections["cli_note"] = a.cli_note or "no maint binary given"
+
+    # The quota model, the default: one service of N ALBs.
+    if a.maint and a.quota_proxy:
+        log(f"quota model: N = {a.ns}")
+        try:
+            results = run_quota_cycles(a.maint, a.moto, a.quota_proxy, a.ns, log)
+            table, figures = quota_tables(results, a.ns)
+            sections.update(quota=table, quota_figures=figures)
+        except Exception:  # noqa: BLE001
+            sections["quota_note"] = "the quota model cycle failed, see Errors"
+            sections["errors"].append("quota model:\n" + traceback.format_exc())
+    else:
+        sections["quota_note"] = "no maint binary or no quota proxy given"
 
     # HOOK: the Python package (see PythonEngine above).
     ok, info = (False, "--no-python given") if a.no_python else python_package_available()

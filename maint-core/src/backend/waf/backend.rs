@@ -69,6 +69,25 @@ fn check_identity(window: &Window, record: &StateRecord, lbs: &[LoadBalancerArn]
 type ReadWindow = (Box<WebAcl>, Box<ReadAcl>);
 
 impl WafBackend {
+    /// Says what a window is waiting on, for progress lines and `-v`
+    /// (tracing target `maint::progress`): member `i` of `n`, and how long
+    /// AWS's quota for `what` makes the rest take.
+    fn progress(&self, doing: &str, what: &str, window: &Window, i: usize, n: usize) {
+        let quota = self.settings.rates.map(|r| r.associate.mul_f64(1.05));
+        let message = match quota {
+            Some(period) if n > 1 => format!(
+                "{doing} {}/{n} in {}: AWS allows one {what} every {:.0} s in {}, about {:.0} s left",
+                i + 1,
+                window.name(),
+                period.as_secs_f64(),
+                self.region,
+                period.as_secs_f64() * (n - i - 1) as f64
+            ),
+            _ => format!("{doing} {}/{n} in {}", i + 1, window.name()),
+        };
+        tracing::info!(target: "maint::progress", "{message}");
+    }
+
     /// The window for one attempt of a lock-retried change: on the first,
     /// the one just read (`first`); after a lock conflict, read again, so
     /// the change applies to what is there now.
@@ -382,7 +401,8 @@ impl MaintenanceBackend for WafBackend {
         // every 2 s per account and Region), each re-read right before.
         let mut results = Vec::with_capacity(lbs.len());
         let mut refused = Vec::new();
-        for lb in lbs {
+        for (i, lb) in lbs.iter().enumerate() {
+            self.progress("associating", "association", window, i, lbs.len());
             results.push(match self.associate(lb, &acl_arn).await {
                 Ok(associated) => {
                     let mut changes = window_changes.clone();
@@ -459,7 +479,13 @@ impl MaintenanceBackend for WafBackend {
         // removes whatever is associated): a web ACL that appeared since
         // is never removed.
         let mut results: Vec<Result<Vec<Change>>> = Vec::with_capacity(lbs.len());
+        let leavers = plan.iter().filter(|p| matches!(p, Ok(Some(_)))).count();
+        let mut done = 0;
         for (lb, planned) in lbs.iter().zip(&plan) {
+            if mode == Mode::Apply && matches!(planned, Ok(Some(_))) {
+                self.progress("disassociating", "disassociation", window, done, leavers);
+                done += 1;
+            }
             results.push(match planned {
                 Err(e) => Err(e.clone()),
                 Ok(None) => Ok(Vec::new()),
