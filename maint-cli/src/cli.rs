@@ -59,7 +59,7 @@ pub struct Cli {
     #[arg(long, global = true, help_heading = "Global options")]
     pub json: bool,
 
-    /// How many targets to act on at once.
+    /// How many windows (services, or load balancers named alone) to act on at once.
     #[arg(long, global = true, help_heading = "Global options", default_value_t = maint_core::fleet::DEFAULT_CONCURRENCY, value_parser = parse_concurrency)]
     pub concurrency: usize,
 

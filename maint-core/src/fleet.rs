@@ -15,10 +15,14 @@
 //! - **One spec per service**: `enter`'s arguments are combined with each
 //!   service's settings, and every combination is validated before the first
 //!   change.
-//! - **Run, bounded and in order**: targets are acted on concurrently (at
-//!   most [`Fleet::with_concurrency`] at once); each outcome is reported to
-//!   an [`Observer`] as it completes, and the results come back in the order
-//!   the targets were given. One target's failure never hides the others'.
+//! - **One window per service**: the targets of one config service in one
+//!   region are one [`Window`] (one web ACL for all), acted on in one
+//!   backend call; a target named alone is a window of one.
+//! - **Run, bounded and in order**: windows are acted on concurrently (at
+//!   most [`Fleet::with_concurrency`] at once); each target's outcome is
+//!   reported to an [`Observer`] as its window completes, and the results
+//!   come back in the order the targets were given. One target's failure
+//!   never hides the others'.
 //! - **Every region**: `cleanup` covers the default region and every region
 //!   the config file's services use.
 //!
@@ -50,10 +54,10 @@ use crate::response::{
 use crate::target::{LoadBalancerArn, LoadBalancerRef, TargetRef};
 use crate::{Error, Result};
 
-/// How many targets are acted on at once by default. Each target's calls
-/// are sequential (about 4 per operation), so this bounds the calls in
-/// flight; beyond it WAF's own write-rate limits decide, and throttled calls
-/// back off with jitter. 32 keeps 50 targets within two rounds of calls.
+/// How many windows are acted on at once by default. Within a window the
+/// members go one after the other; across windows, AWS WAF's call-rate
+/// quotas (which the WAF backend paces every call to) decide, so this only
+/// bounds the calls in flight.
 pub const DEFAULT_CONCURRENCY: usize = 32;
 
 /// What a [`Fleet`] reports while a command runs, for progress lines and

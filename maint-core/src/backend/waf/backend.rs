@@ -73,7 +73,7 @@ impl WafBackend {
     /// (tracing target `maint::progress`): member `i` of `n`, and how long
     /// AWS's quota for `what` makes the rest take.
     fn progress(&self, doing: &str, what: &str, window: &Window, i: usize, n: usize) {
-        let quota = self.settings.rates.map(|r| r.associate.mul_f64(1.05));
+        let quota = self.settings.rates.map(|r| margin(r.associate));
         let message = match quota {
             Some(period) if n > 1 => format!(
                 "{doing} {}/{n} in {}: AWS allows one {what} every {:.0} s in {}, about {:.0} s left",

@@ -128,6 +128,14 @@ impl Default for CallRates {
     }
 }
 
+/// The period a pacer keeps between two calls of an action AWS allows one
+/// of per `period`: a small margin (2% and 20 ms), since AWS counts a call
+/// when it arrives, and two calls sent exactly one period apart can arrive
+/// closer.
+pub(super) fn margin(period: Duration) -> Duration {
+    period.mul_f64(1.02) + Duration::from_millis(20)
+}
+
 /// Token buckets, one per AWS WAF action, at [`CallRates`]: a call waits
 /// until its action's quota allows it. One pacer per Region and rates is
 /// shared by every backend of the process (every target a command acts on,
@@ -168,13 +176,7 @@ impl Pacer {
         buckets
             .entry(action.to_string())
             .or_insert_with(|| {
-                // A margin of 5%: AWS counts a call when it arrives, and two
-                // calls sent exactly one period apart can arrive closer.
-                let period = self
-                    .rates
-                    .period(action)
-                    .mul_f64(1.05)
-                    .max(Duration::from_millis(1));
+                let period = margin(self.rates.period(action));
                 let quota = Quota::with_period(period)
                     .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
                     .allow_burst(NonZeroU32::MIN);
