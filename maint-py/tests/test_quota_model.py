@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import time
 from pathlib import Path
 
 from conftest import REGION
@@ -17,6 +18,14 @@ from test_front_ends_agree import cli_binary
 from test_latency_proxy import start_proxy, unique  # noqa: F401 (a fixture)
 
 import seed
+
+
+def refill() -> None:
+    """Waits until AWS's quotas are full again (one association every 2 s):
+    maint paces the calls of one process; a command started right after
+    another is throttled at first, as any second caller would be (and waits
+    it out)."""
+    time.sleep(2.2)
 
 
 def maint_cli(proxy_url: str, cwd: Path, *args: str) -> tuple[int, dict]:
@@ -45,9 +54,15 @@ def test_a_five_alb_service_switches_through_the_quota_model(moto_endpoint, star
         acl = waf.get_web_acl_for_resource(ResourceArn=arn)["WebACL"]
         assert acl["Name"] == "maint-svc-fleet", "one web ACL for the whole service"
 
+    throttled = proxy.counts()
+    assert throttled["throttled"] <= 0.05 * throttled["total"], throttled
+
+    refill()
     code, status = maint_cli(proxy.url, tmp_path, "status", "fleet")
     assert code == 0 and {t["state"] for t in status["targets"]} == {"maintenance"}, status
 
+    refill()
+    proxy.reset()
     code, left = maint_cli(proxy.url, tmp_path, "exit", "fleet")
     assert code == 0, left
     assert left["summary"]["failed"] == 0 and left["summary"]["changed"] == 5, left

@@ -123,32 +123,55 @@ impl WafBackend {
     ) -> Result<(Option<(Box<WebAcl>, Box<ReadAcl>)>, Vec<Result<Seen>>)> {
         let mut found: Option<(Box<WebAcl>, Box<ReadAcl>)> = None;
         let mut members: Vec<String> = Vec::new();
+        let mut first: Option<Result<Seen>> = None;
         if lbs.len() > 2 {
-            if let Some((locked, read)) = self.find_window(window, false).await? {
-                members = self
-                    .members_of(locked.acl.arn(), &read.record.members)
-                    .await?;
-                found = Some((Box::new(locked.acl), Box::new(read)));
+            // The first member's association gives the window (one call,
+            // where a listing would take three); then one call lists every
+            // member, and only the others are read one by one.
+            first = Some(self.seen(window, &lbs[0], &mut found).await);
+            if found.is_none() {
+                if let Some((locked, read)) = self.find_window(window, false).await? {
+                    found = Some((Box::new(locked.acl), Box::new(read)));
+                }
+            }
+            if let Some((acl, read)) = &found {
+                members = self.members_of(acl.arn(), &read.record.members).await?;
             }
         }
         let mut seen = Vec::with_capacity(lbs.len());
-        for lb in lbs {
+        for (i, lb) in lbs.iter().enumerate() {
+            if i == 0 {
+                if let Some(first) = first.take() {
+                    seen.push(first);
+                    continue;
+                }
+            }
             if members.iter().any(|m| m == lb.as_str()) {
                 seen.push(Ok(Seen::Member));
                 continue;
             }
-            seen.push(match self.observe(lb).await {
-                Ok(Observed::Ours { acl, read }) if read.record.window == window.name() => {
-                    found.get_or_insert((acl, read));
-                    Ok(Seen::Member)
-                }
-                Ok(Observed::Ours { acl, read }) => Ok(Seen::Elsewhere(acl, read)),
-                Ok(Observed::Normal) => Ok(Seen::Normal),
-                Ok(Observed::Foreign { arn, name }) => Ok(Seen::Foreign { arn, name }),
-                Err(e) => Err(e),
-            });
+            seen.push(self.seen(window, lb, &mut found).await);
         }
         Ok((found, seen))
+    }
+
+    /// Reads where `lb` stands with `window`; the window's web ACL, when
+    /// `lb` is in it, goes into `found` (if not there yet).
+    async fn seen(
+        &self,
+        window: &Window,
+        lb: &LoadBalancerArn,
+        found: &mut Option<ReadWindow>,
+    ) -> Result<Seen> {
+        match self.observe(lb).await? {
+            Observed::Ours { acl, read } if read.record.window == window.name() => {
+                found.get_or_insert((acl, read));
+                Ok(Seen::Member)
+            }
+            Observed::Ours { acl, read } => Ok(Seen::Elsewhere(acl, read)),
+            Observed::Normal => Ok(Seen::Normal),
+            Observed::Foreign { arn, name } => Ok(Seen::Foreign { arn, name }),
+        }
     }
 
     /// Removes `leaving` from the window's record (one write under its lock
@@ -345,6 +368,7 @@ impl MaintenanceBackend for WafBackend {
         // The window: updated once if it is in place, else created with
         // every member recorded.
         let existing = self.find_window(window, false).await?;
+        let created = existing.is_none();
         let (acl_arn, window_changes) = match existing {
             Some((locked, read)) => {
                 check_identity(window, &read.record, lbs)?;
@@ -399,10 +423,28 @@ impl MaintenanceBackend for WafBackend {
         };
         // The members, one after the other at AWS's pace (one association
         // every 2 s per account and Region), each re-read right before.
+        // Members already associated (a re-enter) are listed in one call
+        // and need no association; the others are associated one by one.
+        let already: Vec<String> = if created || lbs.len() < 2 {
+            Vec::new()
+        } else {
+            let recorded: Vec<String> = lbs.iter().map(ToString::to_string).collect();
+            self.members_of(&acl_arn, &recorded).await?
+        };
+        let joining = lbs
+            .iter()
+            .filter(|lb| !already.contains(&lb.to_string()))
+            .count();
         let mut results = Vec::with_capacity(lbs.len());
         let mut refused = Vec::new();
-        for (i, lb) in lbs.iter().enumerate() {
-            self.progress("associating", "association", window, i, lbs.len());
+        let mut i = 0;
+        for lb in lbs {
+            if already.contains(&lb.to_string()) {
+                results.push(Ok(outcome(lb, mode, window_changes.clone())));
+                continue;
+            }
+            self.progress("associating", "association", window, i, joining);
+            i += 1;
             results.push(match self.associate(lb, &acl_arn).await {
                 Ok(associated) => {
                     let mut changes = window_changes.clone();

@@ -34,8 +34,8 @@ impl WafBackend {
         keys: &[String],
         by_arn: bool,
     ) -> Result<HashMap<String, Option<elbv2::types::LoadBalancer>>> {
-        let mut found = HashMap::new();
-        for chunk in keys.chunks(20) {
+        // ELB answers 20 per call; the calls of one look-up go at once.
+        let chunks = keys.chunks(20).map(|chunk| async move {
             let call = |keys: Vec<String>| async move {
                 if by_arn {
                     self.describe(&[], &keys).await
@@ -57,6 +57,10 @@ impl WafBackend {
                 Err(e) if is_code(&e, &code::LB_NOT_FOUND) => Vec::new(),
                 other => other?,
             };
+            Ok::<_, Error>((chunk, lbs))
+        });
+        let mut found = HashMap::new();
+        for (chunk, lbs) in futures::future::try_join_all(chunks).await? {
             for key in chunk {
                 let lb = lbs
                     .iter()

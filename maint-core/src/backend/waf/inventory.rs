@@ -58,9 +58,12 @@ impl WafBackend {
                 return Ok(inv.clone());
             }
         }
+        let (web_acls, ip_sets) =
+            futures::future::try_join(self.list(Listing::WebAcls), self.list(Listing::IpSets))
+                .await?;
         let inv = Inventory {
-            web_acls: self.list(Listing::WebAcls).await?,
-            ip_sets: self.list(Listing::IpSets).await?,
+            web_acls,
+            ip_sets,
             loaded: Instant::now(),
         };
         *guard = Some(inv.clone());
