@@ -57,6 +57,7 @@ given and that process is gone.
 """
 
 import argparse
+import concurrent.futures
 import http.client
 import json
 import os
@@ -245,11 +246,16 @@ def make_handler(config):
         asked = json.loads(body or b"{}")
         acl = asked.get("WebACLArn", "")
         region = acl.split(":")[3] if acl.count(":") >= 4 else "us-east-1"
-        found = []
-        for arn in load_balancer_arns(region):
+        arns = load_balancer_arns(region)
+
+        def associated(arn):
             answer = moto_call("AWSWAF_20190729.GetWebACLForResource", {"ResourceArn": arn})
-            if (answer.get("WebACL") or {}).get("ARN") == acl:
-                found.append(arn)
+            return (answer.get("WebACL") or {}).get("ARN") == acl
+
+        # At once: AWS answers this in one call, the emulation should not
+        # take N round trips of its own.
+        with concurrent.futures.ThreadPoolExecutor(16) as pool:
+            found = [arn for arn, yes in zip(arns, pool.map(associated, arns)) if yes]
         return json.dumps({"ResourceArns": found}).encode()
 
     class Handler(BaseHTTPRequestHandler):

@@ -68,6 +68,14 @@ fn check_identity(window: &Window, record: &StateRecord, lbs: &[LoadBalancerArn]
 /// A window's web ACL as read, with its record.
 type ReadWindow = (Box<WebAcl>, Box<ReadAcl>);
 
+/// A window's allowlist and IP sets, as read.
+type Sets = (Allowlist, Vec<LoadedSet>);
+
+/// What [`WafBackend::locate`] finds: the window (if it exists), where each
+/// load balancer stands with it, and the window's allowlist when it was
+/// read along the way.
+pub(super) type Located = (Option<ReadWindow>, Vec<Result<Seen>>, Option<Sets>);
+
 impl WafBackend {
     /// Says what a window is waiting on, for progress lines and `-v`
     /// (tracing target `maint::progress`): member `i` of `n`, and how long
@@ -116,26 +124,46 @@ impl WafBackend {
     /// (`None`: it does not exist). For one or two load balancers each is
     /// read (`GetWebACLForResource`); for more, the window is read once and
     /// only those not associated with it are read one by one.
+    ///
+    /// `by_name`: find the window by name (a listing, five calls a second)
+    /// rather than through its first member (`GetWebACLForResource`, one a
+    /// second): for a caller that reads each member again right after.
     pub(super) async fn locate(
         &self,
         window: &Window,
         lbs: &[LoadBalancerArn],
-    ) -> Result<(Option<(Box<WebAcl>, Box<ReadAcl>)>, Vec<Result<Seen>>)> {
+        by_name: bool,
+    ) -> Result<Located> {
         let mut found: Option<(Box<WebAcl>, Box<ReadAcl>)> = None;
         let mut members: Vec<String> = Vec::new();
         let mut first: Option<Result<Seen>> = None;
+        let mut sets = None;
         if lbs.len() > 2 {
             // The first member's association gives the window (one call,
             // where a listing would take three); then one call lists every
             // member, and only the others are read one by one.
-            first = Some(self.seen(window, &lbs[0], &mut found).await);
+            if !by_name {
+                first = Some(self.seen(window, &lbs[0], &mut found).await);
+            }
             if found.is_none() {
                 if let Some((locked, read)) = self.find_window(window, false).await? {
                     found = Some((Box::new(locked.acl), Box::new(read)));
                 }
             }
             if let Some((acl, read)) = &found {
-                members = self.members_of(acl.arn(), &read.record.members).await?;
+                if by_name {
+                    members = self.members_of(acl.arn(), &read.record.members).await?;
+                } else {
+                    // The allowlist, read at the same time: most callers
+                    // need it next.
+                    let (listed, loaded) = futures::future::try_join(
+                        self.members_of(acl.arn(), &read.record.members),
+                        self.load_sets(&read.record),
+                    )
+                    .await?;
+                    members = listed;
+                    sets = Some(loaded);
+                }
             }
         }
         let mut seen = Vec::with_capacity(lbs.len());
@@ -152,7 +180,7 @@ impl WafBackend {
             }
             seen.push(self.seen(window, lb, &mut found).await);
         }
-        Ok((found, seen))
+        Ok((found, seen, sets))
     }
 
     /// Reads where `lb` stands with `window`; the window's web ACL, when
@@ -479,7 +507,8 @@ impl MaintenanceBackend for WafBackend {
         lbs: &[LoadBalancerArn],
         mode: Mode,
     ) -> MemberResults<Outcome> {
-        let (found, seen) = self.locate(window, lbs).await?;
+        // Each leaving member is read again right before its disassociation.
+        let (found, seen, _) = self.locate(window, lbs, true).await?;
         // The windows the members leave: `window`, or another of maint's
         // (with its web ACL as read, when it was).
         type Leaving = (Window, Option<(Box<WebAcl>, Box<ReadAcl>)>, Vec<String>);
@@ -564,7 +593,8 @@ impl MaintenanceBackend for WafBackend {
         change: &AllowlistChange,
         mode: Mode,
     ) -> MemberResults<Outcome> {
-        let (found, seen) = self.locate(window, lbs).await?;
+        let (found, seen, sets) = self.locate(window, lbs, false).await?;
+        let prefetched = std::sync::Mutex::new(sets);
         let members: Vec<Result<()>> = lbs
             .iter()
             .zip(seen)
@@ -597,7 +627,14 @@ impl MaintenanceBackend for WafBackend {
         let changes = self
             .with_lock_retries(&arn, || async {
                 let (acl, read) = self.window_for_attempt(window, &first).await?;
-                let (entries, sets) = self.load_sets(&read.record).await?;
+                let just_read = prefetched
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .take();
+                let (entries, sets) = match just_read {
+                    Some(loaded) => loaded,
+                    None => self.load_sets(&read.record).await?,
+                };
                 let before = AllowlistState {
                     enabled: read.record.allowlist_enabled,
                     entries,
@@ -625,10 +662,13 @@ impl MaintenanceBackend for WafBackend {
         window: &Window,
         lbs: &[LoadBalancerArn],
     ) -> MemberResults<TargetStatus> {
-        let (found, seen) = self.locate(window, lbs).await?;
-        let info = match &found {
-            Some((acl, read)) => Some(Self::info(acl, read, self.load_sets(&read.record).await?.0)),
-            None => None,
+        let (found, seen, sets) = self.locate(window, lbs, false).await?;
+        let info = match (&found, sets) {
+            (Some((acl, read)), Some((entries, _))) => Some(Self::info(acl, read, entries)),
+            (Some((acl, read)), None) => {
+                Some(Self::info(acl, read, self.load_sets(&read.record).await?.0))
+            }
+            (None, _) => None,
         };
         let mut statuses = Vec::with_capacity(lbs.len());
         for (lb, seen) in lbs.iter().zip(seen) {
