@@ -42,6 +42,8 @@ Control endpoints (answered by the proxy itself, never forwarded):
 - `GET /_proxy/counts`: JSON `{"calls": {"wafv2:GetWebACL": 3, ...},
   "total": N, "writes": N, "write_wait_seconds": S, "max_in_flight": N,
   "throttled": N, "throttled_calls": {"wafv2:AssociateWebACL": 2, ...},
+  "emulation_seconds": S (the time spent answering ListResourcesForWebACL
+  from moto, which AWS answers in one round trip),
   "settings": {...}}`;
 - `POST /_proxy/reset`: zeroes the counts (answers with the counts it had).
 
@@ -158,6 +160,7 @@ class Stats:
         self.in_flight = 0
         self.max_in_flight = 0
         self.throttled = {}
+        self.emulation = 0.0
 
     def snapshot(self, settings):
         with self.lock:
@@ -169,6 +172,7 @@ class Stats:
                 "max_in_flight": self.max_in_flight,
                 "throttled": sum(self.throttled.values()),
                 "throttled_calls": dict(sorted(self.throttled.items())),
+                "emulation_seconds": round(self.emulation, 6),
                 "settings": settings,
             }
 
@@ -343,8 +347,11 @@ def make_handler(config):
                     if delay > 0:
                         time.sleep(delay)
                     if op == "ListResourcesForWebACL" and config.answer_list_resources:
-                        self._send(200, list_resources_for_web_acl(body),
-                                   [("Content-Type", "application/x-amz-json-1.1")])
+                        started = time.monotonic()
+                        answer = list_resources_for_web_acl(body)
+                        with stats.lock:
+                            stats.emulation += time.monotonic() - started
+                        self._send(200, answer, [("Content-Type", "application/x-amz-json-1.1")])
                     else:
                         self._relay(body)
                 finally:
