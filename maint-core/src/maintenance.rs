@@ -119,6 +119,37 @@ impl Window {
     pub fn service(&self) -> Option<&str> {
         self.service.as_deref()
     }
+
+    /// Whether `lbs` may join the window of this name already in place
+    /// (`resource`: its web ACL), recorded for `service` with `members`.
+    /// Two unrelated services are never merged: a window of another
+    /// service, or one whose members are all other load balancers (two
+    /// config files that both define the service), is a conflict. Any
+    /// shared member means the same service (its config grew, or some of
+    /// its members left).
+    pub fn check_joins<'a>(
+        &self,
+        resource: &str,
+        service: Option<&str>,
+        members: impl IntoIterator<Item = &'a str>,
+        lbs: &[LoadBalancerArn],
+    ) -> Result<(), crate::Error> {
+        let members: Vec<&str> = members.into_iter().collect();
+        let shared = lbs.iter().any(|lb| members.contains(&lb.as_str()));
+        if service == self.service() && (members.is_empty() || shared) {
+            return Ok(());
+        }
+        Err(crate::Error::Conflict {
+            resource: resource.to_string(),
+            message: format!(
+                "web ACL {} holds the window of other load balancers ({}), none of which is \
+                 named here: two services with the same name (say, from two config files) are \
+                 never merged; rename one of them",
+                self.name,
+                members.join(", ")
+            ),
+        })
+    }
 }
 
 impl fmt::Display for Window {

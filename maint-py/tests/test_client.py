@@ -19,6 +19,8 @@ import pytest
 import maint
 from conftest import REGION, ROOT, ip_set_names, web_acl_names
 
+import seed  # tests/moto/seed.py, put on sys.path by conftest
+
 UTC = dt.timezone.utc
 CHANGE_FIELDS = {
     "target", "service", "load_balancer_arn", "result", "changed", "dry_run",
@@ -169,21 +171,11 @@ def test_a_network_load_balancer_is_refused(client, make_lb):
     assert caught.value.results is None, "refused before any change"
 
 
-def test_a_foreign_web_acl_is_never_replaced(client, make_lb, aws):
+def test_a_foreign_web_acl_is_never_replaced(moto_endpoint, client, make_lb, aws):
     name, arn = make_lb()
     waf = aws["wafv2"]
-    acl = waf.create_web_acl(
-        Name=f"team-acl-{name}",
-        Scope="REGIONAL",
-        DefaultAction={"Allow": {}},
-        Rules=[],
-        VisibilityConfig={
-            "SampledRequestsEnabled": False,
-            "CloudWatchMetricsEnabled": False,
-            "MetricName": "team",
-        },
-    )["Summary"]
-    waf.associate_web_acl(WebACLArn=acl["ARN"], ResourceArn=arn)
+    acl = {"Name": f"team-acl-{name}"}
+    acl["ARN"] = seed.create_web_acl(moto_endpoint, acl["Name"], associate=arn)
 
     with pytest.raises(maint.ForeignWebAclError) as caught:
         client.enter(name)
@@ -213,24 +205,13 @@ def test_an_aws_error_carries_its_code_and_request_id(make_lb, make_proxy):
     assert caught.value.code == "AccessDeniedException" and caught.value.results == []
 
 
-def test_cleanup_finds_and_deletes_leftovers(client, make_lb, aws):
+def test_cleanup_finds_and_deletes_leftovers(moto_endpoint, client, make_lb, aws):
     _, arn = make_lb()
-    waf = aws["wafv2"]
     name = f"maint-leftover-{arn[-8:]}"
-    waf.create_web_acl(
-        Name=name,
-        Scope="REGIONAL",
-        DefaultAction={"Allow": {}},
-        Rules=[],
-        VisibilityConfig={
-            "SampledRequestsEnabled": False,
-            "CloudWatchMetricsEnabled": False,
-            "MetricName": "leftover",
-        },
-        Tags=[
-            {"Key": "maint:managed-by", "Value": "maint"},
-            {"Key": "maint:load-balancer", "Value": arn},
-        ],
+    seed.create_web_acl(
+        moto_endpoint,
+        name,
+        tags={"maint:managed-by": "maint", "maint:load-balancer": arn},
     )
     planned = client.cleanup(dry_run=True)
     mine = [l for l in planned if l.name == name]

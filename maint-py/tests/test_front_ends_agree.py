@@ -58,24 +58,6 @@ def exception_of(call: Any) -> maint.MaintError:
     return caught.value
 
 
-def web_acl(moto_endpoint: str, region: str, name: str, tags: dict[str, str]) -> str:
-    waf = seed.client("wafv2", moto_endpoint, region=region)
-    extra = {"Tags": [{"Key": k, "Value": v} for k, v in tags.items()]} if tags else {}
-    summary = waf.create_web_acl(
-        Name=name,
-        Scope="REGIONAL",
-        DefaultAction={"Allow": {}},
-        Rules=[],
-        VisibilityConfig={
-            "SampledRequestsEnabled": False,
-            "CloudWatchMetricsEnabled": False,
-            "MetricName": name,
-        },
-        **extra,
-    )["Summary"]
-    return str(summary["ARN"])
-
-
 def test_a_service_with_an_unknown_load_balancer_is_refused_alike(moto_endpoint, make_lb, tmp_path):
     good, _ = make_lb(prefix="agree-good")
     config = tmp_path / "maint.toml"
@@ -103,8 +85,7 @@ def test_a_service_with_an_unknown_load_balancer_is_refused_alike(moto_endpoint,
 
 def test_a_foreign_web_acl_on_one_target_fails_alike(moto_endpoint, make_lb, tmp_path, aws):
     (a, _), (b, b_arn) = make_lb(prefix="agree-a"), make_lb(prefix="agree-b")
-    foreign = web_acl(moto_endpoint, REGION, f"team-{b}", {})
-    aws["wafv2"].associate_web_acl(WebACLArn=foreign, ResourceArn=b_arn)  # type: ignore[attr-defined]
+    foreign = seed.create_web_acl(moto_endpoint, f"team-{b}", associate=b_arn)
 
     code, out, stderr = cli(moto_endpoint, tmp_path, "enter", a, b, "--allow", "192.0.2.1")
     assert code == EXIT_FAILED, stderr
@@ -147,8 +128,8 @@ def test_cleanup_covers_both_regions_of_the_config_alike(moto_endpoint, make_lb,
     mine = {}
     for region, lb in ((REGION, here_arn), (OTHER_REGION, there_arn)):
         name = f"maint-agree-{region}-{here[-8:]}"
-        mine[name] = web_acl(
-            moto_endpoint, region, name, {"maint:managed-by": "maint", "maint:load-balancer": lb}
+        mine[name] = seed.create_web_acl(
+            moto_endpoint, name, region, tags={"maint:managed-by": "maint", "maint:load-balancer": lb}
         )
 
     code, out, stderr = cli(moto_endpoint, tmp_path, "--config", str(config), "cleanup", "--dry-run")

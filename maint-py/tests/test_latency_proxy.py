@@ -243,19 +243,7 @@ def test_list_resources_for_web_acl_is_answered_from_motos_state(moto_endpoint, 
     proxy = start_proxy("--delay-ms", "0", "--answer-list-resources")
     names = [unique("proxy-lr-a"), unique("proxy-lr-b")]
     arns = seed.create_load_balancers(moto_endpoint, names, region=REGION)
-    direct = seed.client("wafv2", moto_endpoint, REGION)
-    acl = direct.create_web_acl(
-        Name=unique("proxy-lr"),
-        Scope="REGIONAL",
-        DefaultAction={"Allow": {}},
-        Rules=[],
-        VisibilityConfig={
-            "SampledRequestsEnabled": False,
-            "CloudWatchMetricsEnabled": False,
-            "MetricName": "lr",
-        },
-    )["Summary"]["ARN"]
-    direct.associate_web_acl(WebACLArn=acl, ResourceArn=arns[0])
+    acl = seed.create_web_acl(moto_endpoint, unique("proxy-lr"), associate=arns[0])
     listed = proxy.client("wafv2").list_resources_for_web_acl(
         WebACLArn=acl, ResourceType="APPLICATION_LOAD_BALANCER"
     )["ResourceArns"]

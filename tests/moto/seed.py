@@ -100,6 +100,36 @@ def create_load_balancers(
     return arns
 
 
+def create_web_acl(
+    endpoint: str,
+    name: str,
+    region: str = REGION,
+    tags: dict[str, str] | None = None,
+    associate: str | None = None,
+) -> str:
+    """Creates a web ACL with no rule (default action Allow), tagged with
+    `tags`, and associates it with the load balancer `associate` when
+    given; returns its ARN. What a security team's ACL, or a leftover made
+    to look like maint's, needs in a test."""
+    waf = client("wafv2", endpoint, region)
+    extra = {"Tags": [{"Key": k, "Value": v} for k, v in tags.items()]} if tags else {}
+    arn = waf.create_web_acl(
+        Name=name,
+        Scope="REGIONAL",
+        DefaultAction={"Allow": {}},
+        Rules=[],
+        VisibilityConfig={
+            "SampledRequestsEnabled": False,
+            "CloudWatchMetricsEnabled": False,
+            "MetricName": name,
+        },
+        **extra,
+    )["Summary"]["ARN"]
+    if associate:
+        waf.associate_web_acl(WebACLArn=arn, ResourceArn=associate)
+    return str(arn)
+
+
 def main(argv: list[str]) -> int:
     import argparse
 

@@ -223,45 +223,24 @@ impl MemoryBackend {
         }
     }
 
-    /// Refuses to merge two unrelated services: the window `arn` is
-    /// another's when its service differs or when it has members and none
-    /// of them is among `lbs`.
+    /// Refuses to merge two unrelated services (see [`Window::check_joins`]).
     fn check_identity(
         world: &World,
         arn: &str,
         window: &Window,
         lbs: &[LoadBalancerArn],
     ) -> Result<()> {
-        let Some(WebAcl::Ours {
-            service, members, ..
-        }) = world.web_acls.get(arn)
-        else {
-            return Ok(());
-        };
-        let shared = lbs.iter().any(|lb| members.contains(lb.as_str()));
-        if service.as_deref() != window.service() || (!members.is_empty() && !shared) {
-            return Err(not_merged(window, arn, members.iter()));
+        match world.web_acls.get(arn) {
+            Some(WebAcl::Ours {
+                service, members, ..
+            }) => window.check_joins(
+                arn,
+                service.as_deref(),
+                members.iter().map(String::as_str),
+                lbs,
+            ),
+            _ => Ok(()),
         }
-        Ok(())
-    }
-}
-
-/// The refusal to merge two windows of the same name.
-pub(crate) fn not_merged<'a>(
-    window: &Window,
-    arn: &str,
-    members: impl Iterator<Item = &'a String>,
-) -> Error {
-    let members: Vec<&str> = members.map(String::as_str).collect();
-    Error::Conflict {
-        resource: arn.to_string(),
-        message: format!(
-            "web ACL {} holds the window of other load balancers ({}), none of which is \
-             named here: two services with the same name (say, from two config files) are \
-             never merged; rename one of them",
-            window.name(),
-            members.join(", ")
-        ),
     }
 }
 

@@ -49,20 +49,14 @@ pub(super) enum Seen {
     Foreign { arn: String, name: String },
 }
 
-/// Refuses to merge two unrelated services: a window record of another
-/// service, or with members none of which is among `lbs`.
+/// Refuses to merge two unrelated services (see [`Window::check_joins`]).
 fn check_identity(window: &Window, record: &StateRecord, lbs: &[LoadBalancerArn]) -> Result<()> {
-    let shared = lbs
-        .iter()
-        .any(|lb| record.members.contains(&lb.to_string()));
-    if record.service.as_deref() != window.service() || (!record.members.is_empty() && !shared) {
-        return Err(crate::backend::memory::not_merged(
-            window,
-            &record.window,
-            record.members.iter(),
-        ));
-    }
-    Ok(())
+    window.check_joins(
+        &record.window,
+        record.service.as_deref(),
+        record.members.iter().map(String::as_str),
+        lbs,
+    )
 }
 
 /// A window's web ACL as read, with its record.
