@@ -136,6 +136,7 @@ impl Context {
             content_type: args.content_type,
             status: args.status,
             headers: args.headers,
+            inject: false,
         };
         let mode = Mode::from_dry_run(args.dry_run.dry_run);
         let run = self

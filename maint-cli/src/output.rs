@@ -426,14 +426,15 @@ fn status_table(run: &StatusRun) -> String {
         };
         let state = match (&r.error, r.web_acl_name.as_deref()) {
             (Some(_), _) => "error".to_string(),
-            (None, Some(name)) => format!("foreign ({name})"),
+            (None, Some(name)) if r.state == TargetState::Foreign => format!("foreign ({name})"),
+            (None, Some(name)) => format!("{} (in {name})", r.state.as_str()),
             _ if !r.leftovers.is_empty() => format!("{} (leftovers)", r.state.as_str()),
             _ => r.state.as_str().to_string(),
         };
         let style = match r.state {
             TargetState::Maintenance => WARN,
-            TargetState::Normal => GOOD,
-            TargetState::Foreign | TargetState::Error => BAD,
+            TargetState::Normal | TargetState::Armed => GOOD,
+            TargetState::Foreign | TargetState::Reverted | TargetState::Error => BAD,
         };
         let time = |t: &Option<chrono::DateTime<chrono::Utc>>| {
             t.as_ref().map_or_else(|| "-".to_string(), rfc3339)

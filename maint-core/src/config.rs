@@ -15,6 +15,7 @@
 //! content_type = "html"                     # html | json | text
 //! status = 503
 //! headers = { "Retry-After" = "3600" }
+//! existing_web_acl = "inject"               # refuse (default) | inject
 //! ```
 //!
 //! Loading validates everything (addresses, load balancer names and ARNs,
@@ -32,6 +33,7 @@ use toml::Spanned;
 
 use crate::allowlist::{Allowlist, Cidr};
 use crate::error::{self, Error};
+use crate::maintenance::ExistingWebAcl;
 use crate::response::{ContentType, ResponseBody, ResponseHeader, ResponseHeaders, ResponseStatus};
 use crate::target::LoadBalancerRef;
 
@@ -141,6 +143,10 @@ pub struct Service {
     pub status: Option<ResponseStatus>,
     /// Extra response headers.
     pub headers: Vec<ResponseHeader>,
+    /// What `enter` does when a load balancer of the service already has a
+    /// web ACL of its own (`existing_web_acl = "inject"`: add maint's rule
+    /// to it; the default refuses).
+    pub existing_web_acl: ExistingWebAcl,
 }
 
 /// A loaded, validated config file.
@@ -232,6 +238,7 @@ struct RawService {
     status: Option<Spanned<i64>>,
     #[serde(default)]
     headers: BTreeMap<Spanned<String>, Spanned<String>>,
+    existing_web_acl: Option<Spanned<String>>,
 }
 
 /// Collects problems with their positions while validating.
@@ -673,6 +680,21 @@ fn validate_service(
             e.to_string(),
         );
     }
+    let existing_web_acl = match raw.existing_web_acl.as_ref() {
+        None => ExistingWebAcl::Refuse,
+        Some(v) => match v.get_ref().as_str() {
+            "refuse" => ExistingWebAcl::Refuse,
+            "inject" => ExistingWebAcl::Inject,
+            other => {
+                problems.at(
+                    Some(v.span()),
+                    Some(format!("{key}.existing_web_acl")),
+                    format!("{other:?} is not one of \"refuse\", \"inject\""),
+                );
+                ExistingWebAcl::Refuse
+            }
+        },
+    };
     (problems.found.len() == before).then_some(Service {
         name,
         load_balancers,
@@ -683,6 +705,7 @@ fn validate_service(
         content_type,
         status,
         headers,
+        existing_web_acl,
     })
 }
 

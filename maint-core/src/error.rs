@@ -60,7 +60,9 @@ pub enum Error {
     /// maint never replaces a security control it does not own.
     #[error(
         "{load_balancer} is already associated with web ACL '{web_acl_name}' ({web_acl_arn}), \
-         which maint did not create; refusing to replace it"
+         which maint did not create; refusing to replace it (to add maint's rule to that web \
+         ACL instead, and remove exactly that on exit: --inject, inject=True in Python, or \
+         existing_web_acl = \"inject\" for a config service)"
     )]
     ForeignWebAcl {
         /// The load balancer's ARN.

@@ -40,8 +40,8 @@ use tokio::sync::Mutex;
 
 use crate::allowlist::Allowlist;
 use crate::backend::{
-    AllowlistChange, BackendFactory, MaintenanceBackend, MaintenanceSpec, MemberResults, Mode,
-    Reason, Window,
+    AllowlistChange, BackendFactory, ExistingWebAcl, MaintenanceBackend, MaintenanceSpec,
+    MemberResults, Mode, Reason, Window,
 };
 use crate::config::{did_you_mean, Config, Service};
 use crate::report::{
@@ -444,11 +444,76 @@ impl Fleet {
         observer: &dyn Observer,
     ) -> Result<ChangeRun> {
         let refs = self.expand(targets)?;
-        // One spec per service (and one for load balancers named directly),
-        // all built and validated before anything talks to AWS.
+        let specs = self.specs(&refs, request)?;
+        let specs = &specs;
+        self.change(
+            Operation::Enter,
+            refs,
+            mode,
+            observer,
+            |b, window, lbs, first| async move {
+                b.enter_window(&window, &lbs, &specs[first], mode).await
+            },
+        )
+        .await
+    }
+
+    /// Arms every target: maint's web ACL associated ahead of time in
+    /// pass-through form, prepared with `request` combined with its
+    /// service's settings, so that `enter` and `exit` are one update per
+    /// window. Checked like [`enter`](Self::enter) before any change.
+    pub async fn arm(
+        &self,
+        targets: &[String],
+        request: &EnterRequest,
+        mode: Mode,
+        observer: &dyn Observer,
+    ) -> Result<ChangeRun> {
+        let refs = self.expand(targets)?;
+        let specs = self.specs(&refs, request)?;
+        let specs = &specs;
+        self.change(
+            Operation::Arm,
+            refs,
+            mode,
+            observer,
+            |b, window, lbs, first| async move {
+                b.arm_window(&window, &lbs, &specs[first], mode).await
+            },
+        )
+        .await
+    }
+
+    /// Disarms every target: maint's pass-through web ACL disassociated and,
+    /// with its last member, deleted. A target in maintenance is refused.
+    pub async fn disarm(
+        &self,
+        targets: &[String],
+        mode: Mode,
+        observer: &dyn Observer,
+    ) -> Result<ChangeRun> {
+        let refs = self.expand(targets)?;
+        self.change(
+            Operation::Disarm,
+            refs,
+            mode,
+            observer,
+            |b, window, lbs, _| async move { b.disarm_window(&window, &lbs, mode).await },
+        )
+        .await
+    }
+
+    /// One spec per target: one per service (and one for load balancers
+    /// named directly), all built and validated before anything talks to
+    /// AWS.
+    fn specs(
+        &self,
+        refs: &[TargetRef],
+        request: &EnterRequest,
+    ) -> Result<Vec<Arc<MaintenanceSpec>>> {
         let mut by_service: HashMap<Option<String>, Arc<MaintenanceSpec>> = HashMap::new();
         let mut specs = Vec::with_capacity(refs.len());
-        for r in &refs {
+        for r in refs {
             let spec = match by_service.get(&r.service) {
                 Some(spec) => spec.clone(),
                 None => {
@@ -463,17 +528,7 @@ impl Fleet {
             };
             specs.push(spec);
         }
-        let specs = &specs;
-        self.change(
-            Operation::Enter,
-            refs,
-            mode,
-            observer,
-            |b, window, lbs, first| async move {
-                b.enter_window(&window, &lbs, &specs[first], mode).await
-            },
-        )
-        .await
+        Ok(specs)
     }
 
     /// Takes every target out of maintenance and deletes maint's resources.
@@ -612,6 +667,9 @@ pub struct EnterRequest {
     pub status: Option<ResponseStatus>,
     /// Extra headers; on the same name they win over the service's.
     pub headers: Vec<ResponseHeader>,
+    /// Consent to add maint's rule to a service's own web ACL (`--inject`),
+    /// whatever the service's `existing_web_acl` says.
+    pub inject: bool,
 }
 
 impl EnterRequest {
@@ -644,12 +702,18 @@ impl EnterRequest {
         headers.extend(self.headers.iter().cloned());
         let status = self.status.or(service.and_then(|s| s.status));
         let response = MaintenanceResponse::build(self.until, status, page, content_type, headers)?;
+        let existing_web_acl = if self.inject {
+            ExistingWebAcl::Inject
+        } else {
+            service.map(|s| s.existing_web_acl).unwrap_or_default()
+        };
         Ok(MaintenanceSpec {
             allowlist,
             allowlist_enabled: true,
             reason: self.reason.clone(),
             until: self.until,
             response,
+            existing_web_acl,
         })
     }
 }

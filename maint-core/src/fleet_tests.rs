@@ -49,6 +49,19 @@ mockall::mock! {
             window: &Window,
             lbs: &[LoadBalancerArn],
         ) -> MemberResults<TargetStatus>;
+        async fn arm_window(
+            &self,
+            window: &Window,
+            lbs: &[LoadBalancerArn],
+            spec: &MaintenanceSpec,
+            mode: Mode,
+        ) -> MemberResults<Outcome>;
+        async fn disarm_window(
+            &self,
+            window: &Window,
+            lbs: &[LoadBalancerArn],
+            mode: Mode,
+        ) -> MemberResults<Outcome>;
         async fn cleanup(&self, mode: Mode) -> Result<Vec<Leftover>>;
     }
 }
@@ -187,6 +200,25 @@ impl MaintenanceBackend for Delayed {
     ) -> MemberResults<Outcome> {
         self.wait(lbs).await;
         self.inner.exit_window(window, lbs, mode).await
+    }
+    async fn arm_window(
+        &self,
+        window: &Window,
+        lbs: &[LoadBalancerArn],
+        spec: &MaintenanceSpec,
+        mode: Mode,
+    ) -> MemberResults<Outcome> {
+        self.wait(lbs).await;
+        self.inner.arm_window(window, lbs, spec, mode).await
+    }
+    async fn disarm_window(
+        &self,
+        window: &Window,
+        lbs: &[LoadBalancerArn],
+        mode: Mode,
+    ) -> MemberResults<Outcome> {
+        self.wait(lbs).await;
+        self.inner.disarm_window(window, lbs, mode).await
     }
     async fn update_window_allowlist(
         &self,

@@ -161,6 +161,31 @@ impl fmt::Display for Window {
     }
 }
 
+/// What `enter` does with a load balancer that already carries a web ACL
+/// maint did not create (a service's own security ACL).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExistingWebAcl {
+    /// Refuse, naming the web ACL, and change nothing (the default: maint
+    /// never edits a security control without consent).
+    #[default]
+    Refuse,
+    /// With consent: add maint's rule to that web ACL, first in evaluation
+    /// order, with the bodies and IP sets it needs; `exit` removes exactly
+    /// that. Requests let through continue into the ACL's own rules.
+    Inject,
+}
+
+impl ExistingWebAcl {
+    /// The config file's spelling (`refuse`, `inject`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExistingWebAcl::Refuse => "refuse",
+            ExistingWebAcl::Inject => "inject",
+        }
+    }
+}
+
 /// Everything that defines one maintenance window on a target.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MaintenanceSpec {
@@ -174,10 +199,13 @@ pub struct MaintenanceSpec {
     pub until: Option<DateTime<Utc>>,
     /// What everyone else gets.
     pub response: MaintenanceResponse,
+    /// What to do with a load balancer under a web ACL maint did not create.
+    pub existing_web_acl: ExistingWebAcl,
 }
 
 impl Default for MaintenanceSpec {
-    /// An empty, enabled allowlist, no reason or end, the default response.
+    /// An empty, enabled allowlist, no reason or end, the default response,
+    /// refusing foreign web ACLs.
     fn default() -> Self {
         Self {
             allowlist: Allowlist::new(),
@@ -185,6 +213,7 @@ impl Default for MaintenanceSpec {
             reason: None,
             until: None,
             response: MaintenanceResponse::default(),
+            existing_web_acl: ExistingWebAcl::Refuse,
         }
     }
 }
@@ -263,8 +292,26 @@ impl AllowlistChange {
 pub enum State {
     /// No web ACL: the service serves traffic as usual.
     Normal,
-    /// In maintenance, under a web ACL that maint created.
+    /// In maintenance: under maint's own web ACL, or through maint's rule in
+    /// the service's own web ACL ([`MaintenanceInfo::host_web_acl`]).
     Maintenance(Box<MaintenanceInfo>),
+    /// Armed: maint's own web ACL is associated in pass-through form
+    /// (nothing blocked), so that `enter` and `exit` are one update each.
+    /// The info holds what is prepared (allowlist, response) and
+    /// [`MaintenanceInfo::armed_since`].
+    Armed(Box<MaintenanceInfo>),
+    /// maint's rule was injected into the service's own web ACL for a
+    /// window and has since been removed by someone else (an IaC apply, a
+    /// console edit): the service is NOT in maintenance. `enter` puts the
+    /// rule back; `exit` removes what is left of maint's.
+    Reverted {
+        /// The window whose rule went.
+        window: String,
+        /// The service's web ACL.
+        web_acl_arn: String,
+        /// Its name.
+        web_acl_name: String,
+    },
     /// A web ACL that maint did not create is associated.
     Foreign {
         /// That ACL's ARN.
@@ -291,6 +338,12 @@ pub struct MaintenanceInfo {
     pub allowlist: AllowlistState,
     /// What blocked requests get.
     pub response: MaintenanceResponse,
+    /// When the window was armed (maint's web ACL associated ahead of time
+    /// in pass-through form); `None` when it was not.
+    pub armed_since: Option<DateTime<Utc>>,
+    /// The name of the service's own web ACL when maint's rule is injected
+    /// into it; `None` under maint's own web ACL.
+    pub host_web_acl: Option<String>,
 }
 
 /// The state of one load balancer.
@@ -311,6 +364,14 @@ impl TargetStatus {
     pub fn maintenance(&self) -> Option<&MaintenanceInfo> {
         match &self.state {
             State::Maintenance(info) => Some(info),
+            _ => None,
+        }
+    }
+
+    /// The window's details when in maintenance or armed.
+    pub fn window_info(&self) -> Option<&MaintenanceInfo> {
+        match &self.state {
+            State::Maintenance(info) | State::Armed(info) => Some(info),
             _ => None,
         }
     }
@@ -366,6 +427,27 @@ pub enum Change {
         /// Its name.
         name: String,
     },
+    /// maint's rule was added to the service's own web ACL: maintenance is
+    /// on.
+    RuleInjected {
+        /// That web ACL's name.
+        web_acl: String,
+    },
+    /// maint's rule (and everything else maint added) was removed from the
+    /// service's own web ACL: maintenance is off.
+    RuleRemoved {
+        /// That web ACL's name.
+        web_acl: String,
+    },
+    /// maint's web ACL was associated in pass-through form: armed.
+    Armed,
+    /// An armed window was switched to maintenance (one update).
+    SwitchedOn,
+    /// An armed window was switched back to pass-through (one update); it
+    /// stays armed.
+    SwitchedOff,
+    /// maint's pass-through web ACL was disassociated: disarmed.
+    Disarmed,
 }
 
 impl fmt::Display for Change {
@@ -398,6 +480,21 @@ impl fmt::Display for Change {
             Change::Disassociated => f.write_str("disassociate web ACL (maintenance off)"),
             Change::DeletedWebAcl { name } => write!(f, "delete web ACL {name}"),
             Change::DeletedIpSet { name } => write!(f, "delete IP set {name}"),
+            Change::RuleInjected { web_acl } => {
+                write!(f, "add maint's rule to web ACL {web_acl} (maintenance on)")
+            }
+            Change::RuleRemoved { web_acl } => {
+                write!(
+                    f,
+                    "remove maint's rule from web ACL {web_acl} (maintenance off)"
+                )
+            }
+            Change::Armed => f.write_str("associate web ACL in pass-through form (armed)"),
+            Change::SwitchedOn => f.write_str("switch the armed web ACL to maintenance"),
+            Change::SwitchedOff => f.write_str(
+                "switch the armed web ACL to pass-through (maintenance off, still armed)",
+            ),
+            Change::Disarmed => f.write_str("disassociate the pass-through web ACL (disarmed)"),
         }
     }
 }

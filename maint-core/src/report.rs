@@ -65,17 +65,26 @@ pub enum TargetState {
     Maintenance,
     /// A web ACL that maint did not create is associated.
     Foreign,
+    /// maint's web ACL is associated in pass-through form, ready for an
+    /// instant `enter`.
+    Armed,
+    /// maint's rule, injected into the service's own web ACL, was removed by
+    /// someone else: NOT in maintenance.
+    Reverted,
     /// The state could not be read (see the report's `error`).
     Error,
 }
 
 impl TargetState {
-    /// `normal`, `maintenance`, `foreign` or `error`, as in JSON output.
+    /// `normal`, `maintenance`, `foreign`, `armed`, `reverted` or `error`,
+    /// as in JSON output.
     pub fn as_str(self) -> &'static str {
         match self {
             TargetState::Normal => "normal",
             TargetState::Maintenance => "maintenance",
             TargetState::Foreign => "foreign",
+            TargetState::Armed => "armed",
+            TargetState::Reverted => "reverted",
             TargetState::Error => "error",
         }
     }
@@ -117,8 +126,15 @@ pub struct StatusReport {
     pub window: Option<String>,
     /// The associated web ACL (maint's or foreign).
     pub web_acl_arn: Option<String>,
-    /// The foreign web ACL's name, when foreign.
+    /// The web ACL's name, when foreign, or when maint's rule is (or was)
+    /// injected into the service's own web ACL.
     pub web_acl_name: Option<String>,
+    /// Whether maint's rule lives in the service's own web ACL (injected)
+    /// rather than in a web ACL of maint's.
+    pub injected: bool,
+    /// When the window was armed, if it was.
+    #[serde(serialize_with = "serialize_time")]
+    pub armed_since: Option<DateTime<Utc>>,
     /// Whether the allowlist lets its entries through (null unless in
     /// maintenance).
     pub allowlist_enabled: Option<bool>,
@@ -151,6 +167,8 @@ impl StatusReport {
             window: None,
             web_acl_arn: None,
             web_acl_name: None,
+            injected: false,
+            armed_since: None,
             allowlist_enabled: None,
             allowlist: Vec::new(),
             reason: None,
@@ -175,10 +193,27 @@ impl StatusReport {
                         report.web_acl_arn = Some(web_acl_arn.clone());
                         report.web_acl_name = Some(web_acl_name.clone());
                     }
-                    State::Maintenance(info) => {
-                        report.state = TargetState::Maintenance;
+                    State::Reverted {
+                        window,
+                        web_acl_arn,
+                        web_acl_name,
+                    } => {
+                        report.state = TargetState::Reverted;
+                        report.window = Some(window.clone());
+                        report.web_acl_arn = Some(web_acl_arn.clone());
+                        report.web_acl_name = Some(web_acl_name.clone());
+                        report.injected = true;
+                    }
+                    State::Maintenance(info) | State::Armed(info) => {
+                        report.state = match &status.state {
+                            State::Armed(_) => TargetState::Armed,
+                            _ => TargetState::Maintenance,
+                        };
                         report.window = Some(info.window.clone());
                         report.web_acl_arn = Some(info.web_acl_arn.clone());
+                        report.web_acl_name = info.host_web_acl.clone();
+                        report.injected = info.host_web_acl.is_some();
+                        report.armed_since = info.armed_since;
                         report.allowlist_enabled = Some(info.allowlist.enabled);
                         report.allowlist = info
                             .allowlist
@@ -261,6 +296,10 @@ pub enum Operation {
     Exit,
     /// `allowlist enable|disable|add|remove|set`.
     Allowlist,
+    /// `arm`.
+    Arm,
+    /// `disarm`.
+    Disarm,
 }
 
 impl Operation {
@@ -270,6 +309,8 @@ impl Operation {
             Operation::Enter => "enter",
             Operation::Exit => "exit",
             Operation::Allowlist => "allowlist",
+            Operation::Arm => "arm",
+            Operation::Disarm => "disarm",
         }
     }
 }

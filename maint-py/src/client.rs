@@ -300,6 +300,7 @@ impl Client {
                 .map(|h| headers_from(py, h))
                 .transpose()?
                 .unwrap_or_default(),
+            inject: false,
         };
         let mode = Mode::from_dry_run(dry_run);
         let run = self.call(py, move |fleet| async move {

@@ -305,6 +305,9 @@ impl MaintenanceBackend for MemoryBackend {
                     }
                     State::Maintenance(_) => Ok(false),
                     State::Normal => Ok(true),
+                    State::Armed(_) | State::Reverted { .. } => {
+                        Err(Error::unexpected("armed: not built yet"))
+                    }
                 }
             }));
         }
@@ -359,6 +362,8 @@ impl MaintenanceBackend for MemoryBackend {
                             entries: spec.allowlist.clone(),
                         },
                         response: spec.response.clone(),
+                        armed_since: None,
+                        host_web_acl: None,
                     };
                     world.web_acls.insert(
                         made.clone(),
@@ -415,6 +420,9 @@ impl MaintenanceBackend for MemoryBackend {
                     } => Err(foreign(lb, web_acl_arn, web_acl_name)),
                     State::Maintenance(info) => Ok(Some(info.web_acl_arn)),
                     State::Normal => Ok(None),
+                    State::Armed(_) | State::Reverted { .. } => {
+                        Err(Error::unexpected("armed: not built yet"))
+                    }
                 }
             }));
         }
@@ -505,6 +513,9 @@ impl MaintenanceBackend for MemoryBackend {
                         Err(Self::elsewhere(lb, &info, window))
                     }
                     State::Maintenance(info) => Ok(info.web_acl_arn),
+                    State::Armed(_) | State::Reverted { .. } => {
+                        Err(Error::unexpected("armed: not built yet"))
+                    }
                 }
             }));
         }
@@ -558,6 +569,25 @@ impl MaintenanceBackend for MemoryBackend {
                 })
             })
             .collect())
+    }
+
+    async fn arm_window(
+        &self,
+        _window: &Window,
+        _lbs: &[LoadBalancerArn],
+        _spec: &MaintenanceSpec,
+        _mode: Mode,
+    ) -> MemberResults<Outcome> {
+        Err(Error::unexpected("arm: not built yet"))
+    }
+
+    async fn disarm_window(
+        &self,
+        _window: &Window,
+        _lbs: &[LoadBalancerArn],
+        _mode: Mode,
+    ) -> MemberResults<Outcome> {
+        Err(Error::unexpected("disarm: not built yet"))
     }
 
     async fn cleanup(&self, mode: Mode) -> Result<Vec<Leftover>> {

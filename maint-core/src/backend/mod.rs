@@ -18,8 +18,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 pub use crate::maintenance::{
-    AllowlistChange, AllowlistState, Change, MaintenanceInfo, MaintenanceSpec, Mode, Outcome,
-    Reason, State, TargetStatus, Window,
+    AllowlistChange, AllowlistState, Change, ExistingWebAcl, MaintenanceInfo, MaintenanceSpec,
+    Mode, Outcome, Reason, State, TargetStatus, Window,
 };
 use crate::target::{LoadBalancerArn, LoadBalancerRef};
 use crate::Result;
@@ -154,6 +154,37 @@ pub trait MaintenanceBackend: Send + Sync {
         window: &Window,
         lbs: &[LoadBalancerArn],
     ) -> MemberResults<TargetStatus>;
+
+    /// Arms `lbs` in `window`: maint's own web ACL for the window is created
+    /// (or, when in place, brought to `spec`'s allowlist and response, as a
+    /// repeated `enter` does) in pass-through form, nothing blocked, and
+    /// each member associated at AWS's pace. Afterwards
+    /// [`enter_window`](Self::enter_window) switches the window to
+    /// maintenance in one update and [`exit_window`](Self::exit_window)
+    /// switches it back (still armed). Arming a window already in
+    /// maintenance marks it armed and changes nothing else. A member under a
+    /// foreign web ACL: [`Error::ForeignWebAcl`](crate::Error::ForeignWebAcl)
+    /// (a service with its own web ACL needs no arming: an injected `enter`
+    /// is one update already).
+    async fn arm_window(
+        &self,
+        window: &Window,
+        lbs: &[LoadBalancerArn],
+        spec: &MaintenanceSpec,
+        mode: Mode,
+    ) -> MemberResults<Outcome>;
+
+    /// Disarms `lbs`: each leaves the armed window (disassociated); the
+    /// window goes with its last member. A window in maintenance is refused
+    /// ([`Error::Conflict`](crate::Error::Conflict): `exit` first), so a
+    /// disarm never ends a maintenance by surprise. Not armed: an unchanged
+    /// outcome.
+    async fn disarm_window(
+        &self,
+        window: &Window,
+        lbs: &[LoadBalancerArn],
+        mode: Mode,
+    ) -> MemberResults<Outcome>;
 
     /// Finds maint's resources that no load balancer uses any more (left by
     /// a run that was killed) and, unless `mode` is a dry run, deletes them.

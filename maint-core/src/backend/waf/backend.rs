@@ -713,6 +713,25 @@ impl MaintenanceBackend for WafBackend {
         Ok(statuses)
     }
 
+    async fn arm_window(
+        &self,
+        _window: &Window,
+        _lbs: &[LoadBalancerArn],
+        _spec: &MaintenanceSpec,
+        _mode: Mode,
+    ) -> MemberResults<Outcome> {
+        Err(Error::unexpected("arm: not built yet"))
+    }
+
+    async fn disarm_window(
+        &self,
+        _window: &Window,
+        _lbs: &[LoadBalancerArn],
+        _mode: Mode,
+    ) -> MemberResults<Outcome> {
+        Err(Error::unexpected("disarm: not built yet"))
+    }
+
     async fn cleanup(&self, mode: Mode) -> Result<Vec<Leftover>> {
         let inventory = self.inventory(true).await?;
         let grace = chrono::Duration::from_std(self.settings.cleanup_grace)

@@ -116,6 +116,8 @@ impl WafBackend {
                 entries,
             },
             response: read.response.clone(),
+            armed_since: None,
+            host_web_acl: None,
         }
     }
 
