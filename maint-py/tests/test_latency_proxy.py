@@ -248,3 +248,39 @@ def test_list_resources_for_web_acl_is_answered_from_motos_state(moto_endpoint, 
         WebACLArn=acl, ResourceType="APPLICATION_LOAD_BALANCER"
     )["ResourceArns"]
     assert listed == [arns[0]]
+
+
+def test_check_capacity_is_estimated_or_forced(moto_endpoint, start_proxy):
+    proxy = start_proxy("--delay-ms", "0", "--quotas", "--answer-check-capacity",
+                        "--answer-list-resources")
+    arns = seed.create_load_balancers(moto_endpoint, [unique("proxy-cc"), unique("proxy-cc")],
+                                      region=REGION)
+    arn = arns[0]
+    acl = seed.create_security_web_acl(moto_endpoint, unique("proxy-cc"), associate=arns)
+    waf = proxy.client("wafv2")
+    # A foreign web ACL shared by several ALBs: every one of them is listed.
+    listed = waf.list_resources_for_web_acl(WebACLArn=acl["arn"],
+                                            ResourceType="APPLICATION_LOAD_BALANCER")["ResourceArns"]
+    assert sorted(listed) == sorted(arns)
+    rules = waf.get_web_acl_for_resource(ResourceArn=arn)["WebACL"]["Rules"]
+    # managed common rule set 700, rate-based 2, IP set 1, geo 1, rule group 100
+    assert waf.check_capacity(Scope="REGIONAL", Rules=rules)["Capacity"] == acl["wcu"] == 804
+    forwarded = dict(rules[2], Statement={"IPSetReferenceStatement": {
+        "ARN": acl["ip_set_arn"],
+        "IPSetForwardedIPConfig": {"HeaderName": "X-Forwarded-For", "FallbackBehavior": "MATCH",
+                                   "Position": "ANY"}}})
+    time.sleep(0.25)  # five CheckCapacity per second under the quotas
+    assert waf.check_capacity(Scope="REGIONAL", Rules=[forwarded])["Capacity"] == 5
+    body = json.dumps({"capacity": 5001}).encode()
+    req = urllib.request.Request(proxy.url + "/_proxy/capacity", method="POST", data=body)
+    with urllib.request.urlopen(req, timeout=30) as resp:
+        assert json.loads(resp.read()) == {"capacity": 5001}
+    time.sleep(0.25)
+    assert waf.check_capacity(Scope="REGIONAL", Rules=rules)["Capacity"] == 5001
+    with pytest.raises(waf.exceptions.ClientError) as caught:
+        waf.check_capacity(Scope="REGIONAL", Rules=rules)  # over its own quota
+    assert caught.value.response["Error"]["Code"] == "ThrottlingException"
+    counts = proxy.counts()
+    assert counts["calls"]["wafv2:CheckCapacity"] == 4, counts
+    assert counts["throttled_calls"] == {"wafv2:CheckCapacity": 1}, counts
+    assert counts["writes"] == 0 and counts["settings"]["forced_capacity"] == 5001, counts

@@ -38,6 +38,12 @@ With `--answer-list-resources`, ListResourcesForWebACL (which moto lacks: it
 answers 500) is answered from moto's real state, as AWS would: every load
 balancer moto has whose GetWebACLForResource is the web ACL asked for.
 
+With `--answer-check-capacity`, CheckCapacity (which moto also lacks) is
+answered `{"Capacity": N}` with an estimate of the rules' WCU (see
+`estimate_wcu`), or with the number forced through `POST /_proxy/capacity`.
+Under `--quotas` it is an individual non-write action of its own: five per
+second.
+
 Control endpoints (answered by the proxy itself, never forwarded):
 - `GET /_proxy/counts`: JSON `{"calls": {"wafv2:GetWebACL": 3, ...},
   "total": N, "writes": N, "write_wait_seconds": S, "max_in_flight": N,
@@ -45,12 +51,17 @@ Control endpoints (answered by the proxy itself, never forwarded):
   "emulation_seconds": S (the time spent answering ListResourcesForWebACL
   from moto, which AWS answers in one round trip),
   "settings": {...}}`;
-- `POST /_proxy/reset`: zeroes the counts (answers with the counts it had).
+- `POST /_proxy/reset`: zeroes the counts (answers with the counts it had);
+- `POST /_proxy/capacity` with `{"capacity": 5001}`: every CheckCapacity is
+  answered 5001 from now on (and is answered even without
+  `--answer-check-capacity`); `{"capacity": null}` goes back to the estimate.
+  Answers `{"capacity": <forced or null>}`. Not touched by `/_proxy/reset`.
 
 Usage:
   python latency_proxy.py --upstream http://127.0.0.1:5000 [--port 0]
       [--port-file FILE] [--delay-ms 100] [--write-rate 0] [--write-burst 1]
-      [--quotas] [--answer-list-resources] [--parent-pid PID] [--verbose]
+      [--quotas] [--answer-list-resources] [--answer-check-capacity]
+      [--parent-pid PID] [--verbose]
 
 With `--port 0` (the default) a free loopback port is chosen; it is printed
 as `listening on http://127.0.0.1:PORT` and written to `--port-file`. Stops
@@ -117,7 +128,9 @@ class TokenBucket:
 
 
 def quota_period(op):
-    """AWS WAF's least time between two calls of `op`, per account and Region."""
+    """AWS WAF's least time between two calls of `op`, per account and Region.
+    Everything not named (CheckCapacity among them) is "any other individual
+    Get or List action": five per second."""
     if op in ("AssociateWebACL", "DisassociateWebACL"):
         return 2.0
     if op in ("GetWebACLForResource", "ListResourcesForWebACL"):
@@ -125,6 +138,61 @@ def quota_period(op):
     if op.startswith(("Create", "Put", "Update", "Delete", "Tag", "Untag")):
         return 1.0
     return 0.2
+
+
+# WCU of AWS's managed rule groups (their capacity as AWS's managed rule
+# groups list publishes it); any other managed group counts DEFAULT_MANAGED_WCU.
+MANAGED_WCU = {
+    "AWSManagedRulesCommonRuleSet": 700,
+    "AWSManagedRulesAdminProtectionRuleSet": 100,
+    "AWSManagedRulesKnownBadInputsRuleSet": 200,
+    "AWSManagedRulesSQLiRuleSet": 200,
+    "AWSManagedRulesLinuxRuleSet": 200,
+    "AWSManagedRulesUnixRuleSet": 100,
+    "AWSManagedRulesAmazonIpReputationList": 25,
+    "AWSManagedRulesAnonymousIpList": 50,
+    "AWSManagedRulesBotControlRuleSet": 50,
+}
+DEFAULT_MANAGED_WCU = 25
+# A customer rule group is priced at the capacity it was created with; the
+# estimate does not look it up.
+RULE_GROUP_WCU = 100
+# The most one web ACL may use (AWS WAF quotas page).
+MAX_WEB_ACL_WCU = 5000
+
+
+def statement_wcu(statement):
+    """An estimate of one statement's WCU, after AWS's pricing rules: an IP
+    set match 1 (5 when the address comes from a header at position ANY), a
+    size constraint or geo or label match 1, a byte match 2, a regex 3, a
+    regex pattern set 25, SQLi 20, XSS 40, a rate-based rule 2 plus its
+    scope-down, and/or/not the sum of what they hold, a managed rule group
+    its published capacity (MANAGED_WCU), a rule group reference
+    RULE_GROUP_WCU. Text transformations are not priced (AWS adds 10 each)."""
+    if not isinstance(statement, dict) or not statement:
+        return 0
+    (kind, body), = list(statement.items())[:1]
+    body = body or {}
+    if kind == "IPSetReferenceStatement":
+        forwarded = body.get("IPSetForwardedIPConfig") or {}
+        return 5 if forwarded.get("Position") == "ANY" else 1
+    if kind in ("AndStatement", "OrStatement"):
+        return sum(statement_wcu(s) for s in body.get("Statements") or [])
+    if kind == "NotStatement":
+        return statement_wcu(body.get("Statement"))
+    if kind == "RateBasedStatement":
+        return 2 + statement_wcu(body.get("ScopeDownStatement"))
+    if kind == "ManagedRuleGroupStatement":
+        return MANAGED_WCU.get(body.get("Name"), DEFAULT_MANAGED_WCU)
+    if kind == "RuleGroupReferenceStatement":
+        return RULE_GROUP_WCU
+    return {"ByteMatchStatement": 2, "RegexMatchStatement": 3, "RegexPatternSetReferenceStatement": 25,
+            "SqliMatchStatement": 20, "XssMatchStatement": 40}.get(kind, 1)
+
+
+def estimate_wcu(rules):
+    """The WCU of a rule list: the sum of its rules' statements."""
+    return sum(statement_wcu((rule or {}).get("Statement")) for rule in rules or [])
 
 
 class Quotas:
@@ -262,6 +330,22 @@ def make_handler(config):
             found = [arn for arn, yes in zip(arns, pool.map(associated, arns)) if yes]
         return json.dumps({"ResourceArns": found}).encode()
 
+    def check_capacity(body):
+        """(status, body, headers) of CheckCapacity as AWS answers it."""
+        json_type = [("Content-Type", "application/x-amz-json-1.1")]
+        try:
+            asked = json.loads(body or b"{}")
+            rules = asked["Rules"]
+            if not isinstance(rules, list) or asked.get("Scope") not in ("REGIONAL", "CLOUDFRONT"):
+                raise ValueError
+        except (ValueError, KeyError, TypeError):
+            error = {"__type": "WAFInvalidParameterException",
+                     "Message": "CheckCapacity needs Scope (REGIONAL or CLOUDFRONT) and Rules"}
+            return 400, json.dumps(error).encode(), json_type
+        forced = config.forced_capacity
+        capacity = estimate_wcu(rules) if forced is None else forced
+        return 200, json.dumps({"Capacity": capacity}).encode(), json_type
+
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         timeout = 300  # idle keep-alive connections are closed after this
@@ -304,6 +388,18 @@ def make_handler(config):
                 data = stats.snapshot(config.settings)
                 with stats.lock:
                     stats.reset()
+            elif path == "/_proxy/capacity" and self.command == "POST":
+                try:
+                    forced = json.loads(body or b"{}").get("capacity")
+                    if forced is not None and (isinstance(forced, bool) or not isinstance(forced, int)):
+                        raise ValueError
+                except (ValueError, AttributeError):
+                    self._send(400, b'{"error": "expected {\\"capacity\\": <integer or null>}"}\n',
+                               [("Content-Type", "application/json")])
+                    return
+                config.forced_capacity = forced
+                config.settings["forced_capacity"] = forced
+                data = {"capacity": forced}
             else:
                 self._send(404, b'{"error": "unknown proxy control path"}\n',
                            [("Content-Type", "application/json")])
@@ -346,7 +442,10 @@ def make_handler(config):
                                 stats.write_wait += waited
                     if delay > 0:
                         time.sleep(delay)
-                    if op == "ListResourcesForWebACL" and config.answer_list_resources:
+                    if op == "CheckCapacity" and (config.answer_check_capacity
+                                                  or config.forced_capacity is not None):
+                        self._send(*check_capacity(body))
+                    elif op == "ListResourcesForWebACL" and config.answer_list_resources:
                         started = time.monotonic()
                         answer = list_resources_for_web_acl(body)
                         with stats.lock:
@@ -404,6 +503,8 @@ def main(argv=None):
                    help="hold WAF calls to AWS WAF's call-rate quotas (ThrottlingException above them)")
     p.add_argument("--answer-list-resources", action="store_true",
                    help="answer ListResourcesForWebACL (moto lacks it) from moto's state")
+    p.add_argument("--answer-check-capacity", action="store_true",
+                   help="answer CheckCapacity (moto lacks it) with a WCU estimate of the rules")
     p.add_argument("--parent-pid", type=int, help="stop when this process is gone")
     p.add_argument("--verbose", action="store_true")
     config = p.parse_args(argv)
@@ -417,7 +518,10 @@ def main(argv=None):
         "write_burst": config.write_burst,
         "quotas": config.quotas is not None,
         "answer_list_resources": config.answer_list_resources,
+        "answer_check_capacity": config.answer_check_capacity,
+        "forced_capacity": None,
     }
+    config.forced_capacity = None
 
     server = Server((config.host, config.port), make_handler(config))
     port = server.server_address[1]

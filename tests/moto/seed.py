@@ -7,6 +7,10 @@ As a module (put tests/moto on sys.path, then `import seed`):
     two_subnets(endpoint, region=REGION)                 # [subnet id, subnet id]
     create_load_balancers(endpoint, names, kind="application", region=REGION)
                                                          # [ARN, ...]
+    create_web_acl(endpoint, name, region=REGION, tags=None, associate=None)
+                                                         # ARN (no rules)
+    create_security_web_acl(endpoint, name, associate=(), region=REGION)
+                                                         # {"arn", "ip_set_arn", ...}
 
 As a command (from any python with boto3, e.g. the project's .venv):
 
@@ -14,7 +18,11 @@ As a command (from any python with boto3, e.g. the project's .venv):
         creates the load balancers (TYPE: application, the default, or
         network) and prints one ARN per line, in order;
     seed.py [--region REGION] --subnets ENDPOINT
-        prints the two subnet ids load balancers are put in, one per line.
+        prints the two subnet ids load balancers are put in, one per line;
+    seed.py [--region REGION] --security-acl NAME ENDPOINT [ALB_ARN...]
+        creates a security team's web ACL like production ones (see
+        create_security_web_acl), associates it with the ALBs, and prints
+        its ARN.
 
 REGION defaults to us-east-1. Used by ./scripts/demo, the Rust test harness
 (`tests/src/moto.rs`, for the subnets; it creates load balancers through the
@@ -130,6 +138,151 @@ def create_web_acl(
     return str(arn)
 
 
+# What moto 5.2.5 does with create_security_web_acl's web ACL (tried against
+# its server): it accepts and stores every rule as given and validates no
+# statement: a RuleGroupReferenceStatement or IPSetReferenceStatement naming
+# an ARN that does not exist, two rules at the same priority, and a
+# CustomResponseBodyKey the ACL does not define are all accepted (AWS refuses
+# each with WAFNonexistentItemException or WAFInvalidParameterException); the
+# Shield rule group is still made with CreateRuleGroup so that its ARN is
+# real. It keeps the custom response bodies and the description, reports
+# `Capacity` 3 whatever the rules (AWS: their WCU), and deletes an IP set a
+# rule still references (AWS: WAFAssociatedItemException). It has no
+# ListResourcesForWebACL and no CheckCapacity (HTTP 500 for both):
+# latency_proxy.py and tests/src/faults.rs answer those.
+
+# The WCU AWS prices these rules at (its CheckCapacity; the managed group's
+# figure is AWS's published capacity of AWSManagedRulesCommonRuleSet).
+SECURITY_ACL_WCU = 700 + 2 + 1 + 1 + 100
+
+
+def security_acl_rules(ip_set_arn: str, shield_group_arn: str | None = None,
+                       shield_rule_name: str | None = None) -> list[dict]:
+    """The rules of a production-like security web ACL: AWS's common managed
+    rule group at priority 0, a rate-based rule at 1, an IP-set block at 2, a
+    geo block at 3, and, when `shield_group_arn` is given, Shield Advanced's
+    automatic-mitigation rule group (which Shield adds itself, named
+    `ShieldMitigationRuleGroup_<account>_<web ACL id>_<suffix>`) at 10000000."""
+
+    def visibility(metric):
+        return {"SampledRequestsEnabled": True, "CloudWatchMetricsEnabled": True, "MetricName": metric}
+
+    rules = [
+        {
+            "Name": "AWS-AWSManagedRulesCommonRuleSet",
+            "Priority": 0,
+            "Statement": {"ManagedRuleGroupStatement": {
+                "VendorName": "AWS", "Name": "AWSManagedRulesCommonRuleSet",
+                "ExcludedRules": [{"Name": "SizeRestrictions_BODY"}],
+            }},
+            "OverrideAction": {"None": {}},
+            "VisibilityConfig": visibility("AWS-AWSManagedRulesCommonRuleSet"),
+        },
+        {
+            "Name": "rate-limit-per-ip",
+            "Priority": 1,
+            "Statement": {"RateBasedStatement": {"Limit": 2000, "AggregateKeyType": "IP"}},
+            "Action": {"Block": {"CustomResponse": {
+                "ResponseCode": 429, "CustomResponseBodyKey": "security-rate-limited",
+                "ResponseHeaders": [{"Name": "Retry-After", "Value": "300"}],
+            }}},
+            "VisibilityConfig": visibility("rate-limit-per-ip"),
+        },
+        {
+            "Name": "blocked-addresses",
+            "Priority": 2,
+            "Statement": {"IPSetReferenceStatement": {"ARN": ip_set_arn}},
+            "Action": {"Block": {"CustomResponse": {
+                "ResponseCode": 403, "CustomResponseBodyKey": "security-blocked",
+            }}},
+            "VisibilityConfig": visibility("blocked-addresses"),
+        },
+        {
+            "Name": "blocked-countries",
+            "Priority": 3,
+            "Statement": {"GeoMatchStatement": {"CountryCodes": ["KP", "IR"]}},
+            "Action": {"Block": {}},
+            "VisibilityConfig": visibility("blocked-countries"),
+        },
+    ]
+    if shield_group_arn is None:
+        return rules
+    return rules + [
+        {
+            "Name": shield_rule_name,
+            "Priority": 10000000,
+            "Statement": {"RuleGroupReferenceStatement": {"ARN": shield_group_arn}},
+            "OverrideAction": {"None": {}},
+            "VisibilityConfig": visibility(shield_rule_name),
+        },
+    ]
+
+
+SECURITY_BODIES = {
+    "security-blocked": {
+        "ContentType": "TEXT_HTML",
+        "Content": "<html><body><h1>Access denied</h1><p>Your address is blocked.</p></body></html>",
+    },
+    "security-rate-limited": {
+        "ContentType": "APPLICATION_JSON",
+        "Content": '{"error": "too many requests"}',
+    },
+}
+
+
+def create_security_web_acl(endpoint: str, name: str, associate=(), region: str = REGION) -> dict:
+    """Creates a security team's web ACL as production ones look (scope
+    REGIONAL, default action Allow, a description, the rules of
+    `security_acl_rules`, the two custom response bodies of
+    `SECURITY_BODIES`, its own IPv4 IP set `<name>-blocked`), associates it
+    with every load balancer ARN in `associate`, and returns
+    `{"arn", "id", "name", "ip_set_arn", "shield_rule_group_arn",
+    "shield_rule_name", "rule_names", "wcu"}`.
+
+    Shield Advanced adds its rule group to a web ACL that already exists, so
+    the ACL is created with the first four rules and then updated (one
+    UpdateWebACL) with the Shield rule added, named after the ACL's id."""
+    waf = client("wafv2", endpoint, region)
+    account = "123456789012"  # moto's
+    ip_set = waf.create_ip_set(
+        Name=f"{name}-blocked", Scope="REGIONAL", IPAddressVersion="IPV4",
+        Addresses=["192.0.2.0/24", "198.51.100.66/32"],
+        Description="addresses the security team blocks",
+    )["Summary"]
+    visibility = {"SampledRequestsEnabled": True, "CloudWatchMetricsEnabled": True, "MetricName": name}
+    created = waf.create_web_acl(
+        Name=name, Scope="REGIONAL", DefaultAction={"Allow": {}},
+        Description="Security team: managed rules, rate limit, blocked addresses and countries",
+        Rules=security_acl_rules(ip_set["ARN"]),
+        CustomResponseBodies=SECURITY_BODIES, VisibilityConfig=visibility,
+        Tags=[{"Key": "owner", "Value": "security-team"}],
+    )["Summary"]
+    suffix = created["Id"].replace("-", "")[:12]
+    group_name = f"ShieldMitigationRuleGroup_{account}_{created['Id']}_{suffix}"
+    group = waf.create_rule_group(
+        Name=group_name, Scope="REGIONAL", Capacity=100, Rules=[],
+        Description="Shield Advanced automatic application layer DDoS mitigation",
+        VisibilityConfig={"SampledRequestsEnabled": True, "CloudWatchMetricsEnabled": True,
+                          "MetricName": "ShieldMitigationRuleGroup"},
+    )["Summary"]
+    rules = security_acl_rules(ip_set["ARN"], group["ARN"], group_name)
+    current = waf.get_web_acl(Name=name, Scope="REGIONAL", Id=created["Id"])
+    acl = current["WebACL"]
+    waf.update_web_acl(
+        Name=name, Scope="REGIONAL", Id=created["Id"], LockToken=current["LockToken"],
+        DefaultAction=acl["DefaultAction"], Description=acl["Description"], Rules=rules,
+        CustomResponseBodies=SECURITY_BODIES, VisibilityConfig=acl["VisibilityConfig"],
+    )
+    for arn in associate:
+        waf.associate_web_acl(WebACLArn=created["ARN"], ResourceArn=arn)
+    return {
+        "arn": created["ARN"], "id": created["Id"], "name": name,
+        "ip_set_arn": ip_set["ARN"], "shield_rule_group_arn": group["ARN"],
+        "shield_rule_name": group_name, "rule_names": [r["Name"] for r in rules],
+        "wcu": SECURITY_ACL_WCU,
+    }
+
+
 def main(argv: list[str]) -> int:
     import argparse
 
@@ -140,6 +293,9 @@ def main(argv: list[str]) -> int:
     p.add_argument("--region", default=REGION, help=f"default {REGION}")
     p.add_argument("--subnets", action="store_true",
                    help="print the two subnet ids instead of creating anything")
+    p.add_argument("--security-acl", metavar="NAME",
+                   help="create a security team's web ACL NAME associated with the ALB ARNs given "
+                        "in place of names; print its ARN")
     p.add_argument("endpoint", help="moto's URL, e.g. http://127.0.0.1:5000")
     p.add_argument("specs", nargs="*", metavar="NAME[:TYPE]",
                    help="TYPE: application (default) or network")
@@ -148,6 +304,9 @@ def main(argv: list[str]) -> int:
         if a.specs:
             p.error("--subnets takes no load balancer names")
         print("\n".join(two_subnets(a.endpoint, a.region)))
+        return 0
+    if a.security_acl:
+        print(create_security_web_acl(a.endpoint, a.security_acl, a.specs, a.region)["arn"])
         return 0
     if not a.specs:
         p.error("name at least one load balancer (NAME[:TYPE])")
