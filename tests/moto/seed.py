@@ -22,7 +22,7 @@ As a command (from any python with boto3, e.g. the project's .venv):
     seed.py [--region REGION] --security-acl NAME ENDPOINT [ALB_ARN...]
         creates a security team's web ACL like production ones (see
         create_security_web_acl), associates it with the ALBs, and prints
-        its ARN.
+        what create_security_web_acl returns as one line of JSON.
 
 REGION defaults to us-east-1. Used by ./scripts/demo, the Rust test harness
 (`tests/src/moto.rs`, for the subnets; it creates load balancers through the
@@ -37,6 +37,9 @@ REGION = "us-east-1"
 
 # The tag of the VPC two_subnets makes in a region without a default VPC.
 SEED_TAG = "maint-test-seed"
+
+# The account id moto reports.
+ACCOUNT_ID = "123456789012"
 
 # moto accepts any credentials; these never reach a real AWS account.
 CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
@@ -243,7 +246,6 @@ def create_security_web_acl(endpoint: str, name: str, associate=(), region: str 
     the ACL is created with the first four rules and then updated (one
     UpdateWebACL) with the Shield rule added, named after the ACL's id."""
     waf = client("wafv2", endpoint, region)
-    account = "123456789012"  # moto's
     ip_set = waf.create_ip_set(
         Name=f"{name}-blocked", Scope="REGIONAL", IPAddressVersion="IPV4",
         Addresses=["192.0.2.0/24", "198.51.100.66/32"],
@@ -258,7 +260,7 @@ def create_security_web_acl(endpoint: str, name: str, associate=(), region: str 
         Tags=[{"Key": "owner", "Value": "security-team"}],
     )["Summary"]
     suffix = created["Id"].replace("-", "")[:12]
-    group_name = f"ShieldMitigationRuleGroup_{account}_{created['Id']}_{suffix}"
+    group_name = f"ShieldMitigationRuleGroup_{ACCOUNT_ID}_{created['Id']}_{suffix}"
     group = waf.create_rule_group(
         Name=group_name, Scope="REGIONAL", Capacity=100, Rules=[],
         Description="Shield Advanced automatic application layer DDoS mitigation",
@@ -295,7 +297,7 @@ def main(argv: list[str]) -> int:
                    help="print the two subnet ids instead of creating anything")
     p.add_argument("--security-acl", metavar="NAME",
                    help="create a security team's web ACL NAME associated with the ALB ARNs given "
-                        "in place of names; print its ARN")
+                        "in place of names; print it as JSON")
     p.add_argument("endpoint", help="moto's URL, e.g. http://127.0.0.1:5000")
     p.add_argument("specs", nargs="*", metavar="NAME[:TYPE]",
                    help="TYPE: application (default) or network")
@@ -306,7 +308,9 @@ def main(argv: list[str]) -> int:
         print("\n".join(two_subnets(a.endpoint, a.region)))
         return 0
     if a.security_acl:
-        print(create_security_web_acl(a.endpoint, a.security_acl, a.specs, a.region)["arn"])
+        import json
+
+        print(json.dumps(create_security_web_acl(a.endpoint, a.security_acl, a.specs, a.region)))
         return 0
     if not a.specs:
         p.error("name at least one load balancer (NAME[:TYPE])")

@@ -8,11 +8,19 @@
 //! AWS. Every other request passes through to moto, so failures are tested
 //! against moto's real state. A hook can also run just before a request is
 //! forwarded, to let a concurrent writer in at exactly that moment.
+//!
+//! Two calls moto lacks (it answers HTTP 500) can be answered here as AWS
+//! would: `ListResourcesForWebACL` from moto's real associations
+//! ([`Faults::answer_list_resources_for_web_acl`]) and `CheckCapacity` with
+//! a WCU estimate or a fixed number ([`Faults::answer_check_capacity`],
+//! [`Faults::answer_check_capacity_with`]). A fault queued for either wins
+//! over the emulation.
 
 use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use aws_sdk_wafv2::config::Region;
 use aws_smithy_runtime_api::client::http::{
     HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpClient,
     SharedHttpConnector,
@@ -21,6 +29,8 @@ use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_runtime_api::http::{Response, StatusCode};
 use aws_smithy_types::body::SdkBody;
+
+use crate::moto::server;
 
 type Hook = Box<dyn FnOnce() + Send>;
 
@@ -38,6 +48,77 @@ struct State {
     served: BTreeMap<String, usize>,
     /// Answer `ListResourcesForWebACL` (which moto lacks) from moto's state.
     list_resources: bool,
+    /// How to answer `CheckCapacity` (which moto lacks); `None`: forwarded.
+    check_capacity: Option<CapacityAnswer>,
+    /// Calls answered by an emulation, per operation.
+    answered: BTreeMap<String, usize>,
+}
+
+/// The answer to `CheckCapacity`.
+#[derive(Clone, Copy, Debug)]
+enum CapacityAnswer {
+    /// [`estimate_wcu`] of the rules asked about.
+    Estimate,
+    /// Always this many WCU.
+    Fixed(u64),
+}
+
+/// The most WCU one web ACL may use (AWS WAF quotas page).
+pub const MAX_WEB_ACL_WCU: u64 = 5_000;
+
+/// WCU of AWS's managed rule groups (their capacity as AWS's list of
+/// managed rule groups publishes it); any other managed group counts 25.
+const MANAGED_WCU: &[(&str, u64)] = &[
+    ("AWSManagedRulesCommonRuleSet", 700),
+    ("AWSManagedRulesAdminProtectionRuleSet", 100),
+    ("AWSManagedRulesKnownBadInputsRuleSet", 200),
+    ("AWSManagedRulesSQLiRuleSet", 200),
+    ("AWSManagedRulesLinuxRuleSet", 200),
+    ("AWSManagedRulesUnixRuleSet", 100),
+    ("AWSManagedRulesAmazonIpReputationList", 25),
+    ("AWSManagedRulesAnonymousIpList", 50),
+    ("AWSManagedRulesBotControlRuleSet", 50),
+];
+
+/// An estimate of one statement's WCU (the JSON of a WAFv2 `Statement`),
+/// after AWS's pricing rules and the same as `tests/moto/latency_proxy.py`'s:
+/// an IP set match 1 (5 when the address comes from a header at position
+/// `ANY`), a size constraint, geo or label match 1, a byte match 2, a regex
+/// 3, a regex pattern set 25, SQLi 20, XSS 40, a rate-based rule 2 plus its
+/// scope-down, and/or/not the sum of what they hold, a managed rule group
+/// its published capacity, a rule group reference 100. Text
+/// transformations are not priced.
+pub fn statement_wcu(statement: &serde_json::Value) -> u64 {
+    let Some((kind, body)) = statement.as_object().and_then(|o| o.iter().next()) else {
+        return 0;
+    };
+    match kind.as_str() {
+        "IPSetReferenceStatement" if body["IPSetForwardedIPConfig"]["Position"] == "ANY" => 5,
+        "AndStatement" | "OrStatement" => body["Statements"]
+            .as_array()
+            .map_or(0, |all| all.iter().map(statement_wcu).sum()),
+        "NotStatement" => statement_wcu(&body["Statement"]),
+        "RateBasedStatement" => 2 + statement_wcu(&body["ScopeDownStatement"]),
+        "ManagedRuleGroupStatement" => MANAGED_WCU
+            .iter()
+            .find(|(name, _)| body["Name"] == *name)
+            .map_or(25, |(_, wcu)| *wcu),
+        "RuleGroupReferenceStatement" => 100,
+        "ByteMatchStatement" => 2,
+        "RegexMatchStatement" => 3,
+        "RegexPatternSetReferenceStatement" => 25,
+        "SqliMatchStatement" => 20,
+        "XssMatchStatement" => 40,
+        _ => 1,
+    }
+}
+
+/// The estimated WCU of a rule list (the JSON array of WAFv2 `Rule`s): the
+/// sum of its rules' statements.
+pub fn estimate_wcu(rules: &serde_json::Value) -> u64 {
+    rules.as_array().map_or(0, |rules| {
+        rules.iter().map(|r| statement_wcu(&r["Statement"])).sum()
+    })
 }
 
 /// Faults to inject into WAF calls; clones share the same queue.
@@ -111,6 +192,24 @@ impl Faults {
         self.lock().list_resources = true;
     }
 
+    /// Answers `CheckCapacity`, which moto does not implement, with
+    /// [`estimate_wcu`] of the rules in the request (`{"Capacity": N}`).
+    pub fn answer_check_capacity(&self) {
+        self.lock().check_capacity = Some(CapacityAnswer::Estimate);
+    }
+
+    /// Answers every `CheckCapacity` with `wcu`, whatever the rules (e.g.
+    /// `MAX_WEB_ACL_WCU + 1` for a web ACL that would not fit).
+    pub fn answer_check_capacity_with(&self, wcu: u64) {
+        self.lock().check_capacity = Some(CapacityAnswer::Fixed(wcu));
+    }
+
+    /// How many calls of `operation` an emulation answered
+    /// (`ListResourcesForWebACL`, `CheckCapacity`).
+    pub fn answered(&self, operation: &str) -> usize {
+        self.lock().answered.get(operation).copied().unwrap_or(0)
+    }
+
     /// Drops every queued fault and hook.
     pub fn clear(&self) {
         let mut state = self.lock();
@@ -179,13 +278,61 @@ impl fmt::Debug for FaultyConnector {
     }
 }
 
-/// `{"ResourceArns": [...]}`: the load balancers moto has associated with
-/// the web ACL the request names.
+/// An awsJson response with `status` and `body`.
+fn json_response(status: u16, body: String) -> Response<SdkBody> {
+    let mut response = Response::new(
+        StatusCode::try_from(status).unwrap_or_else(|_| panic!("bad status {status}")),
+        SdkBody::from(body),
+    );
+    response
+        .headers_mut()
+        .insert("content-type", "application/x-amz-json-1.1");
+    response
+        .headers_mut()
+        .insert("x-amzn-requestid", "00000000-0000-4000-8000-00000000fa17");
+    response
+}
+
+/// `{"Capacity": N}` for a `CheckCapacity` request, as AWS answers it;
+/// `WAFInvalidParameterException` without `Scope` or `Rules`.
+fn check_capacity(answer: CapacityAnswer, body: &[u8]) -> Response<SdkBody> {
+    let asked: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
+    if !asked["Rules"].is_array()
+        || !matches!(asked["Scope"].as_str(), Some("REGIONAL" | "CLOUDFRONT"))
+    {
+        let body = r#"{"__type":"WAFInvalidParameterException","Message":"CheckCapacity needs Scope and Rules"}"#;
+        return json_response(400, body.to_string());
+    }
+    let capacity = match answer {
+        CapacityAnswer::Estimate => estimate_wcu(&asked["Rules"]),
+        CapacityAnswer::Fixed(wcu) => wcu,
+    };
+    json_response(200, serde_json::json!({ "Capacity": capacity }).to_string())
+}
+
+/// `{"ResourceArns": [...]}`: every load balancer in the web ACL's region
+/// that moto has associated with the web ACL the request names (however
+/// many share it, maint's or not).
 async fn list_resources_for_web_acl(body: Vec<u8>) -> Response<SdkBody> {
     let asked: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
     let acl = asked["WebACLArn"].as_str().unwrap_or_default().to_string();
-    let elb = crate::seed::elb_client();
-    let waf = crate::seed::waf_client();
+    // arn:aws:wafv2:<region>:<account>:regional/webacl/<name>/<id>
+    let region = acl
+        .split(':')
+        .nth(3)
+        .unwrap_or(crate::moto::REGION)
+        .to_string();
+    let config = server().sdk_config();
+    let elb = aws_sdk_elasticloadbalancingv2::Client::from_conf(
+        aws_sdk_elasticloadbalancingv2::config::Builder::from(&config)
+            .region(Region::new(region.clone()))
+            .build(),
+    );
+    let waf = aws_sdk_wafv2::Client::from_conf(
+        aws_sdk_wafv2::config::Builder::from(&config)
+            .region(Region::new(region))
+            .build(),
+    );
     let mut arns = Vec::new();
     let mut marker = None;
     loop {
@@ -213,39 +360,44 @@ async fn list_resources_for_web_acl(body: Vec<u8>) -> Response<SdkBody> {
             break;
         }
     }
-    let body = serde_json::json!({ "ResourceArns": arns }).to_string();
-    let mut response = Response::new(
-        StatusCode::try_from(200).unwrap_or_else(|_| panic!("status 200")),
-        SdkBody::from(body),
-    );
-    response
-        .headers_mut()
-        .insert("content-type", "application/x-amz-json-1.1");
-    response
+    json_response(200, serde_json::json!({ "ResourceArns": arns }).to_string())
 }
 
 impl HttpConnector for FaultyConnector {
     fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
         let operation = operation_of(&request).unwrap_or_default();
-        if operation == "ListResourcesForWebACL" && self.faults.lock().list_resources {
-            let body = request.body().bytes().unwrap_or_default().to_vec();
-            return HttpConnectorFuture::new(
-                async move { Ok(list_resources_for_web_acl(body).await) },
-            );
-        }
         let (fault, hook) = self.faults.take(&operation);
         if let Some((status, body)) = fault {
-            let mut response = Response::new(
-                StatusCode::try_from(status).unwrap_or_else(|_| panic!("bad status {status}")),
-                SdkBody::from(body),
-            );
-            response
-                .headers_mut()
-                .insert("content-type", "application/x-amz-json-1.1");
-            response
-                .headers_mut()
-                .insert("x-amzn-requestid", "00000000-0000-4000-8000-00000000fa17");
-            return HttpConnectorFuture::ready(Ok(response));
+            return HttpConnectorFuture::ready(Ok(json_response(status, body)));
+        }
+        let (list_resources, capacity) = {
+            let state = self.faults.lock();
+            (state.list_resources, state.check_capacity)
+        };
+        let emulated = match operation.as_str() {
+            "ListResourcesForWebACL" => list_resources,
+            "CheckCapacity" => capacity.is_some(),
+            _ => false,
+        };
+        if emulated {
+            *self
+                .faults
+                .lock()
+                .answered
+                .entry(operation.clone())
+                .or_default() += 1;
+            if let Some(hook) = hook {
+                hook();
+            }
+            let body = request.body().bytes().unwrap_or_default().to_vec();
+            return match capacity.filter(|_| operation == "CheckCapacity") {
+                Some(answer) => HttpConnectorFuture::ready(Ok(check_capacity(answer, &body))),
+                None => {
+                    HttpConnectorFuture::new(
+                        async move { Ok(list_resources_for_web_acl(body).await) },
+                    )
+                }
+            };
         }
         if let Some(hook) = hook {
             hook();

@@ -3,7 +3,8 @@
 //!
 //! - [`moto`]: one moto server per test binary ([`moto::server`]), SDK
 //!   configuration for it.
-//! - [`seed`]: load balancers and foreign web ACLs, made with clients of
+//! - [`seed`]: load balancers and foreign web ACLs (empty, or like a
+//!   security team's in production, shared by ALBs), made with clients of
 //!   their own.
 //! - [`OperationLog`]: an SDK interceptor recording the IAM actions a client
 //!   uses.

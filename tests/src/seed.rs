@@ -1,5 +1,6 @@
 //! Puts things into moto that maint did not make: load balancers, and web
-//! ACLs "of the security team".
+//! ACLs "of the security team" (an empty one, [`foreign_web_acl`], or one
+//! like production's, [`security_web_acl`]).
 //!
 //! Every call here goes through its own, un-instrumented SDK clients, so
 //! seeding never shows up in an [`OperationLog`](crate::OperationLog) of the
@@ -10,7 +11,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use aws_sdk_elasticloadbalancingv2::types::LoadBalancerTypeEnum;
 use aws_sdk_wafv2::types::{AllowAction, DefaultAction, Scope, VisibilityConfig};
 
-use crate::moto::server;
+use crate::moto::{python_path, server, workspace_root};
 
 /// Process-wide counter behind every generated name.
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
@@ -111,6 +112,95 @@ pub async fn foreign_web_acl(lb_arn: &str) -> String {
         .await
         .unwrap_or_else(|e| panic!("associate {name} with {lb_arn}: {e:?}"));
     arn
+}
+
+/// A security team's web ACL as [`security_web_acl`] made it.
+#[derive(Clone, Debug)]
+pub struct SecurityAcl {
+    /// The web ACL's ARN.
+    pub arn: String,
+    /// Its id (in the ARN and in the Shield rule's name).
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// The IP set its `blocked-addresses` rule references.
+    pub ip_set_arn: String,
+    /// The rule group `ShieldMitigationRuleGroup_<account>_<id>_<suffix>`.
+    pub shield_rule_group_arn: String,
+    /// The name of the rule (priority 10000000) referencing that group.
+    pub shield_rule_name: String,
+    /// Its rules' names, in priority order (0, 1, 2, 3, 10000000).
+    pub rule_names: Vec<String>,
+    /// The WCU AWS would price its rules at (804).
+    pub wcu: u64,
+}
+
+/// The names of the custom response bodies a [`SecurityAcl`] defines.
+pub const SECURITY_ACL_BODIES: [&str; 2] = ["security-blocked", "security-rate-limited"];
+
+/// Creates a web ACL like a security team's in production
+/// (`security-acl-<n>`) and associates it with every load balancer in
+/// `lb_arns` (one ACL shared by all of them): AWS's common managed rule
+/// group at priority 0, a rate-based rule at 1, an IP-set block with an IP
+/// set of its own at 2, a geo block at 3, Shield Advanced's
+/// `ShieldMitigationRuleGroup_...` rule group reference at 10000000, the two
+/// custom response bodies of [`SECURITY_ACL_BODIES`], a description.
+///
+/// Made by `tests/moto/seed.py --security-acl` (the one seeding helper,
+/// `create_security_web_acl`: its comments say what moto accepts there
+/// without checking), so the Rust and Python tests seed the same ACL.
+pub async fn security_web_acl(lb_arns: &[&str]) -> SecurityAcl {
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let name = format!("security-acl-{}-{n}", std::process::id());
+    let lbs: Vec<String> = lb_arns.iter().map(|a| (*a).to_string()).collect();
+    let endpoint = server().endpoint();
+    let run_name = name.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        let seed = workspace_root().join("tests/moto/seed.py");
+        std::process::Command::new(python_path())
+            .arg(&seed)
+            .args(["--security-acl", &run_name, &endpoint])
+            .args(&lbs)
+            .stdin(std::process::Stdio::null())
+            .output()
+    })
+    .await
+    .unwrap_or_else(|e| panic!("seed.py --security-acl {name}: {e}"))
+    .unwrap_or_else(|e| {
+        panic!("run seed.py --security-acl {name}: {e}; run ./scripts/test to set up .venv")
+    });
+    assert!(
+        out.status.success(),
+        "seed.py --security-acl {name} failed ({}):\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let made: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("seed.py --security-acl {name} printed no JSON: {e}"));
+    let text = |key: &str| {
+        made[key]
+            .as_str()
+            .unwrap_or_else(|| panic!("seed.py --security-acl: no {key} in {made}"))
+            .to_string()
+    };
+    SecurityAcl {
+        arn: text("arn"),
+        id: text("id"),
+        name: text("name"),
+        ip_set_arn: text("ip_set_arn"),
+        shield_rule_group_arn: text("shield_rule_group_arn"),
+        shield_rule_name: text("shield_rule_name"),
+        rule_names: made["rule_names"]
+            .as_array()
+            .map(|names| {
+                names
+                    .iter()
+                    .filter_map(|v| v.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        wcu: made["wcu"].as_u64().unwrap_or_default(),
+    }
 }
 
 #[cfg(test)]
