@@ -186,6 +186,194 @@ def quota_tables(results, ns):
 
 
 # --------------------------------------------------------------------------
+# switching without associating (issue 10): an armed window, and maint's rule
+# injected into a security team's web ACL shared by the N ALBs
+
+SWITCH_SCENARIOS = ["armed", "injected"]
+# The target: at 100 ms per call, enter and exit under 1 s whatever N, one
+# web ACL write per ACL (the service's one ACL), nothing throttled.
+SWITCH_TARGET_S = 1.0
+WAF_WRITES = ("Create", "Update", "Delete", "Put", "Associate", "Disassociate", "Tag", "Untag")
+MAINT_RULE = "maint-maintenance"
+MAINT_BODIES = ("maint-page", "maint-state")
+
+
+def quota_env(proxy):
+    """The environment of a CLI run through `proxy` with dummy credentials
+    and no AWS or maint settings of the caller's."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "MAINT_"))}
+    env.update({
+        "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_REGION": REGION, "AWS_ENDPOINT_URL": proxy, "AWS_EC2_METADATA_DISABLED": "true",
+        "AWS_CONFIG_FILE": "/nonexistent/maint-bench/config",
+        "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/maint-bench/credentials",
+    })
+    return env
+
+
+def run_counted(binary, args, env, cwd, proxy, n):
+    """Runs `maint --json ARGS` once through the quota proxy after the quotas
+    have refilled; its wall time (less the proxy's emulation time), calls,
+    writes (every WAF mutating call) and web ACL writes, throttled calls and
+    failed targets."""
+    time.sleep(ASSOCIATE_PERIOD_S + 0.2)  # the quotas refill between commands
+    proxy_reset(proxy)
+    started = time.perf_counter()
+    p = subprocess.run([binary, "--json", *args], env=env, cwd=cwd,
+                       capture_output=True, text=True, timeout=1800)
+    wall = time.perf_counter() - started
+    counts = proxy_counts(proxy)
+    try:
+        out = json.loads(p.stdout)
+    except ValueError:
+        raise RuntimeError(f"`maint {' '.join(args)}` (N={n}) exited {p.returncode}: "
+                           f"{p.stdout[-1000:]}{p.stderr[-2000:]}") from None
+    if "summary" in out:
+        failed = out["summary"]["failed"]
+    else:
+        failed = sum(1 for t in out.get("targets", out.get("results", [])) if t.get("error"))
+    ops = {k.split(":", 1)[1]: v for k, v in counts["calls"].items() if k.startswith("wafv2:")}
+    writes = sum(v for op, v in ops.items() if op.startswith(WAF_WRITES))
+    acl_writes = sum(v for op, v in ops.items() if op.startswith(WAF_WRITES) and "WebACL" in op)
+    emulation = counts.get("emulation_seconds", 0.0)
+    return {"wall": wall - emulation, "raw_wall": wall, "emulation": emulation, "counts": counts,
+            "writes": writes, "acl_writes": acl_writes, "failed": failed, "code": p.returncode,
+            "stderr": p.stderr[-2000:] if p.returncode else ""}
+
+
+def rules_of(moto, acl_arn):
+    """(sorted (priority, name) pairs, custom response body keys) of a web
+    ACL, read straight from moto (not counted)."""
+    waf = seed.client("wafv2", moto, REGION)
+    name, acl_id = acl_arn.split("/")[-2:]
+    acl = waf.get_web_acl(Name=name, Scope="REGIONAL", Id=acl_id)["WebACL"]
+    return (sorted((r["Priority"], r["Name"]) for r in acl.get("Rules") or []),
+            sorted((acl.get("CustomResponseBodies") or {}).keys()))
+
+
+def injected_rules(rules):
+    """The (priority, name) pairs after maint's rule goes in at priority 0:
+    the contiguous run of priorities from 0 moves up by one."""
+    taken = {p for p, _ in rules}
+    run_end = 0
+    while run_end in taken:
+        run_end += 1
+    return sorted([(0, MAINT_RULE)] + [(p + 1 if p < run_end else p, name) for p, name in rules])
+
+
+def run_switch_cycles(binary, moto, proxy, ns, log):
+    """For each N and each scenario, one config service `bench` of N ALBs
+    through the quota proxy:
+
+    - armed: `arm bench` (not in the headline: its time against the quota
+      floor of its associations), then `enter bench --allow ...` and
+      `exit bench` (timed), then `disarm bench`;
+    - injected: a security team's web ACL (tests/moto/seed.py
+      create_security_web_acl) shared by the N ALBs, the service with
+      `existing_web_acl = "inject"`; `enter bench --allow ...` and
+      `exit bench` (timed). The ACL's rules are read from moto after each:
+      maint's rule at priority 0 with the security rules' run 0..3 shifted
+      up by one, then exactly the original rules and bodies back.
+
+    {scenario: {n: {command: figures}}}, figures as run_counted's plus, for
+    the injected commands, `check`: what the ACL looked like (None: as
+    expected)."""
+    env = quota_env(proxy)
+    results = {s: {} for s in SWITCH_SCENARIOS}
+    enter = ["enter", "bench", "--allow", ALLOW, "--reason", "benchmark"]
+    for n in ns:
+        # (i) an armed window
+        names = seed_albs(moto, n, prefix="armed-alb")
+        cwd = tempfile.mkdtemp(prefix="maint-armed-")
+        quoted = ", ".join(f'"{name}"' for name in names)
+        Path(cwd, "maint.toml").write_text(f'[services.bench]\nload_balancers = [{quoted}]\n')
+        per = {}
+        for op, args in (("arm", ["arm", "bench"]), ("enter", enter), ("exit", ["exit", "bench"]),
+                         ("disarm", ["disarm", "bench"])):
+            per[op] = run_counted(binary, args, env, cwd, proxy, n)
+            r = per[op]
+            log(f"  armed window N={n} {op}: {r['wall']:.2f} s, {r['counts']['total']} calls, "
+                f"{r['acl_writes']} web ACL writes ({r['writes']} in all), {r['counts']['throttled']} "
+                f"throttled, {r['failed']} failed, exit {r['code']}")
+        results["armed"][n] = per
+
+        # (ii) maint's rule injected into a shared security web ACL
+        moto_reset(moto)
+        names = [f"inject-alb-{i:03d}" for i in range(n)]
+        arns = seed.create_load_balancers(moto, names, region=REGION)
+        security = seed.create_security_web_acl(moto, "security-team-acl", associate=arns, region=REGION)
+        before = rules_of(moto, security["arn"])
+        cwd = tempfile.mkdtemp(prefix="maint-inject-")
+        quoted = ", ".join(f'"{name}"' for name in names)
+        Path(cwd, "maint.toml").write_text(
+            f'[services.bench]\nload_balancers = [{quoted}]\nexisting_web_acl = "inject"\n')
+        per = {}
+        for op, args in (("enter", enter), ("exit", ["exit", "bench"])):
+            per[op] = r = run_counted(binary, args, env, cwd, proxy, n)
+            rules, bodies = rules_of(moto, security["arn"])
+            if op == "enter":
+                want = (injected_rules(before[0]), sorted(set(before[1]) | set(MAINT_BODIES)))
+                r["check"] = None if (rules, bodies) == want else f"rules {rules}, bodies {bodies}"
+            else:
+                r["check"] = None if (rules, bodies) == before else f"rules {rules}, bodies {bodies}"
+            log(f"  injected N={n} {op}: {r['wall']:.2f} s, {r['counts']['total']} calls, "
+                f"{r['acl_writes']} web ACL writes ({r['writes']} in all), {r['counts']['throttled']} "
+                f"throttled, {r['failed']} failed, exit {r['code']}"
+                + ("" if r["check"] is None else f"; the ACL is not as expected: {r['check']}"))
+        results["injected"][n] = per
+    return results
+
+
+def switch_tables(results, ns):
+    """The switching section's table, the arm/disarm table, and the figures
+    the targets need."""
+    def verdict_row(r):
+        misses = []
+        if r["wall"] >= SWITCH_TARGET_S:
+            misses.append(f"{r['wall']:.2f} s")
+        if r["acl_writes"] != 1:
+            misses.append(f"{r['acl_writes']} web ACL writes")
+        if r["counts"]["throttled"]:
+            misses.append(f"{r['counts']['throttled']} throttled")
+        if r["failed"] or r["code"]:
+            misses.append(f"{r['failed']} failed, exit {r['code']}")
+        if r.get("check"):
+            misses.append("the ACL is not as expected")
+        return "met" if not misses else "missed: " + ", ".join(misses)
+
+    rows = ["| scenario | N | command | wall time | AWS calls | calls by operation | web ACL writes (all writes) "
+            "| throttled | failed targets | target: < 1 s, one ACL write, 0 throttled |",
+            "|---|---:|---|---:|---:|---|---:|---:|---:|---|"]
+    figures = {"met": 0, "rows": 0, "worst": {}, "misses": []}
+    for scenario in SWITCH_SCENARIOS:
+        for n in ns:
+            for op in ("enter", "exit"):
+                r = results[scenario][n][op]
+                c = r["counts"]
+                by_op = ", ".join(f"{k.split(':', 1)[1]} {v}" for k, v in c["calls"].items())
+                v = verdict_row(r)
+                figures["rows"] += 1
+                figures["met"] += v == "met"
+                if v != "met":
+                    figures["misses"].append(f"{scenario} {op}, N={n}: {v[len('missed: '):]}")
+                key = (scenario, op)
+                figures["worst"][key] = max(figures["worst"].get(key, 0.0), r["wall"])
+                rows.append(f"| {scenario} | {n} | {op} | {r['wall']:.2f} s | {c['total']} | {by_op} | "
+                            f"{r['acl_writes']} ({r['writes']}) | {c['throttled']} | {r['failed']} | {v} |")
+    arm_rows = ["| N | command | wall time | quota floor, 2(N-1) s | wall / floor | AWS calls | "
+                "web ACL writes (all writes) | throttled | failed targets |",
+                "|---:|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for n in ns:
+        for op in ("arm", "disarm"):
+            r = results["armed"][n][op]
+            floor = quota_floor("enter", n)
+            ratio = f"{r['wall'] / floor:.2f}" if floor > 0 else "–"
+            arm_rows.append(f"| {n} | {op} | {r['wall']:.2f} s | {floor:.0f} s | {ratio} | {r['counts']['total']} | "
+                            f"{r['acl_writes']} ({r['writes']}) | {r['counts']['throttled']} | {r['failed']} |")
+    return "\n".join(rows), "\n".join(arm_rows), figures
+
+
+# --------------------------------------------------------------------------
 # the engines: the CLI, and the Python package
 
 
@@ -500,6 +688,18 @@ def write_report(a, sections):
             goal = "one write" + (f", under {limit:g} s" if limit else "")
             L.append(f"| {op} on a {n_hi}-ALB service: {goal} | {what} | "
                      f"{('met' if ok else 'missed') if n_hi >= 50 else 'measured at N=' + str(n_hi)} |")
+    sf = sections.get("switch_figures")
+    if sf is None:
+        L.append(f"| enter and exit without associating (armed, injected) | – | "
+                 f"not measured: {sections.get('switch_note', '?')} |")
+    else:
+        for scenario in SWITCH_SCENARIOS:
+            for op in ("enter", "exit"):
+                worst = sf["worst"][(scenario, op)]
+                L.append(f"| {op}, {scenario} window, any N, under {SWITCH_TARGET_S:g} s | {worst:.2f} s (slowest N) | "
+                         f"{verdict(worst, SWITCH_TARGET_S, ' s')} |")
+        L.append(f"| switching: one web ACL write, 0 throttled, 0 failed, the ACL as expected, every row | "
+                 f"{sf['met']} of {sf['rows']} rows | {'**met**' if sf['met'] == sf['rows'] else '**missed**: ' + '; '.join(sf['misses'])} |")
     ratios, worst = sections.get("ratios"), sections.get("worst")
     full_ns = a.ns[0] == 1 and a.ns[-1] == 50
     for op, limit in RATIO_TARGETS.items():
@@ -560,6 +760,32 @@ def write_report(a, sections):
     L.append(sections.get("quota") or f"_not run: {sections.get('quota_note', '?')}_")
     L.append("")
 
+    # Switching without associating
+    L.append("## Switching without associating: an armed window, an injected rule (under the quotas)\n")
+    L.append("The same quota proxy (`--quotas --answer-list-resources --answer-check-capacity`, "
+             f"{a.delay_ms:g} ms per call; CheckCapacity, which moto lacks, answered with a WCU estimate of the "
+             "rules). For each N, one config service `bench` of N ALBs: **armed**: `maint arm bench` first "
+             "(maint's web ACL associated in pass-through form; not in the headline, see below), then "
+             f"`enter bench --allow {ALLOW} --reason benchmark` and `exit bench` are timed (then `disarm bench`); "
+             "**injected**: a security team's web ACL like production ones (`tests/moto/seed.py` "
+             "`create_security_web_acl`: AWSManagedRulesCommonRuleSet at priority 0, a rate-based rule at 1, "
+             "an IP-set block at 2, a geo block at 3, a `ShieldMitigationRuleGroup_...` rule group at 10000000, "
+             "two custom response bodies) shared by the N ALBs, the service with `existing_web_acl = "
+             "\"inject\"`; the same `enter` and `exit` are timed, and the ACL is read from moto after each "
+             f"(after enter: `{MAINT_RULE}` at priority 0, the security rules at 1-4 and 10000000, bodies "
+             f"{' and '.join(f'`{b}`' for b in MAINT_BODIES)} added; after exit: exactly the original rules "
+             "and bodies). *Web ACL writes*: Create/Update/Delete/Associate/Disassociate of a web ACL; *all "
+             "writes* adds the IP sets'. Target: under 1 s for any N, one web ACL write per command (the "
+             "service's one ACL), 0 throttled. Wall time less the emulator's own ListResourcesForWebACL time, "
+             "as above.\n")
+    L.append(sections.get("switch") or f"_not run: {sections.get('switch_note', '?')}_")
+    L.append("")
+    if sections.get("switch_arm"):
+        L.append("`maint arm` and `maint disarm` (not in the headline: they associate and disassociate each "
+                 "ALB, one AssociateWebACL or DisassociateWebACL every 2 s at most):\n")
+        L.append(sections["switch_arm"])
+        L.append("")
+
     # CLI
     L.append("## The CLI under AWS-like latency, without quotas (for comparison)\n")
     L.append(f"Each run: moto reset, N ALBs seeded (straight to moto, not counted), then the real `maint` binary "
@@ -604,6 +830,8 @@ def main():
     p.add_argument("--no-python", action="store_true")
     p.add_argument("--out", default="BENCHMARKS.md")
     p.add_argument("--load-before", help="load average when scripts/bench started")
+    p.add_argument("--only-switch", action="store_true",
+                   help="run only the switching scenarios (armed, injected) through the quota proxy")
     a = p.parse_args()
     a.ns = [int(x) for x in a.ns.split(",") if x.strip()]
 
@@ -620,7 +848,10 @@ def main():
         m = re.search(r"^allowlist\s+fastest", divan, re.M)  # divan's table (its first line goes to stderr)
         sections["divan"] = divan[m.start():] if m else divan
 
-    if a.maint:
+    if a.only_switch:
+        a.no_python = True
+        sections["cli_note"] = sections["quota_note"] = "--only-switch given"
+    if a.maint and not a.only_switch:
         log(f"CLI cycle: N = {a.ns}, {a.runs} run(s)")
         m = re.search(r"--concurrency\b[^\[]*\[default: (\d+)\]", sh([a.maint, "--help"]))
         sections["cli_concurrency"] = m.group(1) if m else None
@@ -677,11 +908,13 @@ def main():
         except Exception:  # noqa: BLE001
             sections["cli_note"] = "the CLI cycle failed, see Errors"
             sections["errors"].append("CLI cycle:\n" + traceback.format_exc())
-    else:
+    elif not a.only_switch:
         sections["cli_note"] = a.cli_note or "no maint binary given"
 
     # The quota model, the default: one service of N ALBs.
-    if a.maint and a.quota_proxy:
+    if a.only_switch:
+        pass
+    elif a.maint and a.quota_proxy:
         log(f"quota model: N = {a.ns}")
         try:
             results = run_quota_cycles(a.maint, a.moto, a.quota_proxy, a.ns, log)
@@ -692,6 +925,19 @@ def main():
             sections["errors"].append("quota model:\n" + traceback.format_exc())
     else:
         sections["quota_note"] = "no maint binary or no quota proxy given"
+
+    # Switching without associating: an armed window, an injected rule.
+    if a.maint and a.quota_proxy:
+        log(f"switching without associating: N = {a.ns}")
+        try:
+            results = run_switch_cycles(a.maint, a.moto, a.quota_proxy, a.ns, log)
+            table, arm_table, figures = switch_tables(results, a.ns)
+            sections.update(switch=table, switch_arm=arm_table, switch_figures=figures)
+        except Exception:  # noqa: BLE001
+            sections["switch_note"] = "the switching scenarios failed, see Errors"
+            sections["errors"].append("switching without associating:\n" + traceback.format_exc())
+    else:
+        sections["switch_note"] = "no maint binary or no quota proxy given"
 
     # HOOK: the Python package (see PythonEngine above).
     ok, info = (False, "--no-python given") if a.no_python else python_package_available()
