@@ -1,7 +1,7 @@
 //! The shape of maint's web ACL, built from and read back into domain values.
 //! Pure functions, no AWS calls: see the module doc of `waf` for the design.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use aws_sdk_wafv2::types::{
     AllowAction, BlockAction, ComparisonOperator, CustomHttpHeader, CustomResponse,
@@ -37,6 +37,10 @@ pub(crate) const TAG_WINDOW: &str = "maint:window";
 /// Tag key naming the load balancer a resource served, on resources made
 /// before windows (read only).
 pub(crate) const TAG_LOAD_BALANCER: &str = "maint:load-balancer";
+/// Tag key naming the service's own web ACL (its ARN) that a window's IP
+/// set serves when maint's rule is injected there, so `cleanup` can tell
+/// such a set in use.
+pub(crate) const TAG_HOST: &str = "maint:host-web-acl";
 /// Tag key holding when maint created the resource (RFC 3339), so `cleanup`
 /// can leave alone what a concurrent `enter` is still setting up.
 pub(crate) const TAG_CREATED: &str = "maint:created";
@@ -79,6 +83,31 @@ pub(crate) struct StateRecord {
     pub ipv4_set: Option<String>,
     /// The ARN of the IPv6 IP set, once one exists.
     pub ipv6_set: Option<String>,
+    /// Whether the rule blocks (maintenance on) or is in pass-through form
+    /// (an armed window out of maintenance). Records written before arming
+    /// existed are always on.
+    #[serde(default = "on")]
+    pub active: bool,
+    /// When the window was armed, if it was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub armed_since: Option<DateTime<Utc>>,
+    /// Present when the record lives in a service's own web ACL, into which
+    /// maint's rule was injected: what `exit` must undo.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub injected: Option<Injection>,
+}
+
+fn on() -> bool {
+    true
+}
+
+/// What maint did to a service's own web ACL beyond adding its rule and
+/// bodies: the priorities it shifted to put its rule first.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Injection {
+    /// Rule name -> its priority before maint shifted it up by one.
+    #[serde(default)]
+    pub renumbered: BTreeMap<String, i32>,
 }
 
 impl StateRecord {
@@ -176,9 +205,20 @@ fn ip_set_match(arn: &str) -> Result<Statement> {
         .build())
 }
 
+/// Matches no request: the pass-through form of an armed window's rule.
+fn match_none() -> Result<Statement> {
+    Ok(Statement::builder()
+        .not_statement(NotStatement::builder().statement(match_all()?).build())
+        .build())
+}
+
 /// "Not let through": NOT(source address in an allowlist set) when the
-/// allowlist is enabled and has a set, otherwise every request.
+/// allowlist is enabled and has a set, otherwise every request; nothing
+/// while the window is in pass-through form.
 fn blocked_requests(spec: &AclSpec<'_>) -> Result<Statement> {
+    if !spec.record.active {
+        return match_none();
+    }
     let sets: Vec<&str> = spec.record.sets().collect();
     if !spec.record.allowlist_enabled || sets.is_empty() {
         return match_all();
@@ -282,9 +322,16 @@ pub(crate) fn bodies(spec: &AclSpec<'_>) -> Result<HashMap<String, CustomRespons
 }
 
 /// The tags every resource of maint's carries.
-pub(crate) fn tags(window: &Window) -> Result<Vec<Tag>> {
+pub(crate) fn tags(window: &Window, host: Option<&str>) -> Result<Vec<Tag>> {
     let now = Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    Ok(vec![
+    let host = match host {
+        Some(arn) => vec![built(
+            "tag",
+            Tag::builder().key(TAG_HOST).value(arn).build(),
+        )?],
+        None => Vec::new(),
+    };
+    Ok(host.into_iter().chain([
         built("tag", Tag::builder().key(TAG_CREATED).value(now).build())?,
         built(
             "tag",
@@ -294,24 +341,33 @@ pub(crate) fn tags(window: &Window) -> Result<Vec<Tag>> {
             "tag",
             Tag::builder().key(TAG_WINDOW).value(window.name()).build(),
         )?,
-    ])
+    ]).collect())
 }
 
-/// A web ACL of maint's, as read back.
+/// A web ACL of maint's, or a service's own web ACL with maint's rule
+/// injected, as read back.
 #[derive(Debug, Clone)]
 pub(crate) struct ReadAcl {
     pub record: StateRecord,
     pub response: MaintenanceResponse,
+    /// False when the record is there but maint's rule is gone: in a
+    /// service's own web ACL, someone removed it (an IaC apply).
+    pub rule_present: bool,
+}
+
+impl ReadAcl {
+    /// Whether this is a window injected into a service's own web ACL.
+    pub fn injected(&self) -> bool {
+        self.record.injected.is_some()
+    }
 }
 
 /// Reads a web ACL as a window of maint's. `None` when it is not one (a name
 /// not of maint's, no state record, or a record naming another window):
-/// such an ACL is never touched. A record written before windows (one load
-/// balancer) reads as a window of one.
+/// such an ACL is never touched. A service's own web ACL holding a record
+/// of an injected window reads as that window. A record written before
+/// windows (one load balancer) reads as a window of one.
 pub(crate) fn read_acl(acl: &WebAcl) -> Result<Option<ReadAcl>> {
-    if !acl.name().starts_with("maint-") {
-        return Ok(None);
-    }
     let bodies = acl.custom_response_bodies();
     let Some(state) = bodies.and_then(|b| b.get(STATE_KEY)) else {
         return Ok(None);
@@ -319,7 +375,8 @@ pub(crate) fn read_acl(acl: &WebAcl) -> Result<Option<ReadAcl>> {
     let Ok(mut record) = serde_json::from_str::<StateRecord>(state.content()) else {
         return Ok(None);
     };
-    if record.window.is_empty() {
+    let own = acl.name().starts_with("maint-") && record.injected.is_none();
+    if own && record.window.is_empty() {
         record.window = acl.name().to_string();
     }
     if let Some(lb) = record.load_balancer.take() {
@@ -327,21 +384,36 @@ pub(crate) fn read_acl(acl: &WebAcl) -> Result<Option<ReadAcl>> {
             record.members.push(lb);
         }
     }
-    if record.managed_by != MANAGED_BY || record.window != acl.name() {
+    let named_right = if own {
+        record.window == acl.name()
+    } else {
+        record.injected.is_some() && record.window.starts_with("maint-")
+    };
+    if record.managed_by != MANAGED_BY || !named_right {
         return Ok(None);
     }
     let damaged = |what: &str| {
+        let fix = if own {
+            "run `maint enter` again to restore it, or `maint exit`"
+        } else {
+            "run `maint exit` to remove maint's part of it, then `maint enter` again"
+        };
         Error::unexpected(format!(
-            "web ACL {} is maint's but its {what} was changed outside maint; \
-             run `maint enter` again to restore it, or `maint exit`",
-            acl.name()
+            "web ACL {} holds maint's window {} but its {what} was changed outside maint; {fix}",
+            acl.name(),
+            record.window
         ))
     };
-    let rule = acl
-        .rules()
-        .iter()
-        .find(|r| r.name() == RULE_NAME)
-        .ok_or_else(|| damaged("maintenance rule"))?;
+    let Some(rule) = acl.rules().iter().find(|r| r.name() == RULE_NAME) else {
+        if own {
+            return Err(damaged("maintenance rule"));
+        }
+        return Ok(Some(ReadAcl {
+            record,
+            response: MaintenanceResponse::default(),
+            rule_present: false,
+        }));
+    };
     let custom = rule
         .action()
         .and_then(|a| a.block())
@@ -366,17 +438,223 @@ pub(crate) fn read_acl(acl: &WebAcl) -> Result<Option<ReadAcl>> {
         .collect::<std::result::Result<Vec<_>, _>>()
         .and_then(ResponseHeaders::new)
         .map_err(|_| damaged("response headers"))?;
-    let lets_through = rule
+    // The statement's shape must agree with the record: pass-through
+    // NOT(match all), letting the allowlist through NOT(sets), else all.
+    let inner = rule
         .statement()
-        .is_some_and(|s| s.not_statement().is_some());
-    let should_let_through = record.allowlist_enabled && record.sets().next().is_some();
-    if lets_through != should_let_through {
+        .and_then(|s| s.not_statement())
+        .and_then(|n| n.statement());
+    let passes_all = inner.is_some_and(|s| s.size_constraint_statement().is_some());
+    let lets_through = inner.is_some() && !passes_all;
+    let should_let_through =
+        record.active && record.allowlist_enabled && record.sets().next().is_some();
+    if passes_all == record.active || lets_through != should_let_through {
         return Err(damaged("rule statement"));
     }
     Ok(Some(ReadAcl {
         record,
         response: MaintenanceResponse::from_parts(status, body, headers),
+        rule_present: true,
     }))
+}
+
+/// WAF's limits on one web ACL that maint's additions must fit in.
+pub(crate) const MAX_WCU: i64 = 5_000;
+/// IP sets, regex pattern sets and rule groups one web ACL may reference.
+pub(crate) const MAX_REFERENCES: usize = 50;
+/// Custom response bodies in one web ACL.
+pub(crate) const MAX_BODIES: usize = 50;
+/// Custom response headers in one web ACL.
+pub(crate) const MAX_HEADERS: usize = 100;
+
+/// Which rules of a service's own web ACL must move up by one for maint's
+/// rule to go first at priority 0: the run of rules from priority 0 up to
+/// the first free priority (none when 0 is free). Rule name -> priority now.
+pub(crate) fn first_place(acl: &WebAcl) -> BTreeMap<String, i32> {
+    let rules: Vec<&Rule> = acl
+        .rules()
+        .iter()
+        .filter(|r| r.name() != RULE_NAME)
+        .collect();
+    let taken = |p: i32| rules.iter().any(|r| r.priority() == p);
+    let mut run = 0;
+    while taken(run) {
+        run += 1;
+    }
+    rules
+        .iter()
+        .filter(|r| r.priority() < run)
+        .map(|r| (r.name().to_string(), r.priority()))
+        .collect()
+}
+
+/// The rules and bodies of `acl` with maint's rule and bodies from `spec`
+/// in place of any maint put there before: maint's rule at priority 0,
+/// every other rule and body as it is, except that when maint's rule is
+/// not there yet, the rules the record's injection says to shift (see
+/// [`first_place`]) move up by one.
+pub(crate) fn compose(
+    acl: &WebAcl,
+    spec: &AclSpec<'_>,
+) -> Result<(Vec<Rule>, HashMap<String, CustomResponseBody>)> {
+    let present = acl.rules().iter().any(|r| r.name() == RULE_NAME);
+    let mut rules: Vec<Rule> = acl
+        .rules()
+        .iter()
+        .filter(|r| r.name() != RULE_NAME)
+        .cloned()
+        .collect();
+    if let (false, Some(injection)) = (present, &spec.record.injected) {
+        for rule in &mut rules {
+            if injection.renumbered.get(rule.name()) == Some(&rule.priority()) {
+                rule.priority += 1;
+            }
+        }
+    }
+    if let Some(r) = rules.iter().find(|r| r.priority() == 0) {
+        return Err(Error::Conflict {
+            resource: acl.arn().to_string(),
+            message: format!(
+                "rule {} of web ACL {} took priority 0, where maint's rule goes",
+                r.name(),
+                acl.name()
+            ),
+        });
+    }
+    rules.insert(0, self::rule(spec, acl.name())?);
+    let mut all = foreign_bodies(acl);
+    all.extend(bodies(spec)?);
+    Ok((rules, all))
+}
+
+/// The custom response bodies of `acl` that are not maint's.
+fn foreign_bodies(acl: &WebAcl) -> HashMap<String, CustomResponseBody> {
+    acl.custom_response_bodies()
+        .map(|b| {
+            b.iter()
+                .filter(|(k, _)| k.as_str() != PAGE_KEY && k.as_str() != STATE_KEY)
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The rules and bodies of a service's own web ACL with everything maint
+/// added taken out: its rule and bodies, and the priorities it shifted put
+/// back (where the old priority is still free; a rule someone moved
+/// meanwhile keeps where they put it). Rules and bodies others added
+/// during the window stay.
+pub(crate) fn restore(
+    acl: &WebAcl,
+    injection: &Injection,
+) -> (Vec<Rule>, HashMap<String, CustomResponseBody>) {
+    let mut rules: Vec<Rule> = acl
+        .rules()
+        .iter()
+        .filter(|r| r.name() != RULE_NAME)
+        .cloned()
+        .collect();
+    // Lowest first, so each old priority is freed before it is wanted.
+    let mut order: Vec<usize> = (0..rules.len()).collect();
+    order.sort_by_key(|&i| rules[i].priority());
+    for i in order {
+        let Some(&old) = injection.renumbered.get(rules[i].name()) else {
+            continue;
+        };
+        let free = !rules.iter().any(|r| r.priority() == old);
+        if rules[i].priority() == old + 1 && free {
+            rules[i].priority = old;
+        } else if rules[i].priority() != old {
+            tracing::warn!(
+                rule = rules[i].name(),
+                priority = rules[i].priority(),
+                "left at its current priority: it was moved while maint's rule was there"
+            );
+        }
+    }
+    (rules, foreign_bodies(acl))
+}
+
+/// Why maint's rule and bodies cannot go into a service's own web ACL
+/// (`None`: they fit): a rule or body of the ACL already has maint's name,
+/// or one of WAF's per-ACL limits would be exceeded.
+pub(crate) fn will_not_fit(
+    acl: &WebAcl,
+    rules: &[Rule],
+    bodies: &HashMap<String, CustomResponseBody>,
+) -> Option<String> {
+    let name = acl.name();
+    if acl.rules().iter().any(|r| r.name() == RULE_NAME) {
+        return Some(format!(
+            "web ACL {name} already has a rule named {RULE_NAME} that maint did not record"
+        ));
+    }
+    if let Some(b) = acl.custom_response_bodies() {
+        for key in [PAGE_KEY, STATE_KEY] {
+            if b.contains_key(key) {
+                return Some(format!(
+                    "web ACL {name} already has a custom response body named {key}"
+                ));
+            }
+        }
+    }
+    let references: usize = rules
+        .iter()
+        .filter_map(Rule::statement)
+        .map(count_references)
+        .sum();
+    if references > MAX_REFERENCES {
+        return Some(format!(
+            "with maint's IP sets, web ACL {name} would reference {references} IP sets, regex \
+             pattern sets and rule groups; AWS WAF allows {MAX_REFERENCES}"
+        ));
+    }
+    if bodies.len() > MAX_BODIES {
+        return Some(format!(
+            "with maint's 2 custom response bodies, web ACL {name} would have {}; AWS WAF \
+             allows {MAX_BODIES}",
+            bodies.len()
+        ));
+    }
+    let headers: usize = rules
+        .iter()
+        .filter_map(|r| r.action())
+        .filter_map(|a| a.block())
+        .filter_map(|b| b.custom_response())
+        .map(|c| c.response_headers().len())
+        .sum::<usize>()
+        + acl
+            .default_action()
+            .and_then(|d| d.block())
+            .and_then(|b| b.custom_response())
+            .map_or(0, |c| c.response_headers().len());
+    if headers > MAX_HEADERS {
+        return Some(format!(
+            "with maint's response headers, web ACL {name} would have {headers} custom \
+             response headers; AWS WAF allows {MAX_HEADERS}"
+        ));
+    }
+    None
+}
+
+/// How many IP sets, regex pattern sets and rule groups a statement
+/// references, nested statements included.
+fn count_references(s: &Statement) -> usize {
+    let nested = |list: &[Statement]| list.iter().map(count_references).sum::<usize>();
+    let own = usize::from(s.ip_set_reference_statement().is_some())
+        + usize::from(s.regex_pattern_set_reference_statement().is_some())
+        + usize::from(s.rule_group_reference_statement().is_some());
+    own + s.and_statement().map_or(0, |a| nested(a.statements()))
+        + s.or_statement().map_or(0, |o| nested(o.statements()))
+        + s.not_statement()
+            .and_then(|n| n.statement())
+            .map_or(0, count_references)
+        + s.rate_based_statement()
+            .and_then(|r| r.scope_down_statement())
+            .map_or(0, count_references)
+        + s.managed_rule_group_statement()
+            .and_then(|m| m.scope_down_statement())
+            .map_or(0, count_references)
 }
 
 #[cfg(test)]
@@ -401,6 +679,9 @@ mod tests {
             allowlist_enabled: true,
             ipv4_set: sets.first().map(|s| s.to_string()),
             ipv6_set: sets.get(1).map(|s| s.to_string()),
+            active: true,
+            armed_since: None,
+            injected: None,
         }
     }
 

@@ -62,6 +62,22 @@ fn check_identity(window: &Window, record: &StateRecord, lbs: &[LoadBalancerArn]
 /// A window's web ACL as read, with its record.
 type ReadWindow = (Box<WebAcl>, Box<ReadAcl>);
 
+/// A lock-retried change of a window: its first attempt uses the window
+/// as just read (`next`); later ones read `acl` again.
+pub(super) struct Attempt {
+    next: Option<ReadWindow>,
+    acl: WebAcl,
+}
+
+impl Attempt {
+    fn first(acl: Box<WebAcl>, read: Box<ReadAcl>) -> std::sync::Mutex<Self> {
+        std::sync::Mutex::new(Self {
+            acl: (*acl).clone(),
+            next: Some((acl, read)),
+        })
+    }
+}
+
 /// A window's allowlist and IP sets, as read.
 type Sets = (Allowlist, Vec<LoadedSet>);
 
@@ -96,18 +112,25 @@ impl WafBackend {
     async fn window_for_attempt(
         &self,
         window: &Window,
-        first: &std::sync::Mutex<Option<ReadWindow>>,
+        first: &std::sync::Mutex<Attempt>,
     ) -> Result<ReadWindow> {
-        let just_read = first
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .take();
+        let (just_read, acl) = {
+            let mut attempt = first
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            (attempt.next.take(), attempt.acl.clone())
+        };
         if let Some(known) = just_read {
             return Ok(known);
         }
-        match self.find_window(window, true).await? {
-            Some((locked, read)) => Ok((Box::new(locked.acl), Box::new(read))),
-            None => Err(Error::Conflict {
+        // The same web ACL again (a window's own, or the service's web ACL
+        // it is injected into).
+        match self.reread(&acl).await {
+            Ok((locked, Some(read))) if read.record.window == window.name() => {
+                Ok((Box::new(locked.acl), Box::new(read)))
+            }
+            Err(e) if !is_code(&e, &[code::NONEXISTENT]) => Err(e),
+            _ => Err(Error::Conflict {
                 resource: window.name().to_string(),
                 message: "the window was deleted while maint was changing it".into(),
             }),
@@ -384,65 +407,571 @@ impl MaintenanceBackend for WafBackend {
         spec: &MaintenanceSpec,
         mode: Mode,
     ) -> MemberResults<Outcome> {
-        if mode == Mode::DryRun {
-            return self.plan_enter(window, lbs, spec).await;
-        }
         // The window: updated once if it is in place, else created with
-        // every member recorded.
+        // every member recorded; or maint's rule in the service's own web
+        // ACL, when it is injected there or about to be.
         let existing = self.find_window(window, false).await?;
+        if existing.is_none() {
+            if let Some(host) = self.injection_host(window, &lbs[0], Some(spec)).await? {
+                return self.enter_injected(window, lbs, spec, mode, &host).await;
+            }
+        }
+        if mode == Mode::DryRun {
+            return self.plan_enter(window, lbs, spec, false).await;
+        }
         let created = existing.is_none();
         let (acl_arn, window_changes) = match existing {
             Some((locked, read)) => {
                 check_identity(window, &read.record, lbs)?;
                 let arn = locked.acl.arn().to_string();
-                let joining: Vec<String> = lbs
-                    .iter()
-                    .map(ToString::to_string)
-                    .filter(|lb| !read.record.members.contains(lb))
-                    .collect();
-                let first = std::sync::Mutex::new(Some((Box::new(locked.acl), Box::new(read))));
-                let changes = self
-                    .with_lock_retries(&arn, || async {
-                        let (acl, read) = self.window_for_attempt(window, &first).await?;
-                        let (entries, sets) = self.load_sets(&read.record).await?;
-                        let current = Self::info(&acl, &read, entries);
-                        let wanted = reentry_spec(&current, spec)?;
-                        let changes = spec_changes(&current, &wanted);
-                        let reason = wanted.reason.as_ref().map(|r| r.as_str().to_string());
-                        let edit =
-                            |record: &mut StateRecord, response: &mut MaintenanceResponse| {
-                                record.reason = reason.clone();
-                                record.until = wanted.until;
-                                for lb in &joining {
-                                    if !record.members.contains(lb) {
-                                        record.members.push(lb.clone());
-                                    }
-                                }
-                                *response = wanted.response.clone();
-                            };
-                        self.update_window(
-                            window,
-                            &acl,
-                            &sets,
-                            &wanted.allowlist,
-                            wanted.allowlist_enabled,
-                            &edit,
-                        )
-                        .await?;
-                        Ok(changes)
-                    })
-                    .await?;
+                let changes = self.reenter(window, lbs, spec, locked, read, true).await?;
                 (arn, changes)
             }
             None => {
                 let members: Vec<&LoadBalancerArn> = lbs.iter().collect();
-                let arn = self.create_window(window, &members, spec).await?;
+                let arn = self.create_window(window, &members, spec, false).await?;
                 let created = Change::CreatedWebAcl {
                     name: window.name().to_string(),
                 };
                 (arn, vec![created])
             }
         };
+        self.join(window, lbs, &acl_arn, created, window_changes, Change::Associated)
+            .await
+    }
+
+    async fn arm_window(
+        &self,
+        window: &Window,
+        lbs: &[LoadBalancerArn],
+        spec: &MaintenanceSpec,
+        mode: Mode,
+    ) -> MemberResults<Outcome> {
+        if mode == Mode::DryRun {
+            return self.plan_enter(window, lbs, spec, true).await;
+        }
+        let existing = self.find_window(window, false).await?;
+        let created = existing.is_none();
+        let (acl_arn, window_changes) = match existing {
+            Some((locked, read)) => {
+                check_identity(window, &read.record, lbs)?;
+                let arn = locked.acl.arn().to_string();
+                if read.record.active {
+                    // In maintenance: marked armed (so `exit` keeps it
+                    // associated), nothing else changes, and no load
+                    // balancer joins (that would put it into maintenance).
+                    let joining: Vec<&LoadBalancerArn> = lbs
+                        .iter()
+                        .filter(|lb| !read.record.members.iter().any(|m| m == lb.as_str()))
+                        .collect();
+                    if !joining.is_empty() {
+                        return Err(Error::Conflict {
+                            resource: arn,
+                            message: format!(
+                                "window {} is in maintenance: arming would put {} into \
+                                 maintenance too; `maint enter` them, or arm after `maint exit`",
+                                window.name(),
+                                joining
+                                    .iter()
+                                    .map(|lb| lb.to_string())
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            ),
+                        });
+                    }
+                    if read.record.armed_since.is_none() {
+                        self.mark_armed(window, &locked.acl).await?;
+                    }
+                    return Ok(lbs.iter().map(|lb| Ok(outcome(lb, mode, Vec::new()))).collect());
+                }
+                let changes = self.reenter(window, lbs, spec, locked, read, false).await?;
+                (arn, changes)
+            }
+            None => {
+                let members: Vec<&LoadBalancerArn> = lbs.iter().collect();
+                let arn = self.create_window(window, &members, spec, true).await?;
+                let created = Change::CreatedWebAcl {
+                    name: window.name().to_string(),
+                };
+                (arn, vec![created])
+            }
+        };
+        self.join(window, lbs, &acl_arn, created, window_changes, Change::Armed)
+            .await
+    }
+
+    async fn disarm_window(
+        &self,
+        window: &Window,
+        lbs: &[LoadBalancerArn],
+        mode: Mode,
+    ) -> MemberResults<Outcome> {
+        match self.find_window(window, false).await? {
+            Some((_, read)) if read.record.active => {
+                let message = if read.record.armed_since.is_some() {
+                    "it is in maintenance; `maint exit` first (it stays armed), then disarm"
+                } else {
+                    "it is in maintenance and was never armed; `maint exit` ends it"
+                };
+                Err(Error::Conflict {
+                    resource: window.name().to_string(),
+                    message: message.into(),
+                })
+            }
+            Some(_) => self.detach(window, lbs, mode, Change::Disarmed).await,
+            None => {
+                // Nothing armed: normal members are unchanged; an injected
+                // window has nothing to disarm.
+                let mut results = Vec::with_capacity(lbs.len());
+                for lb in lbs {
+                    results.push(match self.observe(lb).await {
+                        Ok(Observed::Normal) => Ok(outcome(lb, mode, Vec::new())),
+                        Ok(Observed::Foreign { arn, name }) => Err(foreign(lb, arn, name)),
+                        Ok(Observed::Ours { read, .. }) if read.record.window == window.name() => {
+                            Err(Error::Conflict {
+                                resource: lb.to_string(),
+                                message: "its window lives in the service's own web ACL: nothing \
+                                          is armed; `maint exit` ends the maintenance"
+                                    .into(),
+                            })
+                        }
+                        Ok(Observed::Ours { read, .. }) => {
+                            Err(elsewhere(lb, &read.record.window, window))
+                        }
+                        Err(e) => Err(e),
+                    });
+                }
+                Ok(results)
+            }
+        }
+    }
+
+    async fn exit_window(
+        &self,
+        window: &Window,
+        lbs: &[LoadBalancerArn],
+        mode: Mode,
+    ) -> MemberResults<Outcome> {
+        match self.find_window(window, false).await? {
+            None => match self.observe(&lbs[0]).await {
+                Ok(Observed::Ours { acl, read })
+                    if read.injected() && read.record.window == window.name() =>
+                {
+                    let host = Host::from_arn(acl.arn())?;
+                    return self.exit_injected(window, lbs, mode, &host, &read).await;
+                }
+                Ok(Observed::Foreign { arn, .. }) => {
+                    // An injected run that stopped half way left IP sets.
+                    if let Some(changes) = self.injection_leftovers(window, &arn, mode).await? {
+                        return Ok(lbs
+                            .iter()
+                            .map(|lb| Ok(outcome(lb, mode, changes.clone())))
+                            .collect());
+                    }
+                }
+                _ => {}
+            },
+            Some((locked, read)) if read.record.armed_since.is_some() => {
+                // Armed: when every member leaves, the window goes back to
+                // pass-through in one update and stays associated.
+                let members = self
+                    .members_of(locked.acl.arn(), &read.record.members)
+                    .await?;
+                if members.iter().all(|m| lbs.iter().any(|lb| lb.as_str() == m)) {
+                    let changes = if read.record.active && mode == Mode::Apply {
+                        self.switch(window, &locked.acl, false).await?;
+                        vec![Change::SwitchedOff]
+                    } else if read.record.active {
+                        vec![Change::SwitchedOff]
+                    } else {
+                        Vec::new()
+                    };
+                    let mut results = Vec::with_capacity(lbs.len());
+                    for lb in lbs {
+                        results.push(if members.iter().any(|m| m == lb.as_str()) {
+                            Ok(outcome(lb, mode, changes.clone()))
+                        } else {
+                            let mut found = None;
+                            match self.seen(window, lb, &mut found).await {
+                                Ok(Seen::Normal) => Ok(outcome(lb, mode, Vec::new())),
+                                Ok(Seen::Foreign { arn, name }) => Err(foreign(lb, arn, name)),
+                                Ok(Seen::Elsewhere(_, read)) => {
+                                    Err(elsewhere(lb, &read.record.window, window))
+                                }
+                                Ok(Seen::Member) => Ok(outcome(lb, mode, changes.clone())),
+                                Err(e) => Err(e),
+                            }
+                        });
+                    }
+                    return Ok(results);
+                }
+            }
+            Some(_) => {}
+        }
+        self.detach(window, lbs, mode, Change::Disassociated).await
+    }
+    async fn update_window_allowlist(
+        &self,
+        window: &Window,
+        lbs: &[LoadBalancerArn],
+        change: &AllowlistChange,
+        mode: Mode,
+    ) -> MemberResults<Outcome> {
+        let (found, seen, sets) = self.locate(window, lbs, false).await?;
+        let prefetched = std::sync::Mutex::new(sets);
+        let members: Vec<Result<()>> = lbs
+            .iter()
+            .zip(seen)
+            .map(|(lb, seen)| match seen? {
+                Seen::Member => Ok(()),
+                Seen::Normal => Err(Error::NotInMaintenance {
+                    load_balancer: lb.to_string(),
+                }),
+                Seen::Elsewhere(_, read) => Err(elsewhere(lb, &read.record.window, window)),
+                Seen::Foreign { arn, name } => Err(foreign(lb, arn, name)),
+            })
+            .collect();
+        if let Some((acl, read)) = &found {
+            if !read.rule_present {
+                return Err(Error::Conflict {
+                    resource: acl.arn().to_string(),
+                    message: format!(
+                        "maint's rule was removed from web ACL {} (an IaC apply?): the service \
+                         is not in maintenance; `maint enter` puts the rule back",
+                        acl.name()
+                    ),
+                });
+            }
+        }
+        let Some((acl, read)) = found.filter(|_| members.iter().any(Result::is_ok)) else {
+            return Ok(lbs
+                .iter()
+                .zip(members)
+                .map(|(lb, m)| {
+                    m.and_then(|()| {
+                        Err(Error::NotInMaintenance {
+                            load_balancer: lb.to_string(),
+                        })
+                    })
+                })
+                .collect());
+        };
+        // The first attempt uses the window as just read; after a lock
+        // conflict it is read again: the change applies to what is there.
+        let arn = acl.arn().to_string();
+        let first = Attempt::first(acl, read);
+        let changes = self
+            .with_lock_retries(&arn, || async {
+                let (acl, read) = self.window_for_attempt(window, &first).await?;
+                let just_read = prefetched
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .take();
+                let (entries, sets) = match just_read {
+                    Some(loaded) => loaded,
+                    None => self.load_sets(&read.record).await?,
+                };
+                let before = AllowlistState {
+                    enabled: read.record.allowlist_enabled,
+                    entries,
+                };
+                let after = change.apply(&before)?;
+                let changes = allowlist_changes(&before, &after);
+                if changes.is_empty() || mode == Mode::DryRun {
+                    return Ok(changes);
+                }
+                let keep = |_: &mut StateRecord, _: &mut MaintenanceResponse| {};
+                self.update_window(window, &acl, &sets, &after.entries, after.enabled, &keep)
+                    .await?;
+                Ok(changes)
+            })
+            .await?;
+        Ok(lbs
+            .iter()
+            .zip(members)
+            .map(|(lb, m)| m.map(|()| outcome(lb, mode, changes.clone())))
+            .collect())
+    }
+
+    async fn window_status(
+        &self,
+        window: &Window,
+        lbs: &[LoadBalancerArn],
+    ) -> MemberResults<TargetStatus> {
+        let (found, seen, sets) = self.locate(window, lbs, false).await?;
+        let info = match (&found, sets) {
+            (Some((acl, read)), Some((entries, _))) => Some(Self::info(acl, read, entries)),
+            (Some((acl, read)), None) => {
+                Some(Self::info(acl, read, self.load_sets(&read.record).await?.0))
+            }
+            (None, _) => None,
+        };
+        let mut statuses = Vec::with_capacity(lbs.len());
+        for (lb, seen) in lbs.iter().zip(seen) {
+            let state = match seen {
+                Err(e) => {
+                    statuses.push(Err(e));
+                    continue;
+                }
+                Ok(Seen::Member) => match (&info, &found) {
+                    (Some(info), Some((acl, read))) => Self::state(acl, read, info.clone()),
+                    _ => State::Normal,
+                },
+                Ok(Seen::Elsewhere(acl, read)) => {
+                    let entries = self.load_sets(&read.record).await?.0;
+                    let info = Self::info(&acl, &read, entries);
+                    Self::state(&acl, &read, info)
+                }
+                Ok(Seen::Normal) => State::Normal,
+                Ok(Seen::Foreign { arn, name }) => State::Foreign {
+                    web_acl_arn: arn,
+                    web_acl_name: name,
+                },
+            };
+            // A normal target whose window's resources exist but no load
+            // balancer uses: left by an interrupted run.
+            let mut leftovers = Vec::new();
+            if state == State::Normal {
+                let (acl, sets) = self.resources_of(window, false).await?;
+                let unused = match &acl {
+                    Some((_, summary)) => match &found {
+                        Some((_, read)) => self
+                            .members_of(&summary.arn, &read.record.members)
+                            .await?
+                            .is_empty(),
+                        None => true,
+                    },
+                    None => true,
+                };
+                if unused {
+                    leftovers.extend(acl.into_iter().chain(sets).map(|(name, _)| name));
+                }
+            }
+            statuses.push(Ok(TargetStatus {
+                load_balancer: lb.clone(),
+                state,
+                leftovers,
+            }));
+        }
+        Ok(statuses)
+    }
+
+    async fn cleanup(&self, mode: Mode) -> Result<Vec<Leftover>> {
+        let inventory = self.inventory(true).await?;
+        let grace = chrono::Duration::from_std(self.settings.cleanup_grace)
+            .unwrap_or(chrono::Duration::MAX);
+        // Windows whose web ACL is in use, by name.
+        let mut in_use: HashMap<String, bool> = HashMap::new();
+        let mut leftovers: Vec<(Leftover, Summary)> = Vec::new();
+        let mut names: Vec<(&String, &Summary)> = inventory.web_acls.iter().collect();
+        names.sort_by_key(|(n, _)| *n);
+        for (name, summary) in names {
+            let Ownership::Maint {
+                window,
+                created,
+                load_balancer,
+                ..
+            } = self.ownership(&summary.arn).await?
+            else {
+                continue;
+            };
+            if created.is_some_and(|t| Utc::now() - t < grace) {
+                tracing::info!(
+                    name,
+                    "left alone: created recently, an enter may be under way"
+                );
+                in_use.insert(window, true);
+                continue;
+            }
+            let locked = match self.get_web_acl(name, &summary.id).await {
+                Err(e) if is_code(&e, &[code::NONEXISTENT]) => continue,
+                other => other?,
+            };
+            // The members its record names (or, on a web ACL made before
+            // windows, its load balancer tag).
+            let members = match acl::read_acl(&locked.acl)? {
+                Some(read) => read.record.members,
+                None => load_balancer.into_iter().collect(),
+            };
+            let used = !self.members_of(&summary.arn, &members).await?.is_empty();
+            in_use.insert(window, used);
+            if !used {
+                leftovers.push((
+                    Leftover {
+                        kind: "web-acl",
+                        name: name.clone(),
+                        arn: summary.arn.clone(),
+                    },
+                    summary.clone(),
+                ));
+            }
+        }
+        let mut sets: Vec<(&String, &Summary)> = inventory.ip_sets.iter().collect();
+        sets.sort_by_key(|(n, _)| *n);
+        for (name, summary) in sets {
+            let Ownership::Maint {
+                window,
+                created,
+                host,
+                ..
+            } = self.ownership(&summary.arn).await?
+            else {
+                continue;
+            };
+            if created.is_some_and(|t| Utc::now() - t < grace) || in_use.get(&window) == Some(&true)
+            {
+                continue;
+            }
+            // A set of a window injected into a service's own web ACL is in
+            // use while that ACL holds the window.
+            if let Some(host) = host {
+                if self.host_holds(&host, &window).await? {
+                    continue;
+                }
+            }
+            leftovers.push((
+                Leftover {
+                    kind: "ip-set",
+                    name: name.clone(),
+                    arn: summary.arn.clone(),
+                },
+                summary.clone(),
+            ));
+        }
+        if mode == Mode::Apply {
+            // Web ACLs first: an IP set cannot go while a web ACL references it.
+            for (leftover, summary) in &leftovers {
+                let kind = match leftover.kind {
+                    "web-acl" => Resource::WebAcl,
+                    _ => Resource::IpSet(ip_set_family(&leftover.name)),
+                };
+                self.delete(kind, &leftover.name, summary).await?;
+            }
+        }
+        Ok(leftovers.into_iter().map(|(l, _)| l).collect())
+    }
+}
+
+impl WafBackend {
+    /// A repeated `enter` (or `arm`) on a window of maint's in place: one
+    /// update to `spec` (as [`reentry_spec`] says), members joining the
+    /// record; `switch_on`: an armed window in pass-through form goes into
+    /// maintenance in the same update.
+    async fn reenter(
+        &self,
+        window: &Window,
+        lbs: &[LoadBalancerArn],
+        spec: &MaintenanceSpec,
+        locked: LockedAcl,
+        read: ReadAcl,
+        switch_on: bool,
+    ) -> Result<Vec<Change>> {
+        let arn = locked.acl.arn().to_string();
+        let joining: Vec<String> = lbs
+            .iter()
+            .map(ToString::to_string)
+            .filter(|lb| !read.record.members.contains(lb))
+            .collect();
+        let first = Attempt::first(Box::new(locked.acl), Box::new(read));
+        self.with_lock_retries(&arn, || async {
+            let (acl, read) = self.window_for_attempt(window, &first).await?;
+            let (entries, sets) = self.load_sets(&read.record).await?;
+            let current = Self::info(&acl, &read, entries);
+            let wanted = reentry_spec(&current, spec)?;
+            let mut changes = spec_changes(&current, &wanted);
+            let switching = switch_on && !read.record.active;
+            if switching {
+                changes.insert(0, Change::SwitchedOn);
+            }
+            let reason = wanted.reason.as_ref().map(|r| r.as_str().to_string());
+            let now = Utc::now();
+            let edit = |record: &mut StateRecord, response: &mut MaintenanceResponse| {
+                record.reason = reason.clone();
+                record.until = wanted.until;
+                for lb in &joining {
+                    if !record.members.contains(lb) {
+                        record.members.push(lb.clone());
+                    }
+                }
+                if switching {
+                    record.active = true;
+                    record.since = now;
+                }
+                *response = wanted.response.clone();
+            };
+            self.update_window(
+                window,
+                &acl,
+                &sets,
+                &wanted.allowlist,
+                wanted.allowlist_enabled,
+                &edit,
+            )
+            .await?;
+            Ok(changes)
+        })
+        .await
+    }
+
+    /// Switches an armed window between maintenance (`on`) and
+    /// pass-through: one update under its lock token.
+    async fn switch(&self, window: &Window, acl: &WebAcl, on: bool) -> Result<()> {
+        self.with_lock_retries(acl.arn(), || async {
+            let (locked, read) = self.reread(acl).await?;
+            let Some(read) = read else {
+                return Err(Error::Conflict {
+                    resource: acl.arn().to_string(),
+                    message: "the window was deleted while maint was switching it".into(),
+                });
+            };
+            if read.record.active == on {
+                return Ok(());
+            }
+            let mut record = read.record.clone();
+            record.active = on;
+            let spec = AclSpec {
+                record: &record,
+                response: &read.response,
+            };
+            self.update_web_acl(window, &locked, &spec).await
+        })
+        .await
+    }
+
+    /// Records that a window in maintenance is armed: `exit` then keeps it
+    /// associated in pass-through form.
+    async fn mark_armed(&self, window: &Window, acl: &WebAcl) -> Result<()> {
+        self.with_lock_retries(acl.arn(), || async {
+            let (locked, read) = self.reread(acl).await?;
+            let Some(read) = read else {
+                return Ok(());
+            };
+            let mut record = read.record.clone();
+            record.armed_since.get_or_insert_with(Utc::now);
+            if record == read.record {
+                return Ok(());
+            }
+            let spec = AclSpec {
+                record: &record,
+                response: &read.response,
+            };
+            self.update_web_acl(window, &locked, &spec).await
+        })
+        .await
+    }
+
+    /// Associates the members of a window not yet in it, and reports each
+    /// member's changes: the window's, plus `joined` where it associated.
+    async fn join(
+        &self,
+        window: &Window,
+        lbs: &[LoadBalancerArn],
+        acl_arn: &str,
+        created: bool,
+        window_changes: Vec<Change>,
+        joined: Change,
+    ) -> MemberResults<Outcome> {
+        let acl_arn = acl_arn.to_string();
         // The members, one after the other at AWS's pace (one association
         // every 2 s per account and Region), each re-read right before.
         // Members already associated (a re-enter) are listed in one call
@@ -462,7 +991,7 @@ impl MaintenanceBackend for WafBackend {
         let mut i = 0;
         for lb in lbs {
             if already.contains(&lb.to_string()) {
-                results.push(Ok(outcome(lb, mode, window_changes.clone())));
+                results.push(Ok(outcome(lb, Mode::Apply, window_changes.clone())));
                 continue;
             }
             self.progress("associating", "association", window, i, joining);
@@ -471,9 +1000,9 @@ impl MaintenanceBackend for WafBackend {
                 Ok(associated) => {
                     let mut changes = window_changes.clone();
                     if associated {
-                        changes.push(Change::Associated);
+                        changes.push(joined.clone());
                     }
-                    Ok(outcome(lb, mode, changes))
+                    Ok(outcome(lb, Mode::Apply, changes))
                 }
                 Err(e) => {
                     // Refused for good (a web ACL that is not this window's):
@@ -495,11 +1024,15 @@ impl MaintenanceBackend for WafBackend {
         Ok(results)
     }
 
-    async fn exit_window(
+    /// Takes `lbs` out of their windows: each disassociated (reported as
+    /// `gone`), each window left keeping its other members, or deleted with
+    /// its last.
+    async fn detach(
         &self,
         window: &Window,
         lbs: &[LoadBalancerArn],
         mode: Mode,
+        gone: Change,
     ) -> MemberResults<Outcome> {
         // Each leaving member is read again right before its disassociation.
         let (found, seen, _) = self.locate(window, lbs, true).await?;
@@ -554,11 +1087,11 @@ impl MaintenanceBackend for WafBackend {
             results.push(match planned {
                 Err(e) => Err(e.clone()),
                 Ok(None) => Ok(Vec::new()),
-                Ok(Some(_)) if mode == Mode::DryRun => Ok(vec![Change::Disassociated]),
+                Ok(Some(_)) if mode == Mode::DryRun => Ok(vec![gone.clone()]),
                 Ok(Some(i)) => self
                     .disassociate(lb, leaving[*i].0.name())
                     .await
-                    .map(|()| vec![Change::Disassociated]),
+                    .map(|()| vec![gone.clone()]),
             });
         }
         // Each window keeps its remaining members, or goes with the last.
@@ -580,258 +1113,41 @@ impl MaintenanceBackend for WafBackend {
             .collect())
     }
 
-    async fn update_window_allowlist(
-        &self,
-        window: &Window,
-        lbs: &[LoadBalancerArn],
-        change: &AllowlistChange,
-        mode: Mode,
-    ) -> MemberResults<Outcome> {
-        let (found, seen, sets) = self.locate(window, lbs, false).await?;
-        let prefetched = std::sync::Mutex::new(sets);
-        let members: Vec<Result<()>> = lbs
-            .iter()
-            .zip(seen)
-            .map(|(lb, seen)| match seen? {
-                Seen::Member => Ok(()),
-                Seen::Normal => Err(Error::NotInMaintenance {
-                    load_balancer: lb.to_string(),
-                }),
-                Seen::Elsewhere(_, read) => Err(elsewhere(lb, &read.record.window, window)),
-                Seen::Foreign { arn, name } => Err(foreign(lb, arn, name)),
-            })
-            .collect();
-        let Some((acl, read)) = found.filter(|_| members.iter().any(Result::is_ok)) else {
-            return Ok(lbs
-                .iter()
-                .zip(members)
-                .map(|(lb, m)| {
-                    m.and_then(|()| {
-                        Err(Error::NotInMaintenance {
-                            load_balancer: lb.to_string(),
-                        })
-                    })
-                })
-                .collect());
-        };
-        // The first attempt uses the window as just read; after a lock
-        // conflict it is read again: the change applies to what is there.
-        let arn = acl.arn().to_string();
-        let first = std::sync::Mutex::new(Some((acl, read)));
-        let changes = self
-            .with_lock_retries(&arn, || async {
-                let (acl, read) = self.window_for_attempt(window, &first).await?;
-                let just_read = prefetched
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner)
-                    .take();
-                let (entries, sets) = match just_read {
-                    Some(loaded) => loaded,
-                    None => self.load_sets(&read.record).await?,
-                };
-                let before = AllowlistState {
-                    enabled: read.record.allowlist_enabled,
-                    entries,
-                };
-                let after = change.apply(&before)?;
-                let changes = allowlist_changes(&before, &after);
-                if changes.is_empty() || mode == Mode::DryRun {
-                    return Ok(changes);
-                }
-                let keep = |_: &mut StateRecord, _: &mut MaintenanceResponse| {};
-                self.update_window(window, &acl, &sets, &after.entries, after.enabled, &keep)
-                    .await?;
-                Ok(changes)
-            })
-            .await?;
-        Ok(lbs
-            .iter()
-            .zip(members)
-            .map(|(lb, m)| m.map(|()| outcome(lb, mode, changes.clone())))
-            .collect())
-    }
-
-    async fn window_status(
-        &self,
-        window: &Window,
-        lbs: &[LoadBalancerArn],
-    ) -> MemberResults<TargetStatus> {
-        let (found, seen, sets) = self.locate(window, lbs, false).await?;
-        let info = match (&found, sets) {
-            (Some((acl, read)), Some((entries, _))) => Some(Self::info(acl, read, entries)),
-            (Some((acl, read)), None) => {
-                Some(Self::info(acl, read, self.load_sets(&read.record).await?.0))
+    /// The state a window's record says its members are in.
+    fn state(acl: &WebAcl, read: &ReadAcl, info: MaintenanceInfo) -> State {
+        if !read.rule_present {
+            State::Reverted {
+                window: read.record.window.clone(),
+                web_acl_arn: acl.arn().to_string(),
+                web_acl_name: acl.name().to_string(),
             }
-            (None, _) => None,
-        };
-        let mut statuses = Vec::with_capacity(lbs.len());
-        for (lb, seen) in lbs.iter().zip(seen) {
-            let state = match seen {
-                Err(e) => {
-                    statuses.push(Err(e));
-                    continue;
-                }
-                Ok(Seen::Member) => match &info {
-                    Some(info) => State::Maintenance(Box::new(info.clone())),
-                    None => State::Normal,
-                },
-                Ok(Seen::Elsewhere(acl, read)) => {
-                    let entries = self.load_sets(&read.record).await?.0;
-                    State::Maintenance(Box::new(Self::info(&acl, &read, entries)))
-                }
-                Ok(Seen::Normal) => State::Normal,
-                Ok(Seen::Foreign { arn, name }) => State::Foreign {
-                    web_acl_arn: arn,
-                    web_acl_name: name,
-                },
-            };
-            // A normal target whose window's resources exist but no load
-            // balancer uses: left by an interrupted run.
-            let mut leftovers = Vec::new();
-            if state == State::Normal {
-                let (acl, sets) = self.resources_of(window, false).await?;
-                let unused = match &acl {
-                    Some((_, summary)) => match &found {
-                        Some((_, read)) => self
-                            .members_of(&summary.arn, &read.record.members)
-                            .await?
-                            .is_empty(),
-                        None => true,
-                    },
-                    None => true,
-                };
-                if unused {
-                    leftovers.extend(acl.into_iter().chain(sets).map(|(name, _)| name));
-                }
-            }
-            statuses.push(Ok(TargetStatus {
-                load_balancer: lb.clone(),
-                state,
-                leftovers,
-            }));
+        } else if read.record.active {
+            State::Maintenance(Box::new(info))
+        } else {
+            State::Armed(Box::new(info))
         }
-        Ok(statuses)
     }
 
-    async fn arm_window(
-        &self,
-        _window: &Window,
-        _lbs: &[LoadBalancerArn],
-        _spec: &MaintenanceSpec,
-        _mode: Mode,
-    ) -> MemberResults<Outcome> {
-        Err(Error::unexpected("arm: not built yet"))
-    }
-
-    async fn disarm_window(
-        &self,
-        _window: &Window,
-        _lbs: &[LoadBalancerArn],
-        _mode: Mode,
-    ) -> MemberResults<Outcome> {
-        Err(Error::unexpected("disarm: not built yet"))
-    }
-
-    async fn cleanup(&self, mode: Mode) -> Result<Vec<Leftover>> {
-        let inventory = self.inventory(true).await?;
-        let grace = chrono::Duration::from_std(self.settings.cleanup_grace)
-            .unwrap_or(chrono::Duration::MAX);
-        // Windows whose web ACL is in use, by name.
-        let mut in_use: HashMap<String, bool> = HashMap::new();
-        let mut leftovers: Vec<(Leftover, Summary)> = Vec::new();
-        let mut names: Vec<(&String, &Summary)> = inventory.web_acls.iter().collect();
-        names.sort_by_key(|(n, _)| *n);
-        for (name, summary) in names {
-            let Ownership::Maint {
-                window,
-                created,
-                load_balancer,
-            } = self.ownership(&summary.arn).await?
-            else {
-                continue;
-            };
-            if created.is_some_and(|t| Utc::now() - t < grace) {
-                tracing::info!(
-                    name,
-                    "left alone: created recently, an enter may be under way"
-                );
-                in_use.insert(window, true);
-                continue;
-            }
-            let locked = match self.get_web_acl(name, &summary.id).await {
-                Err(e) if is_code(&e, &[code::NONEXISTENT]) => continue,
-                other => other?,
-            };
-            // The members its record names (or, on a web ACL made before
-            // windows, its load balancer tag).
-            let members = match acl::read_acl(&locked.acl)? {
-                Some(read) => read.record.members,
-                None => load_balancer.into_iter().collect(),
-            };
-            let used = !self.members_of(&summary.arn, &members).await?.is_empty();
-            in_use.insert(window, used);
-            if !used {
-                leftovers.push((
-                    Leftover {
-                        kind: "web-acl",
-                        name: name.clone(),
-                        arn: summary.arn.clone(),
-                    },
-                    summary.clone(),
-                ));
-            }
-        }
-        let mut sets: Vec<(&String, &Summary)> = inventory.ip_sets.iter().collect();
-        sets.sort_by_key(|(n, _)| *n);
-        for (name, summary) in sets {
-            let Ownership::Maint {
-                window, created, ..
-            } = self.ownership(&summary.arn).await?
-            else {
-                continue;
-            };
-            if created.is_some_and(|t| Utc::now() - t < grace) || in_use.get(&window) == Some(&true)
-            {
-                continue;
-            }
-            leftovers.push((
-                Leftover {
-                    kind: "ip-set",
-                    name: name.clone(),
-                    arn: summary.arn.clone(),
-                },
-                summary.clone(),
-            ));
-        }
-        if mode == Mode::Apply {
-            // Web ACLs first: an IP set cannot go while a web ACL references it.
-            for (leftover, summary) in &leftovers {
-                let kind = match leftover.kind {
-                    "web-acl" => Resource::WebAcl,
-                    _ => Resource::IpSet(ip_set_family(&leftover.name)),
-                };
-                self.delete(kind, &leftover.name, summary).await?;
-            }
-        }
-        Ok(leftovers.into_iter().map(|(l, _)| l).collect())
-    }
-}
-
-impl WafBackend {
     /// What `enter` would change, without writing.
     async fn plan_enter(
         &self,
         window: &Window,
         lbs: &[LoadBalancerArn],
         spec: &MaintenanceSpec,
+        arm: bool,
     ) -> MemberResults<Outcome> {
         let existing = self.find_window(window, false).await?;
         let window_changes = match &existing {
+            Some((_, read)) if arm && read.record.active => Vec::new(),
             Some((locked, read)) => {
                 check_identity(window, &read.record, lbs)?;
                 let (entries, _) = self.load_sets(&read.record).await?;
                 let current = Self::info(&locked.acl, read, entries);
-                spec_changes(&current, &reentry_spec(&current, spec)?)
+                let mut changes = spec_changes(&current, &reentry_spec(&current, spec)?);
+                if !arm && !read.record.active {
+                    changes.insert(0, Change::SwitchedOn);
+                }
+                changes
             }
             None => vec![Change::CreatedWebAcl {
                 name: window.name().to_string(),
@@ -847,7 +1163,11 @@ impl WafBackend {
                 Ok(Observed::Foreign { arn, name }) => Err(foreign(lb, arn, name)),
                 Ok(Observed::Normal) => {
                     let mut changes = window_changes.clone();
-                    changes.push(Change::Associated);
+                    changes.push(if arm {
+                        Change::Armed
+                    } else {
+                        Change::Associated
+                    });
                     Ok(outcome(lb, Mode::DryRun, changes))
                 }
                 Err(e) => Err(e),

@@ -44,6 +44,8 @@ pub(super) enum Ownership {
         window: String,
         created: Option<chrono::DateTime<Utc>>,
         load_balancer: Option<String>,
+        /// The service's own web ACL an injected window's IP set serves.
+        host: Option<String>,
     },
 }
 
@@ -232,6 +234,7 @@ impl WafBackend {
                 window,
                 created,
                 load_balancer: tag(acl::TAG_LOAD_BALANCER),
+                host: tag(acl::TAG_HOST),
             },
             _ => Ownership::Other,
         })

@@ -93,11 +93,14 @@ impl WafBackend {
         Ok((list, sets))
     }
 
+    /// Creates the window's set of `family`; `host`: the service's own web
+    /// ACL it serves, for a window injected there.
     pub(super) async fn create_ip_set(
         &self,
         window: &Window,
         family: Family,
         entries: &[Cidr],
+        host: Option<&str>,
     ) -> Result<String> {
         let name = acl::ip_set_name(window.name(), family);
         let version = match family {
@@ -105,7 +108,7 @@ impl WafBackend {
             Family::Ipv6 => IpAddressVersion::Ipv6,
         };
         let addresses: Vec<String> = entries.iter().map(ToString::to_string).collect();
-        let tags = acl::tags(window)?;
+        let tags = acl::tags(window, host)?;
         tracing::info!(window = window.name(), name, "creating IP set");
         let (name_ref, version, addresses, tags) = (&name, &version, &addresses, &tags);
         let out = self
@@ -186,12 +189,13 @@ impl WafBackend {
         window: &Window,
         family: Family,
         entries: &[Cidr],
+        host: Option<&str>,
     ) -> Result<String> {
         let name = acl::ip_set_name(window.name(), family);
         let leftover = self.inventory(false).await?.ip_sets.get(&name).cloned();
         if let Some(existing) = leftover {
             if !self.is_ours(window, &name, &existing.arn).await? {
-                return self.create_ip_set(window, family, entries).await;
+                return self.create_ip_set(window, family, entries, host).await;
             }
             tracing::info!(
                 window = window.name(),
@@ -202,6 +206,6 @@ impl WafBackend {
                 .await?;
             return Ok(existing.arn);
         }
-        self.create_ip_set(window, family, entries).await
+        self.create_ip_set(window, family, entries, host).await
     }
 }

@@ -85,6 +85,7 @@ mod calls;
 mod elb;
 mod inventory;
 mod ip_sets;
+mod inject;
 mod options;
 mod web_acls;
 
@@ -110,7 +111,9 @@ use aws_sdk_elasticloadbalancingv2 as elbv2;
 use aws_sdk_wafv2 as wafv2;
 use aws_sdk_wafv2::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_wafv2::operation::RequestId;
-use aws_sdk_wafv2::types::{IpAddressVersion, ResourceType, Scope, WebAcl};
+use aws_sdk_wafv2::types::{
+    CustomResponseBody, IpAddressVersion, ResourceType, Rule, Scope, WebAcl,
+};
 use aws_smithy_runtime_api::http::Response as HttpResponse;
 use chrono::Utc;
 use tokio::sync::Mutex;
@@ -119,6 +122,7 @@ use self::backend::*;
 use self::calls::*;
 use self::inventory::*;
 use self::ip_sets::*;
+use self::inject::*;
 use self::web_acls::*;
 
 pub use self::calls::CallRates;

@@ -3,6 +3,30 @@
 
 use super::*;
 
+/// The record of a window about to be made, from `spec`.
+pub(super) fn new_record(
+    window: &Window,
+    members: &[&LoadBalancerArn],
+    spec: &MaintenanceSpec,
+) -> StateRecord {
+    StateRecord {
+        managed_by: acl::MANAGED_BY.into(),
+        window: window.name().to_string(),
+        service: window.service().map(str::to_string),
+        members: members.iter().map(|lb| lb.to_string()).collect(),
+        load_balancer: None,
+        reason: spec.reason.as_ref().map(|r| r.as_str().to_string()),
+        since: Utc::now(),
+        until: spec.until,
+        allowlist_enabled: spec.allowlist_enabled,
+        ipv4_set: None,
+        ipv6_set: None,
+        active: true,
+        armed_since: None,
+        injected: None,
+    }
+}
+
 /// A web ACL as read with its lock token.
 pub(super) struct LockedAcl {
     pub(super) acl: WebAcl,
@@ -116,8 +140,8 @@ impl WafBackend {
                 entries,
             },
             response: read.response.clone(),
-            armed_since: None,
-            host_web_acl: None,
+            armed_since: read.record.armed_since,
+            host_web_acl: read.injected().then(|| acl.name().to_string()),
         }
     }
 
@@ -128,33 +152,57 @@ impl WafBackend {
         }
     }
 
-    /// Writes the web ACL's rule and bodies from `spec` under the lock token
-    /// it was read with; a lock conflict is returned to the caller, which
-    /// re-reads and re-applies its change.
+    /// Writes maint's rule and bodies from `spec` into the web ACL under the
+    /// lock token it was read with, every other part of it (its own rules,
+    /// bodies, default action, settings) sent back as read; a lock conflict
+    /// is returned to the caller, which re-reads and re-applies its change.
     pub(super) async fn update_web_acl(
         &self,
         window: &Window,
         locked: &LockedAcl,
         spec: &AclSpec<'_>,
     ) -> Result<()> {
-        let name = locked.acl.name();
-        let rule = acl::rule(spec, name)?;
-        let bodies = acl::bodies(spec)?;
-        let visibility = acl::visibility(name)?;
-        tracing::info!(window = window.name(), "updating web ACL");
-        let (rule, bodies, visibility) = (&rule, &bodies, &visibility);
+        let (rules, bodies) = acl::compose(&locked.acl, spec)?;
+        tracing::info!(window = window.name(), web_acl = locked.acl.name(), "updating web ACL");
+        self.write_web_acl(locked, rules, bodies).await
+    }
+
+    /// Writes `rules` and `bodies` into the web ACL under the lock token it
+    /// was read with; everything else goes back exactly as read (an update
+    /// resets what it does not send).
+    pub(super) async fn write_web_acl(
+        &self,
+        locked: &LockedAcl,
+        rules: Vec<Rule>,
+        bodies: HashMap<String, CustomResponseBody>,
+    ) -> Result<()> {
+        let acl = &locked.acl;
+        let name = acl.name();
+        let (rules, bodies) = (&rules, &bodies);
         let out = self
             .until_usable("UpdateWebACL", "update the web ACL", || async move {
                 self.waf
                     .update_web_acl()
                     .name(name)
-                    .id(locked.acl.id())
+                    .id(acl.id())
                     .scope(Scope::Regional)
-                    .description(Self::description(window))
-                    .default_action(acl::default_action())
-                    .rules(rule.clone())
+                    .set_description(acl.description().map(str::to_string))
+                    .set_default_action(acl.default_action().cloned())
+                    .set_rules(Some(rules.clone()))
                     .set_custom_response_bodies(Some(bodies.clone()))
-                    .visibility_config(visibility.clone())
+                    .set_visibility_config(acl.visibility_config().cloned())
+                    .set_data_protection_config(acl.data_protection_config().cloned())
+                    .set_captcha_config(acl.captcha_config().cloned())
+                    .set_challenge_config(acl.challenge_config().cloned())
+                    .set_token_domains(
+                        (!acl.token_domains().is_empty()).then(|| acl.token_domains().to_vec()),
+                    )
+                    .set_association_config(acl.association_config().cloned())
+                    .set_on_source_d_do_s_protection_config(
+                        acl.on_source_d_do_s_protection_config().cloned(),
+                    )
+                    .set_application_config(acl.application_config().cloned())
+                    .set_monetization_config(acl.monetization_config().cloned())
                     .lock_token(&locked.lock_token)
                     .send()
                     .await
@@ -171,6 +219,15 @@ impl WafBackend {
             .await;
         }
         Ok(())
+    }
+
+    /// Reads a web ACL again (by name and id) with its lock token and
+    /// maint's record in it; `None` for the record when maint's is not
+    /// there (any more).
+    pub(super) async fn reread(&self, acl: &WebAcl) -> Result<(LockedAcl, Option<ReadAcl>)> {
+        let locked = self.get_web_acl(acl.name(), acl.id()).await?;
+        let read = acl::read_acl(&locked.acl)?;
+        Ok((locked, read))
     }
 
     /// The window's web ACL, found by name: `None` when it does not exist.
@@ -323,7 +380,7 @@ impl WafBackend {
         let rule = acl::rule(spec, name)?;
         let bodies = acl::bodies(spec)?;
         let visibility = acl::visibility(name)?;
-        let tags = acl::tags(window)?;
+        let tags = acl::tags(window, None)?;
         tracing::info!(window = name, "creating web ACL");
         let (rule, bodies, visibility, tags) = (&rule, &bodies, &visibility, &tags);
         let out = self
@@ -405,20 +462,13 @@ impl WafBackend {
         window: &Window,
         members: &[&LoadBalancerArn],
         spec: &MaintenanceSpec,
+        armed: bool,
     ) -> Result<String> {
-        let mut record = StateRecord {
-            managed_by: acl::MANAGED_BY.into(),
-            window: window.name().to_string(),
-            service: window.service().map(str::to_string),
-            members: members.iter().map(|lb| lb.to_string()).collect(),
-            load_balancer: None,
-            reason: spec.reason.as_ref().map(|r| r.as_str().to_string()),
-            since: Utc::now(),
-            until: spec.until,
-            allowlist_enabled: spec.allowlist_enabled,
-            ipv4_set: None,
-            ipv6_set: None,
-        };
+        let mut record = new_record(window, members, spec);
+        if armed {
+            record.active = false;
+            record.armed_since = Some(record.since);
+        }
         let inventory = self.inventory(false).await?;
         for family in [Family::Ipv4, Family::Ipv6] {
             let entries = family_entries(&spec.allowlist, family);
@@ -426,7 +476,8 @@ impl WafBackend {
                 .ip_sets
                 .contains_key(&acl::ip_set_name(window.name(), family));
             if !entries.is_empty() || leftover {
-                *record.set_mut(family) = Some(self.ensure_ip_set(window, family, &entries).await?);
+                *record.set_mut(family) =
+                    Some(self.ensure_ip_set(window, family, &entries, None).await?);
             }
         }
         let acl_spec = AclSpec {
@@ -458,7 +509,13 @@ impl WafBackend {
                 Some(set) if set.entries != wanted => self.update_ip_set(set, &wanted).await?,
                 Some(_) => {}
                 None if !wanted.is_empty() => {
-                    new_sets.push((family, self.ensure_ip_set(window, family, &wanted).await?))
+                    let host = acl::read_acl(acl)?
+                        .filter(ReadAcl::injected)
+                        .map(|_| acl.arn().to_string());
+                    let arn = self
+                        .ensure_ip_set(window, family, &wanted, host.as_deref())
+                        .await?;
+                    new_sets.push((family, arn))
                 }
                 None => {}
             }

@@ -1,0 +1,486 @@
+//! Windows injected into a service's own web ACL (with consent): maint's
+//! rule goes first in that ACL, with its bodies and IP sets, in one
+//! `UpdateWebACL`; `exit` takes out exactly that in one more. The ACL's own
+//! rules, bodies and settings, Shield Advanced's mitigation rule group and
+//! whatever others add during the window are sent back as read, under the
+//! ACL's lock token (a conflict re-reads and re-applies only maint's part).
+
+use super::*;
+use crate::maintenance::ExistingWebAcl;
+
+/// A service's own web ACL, by identity.
+#[derive(Debug, Clone)]
+pub(super) struct Host {
+    pub(super) name: String,
+    pub(super) id: String,
+    pub(super) arn: String,
+}
+
+impl Host {
+    /// From a web ACL ARN (`...:regional/webacl/<name>/<id>`).
+    pub(super) fn from_arn(arn: &str) -> Result<Self> {
+        let mut parts = arn.rsplitn(3, '/');
+        match (parts.next(), parts.next(), parts.next()) {
+            (Some(id), Some(name), Some(rest)) if rest.ends_with(":regional/webacl") => Ok(Self {
+                name: name.to_string(),
+                id: id.to_string(),
+                arn: arn.to_string(),
+            }),
+            _ => Err(Error::unexpected(format!(
+                "{arn:?} is not a regional web ACL ARN"
+            ))),
+        }
+    }
+
+    fn of(acl: &WebAcl) -> Self {
+        Self {
+            name: acl.name().to_string(),
+            id: acl.id().to_string(),
+            arn: acl.arn().to_string(),
+        }
+    }
+}
+
+/// The refusal of a change that would not fit into a service's web ACL.
+fn will_not_fit(host: &Host, why: String) -> Error {
+    Error::Conflict {
+        resource: host.arn.clone(),
+        message: format!("maint's rule does not fit into web ACL {}: {why}; nothing was changed", host.name),
+    }
+}
+
+/// A placeholder IP set ARN, to price and count a rule before its sets
+/// exist.
+fn pending_set(region: &str, window: &Window, family: Family) -> String {
+    format!(
+        "arn:aws:wafv2:{region}:000000000000:regional/ipset/{}/pending",
+        acl::ip_set_name(window.name(), family)
+    )
+}
+
+impl WafBackend {
+    /// The service's own web ACL a window is (or is to be) injected into,
+    /// from the association of its first member: `Some` for a window
+    /// already injected there, or a foreign web ACL when `spec` consents.
+    pub(super) async fn injection_host(
+        &self,
+        window: &Window,
+        first: &LoadBalancerArn,
+        spec: Option<&MaintenanceSpec>,
+    ) -> Result<Option<Host>> {
+        let consent = spec.is_some_and(|s| s.existing_web_acl == ExistingWebAcl::Inject);
+        Ok(match self.observe(first).await {
+            Ok(Observed::Ours { acl, read })
+                if read.injected() && read.record.window == window.name() =>
+            {
+                Some(Host::of(&acl))
+            }
+            Ok(Observed::Foreign { arn, .. }) if consent => Some(Host::from_arn(&arn)?),
+            // Anything else (including a member that cannot be read) takes
+            // the usual way, which reports it per member.
+            _ => None,
+        })
+    }
+
+    /// The load balancers a service's web ACL protects must be exactly the
+    /// window's: a rule in a web ACL reaches every resource it is
+    /// associated with.
+    async fn check_protects(&self, window: &Window, host: &Host, lbs: &[LoadBalancerArn]) -> Result<()> {
+        let arn = host.arn.as_str();
+        let listed = self
+            .call(
+                "ListResourcesForWebACL",
+                "list the load balancers of the web ACL",
+                || async move {
+                    self.waf
+                        .list_resources_for_web_acl()
+                        .web_acl_arn(arn)
+                        .resource_type(ResourceType::ApplicationLoadBalancer)
+                        .send()
+                        .await
+                        .map_err(|e| aws_error("ListResourcesForWebACL", e))
+                },
+            )
+            .await
+            .map_err(|e| Error::Conflict {
+                resource: host.arn.clone(),
+                message: format!(
+                    "maint must know every load balancer web ACL {} protects before adding its \
+                     rule (ListResourcesForWebACL failed: {e}); nothing was changed",
+                    host.name
+                ),
+            })?;
+        let listed = listed.resource_arns();
+        let outside: Vec<&str> = lbs
+            .iter()
+            .map(LoadBalancerArn::as_str)
+            .filter(|lb| !listed.iter().any(|l| l == lb))
+            .collect();
+        if !outside.is_empty() {
+            return Err(Error::Conflict {
+                resource: host.arn.clone(),
+                message: format!(
+                    "{} of window {} {} not under web ACL {}: a window injected into a web ACL \
+                     must be all under it; nothing was changed",
+                    outside.join(", "),
+                    window.name(),
+                    if outside.len() == 1 { "is" } else { "are" },
+                    host.name
+                ),
+            });
+        }
+        let others: Vec<&str> = listed
+            .iter()
+            .map(String::as_str)
+            .filter(|l| !lbs.iter().any(|lb| lb.as_str() == *l))
+            .collect();
+        if !others.is_empty() {
+            return Err(Error::Conflict {
+                resource: host.arn.clone(),
+                message: format!(
+                    "web ACL {} also protects {}: maintenance through it would reach them too; \
+                     name them all together (one config service) to put them into maintenance \
+                     with one update; nothing was changed",
+                    host.name,
+                    others.join(", ")
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    /// What AWS WAF says `rules` cost in WCU; `None` where `CheckCapacity`
+    /// is not available (an emulator): `UpdateWebACL` still refuses an ACL
+    /// over capacity, with AWS's own error.
+    async fn check_capacity(&self, rules: &[Rule]) -> Result<Option<i64>> {
+        let result = self
+            .call("CheckCapacity", "price the web ACL's rules", || async move {
+                self.waf
+                    .check_capacity()
+                    .scope(Scope::Regional)
+                    .set_rules(Some(rules.to_vec()))
+                    .send()
+                    .await
+                    .map_err(|e| aws_error("CheckCapacity", e))
+            })
+            .await;
+        match result {
+            Ok(out) => Ok(Some(out.capacity())),
+            Err(e)
+                if is_code(
+                    &e,
+                    &[
+                        "AccessDeniedException",
+                        "WAFInvalidParameterException",
+                        "WAFLimitsExceededException",
+                        "WAFInvalidResourceException",
+                        "WAFNonexistentItemException",
+                        "WAFSubscriptionNotFoundException",
+                        "WAFExpiredManagedRuleGroupVersionException",
+                    ],
+                ) =>
+            {
+                Err(e)
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "CheckCapacity is not available; relying on UpdateWebACL's own check");
+                Ok(None)
+            }
+        }
+    }
+
+    /// `enter` for a window injected into `host`: maint's rule, bodies and
+    /// IP sets added in one update (checked to fit first), or, when they
+    /// are there, brought to `spec` as a repeated `enter` does.
+    pub(super) async fn enter_injected(
+        &self,
+        window: &Window,
+        lbs: &[LoadBalancerArn],
+        spec: &MaintenanceSpec,
+        mode: Mode,
+        host: &Host,
+    ) -> MemberResults<Outcome> {
+        self.check_protects(window, host, lbs).await?;
+        let changes = self
+            .with_lock_retries(&host.arn, || async {
+                let locked = self.get_web_acl(&host.name, &host.id).await?;
+                let read = acl::read_acl(&locked.acl)?;
+                match read {
+                    Some(read) if read.record.window != window.name() => Err(Error::Conflict {
+                        resource: host.arn.clone(),
+                        message: format!(
+                            "web ACL {} carries maint's window {}; act through that window",
+                            host.name, read.record.window
+                        ),
+                    }),
+                    Some(read) if read.rule_present => {
+                        self.reenter_injected(window, lbs, spec, mode, &locked, &read).await
+                    }
+                    reverted => {
+                        self.inject(window, lbs, spec, mode, host, &locked, reverted.as_ref())
+                            .await
+                    }
+                }
+            })
+            .await?;
+        Ok(lbs
+            .iter()
+            .map(|lb| Ok(outcome(lb, mode, changes.clone())))
+            .collect())
+    }
+
+    async fn reenter_injected(
+        &self,
+        window: &Window,
+        lbs: &[LoadBalancerArn],
+        spec: &MaintenanceSpec,
+        mode: Mode,
+        locked: &LockedAcl,
+        read: &ReadAcl,
+    ) -> Result<Vec<Change>> {
+        window.check_joins(
+            &read.record.window,
+            read.record.service.as_deref(),
+            read.record.members.iter().map(String::as_str),
+            lbs,
+        )?;
+        let (entries, sets) = self.load_sets(&read.record).await?;
+        let current = Self::info(&locked.acl, read, entries);
+        let wanted = reentry_spec(&current, spec)?;
+        let changes = spec_changes(&current, &wanted);
+        if mode == Mode::DryRun {
+            return Ok(changes);
+        }
+        let reason = wanted.reason.as_ref().map(|r| r.as_str().to_string());
+        let joining: Vec<String> = lbs.iter().map(ToString::to_string).collect();
+        let edit = |record: &mut StateRecord, response: &mut MaintenanceResponse| {
+            record.reason = reason.clone();
+            record.until = wanted.until;
+            for lb in &joining {
+                if !record.members.contains(lb) {
+                    record.members.push(lb.clone());
+                }
+            }
+            *response = wanted.response.clone();
+        };
+        self.update_window(
+            window,
+            &locked.acl,
+            &sets,
+            &wanted.allowlist,
+            wanted.allowlist_enabled,
+            &edit,
+        )
+        .await?;
+        Ok(changes)
+    }
+
+    /// Adds maint's rule to `host` (first time, or again after someone
+    /// removed it: `previous` is then what is left of the window).
+    #[allow(clippy::too_many_arguments)]
+    async fn inject(
+        &self,
+        window: &Window,
+        lbs: &[LoadBalancerArn],
+        spec: &MaintenanceSpec,
+        mode: Mode,
+        host: &Host,
+        locked: &LockedAcl,
+        previous: Option<&ReadAcl>,
+    ) -> Result<Vec<Change>> {
+        let members: Vec<&LoadBalancerArn> = lbs.iter().collect();
+        let mut record = new_record(window, &members, spec);
+        let mut allowlist = spec.allowlist.clone();
+        if let Some(previous) = previous {
+            // Put back after a revert: the allowlist kept, members joined.
+            let (entries, _) = self.load_sets(&previous.record).await?;
+            allowlist = entries.union(&spec.allowlist)?;
+            record.allowlist_enabled = previous.record.allowlist_enabled;
+            for m in &previous.record.members {
+                if !record.members.contains(m) {
+                    record.members.push(m.clone());
+                }
+            }
+            record.ipv4_set = previous.record.ipv4_set.clone();
+            record.ipv6_set = previous.record.ipv6_set.clone();
+        }
+        record.injected = Some(acl::Injection {
+            renumbered: acl::first_place(&locked.acl),
+        });
+        // Fit first, with placeholder sets: nothing is created for an ACL
+        // maint's rule cannot go into.
+        let mut provisional = record.clone();
+        for family in [Family::Ipv4, Family::Ipv6] {
+            if !family_entries(&allowlist, family).is_empty() && record.set(family).is_none() {
+                *provisional.set_mut(family) = Some(pending_set(&self.region, window, family));
+            }
+        }
+        let fit = AclSpec {
+            record: &provisional,
+            response: &spec.response,
+        };
+        let (rules, bodies) = acl::compose(&locked.acl, &fit)?;
+        if previous.is_none() {
+            if let Some(why) = acl::will_not_fit(&locked.acl, &rules, &bodies) {
+                return Err(will_not_fit(host, why));
+            }
+        }
+        if let Some(wcu) = self.check_capacity(&rules).await? {
+            if wcu > acl::MAX_WCU {
+                return Err(will_not_fit(
+                    host,
+                    format!("its rules would cost {wcu} WCU; AWS WAF allows {}", acl::MAX_WCU),
+                ));
+            }
+        }
+        let changes = vec![Change::RuleInjected {
+            web_acl: host.name.clone(),
+        }];
+        if mode == Mode::DryRun {
+            return Ok(changes);
+        }
+        // IP sets before the rule that references them; tagged with the
+        // host, so `cleanup` knows them in use.
+        for family in [Family::Ipv4, Family::Ipv6] {
+            let entries = family_entries(&allowlist, family);
+            if !entries.is_empty() || record.set(family).is_some() {
+                *record.set_mut(family) = Some(
+                    self.ensure_ip_set(window, family, &entries, Some(&host.arn))
+                        .await?,
+                );
+            }
+        }
+        let spec = AclSpec {
+            record: &record,
+            response: &spec.response,
+        };
+        let (rules, bodies) = acl::compose(&locked.acl, &spec)?;
+        tracing::info!(window = window.name(), web_acl = host.name, "adding maint's rule");
+        self.write_web_acl(locked, rules, bodies).await?;
+        Ok(changes)
+    }
+
+    /// `exit` for a window injected into `host`: every recorded member must
+    /// leave together (the rule reaches them all); maint's rule and bodies
+    /// come out in one update, the priorities it shifted go back, then its
+    /// IP sets are deleted.
+    pub(super) async fn exit_injected(
+        &self,
+        window: &Window,
+        lbs: &[LoadBalancerArn],
+        mode: Mode,
+        host: &Host,
+        read: &ReadAcl,
+    ) -> MemberResults<Outcome> {
+        let staying: Vec<&str> = read
+            .record
+            .members
+            .iter()
+            .map(String::as_str)
+            .filter(|m| !lbs.iter().any(|lb| lb.as_str() == *m))
+            .collect();
+        if !staying.is_empty() {
+            return Err(Error::Conflict {
+                resource: host.arn.clone(),
+                message: format!(
+                    "maint's rule in web ACL {} keeps {} in maintenance too: exit them together \
+                     (the whole window {})",
+                    host.name,
+                    staying.join(", "),
+                    window.name()
+                ),
+            });
+        }
+        let mut changes = vec![Change::RuleRemoved {
+            web_acl: host.name.clone(),
+        }];
+        let sets: Vec<(Family, IpSetId)> = [Family::Ipv4, Family::Ipv6]
+            .into_iter()
+            .filter_map(|f| read.record.set(f).map(|arn| (f, arn)))
+            .map(|(f, arn)| Ok((f, IpSetId::from_arn(arn)?)))
+            .collect::<Result<_>>()?;
+        changes.extend(sets.iter().map(|(_, id)| Change::DeletedIpSet {
+            name: id.name.clone(),
+        }));
+        if mode == Mode::Apply {
+            self.with_lock_retries(&host.arn, || async {
+                let locked = self.get_web_acl(&host.name, &host.id).await?;
+                let Some(now) = acl::read_acl(&locked.acl)? else {
+                    return Ok(());
+                };
+                let injection = now.record.injected.clone().unwrap_or_default();
+                let (rules, bodies) = acl::restore(&locked.acl, &injection);
+                tracing::info!(window = window.name(), web_acl = host.name, "removing maint's rule");
+                self.write_web_acl(&locked, rules, bodies).await
+            })
+            .await?;
+            self.delete_sets(&sets).await?;
+        }
+        Ok(lbs
+            .iter()
+            .map(|lb| Ok(outcome(lb, mode, changes.clone())))
+            .collect())
+    }
+
+    /// Deletes maint's IP sets once nothing references them.
+    async fn delete_sets(&self, sets: &[(Family, IpSetId)]) -> Result<()> {
+        let inventory = self.inventory(false).await?;
+        for (family, id) in sets {
+            let lock_token = inventory
+                .ip_sets
+                .get(&id.name)
+                .filter(|s| s.arn == id.arn)
+                .map(|s| s.lock_token.clone())
+                .unwrap_or_default();
+            let summary = Summary {
+                id: id.id.clone(),
+                arn: id.arn.clone(),
+                lock_token,
+            };
+            self.delete(Resource::IpSet(*family), &id.name, &summary)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// The IP sets of `window` left by an injected run that stopped before
+    /// adding its rule or after removing it from `host_arn` (their tags name
+    /// that web ACL); deleted unless a dry run. `None` when there are none.
+    pub(super) async fn injection_leftovers(
+        &self,
+        window: &Window,
+        host_arn: &str,
+        mode: Mode,
+    ) -> Result<Option<Vec<Change>>> {
+        let (_, sets) = self.resources_of(window, false).await?;
+        let mut changes = Vec::new();
+        for (name, summary) in sets {
+            if let Ownership::Maint {
+                window: w,
+                host: Some(host),
+                ..
+            } = self.ownership(&summary.arn).await?
+            {
+                if w == window.name() && host == host_arn {
+                    if mode == Mode::Apply {
+                        self.delete(Resource::IpSet(ip_set_family(&name)), &name, &summary)
+                            .await?;
+                    }
+                    changes.push(Change::DeletedIpSet { name });
+                }
+            }
+        }
+        Ok((!changes.is_empty()).then_some(changes))
+    }
+
+    /// Whether `host_arn` still holds `window` (for `cleanup`: the IP sets
+    /// of an injected window are in use while it does).
+    pub(super) async fn host_holds(&self, host_arn: &str, window: &str) -> Result<bool> {
+        let host = Host::from_arn(host_arn)?;
+        match self.get_web_acl(&host.name, &host.id).await {
+            Err(e) if is_code(&e, &[code::NONEXISTENT]) => Ok(false),
+            Err(e) => Err(e),
+            Ok(locked) => Ok(acl::read_acl(&locked.acl)?.is_some_and(|r| r.record.window == window)),
+        }
+    }
+}
