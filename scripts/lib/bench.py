@@ -261,9 +261,9 @@ def injected_rules(rules):
     return sorted([(0, MAINT_RULE)] + [(p + 1 if p < run_end else p, name) for p, name in rules])
 
 
-def run_switch_cycles(binary, moto, proxy, ns, log):
-    """For each N and each scenario, one config service `bench` of N ALBs
-    through the quota proxy:
+def run_switch_cycles(binary, moto, proxy, ns, log, scenario):
+    """For each N, one config service `bench` of N ALBs through the quota
+    proxy, in `scenario`:
 
     - armed: `arm bench` (not in the headline: its time against the quota
       floor of its associations), then `enter bench --allow ...` and
@@ -272,55 +272,53 @@ def run_switch_cycles(binary, moto, proxy, ns, log):
       create_security_web_acl) shared by the N ALBs, the service with
       `existing_web_acl = "inject"`; `enter bench --allow ...` and
       `exit bench` (timed). The ACL's rules are read from moto after each:
-      maint's rule at priority 0 with the security rules' run 0..3 shifted
-      up by one, then exactly the original rules and bodies back.
+      maint's rule at priority 0 with the security rules' run from 0
+      shifted up by one, then exactly the original rules and bodies back.
 
-    {scenario: {n: {command: figures}}}, figures as run_counted's plus, for
-    the injected commands, `check`: what the ACL looked like (None: as
-    expected)."""
+    {n: {command: figures}}, figures as run_counted's plus, for the injected
+    commands, `check`: what the ACL looked like (None: as expected)."""
     env = quota_env(proxy)
-    results = {s: {} for s in SWITCH_SCENARIOS}
+    results = {}
     enter = ["enter", "bench", "--allow", ALLOW, "--reason", "benchmark"]
     for n in ns:
-        # (i) an armed window
-        names = seed_albs(moto, n, prefix="armed-alb")
-        cwd = tempfile.mkdtemp(prefix="maint-armed-")
-        quoted = ", ".join(f'"{name}"' for name in names)
-        Path(cwd, "maint.toml").write_text(f'[services.bench]\nload_balancers = [{quoted}]\n')
-        per = {}
-        for op, args in (("arm", ["arm", "bench"]), ("enter", enter), ("exit", ["exit", "bench"]),
-                         ("disarm", ["disarm", "bench"])):
-            per[op] = run_counted(binary, args, env, cwd, proxy, n)
-            r = per[op]
-            log(f"  armed window N={n} {op}: {r['wall']:.2f} s, {r['counts']['total']} calls, "
-                f"{r['acl_writes']} web ACL writes ({r['writes']} in all), {r['counts']['throttled']} "
-                f"throttled, {r['failed']} failed, exit {r['code']}")
-        results["armed"][n] = per
-
-        # (ii) maint's rule injected into a shared security web ACL
-        moto_reset(moto)
-        names = [f"inject-alb-{i:03d}" for i in range(n)]
-        arns = seed.create_load_balancers(moto, names, region=REGION)
-        security = seed.create_security_web_acl(moto, "security-team-acl", associate=arns, region=REGION)
-        before = rules_of(moto, security["arn"])
-        cwd = tempfile.mkdtemp(prefix="maint-inject-")
-        quoted = ", ".join(f'"{name}"' for name in names)
-        Path(cwd, "maint.toml").write_text(
-            f'[services.bench]\nload_balancers = [{quoted}]\nexisting_web_acl = "inject"\n')
-        per = {}
-        for op, args in (("enter", enter), ("exit", ["exit", "bench"])):
-            per[op] = r = run_counted(binary, args, env, cwd, proxy, n)
-            rules, bodies = rules_of(moto, security["arn"])
-            if op == "enter":
-                want = (injected_rules(before[0]), sorted(set(before[1]) | set(MAINT_BODIES)))
-                r["check"] = None if (rules, bodies) == want else f"rules {rules}, bodies {bodies}"
-            else:
-                r["check"] = None if (rules, bodies) == before else f"rules {rules}, bodies {bodies}"
-            log(f"  injected N={n} {op}: {r['wall']:.2f} s, {r['counts']['total']} calls, "
-                f"{r['acl_writes']} web ACL writes ({r['writes']} in all), {r['counts']['throttled']} "
-                f"throttled, {r['failed']} failed, exit {r['code']}"
-                + ("" if r["check"] is None else f"; the ACL is not as expected: {r['check']}"))
-        results["injected"][n] = per
+        if scenario == "armed":
+            names = seed_albs(moto, n, prefix="armed-alb")
+            cwd = tempfile.mkdtemp(prefix="maint-armed-")
+            quoted = ", ".join(f'"{name}"' for name in names)
+            Path(cwd, "maint.toml").write_text(f'[services.bench]\nload_balancers = [{quoted}]\n')
+            per = {}
+            for op, args in (("arm", ["arm", "bench"]), ("enter", enter), ("exit", ["exit", "bench"]),
+                             ("disarm", ["disarm", "bench"])):
+                per[op] = run_counted(binary, args, env, cwd, proxy, n)
+                r = per[op]
+                log(f"  armed window N={n} {op}: {r['wall']:.2f} s, {r['counts']['total']} calls, "
+                    f"{r['acl_writes']} web ACL writes ({r['writes']} in all), {r['counts']['throttled']} "
+                    f"throttled, {r['failed']} failed, exit {r['code']}")
+            results[n] = per
+        else:
+            moto_reset(moto)
+            names = [f"inject-alb-{i:03d}" for i in range(n)]
+            arns = seed.create_load_balancers(moto, names, region=REGION)
+            security = seed.create_security_web_acl(moto, "security-team-acl", associate=arns, region=REGION)
+            before = rules_of(moto, security["arn"])
+            cwd = tempfile.mkdtemp(prefix="maint-inject-")
+            quoted = ", ".join(f'"{name}"' for name in names)
+            Path(cwd, "maint.toml").write_text(
+                f'[services.bench]\nload_balancers = [{quoted}]\nexisting_web_acl = "inject"\n')
+            per = {}
+            for op, args in (("enter", enter), ("exit", ["exit", "bench"])):
+                per[op] = r = run_counted(binary, args, env, cwd, proxy, n)
+                rules, bodies = rules_of(moto, security["arn"])
+                if op == "enter":
+                    want = (injected_rules(before[0]), sorted(set(before[1]) | set(MAINT_BODIES)))
+                    r["check"] = None if (rules, bodies) == want else f"rules {rules}, bodies {bodies}"
+                else:
+                    r["check"] = None if (rules, bodies) == before else f"rules {rules}, bodies {bodies}"
+                log(f"  injected N={n} {op}: {r['wall']:.2f} s, {r['counts']['total']} calls, "
+                    f"{r['acl_writes']} web ACL writes ({r['writes']} in all), {r['counts']['throttled']} "
+                    f"throttled, {r['failed']} failed, exit {r['code']}"
+                    + ("" if r["check"] is None else f"; the ACL is not as expected: {r['check']}"))
+            results[n] = per
     return results
 
 
@@ -346,6 +344,10 @@ def switch_tables(results, ns):
             "|---|---:|---|---:|---:|---|---:|---:|---:|---|"]
     figures = {"met": 0, "rows": 0, "worst": {}, "misses": []}
     for scenario in SWITCH_SCENARIOS:
+        if scenario not in results:
+            rows.append(f"| {scenario} | – | – | – | – | – | – | – | – | not measured: failed, see Errors |")
+            figures["misses"].append(f"{scenario}: not measured")
+            continue
         for n in ns:
             for op in ("enter", "exit"):
                 r = results[scenario][n][op]
@@ -363,14 +365,14 @@ def switch_tables(results, ns):
     arm_rows = ["| N | command | wall time | quota floor, 2(N-1) s | wall / floor | AWS calls | "
                 "web ACL writes (all writes) | throttled | failed targets |",
                 "|---:|---|---:|---:|---:|---:|---:|---:|---:|"]
-    for n in ns:
+    for n in ns if "armed" in results else []:
         for op in ("arm", "disarm"):
             r = results["armed"][n][op]
             floor = quota_floor("enter", n)
             ratio = f"{r['wall'] / floor:.2f}" if floor > 0 else "–"
             arm_rows.append(f"| {n} | {op} | {r['wall']:.2f} s | {floor:.0f} s | {ratio} | {r['counts']['total']} | "
                             f"{r['acl_writes']} ({r['writes']}) | {r['counts']['throttled']} | {r['failed']} |")
-    return "\n".join(rows), "\n".join(arm_rows), figures
+    return "\n".join(rows), ("\n".join(arm_rows) if "armed" in results else None), figures
 
 
 # --------------------------------------------------------------------------
@@ -695,8 +697,9 @@ def write_report(a, sections):
     else:
         for scenario in SWITCH_SCENARIOS:
             for op in ("enter", "exit"):
-                worst = sf["worst"][(scenario, op)]
-                L.append(f"| {op}, {scenario} window, any N, under {SWITCH_TARGET_S:g} s | {worst:.2f} s (slowest N) | "
+                worst = sf["worst"].get((scenario, op))
+                shown = "–" if worst is None else f"{worst:.2f} s (slowest N)"
+                L.append(f"| {op}, {scenario} window, any N, under {SWITCH_TARGET_S:g} s | {shown} | "
                          f"{verdict(worst, SWITCH_TARGET_S, ' s')} |")
         L.append(f"| switching: one web ACL write, 0 throttled, 0 failed, the ACL as expected, every row | "
                  f"{sf['met']} of {sf['rows']} rows | {'**met**' if sf['met'] == sf['rows'] else '**missed**: ' + '; '.join(sf['misses'])} |")
@@ -928,14 +931,19 @@ def main():
 
     # Switching without associating: an armed window, an injected rule.
     if a.maint and a.quota_proxy:
-        log(f"switching without associating: N = {a.ns}")
-        try:
-            results = run_switch_cycles(a.maint, a.moto, a.quota_proxy, a.ns, log)
+        results = {}
+        for scenario in SWITCH_SCENARIOS:
+            log(f"switching without associating, {scenario}: N = {a.ns}")
+            try:
+                results[scenario] = run_switch_cycles(a.maint, a.moto, a.quota_proxy, a.ns, log, scenario)
+            except Exception:  # noqa: BLE001
+                sections["errors"].append(f"switching without associating, {scenario}:\n"
+                                          + traceback.format_exc())
+        if results:
             table, arm_table, figures = switch_tables(results, a.ns)
             sections.update(switch=table, switch_arm=arm_table, switch_figures=figures)
-        except Exception:  # noqa: BLE001
+        else:
             sections["switch_note"] = "the switching scenarios failed, see Errors"
-            sections["errors"].append("switching without associating:\n" + traceback.format_exc())
     else:
         sections["switch_note"] = "no maint binary or no quota proxy given"
 
