@@ -232,12 +232,18 @@ def run_counted(binary, args, env, cwd, proxy, n):
         failed = out["summary"]["failed"]
     else:
         failed = sum(1 for t in out.get("targets", out.get("results", [])) if t.get("error"))
+    errors = [t["error"] for t in out.get("results", out.get("targets", [])) if t.get("error")]
+    first_error = None
+    if errors:
+        e = errors[0]
+        first_error = e.get("message", str(e)) if isinstance(e, dict) else str(e)
     ops = {k.split(":", 1)[1]: v for k, v in counts["calls"].items() if k.startswith("wafv2:")}
     writes = sum(v for op, v in ops.items() if op.startswith(WAF_WRITES))
     acl_writes = sum(v for op, v in ops.items() if op.startswith(WAF_WRITES) and "WebACL" in op)
     emulation = counts.get("emulation_seconds", 0.0)
     return {"wall": wall - emulation, "raw_wall": wall, "emulation": emulation, "counts": counts,
             "writes": writes, "acl_writes": acl_writes, "failed": failed, "code": p.returncode,
+            "error": first_error,
             "stderr": p.stderr[-2000:] if p.returncode else ""}
 
 
@@ -293,7 +299,8 @@ def run_switch_cycles(binary, moto, proxy, ns, log, scenario):
                 r = per[op]
                 log(f"  armed window N={n} {op}: {r['wall']:.2f} s, {r['counts']['total']} calls, "
                     f"{r['acl_writes']} web ACL writes ({r['writes']} in all), {r['counts']['throttled']} "
-                    f"throttled, {r['failed']} failed, exit {r['code']}")
+                    f"throttled, {r['failed']} failed, exit {r['code']}"
+                    + (f": {r['error']}" if r["error"] else ""))
             results[n] = per
         else:
             moto_reset(moto)
@@ -317,6 +324,7 @@ def run_switch_cycles(binary, moto, proxy, ns, log, scenario):
                 log(f"  injected N={n} {op}: {r['wall']:.2f} s, {r['counts']['total']} calls, "
                     f"{r['acl_writes']} web ACL writes ({r['writes']} in all), {r['counts']['throttled']} "
                     f"throttled, {r['failed']} failed, exit {r['code']}"
+                    + (f": {r['error']}" if r["error"] else "")
                     + ("" if r["check"] is None else f"; the ACL is not as expected: {r['check']}"))
             results[n] = per
     return results
@@ -334,7 +342,8 @@ def switch_tables(results, ns):
         if r["counts"]["throttled"]:
             misses.append(f"{r['counts']['throttled']} throttled")
         if r["failed"] or r["code"]:
-            misses.append(f"{r['failed']} failed, exit {r['code']}")
+            misses.append(f"{r['failed']} failed, exit {r['code']}"
+                          + (f" ({r['error']})" if r["error"] else ""))
         if r.get("check"):
             misses.append("the ACL is not as expected")
         return "met" if not misses else "missed: " + ", ".join(misses)
