@@ -70,8 +70,12 @@ impl WafBackend {
     ) -> Result<Option<Host>> {
         let consent = spec.is_some_and(|s| s.existing_web_acl == ExistingWebAcl::Inject);
         Ok(match self.observe(first).await {
+            // In place: no new consent needed to update it. Removed by
+            // someone else: putting it back needs consent again.
             Ok(Observed::Ours { acl, read })
-                if read.injected() && read.record.window == window.name() =>
+                if read.injected()
+                    && read.record.window == window.name()
+                    && (read.rule_present || consent) =>
             {
                 Some(Host::of(&acl))
             }
