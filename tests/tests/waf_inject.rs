@@ -73,8 +73,8 @@ fn statement_is_group(name: &str) -> bool {
 /// `lbs`. Returns (name, id, arn).
 async fn security_acl(lbs: &[&LoadBalancerArn], hint: &str) -> (String, String, String) {
     let waf = seed::waf_client();
-    let n = fastrand::u32(..);
-    let name = format!("security-{hint}-{n}");
+    let n = seed::unique_lb_name(hint);
+    let name = format!("security-{n}");
     let blocklist = waf
         .create_ip_set()
         .name(format!("blocklist-{n}"))
@@ -312,7 +312,7 @@ fn backend() -> (WafBackend, Faults, OperationLog) {
 }
 
 fn window(hint: &str) -> Window {
-    Window::of_service(&format!("{hint}-{}", fastrand::u32(..)))
+    Window::of_service(&seed::unique_lb_name(hint))
 }
 
 /// The IP sets maint made for `window` (by name, in moto).
@@ -357,7 +357,10 @@ async fn a_shared_security_acl_gets_maints_rule_and_ends_as_it_was_plus_others_e
             .collect(),
         Err(e) => vec![e.kind()],
     };
-    assert!(failures.iter().all(|k| *k == ErrorKind::ForeignWebAcl), "{failures:?}");
+    assert!(
+        failures.iter().all(|k| *k == ErrorKind::ForeignWebAcl),
+        "{failures:?}"
+    );
     assert_eq!(shape(&read_acl(&name, &id).await.0), original);
     assert!(maint_sets(&w).await.is_empty());
 
@@ -372,14 +375,23 @@ async fn a_shared_security_acl_gets_maints_rule_and_ends_as_it_was_plus_others_e
         .as_ref()
         .unwrap()
         .changes
-        .contains(&Change::RuleInjected { web_acl: name.clone() }));
+        .contains(&Change::RuleInjected {
+            web_acl: name.clone()
+        }));
     let counts = log.counts();
     assert_eq!(counts.get("wafv2:UpdateWebACL"), Some(&1), "{counts:?}");
     assert_eq!(counts.get("wafv2:AssociateWebACL"), None, "{counts:?}");
     let (during, _) = read_acl(&name, &id).await;
     let first = during.rules().iter().min_by_key(|r| r.priority()).unwrap();
     assert_eq!((first.name(), first.priority()), ("maint-maintenance", 0));
-    let priority = |n: &str| during.rules().iter().find(|r| r.name() == n).unwrap().priority();
+    let priority = |n: &str| {
+        during
+            .rules()
+            .iter()
+            .find(|r| r.name() == n)
+            .unwrap()
+            .priority()
+    };
     assert_eq!(
         ["aws-common", "rate-limit", "blocklist", "geo"].map(priority),
         [1, 2, 3, 4],
@@ -407,7 +419,9 @@ async fn a_shared_security_acl_gets_maints_rule_and_ends_as_it_was_plus_others_e
         .iter()
         .for_each(|r| assert!(r.is_ok(), "{r:?}"));
     let (n2, i2) = (name.clone(), id.clone());
-    faults.before("UpdateWebACL", move || another_team_edits_rate_limit(n2, i2, 1000));
+    faults.before("UpdateWebACL", move || {
+        another_team_edits_rate_limit(n2, i2, 1000)
+    });
     b.update_window_allowlist(&w, &lbs, &AllowlistChange::Disable, Mode::Apply)
         .await
         .unwrap()
@@ -428,14 +442,19 @@ async fn a_shared_security_acl_gets_maints_rule_and_ends_as_it_was_plus_others_e
         .as_ref()
         .unwrap()
         .changes
-        .contains(&Change::RuleRemoved { web_acl: name.clone() }));
+        .contains(&Change::RuleRemoved {
+            web_acl: name.clone()
+        }));
     assert_eq!(
         shape(&read_acl(&name, &id).await.0),
         with_rate_limit(original, 1000)
     );
     assert!(maint_sets(&w).await.is_empty(), "maint's IP sets are gone");
     for lb in &lbs {
-        assert!(matches!(b.status(lb).await.unwrap().state, State::Foreign { .. }));
+        assert!(matches!(
+            b.status(lb).await.unwrap().state,
+            State::Foreign { .. }
+        ));
     }
 }
 
@@ -454,7 +473,10 @@ async fn an_acl_that_would_exceed_capacity_or_protects_others_is_refused_with_no
         .unwrap_err();
     assert!(err.to_string().contains("5001 WCU"), "{err}");
     assert_eq!(shape(&read_acl(&name, &id).await.0), original);
-    assert!(maint_sets(&w).await.is_empty(), "no IP set made for a refused ACL");
+    assert!(
+        maint_sets(&w).await.is_empty(),
+        "no IP set made for a refused ACL"
+    );
 
     // The ACL also protects a load balancer outside the window.
     let err = b
@@ -468,10 +490,7 @@ async fn an_acl_that_would_exceed_capacity_or_protects_others_is_refused_with_no
     b.enter_window(&w, &lbs, &spec(&[], true), Mode::Apply)
         .await
         .unwrap();
-    let err = b
-        .exit_window(&w, &lbs[..1], Mode::Apply)
-        .await
-        .unwrap_err();
+    let err = b.exit_window(&w, &lbs[..1], Mode::Apply).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Conflict, "{err}");
     all_ok(&b.exit_window(&w, &lbs, Mode::Apply).await.unwrap());
     assert_eq!(shape(&read_acl(&name, &id).await.0), original);
@@ -586,9 +605,17 @@ async fn an_armed_window_of_five_switches_with_one_write_each_way() {
         counts
             .iter()
             .filter(|(op, _)| {
-                ["Create", "Update", "Delete", "Associate", "Disassociate", "Put", "Tag"]
-                    .iter()
-                    .any(|w| op.starts_with(&format!("wafv2:{w}")))
+                [
+                    "Create",
+                    "Update",
+                    "Delete",
+                    "Associate",
+                    "Disassociate",
+                    "Put",
+                    "Tag",
+                ]
+                .iter()
+                .any(|w| op.starts_with(&format!("wafv2:{w}")))
             })
             .map(|(_, n)| n)
             .sum()
@@ -597,7 +624,11 @@ async fn an_armed_window_of_five_switches_with_one_write_each_way() {
     log.take();
     let entered = b.enter_window(&w, &lbs, &s, Mode::Apply).await.unwrap();
     all_ok(&entered);
-    assert!(entered[0].as_ref().unwrap().changes.contains(&Change::SwitchedOn));
+    assert!(entered[0]
+        .as_ref()
+        .unwrap()
+        .changes
+        .contains(&Change::SwitchedOn));
     let counts = log.counts();
     assert_eq!(writes(&counts), 1, "{counts:?}");
     assert_eq!(counts.get("wafv2:UpdateWebACL"), Some(&1), "{counts:?}");
@@ -622,7 +653,11 @@ async fn an_armed_window_of_five_switches_with_one_write_each_way() {
 
     let disarmed = b.disarm_window(&w, &lbs, Mode::Apply).await.unwrap();
     all_ok(&disarmed);
-    assert!(disarmed[0].as_ref().unwrap().changes.contains(&Change::Disarmed));
+    assert!(disarmed[0]
+        .as_ref()
+        .unwrap()
+        .changes
+        .contains(&Change::Disarmed));
     for lb in &lbs {
         assert_eq!(b.status(lb).await.unwrap().state, State::Normal);
     }
