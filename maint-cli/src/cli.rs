@@ -81,7 +81,51 @@ pub enum Command {
     /// Put targets into maintenance (again: update in place, adding entries).
     Enter(EnterArgs),
     /// Take targets out of maintenance and delete maint's WAF resources.
+    ///
+    /// A target in maint's own web ACL leaves it (the last one out deletes
+    /// the web ACL and its IP sets). On an armed window, exit is one update
+    /// back to pass-through: the window stays armed until `maint disarm`.
+    /// With an injected rule (`enter --inject`), exit removes exactly what
+    /// maint added to the service's own web ACL.
     Exit(TargetsArgs),
+    /// Associate maint's web ACL ahead of a planned window, in pass-through
+    /// form, so that `enter` and `exit` are one update each (AWS WAF charges
+    /// while armed).
+    ///
+    /// Arming associates maint's web ACL with every target in pass-through
+    /// form: nothing is blocked, every request goes on to the load balancer.
+    /// It takes the settings `enter` takes (allowlist, reason, end, page,
+    /// status, headers) and prepares them, so the window is ready.
+    ///
+    /// What it costs: AWS WAF charges while the web ACL is associated, about
+    /// $5 per web ACL per month plus $1 per rule per month (prorated hourly),
+    /// plus $0.60 per million requests inspected, on all the traffic of the
+    /// armed load balancers. A service's load balancers share one web ACL.
+    ///
+    /// When to use it: a planned window on a large fleet. Associations are
+    /// paced at one every 2 s per account and Region (AWS WAF's quota), so 50
+    /// load balancers take about 100 s to switch. Arm beforehand (say, an
+    /// hour before); then `maint enter` and `maint exit` are one update per
+    /// window, instant for any number of load balancers; `maint disarm`
+    /// afterwards ends the charges. A service that already runs a web ACL of
+    /// its own needs no arming: `enter --inject` is one update already.
+    #[command(
+        after_long_help = "Example:\n  maint arm shop --allowlist office --reason 'release 2.4'   # an hour before\n  maint enter shop    # one update: maintenance on\n  maint exit shop     # one update: pass-through again, still armed\n  maint disarm shop   # disassociate; the charges stop"
+    )]
+    Arm(ArmArgs),
+    /// Disassociate maint's pass-through web ACL from armed targets (ends the
+    /// AWS WAF charges of arming).
+    ///
+    /// Each target leaves the armed window; the last one out deletes maint's
+    /// web ACL and IP sets, and with them the AWS WAF charges arming incurs
+    /// (about $5 per web ACL per month plus $1 per rule per month, prorated
+    /// hourly, plus $0.60 per million requests inspected). Associations are
+    /// paced by AWS: one disassociation every 2 s per account and Region.
+    ///
+    /// A target in maintenance is refused (exit 1, nothing changed): run
+    /// `maint exit` first, so a disarm never ends a maintenance by surprise.
+    /// A target that is not armed is left unchanged.
+    Disarm(TargetsArgs),
     /// Work with the allowlist of targets in maintenance.
     #[command(subcommand)]
     Allowlist(AllowlistCommand),
@@ -132,6 +176,38 @@ pub struct EnterArgs {
     #[arg(required = true, value_name = "TARGET")]
     pub targets: Vec<String>,
 
+    #[command(flatten)]
+    pub window: WindowArgs,
+
+    /// Consent to add maint's rule to a target's own web ACL, when it already
+    /// has one (else refused). maint's rule goes first in that web ACL;
+    /// requests it lets through continue into the ACL's own rules; exit
+    /// removes exactly what maint added. Config: existing_web_acl = "inject".
+    #[arg(long)]
+    pub inject: bool,
+
+    #[command(flatten)]
+    pub dry_run: DryRunArgs,
+}
+
+/// `arm`: the settings of `enter`, prepared ahead of time.
+#[derive(Debug, Args)]
+pub struct ArmArgs {
+    /// Service names (from the config file), ALB names or ALB ARNs.
+    #[arg(required = true, value_name = "TARGET")]
+    pub targets: Vec<String>,
+
+    #[command(flatten)]
+    pub window: WindowArgs,
+
+    #[command(flatten)]
+    pub dry_run: DryRunArgs,
+}
+
+/// What a maintenance window holds: the allowlist and the response (`enter`
+/// and `arm`).
+#[derive(Debug, Args)]
+pub struct WindowArgs {
     /// Let this address or CIDR through (repeatable).
     #[arg(long = "allow", value_name = "CIDR", value_parser = parse_cidr)]
     pub allow: Vec<Cidr>,
@@ -171,9 +247,6 @@ pub struct EnterArgs {
     /// Extra response header, 'Name: value' (repeatable).
     #[arg(long = "header", value_name = "'NAME: VALUE'", value_parser = parse_header)]
     pub headers: Vec<ResponseHeader>,
-
-    #[command(flatten)]
-    pub dry_run: DryRunArgs,
 }
 
 /// `allowlist ...`.
@@ -269,4 +342,151 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
         return Err("the duration must be more than zero".into());
     }
     Ok(d)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    fn long_help(name: &str) -> String {
+        let mut cli = Cli::command();
+        let command = cli
+            .find_subcommand_mut(name)
+            .unwrap_or_else(|| panic!("no subcommand {name}"));
+        // Words only: where clap wraps the lines depends on the width.
+        let help = command.render_long_help().to_string();
+        help.split_whitespace().collect::<Vec<_>>().join(" ")
+    }
+
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        Cli::try_parse_from(std::iter::once("maint").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn arm_help_says_what_it_costs_and_when_to_use_it() {
+        let help = long_help("arm");
+        for needle in [
+            "pass-through",
+            "nothing is blocked",
+            "$5 per web ACL per month",
+            "$1 per rule per month",
+            "prorated hourly",
+            "$0.60 per million requests",
+            "one every 2 s per account and Region",
+            "maint disarm",
+            "--allow <CIDR>",
+            "--until <TIME>",
+            "--dry-run",
+        ] {
+            assert!(
+                help.contains(needle),
+                "arm --help lacks {needle:?}:\n{help}"
+            );
+        }
+    }
+
+    #[test]
+    fn disarm_help_says_it_ends_the_charges_and_refuses_maintenance() {
+        let help = long_help("disarm");
+        for needle in [
+            "$5 per web ACL per month",
+            "$0.60 per million",
+            "maint exit",
+            "--dry-run",
+        ] {
+            assert!(
+                help.contains(needle),
+                "disarm --help lacks {needle:?}:\n{help}"
+            );
+        }
+    }
+
+    #[test]
+    fn enter_inject_help_says_what_it_does() {
+        let help = long_help("enter");
+        for needle in [
+            "--inject",
+            "first",
+            "continue into the ACL's own rules",
+            "exactly what maint added",
+        ] {
+            assert!(
+                help.contains(needle),
+                "enter --help lacks {needle:?}:\n{help}"
+            );
+        }
+    }
+
+    #[test]
+    fn arm_takes_enters_flags_and_disarm_only_targets_and_dry_run() {
+        let cli = parse(&[
+            "arm",
+            "shop",
+            "api",
+            "--allow",
+            "192.0.2.1",
+            "--reason",
+            "release",
+            "--for",
+            "2h",
+            "--status",
+            "503",
+            "--header",
+            "X-Why: release",
+            "--dry-run",
+        ])
+        .unwrap();
+        let Command::Arm(args) = cli.command else {
+            panic!("not arm: {:?}", cli.command)
+        };
+        assert_eq!(args.targets, ["shop", "api"]);
+        assert_eq!(args.window.allow.len(), 1);
+        assert_eq!(args.window.reason.as_deref(), Some("release"));
+        assert!(args.window.duration.is_some());
+        assert!(args.dry_run.dry_run);
+
+        let cli = parse(&["disarm", "shop", "--dry-run"]).unwrap();
+        assert!(matches!(cli.command, Command::Disarm(ref a) if a.dry_run.dry_run));
+        let cli = parse(&["enter", "shop", "--inject"]).unwrap();
+        assert!(matches!(cli.command, Command::Enter(ref a) if a.inject));
+        let cli = parse(&["enter", "shop"]).unwrap();
+        assert!(matches!(cli.command, Command::Enter(ref a) if !a.inject));
+    }
+
+    #[test]
+    fn bad_arm_and_disarm_arguments_are_usage_errors() {
+        for args in [
+            &["arm", "shop", "--allow", "10.0.0.5/24"][..],
+            &["arm", "shop", "--allow", "0.0.0.0/0"],
+            &["arm", "shop", "--inject"],
+            &["arm", "shop", "--until", "2001-01-01T00:00:00Z"],
+            &[
+                "arm",
+                "shop",
+                "--for",
+                "1h",
+                "--until",
+                "2099-01-01T00:00:00Z",
+            ],
+            &["arm"],
+            &["disarm"],
+            &["disarm", "shop", "--allow", "192.0.2.1"],
+        ] {
+            let err = parse(args).expect_err(&format!("{args:?} should be refused"));
+            // clap exits 2 on usage errors: the code of bad input.
+            assert_eq!(err.exit_code(), 2, "{args:?}: {err}");
+        }
+        let err = parse(&["arm", "shop", "--allow", "10.0.0.5/24"]).unwrap_err();
+        assert!(
+            err.to_string().contains("did you mean 10.0.0.0/24?"),
+            "{err}"
+        );
+    }
 }

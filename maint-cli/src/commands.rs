@@ -15,7 +15,8 @@ use maint_core::response::ResponseBody;
 use maint_core::{Allowlist, Error, Fleet, Result};
 
 use crate::cli::{
-    AllowlistCommand, Cli, Command, EditArgs, EnterArgs, Shell, StatusArgs, TargetsArgs,
+    AllowlistCommand, ArmArgs, Cli, Command, EditArgs, EnterArgs, Shell, StatusArgs, TargetsArgs,
+    WindowArgs,
 };
 use crate::output::{self, Printer};
 use crate::ExitStatus;
@@ -50,6 +51,7 @@ async fn run_on_aws(cli: Cli) -> Result<ExitStatus> {
     let ctx = Context { fleet, printer };
     match cli.command {
         Command::Enter(args) => ctx.enter(args).await,
+        Command::Arm(args) => ctx.arm(args).await,
         Command::Exit(args) => {
             let mode = Mode::from_dry_run(args.dry_run.dry_run);
             let run = ctx
@@ -58,6 +60,18 @@ async fn run_on_aws(cli: Cli) -> Result<ExitStatus> {
                     &args.targets,
                     mode,
                     &ctx.printer.changes("exit", "left maintenance"),
+                )
+                .await?;
+            Ok(ctx.printer.change_run(&run))
+        }
+        Command::Disarm(args) => {
+            let mode = Mode::from_dry_run(args.dry_run.dry_run);
+            let run = ctx
+                .fleet
+                .disarm(
+                    &args.targets,
+                    mode,
+                    &ctx.printer.changes("disarm", "disarmed"),
                 )
                 .await?;
             Ok(ctx.printer.change_run(&run))
@@ -110,6 +124,38 @@ struct Context {
 
 impl Context {
     async fn enter(&self, args: EnterArgs) -> Result<ExitStatus> {
+        let request = self.request(args.window, args.inject)?;
+        let mode = Mode::from_dry_run(args.dry_run.dry_run);
+        let run = self
+            .fleet
+            .enter(
+                &args.targets,
+                &request,
+                mode,
+                &self.printer.changes("enter", "entered maintenance"),
+            )
+            .await?;
+        Ok(self.printer.change_run(&run))
+    }
+
+    async fn arm(&self, args: ArmArgs) -> Result<ExitStatus> {
+        let request = self.request(args.window, false)?;
+        let mode = Mode::from_dry_run(args.dry_run.dry_run);
+        let run = self
+            .fleet
+            .arm(
+                &args.targets,
+                &request,
+                mode,
+                &self.printer.changes("arm", "armed"),
+            )
+            .await?;
+        Ok(self.printer.change_run(&run))
+    }
+
+    /// The window's settings as the core's request (bad input is an error
+    /// here, before any AWS call).
+    fn request(&self, args: WindowArgs, inject: bool) -> Result<EnterRequest> {
         let until = match (args.until, args.duration) {
             (Some(t), _) => Some(t),
             (None, Some(d)) => Some(
@@ -120,7 +166,7 @@ impl Context {
             (None, None) => None,
         };
         let given = Allowlist::from_cidrs(args.allow.iter().copied())?;
-        let request = EnterRequest {
+        Ok(EnterRequest {
             allowlist: self.fleet.allowlist_with(
                 given,
                 &args.allowlist_file,
@@ -136,19 +182,8 @@ impl Context {
             content_type: args.content_type,
             status: args.status,
             headers: args.headers,
-            inject: false,
-        };
-        let mode = Mode::from_dry_run(args.dry_run.dry_run);
-        let run = self
-            .fleet
-            .enter(
-                &args.targets,
-                &request,
-                mode,
-                &self.printer.changes("enter", "entered maintenance"),
-            )
-            .await?;
-        Ok(self.printer.change_run(&run))
+            inject,
+        })
     }
 
     async fn edit(&self, args: TargetsArgs, change: AllowlistChange) -> Result<ExitStatus> {

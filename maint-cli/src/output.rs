@@ -269,12 +269,8 @@ impl Printer {
             json(run);
         } else {
             out(&status_table(run));
-            for r in run.targets.iter().filter(|r| !r.leftovers.is_empty()) {
-                line(&format!(
-                    "{}: leftovers of an interrupted run: {} (rerun the command, or `maint exit`)",
-                    r.target,
-                    r.leftovers.join(", ")
-                ));
+            for note in status_notes(run) {
+                line(&note);
             }
         }
         match run.failures().next() {
@@ -424,11 +420,17 @@ fn status_table(run: &StatusRun) -> String {
             Some(false) => format!("off ({})", r.allowlist.len()),
             None => "-".into(),
         };
-        let state = match (&r.error, r.web_acl_name.as_deref()) {
-            (Some(_), _) => "error".to_string(),
-            (None, Some(name)) if r.state == TargetState::Foreign => format!("foreign ({name})"),
-            (None, Some(name)) => format!("{} (in {name})", r.state.as_str()),
+        let state = match (&r.error, r.state, r.web_acl_name.as_deref()) {
+            (Some(_), _, _) => "error".to_string(),
+            (None, TargetState::Foreign, Some(name)) => format!("foreign ({name})"),
+            (None, TargetState::Reverted, Some(name)) => {
+                format!("reverted (rule gone from {name})")
+            }
+            (None, state, Some(name)) if r.injected => format!("{} (in {name})", state.as_str()),
             _ if !r.leftovers.is_empty() => format!("{} (leftovers)", r.state.as_str()),
+            (None, TargetState::Maintenance, _) if r.armed_since.is_some() => {
+                "maintenance (armed)".to_string()
+            }
             _ => r.state.as_str().to_string(),
         };
         let style = match r.state {
@@ -443,12 +445,17 @@ fn status_table(run: &StatusRun) -> String {
             Some(e) => e.message.clone(),
             None => r.reason.clone().unwrap_or_else(|| "-".into()),
         };
+        // An armed window not in maintenance: since it was armed.
+        let since = match r.state {
+            TargetState::Armed => &r.armed_since,
+            _ => &r.since,
+        };
         let _ = writeln!(
             table,
             "{}\t{}\t{allowlist}\t{}\t{}\t{last}",
             r.target,
             paint(style, &state),
-            time(&r.since),
+            time(since),
             time(&r.until),
         );
     }
@@ -456,6 +463,47 @@ fn status_table(run: &StatusRun) -> String {
         .into_inner()
         .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
         .unwrap_or_default()
+}
+
+/// What the status table cannot say in a cell, one line each: targets whose
+/// injected rule was removed (NOT in maintenance), leftovers, and what
+/// armed means.
+fn status_notes(run: &StatusRun) -> Vec<String> {
+    let mut notes = Vec::new();
+    for r in run.targets.iter().filter(|r| r.error.is_none()) {
+        if r.state == TargetState::Reverted {
+            let name = r.web_acl_name.as_deref().unwrap_or("?");
+            notes.push(paint(
+                BAD,
+                &format!(
+                    "{}: maint's rule was removed from web ACL {name} (an IaC apply?): NOT in \
+                     maintenance; `maint enter` puts it back, `maint exit` clears up",
+                    r.target
+                ),
+            ));
+        }
+        if !r.leftovers.is_empty() {
+            notes.push(format!(
+                "{}: leftovers of an interrupted run: {} (rerun the command, or `maint exit`)",
+                r.target,
+                r.leftovers.join(", ")
+            ));
+        }
+    }
+    let armed = run
+        .targets
+        .iter()
+        .filter(|r| r.error.is_none() && r.armed_since.is_some())
+        .count();
+    if armed > 0 {
+        notes.push(format!(
+            "{armed} target{} armed: maint's web ACL is associated (pass-through when not in \
+             maintenance; AWS WAF charges while associated); `maint enter`/`maint exit` switch \
+             in one update, `maint disarm` ends it",
+            if armed == 1 { "" } else { "s" }
+        ));
+    }
+    notes
 }
 
 /// Prints a checked allowlist: normalized text, or JSON.
@@ -631,6 +679,103 @@ mod tests {
             written(None, &unresolved),
             "maint: 1 target could not be looked up, so nothing was changed:\n  \
              shop/gone: load balancer not found: gone\n"
+        );
+    }
+
+    fn report(target: &str, state: TargetState) -> maint_core::report::StatusReport {
+        maint_core::report::StatusReport {
+            target: target.into(),
+            service: None,
+            load_balancer_arn: None,
+            state,
+            window: None,
+            web_acl_arn: None,
+            web_acl_name: None,
+            injected: false,
+            armed_since: None,
+            allowlist_enabled: None,
+            allowlist: Vec::new(),
+            reason: None,
+            since: None,
+            until: None,
+            response_status: None,
+            leftovers: Vec::new(),
+            error: None,
+        }
+    }
+
+    #[test]
+    fn status_names_armed_injected_and_reverted_targets_plainly() {
+        use chrono::TimeZone;
+        let armed_at = chrono::Utc.with_ymd_and_hms(2026, 11, 29, 8, 0, 0).unwrap();
+        let entered = chrono::Utc.with_ymd_and_hms(2026, 11, 29, 9, 0, 0).unwrap();
+        let armed = maint_core::report::StatusReport {
+            armed_since: Some(armed_at),
+            allowlist_enabled: Some(true),
+            since: Some(armed_at),
+            ..report("armed-lb", TargetState::Armed)
+        };
+        let switched = maint_core::report::StatusReport {
+            armed_since: Some(armed_at),
+            allowlist_enabled: Some(true),
+            since: Some(entered),
+            ..report("switched-lb", TargetState::Maintenance)
+        };
+        let injected = maint_core::report::StatusReport {
+            injected: true,
+            web_acl_name: Some("shop-security".into()),
+            allowlist_enabled: Some(false),
+            since: Some(entered),
+            ..report("injected-lb", TargetState::Maintenance)
+        };
+        let reverted = maint_core::report::StatusReport {
+            injected: true,
+            web_acl_name: Some("shop-security".into()),
+            ..report("reverted-lb", TargetState::Reverted)
+        };
+        let run = StatusRun {
+            targets: vec![armed, switched, injected, reverted],
+        };
+        let table = anstream::adapter::strip_str(&status_table(&run)).to_string();
+        let row = |target: &str| {
+            table
+                .lines()
+                .find(|l| l.starts_with(target))
+                .unwrap_or_else(|| panic!("no row for {target}:\n{table}"))
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        assert!(
+            row("armed-lb").starts_with("armed-lb armed on (0) 2026-11-29T08:00:00Z"),
+            "{table}"
+        );
+        assert!(
+            row("switched-lb")
+                .starts_with("switched-lb maintenance (armed) on (0) 2026-11-29T09:00:00Z"),
+            "{table}"
+        );
+        assert!(
+            row("injected-lb").starts_with("injected-lb maintenance (in shop-security) off (0)"),
+            "{table}"
+        );
+        assert!(
+            row("reverted-lb").starts_with("reverted-lb reverted (rule gone from shop-security) -"),
+            "{table}"
+        );
+        let notes = anstream::adapter::strip_str(&status_notes(&run).join("\n")).to_string();
+        assert!(
+            notes.contains(
+                "reverted-lb: maint's rule was removed from web ACL shop-security (an IaC apply?): \
+                 NOT in maintenance; `maint enter` puts it back, `maint exit` clears up"
+            ),
+            "{notes}"
+        );
+        assert!(notes.contains("2 targets armed"), "{notes}");
+        assert!(notes.contains("`maint disarm`"), "{notes}");
+        assert!(
+            !run.all_in_maintenance(),
+            "armed and reverted are not in maintenance"
         );
     }
 }

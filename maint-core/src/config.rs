@@ -833,6 +833,46 @@ headers = { "Content-Type" = "text/html" }
         assert_eq!(config.services.len(), 2);
         assert_eq!(config.service("shop").unwrap().allowlist.len(), 4);
         assert_eq!(config.waf_quota_percent, Some(100));
+        assert_eq!(
+            config.service("shop").unwrap().existing_web_acl,
+            ExistingWebAcl::Refuse
+        );
+        assert_eq!(
+            config.service("api").unwrap().existing_web_acl,
+            ExistingWebAcl::Inject
+        );
+    }
+
+    #[test]
+    fn existing_web_acl_is_refuse_by_default_inject_with_consent_and_nothing_else() {
+        let d = dir();
+        let text = "[services.shop]\nload_balancers = [\"shop-prod\"]\n";
+        let config = Config::parse(text, &d.join("maint.toml")).unwrap();
+        assert_eq!(
+            config.service("shop").unwrap().existing_web_acl,
+            ExistingWebAcl::Refuse
+        );
+        for (value, expected) in [
+            ("refuse", ExistingWebAcl::Refuse),
+            ("inject", ExistingWebAcl::Inject),
+        ] {
+            let text = format!("{text}existing_web_acl = \"{value}\"\n");
+            let config = Config::parse(&text, &d.join("maint.toml")).unwrap();
+            assert_eq!(config.service("shop").unwrap().existing_web_acl, expected);
+        }
+        let got = problems(&format!("{text}existing_web_acl = \"maybe\"\n"), &d);
+        assert_eq!(got.len(), 1, "{got:?}");
+        let path = d.join("maint.toml");
+        assert_eq!(
+            got[0],
+            format!(
+                "{}:3:20: services.shop.existing_web_acl: \"maybe\" is not one of \"refuse\", \"inject\"",
+                path.display()
+            )
+        );
+        // Not a string: a type error at the value's file and line.
+        let got = problems(&format!("{text}existing_web_acl = true\n"), &d);
+        assert!(got[0].contains("maint.toml:3:20: "), "{got:?}");
     }
 
     #[test]

@@ -354,7 +354,9 @@ impl Fleet {
                 Some(service) => Window::of_service(service),
                 None => Window::of_load_balancer(&arn),
             };
-            let key = (target.region.clone(), window.name().to_string());
+            // The resolved ARN's region, not the target's: a service's
+            // members named by name and by ARN are one window.
+            let key = (Some(arn.region().to_string()), window.name().to_string());
             match keys.get(&key) {
                 Some(&g) => groups[g].2.push((i, arn)),
                 None => {

@@ -604,3 +604,119 @@ fn named_allowlists_come_from_the_config_with_a_did_you_mean() {
         .unwrap_err();
     assert!(err.to_string().contains("did you mean \"office\""), "{err}");
 }
+
+#[tokio::test]
+async fn arm_and_disarm_route_to_the_backend_with_the_services_spec() {
+    let mut mock = resolving(&[]);
+    mock.expect_enter_window().never();
+    mock.expect_exit_window().never();
+    mock.expect_arm_window()
+        .withf(|window, lbs, spec, mode| {
+            window.name() == "maint-svc-shop"
+                && lbs.len() == 2
+                && spec.response.status().code() == 429
+                && *mode == Mode::DryRun
+        })
+        .times(1)
+        .returning(|_, lbs, _, mode| outcomes(lbs, mode, vec![Change::Armed]));
+    mock.expect_disarm_window()
+        .withf(|window, lbs, mode| {
+            window.name() == "maint-svc-shop" && lbs.len() == 2 && *mode == Mode::Apply
+        })
+        .times(1)
+        .returning(|_, lbs, mode| outcomes(lbs, mode, vec![Change::Disarmed]));
+    let fleet = fleet_of(mock, Some(shop_config("status = 429\n")));
+    let shop = names(&["shop"]);
+    let run = fleet
+        .arm(&shop, &EnterRequest::default(), Mode::DryRun, &Silent)
+        .await
+        .unwrap();
+    assert!(run.dry_run && run.results.iter().all(|r| r.changed));
+    let run = fleet.disarm(&shop, Mode::Apply, &Silent).await.unwrap();
+    assert_eq!(run.summary.changed, 2);
+}
+
+#[tokio::test]
+async fn inject_comes_from_the_request_or_else_the_service() {
+    let seen = Arc::new(StdMutex::new(Vec::new()));
+    let mut mock = resolving(&[]);
+    let record = seen.clone();
+    mock.expect_enter_window()
+        .returning(move |window, lbs, spec, mode| {
+            record
+                .lock()
+                .unwrap()
+                .push((window.name().to_string(), spec.existing_web_acl));
+            outcomes(lbs, mode, vec![])
+        });
+    let config = Config::parse(
+        "[services.shop]\nload_balancers = [\"shop-a\"]\nexisting_web_acl = \"inject\"\n\
+         [services.api]\nload_balancers = [\"api-a\"]\n",
+        Path::new("maint.toml"),
+    )
+    .unwrap();
+    let fleet = fleet_of(mock, Some(config));
+    let targets = names(&["shop", "api", "solo"]);
+    fleet
+        .enter(&targets, &EnterRequest::default(), Mode::Apply, &Silent)
+        .await
+        .unwrap();
+    let consent = EnterRequest {
+        inject: true,
+        ..EnterRequest::default()
+    };
+    fleet
+        .enter(&targets, &consent, Mode::Apply, &Silent)
+        .await
+        .unwrap();
+    let mut seen = seen.lock().unwrap().clone();
+    seen.sort_by_key(|(w, e)| (w.clone(), e.as_str()));
+    let window = |n: &str, e| (n.to_string(), e);
+    assert_eq!(
+        seen,
+        [
+            window("maint-solo-0123456789abcdef", ExistingWebAcl::Inject),
+            window("maint-solo-0123456789abcdef", ExistingWebAcl::Refuse),
+            window("maint-svc-api", ExistingWebAcl::Inject),
+            window("maint-svc-api", ExistingWebAcl::Refuse),
+            window("maint-svc-shop", ExistingWebAcl::Inject),
+            window("maint-svc-shop", ExistingWebAcl::Inject),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn arm_enter_exit_disarm_through_the_fleet_on_the_memory_backend() {
+    let memory = Arc::new(MemoryBackend::new("us-east-1"));
+    memory.add_load_balancer("shop-a", LoadBalancerType::Application);
+    memory.add_load_balancer("shop-b", LoadBalancerType::Application);
+    let fleet = Fleet::new(Some(shop_config("")), None, shared_factory(memory.clone()));
+    let shop = names(&["shop"]);
+    let changes = |run: &ChangeRun| -> Vec<Vec<Change>> {
+        run.results.iter().map(|r| r.details.clone()).collect()
+    };
+    let run = fleet
+        .arm(&shop, &EnterRequest::default(), Mode::Apply, &Silent)
+        .await
+        .unwrap();
+    let created = Change::CreatedWebAcl {
+        name: "maint-svc-shop".into(),
+    };
+    assert_eq!(changes(&run), vec![vec![created, Change::Armed]; 2]);
+    let run = fleet
+        .enter(&shop, &EnterRequest::default(), Mode::Apply, &Silent)
+        .await
+        .unwrap();
+    assert_eq!(changes(&run), vec![vec![Change::SwitchedOn]; 2]);
+    let run = fleet.disarm(&shop, Mode::Apply, &Silent).await.unwrap();
+    assert_eq!(run.summary.failed, 2, "refused in maintenance");
+    let run = fleet.exit(&shop, Mode::Apply, &Silent).await.unwrap();
+    assert_eq!(changes(&run), vec![vec![Change::SwitchedOff]; 2]);
+    let run = fleet.disarm(&shop, Mode::Apply, &Silent).await.unwrap();
+    assert_eq!(run.summary.changed, 2);
+    let status = fleet.status(&shop, &Silent).await.unwrap();
+    assert!(status
+        .targets
+        .iter()
+        .all(|r| r.state == crate::report::TargetState::Normal));
+}

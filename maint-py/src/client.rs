@@ -175,6 +175,45 @@ fn headers_from(py: Python<'_>, headers: &Bound<'_, PyAny>) -> PyResult<Vec<Resp
     Ok(list)
 }
 
+/// `enter`'s and `arm`'s keyword arguments as the core's request.
+#[allow(clippy::too_many_arguments)]
+fn request(
+    py: Python<'_>,
+    allow: Option<&Bound<'_, PyAny>>,
+    reason: Option<String>,
+    until: Option<&Bound<'_, PyAny>>,
+    page: Option<PathBuf>,
+    status: Option<i64>,
+    headers: Option<&Bound<'_, PyAny>>,
+    inject: bool,
+) -> PyResult<EnterRequest> {
+    let to_py = |e: Error| to_pyerr(py, &e);
+    Ok(EnterRequest {
+        allowlist: allow
+            .map(|a| entries_from(py, a))
+            .transpose()?
+            .unwrap_or_default(),
+        reason: reason
+            .as_deref()
+            .map(Reason::new)
+            .transpose()
+            .map_err(|e| to_py(e.into()))?,
+        until: until.map(|u| until_utc(py, u)).transpose()?,
+        page: page
+            .as_deref()
+            .map(|p| ResponseBody::from_file(p, None))
+            .transpose()
+            .map_err(|e| to_py(e.into()))?,
+        status: status.map(|code| status_code(py, code)).transpose()?,
+        content_type: None,
+        headers: headers
+            .map(|h| headers_from(py, h))
+            .transpose()?
+            .unwrap_or_default(),
+        inject,
+    })
+}
+
 #[pymethods]
 impl Client {
     #[new]
@@ -261,10 +300,41 @@ impl Client {
         format!("Client({})", fields.join(", "))
     }
 
-    /// Puts each target into maintenance (or updates it in place).
-    #[pyo3(signature = (*targets, allow=None, reason=None, until=None, page=None, status=None, headers=None, dry_run=false))]
+    /// Puts each target into maintenance (or updates it in place). With
+    /// `inject=True`, a target that already has a web ACL of its own gets
+    /// maint's rule added to it, first in evaluation order (else refused);
+    /// `exit` removes exactly what maint added.
+    #[pyo3(signature = (*targets, allow=None, reason=None, until=None, page=None, status=None, headers=None, inject=false, dry_run=false))]
     #[allow(clippy::too_many_arguments)]
     fn enter<'py>(
+        &self,
+        py: Python<'py>,
+        targets: &Bound<'py, PyTuple>,
+        allow: Option<&Bound<'py, PyAny>>,
+        reason: Option<String>,
+        until: Option<&Bound<'py, PyAny>>,
+        page: Option<PathBuf>,
+        status: Option<i64>,
+        headers: Option<&Bound<'py, PyAny>>,
+        inject: bool,
+        dry_run: bool,
+    ) -> PyResult<Bound<'py, PyList>> {
+        let targets = strings(targets)?;
+        let request = request(py, allow, reason, until, page, status, headers, inject)?;
+        let mode = Mode::from_dry_run(dry_run);
+        let run = self.call(py, move |fleet| async move {
+            fleet.enter(&targets, &request, mode, &Silent).await
+        })?;
+        self.changes(py, run)
+    }
+
+    /// Arms each target ahead of a planned window: maint's web ACL is
+    /// associated in pass-through form (nothing blocked; AWS WAF charges
+    /// while it is associated), prepared with these settings, so that
+    /// `enter` and `exit` are one update each. `disarm` afterwards.
+    #[pyo3(signature = (*targets, allow=None, reason=None, until=None, page=None, status=None, headers=None, dry_run=false))]
+    #[allow(clippy::too_many_arguments)]
+    fn arm<'py>(
         &self,
         py: Python<'py>,
         targets: &Bound<'py, PyTuple>,
@@ -277,34 +347,28 @@ impl Client {
         dry_run: bool,
     ) -> PyResult<Bound<'py, PyList>> {
         let targets = strings(targets)?;
-        let to_py = |e: Error| to_pyerr(py, &e);
-        let request = EnterRequest {
-            allowlist: allow
-                .map(|a| entries_from(py, a))
-                .transpose()?
-                .unwrap_or_default(),
-            reason: reason
-                .as_deref()
-                .map(Reason::new)
-                .transpose()
-                .map_err(|e| to_py(e.into()))?,
-            until: until.map(|u| until_utc(py, u)).transpose()?,
-            page: page
-                .as_deref()
-                .map(|p| ResponseBody::from_file(p, None))
-                .transpose()
-                .map_err(|e| to_py(e.into()))?,
-            status: status.map(|code| status_code(py, code)).transpose()?,
-            content_type: None,
-            headers: headers
-                .map(|h| headers_from(py, h))
-                .transpose()?
-                .unwrap_or_default(),
-            inject: false,
-        };
+        let request = request(py, allow, reason, until, page, status, headers, false)?;
         let mode = Mode::from_dry_run(dry_run);
         let run = self.call(py, move |fleet| async move {
-            fleet.enter(&targets, &request, mode, &Silent).await
+            fleet.arm(&targets, &request, mode, &Silent).await
+        })?;
+        self.changes(py, run)
+    }
+
+    /// Disarms each target: maint's pass-through web ACL is disassociated
+    /// (and deleted with its last member). A target in maintenance is
+    /// refused (`exit` first).
+    #[pyo3(signature = (*targets, dry_run=false))]
+    fn disarm<'py>(
+        &self,
+        py: Python<'py>,
+        targets: &Bound<'py, PyTuple>,
+        dry_run: bool,
+    ) -> PyResult<Bound<'py, PyList>> {
+        let targets = strings(targets)?;
+        let mode = Mode::from_dry_run(dry_run);
+        let run = self.call(py, move |fleet| async move {
+            fleet.disarm(&targets, mode, &Silent).await
         })?;
         self.changes(py, run)
     }

@@ -30,7 +30,8 @@ fn repr_object(object: &Bound<'_, PyAny>) -> PyResult<String> {
     Ok(object.repr()?.to_cow()?.into_owned())
 }
 
-/// One target's result of a changing call (`enter`, `exit`, `allowlist_*`).
+/// One target's result of a changing call (`enter`, `exit`, `arm`,
+/// `disarm`, `allowlist_*`).
 #[pyclass(frozen, module = "maint")]
 pub struct ChangeResult {
     report: ChangeReport,
@@ -150,7 +151,9 @@ impl TargetStatus {
     fn load_balancer_arn(&self) -> Option<&str> {
         self.report.load_balancer_arn.as_deref()
     }
-    /// `"normal"`, `"maintenance"`, `"foreign"` or `"error"`.
+    /// `"normal"`, `"maintenance"`, `"foreign"`, `"armed"` (maint's web ACL
+    /// associated in pass-through form), `"reverted"` (maint's injected rule
+    /// was removed by someone else: NOT in maintenance) or `"error"`.
     #[getter]
     fn state(&self) -> &'static str {
         self.report.state.as_str()
@@ -171,10 +174,23 @@ impl TargetStatus {
     fn web_acl_arn(&self) -> Option<&str> {
         self.report.web_acl_arn.as_deref()
     }
-    /// The foreign web ACL's name, when foreign.
+    /// The web ACL's name when foreign, or when maint's rule is (or, when
+    /// reverted, was) injected into the service's own web ACL.
     #[getter]
     fn web_acl_name(&self) -> Option<&str> {
         self.report.web_acl_name.as_deref()
+    }
+    /// Whether maint's rule lives in the service's own web ACL (`enter`
+    /// with `inject=True`) rather than in a web ACL of maint's.
+    #[getter]
+    fn injected(&self) -> bool {
+        self.report.injected
+    }
+    /// When the window was armed (an aware datetime, UTC); None when it
+    /// was not.
+    #[getter]
+    fn armed_since(&self) -> Option<DateTime<Utc>> {
+        self.report.armed_since
     }
     /// Whether the allowlist lets its entries through (None unless in
     /// maintenance).
@@ -230,7 +246,7 @@ impl TargetStatus {
         if let Some(error) = &self.error {
             fields.push(format!("error={}", repr_object(error.bind(py))?));
         }
-        if r.state == TargetState::Foreign {
+        if r.state == TargetState::Foreign || r.injected {
             fields.push(format!(
                 "web_acl_name={}",
                 repr_opt(py, r.web_acl_name.as_deref())?
@@ -246,7 +262,14 @@ impl TargetStatus {
         if r.reason.is_some() {
             fields.push(format!("reason={}", repr_opt(py, r.reason.as_deref())?));
         }
-        for (name, value) in [("since", &r.since), ("until", &r.until)] {
+        if r.injected {
+            fields.push("injected=True".to_string());
+        }
+        for (name, value) in [
+            ("armed_since", &r.armed_since),
+            ("since", &r.since),
+            ("until", &r.until),
+        ] {
             if let Some(value) = value {
                 let text = maint_core::report::rfc3339(value);
                 fields.push(format!("{name}={}", repr_str(py, &text)?));

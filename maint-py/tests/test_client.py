@@ -303,16 +303,34 @@ def test_bad_input_raises_before_any_aws_call(make_lb, aws, make_proxy, tmp_path
     check(lambda: client.allowlist_set(name, ["::/0"]))
     check(lambda: client.allowlist_remove(name, "10.1.2.3/8"), entry="10.1.2.3/8")
     check(lambda: client.status("under_score"))
+    # arm takes enter's keyword arguments, checked alike; disarm only targets.
+    check(lambda: client.arm(name, allow=["10.0.0.5/24"]), entry="10.0.0.5/24",
+          needle="did you mean 10.0.0.0/24")
+    check(lambda: client.arm(name, until=naive), needle="naive")
+    check(lambda: client.arm(name, status=418), needle="418")
+    check(lambda: client.arm(name, page=tmp_path / "missing.html"), needle="missing.html")
+    check(lambda: client.arm(), needle="targets")
+    check(lambda: client.disarm("bad/name"))
+    with pytest.raises(TypeError):
+        client.arm(name, inject=True)  # type: ignore[call-arg]
+    with pytest.raises(TypeError):
+        client.disarm(name, allow=["192.0.2.1"])  # type: ignore[call-arg]
 
     config = tmp_path / "maint.toml"
     config.write_text('[services.shop]\nload_balancers = ["x"]\nallowlists = ["nope"]\n')
     e = check(lambda: maint.Client(config=config), line=3)
     assert e.file == str(config)
     check(lambda: maint.Client(config=tmp_path / "absent.toml"))
+    config.write_text('[services.shop]\nload_balancers = ["x"]\nexisting_web_acl = "maybe"\n')
+    e = check(lambda: maint.Client(config=config), line=3, needle="services.shop.existing_web_acl")
+    assert e.file == str(config)
 
     assert proxy.exchanges == [], "an AWS call was made"
     assert web_acl_names(aws) == acls and ip_set_names(aws) == ip_sets
-    assert client.status(name)[0].state == "normal"
+    status = client.status(name)[0]
+    assert status.state == "normal"
+    assert status.injected is False and status.armed_since is None
+    assert {"injected", "armed_since", "web_acl_name"} <= status.to_dict().keys()
     assert proxy.exchanges, "the proxy records calls"
 
 

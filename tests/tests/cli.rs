@@ -289,6 +289,13 @@ async fn bad_input_exits_2_names_the_input_and_changes_nothing() {
         (vec!["enter", &name, &nlb], "Application Load Balancers"),
         (vec!["enter", &name, "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/net/x/0123456789abcdef"], "Network Load Balancer"),
         (vec!["allowlist", "add", &name, "1.2.3.4/33"], "1.2.3.4/33"),
+        (vec!["arm", &name, "--allow", "10.0.0.5/24"], "did you mean 10.0.0.0/24?"),
+        (vec!["arm", &name, "--allowlist-file", "bad-list.txt"], "bad-list.txt:2: 10.0.0.5/24"),
+        (vec!["arm", &name, "--page", "huge.html"], "huge.html"),
+        (vec!["arm", &name, "--inject"], "--inject"),
+        (vec!["arm", &name, "no-such-lb-here"], "no-such-lb-here"),
+        (vec!["disarm", &name, "no-such-lb-here"], "no-such-lb-here"),
+        (vec!["enter", &name, "--inject", "--allow", "0.0.0.0/0"], "/0"),
         (vec!["enter"], "TARGET"),
         (vec!["--concurrency", "0", "status", &name], "concurrency"),
     ];
@@ -465,6 +472,7 @@ async fn every_command_exits_with_the_codes_of_the_readme_table() {
     let w = Workdir::new();
     let (good, _) = alb("cli-codes-good").await;
     let (normal, _) = alb("cli-codes-normal").await;
+    let (armed, _) = alb("cli-codes-armed").await;
     let (foreign, foreign_arn) = alb("cli-codes-foreign").await;
     seed::foreign_web_acl(foreign_arn.as_str()).await;
     let missing = "cli-codes-no-such-lb";
@@ -475,6 +483,7 @@ async fn every_command_exits_with_the_codes_of_the_readme_table() {
     // (what, arguments, expected code)
     let mut cases: Vec<(&str, Vec<&str>, i32)> = vec![
         ("enter", vec!["enter", &good, "--allow", "192.0.2.1"], ok),
+        ("arm", vec!["arm", &armed, "--allow", "192.0.2.1"], ok),
         ("allowlist enable", vec!["allowlist", "enable", &good], ok),
         ("allowlist disable", vec!["allowlist", "disable", &good], ok),
         (
@@ -506,6 +515,8 @@ async fn every_command_exits_with_the_codes_of_the_readme_table() {
     for (what, verb) in [
         ("enter", vec!["enter"]),
         ("exit", vec!["exit"]),
+        ("arm", vec!["arm"]),
+        ("disarm", vec!["disarm"]),
         ("allowlist enable", vec!["allowlist", "enable"]),
         ("allowlist disable", vec!["allowlist", "disable"]),
         ("allowlist show", vec!["allowlist", "show"]),
@@ -537,6 +548,11 @@ async fn every_command_exits_with_the_codes_of_the_readme_table() {
     cases.extend([
         ("enter", vec!["enter", &foreign], failed),
         ("exit", vec!["exit", &foreign], failed),
+        // A foreign web ACL is never armed; a target in maintenance is
+        // never disarmed (exit first).
+        ("arm", vec!["arm", &foreign], failed),
+        ("disarm", vec!["disarm", &good], failed),
+        ("arm", vec!["arm", &good, "--status", "418"], bad),
         (
             "allowlist enable",
             vec!["allowlist", "enable", &foreign],
@@ -571,6 +587,7 @@ async fn every_command_exits_with_the_codes_of_the_readme_table() {
         ("status", vec!["status", good.as_str()]),
         ("allowlist show", vec!["allowlist", "show", good.as_str()]),
         ("exit", vec!["exit", good.as_str()]),
+        ("disarm", vec!["disarm", good.as_str()]),
         ("cleanup", vec!["cleanup", "--dry-run"]),
     ] {
         let mut args = dead.to_vec();
@@ -578,6 +595,7 @@ async fn every_command_exits_with_the_codes_of_the_readme_table() {
         cases.push((what, args, failed));
     }
     cases.push(("exit", vec!["exit", &good], ok));
+    cases.push(("disarm", vec!["disarm", &armed], ok));
 
     let mut wrong = Vec::new();
     for (what, args, expected) in &cases {
@@ -592,6 +610,6 @@ async fn every_command_exits_with_the_codes_of_the_readme_table() {
         }
     }
     let commands: std::collections::BTreeSet<&str> = cases.iter().map(|(w, _, _)| *w).collect();
-    assert_eq!(commands.len(), 13, "every command is covered: {commands:?}");
+    assert_eq!(commands.len(), 15, "every command is covered: {commands:?}");
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }

@@ -55,7 +55,7 @@ class Allowlist:
 
 @final
 class ChangeResult:
-    """One target's result of enter, exit or an allowlist change."""
+    """One target's result of enter, exit, arm, disarm or an allowlist change."""
 
     @property
     def target(self) -> str: ...
@@ -90,7 +90,9 @@ class TargetStatus:
     @property
     def load_balancer_arn(self) -> str | None: ...
     @property
-    def state(self) -> Literal["normal", "maintenance", "foreign", "error"]: ...
+    def state(
+        self,
+    ) -> Literal["normal", "maintenance", "foreign", "armed", "reverted", "error"]: ...
     @property
     def ok(self) -> bool: ...
     @property
@@ -99,6 +101,10 @@ class TargetStatus:
     def web_acl_arn(self) -> str | None: ...
     @property
     def web_acl_name(self) -> str | None: ...
+    @property
+    def injected(self) -> bool: ...
+    @property
+    def armed_since(self) -> datetime.datetime | None: ...
     @property
     def allowlist_enabled(self) -> bool | None: ...
     @property
@@ -174,9 +180,22 @@ class Client:
         page: _Path | None = None,
         status: int | None = None,
         headers: Mapping[str, str] | None = None,
+        inject: bool = False,
         dry_run: bool = False,
     ) -> list[ChangeResult]: ...
     def exit(self, *targets: str, dry_run: bool = False) -> list[ChangeResult]: ...
+    def arm(
+        self,
+        *targets: str,
+        allow: _Entries | None = None,
+        reason: str | None = None,
+        until: datetime.datetime | None = None,
+        page: _Path | None = None,
+        status: int | None = None,
+        headers: Mapping[str, str] | None = None,
+        dry_run: bool = False,
+    ) -> list[ChangeResult]: ...
+    def disarm(self, *targets: str, dry_run: bool = False) -> list[ChangeResult]: ...
     def allowlist_enable(self, *targets: str, dry_run: bool = False) -> list[ChangeResult]: ...
     def allowlist_disable(self, *targets: str, dry_run: bool = False) -> list[ChangeResult]: ...
     def allowlist_add(

@@ -331,17 +331,20 @@ pub(crate) fn tags(window: &Window, host: Option<&str>) -> Result<Vec<Tag>> {
         )?],
         None => Vec::new(),
     };
-    Ok(host.into_iter().chain([
-        built("tag", Tag::builder().key(TAG_CREATED).value(now).build())?,
-        built(
-            "tag",
-            Tag::builder().key(TAG_MANAGED_BY).value(MANAGED_BY).build(),
-        )?,
-        built(
-            "tag",
-            Tag::builder().key(TAG_WINDOW).value(window.name()).build(),
-        )?,
-    ]).collect())
+    Ok(host
+        .into_iter()
+        .chain([
+            built("tag", Tag::builder().key(TAG_CREATED).value(now).build())?,
+            built(
+                "tag",
+                Tag::builder().key(TAG_MANAGED_BY).value(MANAGED_BY).build(),
+            )?,
+            built(
+                "tag",
+                Tag::builder().key(TAG_WINDOW).value(window.name()).build(),
+            )?,
+        ])
+        .collect())
 }
 
 /// A web ACL of maint's, or a service's own web ACL with maint's rule

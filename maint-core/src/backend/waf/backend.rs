@@ -9,6 +9,7 @@
 //! `ListResourcesForWebACL` where AWS allows it.
 
 use super::*;
+use crate::maintenance::ExistingWebAcl;
 
 pub(super) fn outcome(lb: &LoadBalancerArn, mode: Mode, changes: Vec<Change>) -> Outcome {
     Outcome {
@@ -166,6 +167,11 @@ impl WafBackend {
                 if let Some((locked, read)) = self.find_window(window, false).await? {
                     found = Some((Box::new(locked.acl), Box::new(read)));
                 }
+            }
+            if by_name && found.is_none() {
+                // No web ACL of the window's name: it may live in the
+                // service's own web ACL, found through its first member.
+                first = Some(self.seen(window, &lbs[0], &mut found).await);
             }
             if let Some((acl, read)) = &found {
                 if by_name {
@@ -411,7 +417,10 @@ impl MaintenanceBackend for WafBackend {
         // every member recorded; or maint's rule in the service's own web
         // ACL, when it is injected there or about to be.
         let existing = self.find_window(window, false).await?;
-        if existing.is_none() {
+        // Only with consent is the first member read up front (one call at
+        // one a second): without it, a foreign web ACL is refused when its
+        // member's turn to associate comes, as before.
+        if existing.is_none() && spec.existing_web_acl == ExistingWebAcl::Inject {
             if let Some(host) = self.injection_host(window, &lbs[0], Some(spec)).await? {
                 return self.enter_injected(window, lbs, spec, mode, &host).await;
             }
@@ -436,8 +445,15 @@ impl MaintenanceBackend for WafBackend {
                 (arn, vec![created])
             }
         };
-        self.join(window, lbs, &acl_arn, created, window_changes, Change::Associated)
-            .await
+        self.join(
+            window,
+            lbs,
+            &acl_arn,
+            created,
+            window_changes,
+            Change::Associated,
+        )
+        .await
     }
 
     async fn arm_window(
@@ -482,7 +498,10 @@ impl MaintenanceBackend for WafBackend {
                     if read.record.armed_since.is_none() {
                         self.mark_armed(window, &locked.acl).await?;
                     }
-                    return Ok(lbs.iter().map(|lb| Ok(outcome(lb, mode, Vec::new()))).collect());
+                    return Ok(lbs
+                        .iter()
+                        .map(|lb| Ok(outcome(lb, mode, Vec::new())))
+                        .collect());
                 }
                 let changes = self.reenter(window, lbs, spec, locked, read, false).await?;
                 (arn, changes)
@@ -496,8 +515,15 @@ impl MaintenanceBackend for WafBackend {
                 (arn, vec![created])
             }
         };
-        self.join(window, lbs, &acl_arn, created, window_changes, Change::Armed)
-            .await
+        self.join(
+            window,
+            lbs,
+            &acl_arn,
+            created,
+            window_changes,
+            Change::Armed,
+        )
+        .await
     }
 
     async fn disarm_window(
@@ -518,7 +544,7 @@ impl MaintenanceBackend for WafBackend {
                     message: message.into(),
                 })
             }
-            Some(_) => self.detach(window, lbs, mode, Change::Disarmed).await,
+            Some(_) => self.detach(window, lbs, mode, Change::Disarmed, None).await,
             None => {
                 // Nothing armed: normal members are unchanged; an injected
                 // window has nothing to disarm.
@@ -552,64 +578,64 @@ impl MaintenanceBackend for WafBackend {
         lbs: &[LoadBalancerArn],
         mode: Mode,
     ) -> MemberResults<Outcome> {
-        match self.find_window(window, false).await? {
-            None => match self.observe(&lbs[0]).await {
-                Ok(Observed::Ours { acl, read })
-                    if read.injected() && read.record.window == window.name() =>
-                {
-                    let host = Host::from_arn(acl.arn())?;
-                    return self.exit_injected(window, lbs, mode, &host, &read).await;
-                }
-                Ok(Observed::Foreign { arn, .. }) => {
-                    // An injected run that stopped half way left IP sets.
-                    if let Some(changes) = self.injection_leftovers(window, &arn, mode).await? {
+        // Each leaving member is read again right before its disassociation.
+        let located = self.locate(window, lbs, true).await?;
+        match &located {
+            (Some((acl, read)), _, _) if read.injected() => {
+                let host = Host::from_arn(acl.arn())?;
+                return self.exit_injected(window, lbs, mode, &host, read).await;
+            }
+            (Some((acl, read)), seen, _)
+                if read.record.armed_since.is_some()
+                    && read
+                        .record
+                        .members
+                        .iter()
+                        .all(|m| lbs.iter().any(|lb| lb.as_str() == m)) =>
+            {
+                // Armed, and every member leaves: back to pass-through in
+                // one update, still associated.
+                let changes = match (read.record.active, mode) {
+                    (true, Mode::Apply) => {
+                        self.switch(window, acl, false).await?;
+                        vec![Change::SwitchedOff]
+                    }
+                    (true, Mode::DryRun) => vec![Change::SwitchedOff],
+                    (false, _) => Vec::new(),
+                };
+                return Ok(lbs
+                    .iter()
+                    .zip(seen)
+                    .map(|(lb, seen)| match seen {
+                        Ok(Seen::Member) => Ok(outcome(lb, mode, changes.clone())),
+                        Ok(Seen::Normal) => Ok(outcome(lb, mode, Vec::new())),
+                        Ok(Seen::Foreign { arn, name }) => {
+                            Err(foreign(lb, arn.clone(), name.clone()))
+                        }
+                        Ok(Seen::Elsewhere(_, read)) => {
+                            Err(elsewhere(lb, &read.record.window, window))
+                        }
+                        Err(e) => Err(e.clone()),
+                    })
+                    .collect());
+            }
+            (None, seen, _) => {
+                // An injected run that stopped half way left IP sets.
+                if let Some(Ok(Seen::Foreign { arn, .. })) = seen.first() {
+                    if let Some(changes) = self.injection_leftovers(window, arn, mode).await? {
                         return Ok(lbs
                             .iter()
                             .map(|lb| Ok(outcome(lb, mode, changes.clone())))
                             .collect());
                     }
                 }
-                _ => {}
-            },
-            Some((locked, read)) if read.record.armed_since.is_some() => {
-                // Armed: when every member leaves, the window goes back to
-                // pass-through in one update and stays associated.
-                let members = self
-                    .members_of(locked.acl.arn(), &read.record.members)
-                    .await?;
-                if members.iter().all(|m| lbs.iter().any(|lb| lb.as_str() == m)) {
-                    let changes = if read.record.active && mode == Mode::Apply {
-                        self.switch(window, &locked.acl, false).await?;
-                        vec![Change::SwitchedOff]
-                    } else if read.record.active {
-                        vec![Change::SwitchedOff]
-                    } else {
-                        Vec::new()
-                    };
-                    let mut results = Vec::with_capacity(lbs.len());
-                    for lb in lbs {
-                        results.push(if members.iter().any(|m| m == lb.as_str()) {
-                            Ok(outcome(lb, mode, changes.clone()))
-                        } else {
-                            let mut found = None;
-                            match self.seen(window, lb, &mut found).await {
-                                Ok(Seen::Normal) => Ok(outcome(lb, mode, Vec::new())),
-                                Ok(Seen::Foreign { arn, name }) => Err(foreign(lb, arn, name)),
-                                Ok(Seen::Elsewhere(_, read)) => {
-                                    Err(elsewhere(lb, &read.record.window, window))
-                                }
-                                Ok(Seen::Member) => Ok(outcome(lb, mode, changes.clone())),
-                                Err(e) => Err(e),
-                            }
-                        });
-                    }
-                    return Ok(results);
-                }
             }
-            Some(_) => {}
+            _ => {}
         }
-        self.detach(window, lbs, mode, Change::Disassociated).await
+        self.detach(window, lbs, mode, Change::Disassociated, Some(located))
+            .await
     }
+
     async fn update_window_allowlist(
         &self,
         window: &Window,
@@ -1033,9 +1059,13 @@ impl WafBackend {
         lbs: &[LoadBalancerArn],
         mode: Mode,
         gone: Change,
+        located: Option<Located>,
     ) -> MemberResults<Outcome> {
         // Each leaving member is read again right before its disassociation.
-        let (found, seen, _) = self.locate(window, lbs, true).await?;
+        let (found, seen, _) = match located {
+            Some(located) => located,
+            None => self.locate(window, lbs, true).await?,
+        };
         // The windows the members leave: `window`, or another of maint's
         // (with its web ACL as read, when it was).
         type Leaving = (Window, Option<(Box<WebAcl>, Box<ReadAcl>)>, Vec<String>);

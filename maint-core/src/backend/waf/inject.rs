@@ -45,7 +45,10 @@ impl Host {
 fn will_not_fit(host: &Host, why: String) -> Error {
     Error::Conflict {
         resource: host.arn.clone(),
-        message: format!("maint's rule does not fit into web ACL {}: {why}; nothing was changed", host.name),
+        message: format!(
+            "maint's rule does not fit into web ACL {}: {why}; nothing was changed",
+            host.name
+        ),
     }
 }
 
@@ -70,10 +73,23 @@ impl WafBackend {
     ) -> Result<Option<Host>> {
         let consent = spec.is_some_and(|s| s.existing_web_acl == ExistingWebAcl::Inject);
         Ok(match self.observe(first).await {
+            // In place: no new consent needed to update it. Removed by
+            // someone else: putting it back needs consent again.
+            Ok(Observed::Ours { acl, read })
+                if read.injected()
+                    && read.record.window == window.name()
+                    && (read.rule_present || consent) =>
+            {
+                Some(Host::of(&acl))
+            }
             Ok(Observed::Ours { acl, read })
                 if read.injected() && read.record.window == window.name() =>
             {
-                Some(Host::of(&acl))
+                return Err(foreign(
+                    first,
+                    acl.arn().to_string(),
+                    acl.name().to_string(),
+                ));
             }
             Ok(Observed::Foreign { arn, .. }) if consent => Some(Host::from_arn(&arn)?),
             // Anything else (including a member that cannot be read) takes
@@ -85,7 +101,12 @@ impl WafBackend {
     /// The load balancers a service's web ACL protects must be exactly the
     /// window's: a rule in a web ACL reaches every resource it is
     /// associated with.
-    async fn check_protects(&self, window: &Window, host: &Host, lbs: &[LoadBalancerArn]) -> Result<()> {
+    async fn check_protects(
+        &self,
+        window: &Window,
+        host: &Host,
+        lbs: &[LoadBalancerArn],
+    ) -> Result<()> {
         let arn = host.arn.as_str();
         let listed = self
             .call(
@@ -154,15 +175,19 @@ impl WafBackend {
     /// over capacity, with AWS's own error.
     async fn check_capacity(&self, rules: &[Rule]) -> Result<Option<i64>> {
         let result = self
-            .call("CheckCapacity", "price the web ACL's rules", || async move {
-                self.waf
-                    .check_capacity()
-                    .scope(Scope::Regional)
-                    .set_rules(Some(rules.to_vec()))
-                    .send()
-                    .await
-                    .map_err(|e| aws_error("CheckCapacity", e))
-            })
+            .call(
+                "CheckCapacity",
+                "price the web ACL's rules",
+                || async move {
+                    self.waf
+                        .check_capacity()
+                        .scope(Scope::Regional)
+                        .set_rules(Some(rules.to_vec()))
+                        .send()
+                        .await
+                        .map_err(|e| aws_error("CheckCapacity", e))
+                },
+            )
             .await;
         match result {
             Ok(out) => Ok(Some(out.capacity())),
@@ -214,7 +239,8 @@ impl WafBackend {
                         ),
                     }),
                     Some(read) if read.rule_present => {
-                        self.reenter_injected(window, lbs, spec, mode, &locked, &read).await
+                        self.reenter_injected(window, lbs, spec, mode, &locked, &read)
+                            .await
                     }
                     reverted => {
                         self.inject(window, lbs, spec, mode, host, &locked, reverted.as_ref())
@@ -329,7 +355,10 @@ impl WafBackend {
             if wcu > acl::MAX_WCU {
                 return Err(will_not_fit(
                     host,
-                    format!("its rules would cost {wcu} WCU; AWS WAF allows {}", acl::MAX_WCU),
+                    format!(
+                        "its rules would cost {wcu} WCU; AWS WAF allows {}",
+                        acl::MAX_WCU
+                    ),
                 ));
             }
         }
@@ -355,7 +384,11 @@ impl WafBackend {
             response: &spec.response,
         };
         let (rules, bodies) = acl::compose(&locked.acl, &spec)?;
-        tracing::info!(window = window.name(), web_acl = host.name, "adding maint's rule");
+        tracing::info!(
+            window = window.name(),
+            web_acl = host.name,
+            "adding maint's rule"
+        );
         self.write_web_acl(locked, rules, bodies).await?;
         Ok(changes)
     }
@@ -410,7 +443,11 @@ impl WafBackend {
                 };
                 let injection = now.record.injected.clone().unwrap_or_default();
                 let (rules, bodies) = acl::restore(&locked.acl, &injection);
-                tracing::info!(window = window.name(), web_acl = host.name, "removing maint's rule");
+                tracing::info!(
+                    window = window.name(),
+                    web_acl = host.name,
+                    "removing maint's rule"
+                );
                 self.write_web_acl(&locked, rules, bodies).await
             })
             .await?;
@@ -480,7 +517,9 @@ impl WafBackend {
         match self.get_web_acl(&host.name, &host.id).await {
             Err(e) if is_code(&e, &[code::NONEXISTENT]) => Ok(false),
             Err(e) => Err(e),
-            Ok(locked) => Ok(acl::read_acl(&locked.acl)?.is_some_and(|r| r.record.window == window)),
+            Ok(locked) => {
+                Ok(acl::read_acl(&locked.acl)?.is_some_and(|r| r.record.window == window))
+            }
         }
     }
 }

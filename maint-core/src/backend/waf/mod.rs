@@ -83,9 +83,9 @@ mod acl;
 mod backend;
 mod calls;
 mod elb;
+mod inject;
 mod inventory;
 mod ip_sets;
-mod inject;
 mod options;
 mod web_acls;
 
@@ -120,9 +120,9 @@ use tokio::sync::Mutex;
 
 use self::backend::*;
 use self::calls::*;
+use self::inject::*;
 use self::inventory::*;
 use self::ip_sets::*;
-use self::inject::*;
 use self::web_acls::*;
 
 pub use self::calls::CallRates;

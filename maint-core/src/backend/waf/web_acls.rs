@@ -163,7 +163,11 @@ impl WafBackend {
         spec: &AclSpec<'_>,
     ) -> Result<()> {
         let (rules, bodies) = acl::compose(&locked.acl, spec)?;
-        tracing::info!(window = window.name(), web_acl = locked.acl.name(), "updating web ACL");
+        tracing::info!(
+            window = window.name(),
+            web_acl = locked.acl.name(),
+            "updating web ACL"
+        );
         self.write_web_acl(locked, rules, bodies).await
     }
 
@@ -428,6 +432,18 @@ impl WafBackend {
                 match self.observe(lb).await? {
                     Observed::Foreign { arn, name } => return Err(foreign(lb, arn, name)),
                     Observed::Ours { acl, .. } if acl.arn() == acl_arn => return Ok(false),
+                    Observed::Ours { acl, read } if read.injected() => {
+                        return Err(Error::Conflict {
+                            resource: lb.to_string(),
+                            message: format!(
+                                "its window {} lives in its own web ACL {}; to change it, \
+                                 enter again with consent to inject (--inject, inject=True, \
+                                 or existing_web_acl = \"inject\")",
+                                read.record.window,
+                                acl.name()
+                            ),
+                        })
+                    }
                     Observed::Ours { read, .. } => {
                         return Err(Error::Conflict {
                             resource: lb.to_string(),

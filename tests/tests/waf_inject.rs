@@ -1,0 +1,666 @@
+//! Services that already run a web ACL of their own, and armed windows, on
+//! moto through the fault layer (which answers `ListResourcesForWebACL` as
+//! AWS does, and `CheckCapacity` where a test says so): maint's rule goes
+//! into the service's security ACL with consent and comes out exactly;
+//! an armed window switches with one write each way.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+use std::collections::BTreeMap;
+
+use aws_sdk_wafv2::types::{
+    AllowAction, BlockAction, CountAction, CustomResponseBody, DefaultAction, GeoMatchStatement,
+    IpAddressVersion, IpSetReferenceStatement, ManagedRuleGroupStatement, OverrideAction,
+    RateBasedStatement, RateBasedStatementAggregateKeyType, ResponseContentType, Rule, RuleAction,
+    RuleGroupReferenceStatement, Scope, Statement, VisibilityConfig, WebAcl,
+};
+use maint_core::backend::waf::WafBackend;
+use maint_core::backend::{
+    AllowlistChange, Change, ExistingWebAcl, MaintenanceSpec, Mode, Reason, State, Window,
+};
+use maint_core::{Allowlist, Error, ErrorKind, LoadBalancerArn, MaintenanceBackend};
+use maint_tests::faults::Faults;
+use maint_tests::{fast_settings, faulty_backend, seed, OperationLog};
+
+async fn alb(hint: &str) -> LoadBalancerArn {
+    let name = seed::unique_lb_name(hint);
+    LoadBalancerArn::parse(&seed::create_load_balancer(&name, "application").await).unwrap()
+}
+
+fn visibility(name: &str) -> VisibilityConfig {
+    VisibilityConfig::builder()
+        .sampled_requests_enabled(true)
+        .cloud_watch_metrics_enabled(true)
+        .metric_name(name)
+        .build()
+        .unwrap()
+}
+
+fn rule(name: &str, priority: i32, statement: Statement, block: bool) -> Rule {
+    let b = Rule::builder()
+        .name(name)
+        .priority(priority)
+        .statement(statement)
+        .visibility_config(visibility(name));
+    let b = if statement_is_group(name) {
+        b.override_action(
+            OverrideAction::builder()
+                .none(aws_sdk_wafv2::types::NoneAction::builder().build())
+                .build(),
+        )
+    } else if block {
+        b.action(
+            RuleAction::builder()
+                .block(BlockAction::builder().build())
+                .build(),
+        )
+    } else {
+        b.action(
+            RuleAction::builder()
+                .count(CountAction::builder().build())
+                .build(),
+        )
+    };
+    b.build().unwrap()
+}
+
+fn statement_is_group(name: &str) -> bool {
+    name.starts_with("aws-common") || name.starts_with("ShieldMitigationRuleGroup")
+}
+
+/// A production-like security web ACL: a managed rule group, a rate limit,
+/// an IP block list, a geo rule, a Shield Advanced mitigation rule group at
+/// priority 10,000,000 and two custom response bodies of its own, shared by
+/// `lbs`. Returns (name, id, arn).
+async fn security_acl(lbs: &[&LoadBalancerArn], hint: &str) -> (String, String, String) {
+    let waf = seed::waf_client();
+    let n = seed::unique_lb_name(hint);
+    let name = format!("security-{n}");
+    let blocklist = waf
+        .create_ip_set()
+        .name(format!("blocklist-{n}"))
+        .scope(Scope::Regional)
+        .ip_address_version(IpAddressVersion::Ipv4)
+        .addresses("192.0.2.66/32")
+        .send()
+        .await
+        .unwrap();
+    let blocklist = blocklist.summary().unwrap().arn().unwrap().to_string();
+    let group = waf
+        .create_rule_group()
+        .name(format!("shield-group-{n}"))
+        .scope(Scope::Regional)
+        .capacity(100)
+        .visibility_config(visibility("shield-group"))
+        .send()
+        .await
+        .unwrap();
+    let group = group.summary().unwrap().arn().unwrap().to_string();
+    let rules = vec![
+        rule(
+            "aws-common",
+            0,
+            Statement::builder()
+                .managed_rule_group_statement(
+                    ManagedRuleGroupStatement::builder()
+                        .vendor_name("AWS")
+                        .name("AWSManagedRulesCommonRuleSet")
+                        .build()
+                        .unwrap(),
+                )
+                .build(),
+            false,
+        ),
+        rule(
+            "rate-limit",
+            1,
+            Statement::builder()
+                .rate_based_statement(
+                    RateBasedStatement::builder()
+                        .limit(2000)
+                        .aggregate_key_type(RateBasedStatementAggregateKeyType::Ip)
+                        .build()
+                        .unwrap(),
+                )
+                .build(),
+            true,
+        ),
+        rule(
+            "blocklist",
+            2,
+            Statement::builder()
+                .ip_set_reference_statement(
+                    IpSetReferenceStatement::builder()
+                        .arn(&blocklist)
+                        .build()
+                        .unwrap(),
+                )
+                .build(),
+            true,
+        ),
+        rule(
+            "geo",
+            3,
+            Statement::builder()
+                .geo_match_statement(
+                    GeoMatchStatement::builder()
+                        .country_codes(aws_sdk_wafv2::types::CountryCode::Kp)
+                        .build(),
+                )
+                .build(),
+            true,
+        ),
+        rule(
+            "ShieldMitigationRuleGroup_123456789012_5e665bd3-1234_abcd",
+            10_000_000,
+            Statement::builder()
+                .rule_group_reference_statement(
+                    RuleGroupReferenceStatement::builder()
+                        .arn(&group)
+                        .build()
+                        .unwrap(),
+                )
+                .build(),
+            false,
+        ),
+    ];
+    let body = |text: &str| {
+        CustomResponseBody::builder()
+            .content_type(ResponseContentType::TextPlain)
+            .content(text)
+            .build()
+            .unwrap()
+    };
+    let created = waf
+        .create_web_acl()
+        .name(&name)
+        .scope(Scope::Regional)
+        .description("The shop's security rules, managed by the security team")
+        .default_action(
+            DefaultAction::builder()
+                .allow(AllowAction::builder().build())
+                .build(),
+        )
+        .set_rules(Some(rules))
+        .custom_response_bodies("blocked", body("Blocked by the security team"))
+        .custom_response_bodies("too-many", body("Slow down"))
+        .visibility_config(visibility(&name))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("create {name}: {e:?}"));
+    let summary = created.summary().unwrap();
+    let (id, arn) = (
+        summary.id().unwrap().to_string(),
+        summary.arn().unwrap().to_string(),
+    );
+    for lb in lbs {
+        waf.associate_web_acl()
+            .web_acl_arn(&arn)
+            .resource_arn(lb.as_str())
+            .send()
+            .await
+            .unwrap();
+    }
+    (name, id, arn)
+}
+
+async fn read_acl(name: &str, id: &str) -> (WebAcl, String) {
+    let out = seed::waf_client()
+        .get_web_acl()
+        .name(name)
+        .id(id)
+        .scope(Scope::Regional)
+        .send()
+        .await
+        .unwrap();
+    (
+        out.web_acl().unwrap().clone(),
+        out.lock_token().unwrap().to_string(),
+    )
+}
+
+/// What must come back exactly: rules by name, bodies, default action,
+/// description, visibility.
+#[derive(Debug, PartialEq)]
+struct Shape {
+    rules: BTreeMap<String, Rule>,
+    bodies: BTreeMap<String, CustomResponseBody>,
+    default_action: Option<DefaultAction>,
+    description: Option<String>,
+    visibility: Option<VisibilityConfig>,
+}
+
+fn shape(acl: &WebAcl) -> Shape {
+    Shape {
+        rules: acl
+            .rules()
+            .iter()
+            .map(|r| (r.name().to_string(), r.clone()))
+            .collect(),
+        bodies: acl
+            .custom_response_bodies()
+            .map(|b| b.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+            .unwrap_or_default(),
+        default_action: acl.default_action().cloned(),
+        description: acl.description().map(str::to_string),
+        visibility: acl.visibility_config().cloned(),
+    }
+}
+
+/// Another team changes the rate limit of their own rule (read, edit,
+/// write under their lock token), from their own process.
+fn another_team_edits_rate_limit(name: String, id: String, limit: i64) {
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        rt.block_on(async {
+            let (acl, token) = read_acl(&name, &id).await;
+            let rules: Vec<Rule> = acl
+                .rules()
+                .iter()
+                .map(|r| {
+                    let mut r = r.clone();
+                    if r.name() == "rate-limit" {
+                        let s = r.statement.as_mut().unwrap();
+                        s.rate_based_statement.as_mut().unwrap().limit = limit;
+                    }
+                    r
+                })
+                .collect();
+            seed::waf_client()
+                .update_web_acl()
+                .name(&name)
+                .id(&id)
+                .scope(Scope::Regional)
+                .set_description(acl.description().map(str::to_string))
+                .set_default_action(acl.default_action().cloned())
+                .set_rules(Some(rules))
+                .set_custom_response_bodies(acl.custom_response_bodies().cloned())
+                .set_visibility_config(acl.visibility_config().cloned())
+                .lock_token(token)
+                .send()
+                .await
+                .unwrap();
+        });
+    })
+    .join()
+    .unwrap();
+}
+
+fn with_rate_limit(mut expected: Shape, limit: i64) -> Shape {
+    let r = expected.rules.get_mut("rate-limit").unwrap();
+    let s = r.statement.as_mut().unwrap();
+    s.rate_based_statement.as_mut().unwrap().limit = limit;
+    expected
+}
+
+fn spec(entries: &[&str], inject: bool) -> MaintenanceSpec {
+    MaintenanceSpec {
+        allowlist: Allowlist::parse(entries).unwrap(),
+        reason: Some(Reason::new("database upgrade").unwrap()),
+        existing_web_acl: if inject {
+            ExistingWebAcl::Inject
+        } else {
+            ExistingWebAcl::Refuse
+        },
+        ..MaintenanceSpec::default()
+    }
+}
+
+fn backend() -> (WafBackend, Faults, OperationLog) {
+    let (faults, log) = (Faults::new(), OperationLog::new());
+    faults.answer_list_resources_for_web_acl();
+    (faulty_backend(&faults, &log, fast_settings()), faults, log)
+}
+
+fn window(hint: &str) -> Window {
+    Window::of_service(&seed::unique_lb_name(hint))
+}
+
+/// The IP sets maint made for `window` (by name, in moto).
+async fn maint_sets(window: &Window) -> Vec<String> {
+    let out = seed::waf_client()
+        .list_ip_sets()
+        .scope(Scope::Regional)
+        .limit(100)
+        .send()
+        .await
+        .unwrap();
+    out.ip_sets()
+        .iter()
+        .filter_map(|s| s.name())
+        .filter(|n| n.starts_with(window.name()))
+        .map(str::to_string)
+        .collect()
+}
+
+fn all_ok<T: std::fmt::Debug>(results: &[maint_core::Result<T>]) {
+    for r in results {
+        assert!(r.is_ok(), "{results:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_shared_security_acl_gets_maints_rule_and_ends_as_it_was_plus_others_edits() {
+    let (b, faults, log) = backend();
+    let lbs = vec![alb("inj-a").await, alb("inj-b").await, alb("inj-c").await];
+    let (name, id, _) = security_acl(&lbs.iter().collect::<Vec<_>>(), "shop").await;
+    let original = shape(&read_acl(&name, &id).await.0);
+    let w = window("shop");
+
+    // Without consent: refused, nothing of it changed, nothing left.
+    let refused = b
+        .enter_window(&w, &lbs, &spec(&["203.0.113.0/24"], false), Mode::Apply)
+        .await;
+    let failures: Vec<ErrorKind> = match refused {
+        Ok(results) => results
+            .iter()
+            .map(|r| r.as_ref().expect_err("refused").kind())
+            .collect(),
+        Err(e) => vec![e.kind()],
+    };
+    assert!(
+        failures.iter().all(|k| *k == ErrorKind::ForeignWebAcl),
+        "{failures:?}"
+    );
+    assert_eq!(shape(&read_acl(&name, &id).await.0), original);
+    assert!(maint_sets(&w).await.is_empty());
+
+    // With consent: one update of the shared ACL puts all three in.
+    log.take();
+    let entered = b
+        .enter_window(&w, &lbs, &spec(&["203.0.113.0/24"], true), Mode::Apply)
+        .await
+        .unwrap();
+    all_ok(&entered);
+    assert!(entered[0]
+        .as_ref()
+        .unwrap()
+        .changes
+        .contains(&Change::RuleInjected {
+            web_acl: name.clone()
+        }));
+    let counts = log.counts();
+    assert_eq!(counts.get("wafv2:UpdateWebACL"), Some(&1), "{counts:?}");
+    assert_eq!(counts.get("wafv2:AssociateWebACL"), None, "{counts:?}");
+    let (during, _) = read_acl(&name, &id).await;
+    let first = during.rules().iter().min_by_key(|r| r.priority()).unwrap();
+    assert_eq!((first.name(), first.priority()), ("maint-maintenance", 0));
+    let priority = |n: &str| {
+        during
+            .rules()
+            .iter()
+            .find(|r| r.name() == n)
+            .unwrap()
+            .priority()
+    };
+    assert_eq!(
+        ["aws-common", "rate-limit", "blocklist", "geo"].map(priority),
+        [1, 2, 3, 4],
+        "the run from 0 moved up by one"
+    );
+    assert_eq!(
+        priority("ShieldMitigationRuleGroup_123456789012_5e665bd3-1234_abcd"),
+        10_000_000
+    );
+    for lb in &lbs {
+        let status = b.status(lb).await.unwrap();
+        let State::Maintenance(info) = &status.state else {
+            panic!("{status:?}");
+        };
+        assert_eq!(info.host_web_acl.as_deref(), Some(name.as_str()));
+        assert_eq!(info.window, w.name());
+    }
+
+    // Allowlist edits go into maint's own IP set; one of them races with
+    // another team editing their own rate-limit rule: both survive.
+    let add = AllowlistChange::Add(Allowlist::parse(["198.51.100.7"]).unwrap());
+    b.update_window_allowlist(&w, &lbs, &add, Mode::Apply)
+        .await
+        .unwrap()
+        .iter()
+        .for_each(|r| assert!(r.is_ok(), "{r:?}"));
+    let (n2, i2) = (name.clone(), id.clone());
+    faults.before("UpdateWebACL", move || {
+        another_team_edits_rate_limit(n2, i2, 1000)
+    });
+    b.update_window_allowlist(&w, &lbs, &AllowlistChange::Disable, Mode::Apply)
+        .await
+        .unwrap()
+        .iter()
+        .for_each(|r| assert!(r.is_ok(), "{r:?}"));
+    let status = b.status(&lbs[1]).await.unwrap();
+    let info = status.maintenance().expect("in maintenance");
+    assert!(!info.allowlist.enabled);
+    assert_eq!(
+        info.allowlist.entries.to_string(),
+        "198.51.100.7/32\n203.0.113.0/24\n"
+    );
+
+    // Exit: exactly what maint added goes; the other team's edit stays.
+    let exited = b.exit_window(&w, &lbs, Mode::Apply).await.unwrap();
+    all_ok(&exited);
+    assert!(exited[2]
+        .as_ref()
+        .unwrap()
+        .changes
+        .contains(&Change::RuleRemoved {
+            web_acl: name.clone()
+        }));
+    assert_eq!(
+        shape(&read_acl(&name, &id).await.0),
+        with_rate_limit(original, 1000)
+    );
+    assert!(maint_sets(&w).await.is_empty(), "maint's IP sets are gone");
+    for lb in &lbs {
+        assert!(matches!(
+            b.status(lb).await.unwrap().state,
+            State::Foreign { .. }
+        ));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_acl_that_would_exceed_capacity_or_protects_others_is_refused_with_nothing_changed() {
+    let (b, faults, _) = backend();
+    let lbs = vec![alb("cap-a").await, alb("cap-b").await];
+    let (name, id, _) = security_acl(&lbs.iter().collect::<Vec<_>>(), "cap").await;
+    let original = shape(&read_acl(&name, &id).await.0);
+    let w = window("cap");
+
+    faults.respond("CheckCapacity", 200, r#"{"Capacity": 5001}"#, 1);
+    let err = b
+        .enter_window(&w, &lbs, &spec(&["203.0.113.0/24"], true), Mode::Apply)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("5001 WCU"), "{err}");
+    assert_eq!(shape(&read_acl(&name, &id).await.0), original);
+    assert!(
+        maint_sets(&w).await.is_empty(),
+        "no IP set made for a refused ACL"
+    );
+
+    // The ACL also protects a load balancer outside the window.
+    let err = b
+        .enter_window(&w, &lbs[..1], &spec(&["203.0.113.0/24"], true), Mode::Apply)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains(lbs[1].as_str()), "{err}");
+    assert_eq!(shape(&read_acl(&name, &id).await.0), original);
+
+    // Exiting part of an injected window is refused: the rule is shared.
+    b.enter_window(&w, &lbs, &spec(&[], true), Mode::Apply)
+        .await
+        .unwrap();
+    let err = b.exit_window(&w, &lbs[..1], Mode::Apply).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Conflict, "{err}");
+    all_ok(&b.exit_window(&w, &lbs, Mode::Apply).await.unwrap());
+    assert_eq!(shape(&read_acl(&name, &id).await.0), original);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_crash_at_each_step_of_inject_and_of_its_exit_converges_on_rerun() {
+    let (b, faults, _) = backend();
+    let lbs = vec![alb("crash-a").await, alb("crash-b").await];
+    let (name, id, _) = security_acl(&lbs.iter().collect::<Vec<_>>(), "crash").await;
+    let original = shape(&read_acl(&name, &id).await.0);
+    let w = window("crash");
+    let s = spec(&["203.0.113.0/24", "2001:db8::/48"], true);
+
+    // enter dies after making its IP sets, before the rule is written.
+    faults.inject("UpdateWebACL", "AccessDeniedException", 1);
+    assert!(b.enter_window(&w, &lbs, &s, Mode::Apply).await.is_err());
+    assert_eq!(shape(&read_acl(&name, &id).await.0), original);
+    assert_eq!(maint_sets(&w).await.len(), 2, "its IP sets are left");
+    // ... and `exit` instead of a rerun clears them up.
+    all_ok(&b.exit_window(&w, &lbs, Mode::Apply).await.unwrap());
+    assert!(maint_sets(&w).await.is_empty());
+    assert_eq!(shape(&read_acl(&name, &id).await.0), original);
+
+    // Again, and this time the rerun of enter finishes it.
+    faults.inject("UpdateWebACL", "AccessDeniedException", 1);
+    assert!(b.enter_window(&w, &lbs, &s, Mode::Apply).await.is_err());
+    all_ok(&b.enter_window(&w, &lbs, &s, Mode::Apply).await.unwrap());
+    assert_eq!(maint_sets(&w).await.len(), 2);
+    assert!(matches!(
+        b.status(&lbs[0]).await.unwrap().state,
+        State::Maintenance(_)
+    ));
+
+    // exit dies after taking the rule out, before deleting the IP sets.
+    faults.inject("DeleteIPSet", "AccessDeniedException", 1);
+    assert!(b.exit_window(&w, &lbs, Mode::Apply).await.is_err());
+    assert_eq!(shape(&read_acl(&name, &id).await.0), original);
+    all_ok(&b.exit_window(&w, &lbs, Mode::Apply).await.unwrap());
+    assert!(maint_sets(&w).await.is_empty());
+    assert_eq!(shape(&read_acl(&name, &id).await.0), original);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_rule_removed_by_someone_else_shows_as_reverted_and_enter_puts_it_back() {
+    let (b, _, _) = backend();
+    let lbs = vec![alb("rev-a").await];
+    let (name, id, _) = security_acl(&lbs.iter().collect::<Vec<_>>(), "rev").await;
+    let original = shape(&read_acl(&name, &id).await.0);
+    let w = window("rev");
+    let s = spec(&["203.0.113.0/24"], true);
+    all_ok(&b.enter_window(&w, &lbs, &s, Mode::Apply).await.unwrap());
+    // An IaC apply that manages rules only: maint's rule goes, and the
+    // priorities go back to what the code says.
+    let (acl, token) = read_acl(&name, &id).await;
+    let rules: Vec<Rule> = original.rules.values().cloned().collect();
+    seed::waf_client()
+        .update_web_acl()
+        .name(&name)
+        .id(&id)
+        .scope(Scope::Regional)
+        .set_description(acl.description().map(str::to_string))
+        .set_default_action(acl.default_action().cloned())
+        .set_rules(Some(rules))
+        .set_custom_response_bodies(acl.custom_response_bodies().cloned())
+        .set_visibility_config(acl.visibility_config().cloned())
+        .lock_token(token)
+        .send()
+        .await
+        .unwrap();
+    let status = b.status(&lbs[0]).await.unwrap();
+    assert!(
+        matches!(&status.state, State::Reverted { web_acl_name, .. } if *web_acl_name == name),
+        "{status:?}"
+    );
+    let add = AllowlistChange::Add(Allowlist::parse(["198.51.100.7"]).unwrap());
+    let err = b
+        .update_window_allowlist(&w, &lbs, &add, Mode::Apply)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("maint enter"), "{err}");
+    // enter puts it back, keeping the allowlist.
+    let again = b.enter_window(&w, &lbs, &s, Mode::Apply).await.unwrap();
+    all_ok(&again);
+    let status = b.status(&lbs[0]).await.unwrap();
+    let info = status.maintenance().expect("in maintenance again");
+    assert_eq!(info.allowlist.entries.to_string(), "203.0.113.0/24\n");
+    all_ok(&b.exit_window(&w, &lbs, Mode::Apply).await.unwrap());
+    assert_eq!(shape(&read_acl(&name, &id).await.0), original);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_armed_window_of_five_switches_with_one_write_each_way() {
+    let (b, _, log) = backend();
+    let mut lbs = Vec::new();
+    for i in 0..5 {
+        lbs.push(alb(&format!("armed-{i}")).await);
+    }
+    let w = window("armed");
+    let s = spec(&["203.0.113.0/24"], false);
+    let armed = b.arm_window(&w, &lbs, &s, Mode::Apply).await.unwrap();
+    all_ok(&armed);
+    assert!(armed[4].as_ref().unwrap().changes.contains(&Change::Armed));
+    for lb in &lbs {
+        let status = b.status(lb).await.unwrap();
+        let State::Armed(info) = &status.state else {
+            panic!("{status:?}");
+        };
+        assert!(info.armed_since.is_some());
+    }
+    let writes = |counts: &BTreeMap<String, usize>| -> usize {
+        counts
+            .iter()
+            .filter(|(op, _)| {
+                [
+                    "Create",
+                    "Update",
+                    "Delete",
+                    "Associate",
+                    "Disassociate",
+                    "Put",
+                    "Tag",
+                ]
+                .iter()
+                .any(|w| op.starts_with(&format!("wafv2:{w}")))
+            })
+            .map(|(_, n)| n)
+            .sum()
+    };
+
+    log.take();
+    let entered = b.enter_window(&w, &lbs, &s, Mode::Apply).await.unwrap();
+    all_ok(&entered);
+    assert!(entered[0]
+        .as_ref()
+        .unwrap()
+        .changes
+        .contains(&Change::SwitchedOn));
+    let counts = log.counts();
+    assert_eq!(writes(&counts), 1, "{counts:?}");
+    assert_eq!(counts.get("wafv2:UpdateWebACL"), Some(&1), "{counts:?}");
+    let status = b.status(&lbs[2]).await.unwrap();
+    let info = status.maintenance().expect("in maintenance");
+    assert!(info.armed_since.is_some());
+
+    // disarm while in maintenance is refused.
+    let err = b.disarm_window(&w, &lbs, Mode::Apply).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Conflict, "{err}");
+
+    log.take();
+    let exited = b.exit_window(&w, &lbs, Mode::Apply).await.unwrap();
+    all_ok(&exited);
+    assert_eq!(exited[1].as_ref().unwrap().changes, [Change::SwitchedOff]);
+    let counts = log.counts();
+    assert_eq!(writes(&counts), 1, "{counts:?}");
+    assert!(matches!(
+        b.status(&lbs[3]).await.unwrap().state,
+        State::Armed(_)
+    ));
+
+    let disarmed = b.disarm_window(&w, &lbs, Mode::Apply).await.unwrap();
+    all_ok(&disarmed);
+    assert!(disarmed[0]
+        .as_ref()
+        .unwrap()
+        .changes
+        .contains(&Change::Disarmed));
+    for lb in &lbs {
+        assert_eq!(b.status(lb).await.unwrap().state, State::Normal);
+    }
+    assert!(maint_sets(&w).await.is_empty());
+    let _ = Error::unexpected("");
+}
