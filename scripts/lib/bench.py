@@ -8,8 +8,13 @@ the allowlist micro-benchmarks, builds the CLI, then calls this script, which:
    real `maint` CLI through the proxy: cold enter, repeated enter, allowlist
    add, status, exit; wall time per command (median over the runs) and AWS API
    calls per target from the proxy's counts;
-2. the same cycle through the Python package (`import maint`), when it imports;
-3. writes BENCHMARKS.md (or --out) with the machine, settings, every figure,
+2. under AWS WAF's call-rate quotas (the quota proxy): a service of N ALBs
+   through its cycle, then switching without associating: an armed window
+   (`maint arm` first) and maint's rule injected into a security team's web
+   ACL shared by the N ALBs, `enter` and `exit` timed (`--only-switch`: only
+   these);
+3. the same cycle through the Python package (`import maint`), when it imports;
+4. writes BENCHMARKS.md (or --out) with the machine, settings, every figure,
    and the targets with whether each is met (the call targets are the `cli`
    budgets of tests/api-call-budgets.json).
 

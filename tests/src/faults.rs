@@ -177,7 +177,8 @@ impl Faults {
     }
 
     /// Runs `hook` (synchronously) just before the next call of `operation`
-    /// is forwarded to moto.
+    /// is forwarded to moto (or answered by an emulation, see
+    /// [`Faults::answer_list_resources_for_web_acl`]).
     pub fn before(&self, operation: &str, hook: impl FnOnce() + Send + 'static) {
         self.lock()
             .hooks
