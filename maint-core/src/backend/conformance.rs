@@ -900,12 +900,28 @@ pub async fn disarm_is_refused_in_maintenance(f: &dyn Fixture) {
     let last = all_ok("exit last", b.exit_window(&w, &lbs[1..], Mode::Apply).await);
     assert_eq!(last, [vec![Change::SwitchedOff]]);
     let out = all_ok("disarm", b.disarm_window(&w, &lbs, Mode::Apply).await);
-    assert!(out[0].is_empty(), "{out:?}");
+    // The member that left earlier is not disarmed (it may report the
+    // window's deletion, as a normal member of an `exit` does).
+    assert!(!out[0].contains(&Change::Disarmed), "{out:?}");
     assert!(out[1].contains(&Change::Disarmed), "{out:?}");
     for s2 in states(f, &w, &lbs).await {
         assert_eq!(s2.state, State::Normal);
         assert!(s2.leftovers.is_empty(), "{:?}", s2.leftovers);
     }
+}
+
+/// The changes of each member without IP set deletions, which only a
+/// backend with IP sets (WAF) reports.
+fn without_ip_sets(results: Vec<Vec<Change>>) -> Vec<Vec<Change>> {
+    results
+        .into_iter()
+        .map(|changes| {
+            changes
+                .into_iter()
+                .filter(|c| !matches!(c, Change::DeletedIpSet { .. }))
+                .collect()
+        })
+        .collect()
 }
 
 /// Arming a window already in maintenance marks it armed and changes
@@ -936,14 +952,18 @@ pub async fn arming_a_window_in_maintenance_only_marks_it_armed(f: &dyn Fixture)
     armed(&status(f, &lb).await);
     let out = all_ok("disarm", b.disarm_window(&w, lbs, Mode::Apply).await);
     assert_eq!(
-        out,
-        [vec![
+        out[0][..2],
+        [
             Change::Disarmed,
             Change::DeletedWebAcl {
                 name: w.name().to_string()
             }
-        ]]
+        ]
     );
+    // A backend with IP sets (WAF) also reports deleting them.
+    assert!(out[0][2..]
+        .iter()
+        .all(|c| matches!(c, Change::DeletedIpSet { .. })));
     assert_eq!(status(f, &lb).await.state, State::Normal);
 }
 
@@ -1042,7 +1062,7 @@ pub async fn armed_dry_runs_change_nothing(f: &dyn Fixture) {
         b.disarm_window(&w, lbs, Mode::DryRun).await,
     );
     assert_eq!(
-        plan,
+        without_ip_sets(plan),
         [vec![
             Change::Disarmed,
             Change::DeletedWebAcl {
@@ -1180,13 +1200,13 @@ pub async fn a_window_of_one_is_injected_into_its_own_web_acl_with_consent(f: &d
     );
 
     let plan = b.exit(&lb, Mode::DryRun).await.expect("exit dry run");
-    let removed = [Change::RuleRemoved {
+    let removed = vec![vec![Change::RuleRemoved {
         web_acl: name.clone(),
-    }];
-    assert_eq!(plan.changes, removed);
+    }]];
+    assert_eq!(without_ip_sets(vec![plan.changes]), removed);
     assert!(status(f, &lb).await.maintenance().is_some());
     let out = b.exit(&lb, Mode::Apply).await.expect("exit");
-    assert_eq!(out.changes, removed);
+    assert_eq!(without_ip_sets(vec![out.changes]), removed);
     assert_eq!(status(f, &lb).await, foreign, "the ACL as it was");
     let out = b.exit(&lb, Mode::Apply);
     assert!(

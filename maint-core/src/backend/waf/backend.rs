@@ -417,10 +417,13 @@ impl MaintenanceBackend for WafBackend {
         // every member recorded; or maint's rule in the service's own web
         // ACL, when it is injected there or about to be.
         let existing = self.find_window(window, false).await?;
-        // Only with consent is the first member read up front (one call at
-        // one a second): without it, a foreign web ACL is refused when its
-        // member's turn to associate comes, as before.
-        if existing.is_none() && spec.existing_web_acl == ExistingWebAcl::Inject {
+        // The first member is read up front (one call at one a second) only
+        // with consent, or when the window has IP sets but no web ACL of
+        // its own (injected, or left by a crashed run); otherwise a foreign
+        // web ACL is refused when its member's turn to associate comes.
+        if existing.is_none()
+            && (spec.existing_web_acl == ExistingWebAcl::Inject || self.has_ip_sets(window).await?)
+        {
             if let Some(host) = self.injection_host(window, &lbs[0], Some(spec)).await? {
                 return self.enter_injected(window, lbs, spec, mode, &host).await;
             }
@@ -463,10 +466,19 @@ impl MaintenanceBackend for WafBackend {
         spec: &MaintenanceSpec,
         mode: Mode,
     ) -> MemberResults<Outcome> {
+        let existing = self.find_window(window, false).await?;
+        if existing.is_none() {
+            // A window injected into the service's own web ACL is not armed.
+            if let Some(host) = self.injection_host(window, &lbs[0], None).await? {
+                return Ok(lbs
+                    .iter()
+                    .map(|lb| Err(foreign(lb, host.arn.clone(), host.name.clone())))
+                    .collect());
+            }
+        }
         if mode == Mode::DryRun {
             return self.plan_enter(window, lbs, spec, true).await;
         }
-        let existing = self.find_window(window, false).await?;
         let created = existing.is_none();
         let (acl_arn, window_changes) = match existing {
             Some((locked, read)) => {
@@ -495,12 +507,15 @@ impl MaintenanceBackend for WafBackend {
                             ),
                         });
                     }
-                    if read.record.armed_since.is_none() {
+                    let changes = if read.record.armed_since.is_none() {
                         self.mark_armed(window, &locked.acl).await?;
-                    }
+                        vec![Change::Armed]
+                    } else {
+                        Vec::new()
+                    };
                     return Ok(lbs
                         .iter()
-                        .map(|lb| Ok(outcome(lb, mode, Vec::new())))
+                        .map(|lb| Ok(outcome(lb, mode, changes.clone())))
                         .collect());
                 }
                 let changes = self.reenter(window, lbs, spec, locked, read, false).await?;
@@ -539,10 +554,15 @@ impl MaintenanceBackend for WafBackend {
                 } else {
                     "it is in maintenance and was never armed; `maint exit` ends it"
                 };
-                Err(Error::Conflict {
-                    resource: window.name().to_string(),
-                    message: message.into(),
-                })
+                Ok(lbs
+                    .iter()
+                    .map(|lb| {
+                        Err(Error::Conflict {
+                            resource: lb.to_string(),
+                            message: message.into(),
+                        })
+                    })
+                    .collect())
             }
             Some(_) => self.detach(window, lbs, mode, Change::Disarmed, None).await,
             None => {
@@ -1143,6 +1163,11 @@ impl WafBackend {
             .collect())
     }
 
+    /// Whether the inventory holds IP sets of `window`.
+    async fn has_ip_sets(&self, window: &Window) -> Result<bool> {
+        Ok(!self.resources_of(window, false).await?.1.is_empty())
+    }
+
     /// The state a window's record says its members are in.
     fn state(acl: &WebAcl, read: &ReadAcl, info: MaintenanceInfo) -> State {
         if !read.rule_present {
@@ -1168,7 +1193,17 @@ impl WafBackend {
     ) -> MemberResults<Outcome> {
         let existing = self.find_window(window, false).await?;
         let window_changes = match &existing {
-            Some((_, read)) if arm && read.record.active => Vec::new(),
+            Some((_, read)) if arm && read.record.active => {
+                let changes = if read.record.armed_since.is_none() {
+                    vec![Change::Armed]
+                } else {
+                    Vec::new()
+                };
+                return Ok(lbs
+                    .iter()
+                    .map(|lb| Ok(outcome(lb, Mode::DryRun, changes.clone())))
+                    .collect());
+            }
             Some((locked, read)) => {
                 check_identity(window, &read.record, lbs)?;
                 let (entries, _) = self.load_sets(&read.record).await?;

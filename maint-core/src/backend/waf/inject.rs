@@ -413,16 +413,22 @@ impl WafBackend {
             .filter(|m| !lbs.iter().any(|lb| lb.as_str() == *m))
             .collect();
         if !staying.is_empty() {
-            return Err(Error::Conflict {
-                resource: host.arn.clone(),
-                message: format!(
-                    "maint's rule in web ACL {} keeps {} in maintenance too: exit them together \
-                     (the whole window {})",
-                    host.name,
-                    staying.join(", "),
-                    window.name()
-                ),
-            });
+            let message = format!(
+                "maint's rule in web ACL {} keeps {} in maintenance too: exit them together \
+                 (the whole window {})",
+                host.name,
+                staying.join(", "),
+                window.name()
+            );
+            return Ok(lbs
+                .iter()
+                .map(|lb| {
+                    Err(Error::Conflict {
+                        resource: lb.to_string(),
+                        message: message.clone(),
+                    })
+                })
+                .collect());
         }
         let mut changes = vec![Change::RuleRemoved {
             web_acl: host.name.clone(),

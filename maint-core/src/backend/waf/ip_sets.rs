@@ -197,6 +197,26 @@ impl WafBackend {
             if !self.is_ours(window, &name, &existing.arn).await? {
                 return self.create_ip_set(window, family, entries, host).await;
             }
+            // A set serving a window injected into a service's own web ACL
+            // is never taken over by a web ACL of maint's (its deletion
+            // would break that ACL's rule).
+            if let Ownership::Maint {
+                host: Some(serving),
+                ..
+            } = self.ownership(&existing.arn).await?
+            {
+                if host != Some(serving.as_str()) {
+                    return Err(Error::Conflict {
+                        resource: existing.arn.clone(),
+                        message: format!(
+                            "IP set {name} serves window {} in web ACL {serving}, where maint's \
+                             rule is injected; act on that window with consent to inject \
+                             (--inject, inject=True, or existing_web_acl = \"inject\")",
+                            window.name()
+                        ),
+                    });
+                }
+            }
             tracing::info!(
                 window = window.name(),
                 name,
