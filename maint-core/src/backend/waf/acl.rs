@@ -797,4 +797,199 @@ mod tests {
         assert_eq!(id.id, "aaaa");
         assert!(IpSetId::from_arn("arn:aws:wafv2:x:y:regional/webacl/a/b").is_err());
     }
+
+    /// A service's own web ACL with rules at the given priorities.
+    fn host(priorities: &[(&str, i32)]) -> WebAcl {
+        let mut b = WebAcl::builder()
+            .name("security")
+            .id("id")
+            .arn("arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/security/id")
+            .default_action(default_action())
+            .visibility_config(visibility("security").unwrap())
+            .custom_response_bodies(
+                "blocked",
+                CustomResponseBody::builder()
+                    .content_type(ResponseContentType::TextPlain)
+                    .content("no")
+                    .build()
+                    .unwrap(),
+            );
+        for (name, priority) in priorities {
+            b = b.rules(
+                Rule::builder()
+                    .name(*name)
+                    .priority(*priority)
+                    .statement(match_all().unwrap())
+                    .action(
+                        RuleAction::builder()
+                            .block(BlockAction::builder().build())
+                            .build(),
+                    )
+                    .visibility_config(visibility(name).unwrap())
+                    .build()
+                    .unwrap(),
+            );
+        }
+        b.build().unwrap()
+    }
+
+    fn injected(acl: &WebAcl) -> StateRecord {
+        let mut rec = record(&[V4]);
+        rec.injected = Some(Injection {
+            renumbered: first_place(acl),
+        });
+        rec
+    }
+
+    fn priorities(rules: &[Rule]) -> Vec<(String, i32)> {
+        let mut p: Vec<(String, i32)> = rules
+            .iter()
+            .map(|r| (r.name().to_string(), r.priority()))
+            .collect();
+        p.sort_by_key(|(_, p)| *p);
+        p
+    }
+
+    fn with_rules(
+        acl: &WebAcl,
+        rules: Vec<Rule>,
+        bodies: HashMap<String, CustomResponseBody>,
+    ) -> WebAcl {
+        let mut acl = acl.clone();
+        acl.rules = Some(rules);
+        acl.custom_response_bodies = Some(bodies);
+        acl
+    }
+
+    #[test]
+    fn maints_rule_goes_first_and_exit_restores_exactly() {
+        let response = MaintenanceResponse::default();
+        let acl = host(&[
+            ("managed", 0),
+            ("rate", 1),
+            ("geo", 5),
+            ("Shield", 10_000_000),
+        ]);
+        assert_eq!(
+            first_place(&acl),
+            BTreeMap::from([("managed".to_string(), 0), ("rate".to_string(), 1)]),
+            "only the run from 0 up to the first gap moves"
+        );
+        let rec = injected(&acl);
+        let spec = AclSpec {
+            record: &rec,
+            response: &response,
+        };
+        let (rules, bodies) = compose(&acl, &spec).unwrap();
+        assert_eq!(
+            priorities(&rules),
+            [
+                ("maint-maintenance".to_string(), 0),
+                ("managed".to_string(), 1),
+                ("rate".to_string(), 2),
+                ("geo".to_string(), 5),
+                ("Shield".to_string(), 10_000_000)
+            ]
+        );
+        assert_eq!(bodies.len(), 3, "its own body and maint's two");
+        assert!(will_not_fit(&acl, &rules, &bodies).is_none());
+        let during = with_rules(&acl, rules, bodies);
+        let read = read_acl(&during).unwrap().expect("the injected window");
+        assert!(read.injected() && read.rule_present);
+        // Composing again (an allowlist edit) moves nothing further.
+        let (again, _) = compose(&during, &spec).unwrap();
+        assert_eq!(priorities(&again), priorities(during.rules()));
+
+        let (rules, bodies) = restore(&during, rec.injected.as_ref().unwrap());
+        let after = with_rules(&acl, rules, bodies);
+        assert_eq!(priorities(after.rules()), priorities(acl.rules()));
+        assert_eq!(after.custom_response_bodies(), acl.custom_response_bodies());
+    }
+
+    #[test]
+    fn a_rule_someone_moved_during_the_window_keeps_its_new_place() {
+        let response = MaintenanceResponse::default();
+        let acl = host(&[("managed", 0), ("rate", 1)]);
+        let rec = injected(&acl);
+        let spec = AclSpec {
+            record: &rec,
+            response: &response,
+        };
+        let (mut rules, bodies) = compose(&acl, &spec).unwrap();
+        // Meanwhile another team moves "rate" to 7 and adds "new" at 3.
+        for r in &mut rules {
+            if r.name() == "rate" {
+                r.priority = 7;
+            }
+        }
+        let mut extra = host(&[("new", 3)]).rules().to_vec();
+        rules.append(&mut extra);
+        let during = with_rules(&acl, rules, bodies);
+        let (rules, _) = restore(&during, rec.injected.as_ref().unwrap());
+        assert_eq!(
+            priorities(&rules),
+            [
+                ("managed".to_string(), 0),
+                ("new".to_string(), 3),
+                ("rate".to_string(), 7)
+            ]
+        );
+    }
+
+    #[test]
+    fn name_clashes_and_limits_are_refused() {
+        let response = MaintenanceResponse::default();
+        let clash = host(&[(RULE_NAME, 3)]);
+        let rec = injected(&clash);
+        let spec = AclSpec {
+            record: &rec,
+            response: &response,
+        };
+        let (rules, bodies) = compose(&clash, &spec).unwrap();
+        assert!(will_not_fit(&clash, &rules, &bodies)
+            .unwrap()
+            .contains("already has a rule named"));
+
+        let acl = host(&[("a", 0)]);
+        let many: HashMap<String, CustomResponseBody> = (0..49)
+            .map(|i| {
+                (
+                    format!("b{i}"),
+                    acl.custom_response_bodies().unwrap()["blocked"].clone(),
+                )
+            })
+            .collect();
+        let crowded = with_rules(&acl, acl.rules().to_vec(), many);
+        let rec = injected(&crowded);
+        let spec = AclSpec {
+            record: &rec,
+            response: &response,
+        };
+        let (rules, bodies) = compose(&crowded, &spec).unwrap();
+        assert!(will_not_fit(&crowded, &rules, &bodies)
+            .unwrap()
+            .contains("custom response bodies"));
+    }
+
+    #[test]
+    fn an_armed_window_passes_everything_and_reads_back() {
+        let response = MaintenanceResponse::default();
+        let mut rec = record(&[V4]);
+        rec.active = false;
+        rec.armed_since = Some(rec.since);
+        let spec = AclSpec {
+            record: &rec,
+            response: &response,
+        };
+        let s = blocked_requests(&spec).unwrap();
+        let inner = s.not_statement().unwrap().statement().unwrap();
+        assert!(
+            inner.size_constraint_statement().is_some(),
+            "matches nothing"
+        );
+        let read = read_acl(&acl(&spec, "maint-shop-0123456789abcdef"))
+            .unwrap()
+            .expect("ours");
+        assert_eq!(read.record, rec);
+    }
 }

@@ -362,6 +362,17 @@ impl WafBackend {
                 ));
             }
         }
+        if locked.acl.managed_by_firewall_manager() {
+            // Firewall Manager leaves the account's own rules to the
+            // account (only its first and last rule groups are its own, and
+            // an update does not carry them): maint's rule goes first among
+            // the account's rules, after Firewall Manager's first groups.
+            tracing::warn!(
+                web_acl = host.name,
+                "Firewall Manager's first rule groups run before maint's rule: requests they \
+                 block or allow never see the maintenance response"
+            );
+        }
         let changes = vec![Change::RuleInjected {
             web_acl: host.name.clone(),
         }];
