@@ -151,8 +151,9 @@ impl WafBackend {
         window: &Window,
         lbs: &[LoadBalancerArn],
         by_name: bool,
+        known: Option<ReadWindow>,
     ) -> Result<Located> {
-        let mut found: Option<(Box<WebAcl>, Box<ReadAcl>)> = None;
+        let mut found: Option<(Box<WebAcl>, Box<ReadAcl>)> = known;
         let mut members: Vec<String> = Vec::new();
         let mut first: Option<Result<Seen>> = None;
         let mut sets = None;
@@ -416,28 +417,47 @@ impl MaintenanceBackend for WafBackend {
         // The window: updated once if it is in place, else created with
         // every member recorded; or maint's rule in the service's own web
         // ACL, when it is injected there or about to be.
-        let existing = self.find_window(window, false).await?;
         // The first member is read up front (one call at one a second) only
-        // with consent, or when the window has IP sets but no web ACL of
-        // its own (injected, or left by a crashed run); otherwise a foreign
-        // web ACL is refused when its member's turn to associate comes.
-        if existing.is_none()
-            && (spec.existing_web_acl == ExistingWebAcl::Inject || self.has_ip_sets(window).await?)
-        {
-            if let Some(host) = self.injection_host(window, &lbs[0], Some(spec)).await? {
+        // with consent (at the same time as the window is looked up), or
+        // when the window has IP sets but no web ACL of its own (injected,
+        // or left by a crashed run); otherwise a foreign web ACL is refused
+        // when its member's turn to associate comes.
+        let consent = spec.existing_web_acl == ExistingWebAcl::Inject;
+        let (existing, host) = if consent {
+            futures::future::try_join(
+                self.find_window(window, false),
+                self.injection_host(window, &lbs[0], Some(spec)),
+            )
+            .await?
+        } else {
+            (self.find_window(window, false).await?, None)
+        };
+        if existing.is_none() {
+            let host = match host {
+                None if !consent && self.has_ip_sets(window).await? => {
+                    self.injection_host(window, &lbs[0], Some(spec)).await?
+                }
+                host => host,
+            };
+            if let Some(host) = host {
                 return self.enter_injected(window, lbs, spec, mode, &host).await;
             }
         }
         if mode == Mode::DryRun {
             return self.plan_enter(window, lbs, spec, false).await;
         }
-        let created = existing.is_none();
-        let (acl_arn, window_changes) = match existing {
+        let (acl_arn, already, window_changes) = match existing {
             Some((locked, read)) => {
                 check_identity(window, &read.record, lbs)?;
                 let arn = locked.acl.arn().to_string();
-                let changes = self.reenter(window, lbs, spec, locked, read, true).await?;
-                (arn, changes)
+                // Which members are associated already, read while the
+                // window is updated.
+                let (changes, already) = futures::future::try_join(
+                    self.reenter(window, lbs, spec, locked, read, true),
+                    self.already_members(&arn, lbs),
+                )
+                .await?;
+                (arn, already, changes)
             }
             None => {
                 let members: Vec<&LoadBalancerArn> = lbs.iter().collect();
@@ -445,14 +465,14 @@ impl MaintenanceBackend for WafBackend {
                 let created = Change::CreatedWebAcl {
                     name: window.name().to_string(),
                 };
-                (arn, vec![created])
+                (arn, Vec::new(), vec![created])
             }
         };
         self.join(
             window,
             lbs,
             &acl_arn,
-            created,
+            already,
             window_changes,
             Change::Associated,
         )
@@ -479,8 +499,7 @@ impl MaintenanceBackend for WafBackend {
         if mode == Mode::DryRun {
             return self.plan_enter(window, lbs, spec, true).await;
         }
-        let created = existing.is_none();
-        let (acl_arn, window_changes) = match existing {
+        let (acl_arn, already, window_changes) = match existing {
             Some((locked, read)) => {
                 check_identity(window, &read.record, lbs)?;
                 let arn = locked.acl.arn().to_string();
@@ -518,8 +537,14 @@ impl MaintenanceBackend for WafBackend {
                         .map(|lb| Ok(outcome(lb, mode, changes.clone())))
                         .collect());
                 }
-                let changes = self.reenter(window, lbs, spec, locked, read, false).await?;
-                (arn, changes)
+                // Which members are associated already, read while the
+                // window is updated.
+                let (changes, already) = futures::future::try_join(
+                    self.reenter(window, lbs, spec, locked, read, false),
+                    self.already_members(&arn, lbs),
+                )
+                .await?;
+                (arn, already, changes)
             }
             None => {
                 let members: Vec<&LoadBalancerArn> = lbs.iter().collect();
@@ -527,14 +552,14 @@ impl MaintenanceBackend for WafBackend {
                 let created = Change::CreatedWebAcl {
                     name: window.name().to_string(),
                 };
-                (arn, vec![created])
+                (arn, Vec::new(), vec![created])
             }
         };
         self.join(
             window,
             lbs,
             &acl_arn,
-            created,
+            already,
             window_changes,
             Change::Armed,
         )
@@ -598,8 +623,46 @@ impl MaintenanceBackend for WafBackend {
         lbs: &[LoadBalancerArn],
         mode: Mode,
     ) -> MemberResults<Outcome> {
+        // For a fleet, the window by name first: an armed window that every
+        // member leaves is switched off with no look at the members, and a
+        // window injected into the service's own web ACL is found through
+        // its first member.
+        let mut known = None;
+        if lbs.len() > 2 {
+            match self.find_window(window, false).await? {
+                None => {
+                    if let Ok(Observed::Ours { acl, read }) = self.observe(&lbs[0]).await {
+                        if read.injected() && read.record.window == window.name() {
+                            let host = Host::from_arn(acl.arn())?;
+                            return self.exit_injected(window, lbs, mode, &host, &read).await;
+                        }
+                    }
+                }
+                Some((locked, read))
+                    if read.record.armed_since.is_some()
+                        && read.record.members.len() == lbs.len()
+                        && lbs
+                            .iter()
+                            .all(|lb| read.record.members.iter().any(|m| m == lb.as_str())) =>
+                {
+                    let changes = match (read.record.active, mode) {
+                        (true, Mode::Apply) => {
+                            self.switch(window, &locked.acl, false).await?;
+                            vec![Change::SwitchedOff]
+                        }
+                        (true, Mode::DryRun) => vec![Change::SwitchedOff],
+                        (false, _) => Vec::new(),
+                    };
+                    return Ok(lbs
+                        .iter()
+                        .map(|lb| Ok(outcome(lb, mode, changes.clone())))
+                        .collect());
+                }
+                Some((locked, read)) => known = Some((Box::new(locked.acl), Box::new(read))),
+            }
+        }
         // Each leaving member is read again right before its disassociation.
-        let located = self.locate(window, lbs, true).await?;
+        let located = self.locate(window, lbs, true, known).await?;
         match &located {
             (Some((acl, read)), _, _) if read.injected() => {
                 let host = Host::from_arn(acl.arn())?;
@@ -663,7 +726,7 @@ impl MaintenanceBackend for WafBackend {
         change: &AllowlistChange,
         mode: Mode,
     ) -> MemberResults<Outcome> {
-        let (found, seen, sets) = self.locate(window, lbs, false).await?;
+        let (found, seen, sets) = self.locate(window, lbs, false, None).await?;
         let prefetched = std::sync::Mutex::new(sets);
         let members: Vec<Result<()>> = lbs
             .iter()
@@ -744,7 +807,7 @@ impl MaintenanceBackend for WafBackend {
         window: &Window,
         lbs: &[LoadBalancerArn],
     ) -> MemberResults<TargetStatus> {
-        let (found, seen, sets) = self.locate(window, lbs, false).await?;
+        let (found, seen, sets) = self.locate(window, lbs, false, None).await?;
         let info = match (&found, sets) {
             (Some((acl, read)), Some((entries, _))) => Some(Self::info(acl, read, entries)),
             (Some((acl, read)), None) => {
@@ -1013,21 +1076,15 @@ impl WafBackend {
         window: &Window,
         lbs: &[LoadBalancerArn],
         acl_arn: &str,
-        created: bool,
+        already: Vec<String>,
         window_changes: Vec<Change>,
         joined: Change,
     ) -> MemberResults<Outcome> {
         let acl_arn = acl_arn.to_string();
         // The members, one after the other at AWS's pace (one association
         // every 2 s per account and Region), each re-read right before.
-        // Members already associated (a re-enter) are listed in one call
-        // and need no association; the others are associated one by one.
-        let already: Vec<String> = if created || lbs.len() < 2 {
-            Vec::new()
-        } else {
-            let recorded: Vec<String> = lbs.iter().map(ToString::to_string).collect();
-            self.members_of(&acl_arn, &recorded).await?
-        };
+        // Members already associated (`already`: a re-enter) need no
+        // association; the others are associated one by one.
         let joining = lbs
             .iter()
             .filter(|lb| !already.contains(&lb.to_string()))
@@ -1084,7 +1141,7 @@ impl WafBackend {
         // Each leaving member is read again right before its disassociation.
         let (found, seen, _) = match located {
             Some(located) => located,
-            None => self.locate(window, lbs, true).await?,
+            None => self.locate(window, lbs, true, None).await?,
         };
         // The windows the members leave: `window`, or another of maint's
         // (with its web ACL as read, when it was).
@@ -1161,6 +1218,20 @@ impl WafBackend {
                 Ok(outcome(lb, mode, changes))
             })
             .collect())
+    }
+
+    /// Which of `lbs` the web ACL `acl_arn` is associated with now: one
+    /// listing for any number (a window of one: its association).
+    async fn already_members(&self, acl_arn: &str, lbs: &[LoadBalancerArn]) -> Result<Vec<String>> {
+        if let [lb] = lbs {
+            return Ok(match self.observe(lb).await {
+                Ok(Observed::Ours { acl, .. }) if acl.arn() == acl_arn => vec![lb.to_string()],
+                // Anything else is for its association to say.
+                _ => Vec::new(),
+            });
+        }
+        let named: Vec<String> = lbs.iter().map(ToString::to_string).collect();
+        self.members_of(acl_arn, &named).await
     }
 
     /// Whether the inventory holds IP sets of `window`.

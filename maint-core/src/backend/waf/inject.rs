@@ -225,10 +225,24 @@ impl WafBackend {
         mode: Mode,
         host: &Host,
     ) -> MemberResults<Outcome> {
-        self.check_protects(window, host, lbs).await?;
+        // What else the web ACL protects, and the web ACL itself, read at
+        // the same time.
+        let (_, first) = futures::future::try_join(
+            self.check_protects(window, host, lbs),
+            self.get_web_acl(&host.name, &host.id),
+        )
+        .await?;
+        let first = std::sync::Mutex::new(Some(first));
         let changes = self
             .with_lock_retries(&host.arn, || async {
-                let locked = self.get_web_acl(&host.name, &host.id).await?;
+                let just_read = first
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .take();
+                let locked = match just_read {
+                    Some(locked) => locked,
+                    None => self.get_web_acl(&host.name, &host.id).await?,
+                };
                 let read = acl::read_acl(&locked.acl)?;
                 match read {
                     Some(read) if read.record.window != window.name() => Err(Error::Conflict {

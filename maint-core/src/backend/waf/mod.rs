@@ -223,6 +223,10 @@ pub struct WafBackend {
     /// under every IAM policy); once it does not, members are read one by
     /// one.
     list_resources: std::sync::atomic::AtomicBool,
+    /// Web ACLs as last read with their lock tokens, by ARN, so a write
+    /// right after a read needs no second read (a token gone stale costs
+    /// one lock conflict, then a re-read).
+    last_read: std::sync::Mutex<HashMap<String, LockedAcl>>,
 }
 
 impl WafBackend {
@@ -272,6 +276,7 @@ impl WafBackend {
             inventory: Mutex::new(None),
             pacer,
             list_resources: std::sync::atomic::AtomicBool::new(true),
+            last_read: std::sync::Mutex::new(HashMap::new()),
         }
     }
 

@@ -28,6 +28,7 @@ pub(super) fn new_record(
 }
 
 /// A web ACL as read with its lock token.
+#[derive(Debug, Clone)]
 pub(super) struct LockedAcl {
     pub(super) acl: WebAcl,
     pub(super) lock_token: String,
@@ -118,10 +119,17 @@ impl WafBackend {
             })
             .await?;
         match (out.web_acl(), out.lock_token()) {
-            (Some(acl), Some(token)) => Ok(LockedAcl {
-                acl: acl.clone(),
-                lock_token: token.to_string(),
-            }),
+            (Some(acl), Some(token)) => {
+                let locked = LockedAcl {
+                    acl: acl.clone(),
+                    lock_token: token.to_string(),
+                };
+                self.last_read
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .insert(acl.arn().to_string(), locked.clone());
+                Ok(locked)
+            }
             _ => Err(Error::unexpected(format!(
                 "GetWebACL for {name} returned no web ACL or lock token"
             ))),
@@ -213,6 +221,10 @@ impl WafBackend {
                     .map_err(|e| aws_error("UpdateWebACL", e))
             })
             .await?;
+        self.last_read
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(acl.arn());
         if let Some(token) = out.next_lock_token() {
             let (name, token) = (name.to_string(), token.to_string());
             self.remember(|inv| {
@@ -225,11 +237,27 @@ impl WafBackend {
         Ok(())
     }
 
-    /// Reads a web ACL again (by name and id) with its lock token and
-    /// maint's record in it; `None` for the record when maint's is not
-    /// there (any more).
+    /// `acl` with the lock token it was read with, when this backend read
+    /// exactly that version last (else it is read again): a write right
+    /// after a read needs no second read.
+    pub(super) async fn locked(&self, acl: &WebAcl) -> Result<LockedAcl> {
+        let known = self
+            .last_read
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(acl.arn())
+            .filter(|l| l.acl == *acl);
+        match known {
+            Some(locked) => Ok(locked),
+            None => self.get_web_acl(acl.name(), acl.id()).await,
+        }
+    }
+
+    /// The web ACL with its lock token and maint's record in it (`None` for
+    /// the record when maint's is not there, any more): as just read when
+    /// `acl` is the version this backend read last, else read again.
     pub(super) async fn reread(&self, acl: &WebAcl) -> Result<(LockedAcl, Option<ReadAcl>)> {
-        let locked = self.get_web_acl(acl.name(), acl.id()).await?;
+        let locked = self.locked(acl).await?;
         let read = acl::read_acl(&locked.acl)?;
         Ok((locked, read))
     }
@@ -547,7 +575,7 @@ impl WafBackend {
                 return Ok(());
             }
         }
-        let locked = self.get_web_acl(acl.name(), acl.id()).await?;
+        let locked = self.locked(acl).await?;
         let read = acl::read_acl(&locked.acl)?.ok_or_else(|| Error::Conflict {
             resource: acl.arn().to_string(),
             message: "the web ACL changed owner while maint was updating it".into(),
