@@ -276,8 +276,9 @@ def run_switch_cycles(binary, moto, proxy, ns, log, scenario):
     """For each N, one config service `bench` of N ALBs through the quota
     proxy, in `scenario`:
 
-    - armed: `arm bench` (not in the headline: its time against the quota
-      floor of its associations), then `enter bench --allow ...` and
+    - armed: `arm bench --allow ... --reason ...` (prepared with enter's
+      flags, as the README advises; not in the headline: its time against
+      the quota floor of its associations), then `enter bench --allow ...` and
       `exit bench` (timed), then `disarm bench`;
     - injected: a security team's web ACL (tests/moto/seed.py
       create_security_web_acl) shared by the N ALBs, the service with
@@ -298,7 +299,7 @@ def run_switch_cycles(binary, moto, proxy, ns, log, scenario):
             quoted = ", ".join(f'"{name}"' for name in names)
             Path(cwd, "maint.toml").write_text(f'[services.bench]\nload_balancers = [{quoted}]\n')
             per = {}
-            for op, args in (("arm", ["arm", "bench"]), ("enter", enter), ("exit", ["exit", "bench"]),
+            for op, args in (("arm", ["arm", *enter[1:]]), ("enter", enter), ("exit", ["exit", "bench"]),
                              ("disarm", ["disarm", "bench"])):
                 per[op] = run_counted(binary, args, env, cwd, proxy, n)
                 r = per[op]
@@ -782,7 +783,8 @@ def write_report(a, sections):
     L.append("## Switching without associating: an armed window, an injected rule (under the quotas)\n")
     L.append("The same quota proxy (`--quotas --answer-list-resources --answer-check-capacity`, "
              f"{a.delay_ms:g} ms per call; CheckCapacity, which moto lacks, answered with a WCU estimate of the "
-             "rules). For each N, one config service `bench` of N ALBs: **armed**: `maint arm bench` first "
+             "rules). For each N, one config service `bench` of N ALBs: **armed**: "
+             f"`maint arm bench --allow {ALLOW} --reason benchmark` first (prepared with enter's flags) "
              "(maint's web ACL associated in pass-through form; not in the headline, see below), then "
              f"`enter bench --allow {ALLOW} --reason benchmark` and `exit bench` are timed (then `disarm bench`); "
              "**injected**: a security team's web ACL like production ones (`tests/moto/seed.py` "

@@ -1,6 +1,6 @@
 //! Services that already run a web ACL of their own, and armed windows, on
-//! moto through the fault layer (which answers `ListResourcesForWebACL` as
-//! AWS does, and `CheckCapacity` where a test says so): maint's rule goes
+//! moto through the fault layer (which answers `ListResourcesForWebACL` and
+//! `CheckCapacity`, which moto lacks, as AWS does): maint's rule goes
 //! into the service's security ACL with consent and comes out exactly;
 //! an armed window switches with one write each way.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
@@ -8,10 +8,7 @@
 use std::collections::BTreeMap;
 
 use aws_sdk_wafv2::types::{
-    AllowAction, BlockAction, CountAction, CustomResponseBody, DefaultAction, GeoMatchStatement,
-    IpAddressVersion, IpSetReferenceStatement, ManagedRuleGroupStatement, OverrideAction,
-    RateBasedStatement, RateBasedStatementAggregateKeyType, ResponseContentType, Rule, RuleAction,
-    RuleGroupReferenceStatement, Scope, Statement, VisibilityConfig, WebAcl,
+    CustomResponseBody, DefaultAction, Rule, Scope, VisibilityConfig, WebAcl,
 };
 use maint_core::backend::waf::WafBackend;
 use maint_core::backend::{
@@ -26,181 +23,12 @@ async fn alb(hint: &str) -> LoadBalancerArn {
     LoadBalancerArn::parse(&seed::create_load_balancer(&name, "application").await).unwrap()
 }
 
-fn visibility(name: &str) -> VisibilityConfig {
-    VisibilityConfig::builder()
-        .sampled_requests_enabled(true)
-        .cloud_watch_metrics_enabled(true)
-        .metric_name(name)
-        .build()
-        .unwrap()
-}
-
-fn rule(name: &str, priority: i32, statement: Statement, block: bool) -> Rule {
-    let b = Rule::builder()
-        .name(name)
-        .priority(priority)
-        .statement(statement)
-        .visibility_config(visibility(name));
-    let b = if statement_is_group(name) {
-        b.override_action(
-            OverrideAction::builder()
-                .none(aws_sdk_wafv2::types::NoneAction::builder().build())
-                .build(),
-        )
-    } else if block {
-        b.action(
-            RuleAction::builder()
-                .block(BlockAction::builder().build())
-                .build(),
-        )
-    } else {
-        b.action(
-            RuleAction::builder()
-                .count(CountAction::builder().build())
-                .build(),
-        )
-    };
-    b.build().unwrap()
-}
-
-fn statement_is_group(name: &str) -> bool {
-    name.starts_with("aws-common") || name.starts_with("ShieldMitigationRuleGroup")
-}
-
-/// A production-like security web ACL: a managed rule group, a rate limit,
-/// an IP block list, a geo rule, a Shield Advanced mitigation rule group at
-/// priority 10,000,000 and two custom response bodies of its own, shared by
-/// `lbs`. Returns (name, id, arn).
-async fn security_acl(lbs: &[&LoadBalancerArn], hint: &str) -> (String, String, String) {
-    let waf = seed::waf_client();
-    let n = seed::unique_lb_name(hint);
-    let name = format!("security-{n}");
-    let blocklist = waf
-        .create_ip_set()
-        .name(format!("blocklist-{n}"))
-        .scope(Scope::Regional)
-        .ip_address_version(IpAddressVersion::Ipv4)
-        .addresses("192.0.2.66/32")
-        .send()
-        .await
-        .unwrap();
-    let blocklist = blocklist.summary().unwrap().arn().unwrap().to_string();
-    let group = waf
-        .create_rule_group()
-        .name(format!("shield-group-{n}"))
-        .scope(Scope::Regional)
-        .capacity(100)
-        .visibility_config(visibility("shield-group"))
-        .send()
-        .await
-        .unwrap();
-    let group = group.summary().unwrap().arn().unwrap().to_string();
-    let rules = vec![
-        rule(
-            "aws-common",
-            0,
-            Statement::builder()
-                .managed_rule_group_statement(
-                    ManagedRuleGroupStatement::builder()
-                        .vendor_name("AWS")
-                        .name("AWSManagedRulesCommonRuleSet")
-                        .build()
-                        .unwrap(),
-                )
-                .build(),
-            false,
-        ),
-        rule(
-            "rate-limit",
-            1,
-            Statement::builder()
-                .rate_based_statement(
-                    RateBasedStatement::builder()
-                        .limit(2000)
-                        .aggregate_key_type(RateBasedStatementAggregateKeyType::Ip)
-                        .build()
-                        .unwrap(),
-                )
-                .build(),
-            true,
-        ),
-        rule(
-            "blocklist",
-            2,
-            Statement::builder()
-                .ip_set_reference_statement(
-                    IpSetReferenceStatement::builder()
-                        .arn(&blocklist)
-                        .build()
-                        .unwrap(),
-                )
-                .build(),
-            true,
-        ),
-        rule(
-            "geo",
-            3,
-            Statement::builder()
-                .geo_match_statement(
-                    GeoMatchStatement::builder()
-                        .country_codes(aws_sdk_wafv2::types::CountryCode::Kp)
-                        .build(),
-                )
-                .build(),
-            true,
-        ),
-        rule(
-            "ShieldMitigationRuleGroup_123456789012_5e665bd3-1234_abcd",
-            10_000_000,
-            Statement::builder()
-                .rule_group_reference_statement(
-                    RuleGroupReferenceStatement::builder()
-                        .arn(&group)
-                        .build()
-                        .unwrap(),
-                )
-                .build(),
-            false,
-        ),
-    ];
-    let body = |text: &str| {
-        CustomResponseBody::builder()
-            .content_type(ResponseContentType::TextPlain)
-            .content(text)
-            .build()
-            .unwrap()
-    };
-    let created = waf
-        .create_web_acl()
-        .name(&name)
-        .scope(Scope::Regional)
-        .description("The shop's security rules, managed by the security team")
-        .default_action(
-            DefaultAction::builder()
-                .allow(AllowAction::builder().build())
-                .build(),
-        )
-        .set_rules(Some(rules))
-        .custom_response_bodies("blocked", body("Blocked by the security team"))
-        .custom_response_bodies("too-many", body("Slow down"))
-        .visibility_config(visibility(&name))
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("create {name}: {e:?}"));
-    let summary = created.summary().unwrap();
-    let (id, arn) = (
-        summary.id().unwrap().to_string(),
-        summary.arn().unwrap().to_string(),
-    );
-    for lb in lbs {
-        waf.associate_web_acl()
-            .web_acl_arn(&arn)
-            .resource_arn(lb.as_str())
-            .send()
-            .await
-            .unwrap();
-    }
-    (name, id, arn)
+/// A production-like security web ACL (see `seed::security_web_acl`)
+/// shared by `lbs`. Returns (name, id, arn).
+async fn security_acl(lbs: &[&LoadBalancerArn]) -> (String, String, String) {
+    let arns: Vec<&str> = lbs.iter().map(|lb| lb.as_str()).collect();
+    let acl = seed::security_web_acl(&arns).await;
+    (acl.name, acl.id, acl.arn)
 }
 
 async fn read_acl(name: &str, id: &str) -> (WebAcl, String) {
@@ -258,7 +86,7 @@ fn another_team_edits_rate_limit(name: String, id: String, limit: i64) {
                 .iter()
                 .map(|r| {
                     let mut r = r.clone();
-                    if r.name() == "rate-limit" {
+                    if r.name() == "rate-limit-per-ip" {
                         let s = r.statement.as_mut().unwrap();
                         s.rate_based_statement.as_mut().unwrap().limit = limit;
                     }
@@ -286,7 +114,7 @@ fn another_team_edits_rate_limit(name: String, id: String, limit: i64) {
 }
 
 fn with_rate_limit(mut expected: Shape, limit: i64) -> Shape {
-    let r = expected.rules.get_mut("rate-limit").unwrap();
+    let r = expected.rules.get_mut("rate-limit-per-ip").unwrap();
     let s = r.statement.as_mut().unwrap();
     s.rate_based_statement.as_mut().unwrap().limit = limit;
     expected
@@ -308,6 +136,7 @@ fn spec(entries: &[&str], inject: bool) -> MaintenanceSpec {
 fn backend() -> (WafBackend, Faults, OperationLog) {
     let (faults, log) = (Faults::new(), OperationLog::new());
     faults.answer_list_resources_for_web_acl();
+    faults.answer_check_capacity();
     (faulty_backend(&faults, &log, fast_settings()), faults, log)
 }
 
@@ -342,7 +171,7 @@ fn all_ok<T: std::fmt::Debug>(results: &[maint_core::Result<T>]) {
 async fn a_shared_security_acl_gets_maints_rule_and_ends_as_it_was_plus_others_edits() {
     let (b, faults, log) = backend();
     let lbs = vec![alb("inj-a").await, alb("inj-b").await, alb("inj-c").await];
-    let (name, id, _) = security_acl(&lbs.iter().collect::<Vec<_>>(), "shop").await;
+    let (name, id, _) = security_acl(&lbs.iter().collect::<Vec<_>>()).await;
     let original = shape(&read_acl(&name, &id).await.0);
     let w = window("shop");
 
@@ -392,15 +221,15 @@ async fn a_shared_security_acl_gets_maints_rule_and_ends_as_it_was_plus_others_e
             .unwrap()
             .priority()
     };
-    assert_eq!(
-        ["aws-common", "rate-limit", "blocklist", "geo"].map(priority),
-        [1, 2, 3, 4],
-        "the run from 0 moved up by one"
-    );
-    assert_eq!(
-        priority("ShieldMitigationRuleGroup_123456789012_5e665bd3-1234_abcd"),
-        10_000_000
-    );
+    let original_priority = |n: &str| original.rules[n].priority();
+    for name in original.rules.keys() {
+        let (before, now) = (original_priority(name), priority(name));
+        if before == 10_000_000 {
+            assert_eq!(now, before, "Shield's rule stays where Shield put it");
+        } else {
+            assert_eq!(now, before + 1, "the run from 0 moved up by one: {name}");
+        }
+    }
     for lb in &lbs {
         let status = b.status(lb).await.unwrap();
         let State::Maintenance(info) = &status.state else {
@@ -462,7 +291,7 @@ async fn a_shared_security_acl_gets_maints_rule_and_ends_as_it_was_plus_others_e
 async fn an_acl_that_would_exceed_capacity_or_protects_others_is_refused_with_nothing_changed() {
     let (b, faults, _) = backend();
     let lbs = vec![alb("cap-a").await, alb("cap-b").await];
-    let (name, id, _) = security_acl(&lbs.iter().collect::<Vec<_>>(), "cap").await;
+    let (name, id, _) = security_acl(&lbs.iter().collect::<Vec<_>>()).await;
     let original = shape(&read_acl(&name, &id).await.0);
     let w = window("cap");
 
@@ -501,7 +330,7 @@ async fn an_acl_that_would_exceed_capacity_or_protects_others_is_refused_with_no
 async fn a_crash_at_each_step_of_inject_and_of_its_exit_converges_on_rerun() {
     let (b, faults, _) = backend();
     let lbs = vec![alb("crash-a").await, alb("crash-b").await];
-    let (name, id, _) = security_acl(&lbs.iter().collect::<Vec<_>>(), "crash").await;
+    let (name, id, _) = security_acl(&lbs.iter().collect::<Vec<_>>()).await;
     let original = shape(&read_acl(&name, &id).await.0);
     let w = window("crash");
     let s = spec(&["203.0.113.0/24", "2001:db8::/48"], true);
@@ -539,7 +368,7 @@ async fn a_crash_at_each_step_of_inject_and_of_its_exit_converges_on_rerun() {
 async fn a_rule_removed_by_someone_else_shows_as_reverted_and_enter_puts_it_back() {
     let (b, _, _) = backend();
     let lbs = vec![alb("rev-a").await];
-    let (name, id, _) = security_acl(&lbs.iter().collect::<Vec<_>>(), "rev").await;
+    let (name, id, _) = security_acl(&lbs.iter().collect::<Vec<_>>()).await;
     let original = shape(&read_acl(&name, &id).await.0);
     let w = window("rev");
     let s = spec(&["203.0.113.0/24"], true);

@@ -139,9 +139,11 @@ impl WafBackend {
     }
 
     /// Where each of `lbs` stands with `window`, and the window's web ACL
-    /// (`None`: it does not exist). For one or two load balancers each is
-    /// read (`GetWebACLForResource`); for more, the window is read once and
-    /// only those not associated with it are read one by one.
+    /// (`None`: it does not exist). One load balancer is read
+    /// (`GetWebACLForResource`); for more, the window is read once and
+    /// only those not associated with it are read one by one (AWS allows
+    /// one `GetWebACLForResource` a second: a second member read that way
+    /// would wait a second).
     ///
     /// `by_name`: find the window by name (a listing, five calls a second)
     /// rather than through its first member (`GetWebACLForResource`, one a
@@ -157,7 +159,7 @@ impl WafBackend {
         let mut members: Vec<String> = Vec::new();
         let mut first: Option<Result<Seen>> = None;
         let mut sets = None;
-        if lbs.len() > 2 {
+        if lbs.len() > 1 {
             // The first member's association gives the window (one call,
             // where a listing would take three); then one call lists every
             // member, and only the others are read one by one.
@@ -628,7 +630,7 @@ impl MaintenanceBackend for WafBackend {
         // window injected into the service's own web ACL is found through
         // its first member.
         let mut known = None;
-        if lbs.len() > 2 {
+        if lbs.len() > 1 {
             match self.find_window(window, false).await? {
                 None => {
                     if let Ok(Observed::Ours { acl, read }) = self.observe(&lbs[0]).await {
