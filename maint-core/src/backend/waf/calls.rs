@@ -128,6 +128,16 @@ impl Default for CallRates {
     }
 }
 
+/// The one ELB call maint makes; ELB throttles it on its own terms.
+const ELB_DESCRIBE: &str = "DescribeLoadBalancers";
+/// ELB refills its bucket of Describe calls at 10 a second...
+const ELB_DESCRIBE_PERIOD: Duration = Duration::from_millis(100);
+/// ... and the bucket holds 40.
+const ELB_DESCRIBE_BURST: NonZeroU32 = match NonZeroU32::new(40) {
+    Some(n) => n,
+    None => NonZeroU32::MIN,
+};
+
 /// The period a pacer keeps between two calls of an action AWS allows one
 /// of per `period`: a small margin (2% and 20 ms), since AWS counts a call
 /// when it arrives, and two calls sent exactly one period apart can arrive
@@ -176,10 +186,16 @@ impl Pacer {
         buckets
             .entry(action.to_string())
             .or_insert_with(|| {
-                let period = margin(self.rates.period(action));
-                let quota = Quota::with_period(period)
+                let (period, burst) = match action {
+                    // ELB's own API, not AWS WAF's quotas: its Describe
+                    // calls share a bucket of 40 per account and Region,
+                    // refilled at 10 a second.
+                    ELB_DESCRIBE => (ELB_DESCRIBE_PERIOD, ELB_DESCRIBE_BURST),
+                    _ => (self.rates.period(action), NonZeroU32::MIN),
+                };
+                let quota = Quota::with_period(margin(period))
                     .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
-                    .allow_burst(NonZeroU32::MIN);
+                    .allow_burst(burst);
                 Arc::new(RateLimiter::direct(quota))
             })
             .clone()
@@ -191,11 +207,14 @@ impl Pacer {
         if bucket.check().is_ok() {
             return;
         }
-        let period = self.rates.period(action);
+        let (service, period) = match action {
+            ELB_DESCRIBE => ("ELB's", ELB_DESCRIBE_PERIOD),
+            _ => ("AWS WAF's", self.rates.period(action)),
+        };
         tracing::debug!(
             action,
             region = self.region,
-            "waiting for AWS WAF's quota: one {action} every {:.1} s in {}",
+            "waiting for {service} quota: one {action} every {:.1} s in {}",
             period.as_secs_f64(),
             self.region
         );
