@@ -46,6 +46,25 @@ async fn read_acl(name: &str, id: &str) -> (WebAcl, String) {
     )
 }
 
+/// Another writer's `UpdateWebACL` of `acl` (as read with `token`) with
+/// `rules`, everything else sent back as read.
+async fn write_rules(acl: &WebAcl, token: &str, rules: Vec<Rule>) {
+    seed::waf_client()
+        .update_web_acl()
+        .name(acl.name())
+        .id(acl.id())
+        .scope(Scope::Regional)
+        .set_description(acl.description().map(str::to_string))
+        .set_default_action(acl.default_action().cloned())
+        .set_rules(Some(rules))
+        .set_custom_response_bodies(acl.custom_response_bodies().cloned())
+        .set_visibility_config(acl.visibility_config().cloned())
+        .lock_token(token)
+        .send()
+        .await
+        .unwrap();
+}
+
 /// What must come back exactly: rules by name, bodies, default action,
 /// description, visibility.
 #[derive(Debug, PartialEq)]
@@ -93,20 +112,7 @@ fn another_team_edits_rate_limit(name: String, id: String, limit: i64) {
                     r
                 })
                 .collect();
-            seed::waf_client()
-                .update_web_acl()
-                .name(&name)
-                .id(&id)
-                .scope(Scope::Regional)
-                .set_description(acl.description().map(str::to_string))
-                .set_default_action(acl.default_action().cloned())
-                .set_rules(Some(rules))
-                .set_custom_response_bodies(acl.custom_response_bodies().cloned())
-                .set_visibility_config(acl.visibility_config().cloned())
-                .lock_token(token)
-                .send()
-                .await
-                .unwrap();
+            write_rules(&acl, &token, rules).await;
         });
     })
     .join()
@@ -377,20 +383,7 @@ async fn a_rule_removed_by_someone_else_shows_as_reverted_and_enter_puts_it_back
     // priorities go back to what the code says.
     let (acl, token) = read_acl(&name, &id).await;
     let rules: Vec<Rule> = original.rules.values().cloned().collect();
-    seed::waf_client()
-        .update_web_acl()
-        .name(&name)
-        .id(&id)
-        .scope(Scope::Regional)
-        .set_description(acl.description().map(str::to_string))
-        .set_default_action(acl.default_action().cloned())
-        .set_rules(Some(rules))
-        .set_custom_response_bodies(acl.custom_response_bodies().cloned())
-        .set_visibility_config(acl.visibility_config().cloned())
-        .lock_token(token)
-        .send()
-        .await
-        .unwrap();
+    write_rules(&acl, &token, rules).await;
     let status = b.status(&lbs[0]).await.unwrap();
     assert!(
         matches!(&status.state, State::Reverted { web_acl_name, .. } if *web_acl_name == name),

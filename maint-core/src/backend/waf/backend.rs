@@ -448,37 +448,7 @@ impl MaintenanceBackend for WafBackend {
         if mode == Mode::DryRun {
             return self.plan_enter(window, lbs, spec, false).await;
         }
-        let (acl_arn, already, window_changes) = match existing {
-            Some((locked, read)) => {
-                check_identity(window, &read.record, lbs)?;
-                let arn = locked.acl.arn().to_string();
-                // Which members are associated already, read while the
-                // window is updated.
-                let (changes, already) = futures::future::try_join(
-                    self.reenter(window, lbs, spec, locked, read, true),
-                    self.already_members(&arn, lbs),
-                )
-                .await?;
-                (arn, already, changes)
-            }
-            None => {
-                let members: Vec<&LoadBalancerArn> = lbs.iter().collect();
-                let arn = self.create_window(window, &members, spec, false).await?;
-                let created = Change::CreatedWebAcl {
-                    name: window.name().to_string(),
-                };
-                (arn, Vec::new(), vec![created])
-            }
-        };
-        self.join(
-            window,
-            lbs,
-            &acl_arn,
-            already,
-            window_changes,
-            Change::Associated,
-        )
-        .await
+        self.bring_in(window, lbs, spec, existing, false).await
     }
 
     async fn arm_window(
@@ -501,71 +471,45 @@ impl MaintenanceBackend for WafBackend {
         if mode == Mode::DryRun {
             return self.plan_enter(window, lbs, spec, true).await;
         }
-        let (acl_arn, already, window_changes) = match existing {
-            Some((locked, read)) => {
+        if let Some((locked, read)) = &existing {
+            if read.record.active {
                 check_identity(window, &read.record, lbs)?;
                 let arn = locked.acl.arn().to_string();
-                if read.record.active {
-                    // In maintenance: marked armed (so `exit` keeps it
-                    // associated), nothing else changes, and no load
-                    // balancer joins (that would put it into maintenance).
-                    let joining: Vec<&LoadBalancerArn> = lbs
-                        .iter()
-                        .filter(|lb| !read.record.members.iter().any(|m| m == lb.as_str()))
-                        .collect();
-                    if !joining.is_empty() {
-                        return Err(Error::Conflict {
-                            resource: arn,
-                            message: format!(
-                                "window {} is in maintenance: arming would put {} into \
-                                 maintenance too; `maint enter` them, or arm after `maint exit`",
-                                window.name(),
-                                joining
-                                    .iter()
-                                    .map(|lb| lb.to_string())
-                                    .collect::<Vec<_>>()
-                                    .join(", ")
-                            ),
-                        });
-                    }
-                    let changes = if read.record.armed_since.is_none() {
-                        self.mark_armed(window, &locked.acl).await?;
-                        vec![Change::Armed]
-                    } else {
-                        Vec::new()
-                    };
-                    return Ok(lbs
-                        .iter()
-                        .map(|lb| Ok(outcome(lb, mode, changes.clone())))
-                        .collect());
+                // In maintenance: marked armed (so `exit` keeps it
+                // associated), nothing else changes, and no load
+                // balancer joins (that would put it into maintenance).
+                let joining: Vec<&LoadBalancerArn> = lbs
+                    .iter()
+                    .filter(|lb| !read.record.members.iter().any(|m| m == lb.as_str()))
+                    .collect();
+                if !joining.is_empty() {
+                    return Err(Error::Conflict {
+                        resource: arn,
+                        message: format!(
+                            "window {} is in maintenance: arming would put {} into \
+                             maintenance too; `maint enter` them, or arm after `maint exit`",
+                            window.name(),
+                            joining
+                                .iter()
+                                .map(|lb| lb.to_string())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    });
                 }
-                // Which members are associated already, read while the
-                // window is updated.
-                let (changes, already) = futures::future::try_join(
-                    self.reenter(window, lbs, spec, locked, read, false),
-                    self.already_members(&arn, lbs),
-                )
-                .await?;
-                (arn, already, changes)
-            }
-            None => {
-                let members: Vec<&LoadBalancerArn> = lbs.iter().collect();
-                let arn = self.create_window(window, &members, spec, true).await?;
-                let created = Change::CreatedWebAcl {
-                    name: window.name().to_string(),
+                let changes = if read.record.armed_since.is_none() {
+                    self.mark_armed(window, &locked.acl).await?;
+                    vec![Change::Armed]
+                } else {
+                    Vec::new()
                 };
-                (arn, Vec::new(), vec![created])
+                return Ok(lbs
+                    .iter()
+                    .map(|lb| Ok(outcome(lb, mode, changes.clone())))
+                    .collect());
             }
-        };
-        self.join(
-            window,
-            lbs,
-            &acl_arn,
-            already,
-            window_changes,
-            Change::Armed,
-        )
-        .await
+        }
+        self.bring_in(window, lbs, spec, existing, true).await
     }
 
     async fn disarm_window(
@@ -964,6 +908,50 @@ impl MaintenanceBackend for WafBackend {
 }
 
 impl WafBackend {
+    /// Puts `lbs` into `window` (its web ACL as found, if it exists): a
+    /// window in place is updated once (as a repeated `enter` does; an
+    /// armed one in pass-through form switched on unless `arm`), while its
+    /// members are listed; a new one is created (in pass-through form when
+    /// `arm`); then the members not yet in it are associated.
+    async fn bring_in(
+        &self,
+        window: &Window,
+        lbs: &[LoadBalancerArn],
+        spec: &MaintenanceSpec,
+        existing: Option<(LockedAcl, ReadAcl)>,
+        arm: bool,
+    ) -> MemberResults<Outcome> {
+        let (acl_arn, already, window_changes) = match existing {
+            Some((locked, read)) => {
+                check_identity(window, &read.record, lbs)?;
+                let arn = locked.acl.arn().to_string();
+                // Which members are associated already, read while the
+                // window is updated.
+                let (changes, already) = futures::future::try_join(
+                    self.reenter(window, lbs, spec, locked, read, !arm),
+                    self.already_members(&arn, lbs),
+                )
+                .await?;
+                (arn, already, changes)
+            }
+            None => {
+                let members: Vec<&LoadBalancerArn> = lbs.iter().collect();
+                let arn = self.create_window(window, &members, spec, arm).await?;
+                let created = Change::CreatedWebAcl {
+                    name: window.name().to_string(),
+                };
+                (arn, Vec::new(), vec![created])
+            }
+        };
+        let joined = if arm {
+            Change::Armed
+        } else {
+            Change::Associated
+        };
+        self.join(window, lbs, &acl_arn, already, window_changes, joined)
+            .await
+    }
+
     /// A repeated `enter` (or `arm`) on a window of maint's in place: one
     /// update to `spec` (as [`reentry_spec`] says), members joining the
     /// record; `switch_on`: an armed window in pass-through form goes into
