@@ -445,19 +445,8 @@ impl Fleet {
         mode: Mode,
         observer: &dyn Observer,
     ) -> Result<ChangeRun> {
-        let refs = self.expand(targets)?;
-        let specs = self.specs(&refs, request)?;
-        let specs = &specs;
-        self.change(
-            Operation::Enter,
-            refs,
-            mode,
-            observer,
-            |b, window, lbs, first| async move {
-                b.enter_window(&window, &lbs, &specs[first], mode).await
-            },
-        )
-        .await
+        self.bring_in(Operation::Enter, targets, request, mode, observer)
+            .await
     }
 
     /// Arms every target: maint's web ACL associated ahead of time in
@@ -471,16 +460,34 @@ impl Fleet {
         mode: Mode,
         observer: &dyn Observer,
     ) -> Result<ChangeRun> {
+        self.bring_in(Operation::Arm, targets, request, mode, observer)
+            .await
+    }
+
+    /// `enter` or `arm` (`operation`): one spec per service, checked before
+    /// any change, then each window entered or armed.
+    async fn bring_in(
+        &self,
+        operation: Operation,
+        targets: &[String],
+        request: &EnterRequest,
+        mode: Mode,
+        observer: &dyn Observer,
+    ) -> Result<ChangeRun> {
         let refs = self.expand(targets)?;
         let specs = self.specs(&refs, request)?;
         let specs = &specs;
         self.change(
-            Operation::Arm,
+            operation,
             refs,
             mode,
             observer,
             |b, window, lbs, first| async move {
-                b.arm_window(&window, &lbs, &specs[first], mode).await
+                let spec = &specs[first];
+                match operation {
+                    Operation::Arm => b.arm_window(&window, &lbs, spec, mode).await,
+                    _ => b.enter_window(&window, &lbs, spec, mode).await,
+                }
             },
         )
         .await

@@ -143,6 +143,37 @@ impl World {
         })
     }
 
+    /// `leavers` leave the window of web ACL `arn` (unless a dry run): each
+    /// is disassociated, and `forget` leave its record; with the `last` of
+    /// them the window goes. Returns the window's name when it goes (or
+    /// would).
+    fn leave(
+        &mut self,
+        arn: &str,
+        leavers: &[&LoadBalancerArn],
+        forget: &[&LoadBalancerArn],
+        last: bool,
+        mode: Mode,
+    ) -> Option<String> {
+        let gone = match self.web_acls.get(arn) {
+            Some(WebAcl::Ours { name, .. }) if last => Some(name.clone()),
+            _ => None,
+        };
+        if mode == Mode::Apply {
+            for lb in leavers {
+                self.associations.remove(lb.as_str());
+            }
+            if last {
+                self.web_acls.remove(arn);
+            } else if let Some(WebAcl::Ours { members, .. }) = self.web_acls.get_mut(arn) {
+                for lb in forget {
+                    members.remove(lb.as_str());
+                }
+            }
+        }
+        gone
+    }
+
     /// How many load balancers a web ACL is associated with.
     fn in_use(&self, acl_arn: &str) -> usize {
         self.associations
@@ -872,22 +903,9 @@ impl MaintenanceBackend for MemoryBackend {
                 }
                 continue;
             }
-            if remaining == 0 {
-                if let Some(WebAcl::Ours { name, .. }) = world.web_acls.get(arn) {
-                    deleted.insert(arn.clone(), name.clone());
-                }
-            }
-            if mode == Mode::Apply {
-                for lb in &leavers {
-                    world.associations.remove(lb.as_str());
-                }
-                if remaining == 0 {
-                    world.web_acls.remove(arn);
-                } else if let Some(WebAcl::Ours { members, .. }) = world.web_acls.get_mut(arn) {
-                    for lb in lbs {
-                        members.remove(lb.as_str());
-                    }
-                }
+            let named: Vec<&LoadBalancerArn> = lbs.iter().collect();
+            if let Some(name) = world.leave(arn, &leavers, &named, remaining == 0, mode) {
+                deleted.insert(arn.clone(), name);
             }
         }
         let own = world.window_arn(window.name()).or_else(|| {
@@ -1215,22 +1233,8 @@ impl MaintenanceBackend for MemoryBackend {
                 .map(|(lb, _)| lb)
                 .collect();
             let remaining = world.in_use(arn) - leavers.len();
-            if remaining == 0 {
-                if let Some(WebAcl::Ours { name, .. }) = world.web_acls.get(arn) {
-                    deleted.insert(arn.clone(), name.clone());
-                }
-            }
-            if mode == Mode::Apply {
-                for lb in &leavers {
-                    world.associations.remove(lb.as_str());
-                }
-                if remaining == 0 {
-                    world.web_acls.remove(arn);
-                } else if let Some(WebAcl::Ours { members, .. }) = world.web_acls.get_mut(arn) {
-                    for lb in &leavers {
-                        members.remove(lb.as_str());
-                    }
-                }
+            if let Some(name) = world.leave(arn, &leavers, &leavers, remaining == 0, mode) {
+                deleted.insert(arn.clone(), name);
             }
         }
         Ok(lbs
