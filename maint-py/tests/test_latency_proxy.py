@@ -10,13 +10,17 @@ lower bound; never a tight upper bound.
 
 from __future__ import annotations
 
+import base64
 import concurrent.futures
+import http.client
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
@@ -26,6 +30,7 @@ import pytest
 
 from conftest import REGION, ROOT
 
+import latency_proxy  # tests/moto/latency_proxy.py, the module under test (its checker)
 import seed  # tests/moto/seed.py, put on sys.path by conftest
 
 PROXY_SCRIPT = ROOT / "tests" / "moto" / "latency_proxy.py"
@@ -284,3 +289,334 @@ def test_check_capacity_is_estimated_or_forced(moto_endpoint, start_proxy):
     assert counts["calls"]["wafv2:CheckCapacity"] == 4, counts
     assert counts["throttled_calls"] == {"wafv2:CheckCapacity": 1}, counts
     assert counts["writes"] == 0 and counts["settings"]["forced_capacity"] == 5001, counts
+
+
+# --- --validate: AWS's request rules, which moto does not enforce ----------
+
+VISIBILITY = {"SampledRequestsEnabled": True, "CloudWatchMetricsEnabled": True, "MetricName": "maint"}
+WAF_SCOPES = ("REGIONAL", "CLOUDFRONT", "GLOBALX")  # GLOBALX: where moto files a bad scope
+
+
+def maintenance_rule(ip_set_arn: str, headers: list[dict]) -> dict:
+    """A rule like the product's: block whoever is not on the allowlist, with
+    a custom response."""
+    return {
+        "Name": "maint-maintenance",
+        "Priority": 0,
+        "Statement": {"NotStatement": {"Statement": {"IPSetReferenceStatement": {"ARN": ip_set_arn}}}},
+        "Action": {"Block": {"CustomResponse": {
+            "ResponseCode": 503, "CustomResponseBodyKey": "maint-page", "ResponseHeaders": headers}}},
+        "VisibilityConfig": dict(VISIBILITY, MetricName="maint-blocked"),
+    }
+
+
+BODIES = {
+    "maint-page": {"ContentType": "TEXT_HTML", "Content": "<h1>Down for maintenance</h1>"},
+    "maint-state": {"ContentType": "APPLICATION_JSON", "Content": '{"window": "shop"}'},
+}
+
+
+def waf_state(direct) -> list[tuple]:
+    """Every IP set and web ACL moto has, with its lock token (moto gives a
+    new one on every write): equal before and after means moto saw no write."""
+    found = []
+    for scope in WAF_SCOPES:
+        for list_call, key in ((direct.list_ip_sets, "IPSets"), (direct.list_web_acls, "WebACLs")):
+            marker = None
+            while True:
+                page = list_call(Scope=scope, Limit=100, **({"NextMarker": marker} if marker else {}))
+                found += [(key, scope, s["Name"], s["Id"], s["LockToken"]) for s in page[key]]
+                marker = page.get("NextMarker")
+                if not marker or not page[key]:
+                    break
+    return sorted(found)
+
+
+def raw_waf_call(url: str, op: str, body: bytes) -> tuple[int, str, dict]:
+    """One AWS WAF request as bytes on the wire (boto3 cannot send a member
+    its model lacks, or a wrong JSON type): (status, Content-Type, answer)."""
+    parts = urllib.parse.urlsplit(url)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    try:
+        conn.request("POST", "/", body=body, headers={
+            "X-Amz-Target": f"AWSWAF_20190729.{op}",
+            "Content-Type": "application/x-amz-json-1.1",
+            "Authorization": "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/wafv2/aws4_request",
+        })
+        resp = conn.getresponse()
+        return resp.status, resp.getheader("Content-Type", ""), json.loads(resp.read() or b"{}")
+    finally:
+        conn.close()
+
+
+def test_validation_lets_valid_requests_through_to_moto(moto_endpoint, start_proxy):
+    proxy = start_proxy("--delay-ms", "0", "--validate")
+    counts = proxy.counts()
+    assert counts["settings"]["validate"] is True
+    assert counts["patterns_skipped"] == [], counts  # every wafv2 pattern is checked
+    waf = proxy.client("wafv2", parameter_validation=False)
+    direct = seed.client("wafv2", moto_endpoint, REGION)
+
+    # The product's own values: its descriptions, its tags (":" in keys, an
+    # ARN and a timestamp in values), and letters beyond ASCII (\p{L}).
+    set_name = unique("allowlist")
+    created = waf.create_ip_set(
+        Name=set_name, Scope="REGIONAL", IPAddressVersion="IPV4", Addresses=["192.0.2.0/24"],
+        Description="Allowlist of shop, managed by maint",
+        Tags=[{"Key": "maint:managed-by", "Value": "maint"},
+              {"Key": "maint:created", "Value": "2026-01-01T00:00:00Z"},
+              {"Key": "maint:host-web-acl",
+               "Value": "arn:aws:wafv2:us-east-1:123456789012:regional/webacl/shop/0f1e2d3c"},
+              {"Key": "équipe", "Value": "Straße 1"}],
+    )["Summary"]
+    # moto's IP set lock token (6 hex digits, not AWS's UUID) goes back to it.
+    waf.update_ip_set(Name=set_name, Scope="REGIONAL", Id=created["Id"], LockToken=created["LockToken"],
+                      Addresses=["192.0.2.0/24", "198.51.100.7/32"])
+    acl_name = unique("maint-shop")
+    headers = [{"Name": "Retry-After", "Value": "3600"}]
+    summary = waf.create_web_acl(
+        Name=acl_name, Scope="REGIONAL", DefaultAction={"Allow": {}}, VisibilityConfig=VISIBILITY,
+        Description="Maintenance window of service shop, managed by maint",
+        Rules=[maintenance_rule(created["ARN"], headers)], CustomResponseBodies=BODIES,
+    )["Summary"]
+    read = waf.get_web_acl(Name=acl_name, Scope="REGIONAL", Id=summary["Id"])
+    acl = read["WebACL"]
+    headers.append({"Name": "Cache-Control", "Value": "no-store, max-age=0"})
+    waf.update_web_acl(
+        Name=acl_name, Scope="REGIONAL", Id=acl["Id"], LockToken=read["LockToken"],
+        DefaultAction=acl["DefaultAction"], VisibilityConfig=acl["VisibilityConfig"],
+        Description=acl["Description"], Rules=[maintenance_rule(created["ARN"], headers)],
+        CustomResponseBodies=acl["CustomResponseBodies"],
+    )
+
+    # moto has all of it.
+    addresses = direct.get_ip_set(Name=set_name, Scope="REGIONAL", Id=created["Id"])["IPSet"]["Addresses"]
+    assert sorted(addresses) == ["192.0.2.0/24", "198.51.100.7/32"]
+    stored = direct.get_web_acl(Name=acl_name, Scope="REGIONAL", Id=summary["Id"])["WebACL"]
+    assert stored["Rules"][0]["Action"]["Block"]["CustomResponse"]["ResponseHeaders"] == headers
+    counts = proxy.counts()
+    assert counts["invalid"] == 0 and counts["invalid_calls"] == [], counts
+    assert counts["moto_lock_tokens"] == 1, counts
+    assert counts["pattern_checks_skipped"] == 0, counts
+    assert counts["calls"] == {"wafv2:CreateIPSet": 1, "wafv2:UpdateIPSet": 1, "wafv2:CreateWebACL": 1,
+                               "wafv2:GetWebACL": 1, "wafv2:UpdateWebACL": 1}, counts
+
+
+class BadRequest:
+    """A request AWS refuses and moto takes: what it needs made in moto
+    first (`prepare`, on the direct client), then the call itself."""
+
+    def __init__(self, prepare: Callable, send: Callable) -> None:
+        self.prepare, self.send = prepare, send
+
+
+def _acl_to_update(direct) -> dict:
+    ip_set = direct.create_ip_set(Name=unique("v-set"), Scope="REGIONAL", IPAddressVersion="IPV4",
+                                  Addresses=["192.0.2.0/24"])["Summary"]
+    name = unique("v-acl")
+    summary = direct.create_web_acl(Name=name, Scope="REGIONAL", DefaultAction={"Allow": {}},
+                                    VisibilityConfig=VISIBILITY)["Summary"]
+    return {"name": name, "id": summary["Id"], "lock": summary["LockToken"], "ip_set": ip_set["ARN"]}
+
+
+BAD_REQUESTS = {
+    "header-name-with-a-space": BadRequest(_acl_to_update, lambda waf, acl: waf.update_web_acl(
+        Name=acl["name"], Scope="REGIONAL", Id=acl["id"], LockToken=acl["lock"],
+        DefaultAction={"Allow": {}}, VisibilityConfig=VISIBILITY, CustomResponseBodies=BODIES,
+        Rules=[maintenance_rule(acl["ip_set"], [{"Name": "Retry After", "Value": "3600"}])])),
+    "web-acl-name-with-a-slash": BadRequest(lambda direct: None, lambda waf, _: waf.create_web_acl(
+        Name=f"shop/{unique('v')}", Scope="REGIONAL", DefaultAction={"Allow": {}},
+        VisibilityConfig=VISIBILITY)),
+    "description-of-300": BadRequest(lambda direct: None, lambda waf, _: waf.create_ip_set(
+        Name=unique("v-desc"), Scope="REGIONAL", IPAddressVersion="IPV4",
+        Addresses=["192.0.2.0/24"], Description="x" * 300)),
+    "scope-globalx": BadRequest(lambda direct: None, lambda waf, _: waf.create_ip_set(
+        Name=unique("v-scope"), Scope="GLOBALX", IPAddressVersion="IPV4", Addresses=["192.0.2.0/24"])),
+    "no-addresses": BadRequest(lambda direct: None, lambda waf, _: waf.create_ip_set(
+        Name=unique("v-none"), Scope="REGIONAL", IPAddressVersion="IPV4")),
+}
+
+
+@pytest.mark.parametrize("case, op, value, path, constraint", [
+    ("header-name-with-a-space", "UpdateWebACL", "'Retry After'",
+     "rules.1.member.action.block.customResponse.responseHeaders.1.member.name",
+     "Member must satisfy regular expression pattern: ^[a-zA-Z0-9._$-]+$"),
+    ("web-acl-name-with-a-slash", "CreateWebACL", "'shop/v-", "name",
+     r"Member must satisfy regular expression pattern: ^[\w\-]+$"),
+    ("description-of-300", "CreateIPSet", "'" + "x" * 40 + "...'", "description",
+     "Member must have length less than or equal to 256"),
+    ("scope-globalx", "CreateIPSet", "'GLOBALX'", "scope",
+     "Member must satisfy enum value set: [CLOUDFRONT, REGIONAL]"),
+    ("no-addresses", "CreateIPSet", "null", "addresses", "Member must not be null"),
+])
+def test_validation_refuses_what_aws_refuses(moto_endpoint, start_proxy, case, op, value, path, constraint):
+    proxy = start_proxy("--delay-ms", "0", "--validate")
+    # No client-side checks: the request goes on the wire as it is.
+    waf = proxy.client("wafv2", parameter_validation=False)
+    direct = seed.client("wafv2", moto_endpoint, REGION, parameter_validation=False)
+    bad = BAD_REQUESTS[case]
+    made = bad.prepare(direct)
+    before = waf_state(direct)
+
+    with pytest.raises(waf.exceptions.ClientError) as caught:
+        bad.send(waf, made)
+    response = caught.value.response
+    assert response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert response["ResponseMetadata"]["HTTPHeaders"]["content-type"] == "application/x-amz-json-1.1"
+    assert response["Error"]["Code"] == "ValidationException"
+    message = response["Error"]["Message"]
+    assert message.startswith(f"1 validation error detected: Value {value}"), message
+    assert message.endswith(f" at '{path}' failed to satisfy constraint: {constraint}"), message
+    assert len(message) < 250, message  # the value shown is cut short
+
+    assert waf_state(direct) == before  # moto never saw it
+    counts = proxy.counts()
+    assert counts["invalid"] == 1, counts
+    assert counts["invalid_calls"] == [{"op": f"wafv2:{op}", "message": message}], counts
+    assert counts["calls"] == {f"wafv2:{op}": 1}, counts
+
+
+def test_without_validate_moto_takes_what_aws_refuses(moto_endpoint, start_proxy):
+    """Why --validate exists: the same bad request, without it, is taken."""
+    proxy = start_proxy("--delay-ms", "0")
+    direct = seed.client("wafv2", moto_endpoint, REGION)
+    before = waf_state(direct)
+    BAD_REQUESTS["web-acl-name-with-a-slash"].send(proxy.client("wafv2", parameter_validation=False), None)
+    after = waf_state(direct)
+    assert [entry[2] for entry in after if entry not in before][0].startswith("shop/")
+    assert proxy.counts()["invalid"] == 0
+
+
+def test_validation_answers_every_error_and_keeps_the_last_fifty(start_proxy):
+    proxy = start_proxy("--delay-ms", "0", "--validate")
+    url = proxy.url
+
+    # Several broken rules: all of them, in AWS's words.
+    status, ctype, answer = raw_waf_call(url, "CreateIPSet", json.dumps({
+        "Name": "a b", "Scope": "GLOBALX", "IPAddressVersion": "IPV4", "Addresses": ["192.0.2.0/24"],
+    }).encode())
+    assert (status, ctype, answer["__type"]) == (400, "application/x-amz-json-1.1", "ValidationException")
+    assert answer["message"] == (
+        "2 validation errors detected: "
+        r"Value 'a b' at 'name' failed to satisfy constraint: "
+        r"Member must satisfy regular expression pattern: ^[\w\-]+$; "
+        "Value 'GLOBALX' at 'scope' failed to satisfy constraint: "
+        "Member must satisfy enum value set: [CLOUDFRONT, REGIONAL]")
+
+    # A member the model lacks; an integer out of its range; deeper down, a
+    # list too short.
+    status, _, answer = raw_waf_call(url, "ListIPSets", b'{"Scope": "REGIONAL", "Limit": 0, "Bogus": 1}')
+    assert status == 400 and answer["__type"] == "ValidationException", answer
+    assert "Value '0' at 'limit' failed to satisfy constraint: Member must have value greater than or equal to 1" \
+        in answer["message"]
+    assert "at 'bogus' failed to satisfy constraint: Member must not be present" in answer["message"]
+    status, _, answer = raw_waf_call(url, "CheckCapacity", json.dumps({"Scope": "REGIONAL", "Rules": [{
+        "Name": "r", "Priority": -1, "Action": {"Block": {}}, "VisibilityConfig": VISIBILITY,
+        "Statement": {"ByteMatchStatement": {
+            "SearchString": base64.b64encode(b"/admin").decode(), "PositionalConstraint": "CONTAINS",
+            "FieldToMatch": {"UriPath": {}}, "TextTransformations": []}}}]}).encode())
+    assert status == 400, answer
+    message = answer["message"]
+    assert message.startswith("2 validation errors detected: "), message
+    assert "Value '-1' at 'rules.1.member.priority' failed to satisfy constraint: " \
+        "Member must have value greater than or equal to 0" in message
+    assert "at 'rules.1.member.statement.byteMatchStatement.textTransformations' failed to satisfy " \
+        "constraint: Member must have length greater than or equal to 1" in message
+
+    # A wrong JSON type is not read at all: AWS answers SerializationException.
+    status, _, answer = raw_waf_call(url, "ListIPSets", b'{"Scope": "REGIONAL", "Limit": "10"}')
+    assert status == 400 and answer["__type"] == "SerializationException", answer
+    assert "'limit'" in answer["message"]
+
+    counts = proxy.counts()
+    assert counts["invalid"] == 4 and len(counts["invalid_calls"]) == 4, counts
+    assert counts["total"] == 4, counts
+
+    for i in range(55):
+        raw_waf_call(url, "CreateIPSet", json.dumps({
+            "Name": f"bad/{i}", "Scope": "REGIONAL", "IPAddressVersion": "IPV4", "Addresses": []}).encode())
+    counts = proxy.counts()
+    assert counts["invalid"] == 59, counts
+    kept = counts["invalid_calls"]
+    assert len(kept) == 50 and kept[0]["op"] == "wafv2:CreateIPSet", kept[0]
+    assert "'bad/5'" in kept[0]["message"] and "'bad/54'" in kept[-1]["message"], (kept[0], kept[-1])
+
+    proxy.reset()
+    counts = proxy.counts()
+    assert counts["invalid"] == 0 and counts["invalid_calls"] == [], counts
+
+
+@pytest.mark.parametrize("java, text, matches", [
+    (r"^a.b$", "a\rb", False),  # Java's . stops at \r too
+    (r"^ab$", "ab\n", True),  # $ before one final line terminator...
+    (r"^ab$", "ab\n\n", False),  # ...not two
+    (r"^\w+$", "é", False),  # Java's \w is ASCII
+    (r"^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$", "Straße 1", True),
+    (r"^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$", "maint!", False),
+    (r"^\pL+$", "日本", True),
+    (r"^[\P{N}]+$", "a1", False),
+    (r"^\p{IsLu}\p{Lower}+$", "Abc", True),
+    (r"^\QA.B\E$", "AxB", False),
+    (r"^\QA.B\E$", "A.B", True),
+    (r"^(?<x>a)\k<x>$", "aa", True),
+    (r"^\x{e9}\0101$", "éA", True),
+    (r"^[a|b]$", "|", True),
+])
+def test_java_patterns_mean_in_python_what_they_mean_in_java(java, text, matches):
+    compiled = re.compile(latency_proxy.java_regex_to_python(java), re.ASCII)
+    assert bool(compiled.search(text)) is matches
+
+
+@pytest.mark.parametrize("java", [r"[a-z&&[^b]]", r"[[a]b]", r"\R", r"\p{IsGreek}", r"\X"])
+def test_java_patterns_python_cannot_follow_are_refused(java):
+    with pytest.raises(latency_proxy.Untranslatable):
+        latency_proxy.java_regex_to_python(java)
+
+
+def test_a_pattern_left_unchecked_is_listed_and_counted():
+    from botocore.model import ServiceModel
+
+    model = ServiceModel({
+        "metadata": {"protocol": "json", "apiVersion": "2020-01-01", "jsonVersion": "1.1",
+                     "targetPrefix": "Test", "serviceId": "Test", "endpointPrefix": "test",
+                     "signatureVersion": "v4"},
+        "operations": {"Put": {"name": "Put", "http": {"method": "POST", "requestUri": "/"},
+                               "input": {"shape": "PutRequest"}}},
+        "shapes": {
+            "PutRequest": {"type": "structure", "required": ["Label"],
+                           "members": {"Label": {"shape": "Label"}, "Odd": {"shape": "Odd"}}},
+            "Label": {"type": "string", "pattern": "^[\\p{L} ]+$"},
+            "Odd": {"type": "string", "pattern": "^[a-z&&[^b]]+$"},
+        },
+    })
+    validator = latency_proxy.RequestValidator(model)
+    assert list(validator.skipped) == ["^[a-z&&[^b]]+$"]
+    verdict = validator.check("Put", json.dumps({"Label": "Grüße", "Odd": "abc"}).encode())
+    assert verdict.error_type is None and verdict.patterns_skipped == 1, verdict
+    verdict = validator.check("Put", json.dumps({"Label": "no!"}).encode())
+    assert verdict.error_type == "ValidationException" and verdict.patterns_skipped == 0, verdict
+    assert "at 'label' failed to satisfy constraint" in verdict.message
+
+
+def test_blobs_are_measured_once_decoded_from_base64():
+    from botocore.model import ServiceModel
+
+    model = ServiceModel({
+        "metadata": {"protocol": "json", "apiVersion": "2020-01-01", "jsonVersion": "1.1",
+                     "targetPrefix": "Test", "serviceId": "Test", "endpointPrefix": "test",
+                     "signatureVersion": "v4"},
+        "operations": {"Put": {"name": "Put", "http": {"method": "POST", "requestUri": "/"},
+                               "input": {"shape": "PutRequest"}}},
+        "shapes": {"PutRequest": {"type": "structure", "members": {"Data": {"shape": "Data"}}},
+                   "Data": {"type": "blob", "min": 1, "max": 4}},
+    })
+    validator = latency_proxy.RequestValidator(model)
+
+    def check(data: str):
+        return validator.check("Put", json.dumps({"Data": data}).encode())
+
+    assert check(base64.b64encode(b"abcd").decode()).error_type is None  # 8 characters, 4 bytes
+    too_long = check(base64.b64encode(b"abcde").decode())
+    assert too_long.error_type == "ValidationException", too_long
+    assert "Member must have length less than or equal to 4" in too_long.message
+    assert check("not base64!").error_type == "SerializationException"

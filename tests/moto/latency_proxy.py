@@ -1,6 +1,7 @@
 """An HTTP proxy between the AWS SDK and moto that makes moto answer like AWS:
-a fixed delay per API call, an optional cap on WAF write calls per second, and
-a count of calls per operation.
+a fixed delay per API call, an optional cap on WAF write calls per second,
+optional checks of every WAF request against AWS's rules for it, and a count
+of calls per operation.
 
 moto answers in a few milliseconds, AWS in about a hundred, so a design that
 makes its API calls one after another looks fine against moto and slow
@@ -8,7 +9,8 @@ against AWS. Put this proxy in front of moto and point the SDK at it
 (AWS_ENDPOINT_URL=http://127.0.0.1:<proxy port>) to see the difference.
 
 Python standard library only (it runs from the project's .venv python, or any
-python3 >= 3.8).
+python3 >= 3.8), except with `--validate`, which imports botocore (installed
+in the project's .venv with moto) when it starts.
 
 What counts as an API call, and its name:
 - a request with `X-Amz-Target: AWSWAF_20190729.<Op>` (the JSON protocols):
@@ -44,14 +46,38 @@ answered `{"Capacity": N}` with an estimate of the rules' WCU (see
 Under `--quotas` it is an individual non-write action of its own: five per
 second.
 
+With `--validate`, every AWS WAF request (X-Amz-Target AWSWAF_20190729.<Op>)
+is checked against its operation's input shape in botocore's wafv2 model, as
+AWS checks it and moto does not: required members present, no member the
+model lacks, JSON types, string and blob (base64-decoded) lengths, patterns,
+enum values, list and map sizes, integer and long ranges, at every depth. A
+request that breaks a rule is answered as AWS answers it, without reaching
+moto: HTTP 400, `{"__type": "ValidationException", "message": "2 validation
+errors detected: Value 'a b' at 'rules.1.member.name' failed to satisfy
+constraint: Member must satisfy regular expression pattern: ^[\\w\\-]+$;
+..."}` (a value of the wrong JSON type, or a body that is not JSON:
+`SerializationException`, as AWS answers those). The model's patterns are
+Java regexes: they are translated for Python's `re` (\\p{L}, Java's `.`, `$`,
+\\Q..\\E, ...); one that cannot be is listed in `patterns_skipped` and every
+value it left unchecked is counted in `pattern_checks_skipped`. One value
+moto makes is let through although AWS's model refuses it: moto's IP set lock
+tokens (6 hex digits; AWS's are UUIDs), which a client only sends back;
+counted in `moto_lock_tokens`. Checked after `--quotas` (AWS throttles
+before it reads a request), before the write cap.
+
 Control endpoints (answered by the proxy itself, never forwarded):
 - `GET /_proxy/counts`: JSON `{"calls": {"wafv2:GetWebACL": 3, ...},
   "total": N, "writes": N, "write_wait_seconds": S, "max_in_flight": N,
   "throttled": N, "throttled_calls": {"wafv2:AssociateWebACL": 2, ...},
   "emulation_seconds": S (the time spent answering ListResourcesForWebACL
   from moto, which AWS answers in one round trip),
-  "settings": {...}}`;
-- `POST /_proxy/reset`: zeroes the counts (answers with the counts it had);
+  "invalid": N (requests refused by `--validate`),
+  "invalid_calls": [{"op": "wafv2:UpdateWebACL", "message": "..."}, ...]
+  (the last 50), "patterns_skipped": [...], "pattern_checks_skipped": N,
+  "moto_lock_tokens": N, "settings": {...}}`;
+- `POST /_proxy/reset`: zeroes the counts, `invalid_calls` emptied
+  (answers with the counts it had; `patterns_skipped` stays: it describes
+  the model);
 - `POST /_proxy/capacity` with `{"capacity": 5001}`: every CheckCapacity is
   answered 5001 from now on (and is answered even without
   `--answer-check-capacity`); `{"capacity": null}` goes back to the estimate.
@@ -61,7 +87,7 @@ Usage:
   python latency_proxy.py --upstream http://127.0.0.1:5000 [--port 0]
       [--port-file FILE] [--delay-ms 100] [--write-rate 0] [--write-burst 1]
       [--quotas] [--answer-list-resources] [--answer-check-capacity]
-      [--parent-pid PID] [--verbose]
+      [--validate] [--parent-pid PID] [--verbose]
 
 With `--port 0` (the default) a free loopback port is chosen; it is printed
 as `listening on http://127.0.0.1:PORT` and written to `--port-file`. Stops
@@ -70,6 +96,9 @@ given and that process is gone.
 """
 
 import argparse
+import base64
+import binascii
+import collections
 import concurrent.futures
 import http.client
 import json
@@ -79,6 +108,7 @@ import signal
 import sys
 import threading
 import time
+import unicodedata
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -215,9 +245,520 @@ class Quotas:
 THROTTLED_BODY = b'{"__type":"ThrottlingException","message":"Rate exceeded"}'
 
 
+# --- AWS request model validation (--validate) ---------------------------
+#
+# moto accepts requests that AWS rejects (a header name with a space, a
+# description of 300 characters, an unknown enum value); with --validate every
+# AWS WAF request is checked against its input shape in botocore's model, the
+# way AWS checks it, before it may reach moto. botocore is imported only then.
+
+INVALID_CALLS_KEPT = 50
+SHOWN_VALUE_CHARS = 40  # a value in a message is cut to this many characters
+
+# Java's `.` stops at every line terminator, Python's only at \n; Java's `$`
+# and `\Z` match at the end or before one final line terminator.
+JAVA_DOT = r"[^\n\r\x85\u2028\u2029]"
+JAVA_END = r"(?=(?:\r\n|[\n\r\x85\u2028\u2029])?\Z)"
+# Java's \h and \v (Python has no \h; its \v is only \x0B).
+JAVA_HSPACE = r" \t\xa0\u1680\u180e\u2000-\u200a\u202f\u205f\u3000"
+JAVA_VSPACE = r"\n\x0b\f\r\x85\u2028\u2029"
+
+# Java's POSIX character classes (US-ASCII only, as Java has them by default).
+POSIX_CLASSES = {
+    "Lower": [(0x61, 0x7A)],
+    "Upper": [(0x41, 0x5A)],
+    "ASCII": [(0x00, 0x7F)],
+    "Alpha": [(0x41, 0x5A), (0x61, 0x7A)],
+    "Digit": [(0x30, 0x39)],
+    "Alnum": [(0x30, 0x39), (0x41, 0x5A), (0x61, 0x7A)],
+    "Punct": [(0x21, 0x2F), (0x3A, 0x40), (0x5B, 0x60), (0x7B, 0x7E)],
+    "Graph": [(0x21, 0x7E)],
+    "Print": [(0x20, 0x7E)],
+    "Blank": [(0x09, 0x09), (0x20, 0x20)],
+    "Cntrl": [(0x00, 0x1F), (0x7F, 0x7F)],
+    "XDigit": [(0x30, 0x39), (0x41, 0x46), (0x61, 0x66)],
+    "Space": [(0x09, 0x0D), (0x20, 0x20)],
+}
+
+_category_ranges = {}
+_category_lock = threading.Lock()
+
+
+class Untranslatable(ValueError):
+    """A Java regex construct Python's `re` has no equivalent for here."""
+
+
+def unicode_category_ranges(name):
+    """Code point ranges of Unicode general category `name` ("L", "Lu", ...),
+    as [(first, last), ...]; Python's `re` has no \\p{...}. One scan of every
+    code point the first time (a fraction of a second), then cached."""
+    with _category_lock:
+        if not _category_ranges:
+            found = {}
+            start, current = 0, unicodedata.category("\0")
+            for cp in range(1, 0x110000):
+                cat = unicodedata.category(chr(cp))
+                if cat != current:
+                    found.setdefault(current, []).append((start, cp - 1))
+                    start, current = cp, cat
+            found.setdefault(current, []).append((start, 0x10FFFF))
+            for cat, ranges in list(found.items()):
+                found.setdefault(cat[0], []).extend(ranges)  # "L" is Lu, Ll, Lt, Lm, Lo
+            _category_ranges.update({cat: merge_ranges(r) for cat, r in found.items()})
+        if name not in _category_ranges:
+            raise Untranslatable(f"unknown Unicode category {name}")
+        return _category_ranges[name]
+
+
+def merge_ranges(ranges):
+    merged = []
+    for lo, hi in sorted(ranges):
+        if merged and lo <= merged[-1][1] + 1:
+            merged[-1] = (merged[-1][0], max(hi, merged[-1][1]))
+        else:
+            merged.append((lo, hi))
+    return merged
+
+
+def complement_ranges(ranges):
+    out, nxt = [], 0
+    for lo, hi in merge_ranges(ranges):
+        if lo > nxt:
+            out.append((nxt, lo - 1))
+        nxt = hi + 1
+    if nxt <= 0x10FFFF:
+        out.append((nxt, 0x10FFFF))
+    return out
+
+
+def class_body(ranges):
+    """The inside of a Python character class matching `ranges`."""
+    return "".join(f"\\U{lo:08x}" if lo == hi else f"\\U{lo:08x}-\\U{hi:08x}" for lo, hi in ranges)
+
+
+def property_ranges(name):
+    """The ranges of Java's \\p{name}: a POSIX class or a Unicode general
+    category (L, IsL, gc=L, general_category=L). Scripts, blocks and binary
+    properties are not translated."""
+    if name in POSIX_CLASSES:
+        return POSIX_CLASSES[name]
+    category = name
+    for prefix in ("general_category=", "gc=", "Is"):
+        if category.startswith(prefix):
+            category = category[len(prefix):]
+            break
+    if not (1 <= len(category) <= 2 and category[0] in "LMNPSZC"):
+        raise Untranslatable(f"\\p{{{name}}}")
+    return unicode_category_ranges(category)
+
+
+def java_regex_to_python(pattern):
+    """A Python `re` pattern (to compile with re.ASCII: Java's \\w, \\d, \\s
+    and \\b are ASCII) matching what the Java regex `pattern` matches. Raises
+    Untranslatable for what it cannot carry over (class intersection `&&`,
+    nested classes, \\R, \\X, \\G, scripts and blocks...); constructs that
+    Python rejects by itself (e.g. possessive quantifiers before 3.11) surface
+    as re.error when compiling."""
+    out = []
+    i, n = 0, len(pattern)
+    in_class = False
+    while i < n:
+        c = pattern[i]
+        if c == "\\":
+            if i + 1 >= n:
+                raise Untranslatable("trailing backslash")
+            e = pattern[i + 1]
+            if e in "pP":
+                if i + 2 < n and pattern[i + 2] == "{":
+                    end = pattern.find("}", i + 3)
+                    if end < 0:
+                        raise Untranslatable("unclosed \\p{")
+                    name, i = pattern[i + 3:end], end + 1
+                elif i + 2 < n:
+                    name, i = pattern[i + 2], i + 3
+                else:
+                    raise Untranslatable("bare \\p")
+                ranges = property_ranges(name)
+                if e == "P":
+                    ranges = complement_ranges(ranges)
+                body = class_body(ranges)
+                out.append(body if in_class else f"[{body}]")
+                continue
+            if e == "Q":  # \Q...\E quotes literally
+                end = pattern.find("\\E", i + 2)
+                literal = pattern[i + 2:] if end < 0 else pattern[i + 2:end]
+                out.append("".join(f"\\U{ord(ch):08x}" for ch in literal) if in_class else re.escape(literal))
+                i = n if end < 0 else end + 2
+                continue
+            if e == "E":  # a stray \E is ignored by Java
+                i += 2
+                continue
+            if e == "x" and i + 2 < n and pattern[i + 2] == "{":
+                end = pattern.find("}", i + 3)
+                if end < 0:
+                    raise Untranslatable("unclosed \\x{")
+                out.append(f"\\U{int(pattern[i + 3:end], 16):08x}")
+                i = end + 1
+                continue
+            if e == "0":  # Java's octal escape: \0n, \0nn, \0mnn (m <= 3)
+                j = i + 2
+                while j < n and j < i + 5 and pattern[j] in "01234567":
+                    j += 1
+                digits = pattern[i + 2:j]
+                if len(digits) == 3 and digits[0] > "3":
+                    digits, j = digits[:2], j - 1
+                if not digits:
+                    raise Untranslatable("\\0 without octal digits")
+                out.append(f"\\U{int(digits, 8):08x}")
+                i = j
+                continue
+            if e == "c" and i + 2 < n:  # \cX: a control character
+                out.append(f"\\U{ord(pattern[i + 2]) ^ 64:08x}")
+                i += 3
+                continue
+            if e in "hH" or e == "v" or e == "V":
+                body = JAVA_HSPACE if e in "hH" else JAVA_VSPACE
+                if e in "HV":
+                    if in_class:
+                        raise Untranslatable(f"\\{e} inside a character class")
+                    out.append(f"[^{body}]")
+                else:
+                    out.append(body if in_class else f"[{body}]")
+                i += 2
+                continue
+            if e == "k" and pattern.startswith("<", i + 2):  # a named backreference
+                end = pattern.find(">", i + 3)
+                if end < 0:
+                    raise Untranslatable("unclosed \\k<")
+                out.append(f"(?P={pattern[i + 3:end]})")
+                i = end + 1
+                continue
+            if e == "z":
+                out.append(r"\Z")
+            elif e == "Z":
+                out.append(JAVA_END)
+            elif e == "e":
+                out.append(r"\x1b")
+            elif e in "RXGK" or (e in "bB" and pattern.startswith("{", i + 2)):
+                raise Untranslatable(f"\\{e}")
+            elif e == "b" and in_class:
+                raise Untranslatable("\\b inside a character class")
+            else:
+                # The same in both: \d \w \s \t \n \. \- \/ \uXXXX, backreferences...
+                # An escape Python lacks fails to compile, and is reported.
+                out.append(pattern[i:i + 2])
+            i += 2
+            continue
+        if in_class:
+            if c == "[":
+                raise Untranslatable("nested character class")
+            if c == "&" and pattern.startswith("&&", i):
+                raise Untranslatable("character class intersection &&")
+            if c == "]":
+                in_class = False
+                out.append(c)
+            elif c in "&~|":
+                out.append("\\" + c)  # doubled, Python reserves them for set operations
+            else:
+                out.append(c)
+            i += 1
+            continue
+        if c == "[":
+            start = i + 2 if pattern.startswith("[^", i) else i + 1
+            if start < n and pattern[start] == "]":
+                raise Untranslatable("character class starting with ]")
+            out.append(pattern[i:start])
+            in_class = True
+            i = start
+            continue
+        if c == ".":
+            out.append(JAVA_DOT)
+        elif c == "$":
+            out.append(JAVA_END)
+        elif pattern.startswith("(?<", i) and not pattern.startswith(("(?<=", "(?<!"), i):
+            out.append("(?P<")  # a named group
+            i += 3
+            continue
+        else:
+            out.append(c)
+        i += 1
+    if in_class:
+        raise Untranslatable("unclosed character class")
+    return "".join(out)
+
+
+def lower_first(name):
+    """AWS names members in messages with the first letter lowered
+    (`WebACLArn` -> `webACLArn`)."""
+    return name[:1].lower() + name[1:]
+
+
+def shown(value):
+    """A value as AWS shows it in a message (`Value null`, `Value 'x'`), cut
+    short."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        text = "true" if value else "false"
+    elif isinstance(value, str):
+        text = value
+    elif isinstance(value, (int, float)):
+        text = repr(value)
+    else:
+        text = json.dumps(value, separators=(",", ":"))
+    if len(text) > SHOWN_VALUE_CHARS:
+        text = text[:SHOWN_VALUE_CHARS] + "..."
+    return f"'{text}'"
+
+
+INT_BOUNDS = {"integer": (-2**31, 2**31 - 1), "long": (-2**63, 2**63 - 1)}
+
+
+class RequestValidator:
+    """Checks JSON request bodies against a botocore service model's input
+    shapes: required members, unknown members, JSON types, string and blob
+    lengths, patterns, enums, list and map sizes, number ranges.
+
+    A wrong JSON type (or a body that is not JSON) is what AWS answers with a
+    SerializationException; everything else is a ValidationException listing
+    every broken constraint in AWS's words."""
+
+    def __init__(self, service_model):
+        self.model = service_model
+        self.operations = set(service_model.operation_names)
+        self.patterns = {}  # the model's pattern -> compiled, or None when skipped
+        self.skipped = {}  # pattern -> why it was not translated
+        seen = set()
+        for op in service_model.operation_names:
+            shape = service_model.operation_model(op).input_shape
+            if shape is not None:
+                self._compile_patterns(shape, seen)
+
+    def _compile_patterns(self, shape, seen):
+        if shape.name in seen:
+            return
+        seen.add(shape.name)
+        pattern = shape.metadata.get("pattern")
+        if pattern is not None and pattern not in self.patterns:
+            try:
+                self.patterns[pattern] = re.compile(java_regex_to_python(pattern), re.ASCII)
+            except (Untranslatable, re.error) as e:
+                self.patterns[pattern] = None
+                self.skipped[pattern] = str(e)
+        for child in self._children(shape):
+            self._compile_patterns(child, seen)
+
+    @staticmethod
+    def _children(shape):
+        if shape.type_name == "structure":
+            return list(shape.members.values())
+        if shape.type_name == "list":
+            return [shape.member]
+        if shape.type_name == "map":
+            return [shape.key, shape.value]
+        return []
+
+    def check(self, op, body):
+        """The Verdict on a request of operation `op` with JSON `body`:
+        error_type None when it is valid, or when `op` is not in the model
+        (AWS's answer to that is left to moto)."""
+        if op not in self.operations:
+            return Verdict(None, None, 0, 0)
+        shape = self.model.operation_model(op).input_shape
+        try:
+            params = json.loads(body.decode("utf-8")) if body and body.strip() else {}
+        except (UnicodeDecodeError, ValueError):
+            return Verdict("SerializationException", "the request body is not JSON", 0, 0)
+        walk = _Walk(self)
+        if shape is not None:
+            walk.value(shape, params, "")
+        elif params != {}:
+            walk.serialization.append("the operation takes no input")
+        error_type = message = None
+        if walk.serialization:
+            # AWS stops at the first value it cannot read.
+            error_type, message = "SerializationException", walk.serialization[0]
+        elif walk.errors:
+            count = len(walk.errors)
+            error_type = "ValidationException"
+            message = (f"{count} validation error{'s' if count > 1 else ''} detected: "
+                       + "; ".join(walk.errors))
+        return Verdict(error_type, message, walk.patterns_skipped, walk.moto_values)
+
+
+# What RequestValidator.check found: error_type None (valid) or
+# "ValidationException"/"SerializationException" with AWS's message; how many
+# values went unchecked for want of a pattern; how many moto-made values
+# (MOTO_FORMATS) were let through.
+Verdict = collections.namedtuple("Verdict", "error_type message patterns_skipped moto_values")
+
+# Values moto makes in a format AWS never uses, which a client only echoes
+# back: moto 5 gives IP sets lock tokens of 6 hex digits where AWS gives a
+# UUID (the LockToken pattern). Refusing them would blame the product for
+# moto; they are let through and counted (`moto_lock_tokens`).
+MOTO_FORMATS = {"LockToken": re.compile(r"[0-9a-f]{6}")}
+
+
+class _Walk:
+    """One request's check: the errors found, in the order of the model."""
+
+    def __init__(self, validator):
+        self.validator = validator
+        self.errors = []  # "Value ... at '...' failed to satisfy constraint: ..."
+        self.serialization = []
+        self.patterns_skipped = 0
+        self.moto_values = 0
+
+    def fail(self, path, value, constraint):
+        self.errors.append(f"Value {shown(value)} at '{path}' failed to satisfy constraint: {constraint}")
+
+    def wrong_type(self, path, value, expected):
+        self.serialization.append(f"Expected {expected} at '{path or '(request)'}', got {shown(value)}")
+
+    def value(self, shape, value, path):
+        kind = shape.type_name
+        if kind == "structure":
+            self.structure(shape, value, path)
+        elif kind == "list":
+            self.list(shape, value, path)
+        elif kind == "map":
+            self.map(shape, value, path)
+        elif kind == "string":
+            if not isinstance(value, str):
+                return self.wrong_type(path, value, "a string")
+            self.string(shape, value, path)
+        elif kind in ("integer", "long"):
+            low, high = INT_BOUNDS[kind]
+            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+                return self.wrong_type(path, value, f"an {kind}" if kind == "integer" else "a long")
+            self.range(shape, value, path)
+        elif kind in ("float", "double"):
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                return self.wrong_type(path, value, "a number")
+            self.range(shape, value, path)
+        elif kind == "boolean":
+            if not isinstance(value, bool):
+                self.wrong_type(path, value, "true or false")
+        elif kind == "timestamp":
+            # The JSON protocol sends timestamps as epoch seconds.
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                self.wrong_type(path, value, "a timestamp (epoch seconds)")
+        elif kind == "blob":
+            self.blob(shape, value, path)
+        # Other types (documents) carry no constraint to check.
+
+    def structure(self, shape, value, path):
+        if not isinstance(value, dict):
+            return self.wrong_type(path, value, "an object")
+        if shape.metadata.get("document"):
+            return
+        prefix = path + "." if path else ""
+        required = shape.metadata.get("required", [])
+        present = 0
+        for name, member in shape.members.items():
+            member_value = value.get(name)
+            member_path = prefix + lower_first(name)
+            if member_value is None:  # AWS reads a JSON null as absent
+                if name in required:
+                    self.fail(member_path, None, "Member must not be null")
+                continue
+            present += 1
+            self.value(member, member_value, member_path)
+        for name, member_value in value.items():
+            if name not in shape.members:
+                # AWS refuses members its model does not have.
+                self.fail(prefix + lower_first(name), member_value,
+                          f"Member must not be present: {shape.name} has no member {name}")
+        if getattr(shape, "is_tagged_union", False) and present != 1:
+            self.fail(path or shape.name, value, "Member must have exactly one member set")
+
+    def list(self, shape, value, path):
+        if not isinstance(value, list):
+            return self.wrong_type(path, value, "a list")
+        self.length(shape, len(value), value, path)
+        for index, item in enumerate(value, 1):
+            item_path = f"{path}.{index}.member"  # AWS numbers list members from 1
+            if item is None:
+                self.fail(item_path, None, "Member must not be null")
+            else:
+                self.value(shape.member, item, item_path)
+
+    def map(self, shape, value, path):
+        if not isinstance(value, dict):
+            return self.wrong_type(path, value, "an object")
+        self.length(shape, len(value), value, path)
+        for key, item in value.items():
+            # A key's broken constraints are listed together, as AWS does.
+            key_walk = _Walk(self.validator)
+            key_walk.string(shape.key, key, path)
+            self.patterns_skipped += key_walk.patterns_skipped
+            self.moto_values += key_walk.moto_values
+            if key_walk.errors:
+                constraints = [e.split("failed to satisfy constraint: ", 1)[1] for e in key_walk.errors]
+                self.fail(path, key, f"Map keys must satisfy constraint: [{', '.join(constraints)}]")
+            if item is None:
+                self.fail(f"{path}.{key}.member", None, "Member must not be null")
+            else:
+                self.value(shape.value, item, f"{path}.{key}.member")
+
+    def string(self, shape, value, path):
+        meta = shape.metadata
+        enum = meta.get("enum")
+        if enum and value not in enum:
+            self.fail(path, value, f"Member must satisfy enum value set: [{', '.join(enum)}]")
+        # Lengths count code points (Smithy's rule for strings), not bytes.
+        self.length(shape, len(value), value, path)
+        pattern = meta.get("pattern")
+        if pattern is not None:
+            compiled = self.validator.patterns.get(pattern)
+            if compiled is None:
+                self.patterns_skipped += 1  # not checked: counted, never claimed
+            elif compiled.search(value):  # AWS does not anchor patterns itself
+                pass
+            elif shape.name in MOTO_FORMATS and MOTO_FORMATS[shape.name].fullmatch(value):
+                self.moto_values += 1
+            else:
+                self.fail(path, value, f"Member must satisfy regular expression pattern: {pattern}")
+
+    def blob(self, shape, value, path):
+        if not isinstance(value, str):
+            return self.wrong_type(path, value, "a base64 string")
+        try:
+            raw = base64.b64decode(value, validate=True)
+        except (binascii.Error, ValueError):
+            return self.wrong_type(path, value, "a base64 string")
+        self.length(shape, len(raw), value, path)
+
+    def length(self, shape, size, value, path):
+        """min/max of a string, blob, list or map: its length."""
+        low, high = shape.metadata.get("min"), shape.metadata.get("max")
+        if low is not None and size < low:
+            self.fail(path, value, f"Member must have length greater than or equal to {low}")
+        if high is not None and size > high:
+            self.fail(path, value, f"Member must have length less than or equal to {high}")
+
+    def range(self, shape, value, path):
+        """min/max of a number: its value."""
+        low, high = shape.metadata.get("min"), shape.metadata.get("max")
+        if low is not None and value < low:
+            self.fail(path, value, f"Member must have value greater than or equal to {low}")
+        if high is not None and value > high:
+            self.fail(path, value, f"Member must have value less than or equal to {high}")
+
+
+def load_validator(service):
+    """A RequestValidator for `service` from botocore's model; botocore is
+    imported here, so the proxy needs it only with --validate."""
+    import botocore.session
+    return RequestValidator(botocore.session.get_session().get_service_model(service))
+
+
 class Stats:
     def __init__(self):
         self.lock = threading.Lock()
+        # The model's patterns --validate could not translate: a property of
+        # the model, not a count, so never reset.
+        self.patterns_skipped = []
         self.reset()
 
     def reset(self):
@@ -229,6 +770,10 @@ class Stats:
         self.max_in_flight = 0
         self.throttled = {}
         self.emulation = 0.0
+        self.invalid = 0
+        self.invalid_calls = collections.deque(maxlen=INVALID_CALLS_KEPT)
+        self.pattern_checks_skipped = 0
+        self.moto_lock_tokens = 0
 
     def snapshot(self, settings):
         with self.lock:
@@ -241,6 +786,11 @@ class Stats:
                 "throttled": sum(self.throttled.values()),
                 "throttled_calls": dict(sorted(self.throttled.items())),
                 "emulation_seconds": round(self.emulation, 6),
+                "invalid": self.invalid,
+                "invalid_calls": list(self.invalid_calls),
+                "patterns_skipped": list(self.patterns_skipped),
+                "pattern_checks_skipped": self.pattern_checks_skipped,
+                "moto_lock_tokens": self.moto_lock_tokens,
                 "settings": settings,
             }
 
@@ -277,6 +827,7 @@ def make_handler(config):
     stats = config.stats
     bucket = config.bucket
     quotas = config.quotas
+    validator = config.validator
     delay = config.delay_ms / 1000.0
 
     def moto_call(target, payload):
@@ -435,6 +986,26 @@ def make_handler(config):
                     ])
                     return
                 try:
+                    if validator is not None and service == "wafv2" and self.headers.get("X-Amz-Target"):
+                        # Checked after the quota, as AWS throttles before it
+                        # reads a request; a refused request never reaches moto.
+                        verdict = validator.check(op, body)
+                        with stats.lock:
+                            stats.pattern_checks_skipped += verdict.patterns_skipped
+                            stats.moto_lock_tokens += verdict.moto_values
+                            if verdict.error_type is not None:
+                                stats.invalid += 1
+                                stats.invalid_calls.append({"op": key, "message": verdict.message})
+                        if verdict.error_type is not None:
+                            if delay > 0:
+                                time.sleep(delay)
+                            answer = json.dumps({"__type": verdict.error_type,
+                                                 "message": verdict.message}).encode()
+                            self._send(400, answer, [
+                                ("Content-Type", "application/x-amz-json-1.1"),
+                                ("x-amzn-RequestId", "00000000-0000-4000-8000-0000000000a2"),
+                            ])
+                            return
                     if is_write and bucket is not None:
                         waited = bucket.acquire()
                         if waited:
@@ -505,12 +1076,22 @@ def main(argv=None):
                    help="answer ListResourcesForWebACL (moto lacks it) from moto's state")
     p.add_argument("--answer-check-capacity", action="store_true",
                    help="answer CheckCapacity (moto lacks it) with a WCU estimate of the rules")
+    p.add_argument("--validate", action="store_true",
+                   help="check every AWS WAF request against botocore's model of it (needs botocore); "
+                        "answer ValidationException as AWS does when it breaks a rule")
     p.add_argument("--parent-pid", type=int, help="stop when this process is gone")
     p.add_argument("--verbose", action="store_true")
     config = p.parse_args(argv)
     config.stats = Stats()
     config.bucket = TokenBucket(config.write_rate, config.write_burst) if config.write_rate > 0 else None
     config.quotas = Quotas() if config.quotas else None
+    config.validator = None
+    if config.validate:
+        try:
+            config.validator = load_validator("wafv2")
+        except ImportError as e:
+            p.error(f"--validate needs botocore (run with the project's .venv python): {e}")
+        config.stats.patterns_skipped = sorted(config.validator.skipped)
     config.settings = {
         "upstream": config.upstream,
         "delay_ms": config.delay_ms,
@@ -519,6 +1100,7 @@ def main(argv=None):
         "quotas": config.quotas is not None,
         "answer_list_resources": config.answer_list_resources,
         "answer_check_capacity": config.answer_check_capacity,
+        "validate": config.validate,
         "forced_capacity": None,
     }
     config.forced_capacity = None
@@ -557,7 +1139,8 @@ def main(argv=None):
         os.replace(tmp, config.port_file)
     print(f"listening on http://{config.host}:{port} -> {config.upstream} "
           f"(delay {config.delay_ms:g} ms, write cap {config.write_rate or 'none'}/s, "
-          f"AWS quotas {'on' if config.quotas else 'off'})", flush=True)
+          f"AWS quotas {'on' if config.quotas else 'off'}, "
+          f"validation {'on' if config.validator else 'off'})", flush=True)
     try:
         server.serve_forever(poll_interval=0.2)
     finally:
