@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use maint_core::access::{BypassSecret, ClientIpFallback, ClientIpPosition};
 use maint_core::response::{ContentType, ResponseHeader, ResponseStatus};
 use maint_core::Cidr;
 
@@ -14,7 +15,8 @@ use maint_core::Cidr;
 /// and back, through AWS WAF.
 ///
 /// Exit codes: 0 success; 1 an operation failed; 2 bad input, nothing
-/// changed; 3 only from `status --check` (not every target in maintenance).
+/// changed; 3 from `status --check` (not every target in maintenance) and
+/// `check` (the request gets the maintenance response).
 #[derive(Debug, Parser)]
 #[command(name = "maint", version, max_term_width = 100)]
 pub struct Cli {
@@ -131,6 +133,21 @@ pub enum Command {
     Allowlist(AllowlistCommand),
     /// Show each target's state. No targets: every service of the config file.
     Status(StatusArgs),
+    /// Does this request get through? Evaluates maint's rules of each
+    /// target's live web ACL (read once, never changed) for a request from
+    /// an address, with headers and a path, and says why.
+    ///
+    /// Exit 0: let through (or the bypass link's redirect); 3: it gets the
+    /// maintenance response; 1: the web ACL could not be read.
+    #[command(after_long_help = "Examples:
+  maint check shop --ip 203.0.113.7
+  maint check shop --ip 198.51.100.7 --header 'x-maint-bypass: <secret>'
+  maint check shop --ip 198.51.100.7 --header 'Cookie: maint_bypass=<secret>'
+  maint check shop --ip 10.0.0.1 --header 'X-Forwarded-For: 198.51.100.7, 203.0.113.7'")]
+    Check(CheckArgs),
+    /// The bypass of targets in maintenance: print the link for testers.
+    #[command(subcommand)]
+    Bypass(BypassCommand),
     /// Delete maint's WAF resources that no load balancer uses (left by crashes).
     Cleanup(DryRunArgs),
     /// Print a shell completion script.
@@ -247,15 +264,61 @@ pub struct WindowArgs {
     /// Extra response header, 'Name: value' (repeatable).
     #[arg(long = "header", value_name = "'NAME: VALUE'", value_parser = parse_header)]
     pub headers: Vec<ResponseHeader>,
+
+    /// Give the window a bypass secret (random, 192 bits; kept when the
+    /// window has one): requests with the header `x-maint-bypass: <secret>`
+    /// or the cookie `maint_bypass=<secret>` get through, and the link
+    /// `maint bypass link` prints sets that cookie. Config: bypass = true.
+    #[arg(long, help_heading = "Bypass", group = "bypass_choice")]
+    pub bypass: bool,
+
+    /// Use this bypass secret (22 to 64 of A-Z a-z 0-9 - _).
+    #[arg(long, value_name = "SECRET", value_parser = parse_secret, help_heading = "Bypass", group = "bypass_choice")]
+    pub bypass_secret: Option<BypassSecret>,
+
+    /// Replace the bypass secret with a new random one: old links and
+    /// cookies stop working.
+    #[arg(long, help_heading = "Bypass", group = "bypass_choice")]
+    pub rotate_bypass: bool,
+
+    /// Remove the bypass. (Without any bypass flag, a repeated enter keeps
+    /// what the window has.)
+    #[arg(long, help_heading = "Bypass", group = "bypass_choice")]
+    pub no_bypass: bool,
+
+    /// Match the allowlist against the client address in this request
+    /// header (set by CloudFront or a proxy) instead of the connection's.
+    /// Only safe when the load balancer accepts traffic from that proxy
+    /// alone (see the README). Config: client_ip = { header = ..., position = ... }.
+    #[arg(
+        long,
+        value_name = "NAME",
+        requires = "client_ip_position",
+        help_heading = "Client address"
+    )]
+    pub client_ip_header: Option<String>,
+
+    /// Which address of the header's list: last (behind CloudFront or one
+    /// proxy that appends), first or any (both spoofable by the client).
+    #[arg(long, value_name = "POS", value_parser = parse_position, requires = "client_ip_header", help_heading = "Client address")]
+    pub client_ip_position: Option<ClientIpPosition>,
+
+    /// What a request without a valid address there gets: no_match (the
+    /// maintenance response; default) or match (let through).
+    #[arg(long, value_name = "FALLBACK", value_parser = parse_fallback, requires = "client_ip_header", help_heading = "Client address")]
+    pub client_ip_fallback: Option<ClientIpFallback>,
 }
 
 /// `allowlist ...`.
 #[derive(Debug, Subcommand)]
 pub enum AllowlistCommand {
-    /// Let the allowlist through again (testers in).
+    /// Let the allowlist through again (testers in), and the bypass, if the
+    /// window has one.
     Enable(TargetsArgs),
-    /// Stop letting the allowlist through, keeping its entries.
-    Disable(TargetsArgs),
+    /// Stop letting the allowlist through, keeping its entries. The bypass
+    /// (header, cookie, link) is shut too, unless --keep-bypass: testing
+    /// found a problem, so nobody gets in.
+    Disable(DisableArgs),
     /// Add entries.
     Add(EditArgs),
     /// Take addresses out (a range inside a larger entry splits it).
@@ -274,6 +337,53 @@ pub enum AllowlistCommand {
         /// nothing reads standard input.
         file: Option<PathBuf>,
     },
+}
+
+/// `allowlist disable`.
+#[derive(Debug, Args)]
+pub struct DisableArgs {
+    #[command(flatten)]
+    pub targets: TargetsArgs,
+    /// Keep the bypass open (only the allowlist's entries are shut out).
+    #[arg(long)]
+    pub keep_bypass: bool,
+}
+
+/// `bypass ...`.
+#[derive(Debug, Subcommand)]
+pub enum BypassCommand {
+    /// Print the bypass link of each target, for sharing with testers. The
+    /// link holds the secret: share it like a password.
+    ///
+    /// Opening it sets the bypass cookie and redirects to the site; requests
+    /// with the cookie (or the header `x-maint-bypass: <secret>`) get
+    /// through. The link's host is --base-url, else the service's `url` in
+    /// the config file; without either, the path is printed.
+    Link {
+        /// Service names, ALB names or ALB ARNs.
+        #[arg(required = true, value_name = "TARGET")]
+        targets: Vec<String>,
+        /// The site's address, e.g. https://shop.example.com.
+        #[arg(long, value_name = "URL")]
+        base_url: Option<String>,
+    },
+}
+
+/// `check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Service names (from the config file), ALB names or ALB ARNs.
+    #[arg(required = true, value_name = "TARGET")]
+    pub targets: Vec<String>,
+    /// The client's address as the load balancer sees the connection.
+    #[arg(long, value_name = "ADDR")]
+    pub ip: String,
+    /// A request header, 'Name: value' (repeatable).
+    #[arg(long = "header", value_name = "'NAME: VALUE'")]
+    pub headers: Vec<String>,
+    /// The request's path [default: /].
+    #[arg(long, value_name = "PATH")]
+    pub path: Option<String>,
 }
 
 /// `allowlist add|remove|set`.
@@ -320,6 +430,18 @@ fn parse_status(s: &str) -> Result<ResponseStatus, String> {
 
 fn parse_header(s: &str) -> Result<ResponseHeader, String> {
     s.parse::<ResponseHeader>().map_err(|e| e.to_string())
+}
+
+fn parse_secret(s: &str) -> Result<BypassSecret, String> {
+    BypassSecret::new(s).map_err(|e| e.reason)
+}
+
+fn parse_position(s: &str) -> Result<ClientIpPosition, String> {
+    ClientIpPosition::parse(s).map_err(|e| e.reason)
+}
+
+fn parse_fallback(s: &str) -> Result<ClientIpFallback, String> {
+    ClientIpFallback::parse(s).map_err(|e| e.reason)
 }
 
 fn parse_content_type(s: &str) -> Result<ContentType, String> {

@@ -7,7 +7,9 @@ use std::path::{Path, PathBuf};
 
 use chrono::Utc;
 use clap::CommandFactory;
+use maint_core::access::{BypassRequest, ClientIp, ClientIpFallback};
 use maint_core::backend::{waf_factory, AllowlistChange, AwsOptions, Mode, Reason, WafSettings};
+use maint_core::check::CheckRequest;
 use maint_core::config::Config;
 use maint_core::fleet::EnterRequest;
 use maint_core::report::ChangeRun;
@@ -15,8 +17,8 @@ use maint_core::response::ResponseBody;
 use maint_core::{Allowlist, Error, Fleet, Result};
 
 use crate::cli::{
-    AllowlistCommand, ArmArgs, Cli, Command, EditArgs, EnterArgs, Shell, StatusArgs, TargetsArgs,
-    WindowArgs,
+    AllowlistCommand, ArmArgs, BypassCommand, CheckArgs, Cli, Command, EditArgs, EnterArgs, Shell,
+    StatusArgs, TargetsArgs, WindowArgs,
 };
 use crate::output::{self, Printer};
 use crate::ExitStatus;
@@ -80,7 +82,12 @@ async fn run_on_aws(cli: Cli) -> Result<ExitStatus> {
             ctx.edit(args, AllowlistChange::Enable).await
         }
         Command::Allowlist(AllowlistCommand::Disable(args)) => {
-            ctx.edit(args, AllowlistChange::Disable).await
+            let change = if args.keep_bypass {
+                AllowlistChange::DisableKeepingBypass
+            } else {
+                AllowlistChange::Disable
+            };
+            ctx.edit(args.targets, change).await
         }
         Command::Allowlist(AllowlistCommand::Add(args)) => {
             ctx.edit_entries(args, AllowlistChange::Add).await
@@ -104,6 +111,23 @@ async fn run_on_aws(cli: Cli) -> Result<ExitStatus> {
                 .status(&targets, &ctx.printer.reads("status"))
                 .await?;
             Ok(ctx.printer.status(&run, check))
+        }
+        Command::Check(args) => ctx.check(args).await,
+        Command::Bypass(BypassCommand::Link { targets, base_url }) => {
+            let base_url = base_url
+                .map(|u| {
+                    maint_core::config::check_url(&u)
+                        .map(|()| u.trim_end_matches('/').to_string())
+                        .map_err(|reason| Error::invalid("--base-url", reason))
+                })
+                .transpose()?;
+            let run = ctx
+                .fleet
+                .status(&targets, &ctx.printer.reads("bypass link"))
+                .await?;
+            Ok(ctx
+                .printer
+                .bypass_links(&run, base_url.as_deref(), ctx.fleet.config()))
         }
         Command::Cleanup(args) => {
             let progress = ctx.printer.progress("cleanup");
@@ -153,6 +177,12 @@ impl Context {
         Ok(self.printer.change_run(&run))
     }
 
+    async fn check(&self, args: CheckArgs) -> Result<ExitStatus> {
+        let request = CheckRequest::new(&args.ip, &args.headers, args.path.as_deref())?;
+        let answers = self.fleet.check(&args.targets, &request).await?;
+        Ok(self.printer.check(&answers))
+    }
+
     /// The window's settings as the core's request (bad input is an error
     /// here, before any AWS call).
     fn request(&self, args: WindowArgs, inject: bool) -> Result<EnterRequest> {
@@ -183,6 +213,28 @@ impl Context {
             status: args.status,
             headers: args.headers,
             inject,
+            bypass: if args.bypass {
+                BypassRequest::On
+            } else if let Some(secret) = args.bypass_secret {
+                BypassRequest::Set(secret)
+            } else if args.rotate_bypass {
+                BypassRequest::Rotate
+            } else if args.no_bypass {
+                BypassRequest::Off
+            } else {
+                BypassRequest::Keep
+            },
+            client_ip: match (args.client_ip_header, args.client_ip_position) {
+                (Some(name), Some(position)) => {
+                    let fallback = args.client_ip_fallback.unwrap_or(ClientIpFallback::NoMatch);
+                    let client_ip = ClientIp::header(&name, position, fallback)?;
+                    for warning in client_ip.warnings() {
+                        self.printer.warn(&warning);
+                    }
+                    Some(client_ip)
+                }
+                _ => None,
+            },
         })
     }
 

@@ -13,9 +13,14 @@ use std::time::Duration;
 
 use anstyle::{AnsiColor, Style};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use maint_core::check::{CheckReport, Verdict};
+use maint_core::config::Config;
 use maint_core::error::{causes, chain};
 use maint_core::fleet::{Event, Observer};
-use maint_core::report::{rfc3339, ChangeReport, ChangeRun, CleanupRun, StatusRun, TargetState};
+use maint_core::report::{
+    rfc3339, ChangeReport, ChangeRun, CheckTargetReport, CleanupRun, StatusRun, TargetState,
+};
+use maint_core::TargetRef;
 use maint_core::{Allowlist, Error};
 use tabwriter::TabWriter;
 
@@ -280,6 +285,128 @@ impl Printer {
         }
     }
 
+    /// A warning about what the user asked for (through the log, on stderr).
+    pub fn warn(&self, message: &str) {
+        tracing::warn!("{message}");
+    }
+
+    /// Prints `check`'s answers and returns its exit status: 3 when a
+    /// request gets the maintenance response, 0 when every target lets it
+    /// through (or answers the bypass link), else the first error's.
+    pub fn check(&self, answers: &[(TargetRef, maint_core::Result<CheckReport>)]) -> ExitStatus {
+        let reports: Vec<CheckTargetReport> = answers
+            .iter()
+            .map(|(t, r)| CheckTargetReport::new(t, r))
+            .collect();
+        if self.json {
+            json(&serde_json::json!({ "targets": reports }));
+        } else {
+            for r in &reports {
+                let head = match (&r.error, r.verdict, &r.response) {
+                    (Some(e), _, _) => paint(BAD, &format!("error: {}", e.message)),
+                    (None, Some(Verdict::Maintenance), Some(resp)) => paint(
+                        WARN,
+                        &format!("gets the maintenance response ({})", resp.status),
+                    ),
+                    (None, Some(Verdict::BypassLink), Some(resp)) => paint(
+                        GOOD,
+                        &format!(
+                            "bypass link: {} redirect to / that sets the bypass cookie",
+                            resp.status
+                        ),
+                    ),
+                    _ => paint(GOOD, "let through"),
+                };
+                line(&format!("{}: {head}", r.target));
+                for reason in &r.reasons {
+                    line(&format!("  {reason}"));
+                }
+            }
+        }
+        let failed = answers.iter().find_map(|(_, r)| r.as_ref().err());
+        match failed {
+            Some(e) => ExitStatus::of(e.kind()),
+            None if reports
+                .iter()
+                .any(|r| r.verdict == Some(Verdict::Maintenance)) =>
+            {
+                ExitStatus::NotInMaintenance
+            }
+            None => ExitStatus::Success,
+        }
+    }
+
+    /// Prints each target's bypass link (`bypass link`), on explicit
+    /// request only: the link holds the secret.
+    pub fn bypass_links(
+        &self,
+        run: &StatusRun,
+        base_url: Option<&str>,
+        config: Option<&Config>,
+    ) -> ExitStatus {
+        let mut rows = Vec::new();
+        let mut missing = None;
+        for r in &run.targets {
+            let base = base_url.map(str::to_string).or_else(|| {
+                let service = config?.service(r.service.as_deref()?)?;
+                service.url.clone()
+            });
+            let link = r
+                .bypass_secret
+                .as_ref()
+                .map(|s| format!("{}{}", base.clone().unwrap_or_default(), s.link_path()));
+            if link.is_none() && r.error.is_none() && missing.is_none() {
+                missing = Some(r.target.clone());
+            }
+            rows.push((r, link, base));
+        }
+        if self.json {
+            let targets: Vec<serde_json::Value> = rows
+                .iter()
+                .map(|(r, link, _)| {
+                    serde_json::json!({
+                        "target": r.target,
+                        "service": r.service,
+                        "state": r.state.as_str(),
+                        "bypass": r.bypass,
+                        "link": link,
+                        "header": maint_core::access::BYPASS_HEADER,
+                        "cookie": maint_core::access::BYPASS_COOKIE,
+                        "secret": r.bypass_secret.as_ref().map(|s| s.expose()),
+                        "error": r.error,
+                    })
+                })
+                .collect();
+            json(&serde_json::json!({ "targets": targets }));
+        } else {
+            for (r, link, base) in &rows {
+                let text = match (&r.error, link) {
+                    (Some(e), _) => paint(BAD, &format!("error: {}", e.message)),
+                    (None, Some(link)) => {
+                        let mut text = link.clone();
+                        if r.bypass == Some("disabled") {
+                            text.push_str(&paint(
+                                WARN,
+                                "  (bypass disabled: `maint allowlist enable` opens it)",
+                            ));
+                        }
+                        if base.is_none() {
+                            text.push_str("  (add your site's address in front: --base-url)");
+                        }
+                        text
+                    }
+                    (None, None) => paint(WARN, "no bypass (`maint enter --bypass` adds one)"),
+                };
+                line(&format!("{}: {text}", r.target));
+            }
+        }
+        match (run.failures().next(), missing) {
+            (Some((_, e)), _) => ExitStatus::of(e.kind()),
+            (None, Some(_)) => ExitStatus::Failure,
+            (None, None) => ExitStatus::Success,
+        }
+    }
+
     /// Prints `allowlist show` and returns its exit status.
     pub fn allowlists(&self, run: &StatusRun) -> ExitStatus {
         if self.json {
@@ -415,11 +542,16 @@ fn status_table(run: &StatusRun) -> String {
     let mut table = TabWriter::new(Vec::new()).padding(2).ansi(true);
     let _ = writeln!(table, "TARGET\tSTATE\tALLOWLIST\tSINCE\tUNTIL\tREASON");
     for r in &run.targets {
-        let allowlist = match r.allowlist_enabled {
+        let mut allowlist = match r.allowlist_enabled {
             Some(true) => format!("on ({})", r.allowlist.len()),
             Some(false) => format!("off ({})", r.allowlist.len()),
             None => "-".into(),
         };
+        match r.bypass {
+            Some("enabled") => allowlist.push_str(" +bypass"),
+            Some(_) => allowlist.push_str(" +bypass off"),
+            None => {}
+        }
         let state = match (&r.error, r.state, r.web_acl_name.as_deref()) {
             (Some(_), _, _) => "error".to_string(),
             (None, TargetState::Foreign, Some(name)) => format!("foreign ({name})"),
@@ -480,6 +612,16 @@ fn status_notes(run: &StatusRun) -> Vec<String> {
                      maintenance; `maint enter` puts it back, `maint exit` clears up",
                     r.target
                 ),
+            ));
+        }
+        if let Some(from) = r
+            .client_ip_from
+            .as_deref()
+            .filter(|f| *f != "the connection")
+        {
+            notes.push(format!(
+                "{}: the allowlist matches the client address from {from}",
+                r.target
             ));
         }
         if !r.leftovers.is_empty() {
@@ -699,6 +841,9 @@ mod tests {
             since: None,
             until: None,
             response_status: None,
+            bypass: None,
+            bypass_secret: None,
+            client_ip_from: None,
             leftovers: Vec::new(),
             error: None,
         }

@@ -16,6 +16,9 @@
 //! status = 503
 //! headers = { "Retry-After" = "3600" }
 //! existing_web_acl = "inject"               # refuse (default) | inject
+//! bypass = true                              # a bypass secret on enter
+//! url = "https://shop.example.com"           # for the bypass link
+//! client_ip = { header = "X-Forwarded-For", position = "last" }  # behind CloudFront
 //! ```
 //!
 //! Loading validates everything (addresses, load balancer names and ARNs,
@@ -31,7 +34,9 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::access::{ClientIp, ClientIpFallback, ClientIpPosition};
 use crate::allowlist::{Allowlist, Cidr};
+use crate::error::InvalidInput;
 use crate::error::{self, Error};
 use crate::maintenance::ExistingWebAcl;
 use crate::response::{ContentType, ResponseBody, ResponseHeader, ResponseHeaders, ResponseStatus};
@@ -147,6 +152,15 @@ pub struct Service {
     /// web ACL of its own (`existing_web_acl = "inject"`: add maint's rule
     /// to it; the default refuses).
     pub existing_web_acl: ExistingWebAcl,
+    /// Whether `enter` gives the window a bypass secret (`bypass = true`).
+    pub bypass: bool,
+    /// Where the allowlist finds a request's address
+    /// (`client_ip = { header = "X-Forwarded-For", position = "last" }`);
+    /// `None`: the connection.
+    pub client_ip: Option<ClientIp>,
+    /// The service's public address (`url = "https://shop.example.com"`),
+    /// for the bypass link.
+    pub url: Option<String>,
 }
 
 /// A loaded, validated config file.
@@ -239,6 +253,17 @@ struct RawService {
     #[serde(default)]
     headers: BTreeMap<Spanned<String>, Spanned<String>>,
     existing_web_acl: Option<Spanned<String>>,
+    bypass: Option<Spanned<bool>>,
+    client_ip: Option<Spanned<RawClientIp>>,
+    url: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawClientIp {
+    header: Spanned<String>,
+    position: Spanned<String>,
+    fallback: Option<Spanned<String>>,
 }
 
 /// Collects problems with their positions while validating.
@@ -695,6 +720,32 @@ fn validate_service(
             }
         },
     };
+    let client_ip = raw.client_ip.as_ref().and_then(|c| {
+        let c = c.get_ref();
+        let at = |problems: &mut Problems<'_>, span: Range<usize>, e: InvalidInput| {
+            problems.at(Some(span), Some(format!("{key}.client_ip")), e.to_string());
+        };
+        let position = ClientIpPosition::parse(c.position.get_ref())
+            .map_err(|e| at(problems, c.position.span(), e))
+            .ok();
+        let fallback = match &c.fallback {
+            None => Some(ClientIpFallback::NoMatch),
+            Some(f) => ClientIpFallback::parse(f.get_ref())
+                .map_err(|e| at(problems, f.span(), e))
+                .ok(),
+        };
+        let (position, fallback) = (position?, fallback?);
+        ClientIp::header(c.header.get_ref(), position, fallback)
+            .map_err(|e| at(problems, c.header.span(), e))
+            .ok()
+    });
+    let url = raw.url.as_ref().and_then(|u| match check_url(u.get_ref()) {
+        Ok(()) => Some(u.get_ref().trim_end_matches('/').to_string()),
+        Err(message) => {
+            problems.at(Some(u.span()), Some(format!("{key}.url")), message);
+            None
+        }
+    });
     (problems.found.len() == before).then_some(Service {
         name,
         load_balancers,
@@ -706,7 +757,30 @@ fn validate_service(
         status,
         headers,
         existing_web_acl,
+        bypass: raw.bypass.as_ref().is_some_and(|b| *b.get_ref()),
+        client_ip,
+        url,
     })
+}
+
+/// Checks a service's public address: `https://` or `http://` and a host,
+/// no spaces, no query or fragment.
+pub fn check_url(url: &str) -> std::result::Result<(), String> {
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .ok_or_else(|| format!("{url:?} must start with https:// (or http://)"))?;
+    let host = rest.split('/').next().unwrap_or_default();
+    if host.is_empty() {
+        return Err(format!("{url:?} has no host"));
+    }
+    if let Some(c) = url
+        .chars()
+        .find(|c| c.is_whitespace() || c.is_control() || matches!(c, '?' | '#' | '"' | '<' | '>'))
+    {
+        return Err(format!("{url:?} contains {c:?}"));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -38,11 +38,13 @@ use chrono::{DateTime, Utc};
 use futures::stream::{self, StreamExt};
 use tokio::sync::Mutex;
 
+use crate::access::{BypassRequest, ClientIp};
 use crate::allowlist::Allowlist;
 use crate::backend::{
     AllowlistChange, BackendFactory, ExistingWebAcl, MaintenanceBackend, MaintenanceSpec,
     MemberResults, Mode, Reason, Window,
 };
+use crate::check::{CheckReport, CheckRequest};
 use crate::config::{did_you_mean, Config, Service};
 use crate::report::{
     ChangeReport, ChangeRun, CleanedUp, CleanupRun, ErrorReport, Operation, RegionError,
@@ -605,6 +607,28 @@ impl Fleet {
         })
     }
 
+    /// What `request` gets from each target now, and why (`maint check`):
+    /// each target's live web ACL read once and maint's rules evaluated.
+    /// Changes nothing. Per target, in order: its label and the answer (or
+    /// why there is none).
+    pub async fn check(
+        &self,
+        targets: &[String],
+        request: &CheckRequest,
+    ) -> Result<Vec<(TargetRef, Result<CheckReport>)>> {
+        let refs = self.expand(targets)?;
+        let found = self.resolve(&refs).await;
+        let checks = found.into_iter().map(|f| async move {
+            let (lb, backend) = f?;
+            backend.check(&lb, request).await
+        });
+        let answers: Vec<Result<CheckReport>> = stream::iter(checks)
+            .buffered(self.concurrency)
+            .collect()
+            .await;
+        Ok(refs.into_iter().zip(answers).collect())
+    }
+
     /// The regions `cleanup` covers: the default region, then every other
     /// region a config service uses (its own, or its load balancer ARNs').
     pub fn regions(&self) -> Vec<Option<String>> {
@@ -679,6 +703,12 @@ pub struct EnterRequest {
     /// Consent to add maint's rule to a service's own web ACL (`--inject`),
     /// whatever the service's `existing_web_acl` says.
     pub inject: bool,
+    /// The bypass secret: kept (the default), on, set, rotated or removed.
+    /// A service with `bypass = true` asks for one when this keeps.
+    pub bypass: BypassRequest,
+    /// Where the allowlist finds a request's address, instead of the
+    /// service's `client_ip` (default: the connection).
+    pub client_ip: Option<ClientIp>,
 }
 
 impl EnterRequest {
@@ -723,6 +753,16 @@ impl EnterRequest {
             until: self.until,
             response,
             existing_web_acl,
+            bypass: match (&self.bypass, service.is_some_and(|s| s.bypass)) {
+                (BypassRequest::Keep, true) => BypassRequest::On,
+                (request, _) => request.clone(),
+            },
+            bypass_enabled: true,
+            client_ip: self
+                .client_ip
+                .clone()
+                .or_else(|| service.and_then(|s| s.client_ip.clone()))
+                .unwrap_or_default(),
         })
     }
 }

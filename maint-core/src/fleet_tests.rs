@@ -62,6 +62,11 @@ mockall::mock! {
             lbs: &[LoadBalancerArn],
             mode: Mode,
         ) -> MemberResults<Outcome>;
+        async fn check(
+            &self,
+            lb: &LoadBalancerArn,
+            request: &crate::check::CheckRequest,
+        ) -> Result<crate::check::CheckReport>;
         async fn cleanup(&self, mode: Mode) -> Result<Vec<Leftover>>;
     }
 }
@@ -219,6 +224,13 @@ impl MaintenanceBackend for Delayed {
     ) -> MemberResults<Outcome> {
         self.wait(lbs).await;
         self.inner.disarm_window(window, lbs, mode).await
+    }
+    async fn check(
+        &self,
+        lb: &LoadBalancerArn,
+        request: &crate::check::CheckRequest,
+    ) -> Result<crate::check::CheckReport> {
+        self.inner.check(lb, request).await
     }
     async fn update_window_allowlist(
         &self,

@@ -12,19 +12,25 @@
 //! - [`response`]: the maintenance response (status, body, headers).
 //! - [`maintenance`]: a maintenance window ([`backend::MaintenanceSpec`]),
 //!   allowlist changes, target states and what an operation changed.
+//! - [`access`]: who gets through besides the allowlist (a bypass secret)
+//!   and where a request's address comes from (the connection, a header).
 //! - [`config`]: the config file (`maint.toml`): named services and allowlists.
 //!
 //! Doing it:
 //! - [`backend`]: the [`MaintenanceBackend`] trait and its implementations
 //!   (AWS WAF, in memory).
+//! - [`check`]: "does this request get through?", evaluated on a live
+//!   web ACL's rules.
 //! - [`fleet`]: the engine every front end calls: many targets at once,
 //!   resolved all or nothing, in the caller's order, across regions.
 //! - [`report`]: what a command reports, per target and in all (the JSON
 //!   shapes of the CLI, the objects of the Python package).
 //! - [`error`]: the one public error type, and [`ErrorKind`].
 
+pub mod access;
 pub mod allowlist;
 pub mod backend;
+pub mod check;
 pub mod config;
 pub mod error;
 pub mod fleet;

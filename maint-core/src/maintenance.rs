@@ -7,6 +7,7 @@ use std::fmt;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 
+use crate::access::{BypassRequest, BypassState, ClientIp};
 use crate::allowlist::{Allowlist, AllowlistError, Cidr};
 use crate::error::InvalidInput;
 use crate::response::MaintenanceResponse;
@@ -201,6 +202,25 @@ pub struct MaintenanceSpec {
     pub response: MaintenanceResponse,
     /// What to do with a load balancer under a web ACL maint did not create.
     pub existing_web_acl: ExistingWebAcl,
+    /// The bypass secret: kept, set, rotated or removed.
+    pub bypass: BypassRequest,
+    /// Whether the bypass lets requests through (kept on a repeated
+    /// `enter`, like the allowlist's).
+    pub bypass_enabled: bool,
+    /// Where the allowlist finds a request's address.
+    pub client_ip: ClientIp,
+}
+
+impl MaintenanceSpec {
+    /// The bypass a window gets from this spec, given the one it has.
+    pub fn bypass_state(&self, current: Option<&BypassState>) -> Option<BypassState> {
+        self.bypass
+            .resolve(current.map(|b| &b.secret))
+            .map(|secret| BypassState {
+                secret,
+                enabled: self.bypass_enabled,
+            })
+    }
 }
 
 impl Default for MaintenanceSpec {
@@ -214,6 +234,9 @@ impl Default for MaintenanceSpec {
             until: None,
             response: MaintenanceResponse::default(),
             existing_web_acl: ExistingWebAcl::Refuse,
+            bypass: BypassRequest::Keep,
+            bypass_enabled: true,
+            client_ip: ClientIp::Connection,
         }
     }
 }
@@ -261,8 +284,12 @@ pub struct AllowlistState {
 pub enum AllowlistChange {
     /// Let the entries through.
     Enable,
-    /// Stop letting the entries through, keeping them.
+    /// Stop letting the entries through, keeping them; the bypass (if
+    /// any) is shut too.
     Disable,
+    /// Stop letting the entries through but keep the bypass open
+    /// (`allowlist disable --keep-bypass`).
+    DisableKeepingBypass,
     /// Add entries.
     Add(Allowlist),
     /// Take addresses out (a removed range inside a larger entry splits it).
@@ -278,12 +305,24 @@ impl AllowlistChange {
         let mut next = state.clone();
         match self {
             AllowlistChange::Enable => next.enabled = true,
-            AllowlistChange::Disable => next.enabled = false,
+            AllowlistChange::Disable | AllowlistChange::DisableKeepingBypass => {
+                next.enabled = false
+            }
             AllowlistChange::Add(entries) => next.entries = state.entries.union(entries)?,
             AllowlistChange::Remove(entries) => next.entries = state.entries.subtract(entries),
             AllowlistChange::Set(entries) => next.entries = entries.clone(),
         }
         Ok(next)
+    }
+
+    /// Whether a window's bypass is open after this change, given whether
+    /// it is now: `enable` opens it, `disable` shuts it, the rest keep it.
+    pub fn bypass_enabled(&self, now: bool) -> bool {
+        match self {
+            AllowlistChange::Enable => true,
+            AllowlistChange::Disable => false,
+            _ => now,
+        }
     }
 }
 
@@ -344,6 +383,10 @@ pub struct MaintenanceInfo {
     /// The name of the service's own web ACL when maint's rule is injected
     /// into it; `None` under maint's own web ACL.
     pub host_web_acl: Option<String>,
+    /// The bypass, if the window has one.
+    pub bypass: Option<BypassState>,
+    /// Where the allowlist finds a request's address.
+    pub client_ip: ClientIp,
 }
 
 /// The state of one load balancer.
@@ -448,6 +491,22 @@ pub enum Change {
     SwitchedOff,
     /// maint's pass-through web ACL was disassociated: disarmed.
     Disarmed,
+    /// A bypass secret was set: its header, cookie and link let requests
+    /// through.
+    BypassOn,
+    /// The bypass was removed.
+    BypassOff,
+    /// The bypass secret was replaced: old links and cookies stop working.
+    BypassRotated,
+    /// The bypass lets requests through again.
+    BypassEnabled,
+    /// The bypass no longer lets requests through (it is kept).
+    BypassDisabled,
+    /// Where the allowlist finds a request's address changed.
+    ClientIpChanged {
+        /// Where it finds it now, in words.
+        source: String,
+    },
 }
 
 impl fmt::Display for Change {
@@ -495,6 +554,16 @@ impl fmt::Display for Change {
                 "switch the armed web ACL to pass-through (maintenance off, still armed)",
             ),
             Change::Disarmed => f.write_str("disassociate the pass-through web ACL (disarmed)"),
+            Change::BypassOn => f.write_str("bypass on (header, cookie and link)"),
+            Change::BypassOff => f.write_str("bypass removed"),
+            Change::BypassRotated => {
+                f.write_str("bypass secret rotated (old links and cookies stop working)")
+            }
+            Change::BypassEnabled => f.write_str("bypass enabled"),
+            Change::BypassDisabled => f.write_str("bypass disabled"),
+            Change::ClientIpChanged { source } => {
+                write!(f, "allowlist matches the client address from {source}")
+            }
         }
     }
 }
@@ -528,11 +597,45 @@ pub fn reentry_spec(
     current: &MaintenanceInfo,
     spec: &MaintenanceSpec,
 ) -> Result<MaintenanceSpec, AllowlistError> {
+    let bypass = match spec
+        .bypass
+        .resolve(current.bypass.as_ref().map(|b| &b.secret))
+    {
+        Some(secret) => BypassRequest::Set(secret),
+        None => BypassRequest::Off,
+    };
+    let bypass_enabled = current
+        .bypass
+        .as_ref()
+        .map_or(current.allowlist.enabled, |b| b.enabled);
     Ok(MaintenanceSpec {
         allowlist: current.allowlist.entries.union(&spec.allowlist)?,
         allowlist_enabled: current.allowlist.enabled,
+        bypass,
+        bypass_enabled,
         ..spec.clone()
     })
+}
+
+/// The changes from one bypass to another.
+pub fn bypass_changes(before: Option<&BypassState>, after: Option<&BypassState>) -> Vec<Change> {
+    match (before, after) {
+        (None, None) => Vec::new(),
+        (None, Some(_)) => vec![Change::BypassOn],
+        (Some(_), None) => vec![Change::BypassOff],
+        (Some(b), Some(a)) => {
+            let mut changes = Vec::new();
+            if b.secret != a.secret {
+                changes.push(Change::BypassRotated);
+            }
+            match (b.enabled, a.enabled) {
+                (false, true) => changes.push(Change::BypassEnabled),
+                (true, false) => changes.push(Change::BypassDisabled),
+                _ => {}
+            }
+            changes
+        }
+    }
 }
 
 /// The changes between an existing window and a requested one, in the order
@@ -553,6 +656,15 @@ pub fn spec_changes(current: &MaintenanceInfo, spec: &MaintenanceSpec) -> Vec<Ch
     }
     if current.response != spec.response {
         changes.push(Change::ResponseChanged);
+    }
+    changes.extend(bypass_changes(
+        current.bypass.as_ref(),
+        spec.bypass_state(current.bypass.as_ref()).as_ref(),
+    ));
+    if current.client_ip != spec.client_ip {
+        changes.push(Change::ClientIpChanged {
+            source: spec.client_ip.describe(),
+        });
     }
     changes
 }

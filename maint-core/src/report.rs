@@ -11,7 +11,9 @@
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Serialize, Serializer};
 
+use crate::access::BypassSecret;
 use crate::backend::Leftover;
+use crate::check::{CheckReport, CheckResponse, Verdict, Why};
 use crate::error::{chain, Error, ErrorKind};
 use crate::maintenance::{Change, Mode, Outcome, State, TargetStatus};
 use crate::target::TargetRef;
@@ -150,6 +152,16 @@ pub struct StatusReport {
     pub until: Option<DateTime<Utc>>,
     /// The maintenance response status code.
     pub response_status: Option<u16>,
+    /// The window's bypass: `enabled`, `disabled`, or null without one.
+    /// The secret itself is never part of a report's JSON.
+    pub bypass: Option<&'static str>,
+    /// The bypass secret, for an explicit request to show the link
+    /// (`maint bypass link`); never serialized.
+    #[serde(skip)]
+    pub bypass_secret: Option<BypassSecret>,
+    /// Where the allowlist finds a request's address (`the connection`,
+    /// `header X-Forwarded-For (last address)`), when in a window.
+    pub client_ip_from: Option<String>,
     /// maint's resources for this target left by an interrupted run.
     pub leftovers: Vec<String>,
     /// Why the state could not be read, when `state` is `error`.
@@ -175,6 +187,9 @@ impl StatusReport {
             since: None,
             until: None,
             response_status: None,
+            bypass: None,
+            bypass_secret: None,
+            client_ip_from: None,
             leftovers: Vec::new(),
             error: None,
         };
@@ -225,9 +240,72 @@ impl StatusReport {
                         report.since = Some(info.since);
                         report.until = info.until;
                         report.response_status = Some(info.response.status().code());
+                        report.bypass = info.bypass.as_ref().map(|b| {
+                            if b.enabled {
+                                "enabled"
+                            } else {
+                                "disabled"
+                            }
+                        });
+                        report.bypass_secret = info.bypass.as_ref().map(|b| b.secret.clone());
+                        report.client_ip_from = Some(info.client_ip.describe());
                     }
                 }
             }
+        }
+        report
+    }
+}
+
+/// One target's answer of `check`, as `check --json` prints it.
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckTargetReport {
+    /// The target as the user named it (`service/lb` for a service's).
+    pub target: String,
+    /// The config service, if the target came from one.
+    pub service: Option<String>,
+    /// The load balancer's ARN (null when it could not be found).
+    pub load_balancer_arn: Option<String>,
+    /// The web ACL read (maint's, or the service's own).
+    pub web_acl: Option<String>,
+    /// `let_through`, `maintenance`, `bypass_link`; null on error.
+    pub verdict: Option<Verdict>,
+    /// Why, most decisive first: objects with a `reason` tag and its
+    /// details.
+    pub why: Vec<Why>,
+    /// The same reasons, in words.
+    pub reasons: Vec<String>,
+    /// The response WAF sends instead of passing the request on (status,
+    /// headers as `[name, value]` pairs, content type, body).
+    pub response: Option<CheckResponse>,
+    /// Why there is no answer.
+    pub error: Option<ErrorReport>,
+}
+
+impl CheckTargetReport {
+    /// The report for one target's answer (or its error).
+    pub fn new(target: &TargetRef, result: &Result<CheckReport, Error>) -> Self {
+        let mut report = CheckTargetReport {
+            target: target.label(),
+            service: target.service.clone(),
+            load_balancer_arn: None,
+            web_acl: None,
+            verdict: None,
+            why: Vec::new(),
+            reasons: Vec::new(),
+            response: None,
+            error: None,
+        };
+        match result {
+            Ok(answer) => {
+                report.load_balancer_arn = Some(answer.load_balancer.to_string());
+                report.web_acl = answer.web_acl.clone();
+                report.verdict = Some(answer.verdict);
+                report.reasons = answer.why.iter().map(ToString::to_string).collect();
+                report.why = answer.why.clone();
+                report.response = answer.response.clone();
+            }
+            Err(e) => report.error = Some(ErrorReport::new(e)),
         }
         report
     }

@@ -8,11 +8,15 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use chrono::{DateTime, Utc};
+use maint_core::access::{
+    BypassRequest, BypassSecret, ClientIp, ClientIpFallback, ClientIpPosition,
+};
 use maint_core::backend::{waf_factory, AllowlistChange, AwsOptions, Mode, Reason, WafSettings};
+use maint_core::check::CheckRequest;
 use maint_core::config::Config;
 use maint_core::error::chain;
 use maint_core::fleet::{EnterRequest, Silent, DEFAULT_CONCURRENCY};
-use maint_core::report::{ChangeRun, StatusRun};
+use maint_core::report::{ChangeRun, CheckTargetReport, StatusRun};
 use maint_core::response::{ResponseBody, ResponseHeader, ResponseStatus};
 use maint_core::{Error, Fleet};
 use pyo3::prelude::*;
@@ -20,7 +24,7 @@ use pyo3::types::{PyList, PyTuple};
 
 use crate::allowlist::entries_from;
 use crate::errors::{exception, invalid, to_pyerr};
-use crate::reports::{ChangeResult, Leftover, TargetStatus};
+use crate::reports::{ChangeResult, CheckResult, Leftover, TargetStatus};
 use crate::runtime::runtime;
 
 /// Puts load balancers into maintenance mode and back, through AWS WAF.
@@ -175,6 +179,78 @@ fn headers_from(py: Python<'_>, headers: &Bound<'_, PyAny>) -> PyResult<Vec<Resp
     Ok(list)
 }
 
+/// `bypass=`, `bypass_secret=`, `rotate_bypass=` as the core's request:
+/// at most one of them.
+fn bypass_request(
+    py: Python<'_>,
+    bypass: Option<bool>,
+    secret: Option<String>,
+    rotate: bool,
+) -> PyResult<BypassRequest> {
+    match (bypass, secret, rotate) {
+        (None, None, false) => Ok(BypassRequest::Keep),
+        (Some(true), None, false) => Ok(BypassRequest::On),
+        (Some(false), None, false) => Ok(BypassRequest::Off),
+        (None, Some(s), false) => BypassSecret::new(&s)
+            .map(BypassRequest::Set)
+            .map_err(|e| to_pyerr(py, &e.into())),
+        (None, None, true) => Ok(BypassRequest::Rotate),
+        _ => Err(invalid(
+            py,
+            "bypass",
+            "give at most one of bypass=, bypass_secret=, rotate_bypass=True",
+        )),
+    }
+}
+
+/// `client_ip={"header": ..., "position": ..., "fallback": ...}` as the
+/// core's value (None: the service's, else the connection).
+fn client_ip_from(py: Python<'_>, spec: &Bound<'_, PyAny>) -> PyResult<ClientIp> {
+    let to_py = |e: maint_core::error::InvalidInput| to_pyerr(py, &e.into());
+    let get = |key: &str| -> PyResult<Option<String>> {
+        match spec.get_item(key) {
+            Ok(v) if !v.is_none() => Ok(Some(v.extract()?)),
+            _ => Ok(None),
+        }
+    };
+    let header = get("header")?
+        .ok_or_else(|| invalid(py, "client_ip", "needs a 'header' (e.g. X-Forwarded-For)"))?;
+    let position = get("position")?.ok_or_else(|| {
+        invalid(
+            py,
+            "client_ip",
+            "needs a 'position': 'last' behind CloudFront or one proxy",
+        )
+    })?;
+    let position = ClientIpPosition::parse(&position).map_err(to_py)?;
+    let fallback = match get("fallback")? {
+        Some(f) => ClientIpFallback::parse(&f).map_err(to_py)?,
+        None => ClientIpFallback::NoMatch,
+    };
+    ClientIp::header(&header, position, fallback).map_err(to_py)
+}
+
+/// Who gets in besides the allowlist, as given to `enter` or `arm`.
+struct Access {
+    bypass: BypassRequest,
+    client_ip: Option<ClientIp>,
+}
+
+impl Access {
+    fn new(
+        py: Python<'_>,
+        bypass: Option<bool>,
+        secret: Option<String>,
+        rotate: bool,
+        client_ip: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Self> {
+        Ok(Self {
+            bypass: bypass_request(py, bypass, secret, rotate)?,
+            client_ip: client_ip.map(|c| client_ip_from(py, c)).transpose()?,
+        })
+    }
+}
+
 /// `enter`'s and `arm`'s keyword arguments as the core's request.
 #[allow(clippy::too_many_arguments)]
 fn request(
@@ -186,6 +262,7 @@ fn request(
     status: Option<i64>,
     headers: Option<&Bound<'_, PyAny>>,
     inject: bool,
+    access: Access,
 ) -> PyResult<EnterRequest> {
     let to_py = |e: Error| to_pyerr(py, &e);
     Ok(EnterRequest {
@@ -211,6 +288,8 @@ fn request(
             .transpose()?
             .unwrap_or_default(),
         inject,
+        bypass: access.bypass,
+        client_ip: access.client_ip,
     })
 }
 
@@ -303,8 +382,12 @@ impl Client {
     /// Puts each target into maintenance (or updates it in place). With
     /// `inject=True`, a target that already has a web ACL of its own gets
     /// maint's rule added to it, first in evaluation order (else refused);
-    /// `exit` removes exactly what maint added.
-    #[pyo3(signature = (*targets, allow=None, reason=None, until=None, page=None, status=None, headers=None, inject=false, dry_run=false))]
+    /// `exit` removes exactly what maint added. `bypass=True` gives the
+    /// window a bypass secret (kept if it has one; `bypass=False` removes
+    /// it), `bypass_secret=` sets one, `rotate_bypass=True` replaces it;
+    /// `client_ip={"header": "X-Forwarded-For", "position": "last"}` matches
+    /// the allowlist against the address a proxy put in that header.
+    #[pyo3(signature = (*targets, allow=None, reason=None, until=None, page=None, status=None, headers=None, inject=false, bypass=None, bypass_secret=None, rotate_bypass=false, client_ip=None, dry_run=false))]
     #[allow(clippy::too_many_arguments)]
     fn enter<'py>(
         &self,
@@ -317,10 +400,17 @@ impl Client {
         status: Option<i64>,
         headers: Option<&Bound<'py, PyAny>>,
         inject: bool,
+        bypass: Option<bool>,
+        bypass_secret: Option<String>,
+        rotate_bypass: bool,
+        client_ip: Option<&Bound<'py, PyAny>>,
         dry_run: bool,
     ) -> PyResult<Bound<'py, PyList>> {
         let targets = strings(targets)?;
-        let request = request(py, allow, reason, until, page, status, headers, inject)?;
+        let access = Access::new(py, bypass, bypass_secret, rotate_bypass, client_ip)?;
+        let request = request(
+            py, allow, reason, until, page, status, headers, inject, access,
+        )?;
         let mode = Mode::from_dry_run(dry_run);
         let run = self.call(py, move |fleet| async move {
             fleet.enter(&targets, &request, mode, &Silent).await
@@ -332,7 +422,7 @@ impl Client {
     /// associated in pass-through form (nothing blocked; AWS WAF charges
     /// while it is associated), prepared with these settings, so that
     /// `enter` and `exit` are one update each. `disarm` afterwards.
-    #[pyo3(signature = (*targets, allow=None, reason=None, until=None, page=None, status=None, headers=None, dry_run=false))]
+    #[pyo3(signature = (*targets, allow=None, reason=None, until=None, page=None, status=None, headers=None, bypass=None, bypass_secret=None, rotate_bypass=false, client_ip=None, dry_run=false))]
     #[allow(clippy::too_many_arguments)]
     fn arm<'py>(
         &self,
@@ -344,10 +434,17 @@ impl Client {
         page: Option<PathBuf>,
         status: Option<i64>,
         headers: Option<&Bound<'py, PyAny>>,
+        bypass: Option<bool>,
+        bypass_secret: Option<String>,
+        rotate_bypass: bool,
+        client_ip: Option<&Bound<'py, PyAny>>,
         dry_run: bool,
     ) -> PyResult<Bound<'py, PyList>> {
         let targets = strings(targets)?;
-        let request = request(py, allow, reason, until, page, status, headers, false)?;
+        let access = Access::new(py, bypass, bypass_secret, rotate_bypass, client_ip)?;
+        let request = request(
+            py, allow, reason, until, page, status, headers, false, access,
+        )?;
         let mode = Mode::from_dry_run(dry_run);
         let run = self.call(py, move |fleet| async move {
             fleet.arm(&targets, &request, mode, &Silent).await
@@ -400,15 +497,100 @@ impl Client {
         self.allowlist_change(py, strings(targets)?, AllowlistChange::Enable, dry_run)
     }
 
-    /// Stops letting the allowlist's entries through, keeping them.
-    #[pyo3(signature = (*targets, dry_run=false))]
+    /// Stops letting the allowlist's entries through, keeping them. The
+    /// bypass is shut too, unless `keep_bypass=True`.
+    #[pyo3(signature = (*targets, keep_bypass=false, dry_run=false))]
     fn allowlist_disable<'py>(
         &self,
         py: Python<'py>,
         targets: &Bound<'py, PyTuple>,
+        keep_bypass: bool,
         dry_run: bool,
     ) -> PyResult<Bound<'py, PyList>> {
-        self.allowlist_change(py, strings(targets)?, AllowlistChange::Disable, dry_run)
+        let change = if keep_bypass {
+            AllowlistChange::DisableKeepingBypass
+        } else {
+            AllowlistChange::Disable
+        };
+        self.allowlist_change(py, strings(targets)?, change, dry_run)
+    }
+
+    /// What a request from `ip` with `headers` ("Name: value") for `path`
+    /// gets from each target now, and why: maint's rules of the live web
+    /// ACL, read once, evaluated. Changes nothing.
+    #[pyo3(signature = (*targets, ip, headers=None, path=None))]
+    fn check<'py>(
+        &self,
+        py: Python<'py>,
+        targets: &Bound<'py, PyTuple>,
+        ip: String,
+        headers: Option<Vec<String>>,
+        path: Option<String>,
+    ) -> PyResult<Bound<'py, PyList>> {
+        let targets = strings(targets)?;
+        let request = CheckRequest::new(&ip, &headers.unwrap_or_default(), path.as_deref())
+            .map_err(|e| to_pyerr(py, &e.into()))?;
+        let answers = self.call(py, move |fleet| async move {
+            fleet.check(&targets, &request).await
+        })?;
+        let failure = answers
+            .iter()
+            .find_map(|(t, r)| r.as_ref().err().map(|e| (t.label(), e.clone())));
+        let failed = answers.iter().filter(|(_, r)| r.is_err()).count();
+        let mut objects = Vec::with_capacity(answers.len());
+        for (target, answer) in &answers {
+            let error = match answer {
+                Err(e) => Some(exception(py, e, None)?.unbind()),
+                Ok(_) => None,
+            };
+            let report = CheckTargetReport::new(target, answer);
+            objects.push(Bound::new(py, CheckResult::new(report, error))?);
+        }
+        let list = PyList::new(py, objects)?;
+        self.finish(py, list, failure, failed)
+    }
+
+    /// The bypass link of `target`'s window: `base_url` (else the
+    /// service's `url` from the config, else nothing) and
+    /// `/maint-bypass/<secret>`. It holds the secret: share it like a
+    /// password. Raises `ConflictError` when the window has no bypass.
+    #[pyo3(signature = (target, *, base_url=None))]
+    fn bypass_link(
+        &self,
+        py: Python<'_>,
+        target: String,
+        base_url: Option<String>,
+    ) -> PyResult<String> {
+        if let Some(url) = &base_url {
+            maint_core::config::check_url(url)
+                .map_err(|reason| invalid(py, "base_url", &reason))?;
+        }
+        let targets = vec![target.clone()];
+        let run: StatusRun = self.call(py, move |fleet| async move {
+            fleet.status(&targets, &Silent).await
+        })?;
+        if let Some((_, e)) = run.failures().next() {
+            return Err(to_pyerr(py, e));
+        }
+        let Some(report) = run.targets.iter().find(|r| r.bypass_secret.is_some()) else {
+            return Err(to_pyerr(
+                py,
+                &Error::Conflict {
+                    resource: target,
+                    message: "no bypass: enter with bypass=True first".into(),
+                },
+            ));
+        };
+        let base = base_url.or_else(|| {
+            let service = self.config.as_ref()?.service(report.service.as_deref()?)?;
+            service.url.clone()
+        });
+        let secret = report.bypass_secret.as_ref().map(BypassSecret::link_path);
+        Ok(format!(
+            "{}{}",
+            base.unwrap_or_default().trim_end_matches('/'),
+            secret.unwrap_or_default()
+        ))
     }
 
     /// Adds entries to the target's allowlist.

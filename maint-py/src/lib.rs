@@ -30,6 +30,8 @@ fn _maint(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<reports::ChangeResult>()?;
     m.add_class::<reports::TargetStatus>()?;
     m.add_class::<reports::Leftover>()?;
+    m.add_class::<reports::CheckResult>()?;
+    m.add_class::<reports::CheckResponse>()?;
     errors::register(m)?;
     Ok(())
 }

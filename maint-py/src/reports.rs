@@ -4,7 +4,7 @@
 //! the JSON shape itself.
 
 use chrono::{DateTime, Utc};
-use maint_core::report::{ChangeReport, CleanedUp, StatusReport, TargetState};
+use maint_core::report::{ChangeReport, CheckTargetReport, CleanedUp, StatusReport, TargetState};
 use pyo3::prelude::*;
 use pyo3::types::PyString;
 use serde::Serialize;
@@ -223,6 +223,18 @@ impl TargetStatus {
     fn response_status(&self) -> Option<u16> {
         self.report.response_status
     }
+    /// The window's bypass: `"enabled"`, `"disabled"`, or None without
+    /// one. The secret is shown only by `Client.bypass_link`.
+    #[getter]
+    fn bypass(&self) -> Option<&'static str> {
+        self.report.bypass
+    }
+    /// Where the allowlist finds a request's address (`"the connection"`,
+    /// `"header X-Forwarded-For (last address)"`), when in a window.
+    #[getter]
+    fn client_ip_from(&self) -> Option<&str> {
+        self.report.client_ip_from.as_deref()
+    }
     /// maint's resources for this target left by an interrupted run.
     #[getter]
     fn leftovers(&self) -> Vec<String> {
@@ -320,5 +332,118 @@ impl Leftover {
             repr_str(py, &r.name)?,
             repr_str(py, &r.arn)?
         ))
+    }
+}
+
+/// What a request gets from one target (`Client.check`), as
+/// `maint check --json` reports it.
+#[pyclass(frozen, module = "maint")]
+pub struct CheckResult {
+    report: CheckTargetReport,
+    error: Option<Py<PyAny>>,
+}
+
+impl CheckResult {
+    /// A result from the core's report and, for a failure, its exception.
+    pub fn new(report: CheckTargetReport, error: Option<Py<PyAny>>) -> Self {
+        Self { report, error }
+    }
+}
+
+#[pymethods]
+impl CheckResult {
+    /// The target as named (`service/load-balancer` for a service's).
+    #[getter]
+    fn target(&self) -> &str {
+        &self.report.target
+    }
+    /// The config service the target came from, if any.
+    #[getter]
+    fn service(&self) -> Option<&str> {
+        self.report.service.as_deref()
+    }
+    /// The load balancer's ARN (None when it could not be found).
+    #[getter]
+    fn load_balancer_arn(&self) -> Option<&str> {
+        self.report.load_balancer_arn.as_deref()
+    }
+    /// The web ACL read (maint's, or the service's own), if any.
+    #[getter]
+    fn web_acl(&self) -> Option<&str> {
+        self.report.web_acl.as_deref()
+    }
+    /// `"let_through"`, `"maintenance"` or `"bypass_link"`; None on error.
+    #[getter]
+    fn verdict(&self) -> Option<&'static str> {
+        self.report.verdict.map(|v| v.as_str())
+    }
+    /// Why, in words, most decisive first.
+    #[getter]
+    fn reasons(&self) -> Vec<String> {
+        self.report.reasons.clone()
+    }
+    /// Why, as dicts (`{"reason": "allowlist_entry", "entry": ...}`).
+    #[getter]
+    fn why<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        json_to_py(py, &self.report.why)
+    }
+    /// The response WAF sends instead of passing the request on; None
+    /// when let through.
+    #[getter]
+    fn response(&self) -> Option<CheckResponse> {
+        self.report.response.clone().map(CheckResponse)
+    }
+    /// True when the request could be checked.
+    #[getter]
+    fn ok(&self) -> bool {
+        self.report.error.is_none()
+    }
+    /// Why there is no answer: a `MaintError` (not raised).
+    #[getter]
+    fn error(&self, py: Python<'_>) -> Option<Py<PyAny>> {
+        self.error.as_ref().map(|e| e.clone_ref(py))
+    }
+    /// The JSON shape the CLI prints for this target.
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        json_to_py(py, &self.report)
+    }
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        Ok(format!(
+            "CheckResult(target={}, verdict={}, reasons={})",
+            repr_str(py, &self.report.target)?,
+            repr_opt(py, self.verdict())?,
+            repr_object(&self.reasons().into_pyobject(py)?)?
+        ))
+    }
+}
+
+/// The response AWS WAF sends instead of passing a request on.
+#[pyclass(frozen, module = "maint")]
+pub struct CheckResponse(maint_core::check::CheckResponse);
+
+#[pymethods]
+impl CheckResponse {
+    /// The status code.
+    #[getter]
+    fn status(&self) -> u16 {
+        self.0.status
+    }
+    /// The headers, as (name, value) pairs in order.
+    #[getter]
+    fn headers(&self) -> Vec<(String, String)> {
+        self.0.headers.clone()
+    }
+    /// The body's content type (`"text/html"`...), when there is a body.
+    #[getter]
+    fn content_type(&self) -> Option<&str> {
+        self.0.content_type.as_deref()
+    }
+    /// The body.
+    #[getter]
+    fn body(&self) -> Option<&str> {
+        self.0.body.as_deref()
+    }
+    fn __repr__(&self) -> String {
+        format!("CheckResponse(status={})", self.0.status)
     }
 }

@@ -89,7 +89,9 @@ def test_a_shared_security_acl_is_injected_and_restored_through_the_quota_model(
     assert counts["throttled"] == 0, counts
     during = acl()["WebACL"]
     first = min(during["Rules"], key=lambda r: r["Priority"])
-    assert (first["Name"], first["Priority"]) == ("maint-maintenance", 0)
+    # maint holds priorities 0-2 (client address, bypass link, maintenance);
+    # without a bypass or a header address, only the maintenance rule is there.
+    assert (first["Name"], first["Priority"]) == ("maint-maintenance", 2)
     shield = next(r for r in during["Rules"] if r["Name"] == security["shield_rule_name"])
     assert shield["Priority"] == 10_000_000
 

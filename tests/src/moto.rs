@@ -262,6 +262,33 @@ impl MotoServer {
             .build()
     }
 
+    /// One AWS WAF call as raw JSON on the wire (`X-Amz-Target:
+    /// AWSWAF_20190729.<op>`), bypassing the SDK: what AWS's API returns,
+    /// for checks that must not go through maint's own conversions.
+    pub fn raw_waf_call(&self, op: &str, body: &serde_json::Value) -> serde_json::Value {
+        let payload = body.to_string();
+        let mut stream = TcpStream::connect_timeout(&self.addr, Duration::from_secs(5))
+            .unwrap_or_else(|e| panic!("connect to moto: {e}"));
+        stream
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .expect("read timeout");
+        let request = format!(
+            "POST / HTTP/1.0\r\nHost: {}\r\nX-Amz-Target: AWSWAF_20190729.{op}\r\n\
+             Content-Type: application/x-amz-json-1.1\r\n\
+             Authorization: AWS4-HMAC-SHA256 Credential=testing/20260101/{REGION}/wafv2/aws4_request, SignedHeaders=host, Signature=0\r\n\
+             Content-Length: {}\r\nConnection: close\r\n\r\n{payload}",
+            self.addr,
+            payload.len()
+        );
+        stream.write_all(request.as_bytes()).expect("send to moto");
+        let mut response = Vec::new();
+        stream.read_to_end(&mut response).expect("read from moto");
+        let text = String::from_utf8_lossy(&response);
+        let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+        assert!(head.contains(" 200 "), "{op}: {head}\n{body}");
+        serde_json::from_str(body).unwrap_or_else(|e| panic!("{op}: {e}: {body}"))
+    }
+
     /// Clears all of moto's state (`POST /moto-api/reset`). Every test of
     /// the binary shares the server, so only call it where no other test can
     /// be running (e.g. a binary with a single test).

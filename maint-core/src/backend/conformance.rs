@@ -91,7 +91,7 @@ fn spec(entries: &[&str], reason: &str) -> MaintenanceSpec {
         reason: Some(Reason::new(reason).unwrap()),
         until: Some(Utc.with_ymd_and_hms(2030, 1, 2, 3, 4, 5).unwrap()),
         response: MaintenanceResponse::default(),
-        existing_web_acl: Default::default(),
+        ..Default::default()
     }
 }
 

@@ -27,9 +27,11 @@ use async_trait::async_trait;
 use chrono::Utc;
 
 use super::{Leftover, MaintenanceBackend, MemberResults};
+use crate::access::BypassState;
 use crate::maintenance::{
-    allowlist_changes, reentry_spec, spec_changes, AllowlistChange, AllowlistState, Change,
-    ExistingWebAcl, MaintenanceInfo, MaintenanceSpec, Mode, Outcome, State, TargetStatus, Window,
+    allowlist_changes, bypass_changes, reentry_spec, spec_changes, AllowlistChange, AllowlistState,
+    Change, ExistingWebAcl, MaintenanceInfo, MaintenanceSpec, Mode, Outcome, State, TargetStatus,
+    Window,
 };
 use crate::target::{not_an_alb, wrong_region, LoadBalancerArn, LoadBalancerRef};
 use crate::{Error, Result};
@@ -247,6 +249,8 @@ fn new_info(
         response: spec.response.clone(),
         armed_since: armed.then_some(now),
         host_web_acl,
+        bypass: spec.bypass_state(None),
+        client_ip: spec.client_ip.clone(),
     }
 }
 
@@ -260,6 +264,8 @@ fn update_info(info: &mut MaintenanceInfo, wanted: &MaintenanceSpec) {
         entries: wanted.allowlist.clone(),
     };
     info.response = wanted.response.clone();
+    info.bypass = wanted.bypass_state(info.bypass.as_ref());
+    info.client_ip = wanted.client_ip.clone();
 }
 
 /// An in-memory account and region holding load balancers and web ACLs.
@@ -1002,9 +1008,15 @@ impl MaintenanceBackend for MemoryBackend {
             return Err(Error::unexpected("window vanished"));
         };
         let after = change.apply(&info.allowlist)?;
-        let changes = allowlist_changes(&info.allowlist, &after);
+        let bypass = info.bypass.clone().map(|b| BypassState {
+            enabled: change.bypass_enabled(b.enabled),
+            ..b
+        });
+        let mut changes = allowlist_changes(&info.allowlist, &after);
+        changes.extend(bypass_changes(info.bypass.as_ref(), bypass.as_ref()));
         if mode == Mode::Apply {
             info.allowlist = after;
+            info.bypass = bypass;
         }
         Ok(lbs
             .iter()
@@ -1251,6 +1263,15 @@ impl MaintenanceBackend for MemoryBackend {
                 Ok(outcome(lb, mode, changes))
             })
             .collect())
+    }
+
+    async fn check(
+        &self,
+        lb: &LoadBalancerArn,
+        request: &crate::check::CheckRequest,
+    ) -> Result<crate::check::CheckReport> {
+        let status = self.status(lb).await?;
+        Ok(crate::check::decide(lb, &status.state, request))
     }
 
     async fn cleanup(&self, mode: Mode) -> Result<Vec<Leftover>> {

@@ -186,6 +186,15 @@ pub trait MaintenanceBackend: Send + Sync {
         mode: Mode,
     ) -> MemberResults<Outcome>;
 
+    /// What `request` gets from `lb` now, and why: the live rules of its
+    /// web ACL, read once and evaluated (see [`crate::check`]); never a
+    /// memory of what maint wrote. Changes nothing.
+    async fn check(
+        &self,
+        lb: &LoadBalancerArn,
+        request: &crate::check::CheckRequest,
+    ) -> Result<crate::check::CheckReport>;
+
     /// Finds maint's resources that no load balancer uses any more (left by
     /// a run that was killed) and, unless `mode` is a dry run, deletes them.
     /// Returns what was (or would be) deleted.

@@ -4,15 +4,23 @@
 use std::collections::{BTreeMap, HashMap};
 
 use aws_sdk_wafv2::types::{
-    AllowAction, BlockAction, ComparisonOperator, CustomHttpHeader, CustomResponse,
-    CustomResponseBody, DefaultAction, FieldToMatch, IpSetReferenceStatement, NotStatement,
-    OrStatement, ResponseContentType, Rule, RuleAction, SizeConstraintStatement, Statement, Tag,
-    TextTransformation, TextTransformationType, UriPath, VisibilityConfig, WebAcl,
+    AllowAction, BlockAction, ByteMatchStatement, ComparisonOperator, CookieMatchPattern, Cookies,
+    CountAction, CustomHttpHeader, CustomResponse, CustomResponseBody, DefaultAction,
+    FallbackBehavior, FieldToMatch, ForwardedIpPosition, IpSetForwardedIpConfig,
+    IpSetReferenceStatement, Label, LabelMatchScope, LabelMatchStatement, MapMatchScope,
+    NotStatement, OrStatement, OversizeHandling, PositionalConstraint, ResponseContentType, Rule,
+    RuleAction, SingleHeader, SizeConstraintStatement, Statement, Tag, TextTransformation,
+    TextTransformationType, UriPath, VisibilityConfig, WebAcl,
 };
 use aws_smithy_types::error::operation::BuildError;
+use aws_smithy_types::Blob;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::access::{
+    BypassSecret, BypassState, ClientIp, ClientIpFallback, ClientIpPosition, BYPASS_COOKIE,
+    BYPASS_HEADER,
+};
 use crate::allowlist::Family;
 use crate::maintenance::Window;
 use crate::response::{
@@ -20,8 +28,31 @@ use crate::response::{
 };
 use crate::{Error, Result};
 
-/// The one rule of maint's web ACL.
+/// maint's maintenance rule: blocks with the maintenance response every
+/// request not let through.
 pub(crate) const RULE_NAME: &str = "maint-maintenance";
+/// maint's rule that labels requests whose address from a proxy's header
+/// is on the allowlist (only when the address comes from a header). A
+/// rule of its own because WAF does not apply a forwarded-IP rule at all
+/// to a request without the header: inside the maintenance rule, that
+/// would let such a request through; here it only means no label.
+pub(crate) const CLIENT_IP_RULE: &str = "maint-client-ip";
+/// maint's rule that answers the bypass link with a redirect that sets the
+/// bypass cookie.
+pub(crate) const LINK_RULE: &str = "maint-bypass-link";
+/// The label [`CLIENT_IP_RULE`] adds and the maintenance rule lets through.
+pub(crate) const ALLOWLISTED_LABEL: &str = "maint:allowlisted";
+/// The priorities maint's rules take at the front of a web ACL: 0 for
+/// [`CLIENT_IP_RULE`], 1 for [`LINK_RULE`], 2 for [`RULE_NAME`]. A window
+/// injected before there were three rules holds one (its rule at 0).
+pub(crate) const SLOTS: i32 = 3;
+/// Lifetime of the bypass cookie when the window has no planned end.
+const COOKIE_MAX_AGE_SECS: u32 = 12 * 3600;
+
+/// Whether a rule of this name is one of maint's.
+pub(crate) fn is_maint_rule(name: &str) -> bool {
+    name == RULE_NAME || name == CLIENT_IP_RULE || name == LINK_RULE
+}
 /// The custom response body the rule sends.
 pub(crate) const PAGE_KEY: &str = "maint-page";
 /// The custom response body that holds the window's [`StateRecord`]. No rule
@@ -95,10 +126,27 @@ pub(crate) struct StateRecord {
     /// maint's rule was injected: what `exit` must undo.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub injected: Option<Injection>,
+    /// The bypass secret, if the window has one (it is in the rules too).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bypass: Option<String>,
+    /// Whether the bypass lets requests through.
+    #[serde(default = "on")]
+    pub bypass_enabled: bool,
+    /// Where the allowlist finds a request's address.
+    #[serde(default, skip_serializing_if = "is_connection")]
+    pub client_ip: ClientIp,
 }
 
 fn on() -> bool {
     true
+}
+
+fn is_connection(c: &ClientIp) -> bool {
+    *c == ClientIp::Connection
+}
+
+fn one() -> i32 {
+    1
 }
 
 /// What maint did to a service's own web ACL beyond adding its rule and
@@ -108,6 +156,10 @@ pub(crate) struct Injection {
     /// Rule name -> its priority before maint shifted it up by one.
     #[serde(default)]
     pub renumbered: BTreeMap<String, i32>,
+    /// How many priorities maint's rules hold at the front (the shift):
+    /// [`SLOTS`]; 1 in windows injected before there were three rules.
+    #[serde(default = "one")]
+    pub slots: i32,
 }
 
 impl StateRecord {
@@ -123,6 +175,31 @@ impl StateRecord {
             Family::Ipv4 => &mut self.ipv4_set,
             Family::Ipv6 => &mut self.ipv6_set,
         }
+    }
+
+    /// The window's bypass, as recorded. A secret that no longer parses
+    /// (edited by hand) counts as none.
+    pub fn bypass_state(&self) -> Option<BypassState> {
+        let secret = BypassSecret::new(self.bypass.as_deref()?).ok()?;
+        Some(BypassState {
+            secret,
+            enabled: self.bypass_enabled,
+        })
+    }
+
+    /// Records the bypass and the client address source `spec` asks for
+    /// (a spec from [`reentry_spec`](crate::maintenance::reentry_spec) or
+    /// a new window's).
+    pub fn set_access(&mut self, spec: &crate::maintenance::MaintenanceSpec) {
+        let bypass = spec.bypass_state(self.bypass_state().as_ref());
+        self.bypass = bypass.as_ref().map(|b| b.secret.expose().to_string());
+        self.bypass_enabled = bypass.is_none_or(|b| b.enabled);
+        self.client_ip = spec.client_ip.clone();
+    }
+
+    /// The priorities maint's rules hold at the front of the web ACL.
+    pub fn slots(&self) -> i32 {
+        self.injected.as_ref().map_or(SLOTS, |i| i.slots)
     }
 
     fn sets(&self) -> impl Iterator<Item = &str> {
@@ -196,48 +273,162 @@ fn match_all() -> Result<Statement> {
     Ok(Statement::builder().size_constraint_statement(size).build())
 }
 
-fn ip_set_match(arn: &str) -> Result<Statement> {
+fn ip_set_match(arn: &str, client_ip: &ClientIp) -> Result<Statement> {
+    let mut reference = IpSetReferenceStatement::builder().arn(arn);
+    if let ClientIp::Header {
+        name,
+        position,
+        fallback,
+    } = client_ip
+    {
+        let position = match position {
+            ClientIpPosition::First => ForwardedIpPosition::First,
+            ClientIpPosition::Last => ForwardedIpPosition::Last,
+            ClientIpPosition::Any => ForwardedIpPosition::Any,
+        };
+        let fallback = match fallback {
+            ClientIpFallback::Match => FallbackBehavior::Match,
+            ClientIpFallback::NoMatch => FallbackBehavior::NoMatch,
+        };
+        reference = reference.ip_set_forwarded_ip_config(built(
+            "forwarded IP config",
+            IpSetForwardedIpConfig::builder()
+                .header_name(name)
+                .position(position)
+                .fallback_behavior(fallback)
+                .build(),
+        )?);
+    }
     Ok(Statement::builder()
-        .ip_set_reference_statement(built(
-            "IP set reference",
-            IpSetReferenceStatement::builder().arn(arn).build(),
+        .ip_set_reference_statement(built("IP set reference", reference.build())?)
+        .build())
+}
+
+/// One statement, or the OR of several.
+fn any_of(mut statements: Vec<Statement>) -> Result<Statement> {
+    if statements.len() == 1 {
+        return Ok(statements.remove(0));
+    }
+    Ok(Statement::builder()
+        .or_statement(built(
+            "OR statement",
+            OrStatement::builder()
+                .set_statements(Some(statements))
+                .build(),
         )?)
         .build())
 }
 
-/// Matches no request: the pass-through form of an armed window's rule.
-fn match_none() -> Result<Statement> {
+fn not(statement: Statement) -> Statement {
+    Statement::builder()
+        .not_statement(NotStatement::builder().statement(statement).build())
+        .build()
+}
+
+/// An exact, case-sensitive match of `value` against `field`.
+fn exactly(field: FieldToMatch, value: &str) -> Result<Statement> {
     Ok(Statement::builder()
-        .not_statement(NotStatement::builder().statement(match_all()?).build())
+        .byte_match_statement(built(
+            "byte match",
+            ByteMatchStatement::builder()
+                .search_string(Blob::new(value.as_bytes()))
+                .field_to_match(field)
+                .text_transformations(built(
+                    "text transformation",
+                    TextTransformation::builder()
+                        .priority(0)
+                        .r#type(TextTransformationType::None)
+                        .build(),
+                )?)
+                .positional_constraint(PositionalConstraint::Exactly)
+                .build(),
+        )?)
         .build())
 }
 
-/// "Not let through": NOT(source address in an allowlist set) when the
-/// allowlist is enabled and has a set, otherwise every request; nothing
-/// while the window is in pass-through form.
+/// The bypass header or cookie carries the secret.
+fn bypass_matches(secret: &BypassSecret) -> Result<Vec<Statement>> {
+    let header = FieldToMatch::builder()
+        .single_header(built(
+            "single header",
+            SingleHeader::builder().name(BYPASS_HEADER).build(),
+        )?)
+        .build();
+    let cookie = FieldToMatch::builder()
+        .cookies(built(
+            "cookies",
+            Cookies::builder()
+                .match_pattern(
+                    CookieMatchPattern::builder()
+                        .included_cookies(BYPASS_COOKIE)
+                        .build(),
+                )
+                .match_scope(MapMatchScope::Value)
+                .oversize_handling(OversizeHandling::NoMatch)
+                .build(),
+        )?)
+        .build();
+    Ok(vec![
+        exactly(header, secret.expose())?,
+        exactly(cookie, secret.expose())?,
+    ])
+}
+
+/// Matches no request: the pass-through form of an armed window's rule.
+fn match_none() -> Result<Statement> {
+    Ok(not(match_all()?))
+}
+
+/// Whether the allowlist takes part (enabled, with entries, in force).
+fn allowlist_on(record: &StateRecord) -> bool {
+    record.active && record.allowlist_enabled && record.sets().next().is_some()
+}
+
+/// The bypass that takes part, if any.
+fn bypass_on(record: &StateRecord) -> Option<BypassSecret> {
+    record
+        .bypass_state()
+        .filter(|b| record.active && b.enabled)
+        .map(|b| b.secret)
+}
+
+/// "Not let through": NOT(an allowlisted address, or the label the client
+/// address rule gives one, or the bypass header or cookie) when any of
+/// them is on, otherwise every request; nothing while the window is in
+/// pass-through form.
 fn blocked_requests(spec: &AclSpec<'_>) -> Result<Statement> {
-    if !spec.record.active {
+    let record = spec.record;
+    if !record.active {
         return match_none();
     }
-    let sets: Vec<&str> = spec.record.sets().collect();
-    if !spec.record.allowlist_enabled || sets.is_empty() {
+    let mut let_through = Vec::new();
+    if allowlist_on(record) {
+        match record.client_ip {
+            ClientIp::Connection => {
+                for arn in record.sets() {
+                    let_through.push(ip_set_match(arn, &ClientIp::Connection)?);
+                }
+            }
+            ClientIp::Header { .. } => let_through.push(
+                Statement::builder()
+                    .label_match_statement(built(
+                        "label match",
+                        LabelMatchStatement::builder()
+                            .scope(LabelMatchScope::Label)
+                            .key(ALLOWLISTED_LABEL)
+                            .build(),
+                    )?)
+                    .build(),
+            ),
+        }
+    }
+    if let Some(secret) = bypass_on(record) {
+        let_through.extend(bypass_matches(&secret)?);
+    }
+    if let_through.is_empty() {
         return match_all();
     }
-    let let_through = match sets.as_slice() {
-        [one] => ip_set_match(one)?,
-        many => {
-            let mut or = OrStatement::builder();
-            for arn in many {
-                or = or.statements(ip_set_match(arn)?);
-            }
-            Statement::builder()
-                .or_statement(built("OR statement", or.build())?)
-                .build()
-        }
-    };
-    Ok(Statement::builder()
-        .not_statement(NotStatement::builder().statement(let_through).build())
-        .build())
+    Ok(not(any_of(let_through)?))
 }
 
 /// Metrics on, so an SRE can see how many requests got the page
@@ -260,38 +451,133 @@ pub(crate) fn default_action() -> DefaultAction {
         .build()
 }
 
-/// The one maintenance rule: block every request not let through, with the
-/// maintenance response.
-pub(crate) fn rule(spec: &AclSpec<'_>, metric_name: &str) -> Result<Rule> {
+/// A Block action with a custom response.
+fn block_with(status: u16, body_key: Option<&str>, headers: &[(&str, &str)]) -> Result<RuleAction> {
     let mut custom = CustomResponse::builder()
-        .response_code(i32::from(spec.response.status().code()))
-        .custom_response_body_key(PAGE_KEY);
-    for header in spec.response.headers() {
+        .response_code(i32::from(status))
+        .set_custom_response_body_key(body_key.map(str::to_string));
+    for (name, value) in headers {
         custom = custom.response_headers(built(
             "response header",
             CustomHttpHeader::builder()
-                .name(header.name())
-                .value(header.value())
+                .name(*name)
+                .value(*value)
                 .build(),
         )?);
     }
-    let action = RuleAction::builder()
+    Ok(RuleAction::builder()
         .block(
             BlockAction::builder()
                 .custom_response(built("custom response", custom.build())?)
                 .build(),
         )
-        .build();
-    built(
+        .build())
+}
+
+/// The `Set-Cookie` value the bypass link answers with: the secret, for
+/// the whole site, over HTTPS only, out of reach of scripts, sent on a
+/// top-level navigation from another site (a link in chat), and gone when
+/// the window is planned to end (or after 12 hours without an end).
+pub(crate) fn bypass_cookie(secret: &BypassSecret, until: Option<DateTime<Utc>>) -> String {
+    let lifetime = match until.filter(|u| *u > Utc::now()) {
+        Some(until) => format!("Expires={}", until.format("%a, %d %b %Y %H:%M:%S GMT")),
+        None => format!("Max-Age={COOKIE_MAX_AGE_SECS}"),
+    };
+    format!(
+        "{BYPASS_COOKIE}={}; Path=/; {lifetime}; Secure; HttpOnly; SameSite=Lax",
+        secret.expose()
+    )
+}
+
+/// maint's rules for a web ACL, in priority order, at priorities below
+/// the record's [`slots`](StateRecord::slots):
+/// - [`CLIENT_IP_RULE`] (Count, adding [`ALLOWLISTED_LABEL`]) when the
+///   allowlist takes part and its address comes from a header;
+/// - [`LINK_RULE`] (302 to `/` setting the bypass cookie) when the bypass
+///   takes part;
+/// - [`RULE_NAME`]: every request not let through gets the maintenance
+///   response.
+///
+/// A window injected with one slot has room for the last only: a bypass or
+/// a header address there is refused (exit and enter again to get room).
+pub(crate) fn rules(spec: &AclSpec<'_>, metric_name: &str) -> Result<Vec<Rule>> {
+    let record = spec.record;
+    let slots = record.slots();
+    let mut rules = Vec::new();
+    let header_ip = !is_connection(&record.client_ip) && allowlist_on(record);
+    let link = bypass_on(record);
+    if slots < SLOTS && (header_ip || link.is_some()) {
+        return Err(Error::Conflict {
+            resource: metric_name.to_string(),
+            message: format!(
+                "maint's window in web ACL {metric_name} was injected by an earlier maint, with \
+                 room for one rule: a bypass or a client address from a header needs three; run \
+                 `maint exit`, then `maint enter` again"
+            ),
+        });
+    }
+    if header_ip {
+        let sets = record
+            .sets()
+            .map(|arn| ip_set_match(arn, &record.client_ip))
+            .collect::<Result<Vec<_>>>()?;
+        let count = RuleAction::builder()
+            .count(CountAction::builder().build())
+            .build();
+        rules.push(built(
+            "rule",
+            Rule::builder()
+                .name(CLIENT_IP_RULE)
+                .priority(slots - 3)
+                .statement(any_of(sets)?)
+                .action(count)
+                .rule_labels(built(
+                    "label",
+                    Label::builder().name(ALLOWLISTED_LABEL).build(),
+                )?)
+                .visibility_config(visibility(&format!("{metric_name}-allowlisted"))?)
+                .build(),
+        )?);
+    }
+    if let Some(secret) = link {
+        let path = FieldToMatch::builder()
+            .uri_path(UriPath::builder().build())
+            .build();
+        let cookie = bypass_cookie(&secret, record.until);
+        let headers = [
+            ("Location", "/"),
+            ("Set-Cookie", cookie.as_str()),
+            ("Cache-Control", "no-store"),
+        ];
+        rules.push(built(
+            "rule",
+            Rule::builder()
+                .name(LINK_RULE)
+                .priority(slots - 2)
+                .statement(exactly(path, &secret.link_path())?)
+                .action(block_with(302, None, &headers)?)
+                .visibility_config(visibility(&format!("{metric_name}-bypass-link"))?)
+                .build(),
+        )?);
+    }
+    let headers: Vec<(&str, &str)> = spec
+        .response
+        .headers()
+        .iter()
+        .map(|h| (h.name(), h.value()))
+        .collect();
+    let action = block_with(spec.response.status().code(), Some(PAGE_KEY), &headers)?;
+    rules.push(built(
         "rule",
         Rule::builder()
             .name(RULE_NAME)
-            .priority(0)
+            .priority(slots - 1)
             .statement(blocked_requests(spec)?)
             .action(action)
             .visibility_config(visibility(&format!("{metric_name}-blocked"))?)
             .build(),
-    )
+    )?);
+    Ok(rules)
 }
 
 /// The custom response bodies: the page, and the state record.
@@ -449,8 +735,7 @@ pub(crate) fn read_acl(acl: &WebAcl) -> Result<Option<ReadAcl>> {
         .and_then(|n| n.statement());
     let passes_all = inner.is_some_and(|s| s.size_constraint_statement().is_some());
     let lets_through = inner.is_some() && !passes_all;
-    let should_let_through =
-        record.active && record.allowlist_enabled && record.sets().next().is_some();
+    let should_let_through = allowlist_on(&record) || bypass_on(&record).is_some();
     if passes_all == record.active || lets_through != should_let_through {
         return Err(damaged("rule statement"));
     }
@@ -470,18 +755,22 @@ pub(crate) const MAX_BODIES: usize = 50;
 /// Custom response headers in one web ACL.
 pub(crate) const MAX_HEADERS: usize = 100;
 
-/// Which rules of a service's own web ACL must move up by one for maint's
-/// rule to go first at priority 0: the run of rules from priority 0 up to
-/// the first free priority (none when 0 is free). Rule name -> priority now.
-pub(crate) fn first_place(acl: &WebAcl) -> BTreeMap<String, i32> {
+/// Which rules of a service's own web ACL must move up by `slots` for
+/// maint's rules to go first, at priorities 0 to `slots - 1`: the rules
+/// below the first run of `slots` free priorities (none when 0 to
+/// `slots - 1` are free). Rule name -> priority now.
+pub(crate) fn first_place(acl: &WebAcl, slots: i32) -> BTreeMap<String, i32> {
     let rules: Vec<&Rule> = acl
         .rules()
         .iter()
-        .filter(|r| r.name() != RULE_NAME)
+        .filter(|r| !is_maint_rule(r.name()))
         .collect();
     let taken = |p: i32| rules.iter().any(|r| r.priority() == p);
+    // Shifted by `slots`, the rules below `run` land on priorities below
+    // `run + slots`, which the others (all at `run + slots` or above) leave
+    // free.
     let mut run = 0;
-    while taken(run) {
+    while (run..run + slots).any(taken) {
         run += 1;
     }
     rules
@@ -492,39 +781,43 @@ pub(crate) fn first_place(acl: &WebAcl) -> BTreeMap<String, i32> {
 }
 
 /// The rules and bodies of `acl` with maint's rule and bodies from `spec`
-/// in place of any maint put there before: maint's rule at priority 0,
-/// every other rule and body as it is, except that when maint's rule is
-/// not there yet, the rules the record's injection says to shift (see
-/// [`first_place`]) move up by one.
+/// in place of any maint put there before: maint's rules first (see
+/// [`rules`]), every other rule and body as it is, except that when
+/// maint's rule is not there yet, the rules the record's injection says to
+/// shift (see [`first_place`]) move up by its slots.
 pub(crate) fn compose(
     acl: &WebAcl,
     spec: &AclSpec<'_>,
 ) -> Result<(Vec<Rule>, HashMap<String, CustomResponseBody>)> {
     let present = acl.rules().iter().any(|r| r.name() == RULE_NAME);
+    let slots = spec.record.slots();
     let mut rules: Vec<Rule> = acl
         .rules()
         .iter()
-        .filter(|r| r.name() != RULE_NAME)
+        .filter(|r| !is_maint_rule(r.name()))
         .cloned()
         .collect();
     if let (false, Some(injection)) = (present, &spec.record.injected) {
         for rule in &mut rules {
             if injection.renumbered.get(rule.name()) == Some(&rule.priority()) {
-                rule.priority += 1;
+                rule.priority += slots;
             }
         }
     }
-    if let Some(r) = rules.iter().find(|r| r.priority() == 0) {
+    if let Some(r) = rules.iter().find(|r| r.priority() < slots) {
         return Err(Error::Conflict {
             resource: acl.arn().to_string(),
             message: format!(
-                "rule {} of web ACL {} took priority 0, where maint's rule goes",
+                "rule {} of web ACL {} took priority {}, where maint's rules go",
                 r.name(),
-                acl.name()
+                acl.name(),
+                r.priority()
             ),
         });
     }
-    rules.insert(0, self::rule(spec, acl.name())?);
+    let mut mine = self::rules(spec, acl.name())?;
+    mine.append(&mut rules);
+    let rules = mine;
     let mut all = foreign_bodies(acl);
     all.extend(bodies(spec)?);
     Ok((rules, all))
@@ -554,7 +847,7 @@ pub(crate) fn restore(
     let mut rules: Vec<Rule> = acl
         .rules()
         .iter()
-        .filter(|r| r.name() != RULE_NAME)
+        .filter(|r| !is_maint_rule(r.name()))
         .cloned()
         .collect();
     // Lowest first, so each old priority is freed before it is wanted.
@@ -565,7 +858,7 @@ pub(crate) fn restore(
             continue;
         };
         let free = !rules.iter().any(|r| r.priority() == old);
-        if rules[i].priority() == old + 1 && free {
+        if rules[i].priority() == old + injection.slots && free {
             rules[i].priority = old;
         } else if rules[i].priority() != old {
             tracing::warn!(
@@ -587,9 +880,10 @@ pub(crate) fn will_not_fit(
     bodies: &HashMap<String, CustomResponseBody>,
 ) -> Option<String> {
     let name = acl.name();
-    if acl.rules().iter().any(|r| r.name() == RULE_NAME) {
+    if let Some(r) = acl.rules().iter().find(|r| is_maint_rule(r.name())) {
         return Some(format!(
-            "web ACL {name} already has a rule named {RULE_NAME} that maint did not record"
+            "web ACL {name} already has a rule named {} that maint did not record",
+            r.name()
         ));
     }
     if let Some(b) = acl.custom_response_bodies() {
@@ -669,7 +963,7 @@ mod tests {
     const LB: &str =
         "arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/shop/0123456789abcdef";
 
-    fn record(sets: &[&str]) -> StateRecord {
+    pub(super) fn record(sets: &[&str]) -> StateRecord {
         StateRecord {
             managed_by: MANAGED_BY.into(),
             window: "maint-shop-0123456789abcdef".into(),
@@ -685,16 +979,19 @@ mod tests {
             active: true,
             armed_since: None,
             injected: None,
+            bypass: None,
+            bypass_enabled: true,
+            client_ip: ClientIp::Connection,
         }
     }
 
-    fn acl(spec: &AclSpec<'_>, name: &str) -> WebAcl {
+    pub(super) fn acl(spec: &AclSpec<'_>, name: &str) -> WebAcl {
         let mut b = WebAcl::builder()
             .name(name)
             .id("id")
             .arn("arn")
             .default_action(default_action())
-            .rules(rule(spec, "m").unwrap())
+            .set_rules(Some(rules(spec, "m").unwrap()))
             .visibility_config(visibility("m").unwrap());
         for (k, v) in bodies(spec).unwrap() {
             b = b.custom_response_bodies(k, v);
@@ -702,9 +999,9 @@ mod tests {
         b.build().unwrap()
     }
 
-    const V4: &str =
+    pub(super) const V4: &str =
         "arn:aws:wafv2:eu-west-1:123456789012:regional/ipset/maint-shop-0123456789abcdef-ipv4/aaaa";
-    const V6: &str =
+    pub(super) const V6: &str =
         "arn:aws:wafv2:eu-west-1:123456789012:regional/ipset/maint-shop-0123456789abcdef-ipv6/bbbb";
 
     #[test]
@@ -836,7 +1133,8 @@ mod tests {
     fn injected(acl: &WebAcl) -> StateRecord {
         let mut rec = record(&[V4]);
         rec.injected = Some(Injection {
-            renumbered: first_place(acl),
+            renumbered: first_place(acl, SLOTS),
+            slots: SLOTS,
         });
         rec
     }
@@ -871,9 +1169,23 @@ mod tests {
             ("Shield", 10_000_000),
         ]);
         assert_eq!(
-            first_place(&acl),
+            first_place(&acl, SLOTS),
             BTreeMap::from([("managed".to_string(), 0), ("rate".to_string(), 1)]),
-            "only the run from 0 up to the first gap moves"
+            "only the rules below the first three free priorities move"
+        );
+        assert_eq!(
+            first_place(&acl, 1),
+            BTreeMap::from([("managed".to_string(), 0), ("rate".to_string(), 1)]),
+        );
+        let gap_of_two = host(&[("a", 0), ("b", 3), ("c", 4), ("d", 8)]);
+        assert_eq!(
+            first_place(&gap_of_two, SLOTS),
+            BTreeMap::from([
+                ("a".to_string(), 0),
+                ("b".to_string(), 3),
+                ("c".to_string(), 4)
+            ]),
+            "a gap of two is too small for three rules"
         );
         let rec = injected(&acl);
         let spec = AclSpec {
@@ -884,9 +1196,9 @@ mod tests {
         assert_eq!(
             priorities(&rules),
             [
-                ("maint-maintenance".to_string(), 0),
-                ("managed".to_string(), 1),
-                ("rate".to_string(), 2),
+                ("maint-maintenance".to_string(), 2),
+                ("managed".to_string(), 3),
+                ("rate".to_string(), 4),
                 ("geo".to_string(), 5),
                 ("Shield".to_string(), 10_000_000)
             ]
@@ -922,7 +1234,7 @@ mod tests {
                 r.priority = 7;
             }
         }
-        let mut extra = host(&[("new", 3)]).rules().to_vec();
+        let mut extra = host(&[("new", 6)]).rules().to_vec();
         rules.append(&mut extra);
         let during = with_rules(&acl, rules, bodies);
         let (rules, _) = restore(&during, rec.injected.as_ref().unwrap());
@@ -930,7 +1242,7 @@ mod tests {
             priorities(&rules),
             [
                 ("managed".to_string(), 0),
-                ("new".to_string(), 3),
+                ("new".to_string(), 6),
                 ("rate".to_string(), 7)
             ]
         );
@@ -991,5 +1303,143 @@ mod tests {
             .unwrap()
             .expect("ours");
         assert_eq!(read.record, rec);
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod access_tests {
+    use super::tests::{acl, record, V4, V6};
+    use super::*;
+
+    #[test]
+    fn a_bypass_adds_its_header_and_cookie_and_a_link_rule_before_the_page() {
+        let response = MaintenanceResponse::default();
+        let mut rec = record(&[V4]);
+        rec.bypass = Some(BypassSecret::random().expose().to_string());
+        rec.until = Some(Utc::now() + chrono::Duration::hours(2));
+        let spec = AclSpec {
+            record: &rec,
+            response: &response,
+        };
+        let rules = rules(&spec, "m").unwrap();
+        let names: Vec<(&str, i32)> = rules.iter().map(|r| (r.name(), r.priority())).collect();
+        assert_eq!(names, [(LINK_RULE, 1), (RULE_NAME, 2)]);
+        let link = rules[0].action().unwrap().block().unwrap();
+        let custom = link.custom_response().unwrap();
+        assert_eq!(custom.response_code(), 302);
+        let cookie = custom
+            .response_headers()
+            .iter()
+            .find(|h| h.name() == "Set-Cookie")
+            .unwrap()
+            .value();
+        assert!(cookie.starts_with(&format!(
+            "maint_bypass={}; Path=/; Expires=",
+            rec.bypass.as_deref().unwrap()
+        )));
+        assert!(
+            cookie.ends_with("GMT; Secure; HttpOnly; SameSite=Lax"),
+            "{cookie}"
+        );
+        assert!(cookie.len() <= 255, "AWS's limit on a header value");
+        let inner = rules[1].statement().unwrap().not_statement().unwrap();
+        let or = inner.statement().unwrap().or_statement().unwrap();
+        assert_eq!(
+            or.statements().len(),
+            3,
+            "the IP set, the header, the cookie"
+        );
+        let read = read_acl(&acl(&spec, "maint-shop-0123456789abcdef"))
+            .unwrap()
+            .unwrap();
+        assert_eq!(read.record, rec);
+        // A disabled bypass takes no part: no link, nothing let through.
+        rec.bypass_enabled = false;
+        rec.allowlist_enabled = false;
+        let spec = AclSpec {
+            record: &rec,
+            response: &response,
+        };
+        let rules = self::rules(&spec, "m").unwrap();
+        assert_eq!(rules.len(), 1);
+        assert!(rules[0]
+            .statement()
+            .unwrap()
+            .size_constraint_statement()
+            .is_some());
+    }
+
+    #[test]
+    fn a_client_address_from_a_header_is_labelled_by_a_count_rule_of_its_own() {
+        let response = MaintenanceResponse::default();
+        let mut rec = record(&[V4, V6]);
+        rec.client_ip = ClientIp::header(
+            "X-Forwarded-For",
+            ClientIpPosition::Last,
+            ClientIpFallback::NoMatch,
+        )
+        .unwrap();
+        let spec = AclSpec {
+            record: &rec,
+            response: &response,
+        };
+        let rules = rules(&spec, "m").unwrap();
+        assert_eq!(rules[0].name(), CLIENT_IP_RULE);
+        assert_eq!(rules[0].priority(), 0);
+        assert!(rules[0].action().unwrap().count().is_some());
+        assert_eq!(rules[0].rule_labels()[0].name(), ALLOWLISTED_LABEL);
+        let sets = rules[0]
+            .statement()
+            .unwrap()
+            .or_statement()
+            .unwrap()
+            .statements();
+        let fwd = sets[0]
+            .ip_set_reference_statement()
+            .unwrap()
+            .ip_set_forwarded_ip_config()
+            .unwrap();
+        assert_eq!(fwd.header_name(), "X-Forwarded-For");
+        assert_eq!(fwd.position(), &ForwardedIpPosition::Last);
+        assert_eq!(fwd.fallback_behavior(), &FallbackBehavior::NoMatch);
+        let inner = rules[1]
+            .statement()
+            .unwrap()
+            .not_statement()
+            .unwrap()
+            .statement()
+            .unwrap();
+        assert_eq!(
+            inner.label_match_statement().unwrap().key(),
+            ALLOWLISTED_LABEL
+        );
+        let read = read_acl(&acl(&spec, "maint-shop-0123456789abcdef"))
+            .unwrap()
+            .unwrap();
+        assert_eq!(read.record, rec);
+    }
+
+    #[test]
+    fn a_window_injected_with_one_slot_refuses_what_needs_three() {
+        let response = MaintenanceResponse::default();
+        let mut rec = record(&[V4]);
+        rec.injected = Some(Injection {
+            renumbered: BTreeMap::new(),
+            slots: 1,
+        });
+        let spec = AclSpec {
+            record: &rec,
+            response: &response,
+        };
+        let only = rules(&spec, "security").unwrap();
+        assert_eq!((only[0].name(), only[0].priority()), (RULE_NAME, 0));
+        rec.bypass = Some(BypassSecret::random().expose().to_string());
+        let spec = AclSpec {
+            record: &rec,
+            response: &response,
+        };
+        let err = rules(&spec, "security").unwrap_err();
+        assert!(err.to_string().contains("maint exit"), "{err}");
     }
 }

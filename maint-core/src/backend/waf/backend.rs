@@ -731,12 +731,21 @@ impl MaintenanceBackend for WafBackend {
                     entries,
                 };
                 let after = change.apply(&before)?;
-                let changes = allowlist_changes(&before, &after);
+                let mut changes = allowlist_changes(&before, &after);
+                let bypass = read.record.bypass_state();
+                let bypass_after = bypass.clone().map(|b| BypassState {
+                    enabled: change.bypass_enabled(b.enabled),
+                    ..b
+                });
+                changes.extend(bypass_changes(bypass.as_ref(), bypass_after.as_ref()));
                 if changes.is_empty() || mode == Mode::DryRun {
                     return Ok(changes);
                 }
-                let keep = |_: &mut StateRecord, _: &mut MaintenanceResponse| {};
-                self.update_window(window, &acl, &sets, &after.entries, after.enabled, &keep)
+                let bypass_enabled = bypass_after.is_none_or(|b| b.enabled);
+                let edit = |record: &mut StateRecord, _: &mut MaintenanceResponse| {
+                    record.bypass_enabled = bypass_enabled;
+                };
+                self.update_window(window, &acl, &sets, &after.entries, after.enabled, &edit)
                     .await?;
                 Ok(changes)
             })
@@ -809,6 +818,14 @@ impl MaintenanceBackend for WafBackend {
             }));
         }
         Ok(statuses)
+    }
+
+    async fn check(
+        &self,
+        lb: &LoadBalancerArn,
+        request: &crate::check::CheckRequest,
+    ) -> Result<crate::check::CheckReport> {
+        self.check_live(lb, request).await
     }
 
     async fn cleanup(&self, mode: Mode) -> Result<Vec<Leftover>> {
@@ -996,6 +1013,7 @@ impl WafBackend {
                     record.active = true;
                     record.since = now;
                 }
+                record.set_access(&wanted);
                 *response = wanted.response.clone();
             };
             self.update_window(
@@ -1230,7 +1248,7 @@ impl WafBackend {
     }
 
     /// The state a window's record says its members are in.
-    fn state(acl: &WebAcl, read: &ReadAcl, info: MaintenanceInfo) -> State {
+    pub(super) fn state(acl: &WebAcl, read: &ReadAcl, info: MaintenanceInfo) -> State {
         if !read.rule_present {
             State::Reverted {
                 window: read.record.window.clone(),

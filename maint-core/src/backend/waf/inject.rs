@@ -301,6 +301,7 @@ impl WafBackend {
                     record.members.push(lb.clone());
                 }
             }
+            record.set_access(&wanted);
             *response = wanted.response.clone();
         };
         self.update_window(
@@ -343,9 +344,13 @@ impl WafBackend {
             }
             record.ipv4_set = previous.record.ipv4_set.clone();
             record.ipv6_set = previous.record.ipv6_set.clone();
+            record.bypass = previous.record.bypass.clone();
+            record.bypass_enabled = previous.record.bypass_enabled;
+            record.set_access(spec);
         }
         record.injected = Some(acl::Injection {
-            renumbered: acl::first_place(&locked.acl),
+            renumbered: acl::first_place(&locked.acl, acl::SLOTS),
+            slots: acl::SLOTS,
         });
         // Fit first, with placeholder sets: nothing is created for an ACL
         // maint's rule cannot go into.

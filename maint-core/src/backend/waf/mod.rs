@@ -86,6 +86,7 @@ mod elb;
 mod inject;
 mod inventory;
 mod ip_sets;
+mod live;
 mod options;
 mod web_acls;
 
@@ -97,11 +98,12 @@ use std::time::{Duration, Instant};
 
 use self::acl::{AclSpec, IpSetId, ReadAcl, StateRecord};
 use super::{Leftover, MaintenanceBackend, MemberResults};
+use crate::access::BypassState;
 use crate::allowlist::{Allowlist, Cidr, Family};
 use crate::error::AwsError;
 use crate::maintenance::{
-    allowlist_changes, reentry_spec, spec_changes, AllowlistChange, AllowlistState, Change,
-    MaintenanceInfo, MaintenanceSpec, Mode, Outcome, State, TargetStatus, Window,
+    allowlist_changes, bypass_changes, reentry_spec, spec_changes, AllowlistChange, AllowlistState,
+    Change, MaintenanceInfo, MaintenanceSpec, Mode, Outcome, State, TargetStatus, Window,
 };
 use crate::response::MaintenanceResponse;
 use crate::target::{not_an_alb, wrong_region, LoadBalancerArn, LoadBalancerRef};

@@ -9,7 +9,7 @@ pub(super) fn new_record(
     members: &[&LoadBalancerArn],
     spec: &MaintenanceSpec,
 ) -> StateRecord {
-    StateRecord {
+    let mut record = StateRecord {
         managed_by: acl::MANAGED_BY.into(),
         window: window.name().to_string(),
         service: window.service().map(str::to_string),
@@ -24,7 +24,12 @@ pub(super) fn new_record(
         active: true,
         armed_since: None,
         injected: None,
-    }
+        bypass: None,
+        bypass_enabled: true,
+        client_ip: Default::default(),
+    };
+    record.set_access(spec);
+    record
 }
 
 /// A web ACL as read with its lock token.
@@ -150,6 +155,8 @@ impl WafBackend {
             response: read.response.clone(),
             armed_since: read.record.armed_since,
             host_web_acl: read.injected().then(|| acl.name().to_string()),
+            bypass: read.record.bypass_state(),
+            client_ip: read.record.client_ip.clone(),
         }
     }
 
@@ -409,12 +416,12 @@ impl WafBackend {
         spec: &AclSpec<'_>,
     ) -> Result<String> {
         let name = window.name();
-        let rule = acl::rule(spec, name)?;
+        let rules = acl::rules(spec, name)?;
         let bodies = acl::bodies(spec)?;
         let visibility = acl::visibility(name)?;
         let tags = acl::tags(window, None)?;
         tracing::info!(window = name, "creating web ACL");
-        let (rule, bodies, visibility, tags) = (&rule, &bodies, &visibility, &tags);
+        let (rules, bodies, visibility, tags) = (&rules, &bodies, &visibility, &tags);
         let out = self
             .until_usable("CreateWebACL", "create the web ACL", || async move {
                 self.waf
@@ -423,7 +430,7 @@ impl WafBackend {
                     .scope(Scope::Regional)
                     .description(Self::description(window))
                     .default_action(acl::default_action())
-                    .rules(rule.clone())
+                    .set_rules(Some(rules.clone()))
                     .set_custom_response_bodies(Some(bodies.clone()))
                     .visibility_config(visibility.clone())
                     .set_tags(Some(tags.clone()))

@@ -1,0 +1,352 @@
+//! `maint check`, the bypass and the client address from a header, on the
+//! WAF backend against moto. Each request is answered three ways, which
+//! must agree:
+//! - the backend's `check` (the live ACL read through the AWS SDK, maint's
+//!   rules converted to WAF's JSON form and evaluated);
+//! - the same evaluator on the web ACL and IP sets as moto returns them on
+//!   the wire (raw JSON, no SDK, no conversion of maint's): the rules as
+//!   maint wrote them;
+//! - `check::decide`, maint's intent, from `status`.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+use maint_core::access::{
+    BypassRequest, BypassSecret, ClientIp, ClientIpFallback, ClientIpPosition,
+};
+use maint_core::backend::{AllowlistChange, MaintenanceSpec, Mode, State};
+use maint_core::check::{self, CheckRequest, LiveAcl, Verdict};
+use maint_core::{Allowlist, Cidr, LoadBalancerArn, MaintenanceBackend};
+use maint_tests::{fast_settings, seed, server, waf_backend, OperationLog};
+use serde_json::json;
+
+async fn alb(hint: &str) -> LoadBalancerArn {
+    let name = seed::unique_lb_name(hint);
+    LoadBalancerArn::parse(&seed::create_load_balancer(&name, "application").await).unwrap()
+}
+
+fn spec(bypass: BypassRequest, client_ip: ClientIp) -> MaintenanceSpec {
+    MaintenanceSpec {
+        allowlist: Allowlist::parse(["203.0.113.0/24", "2001:db8:1::/48"]).unwrap(),
+        bypass,
+        client_ip,
+        ..MaintenanceSpec::default()
+    }
+}
+
+fn request(ip: &str, headers: &[&str], path: &str) -> CheckRequest {
+    let headers: Vec<String> = headers.iter().map(ToString::to_string).collect();
+    CheckRequest::new(ip, &headers, Some(path)).unwrap()
+}
+
+/// The web ACL associated with `lb` and the IP sets its rules reference,
+/// as moto returns them on the wire.
+fn live_from_the_wire(lb: &LoadBalancerArn) -> LiveAcl {
+    let moto = server();
+    let found = moto.raw_waf_call(
+        "GetWebACLForResource",
+        &json!({ "ResourceArn": lb.as_str() }),
+    );
+    let acl = &found["WebACL"];
+    let mut live = LiveAcl {
+        name: acl["Name"].as_str().unwrap().to_string(),
+        rules: acl["Rules"].as_array().unwrap().clone(),
+        ..LiveAcl::default()
+    };
+    for (key, body) in acl["CustomResponseBodies"]
+        .as_object()
+        .into_iter()
+        .flatten()
+    {
+        live.bodies.insert(
+            key.clone(),
+            (
+                body["ContentType"].as_str().unwrap().to_string(),
+                body["Content"].as_str().unwrap().to_string(),
+            ),
+        );
+    }
+    let text = serde_json::to_string(&live.rules).unwrap();
+    for arn in text
+        .split('"')
+        .filter(|s| s.contains(":regional/ipset/"))
+        .map(str::to_string)
+        .collect::<std::collections::BTreeSet<_>>()
+    {
+        let mut parts = arn.rsplitn(3, '/');
+        let (id, name) = (parts.next().unwrap(), parts.next().unwrap());
+        let set = moto.raw_waf_call(
+            "GetIPSet",
+            &json!({ "Name": name, "Id": id, "Scope": "REGIONAL" }),
+        );
+        let nets = set["IPSet"]["Addresses"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| Cidr::parse(a.as_str().unwrap()).unwrap().net())
+            .collect();
+        live.ip_sets.insert(arn, nets);
+    }
+    live
+}
+
+/// What `request` gets, three ways; asserts they agree and returns it.
+async fn verdict(b: &dyn MaintenanceBackend, lb: &LoadBalancerArn, r: &CheckRequest) -> Verdict {
+    let checked = b.check(lb, r).await.unwrap();
+    let status = b.status(lb).await.unwrap();
+    let intended = check::decide(lb, &status.state, r);
+    let live = live_from_the_wire(lb);
+    let wire = check::evaluate(&live, r, |n| n.starts_with("maint-")).unwrap();
+    let wire_verdict = match wire.decided_by.as_deref() {
+        Some("maint-bypass-link") => Verdict::BypassLink,
+        Some(_) => Verdict::Maintenance,
+        None => Verdict::LetThrough,
+    };
+    assert_eq!(
+        checked.verdict, wire_verdict,
+        "check vs the wire: {r:?}\n{checked:?}"
+    );
+    assert_eq!(
+        checked.verdict, intended.verdict,
+        "check vs intent: {r:?}\n{checked:?}"
+    );
+    assert_eq!(
+        checked.response.as_ref().map(|x| x.status),
+        wire.response.as_ref().map(|x| x.status)
+    );
+    checked.verdict
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_bypass_header_cookie_and_link_let_a_tester_in_until_rotated() {
+    let b = waf_backend(&OperationLog::new(), fast_settings());
+    let lb = alb("check-bypass").await;
+    b.enter(
+        &lb,
+        &spec(BypassRequest::On, ClientIp::Connection),
+        Mode::Apply,
+    )
+    .await
+    .unwrap();
+    let status = b.status(&lb).await.unwrap();
+    let State::Maintenance(info) = &status.state else {
+        panic!("{:?}", status.state)
+    };
+    let secret = info.bypass.as_ref().expect("a bypass").secret.clone();
+    let s = secret.expose();
+    let stranger = "198.51.100.7";
+
+    assert_eq!(
+        verdict(&b, &lb, &request(stranger, &[], "/")).await,
+        Verdict::Maintenance
+    );
+    assert_eq!(
+        verdict(&b, &lb, &request("203.0.113.9", &[], "/")).await,
+        Verdict::LetThrough
+    );
+    assert_eq!(
+        verdict(&b, &lb, &request("2001:db8:1::9", &[], "/")).await,
+        Verdict::LetThrough
+    );
+    let header = format!("x-maint-bypass: {s}");
+    assert_eq!(
+        verdict(&b, &lb, &request(stranger, &[&header], "/")).await,
+        Verdict::LetThrough
+    );
+    let cookie = format!("Cookie: a=b; maint_bypass={s}");
+    assert_eq!(
+        verdict(&b, &lb, &request(stranger, &[&cookie], "/x")).await,
+        Verdict::LetThrough
+    );
+    let wrong = "x-maint-bypass: not-the-secret-not-the-secret";
+    assert_eq!(
+        verdict(&b, &lb, &request(stranger, &[wrong], "/")).await,
+        Verdict::Maintenance
+    );
+
+    // The link: a 302 to / that sets the cookie, as a careful web developer
+    // sets it.
+    let link = b
+        .check(&lb, &request(stranger, &[], &secret.link_path()))
+        .await
+        .unwrap();
+    assert_eq!(link.verdict, Verdict::BypassLink);
+    let response = link.response.unwrap();
+    assert_eq!(response.status, 302);
+    let header = |name: &str| {
+        response
+            .headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_else(|| panic!("no {name}: {:?}", response.headers))
+    };
+    assert_eq!(header("Location"), "/");
+    let set_cookie = header("Set-Cookie");
+    assert!(
+        set_cookie.starts_with(&format!("maint_bypass={s}; Path=/; ")),
+        "{set_cookie}"
+    );
+    for attribute in ["Secure", "HttpOnly", "SameSite=Lax", "Max-Age=43200"] {
+        assert!(
+            set_cookie.contains(attribute),
+            "{set_cookie} lacks {attribute}"
+        );
+    }
+    assert_eq!(header("Cache-Control"), "no-store");
+    let through = b
+        .check(&lb, &request(stranger, &[&cookie], "/"))
+        .await
+        .unwrap();
+    assert!(
+        through
+            .why
+            .iter()
+            .any(|w| matches!(w, check::Why::BypassCookie)),
+        "{through:?}"
+    );
+
+    // Rotating: the old secret no longer works, the new one does.
+    let rotate = MaintenanceSpec {
+        bypass: BypassRequest::Rotate,
+        ..spec(BypassRequest::Keep, ClientIp::Connection)
+    };
+    b.enter(&lb, &rotate, Mode::Apply).await.unwrap();
+    assert_eq!(
+        verdict(&b, &lb, &request(stranger, &[&cookie], "/")).await,
+        Verdict::Maintenance
+    );
+    assert_eq!(
+        verdict(&b, &lb, &request(stranger, &[], &secret.link_path())).await,
+        Verdict::Maintenance
+    );
+    let status = b.status(&lb).await.unwrap();
+    let new = status.window_info().unwrap().bypass.clone().unwrap().secret;
+    assert_ne!(new, secret);
+    let header = format!("x-maint-bypass: {}", new.expose());
+    assert_eq!(
+        verdict(&b, &lb, &request(stranger, &[&header], "/")).await,
+        Verdict::LetThrough
+    );
+
+    // allowlist disable shuts the bypass too; --keep-bypass keeps it.
+    b.update_allowlist(&lb, &AllowlistChange::Disable, Mode::Apply)
+        .await
+        .unwrap();
+    assert_eq!(
+        verdict(&b, &lb, &request(stranger, &[&header], "/")).await,
+        Verdict::Maintenance
+    );
+    assert_eq!(
+        verdict(&b, &lb, &request("203.0.113.9", &[], "/")).await,
+        Verdict::Maintenance
+    );
+    b.update_allowlist(&lb, &AllowlistChange::Enable, Mode::Apply)
+        .await
+        .unwrap();
+    b.update_allowlist(&lb, &AllowlistChange::DisableKeepingBypass, Mode::Apply)
+        .await
+        .unwrap();
+    assert_eq!(
+        verdict(&b, &lb, &request(stranger, &[&header], "/")).await,
+        Verdict::LetThrough
+    );
+    assert_eq!(
+        verdict(&b, &lb, &request("203.0.113.9", &[], "/")).await,
+        Verdict::Maintenance
+    );
+
+    // A repeated enter without a bypass flag keeps the secret; --no-bypass
+    // removes it.
+    b.enter(
+        &lb,
+        &spec(BypassRequest::Keep, ClientIp::Connection),
+        Mode::Apply,
+    )
+    .await
+    .unwrap();
+    let kept = b.status(&lb).await.unwrap();
+    assert_eq!(
+        kept.window_info().unwrap().bypass.as_ref().unwrap().secret,
+        new
+    );
+    b.enter(
+        &lb,
+        &spec(BypassRequest::Off, ClientIp::Connection),
+        Mode::Apply,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        verdict(&b, &lb, &request(stranger, &[&header], "/")).await,
+        Verdict::Maintenance
+    );
+
+    b.exit(&lb, Mode::Apply).await.unwrap();
+    let after = b.check(&lb, &request(stranger, &[], "/")).await.unwrap();
+    assert_eq!(after.verdict, Verdict::LetThrough);
+    assert_eq!(after.why, [check::Why::NotInMaintenance]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_forwarded_address_is_matched_at_its_position_and_not_spoofed() {
+    let b = waf_backend(&OperationLog::new(), fast_settings());
+    let lb = alb("check-xff").await;
+    let last = ClientIp::header(
+        "X-Forwarded-For",
+        ClientIpPosition::Last,
+        ClientIpFallback::NoMatch,
+    )
+    .unwrap();
+    let secret = BypassSecret::new("a-tester-secret-of-enough-length").unwrap();
+    b.enter(&lb, &spec(BypassRequest::Set(secret), last), Mode::Apply)
+        .await
+        .unwrap();
+    let cloudfront = "10.0.0.1";
+    let xff = |v: &str| format!("X-Forwarded-For: {v}");
+    // CloudFront appends the address it saw: the last one.
+    let tester = xff("198.51.100.7, 203.0.113.9");
+    assert_eq!(
+        verdict(&b, &lb, &request(cloudfront, &[&tester], "/")).await,
+        Verdict::LetThrough
+    );
+    let v6 = xff("2001:db8:1::42");
+    assert_eq!(
+        verdict(&b, &lb, &request(cloudfront, &[&v6], "/")).await,
+        Verdict::LetThrough
+    );
+    // A client that claims an allowlisted address first is not let in.
+    let spoof = xff("203.0.113.9, 198.51.100.7");
+    assert_eq!(
+        verdict(&b, &lb, &request(cloudfront, &[&spoof], "/")).await,
+        Verdict::Maintenance
+    );
+    // The connection's address no longer counts; no header, no way in.
+    assert_eq!(
+        verdict(&b, &lb, &request("203.0.113.9", &[], "/")).await,
+        Verdict::Maintenance
+    );
+    // The bypass still works behind the proxy.
+    let bypass = "x-maint-bypass: a-tester-secret-of-enough-length";
+    assert_eq!(
+        verdict(&b, &lb, &request(cloudfront, &[&spoof, bypass], "/")).await,
+        Verdict::LetThrough
+    );
+    let why = b
+        .check(&lb, &request(cloudfront, &[&tester], "/"))
+        .await
+        .unwrap()
+        .why;
+    assert_eq!(
+        why,
+        [check::Why::AllowlistEntry {
+            entry: "203.0.113.0/24".into(),
+            address: "203.0.113.9".into(),
+            from: "header X-Forwarded-For".into(),
+        }]
+    );
+    let status = b.status(&lb).await.unwrap();
+    assert_eq!(
+        status.window_info().unwrap().client_ip.describe(),
+        "header X-Forwarded-For (last address)"
+    );
+    b.exit(&lb, Mode::Apply).await.unwrap();
+}
