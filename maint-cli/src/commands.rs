@@ -149,6 +149,7 @@ struct Context {
 impl Context {
     async fn enter(&self, args: EnterArgs) -> Result<ExitStatus> {
         let request = self.request(args.window, args.inject)?;
+        self.warn_client_ip(&args.targets);
         let mode = Mode::from_dry_run(args.dry_run.dry_run);
         let run = self
             .fleet
@@ -159,11 +160,35 @@ impl Context {
                 &self.printer.changes("enter", "entered maintenance"),
             )
             .await?;
-        Ok(self.printer.change_run(&run))
+        let status = self.printer.change_run(&run);
+        let bypass_asked = !matches!(request.bypass, BypassRequest::Keep | BypassRequest::Off);
+        if bypass_asked && run.summary.failed < run.summary.targets && !mode.is_dry_run() {
+            self.printer.note(&format!(
+                "bypass on: `maint bypass link {}` prints the link for testers",
+                args.targets.join(" ")
+            ));
+        }
+        Ok(status)
+    }
+
+    /// Warns, once per service, of the ways a client address taken from a
+    /// header (the service's `client_ip`) can be spoofed.
+    fn warn_client_ip(&self, targets: &[String]) {
+        let Some(config) = self.fleet.config() else {
+            return;
+        };
+        for name in targets {
+            if let Some(client_ip) = config.service(name).and_then(|s| s.client_ip.as_ref()) {
+                for warning in client_ip.warnings() {
+                    self.printer.warn(&format!("service {name}: {warning}"));
+                }
+            }
+        }
     }
 
     async fn arm(&self, args: ArmArgs) -> Result<ExitStatus> {
         let request = self.request(args.window, false)?;
+        self.warn_client_ip(&args.targets);
         let mode = Mode::from_dry_run(args.dry_run.dry_run);
         let run = self
             .fleet
@@ -180,7 +205,7 @@ impl Context {
     async fn check(&self, args: CheckArgs) -> Result<ExitStatus> {
         let request = CheckRequest::new(&args.ip, &args.headers, args.path.as_deref())?;
         let answers = self.fleet.check(&args.targets, &request).await?;
-        Ok(self.printer.check(&answers))
+        Ok(self.printer.check(&answers, self.fleet.config()))
     }
 
     /// The window's settings as the core's request (bad input is an error

@@ -26,7 +26,8 @@ pub enum ExitStatus {
     /// 2: bad input (flags, config, allowlist, page, unknown targets);
     /// nothing was changed.
     BadInput,
-    /// 3: only from `status --check`: not every target is in maintenance.
+    /// 3: from `status --check` (not every target is in maintenance) and
+    /// `check` (the request gets the maintenance response).
     NotInMaintenance,
 }
 

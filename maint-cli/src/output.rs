@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use anstyle::{AnsiColor, Style};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use maint_core::check::{CheckReport, Verdict};
+use maint_core::check::{CheckReport, Verdict, Why};
 use maint_core::config::Config;
 use maint_core::error::{causes, chain};
 use maint_core::fleet::{Event, Observer};
@@ -290,10 +290,21 @@ impl Printer {
         tracing::warn!("{message}");
     }
 
+    /// A line of advice after a command's results (not with `--json`).
+    pub fn note(&self, message: &str) {
+        if !self.json {
+            line(message);
+        }
+    }
+
     /// Prints `check`'s answers and returns its exit status: 3 when a
     /// request gets the maintenance response, 0 when every target lets it
     /// through (or answers the bypass link), else the first error's.
-    pub fn check(&self, answers: &[(TargetRef, maint_core::Result<CheckReport>)]) -> ExitStatus {
+    pub fn check(
+        &self,
+        answers: &[(TargetRef, maint_core::Result<CheckReport>)],
+        config: Option<&Config>,
+    ) -> ExitStatus {
         let reports: Vec<CheckTargetReport> = answers
             .iter()
             .map(|(t, r)| CheckTargetReport::new(t, r))
@@ -318,8 +329,9 @@ impl Printer {
                     _ => paint(GOOD, "let through"),
                 };
                 line(&format!("{}: {head}", r.target));
-                for reason in &r.reasons {
-                    line(&format!("  {reason}"));
+                for (reason, why) in r.reasons.iter().zip(&r.why) {
+                    let names = allowlist_names(why, r.service.as_deref(), config);
+                    line(&format!("  {reason}{names}"));
                 }
             }
         }
@@ -392,6 +404,12 @@ impl Printer {
                         }
                         if base.is_none() {
                             text.push_str("  (add your site's address in front: --base-url)");
+                        }
+                        if base.as_deref().is_some_and(|b| b.starts_with("http://")) {
+                            text.push_str(&paint(
+                                WARN,
+                                "  (the cookie is Secure: browsers keep it over https:// only)",
+                            ));
                         }
                         text
                     }
@@ -533,6 +551,32 @@ fn change_line(verb: &str, r: &ChangeReport, width: usize) -> String {
             r.changes.join("; ")
         ),
         (None, true, false) => format!("{target}  {}: {}", paint(GOOD, verb), r.changes.join("; ")),
+    }
+}
+
+/// The config's named allowlists (of the target's service) that hold the
+/// address an allowlist entry let through, as ` (office, qa-vpn)`: the
+/// entries in AWS are folded, the names live only in the config.
+fn allowlist_names(why: &Why, service: Option<&str>, config: Option<&Config>) -> String {
+    let Why::AllowlistEntry { address, .. } = why else {
+        return String::new();
+    };
+    let (Some(config), Some(service), Ok(ip)) = (config, service, address.parse()) else {
+        return String::new();
+    };
+    let Some(service) = config.service(service) else {
+        return String::new();
+    };
+    let names: Vec<&str> = service
+        .allowlist_names
+        .iter()
+        .filter(|n| config.allowlists.get(*n).is_some_and(|l| l.contains(ip)))
+        .map(String::as_str)
+        .collect();
+    if names.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", names.join(", "))
     }
 }
 

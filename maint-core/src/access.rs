@@ -289,6 +289,14 @@ impl ClientIp {
             )),
             ClientIpPosition::Last => {}
         }
+        if name.eq_ignore_ascii_case("CloudFront-Viewer-Address") {
+            warnings.push(
+                "CloudFront-Viewer-Address holds address:port, which AWS WAF does not document \
+                 reading as an address; behind CloudFront use X-Forwarded-For with position \
+                 \"last\""
+                    .to_string(),
+            );
+        }
         if *fallback == ClientIpFallback::Match {
             warnings.push(format!(
                 "fallback \"match\" lets through every request whose {name} holds no valid \

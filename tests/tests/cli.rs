@@ -464,7 +464,7 @@ async fn every_command_exits_with_the_codes_of_the_readme_table() {
     let ok = code_for(&table, "success");
     let failed = code_for(&table, "an operation failed");
     let bad = code_for(&table, "bad input");
-    let not_all = code_for(&table, "only from `status --check`");
+    let not_all = code_for(&table, "from `status --check`");
     let mut codes = vec![ok, failed, bad, not_all];
     codes.dedup();
     assert_eq!(codes.len(), 4, "four distinct codes: {table:?}");
@@ -511,6 +511,24 @@ async fn every_command_exits_with_the_codes_of_the_readme_table() {
         ("status --check", vec!["status", &good, "--check"], ok),
         ("cleanup", vec!["cleanup", "--dry-run"], ok),
         ("completions", vec!["completions", "bash"], ok),
+        // A target without a bypass has no link to print.
+        ("bypass link", vec!["bypass", "link", &good], failed),
+        ("enter", vec!["enter", &good, "--bypass"], ok),
+        ("bypass link", vec!["bypass", "link", &good], ok),
+        ("check", vec!["check", &normal, "--ip", "198.51.100.1"], ok),
+        (
+            "check",
+            vec!["check", &good, "--ip", "198.51.100.1"],
+            not_all,
+        ),
+        ("check", vec!["check", &good, "--ip", "not-an-address"], bad),
+        ("check", vec!["check", missing, "--ip", "198.51.100.1"], bad),
+        ("bypass link", vec!["bypass", "link", missing], bad),
+        (
+            "bypass link",
+            vec!["bypass", "link", &good, "--base-url", "shop.example.com"],
+            bad,
+        ),
     ];
     for (what, verb) in [
         ("enter", vec!["enter"]),
@@ -589,6 +607,7 @@ async fn every_command_exits_with_the_codes_of_the_readme_table() {
         ("exit", vec!["exit", good.as_str()]),
         ("disarm", vec!["disarm", good.as_str()]),
         ("cleanup", vec!["cleanup", "--dry-run"]),
+        ("check", vec!["check", good.as_str(), "--ip", "192.0.2.1"]),
     ] {
         let mut args = dead.to_vec();
         args.extend(verb);
@@ -610,6 +629,6 @@ async fn every_command_exits_with_the_codes_of_the_readme_table() {
         }
     }
     let commands: std::collections::BTreeSet<&str> = cases.iter().map(|(w, _, _)| *w).collect();
-    assert_eq!(commands.len(), 15, "every command is covered: {commands:?}");
+    assert_eq!(commands.len(), 17, "every command is covered: {commands:?}");
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }

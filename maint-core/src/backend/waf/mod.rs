@@ -6,18 +6,31 @@
 //! config service's (named `maint-svc-<service>`), or one load balancer named
 //! on its own (`maint-<name>-<id>`). Per window, in the region:
 //! - A web ACL named after the window (scope REGIONAL) whose default action
-//!   is **Allow** and which holds **one rule**, `maint-maintenance`: *every
-//!   request that is not let through gets the maintenance response* (a Block
-//!   action with a custom response: status, body `maint-page`, headers). Its
-//!   statement is
-//!   - `NOT(source IP in the allowlist set(s))` while the allowlist is enabled
-//!     and has a set (`NOT(OR(v4, v6))` with both families);
-//!   - a statement that matches every request (URI path size >= 0) while the
-//!     allowlist is disabled or empty.
+//!   is **Allow** and whose rule `maint-maintenance` (priority 2) gives
+//!   *every request that is not let through the maintenance response* (a
+//!   Block action with a custom response: status, body `maint-page`,
+//!   headers). Its statement is
+//!   - `NOT(OR(let through))` while something lets requests through: the
+//!     allowlist set(s) (while enabled and not empty), or the label
+//!     `maint:allowlisted` when the address comes from a header, and the
+//!     bypass secret in the `x-maint-bypass` header or the `maint_bypass`
+//!     cookie (while the bypass is enabled);
+//!   - a statement that matches every request (URI path size >= 0) when
+//!     nothing lets requests through;
+//!   - `NOT(match every request)` in an armed window's pass-through form.
 //!
-//!   Being self-contained, the same rule can later sit at the top of a web
-//!   ACL a service already runs: let-through requests continue into that
-//!   ACL's own rules.
+//!   Two more rules only when needed: `maint-bypass-link` (priority 1)
+//!   answers `/maint-bypass/<secret>` with a 302 to `/` that sets the bypass
+//!   cookie; `maint-client-ip` (priority 0, Count) labels a request whose
+//!   address from a proxy's header (`IPSetForwardedIPConfig`) is on the
+//!   allowlist. It is a rule of its own because WAF does not apply a
+//!   forwarded-IP rule at all to a request without the header: inside the
+//!   maintenance rule that would let such a request through; here it only
+//!   means no label, so the maintenance response.
+//!
+//!   Being self-contained, the same rules can later sit at the top of a web
+//!   ACL a service already runs (priorities 0 to 2): let-through requests
+//!   continue into that ACL's own rules.
 //! - IP sets `<window>-ipv4` and `-ipv6` (a WAF IP set holds one family),
 //!   created when the allowlist first has entries of that family.
 //! - A second custom response body, `maint-state`, that no rule sends: a JSON
