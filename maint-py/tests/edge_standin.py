@@ -4,8 +4,9 @@ A threaded HTTP server on 127.0.0.1 (a free port) that asks, for every
 request, a `decide(ip, headers, path)` callable what AWS WAF would do, and
 answers as the load balancer would:
 
-- `decide` returns a report with a `response` (maint's `CheckReport`, from
-  `client.check(target, ip=..., headers=..., path=...)`): when the response
+- `decide` returns a report with a `verdict` and a `response` (maint's
+  `CheckResult`, from `client.check(target, ip=..., headers=..., path=...)`,
+  whose list has one per load balancer of the target): when the response
   is None the request is let through and the stand-in serves "the app", a
   small 200 HTML page saying "Shop is open"; otherwise it answers with the
   response's status, headers, content type and body (the maintenance page,
