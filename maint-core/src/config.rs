@@ -950,6 +950,58 @@ headers = { "Content-Type" = "text/html" }
     }
 
     #[test]
+    fn bypass_url_and_client_ip_parse_and_bad_values_name_their_place() {
+        let d = dir();
+        let path = d.join("maint.toml");
+        let text = "[services.shop]\nload_balancers = [\"shop-prod\"]\n";
+        let plain = Config::parse(text, &path).unwrap();
+        let shop = plain.service("shop").unwrap();
+        assert!(!shop.bypass && shop.client_ip.is_none() && shop.url.is_none());
+        let full = format!(
+            "{text}bypass = true\nurl = \"https://shop.example.com/\"\n\
+             client_ip = {{ header = \"X-Forwarded-For\", position = \"last\" }}\n"
+        );
+        let config = Config::parse(&full, &path).unwrap();
+        let shop = config.service("shop").unwrap();
+        assert!(shop.bypass);
+        assert_eq!(shop.url.as_deref(), Some("https://shop.example.com"));
+        assert_eq!(
+            shop.client_ip,
+            Some(
+                ClientIp::header(
+                    "X-Forwarded-For",
+                    ClientIpPosition::Last,
+                    ClientIpFallback::NoMatch
+                )
+                .unwrap()
+            )
+        );
+        for (line, needle) in [
+            (
+                "client_ip = { header = \"X-Forwarded-For\", position = \"middle\" }",
+                "3:54: services.shop.client_ip: invalid client address position \"middle\": is not one of",
+            ),
+            (
+                "client_ip = { header = \"X Forwarded\", position = \"last\" }",
+                "3:24: services.shop.client_ip: invalid client address header \"X Forwarded\": must be",
+            ),
+            (
+                "client_ip = { header = \"X-Forwarded-For\", position = \"last\", fallback = \"maybe\" }",
+                "services.shop.client_ip: invalid client address fallback \"maybe\": is not one of",
+            ),
+            ("client_ip = { header = \"X-Forwarded-For\" }", "missing field `position`"),
+            ("url = \"shop.example.com\"", "3:7: services.shop.url: \"shop.example.com\" must start with https://"),
+            ("url = \"https://shop.example.com/?a=b\"", "services.shop.url: \"https://shop.example.com/?a=b\" contains '?'"),
+            ("bypass = \"yes\"", "3:10: "),
+        ] {
+            let got = problems(&format!("{text}{line}\n"), &d);
+            assert_eq!(got.len(), 1, "{line}: {got:?}");
+            assert!(got[0].contains(needle), "{line}: {got:?} lacks {needle:?}");
+            assert!(got[0].starts_with(&path.display().to_string()), "{got:?}");
+        }
+    }
+
+    #[test]
     fn the_quota_share_is_a_percentage() {
         let ok = Config::parse("waf_quota_percent = 40\n", Path::new("m.toml")).unwrap();
         assert_eq!(ok.waf_quota_percent, Some(40));
