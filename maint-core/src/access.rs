@@ -5,6 +5,7 @@
 
 use std::fmt;
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::error::InvalidInput;
@@ -90,7 +91,35 @@ impl BypassSecret {
     pub fn link_path(&self) -> String {
         format!("{BYPASS_PATH_PREFIX}{}", self.0)
     }
+
+    /// The `Set-Cookie` value the bypass link answers with: the secret, for
+    /// the whole site, over HTTPS only, out of reach of scripts, sent on a
+    /// top-level navigation from another site (a link in chat), and gone
+    /// when the window is planned to end (`until`), or after
+    /// [`COOKIE_MAX_AGE_SECS`] without an end.
+    pub fn set_cookie(&self, until: Option<DateTime<Utc>>) -> String {
+        let lifetime = match until.filter(|u| *u > Utc::now()) {
+            Some(until) => format!("Expires={}", until.format("%a, %d %b %Y %H:%M:%S GMT")),
+            None => format!("Max-Age={COOKIE_MAX_AGE_SECS}"),
+        };
+        format!(
+            "{BYPASS_COOKIE}={}; Path=/; {lifetime}; Secure; HttpOnly; SameSite=Lax",
+            self.0
+        )
+    }
+
+    /// The headers of the bypass link's redirect, in order.
+    pub fn link_response_headers(&self, until: Option<DateTime<Utc>>) -> Vec<(String, String)> {
+        vec![
+            ("Location".to_string(), "/".to_string()),
+            ("Set-Cookie".to_string(), self.set_cookie(until)),
+            ("Cache-Control".to_string(), "no-store".to_string()),
+        ]
+    }
 }
+
+/// Lifetime of the bypass cookie when the window has no planned end.
+pub const COOKIE_MAX_AGE_SECS: u32 = 12 * 3600;
 
 impl fmt::Debug for BypassSecret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -928,16 +928,9 @@ pub fn decide(lb: &LoadBalancerArn, state: &State, request: &CheckRequest) -> Ch
     let bypass = info.bypass.as_ref().filter(|b| b.enabled);
     if let Some(b) = bypass {
         if request.path() == b.secret.link_path() {
-            let headers = vec![
-                ("Location".to_string(), "/".to_string()),
-                (
-                    "Set-Cookie".to_string(),
-                    format!("{BYPASS_COOKIE}={}; ...", b.secret.expose()),
-                ),
-            ];
             let response = CheckResponse {
                 status: 302,
-                headers,
+                headers: b.secret.link_response_headers(info.until),
                 content_type: None,
                 body: None,
             };

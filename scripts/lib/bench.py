@@ -262,14 +262,21 @@ def rules_of(moto, acl_arn):
             sorted((acl.get("CustomResponseBodies") or {}).keys()))
 
 
+# maint's rules hold priorities 0-2 at the front of a web ACL; without a
+# bypass or a client address from a header only the maintenance rule (2).
+MAINT_SLOTS = 3
+
+
 def injected_rules(rules):
-    """The (priority, name) pairs after maint's rule goes in at priority 0:
-    the contiguous run of priorities from 0 moves up by one."""
+    """The (priority, name) pairs after maint's rules go in at priorities
+    0-2: the rules below the first run of three free priorities move up by
+    three."""
     taken = {p for p, _ in rules}
     run_end = 0
-    while run_end in taken:
+    while any(p in taken for p in range(run_end, run_end + MAINT_SLOTS)):
         run_end += 1
-    return sorted([(0, MAINT_RULE)] + [(p + 1 if p < run_end else p, name) for p, name in rules])
+    moved = [(p + MAINT_SLOTS if p < run_end else p, name) for p, name in rules]
+    return sorted([(MAINT_SLOTS - 1, MAINT_RULE)] + moved)
 
 
 def run_switch_cycles(binary, moto, proxy, ns, log, scenario):

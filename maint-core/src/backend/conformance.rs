@@ -1252,6 +1252,18 @@ pub async fn the_bypass_is_kept_rotated_shut_and_removed(f: &dyn Fixture) {
         Verdict::LetThrough
     );
     assert_eq!(verdict(f, &lb, "192.0.2.9", &[]).await, Verdict::LetThrough);
+    // The link: a redirect to / that sets the cookie until the window's end.
+    let link = CheckRequest::new(stranger, &[], Some(&first.secret.link_path())).unwrap();
+    let answer = b.check(&lb, &link).await.unwrap();
+    assert_eq!(answer.verdict, Verdict::BypassLink);
+    let response = answer.response.expect("the redirect");
+    assert_eq!(response.status, 302);
+    assert_eq!(
+        response.headers,
+        first
+            .secret
+            .link_response_headers(status(f, &lb).await.window_info().unwrap().until)
+    );
 
     let kept = b
         .enter(&lb, &with(BypassRequest::Keep), Mode::Apply)

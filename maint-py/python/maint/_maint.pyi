@@ -13,6 +13,8 @@ __all__ = [
     "Allowlist",
     "AwsError",
     "ChangeResult",
+    "CheckResponse",
+    "CheckResult",
     "Client",
     "ConflictError",
     "DEFAULT_CONCURRENCY",

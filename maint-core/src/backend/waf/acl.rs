@@ -46,8 +46,6 @@ pub(crate) const ALLOWLISTED_LABEL: &str = "maint:allowlisted";
 /// [`CLIENT_IP_RULE`], 1 for [`LINK_RULE`], 2 for [`RULE_NAME`]. A window
 /// injected before there were three rules holds one (its rule at 0).
 pub(crate) const SLOTS: i32 = 3;
-/// Lifetime of the bypass cookie when the window has no planned end.
-const COOKIE_MAX_AGE_SECS: u32 = 12 * 3600;
 
 /// Whether a rule of this name is one of maint's.
 pub(crate) fn is_maint_rule(name: &str) -> bool {
@@ -474,21 +472,6 @@ fn block_with(status: u16, body_key: Option<&str>, headers: &[(&str, &str)]) -> 
         .build())
 }
 
-/// The `Set-Cookie` value the bypass link answers with: the secret, for
-/// the whole site, over HTTPS only, out of reach of scripts, sent on a
-/// top-level navigation from another site (a link in chat), and gone when
-/// the window is planned to end (or after 12 hours without an end).
-pub(crate) fn bypass_cookie(secret: &BypassSecret, until: Option<DateTime<Utc>>) -> String {
-    let lifetime = match until.filter(|u| *u > Utc::now()) {
-        Some(until) => format!("Expires={}", until.format("%a, %d %b %Y %H:%M:%S GMT")),
-        None => format!("Max-Age={COOKIE_MAX_AGE_SECS}"),
-    };
-    format!(
-        "{BYPASS_COOKIE}={}; Path=/; {lifetime}; Secure; HttpOnly; SameSite=Lax",
-        secret.expose()
-    )
-}
-
 /// maint's rules for a web ACL, in priority order, at priorities below
 /// the record's [`slots`](StateRecord::slots):
 /// - [`CLIENT_IP_RULE`] (Count, adding [`ALLOWLISTED_LABEL`]) when the
@@ -543,12 +526,11 @@ pub(crate) fn rules(spec: &AclSpec<'_>, metric_name: &str) -> Result<Vec<Rule>> 
         let path = FieldToMatch::builder()
             .uri_path(UriPath::builder().build())
             .build();
-        let cookie = bypass_cookie(&secret, record.until);
-        let headers = [
-            ("Location", "/"),
-            ("Set-Cookie", cookie.as_str()),
-            ("Cache-Control", "no-store"),
-        ];
+        let owned = secret.link_response_headers(record.until);
+        let headers: Vec<(&str, &str)> = owned
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect();
         rules.push(built(
             "rule",
             Rule::builder()
