@@ -12,10 +12,11 @@
 use maint_core::access::{
     BypassRequest, BypassSecret, ClientIp, ClientIpFallback, ClientIpPosition,
 };
-use maint_core::backend::{AllowlistChange, MaintenanceSpec, Mode, State};
+use maint_core::backend::{AllowlistChange, ExistingWebAcl, MaintenanceSpec, Mode, State, Window};
 use maint_core::check::{self, CheckRequest, LiveAcl, Verdict};
 use maint_core::{Allowlist, Cidr, LoadBalancerArn, MaintenanceBackend};
-use maint_tests::{fast_settings, seed, server, waf_backend, OperationLog};
+use maint_tests::faults::Faults;
+use maint_tests::{fast_settings, faulty_backend, seed, server, waf_backend, OperationLog};
 use serde_json::json;
 
 async fn alb(hint: &str) -> LoadBalancerArn {
@@ -349,4 +350,190 @@ async fn a_forwarded_address_is_matched_at_its_position_and_not_spoofed() {
         "header X-Forwarded-For (last address)"
     );
     b.exit(&lb, Mode::Apply).await.unwrap();
+}
+
+/// A service window named for this run (windows are named after their
+/// service, and moto is shared by the tests).
+fn window_of() -> Window {
+    Window::of_service(&seed::unique_lb_name("svc"))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn in_a_services_own_web_acl_the_bypass_and_header_address_continue_into_its_rules() {
+    let faults = Faults::new();
+    faults.answer_list_resources_for_web_acl();
+    faults.answer_check_capacity();
+    let b = faulty_backend(&faults, &OperationLog::new(), fast_settings());
+    let lbs = vec![alb("check-inj-a").await, alb("check-inj-b").await];
+    let arns: Vec<&str> = lbs.iter().map(LoadBalancerArn::as_str).collect();
+    let security = seed::security_web_acl(&arns).await;
+    let read = || async {
+        seed::waf_client()
+            .get_web_acl()
+            .name(&security.name)
+            .id(&security.id)
+            .scope(aws_sdk_wafv2::types::Scope::Regional)
+            .send()
+            .await
+            .unwrap()
+            .web_acl()
+            .unwrap()
+            .clone()
+    };
+    let before = read().await;
+    let w = window_of();
+    let last = ClientIp::header(
+        "X-Forwarded-For",
+        ClientIpPosition::Last,
+        ClientIpFallback::NoMatch,
+    )
+    .unwrap();
+    let injected = MaintenanceSpec {
+        existing_web_acl: ExistingWebAcl::Inject,
+        ..spec(BypassRequest::On, last)
+    };
+    for r in b
+        .enter_window(&w, &lbs, &injected, Mode::Apply)
+        .await
+        .unwrap()
+    {
+        r.unwrap();
+    }
+    let during = read().await;
+    let mut mine: Vec<(&str, i32)> = during
+        .rules()
+        .iter()
+        .filter(|r| r.name().starts_with("maint-"))
+        .map(|r| (r.name(), r.priority()))
+        .collect();
+    mine.sort_by_key(|(_, p)| *p);
+    assert_eq!(
+        mine,
+        [
+            ("maint-client-ip", 0),
+            ("maint-bypass-link", 1),
+            ("maint-maintenance", 2)
+        ]
+    );
+    let status = b.status(&lbs[0]).await.unwrap();
+    let secret = status.window_info().unwrap().bypass.clone().unwrap().secret;
+    let (edge, stranger) = ("10.0.0.1", "X-Forwarded-For: 198.51.100.7");
+    let tester = "X-Forwarded-For: 198.51.100.7, 203.0.113.9";
+    for lb in &lbs {
+        assert_eq!(
+            verdict(&b, lb, &request(edge, &[stranger], "/")).await,
+            Verdict::Maintenance
+        );
+        assert_eq!(
+            verdict(&b, lb, &request(edge, &[tester], "/")).await,
+            Verdict::LetThrough
+        );
+        let header = format!("x-maint-bypass: {}", secret.expose());
+        assert_eq!(
+            verdict(&b, lb, &request(edge, &[stranger, &header], "/")).await,
+            Verdict::LetThrough
+        );
+        assert_eq!(
+            verdict(&b, lb, &request(edge, &[stranger], &secret.link_path())).await,
+            Verdict::BypassLink
+        );
+    }
+    let why = b
+        .check(&lbs[1], &request(edge, &[tester], "/"))
+        .await
+        .unwrap()
+        .why;
+    assert_eq!(
+        why.last(),
+        Some(&check::Why::ContinuesInto {
+            web_acl: security.name.clone()
+        }),
+        "{why:?}"
+    );
+    for r in b.exit_window(&w, &lbs, Mode::Apply).await.unwrap() {
+        r.unwrap();
+    }
+    let after = read().await;
+    let priorities = |acl: &aws_sdk_wafv2::types::WebAcl| {
+        let mut p: Vec<(String, i32)> = acl
+            .rules()
+            .iter()
+            .map(|r| (r.name().to_string(), r.priority()))
+            .collect();
+        p.sort();
+        p
+    };
+    assert_eq!(priorities(&after), priorities(&before), "exactly as it was");
+    assert_eq!(
+        after.custom_response_bodies(),
+        before.custom_response_bodies()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_armed_window_lets_everyone_through_until_entered_then_the_bypass_works() {
+    let b = waf_backend(&OperationLog::new(), fast_settings());
+    let lbs = vec![alb("check-arm-a").await, alb("check-arm-b").await];
+    let w = window_of();
+    for r in b
+        .arm_window(
+            &w,
+            &lbs,
+            &spec(BypassRequest::On, ClientIp::Connection),
+            Mode::Apply,
+        )
+        .await
+        .unwrap()
+    {
+        r.unwrap();
+    }
+    let stranger = "198.51.100.7";
+    let armed = b
+        .check(&lbs[0], &request(stranger, &[], "/"))
+        .await
+        .unwrap();
+    assert_eq!(
+        (armed.verdict, armed.why.clone()),
+        (Verdict::LetThrough, vec![check::Why::Armed])
+    );
+    let status = b.status(&lbs[0]).await.unwrap();
+    let secret = status.window_info().unwrap().bypass.clone().unwrap().secret;
+    // Armed, the link does nothing: no redirect, the site as usual.
+    assert_eq!(
+        verdict(&b, &lbs[0], &request(stranger, &[], &secret.link_path())).await,
+        Verdict::LetThrough
+    );
+    for r in b
+        .enter_window(
+            &w,
+            &lbs,
+            &spec(BypassRequest::Keep, ClientIp::Connection),
+            Mode::Apply,
+        )
+        .await
+        .unwrap()
+    {
+        r.unwrap();
+    }
+    let header = format!("x-maint-bypass: {}", secret.expose());
+    for lb in &lbs {
+        assert_eq!(
+            verdict(&b, lb, &request(stranger, &[], "/")).await,
+            Verdict::Maintenance
+        );
+        assert_eq!(
+            verdict(&b, lb, &request(stranger, &[&header], "/")).await,
+            Verdict::LetThrough
+        );
+    }
+    for r in b.exit_window(&w, &lbs, Mode::Apply).await.unwrap() {
+        r.unwrap();
+    }
+    assert_eq!(
+        verdict(&b, &lbs[1], &request(stranger, &[], "/")).await,
+        Verdict::LetThrough
+    );
+    for r in b.disarm_window(&w, &lbs, Mode::Apply).await.unwrap() {
+        r.unwrap();
+    }
 }
