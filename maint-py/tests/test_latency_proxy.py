@@ -620,3 +620,27 @@ def test_blobs_are_measured_once_decoded_from_base64():
     assert too_long.error_type == "ValidationException", too_long
     assert "Member must have length less than or equal to 4" in too_long.message
     assert check("not base64!").error_type == "SerializationException"
+
+
+def test_validate_holds_custom_response_bodies_to_wafs_4_kb_quota(moto_endpoint, start_proxy):
+    from botocore.exceptions import ClientError
+
+    proxy = start_proxy("--delay-ms", "0", "--validate")
+    waf = proxy.client("wafv2")
+    name = unique("bodyquota")
+    visibility = {"SampledRequestsEnabled": False, "CloudWatchMetricsEnabled": False, "MetricName": "m"}
+
+    def create(content: str):
+        return waf.create_web_acl(
+            Name=name, Scope="REGIONAL", DefaultAction={"Allow": {}}, VisibilityConfig=visibility,
+            CustomResponseBodies={"page": {"ContentType": "TEXT_PLAIN", "Content": content}},
+        )
+
+    with pytest.raises(ClientError) as refused:
+        create("x" * 4097)
+    assert refused.value.response["Error"]["Code"] == "WAFInvalidParameterException"
+    assert "CUSTOM_RESPONSE_BODY" in refused.value.response["Error"]["Message"]
+    counts = proxy.counts()
+    assert counts["invalid"] == 1, counts
+    create("x" * 4096)  # at the quota: accepted
+    assert proxy.counts()["invalid"] == 1

@@ -233,3 +233,37 @@ def test_the_python_client_checks_and_keeps_the_secret_out_of_reports(
         client.bypass_link(name)
     client.exit(name)
     no_invalid_requests(proxy)
+
+
+def test_a_window_of_sixty_load_balancers_keeps_within_wafs_body_quota(
+    moto_endpoint, start_proxy, tmp_path
+):
+    """maint's record of a window names every member; for 60 ALBs that is
+    more than one custom response body may hold (4 KB, AWS WAF's quota,
+    which the proxy enforces): the record is written compact, in pieces."""
+    proxy = start_proxy("--delay-ms", "0", "--validate")
+    names = [f"{unique('sixty')}-{i:02d}" for i in range(60)]
+    seed.create_load_balancers(moto_endpoint, names, region=REGION)
+    service = unique("fleet")
+    quoted = ", ".join(f'"{n}"' for n in names)
+    (tmp_path / "maint.toml").write_text(
+        f"[services.{service}]\nload_balancers = [{quoted}]\nbypass = true\n"
+    )
+    code, entered, err = cli(proxy.url, tmp_path, "enter", service, "--allow", "203.0.113.0/24")
+    assert code == 0, (proxy.counts()["invalid_calls"], err)
+    assert entered["summary"]["changed"] == 60
+    waf = seed.client("wafv2", moto_endpoint, REGION)
+    acl = waf.get_web_acl_for_resource(
+        ResourceArn=entered["results"][0]["load_balancer_arn"]
+    )["WebACL"]
+    bodies = acl["CustomResponseBodies"]
+    # Written the old way (every member's whole ARN) the record would be
+    # over 6 KB; compact, it fits (a hundred long names go on in
+    # maint-state-2: the unit tests of acl.rs).
+    assert all(len(b["Content"].encode()) <= 4096 for b in bodies.values()), sorted(bodies)
+    assert "member_prefix" in bodies["maint-state"]["Content"]
+    code, status, _ = cli(proxy.url, tmp_path, "status", service)
+    assert {t["state"] for t in status["targets"]} == {"maintenance"}, status
+    code, out, err = cli(proxy.url, tmp_path, "exit", service)
+    assert code == 0, (out, err)
+    no_invalid_requests(proxy)

@@ -56,7 +56,9 @@ moto: HTTP 400, `{"__type": "ValidationException", "message": "2 validation
 errors detected: Value 'a b' at 'rules.1.member.name' failed to satisfy
 constraint: Member must satisfy regular expression pattern: ^[\\w\\-]+$;
 ..."}` (a value of the wrong JSON type, or a body that is not JSON:
-`SerializationException`, as AWS answers those). The model's patterns are
+`SerializationException`, as AWS answers those). A valid request is then
+held to AWS WAF's quota that the model does not carry: a custom response body
+of at most 4 KB (`WAFInvalidParameterException`). The model's patterns are
 Java regexes: they are translated for Python's `re` (\\p{L}, Java's `.`, `$`,
 \\Q..\\E, ...); one that cannot be is listed in `patterns_skipped` and every
 value it left unchecked is counted in `pattern_checks_skipped`. One value
@@ -575,6 +577,11 @@ class RequestValidator:
         elif params != {}:
             walk.serialization.append("the operation takes no input")
         error_type = message = None
+        if not walk.serialization and not walk.errors:
+            quota = body_quota(params)
+            if quota is not None:
+                return Verdict("WAFInvalidParameterException", quota, walk.patterns_skipped,
+                               walk.moto_values)
         if walk.serialization:
             # AWS stops at the first value it cannot read.
             error_type, message = "SerializationException", walk.serialization[0]
@@ -584,6 +591,25 @@ class RequestValidator:
             message = (f"{count} validation error{'s' if count > 1 else ''} detected: "
                        + "; ".join(walk.errors))
         return Verdict(error_type, message, walk.patterns_skipped, walk.moto_values)
+
+
+# AWS WAF quotas page: "Maximum size of a custom response body": 4 KB. The
+# model allows 10,240 characters; AWS refuses a body over the quota.
+MAX_BODY_BYTES = 4096
+
+
+def body_quota(params):
+    """Why a CreateWebACL/UpdateWebACL breaks the custom response body
+    quota (as AWS words such refusals), or None."""
+    bodies = params.get("CustomResponseBodies") if isinstance(params, dict) else None
+    for key, body in (bodies or {}).items():
+        content = body.get("Content", "") if isinstance(body, dict) else ""
+        size = len(content.encode("utf-8")) if isinstance(content, str) else 0
+        if size > MAX_BODY_BYTES:
+            return (f"Error reason: The custom response body {key!r} is {size} bytes, more than "
+                    f"the {MAX_BODY_BYTES} bytes allowed., field: CUSTOM_RESPONSE_BODY, "
+                    f"parameter: {key}")
+    return None
 
 
 # What RequestValidator.check found: error_type None (valid) or

@@ -56,7 +56,22 @@ pub(crate) const PAGE_KEY: &str = "maint-page";
 /// The custom response body that holds the window's [`StateRecord`]. No rule
 /// sends it; it lives in the web ACL so that it changes atomically (under
 /// the same lock token) with the rule, and is returned by the same read.
+/// A record longer than one body may be ([`MAX_BODY_BYTES`]) goes on in
+/// `maint-state-2`, `maint-state-3`...
 pub(crate) const STATE_KEY: &str = "maint-state";
+/// The most one custom response body may hold: 4 KB (AWS WAF quotas; the
+/// API's own limit, 10,240 characters, is looser).
+pub(crate) const MAX_BODY_BYTES: usize = 4096;
+
+/// Whether a custom response body of this key is one of maint's.
+pub(crate) fn is_maint_body(key: &str) -> bool {
+    key == PAGE_KEY
+        || key == STATE_KEY
+        || key
+            .strip_prefix(STATE_KEY)
+            .and_then(|rest| rest.strip_prefix('-'))
+            .is_some_and(|n| n.parse::<u16>().is_ok_and(|n| n >= 2))
+}
 /// Tag key marking a resource as maint's.
 pub(crate) const TAG_MANAGED_BY: &str = "maint:managed-by";
 /// Tag value of [`TAG_MANAGED_BY`].
@@ -133,6 +148,11 @@ pub(crate) struct StateRecord {
     /// Where the allowlist finds a request's address.
     #[serde(default, skip_serializing_if = "is_connection")]
     pub client_ip: ClientIp,
+    /// Read only: in a record written compact (a window of many load
+    /// balancers), the common prefix of the members' ARNs, which the
+    /// members are written without.
+    #[serde(default, skip_serializing)]
+    pub member_prefix: Option<String>,
 }
 
 fn on() -> bool {
@@ -572,21 +592,101 @@ pub(crate) fn bodies(spec: &AclSpec<'_>) -> Result<HashMap<String, CustomRespons
             .content(body.content())
             .build(),
     )?;
-    let record = serde_json::to_string(spec.record).map_err(|e| Error::Unexpected {
+    let mut all = HashMap::from([(PAGE_KEY.to_string(), page)]);
+    for (key, content_type, content) in state_bodies(spec.record)? {
+        let body = CustomResponseBody::builder()
+            .content_type(content_type)
+            .content(content)
+            .build();
+        all.insert(key, built("custom response body", body)?);
+    }
+    Ok(all)
+}
+
+/// The state record as custom response bodies of at most
+/// [`MAX_BODY_BYTES`] each: one JSON body as it always was when it fits;
+/// else with the members' common ARN prefix written once
+/// (`member_prefix`), and, when that is still too long (a window of
+/// dozens of load balancers), cut into `maint-state`, `maint-state-2`...
+/// (plain text: a piece is not JSON on its own), read back joined.
+fn state_bodies(record: &StateRecord) -> Result<Vec<(String, ResponseContentType, String)>> {
+    let full = encode(record)?;
+    if full.len() <= MAX_BODY_BYTES {
+        return Ok(vec![(
+            STATE_KEY.to_string(),
+            ResponseContentType::ApplicationJson,
+            full,
+        )]);
+    }
+    let text = encode(&CompactRecord::of(record))?;
+    let mut pieces = Vec::new();
+    let mut rest = text.as_str();
+    while !rest.is_empty() {
+        let mut end = rest.len().min(MAX_BODY_BYTES);
+        while !rest.is_char_boundary(end) {
+            end -= 1;
+        }
+        let (piece, tail) = rest.split_at(end);
+        let key = match pieces.len() {
+            0 => STATE_KEY.to_string(),
+            n => format!("{STATE_KEY}-{}", n + 1),
+        };
+        pieces.push((key, ResponseContentType::TextPlain, piece.to_string()));
+        rest = tail;
+    }
+    Ok(pieces)
+}
+
+/// The state record's text, from its body or its pieces, in order.
+fn state_text(bodies: &HashMap<String, CustomResponseBody>) -> Option<String> {
+    let mut text = bodies.get(STATE_KEY)?.content().to_string();
+    for n in 2.. {
+        match bodies.get(&format!("{STATE_KEY}-{n}")) {
+            Some(piece) => text.push_str(piece.content()),
+            None => break,
+        }
+    }
+    Some(text)
+}
+
+fn encode<T: Serialize>(value: &T) -> Result<String> {
+    serde_json::to_string(value).map_err(|e| Error::Unexpected {
         message: "could not encode maint's state record".into(),
         source: Some(std::sync::Arc::new(e)),
-    })?;
-    let state = built(
-        "custom response body",
-        CustomResponseBody::builder()
-            .content_type(ResponseContentType::ApplicationJson)
-            .content(record)
-            .build(),
-    )?;
-    Ok(HashMap::from([
-        (PAGE_KEY.to_string(), page),
-        (STATE_KEY.to_string(), state),
-    ]))
+    })
+}
+
+/// A record written with its members' common prefix once.
+#[derive(Serialize)]
+struct CompactRecord {
+    #[serde(flatten)]
+    record: StateRecord,
+    member_prefix: String,
+}
+
+impl CompactRecord {
+    fn of(record: &StateRecord) -> Self {
+        // Every member of a window is in one account and Region: their ARNs
+        // share everything up to `loadbalancer/`.
+        let prefix = record
+            .members
+            .first()
+            .and_then(|m| {
+                m.find("loadbalancer/")
+                    .map(|i| &m[..i + "loadbalancer/".len()])
+            })
+            .filter(|p| record.members.iter().all(|m| m.starts_with(p)))
+            .unwrap_or_default()
+            .to_string();
+        let mut compact = record.clone();
+        for m in &mut compact.members {
+            *m = m[prefix.len()..].to_string();
+        }
+        CompactRecord {
+            record: compact,
+            member_prefix: prefix,
+        }
+    }
 }
 
 /// The tags every resource of maint's carries.
@@ -640,12 +740,17 @@ impl ReadAcl {
 /// windows (one load balancer) reads as a window of one.
 pub(crate) fn read_acl(acl: &WebAcl) -> Result<Option<ReadAcl>> {
     let bodies = acl.custom_response_bodies();
-    let Some(state) = bodies.and_then(|b| b.get(STATE_KEY)) else {
+    let Some(state) = bodies.and_then(state_text) else {
         return Ok(None);
     };
-    let Ok(mut record) = serde_json::from_str::<StateRecord>(state.content()) else {
+    let Ok(mut record) = serde_json::from_str::<StateRecord>(&state) else {
         return Ok(None);
     };
+    if let Some(prefix) = record.member_prefix.take() {
+        for m in &mut record.members {
+            m.insert_str(0, &prefix);
+        }
+    }
     let own = acl.name().starts_with("maint-") && record.injected.is_none();
     if own && record.window.is_empty() {
         record.window = acl.name().to_string();
@@ -810,7 +915,7 @@ fn foreign_bodies(acl: &WebAcl) -> HashMap<String, CustomResponseBody> {
     acl.custom_response_bodies()
         .map(|b| {
             b.iter()
-                .filter(|(k, _)| k.as_str() != PAGE_KEY && k.as_str() != STATE_KEY)
+                .filter(|(k, _)| !is_maint_body(k))
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect()
         })
@@ -869,12 +974,10 @@ pub(crate) fn will_not_fit(
         ));
     }
     if let Some(b) = acl.custom_response_bodies() {
-        for key in [PAGE_KEY, STATE_KEY] {
-            if b.contains_key(key) {
-                return Some(format!(
-                    "web ACL {name} already has a custom response body named {key}"
-                ));
-            }
+        if let Some(key) = b.keys().find(|k| is_maint_body(k)) {
+            return Some(format!(
+                "web ACL {name} already has a custom response body named {key}"
+            ));
         }
     }
     let references: usize = rules
@@ -964,6 +1067,7 @@ mod tests {
             bypass: None,
             bypass_enabled: true,
             client_ip: ClientIp::Connection,
+            member_prefix: None,
         }
     }
 
@@ -1423,5 +1527,80 @@ mod access_tests {
         };
         let err = rules(&spec, "security").unwrap_err();
         assert!(err.to_string().contains("maint exit"), "{err}");
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod state_body_tests {
+    use super::tests::{acl, record};
+    use super::*;
+
+    fn members(n: usize) -> Vec<String> {
+        (0..n)
+            .map(|i| {
+                format!(
+                    "arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/\
+                     shop-frontend-production-{i:07}/{i:016x}"
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_small_record_is_one_json_body_as_before() {
+        let mut rec = record(&[]);
+        rec.members = members(20);
+        let bodies = state_bodies(&rec).unwrap();
+        assert_eq!(bodies.len(), 1);
+        assert_eq!(bodies[0].1, ResponseContentType::ApplicationJson);
+        assert!(!bodies[0].2.contains("member_prefix"));
+    }
+
+    #[test]
+    fn a_window_of_a_hundred_load_balancers_fits_wafs_body_limit_and_reads_back() {
+        let response = MaintenanceResponse::default();
+        for n in [40, 60, 100] {
+            let mut rec = record(&[]);
+            rec.members = members(n);
+            rec.bypass = Some(crate::access::BypassSecret::random().expose().to_string());
+            let pieces = state_bodies(&rec).unwrap();
+            for (key, _, content) in &pieces {
+                assert!(content.len() <= MAX_BODY_BYTES, "{key}: {}", content.len());
+                assert!(is_maint_body(key), "{key}");
+            }
+            let spec = AclSpec {
+                record: &rec,
+                response: &response,
+            };
+            let read = read_acl(&acl(&spec, "maint-shop-0123456789abcdef"))
+                .unwrap()
+                .expect("ours");
+            assert_eq!(read.record, rec, "{n} members");
+        }
+        let mut rec = record(&[]);
+        rec.members = members(100);
+        assert!(state_bodies(&rec).unwrap().len() >= 2, "cut into pieces");
+    }
+
+    #[test]
+    fn maints_bodies_are_told_from_others() {
+        for key in [
+            "maint-page",
+            "maint-state",
+            "maint-state-2",
+            "maint-state-17",
+        ] {
+            assert!(is_maint_body(key), "{key}");
+        }
+        for key in [
+            "maint-state-1",
+            "maint-state-x",
+            "maint-statey",
+            "blocked",
+            "maint-pages",
+        ] {
+            assert!(!is_maint_body(key), "{key}");
+        }
     }
 }

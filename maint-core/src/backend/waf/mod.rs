@@ -40,7 +40,11 @@
 //!   with the same read that tells what is associated. Members are recorded
 //!   before they are associated, so an interrupted run is finished (or
 //!   undone) by running a command again. Whether the allowlist is enabled is
-//!   read from the rule itself: what WAF enforces is the record of it.
+//!   read from the rule itself: what WAF enforces is the record of it. AWS
+//!   WAF allows 4 KB per body: a record of dozens of members is written
+//!   with their common ARN prefix once, and cut into `maint-state-2`,
+//!   `maint-state-3`... when still longer (up to the 100 ALBs a web ACL may
+//!   protect).
 //! - Every resource is tagged `maint:managed-by=maint` and
 //!   `maint:window=<window>`.
 //!
