@@ -88,8 +88,12 @@ pub enum Command {
     /// the web ACL and its IP sets). On an armed window, exit is one update
     /// back to pass-through: the window stays armed until `maint disarm`.
     /// With an injected rule (`enter --inject`), exit removes exactly what
-    /// maint added to the service's own web ACL.
-    Exit(TargetsArgs),
+    /// maint added to the service's own web ACL. With --expired, only the
+    /// windows past their planned end are ended.
+    #[command(
+        after_long_help = "Ending overdue windows from cron (every minute; quiet when there is nothing to do):\n  * * * * *  maint --config /etc/maint.toml -q exit --expired"
+    )]
+    Exit(ExitArgs),
     /// Associate maint's web ACL ahead of a planned window, in pass-through
     /// form, so that `enter` and `exit` are one update each (AWS WAF charges
     /// while armed).
@@ -182,6 +186,21 @@ pub struct TargetsArgs {
     /// Service names (from the config file), ALB names or ALB ARNs.
     #[arg(required = true, value_name = "TARGET")]
     pub targets: Vec<String>,
+    #[command(flatten)]
+    pub dry_run: DryRunArgs,
+}
+
+/// `exit`.
+#[derive(Debug, Args)]
+pub struct ExitArgs {
+    /// Service names (from the config file), ALB names or ALB ARNs.
+    #[arg(required_unless_present = "expired", value_name = "TARGET")]
+    pub targets: Vec<String>,
+    /// End only the windows whose planned end has passed: among the targets,
+    /// or, with none, every window of maint's in the config's Regions (or
+    /// --region). Safe to run every minute from cron or a scheduler.
+    #[arg(long)]
+    pub expired: bool,
     #[command(flatten)]
     pub dry_run: DryRunArgs,
 }

@@ -56,14 +56,16 @@ async fn run_on_aws(cli: Cli) -> Result<ExitStatus> {
         Command::Arm(args) => ctx.arm(args).await,
         Command::Exit(args) => {
             let mode = Mode::from_dry_run(args.dry_run.dry_run);
-            let run = ctx
-                .fleet
-                .exit(
-                    &args.targets,
-                    mode,
-                    &ctx.printer.changes("exit", "left maintenance"),
-                )
-                .await?;
+            let lines = ctx.printer.changes("exit", "left maintenance");
+            let run = if args.expired {
+                ctx.fleet.exit_expired(&args.targets, mode, &lines).await?
+            } else {
+                ctx.fleet.exit(&args.targets, mode, &lines).await?
+            };
+            // From cron: nothing to do, nothing to say (with -q).
+            if args.expired && run.results.is_empty() && cli.quiet {
+                return Ok(ExitStatus::Success);
+            }
             Ok(ctx.printer.change_run(&run))
         }
         Command::Disarm(args) => {

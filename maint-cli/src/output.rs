@@ -604,6 +604,7 @@ fn status_table(run: &StatusRun) -> String {
             }
             (None, state, Some(name)) if r.injected => format!("{} (in {name})", state.as_str()),
             _ if !r.leftovers.is_empty() => format!("{} (leftovers)", r.state.as_str()),
+            (None, TargetState::Maintenance, _) if r.overdue => "maintenance (overdue)".to_string(),
             (None, TargetState::Maintenance, _) if r.armed_since.is_some() => {
                 "maintenance (armed)".to_string()
             }
@@ -675,6 +676,17 @@ fn status_notes(run: &StatusRun) -> Vec<String> {
                 r.leftovers.join(", ")
             ));
         }
+    }
+    let overdue = run.targets.iter().filter(|r| r.overdue).count();
+    if overdue > 0 {
+        notes.push(paint(
+            WARN,
+            &format!(
+                "{overdue} target{} overdue: in maintenance past the planned end; `maint exit \
+                 --expired` ends overdue windows (from cron: see `maint exit --help`)",
+                if overdue == 1 { "" } else { "s" }
+            ),
+        ));
     }
     let armed = run
         .targets
@@ -885,6 +897,7 @@ mod tests {
             since: None,
             until: None,
             response_status: None,
+            overdue: false,
             bypass: None,
             bypass_secret: None,
             client_ip_from: None,

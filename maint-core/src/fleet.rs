@@ -42,7 +42,7 @@ use crate::access::{BypassRequest, ClientIp};
 use crate::allowlist::Allowlist;
 use crate::backend::{
     AllowlistChange, BackendFactory, ExistingWebAcl, MaintenanceBackend, MaintenanceSpec,
-    MemberResults, Mode, Reason, Window,
+    MemberResults, Mode, Reason, Window, WindowSummary,
 };
 use crate::check::{CheckReport, CheckRequest};
 use crate::config::{did_you_mean, Config, Service};
@@ -558,6 +558,93 @@ impl Fleet {
             |b, window, lbs, _| async move { b.exit_window(&window, &lbs, mode).await },
         )
         .await
+    }
+
+    /// Ends every overdue window: in maintenance past its planned end.
+    /// Among `targets` when some are named (each read first; only the
+    /// overdue are exited, through the same path as `exit`), else among
+    /// every window of maint's in the fleet's regions (see
+    /// [`regions`](Self::regions)), each exited as a whole from its record,
+    /// without looking its members up again (a member deleted since must
+    /// not keep a window open). Safe to run every minute: a window ended,
+    /// or ended meanwhile, is not overdue any more. A region that cannot be
+    /// listed fails the call.
+    pub async fn exit_expired(
+        &self,
+        targets: &[String],
+        mode: Mode,
+        observer: &dyn Observer,
+    ) -> Result<ChangeRun> {
+        let now = Utc::now();
+        if !targets.is_empty() {
+            let refs = self.expand(targets)?;
+            let read = self.status(targets, &Silent).await?;
+            if let Some((target, e)) = read.failures().next() {
+                return Err(Error::Unresolved {
+                    failures: vec![(target.to_string(), e.clone())],
+                });
+            }
+            let overdue: Vec<TargetRef> = refs
+                .into_iter()
+                .zip(&read.targets)
+                .filter(|(_, r)| r.overdue)
+                .map(|(t, _)| t)
+                .collect();
+            return self
+                .change(
+                    Operation::Exit,
+                    overdue,
+                    mode,
+                    observer,
+                    |b, window, lbs, _| async move { b.exit_window(&window, &lbs, mode).await },
+                )
+                .await;
+        }
+        let mut found: Vec<(Option<String>, Arc<dyn MaintenanceBackend>, WindowSummary)> =
+            Vec::new();
+        for region in self.regions() {
+            let backend = self.backend(region.clone()).await?;
+            for summary in backend.windows().await? {
+                if summary.overdue(now) {
+                    found.push((region.clone(), backend.clone(), summary));
+                }
+            }
+        }
+        let refs: Vec<TargetRef> = found
+            .iter()
+            .flat_map(|(region, _, s)| {
+                s.members.iter().map(move |lb| TargetRef {
+                    given: lb.to_string(),
+                    service: s.window.service().map(str::to_string),
+                    load_balancer: LoadBalancerRef::Arn(lb.clone()),
+                    region: region.clone(),
+                })
+            })
+            .collect();
+        observer.event(&Event::Started { targets: &refs });
+        let mut reports = Vec::with_capacity(refs.len());
+        for (_, backend, summary) in &found {
+            let results = match backend
+                .exit_window(&summary.window, &summary.members, mode)
+                .await
+            {
+                Ok(each) => each,
+                Err(e) => summary.members.iter().map(|_| Err(e.clone())).collect(),
+            };
+            for result in results {
+                let index = reports.len();
+                let Some(target) = refs.get(index) else {
+                    break;
+                };
+                let report = ChangeReport::new(target, &result, mode);
+                observer.event(&Event::ChangeDone {
+                    index,
+                    report: &report,
+                });
+                reports.push(report);
+            }
+        }
+        Ok(ChangeRun::new(Operation::Exit, mode, reports))
     }
 
     /// Applies one allowlist change to every target.

@@ -67,6 +67,7 @@ mockall::mock! {
             lb: &LoadBalancerArn,
             request: &crate::check::CheckRequest,
         ) -> Result<crate::check::CheckReport>;
+        async fn windows(&self) -> Result<Vec<crate::maintenance::WindowSummary>>;
         async fn cleanup(&self, mode: Mode) -> Result<Vec<Leftover>>;
     }
 }
@@ -231,6 +232,9 @@ impl MaintenanceBackend for Delayed {
         request: &crate::check::CheckRequest,
     ) -> Result<crate::check::CheckReport> {
         self.inner.check(lb, request).await
+    }
+    async fn windows(&self) -> Result<Vec<crate::maintenance::WindowSummary>> {
+        self.inner.windows().await
     }
     async fn update_window_allowlist(
         &self,
@@ -731,4 +735,104 @@ async fn arm_enter_exit_disarm_through_the_fleet_on_the_memory_backend() {
         .targets
         .iter()
         .all(|r| r.state == crate::report::TargetState::Normal));
+}
+
+#[tokio::test]
+async fn exit_expired_ends_only_overdue_windows_and_is_idempotent() {
+    let memory = Arc::new(MemoryBackend::new("us-east-1"));
+    for name in ["shop-a", "shop-b", "late", "later", "open", "armed"] {
+        memory.add_load_balancer(name, LoadBalancerType::Application);
+    }
+    let fleet = Fleet::new(Some(shop_config("")), None, shared_factory(memory.clone()));
+    let past = chrono::Utc::now() - chrono::Duration::minutes(1);
+    let future = chrono::Utc::now() + chrono::Duration::hours(1);
+    let at = |until| EnterRequest {
+        until,
+        ..EnterRequest::default()
+    };
+    for (targets, until) in [
+        (names(&["shop"]), Some(past)),
+        (names(&["late"]), Some(past)),
+        (names(&["later"]), Some(future)),
+        (names(&["open"]), None),
+    ] {
+        let run = fleet
+            .enter(&targets, &at(until), Mode::Apply, &Silent)
+            .await
+            .unwrap();
+        assert_eq!(run.summary.failed, 0);
+    }
+    // Armed, past its end, not in maintenance: not overdue.
+    fleet
+        .arm(&names(&["armed"]), &at(Some(past)), Mode::Apply, &Silent)
+        .await
+        .unwrap();
+    let status = fleet
+        .status(&names(&["shop", "late", "later", "open", "armed"]), &Silent)
+        .await
+        .unwrap();
+    let overdue: Vec<(&str, bool)> = status
+        .targets
+        .iter()
+        .map(|r| (r.target.as_str(), r.overdue))
+        .collect();
+    assert_eq!(
+        overdue,
+        [
+            ("shop/shop-a", true),
+            ("shop/shop-b", true),
+            ("late", true),
+            ("later", false),
+            ("open", false),
+            ("armed", false)
+        ]
+    );
+
+    // A dry run plans the three, changes nothing.
+    let plan = fleet
+        .exit_expired(&[], Mode::DryRun, &Silent)
+        .await
+        .unwrap();
+    assert_eq!(plan.summary.targets, 3, "{plan:?}");
+    assert!(
+        fleet
+            .status(&names(&["late"]), &Silent)
+            .await
+            .unwrap()
+            .targets[0]
+            .overdue
+    );
+    // Named targets: only the overdue among them.
+    let named = fleet
+        .exit_expired(&names(&["late", "later"]), Mode::Apply, &Silent)
+        .await
+        .unwrap();
+    let exited: Vec<&str> = named.results.iter().map(|r| r.target.as_str()).collect();
+    assert_eq!(exited, ["late"]);
+    // Every window of the region: the service's two members.
+    let all = fleet.exit_expired(&[], Mode::Apply, &Silent).await.unwrap();
+    assert_eq!(all.summary.changed, 2, "{all:?}");
+    assert!(all
+        .results
+        .iter()
+        .all(|r| r.service.as_deref() == Some("shop")));
+    // Nothing left to do.
+    let again = fleet.exit_expired(&[], Mode::Apply, &Silent).await.unwrap();
+    assert_eq!(again.summary.targets, 0);
+    let status = fleet
+        .status(&names(&["shop", "late", "later", "open", "armed"]), &Silent)
+        .await
+        .unwrap();
+    let states: Vec<&str> = status.targets.iter().map(|r| r.state.as_str()).collect();
+    assert_eq!(
+        states,
+        [
+            "normal",
+            "normal",
+            "normal",
+            "maintenance",
+            "maintenance",
+            "armed"
+        ]
+    );
 }

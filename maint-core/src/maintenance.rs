@@ -121,6 +121,15 @@ impl Window {
         self.service.as_deref()
     }
 
+    /// A window as a backend recorded it (its name and service), for
+    /// windows found in AWS rather than named by the user.
+    pub(crate) fn recorded(name: &str, service: Option<&str>) -> Self {
+        Self {
+            name: name.to_string(),
+            service: service.map(str::to_string),
+        }
+    }
+
     /// Whether `lbs` may join the window of this name already in place
     /// (`resource`: its web ACL), recorded for `service` with `members`.
     /// Two unrelated services are never merged: a window of another
@@ -387,6 +396,28 @@ pub struct MaintenanceInfo {
     pub bypass: Option<BypassState>,
     /// Where the allowlist finds a request's address.
     pub client_ip: ClientIp,
+}
+
+/// A window of maint's found in a backend's region (see
+/// [`MaintenanceBackend::windows`](crate::MaintenanceBackend::windows)).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WindowSummary {
+    /// The window.
+    pub window: Window,
+    /// Its recorded members.
+    pub members: Vec<LoadBalancerArn>,
+    /// Its planned end.
+    pub until: Option<DateTime<Utc>>,
+    /// Whether it is in maintenance (an armed window in pass-through form
+    /// is not).
+    pub in_maintenance: bool,
+}
+
+impl WindowSummary {
+    /// Whether it is in maintenance past its planned end (at `now`).
+    pub fn overdue(&self, now: DateTime<Utc>) -> bool {
+        self.in_maintenance && self.until.is_some_and(|u| u <= now)
+    }
 }
 
 /// The state of one load balancer.

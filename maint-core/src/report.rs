@@ -152,6 +152,9 @@ pub struct StatusReport {
     pub until: Option<DateTime<Utc>>,
     /// The maintenance response status code.
     pub response_status: Option<u16>,
+    /// In maintenance past its planned end (`maint exit --expired` ends
+    /// it).
+    pub overdue: bool,
     /// The window's bypass: `enabled`, `disabled`, or null without one.
     /// The secret itself is never part of a report's JSON.
     pub bypass: Option<&'static str>,
@@ -187,6 +190,7 @@ impl StatusReport {
             since: None,
             until: None,
             response_status: None,
+            overdue: false,
             bypass: None,
             bypass_secret: None,
             client_ip_from: None,
@@ -240,6 +244,8 @@ impl StatusReport {
                         report.since = Some(info.since);
                         report.until = info.until;
                         report.response_status = Some(info.response.status().code());
+                        report.overdue = report.state == TargetState::Maintenance
+                            && info.until.is_some_and(|u| u <= Utc::now());
                         report.bypass = info.bypass.as_ref().map(|b| {
                             if b.enabled {
                                 "enabled"

@@ -486,6 +486,24 @@ impl Client {
         self.changes(py, run)
     }
 
+    /// Ends every overdue window (in maintenance past its planned end):
+    /// among `targets`, or, with none, every window of maint's in the
+    /// client's region and the config's Regions. Safe to run every minute.
+    #[pyo3(signature = (*targets, dry_run=false))]
+    fn exit_expired<'py>(
+        &self,
+        py: Python<'py>,
+        targets: &Bound<'py, PyTuple>,
+        dry_run: bool,
+    ) -> PyResult<Bound<'py, PyList>> {
+        let targets = strings(targets)?;
+        let mode = Mode::from_dry_run(dry_run);
+        let run = self.call(py, move |fleet| async move {
+            fleet.exit_expired(&targets, mode, &Silent).await
+        })?;
+        self.changes(py, run)
+    }
+
     /// Lets the allowlist's entries through (testers get in).
     #[pyo3(signature = (*targets, dry_run=false))]
     fn allowlist_enable<'py>(

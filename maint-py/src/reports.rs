@@ -223,6 +223,11 @@ impl TargetStatus {
     fn response_status(&self) -> Option<u16> {
         self.report.response_status
     }
+    /// In maintenance past its planned end (`Client.exit_expired` ends it).
+    #[getter]
+    fn overdue(&self) -> bool {
+        self.report.overdue
+    }
     /// The window's bypass: `"enabled"`, `"disabled"`, or None without
     /// one. The secret is shown only by `Client.bypass_link`.
     #[getter]

@@ -1265,6 +1265,44 @@ impl MaintenanceBackend for MemoryBackend {
             .collect())
     }
 
+    async fn windows(&self) -> Result<Vec<crate::maintenance::WindowSummary>> {
+        let world = self.lock();
+        let members = |set: &BTreeSet<String>| -> Vec<LoadBalancerArn> {
+            set.iter()
+                .filter_map(|m| LoadBalancerArn::parse(m).ok())
+                .collect()
+        };
+        let mut found: Vec<crate::maintenance::WindowSummary> = world
+            .web_acls
+            .values()
+            .filter_map(|acl| match acl {
+                WebAcl::Ours {
+                    name,
+                    service,
+                    members: m,
+                    info,
+                    blocking,
+                } => Some(crate::maintenance::WindowSummary {
+                    window: Window::recorded(name, service.as_deref()),
+                    members: members(m),
+                    until: info.until,
+                    in_maintenance: *blocking,
+                }),
+                WebAcl::Foreign {
+                    injected: Some(i), ..
+                } => Some(crate::maintenance::WindowSummary {
+                    window: Window::recorded(&i.info.window, i.service.as_deref()),
+                    members: members(&i.members),
+                    until: i.info.until,
+                    in_maintenance: i.rule,
+                }),
+                WebAcl::Foreign { injected: None, .. } => None,
+            })
+            .collect();
+        found.sort_by(|a, b| a.window.name().cmp(b.window.name()));
+        Ok(found)
+    }
+
     async fn check(
         &self,
         lb: &LoadBalancerArn,

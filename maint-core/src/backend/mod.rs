@@ -19,7 +19,7 @@ use async_trait::async_trait;
 
 pub use crate::maintenance::{
     AllowlistChange, AllowlistState, Change, ExistingWebAcl, MaintenanceInfo, MaintenanceSpec,
-    Mode, Outcome, Reason, State, TargetStatus, Window,
+    Mode, Outcome, Reason, State, TargetStatus, Window, WindowSummary,
 };
 use crate::target::{LoadBalancerArn, LoadBalancerRef};
 use crate::Result;
@@ -194,6 +194,13 @@ pub trait MaintenanceBackend: Send + Sync {
         lb: &LoadBalancerArn,
         request: &crate::check::CheckRequest,
     ) -> Result<crate::check::CheckReport>;
+
+    /// Every window of maint's in this backend's region: maint's own web
+    /// ACLs, and windows injected into a service's own web ACL that have
+    /// an IP set (found through its `maint:host-web-acl` tag; one with an
+    /// empty allowlist is found only when its members are named). Changes
+    /// nothing.
+    async fn windows(&self) -> Result<Vec<WindowSummary>>;
 
     /// Finds maint's resources that no load balancer uses any more (left by
     /// a run that was killed) and, unless `mode` is a dry run, deletes them.

@@ -828,6 +828,10 @@ impl MaintenanceBackend for WafBackend {
         self.check_live(lb, request).await
     }
 
+    async fn windows(&self) -> Result<Vec<WindowSummary>> {
+        self.find_windows().await
+    }
+
     async fn cleanup(&self, mode: Mode) -> Result<Vec<Leftover>> {
         let inventory = self.inventory(true).await?;
         let grace = chrono::Duration::from_std(self.settings.cleanup_grace)

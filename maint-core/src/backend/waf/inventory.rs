@@ -394,3 +394,64 @@ impl WafBackend {
         Ok((acl, sets))
     }
 }
+
+impl WafBackend {
+    /// Every window of maint's in the region (see
+    /// [`MaintenanceBackend::windows`]): each web ACL of maint's read once,
+    /// and the host web ACLs named by the tags of IP sets whose window has
+    /// no web ACL of its own (injected windows).
+    pub(super) async fn find_windows(&self) -> Result<Vec<WindowSummary>> {
+        let inv = self.inventory(true).await?;
+        let mut acls: Vec<(String, String)> = inv
+            .web_acls
+            .iter()
+            .map(|(name, s)| (name.clone(), s.id.clone()))
+            .collect();
+        let mut hosts = std::collections::BTreeSet::new();
+        for (name, set) in &inv.ip_sets {
+            let window = name
+                .strip_suffix("-ipv4")
+                .or_else(|| name.strip_suffix("-ipv6"))
+                .unwrap_or(name);
+            if inv.web_acls.contains_key(window) {
+                continue;
+            }
+            if let Ownership::Maint {
+                host: Some(host), ..
+            } = self.ownership(&set.arn).await?
+            {
+                hosts.insert(host);
+            }
+        }
+        for host in hosts {
+            // arn:aws:wafv2:<region>:<account>:regional/webacl/<name>/<id>
+            let mut parts = host.rsplitn(3, '/');
+            if let (Some(id), Some(name), Some(_)) = (parts.next(), parts.next(), parts.next()) {
+                acls.push((name.to_string(), id.to_string()));
+            }
+        }
+        acls.sort();
+        let mut found = Vec::new();
+        for (name, id) in acls {
+            let locked = match self.get_web_acl(&name, &id).await {
+                Err(e) if is_code(&e, &[code::NONEXISTENT]) => continue,
+                other => other?,
+            };
+            let Some(read) = acl::read_acl(&locked.acl)? else {
+                continue;
+            };
+            let record = &read.record;
+            found.push(WindowSummary {
+                window: Window::recorded(&record.window, record.service.as_deref()),
+                members: record
+                    .members
+                    .iter()
+                    .filter_map(|m| LoadBalancerArn::parse(m).ok())
+                    .collect(),
+                until: record.until,
+                in_maintenance: read.rule_present && record.active,
+            });
+        }
+        Ok(found)
+    }
+}

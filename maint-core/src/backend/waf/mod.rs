@@ -121,6 +121,7 @@ use crate::error::AwsError;
 use crate::maintenance::{
     allowlist_changes, bypass_changes, reentry_spec, spec_changes, AllowlistChange, AllowlistState,
     Change, MaintenanceInfo, MaintenanceSpec, Mode, Outcome, State, TargetStatus, Window,
+    WindowSummary,
 };
 use crate::response::MaintenanceResponse;
 use crate::target::{not_an_alb, wrong_region, LoadBalancerArn, LoadBalancerRef};
