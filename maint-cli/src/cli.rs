@@ -73,6 +73,10 @@ pub struct Cli {
     #[arg(short, long, global = true, help_heading = "Global options")]
     pub quiet: bool,
 
+    /// Do not tell the config's webhooks (`[notify]`) of this change.
+    #[arg(long, global = true, help_heading = "Global options")]
+    pub no_notify: bool,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -202,7 +206,43 @@ pub struct ExitArgs {
     #[arg(long)]
     pub expired: bool,
     #[command(flatten)]
+    pub wait: WaitArgs,
+    #[command(flatten)]
     pub dry_run: DryRunArgs,
+}
+
+/// `--wait`, `--wait-url`, `--wait-timeout`.
+#[derive(Debug, Args)]
+pub struct WaitArgs {
+    /// After AWS accepted the change, probe the service's URL (`url` in the
+    /// config) until the public sees it: maint's maintenance page served
+    /// (after enter, allowlist enable|disable), or no longer served (after
+    /// exit). The probe sees what the public sees even from an allowlisted
+    /// address. Exit 1 when the time is up.
+    #[arg(long, help_heading = "Waiting")]
+    pub wait: bool,
+    /// Probe this URL (implies --wait).
+    #[arg(long, value_name = "URL", help_heading = "Waiting")]
+    pub wait_url: Option<String>,
+    /// How long to wait at most [default: 5m].
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, help_heading = "Waiting")]
+    pub wait_timeout: Option<Duration>,
+}
+
+impl WaitArgs {
+    /// Whether to wait.
+    pub fn wanted(&self) -> bool {
+        self.wait || self.wait_url.is_some()
+    }
+}
+
+/// `allowlist enable`.
+#[derive(Debug, Args)]
+pub struct EnableArgs {
+    #[command(flatten)]
+    pub targets: TargetsArgs,
+    #[command(flatten)]
+    pub wait: WaitArgs,
 }
 
 /// `enter`.
@@ -221,6 +261,9 @@ pub struct EnterArgs {
     /// removes exactly what maint added. Config: existing_web_acl = "inject".
     #[arg(long)]
     pub inject: bool,
+
+    #[command(flatten)]
+    pub wait: WaitArgs,
 
     #[command(flatten)]
     pub dry_run: DryRunArgs,
@@ -333,7 +376,7 @@ pub struct WindowArgs {
 pub enum AllowlistCommand {
     /// Let the allowlist through again (testers in), and the bypass, if the
     /// window has one.
-    Enable(TargetsArgs),
+    Enable(EnableArgs),
     /// Stop letting the allowlist through, keeping its entries. The bypass
     /// (header, cookie, link) is shut too, unless --keep-bypass: testing
     /// found a problem, so nobody gets in.
@@ -366,6 +409,8 @@ pub struct DisableArgs {
     /// Keep the bypass open (only the allowlist's entries are shut out).
     #[arg(long)]
     pub keep_bypass: bool,
+    #[command(flatten)]
+    pub wait: WaitArgs,
 }
 
 /// `bypass ...`.

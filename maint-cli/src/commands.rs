@@ -12,16 +12,26 @@ use maint_core::backend::{waf_factory, AllowlistChange, AwsOptions, Mode, Reason
 use maint_core::check::CheckRequest;
 use maint_core::config::Config;
 use maint_core::fleet::EnterRequest;
+use maint_core::notify::{self, Context as Asked};
 use maint_core::report::ChangeRun;
 use maint_core::response::ResponseBody;
 use maint_core::{Allowlist, Error, Fleet, Result};
 
 use crate::cli::{
     AllowlistCommand, ArmArgs, BypassCommand, CheckArgs, Cli, Command, EditArgs, EnterArgs, Shell,
-    StatusArgs, TargetsArgs, WindowArgs,
+    StatusArgs, TargetsArgs, WaitArgs, WindowArgs,
 };
 use crate::output::{self, Printer};
 use crate::ExitStatus;
+
+/// What a request asked, for the team's notification.
+fn asked(request: &EnterRequest) -> Asked {
+    Asked {
+        who: None,
+        reason: request.reason.as_ref().map(|r| r.as_str().to_string()),
+        until: request.until,
+    }
+}
 
 /// Runs one command on its own async runtime.
 pub fn run(cli: Cli) -> Result<ExitStatus> {
@@ -47,15 +57,25 @@ async fn run_on_aws(cli: Cli) -> Result<ExitStatus> {
         endpoint_url: cli.endpoint_url.clone(),
     };
     let settings = WafSettings::for_config(config.as_ref())?;
-    let fleet = Fleet::new(config, cli.region.clone(), waf_factory(options, settings))
-        .with_concurrency(cli.concurrency);
+    let fleet = Fleet::new(
+        config,
+        cli.region.clone(),
+        waf_factory(options.clone(), settings),
+    )
+    .with_concurrency(cli.concurrency);
     let printer = Printer::new(cli.json, !cli.json && !cli.quiet);
-    let ctx = Context { fleet, printer };
+    let ctx = Context {
+        fleet,
+        printer,
+        options,
+        notify: !cli.no_notify,
+    };
     match cli.command {
         Command::Enter(args) => ctx.enter(args).await,
         Command::Arm(args) => ctx.arm(args).await,
         Command::Exit(args) => {
             let mode = Mode::from_dry_run(args.dry_run.dry_run);
+            let urls = ctx.wait_urls(&args.targets, &args.wait)?;
             let lines = ctx.printer.changes("exit", "left maintenance");
             let run = if args.expired {
                 ctx.fleet.exit_expired(&args.targets, mode, &lines).await?
@@ -66,7 +86,8 @@ async fn run_on_aws(cli: Cli) -> Result<ExitStatus> {
             if args.expired && run.results.is_empty() && cli.quiet {
                 return Ok(ExitStatus::Success);
             }
-            Ok(ctx.printer.change_run(&run))
+            ctx.finish(run, &args.wait, urls, true, Asked::default())
+                .await
         }
         Command::Disarm(args) => {
             let mode = Mode::from_dry_run(args.dry_run.dry_run);
@@ -78,10 +99,11 @@ async fn run_on_aws(cli: Cli) -> Result<ExitStatus> {
                     &ctx.printer.changes("disarm", "disarmed"),
                 )
                 .await?;
-            Ok(ctx.printer.change_run(&run))
+            Ok(ctx.report(&run, Asked::default()).await)
         }
         Command::Allowlist(AllowlistCommand::Enable(args)) => {
-            ctx.edit(args, AllowlistChange::Enable).await
+            ctx.switch(args.targets, &args.wait, AllowlistChange::Enable)
+                .await
         }
         Command::Allowlist(AllowlistCommand::Disable(args)) => {
             let change = if args.keep_bypass {
@@ -89,7 +111,7 @@ async fn run_on_aws(cli: Cli) -> Result<ExitStatus> {
             } else {
                 AllowlistChange::Disable
             };
-            ctx.edit(args.targets, change).await
+            ctx.switch(args.targets, &args.wait, change).await
         }
         Command::Allowlist(AllowlistCommand::Add(args)) => {
             ctx.edit_entries(args, AllowlistChange::Add).await
@@ -146,12 +168,101 @@ async fn run_on_aws(cli: Cli) -> Result<ExitStatus> {
 struct Context {
     fleet: Fleet,
     printer: Printer,
+    options: AwsOptions,
+    /// Whether to tell the config's webhooks (not with `--no-notify`).
+    notify: bool,
 }
 
 impl Context {
+    /// With `--wait`: the URL to probe per target, checked before any
+    /// change.
+    fn wait_urls(&self, targets: &[String], wait: &WaitArgs) -> Result<Option<Vec<String>>> {
+        if !wait.wanted() {
+            return Ok(None);
+        }
+        self.fleet
+            .wait_urls(targets, wait.wait_url.as_deref())
+            .map(Some)
+    }
+
+    /// Prints a changing command's results; with `urls` (`--wait`), first
+    /// waits until the public sees the change (`gone`: no maintenance page
+    /// any more), with what each probe saw on the progress line.
+    async fn finish(
+        &self,
+        mut run: ChangeRun,
+        wait: &WaitArgs,
+        urls: Option<Vec<String>>,
+        gone: bool,
+        asked: Asked,
+    ) -> Result<ExitStatus> {
+        let Some(urls) = urls else {
+            return Ok(self.report(&run, asked).await);
+        };
+        let timeout = wait
+            .wait_timeout
+            .unwrap_or(maint_core::wait::DEFAULT_TIMEOUT);
+        let progress = self.printer.progress("wait");
+        let seen = |probe: &maint_core::wait::Probe,
+                    seen: &maint_core::wait::Seen,
+                    elapsed: std::time::Duration| {
+            tracing::info!(
+                target: "maint::progress",
+                "waiting for {} ({}): {} after {} s",
+                probe.url,
+                probe.window,
+                seen.describe(),
+                elapsed.as_secs()
+            );
+        };
+        let waited = self.fleet.wait_for(&run, &urls, gone, timeout, &seen).await;
+        progress.finish_and_clear();
+        match waited {
+            Ok(reports) => {
+                run.waited = reports;
+                Ok(self.report(&run, asked).await)
+            }
+            Err(e) => {
+                self.report(&run, asked).await;
+                Err(e)
+            }
+        }
+    }
+
+    /// Prints a changing command's results and tells the config's webhooks
+    /// (a webhook that fails is a warning, never a failed command).
+    async fn report(&self, run: &ChangeRun, asked: Asked) -> ExitStatus {
+        let status = self.printer.change_run(run);
+        if self.notify {
+            let webhooks = self
+                .fleet
+                .config()
+                .map(|c| c.notify_webhooks.clone())
+                .unwrap_or_default();
+            for warning in notify::tell(&webhooks, run, asked, &self.options).await {
+                self.printer.warn(&warning);
+            }
+        }
+        status
+    }
+
+    /// `allowlist enable|disable`, with `--wait`.
+    async fn switch(
+        &self,
+        args: TargetsArgs,
+        wait: &WaitArgs,
+        change: AllowlistChange,
+    ) -> Result<ExitStatus> {
+        let urls = self.wait_urls(&args.targets, wait)?;
+        let mode = Mode::from_dry_run(args.dry_run.dry_run);
+        let run = self.update(&args.targets, &change, mode).await?;
+        self.finish(run, wait, urls, false, Asked::default()).await
+    }
+
     async fn enter(&self, args: EnterArgs) -> Result<ExitStatus> {
         let request = self.request(args.window, args.inject)?;
         self.warn_client_ip(&args.targets);
+        let urls = self.wait_urls(&args.targets, &args.wait)?;
         let mode = Mode::from_dry_run(args.dry_run.dry_run);
         let run = self
             .fleet
@@ -162,8 +273,10 @@ impl Context {
                 &self.printer.changes("enter", "entered maintenance"),
             )
             .await?;
-        let status = self.printer.change_run(&run);
         let bypass_asked = !matches!(request.bypass, BypassRequest::Keep | BypassRequest::Off);
+        let status = self
+            .finish(run.clone(), &args.wait, urls, false, asked(&request))
+            .await?;
         if bypass_asked && run.summary.failed < run.summary.targets && !mode.is_dry_run() {
             self.printer.note(&format!(
                 "bypass on: `maint bypass link {}` prints the link for testers",
@@ -201,7 +314,7 @@ impl Context {
                 &self.printer.changes("arm", "armed"),
             )
             .await?;
-        Ok(self.printer.change_run(&run))
+        Ok(self.report(&run, asked(&request)).await)
     }
 
     async fn check(&self, args: CheckArgs) -> Result<ExitStatus> {
@@ -265,12 +378,6 @@ impl Context {
         })
     }
 
-    async fn edit(&self, args: TargetsArgs, change: AllowlistChange) -> Result<ExitStatus> {
-        let mode = Mode::from_dry_run(args.dry_run.dry_run);
-        let run = self.update(&args.targets, &change, mode).await?;
-        Ok(self.printer.change_run(&run))
-    }
-
     async fn edit_entries(
         &self,
         args: EditArgs,
@@ -281,7 +388,7 @@ impl Context {
         let entries = self.fleet.allowlist_with(given, &files, &[])?;
         let mode = Mode::from_dry_run(args.dry_run.dry_run);
         let run = self.update(&[args.target], &make(entries), mode).await?;
-        Ok(self.printer.change_run(&run))
+        Ok(self.report(&run, Asked::default()).await)
     }
 
     async fn update(

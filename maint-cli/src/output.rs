@@ -263,6 +263,23 @@ impl Printer {
             } else {
                 summary
             });
+            for w in &run.waited {
+                let what = if run.command == maint_core::report::Operation::Exit {
+                    "maintenance page gone"
+                } else {
+                    "maintenance page live"
+                };
+                line(&paint(
+                    GOOD,
+                    &format!(
+                        "{}: {what} after {:.0} s ({} probe{})",
+                        w.url,
+                        w.seconds,
+                        w.probes,
+                        if w.probes == 1 { "" } else { "s" }
+                    ),
+                ));
+            }
         }
         ExitStatus::of_first(run.failures().next().map(|(_, e)| e.kind()))
     }
@@ -898,6 +915,7 @@ mod tests {
             until: None,
             response_status: None,
             overdue: false,
+            revision: None,
             bypass: None,
             bypass_secret: None,
             client_ip_from: None,

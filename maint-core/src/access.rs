@@ -16,6 +16,10 @@ pub const BYPASS_HEADER: &str = "x-maint-bypass";
 pub const BYPASS_COOKIE: &str = "maint_bypass";
 /// The path of the bypass link, followed by the secret.
 pub const BYPASS_PATH_PREFIX: &str = "/maint-bypass/";
+/// The request header of a probe (`--wait`): with the window's name as its
+/// value, maint's rule treats the request as neither allowlisted nor
+/// bypassed, so the probe sees what the public sees.
+pub const PROBE_HEADER: &str = "x-maint-probe";
 
 /// A bypass secret: [`MIN_CHARS`](Self::MIN_CHARS) to
 /// [`MAX_CHARS`](Self::MAX_CHARS) of `[A-Za-z0-9_-]`, so it is the same in

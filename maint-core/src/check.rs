@@ -24,7 +24,9 @@ use ipnet::IpNet;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::access::{ClientIp, ClientIpFallback, ClientIpPosition, BYPASS_COOKIE, BYPASS_HEADER};
+use crate::access::{
+    ClientIp, ClientIpFallback, ClientIpPosition, BYPASS_COOKIE, BYPASS_HEADER, PROBE_HEADER,
+};
 use crate::allowlist::Cidr;
 use crate::error::InvalidInput;
 use crate::maintenance::{MaintenanceInfo, State};
@@ -218,6 +220,9 @@ pub enum Why {
     },
     /// No bypass header or cookie with the right secret.
     NoBypass,
+    /// A probe (`--wait`): maint's rule answers it as it answers the
+    /// public, whatever its address or bypass.
+    Probe,
     /// The request goes on into the service's own web ACL's rules, which
     /// `check` does not judge.
     ContinuesInto {
@@ -261,6 +266,10 @@ impl fmt::Display for Why {
                 write!(f, "no valid client address in header {header}: {fallback}")
             }
             Why::NoBypass => f.write_str("no bypass header or cookie with the secret"),
+            Why::Probe => write!(
+                f,
+                "a probe ({PROBE_HEADER}): answered as the public is, whatever its address or bypass"
+            ),
             Why::ContinuesInto { web_acl } => {
                 write!(f, "continues into web ACL {web_acl}'s own rules")
             }
@@ -372,7 +381,8 @@ pub struct Evaluation {
     /// The response that rule sends.
     pub response: Option<CheckResponse>,
     /// Per rule evaluated, in order: its name, whether it matched, and the
-    /// leaves that matched (for a NOT, those of the statement inside).
+    /// leaves that matched anywhere in its statement (for a NOT, those of
+    /// the statement inside).
     pub trace: Vec<(String, bool, Vec<Leaf>)>,
     /// A rule not applied because its forwarded-IP header was missing.
     pub not_applied: Vec<(String, String)>,
@@ -545,9 +555,10 @@ fn statement_matches(
                 match statement_matches(part, req, acl, labels)? {
                     Outcome::NotApplied(h) => return Ok(Outcome::NotApplied(h)),
                     Outcome::Done(m, mut l) => {
-                        if m {
-                            leaves.append(&mut l);
-                        }
+                        // Every part's findings: in OR(probe, NOT(let
+                        // through)) the reasons a request is let through
+                        // are those of the NOT's statement, which matched.
+                        leaves.append(&mut l);
                         if or {
                             result |= m;
                         } else {
@@ -844,8 +855,16 @@ pub fn explain(
     }
 }
 
+/// Whether `request` is a probe of `window` (see [`PROBE_HEADER`]).
+fn is_probe(request: &CheckRequest, window: &str) -> bool {
+    request.header_values(PROBE_HEADER).any(|v| v == window)
+}
+
 /// Why a request gets the maintenance response, from the window's state.
 fn blocked_because(info: &MaintenanceInfo, request: &CheckRequest) -> Vec<Why> {
+    if is_probe(request, &info.window) {
+        return vec![Why::Probe];
+    }
     let mut why = Vec::new();
     if !info.allowlist.enabled {
         why.push(Why::AllowlistDisabled);
@@ -943,7 +962,8 @@ pub fn decide(lb: &LoadBalancerArn, state: &State, request: &CheckRequest) -> Ch
         }
     }
     let mut why = Vec::new();
-    if info.allowlist.enabled {
+    let probe = is_probe(request, &info.window);
+    if info.allowlist.enabled && !probe {
         if let Ok(Some(address)) = request.client_address(&info.client_ip) {
             if let Some(entry) = info
                 .allowlist
@@ -959,7 +979,7 @@ pub fn decide(lb: &LoadBalancerArn, state: &State, request: &CheckRequest) -> Ch
             }
         }
     }
-    if let Some(b) = bypass {
+    if let Some(b) = bypass.filter(|_| !probe) {
         let secret = b.secret.expose();
         if request.header_values(BYPASS_HEADER).any(|v| v == secret) {
             why.push(Why::BypassHeader);

@@ -174,6 +174,8 @@ pub struct Config {
     /// (1 to 100; `None`: all of them), for accounts where other callers
     /// (pipelines, controllers) use the same quotas.
     pub waf_quota_percent: Option<u8>,
+    /// Webhooks told of every change (`[notify] webhooks = [...]`).
+    pub notify_webhooks: Vec<String>,
     /// Named allowlists.
     pub allowlists: BTreeMap<String, Allowlist>,
     /// Named services.
@@ -185,6 +187,7 @@ pub struct Config {
 struct RawConfig {
     region: Option<Spanned<String>>,
     waf_quota_percent: Option<Spanned<i64>>,
+    notify: Option<RawNotify>,
     #[serde(default)]
     allowlists: BTreeMap<Spanned<String>, Spanned<RawAllowlist>>,
     #[serde(default)]
@@ -256,6 +259,13 @@ struct RawService {
     bypass: Option<Spanned<bool>>,
     client_ip: Option<Spanned<RawClientIp>>,
     url: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawNotify {
+    #[serde(default)]
+    webhooks: Vec<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -421,6 +431,14 @@ impl Config {
                         percent.get_ref()
                     ),
                 ),
+            }
+        }
+        for url in raw.notify.iter().flat_map(|n| &n.webhooks) {
+            match check_url(url.get_ref()) {
+                Ok(()) => config.notify_webhooks.push(url.get_ref().clone()),
+                Err(message) => {
+                    problems.at(Some(url.span()), Some("notify.webhooks".into()), message)
+                }
             }
         }
         for (name, list) in &raw.allowlists {
@@ -999,6 +1017,27 @@ headers = { "Content-Type" = "text/html" }
             assert!(got[0].contains(needle), "{line}: {got:?} lacks {needle:?}");
             assert!(got[0].starts_with(&path.display().to_string()), "{got:?}");
         }
+    }
+
+    #[test]
+    fn webhooks_are_urls() {
+        let text = "[notify]\nwebhooks = [\"https://hooks.slack.com/services/T/B/X\"]\n";
+        let config = Config::parse(text, Path::new("m.toml")).unwrap();
+        assert_eq!(
+            config.notify_webhooks,
+            ["https://hooks.slack.com/services/T/B/X"]
+        );
+        let err = Config::parse(
+            "[notify]\nwebhooks = [\"hooks.slack.com\"]\n",
+            Path::new("m.toml"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("m.toml:2:13: notify.webhooks:"), "{err}");
+        let err = Config::parse("[notify]\nwebhook = []\n", Path::new("m.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("webhook"), "{err}");
     }
 
     #[test]

@@ -647,6 +647,111 @@ impl Fleet {
         Ok(ChangeRun::new(Operation::Exit, mode, reports))
     }
 
+    /// The public URL `--wait` probes for each target: `url` when given,
+    /// else the target's service's `url` from the config. Checked before
+    /// any change: a target with neither is bad input.
+    pub fn wait_urls(&self, targets: &[String], url: Option<&str>) -> Result<Vec<String>> {
+        if let Some(url) = url {
+            crate::config::check_url(url).map_err(|reason| Error::invalid("--wait-url", reason))?;
+        }
+        let refs = self.expand(targets)?;
+        let mut urls = Vec::with_capacity(refs.len());
+        for r in &refs {
+            let service_url = r
+                .service
+                .as_deref()
+                .and_then(|s| self.config.as_ref()?.service(s)?.url.clone());
+            match url.map(str::to_string).or(service_url) {
+                Some(u) => urls.push(u),
+                None => {
+                    return Err(Error::invalid(
+                        format!("--wait for target {}", r.label()),
+                        "there is no URL to probe: give --wait-url, or `url` in the config for \
+                         its service",
+                    ))
+                }
+            }
+        }
+        Ok(urls)
+    }
+
+    /// After a changing command (`run`, whose targets got `urls` from
+    /// [`wait_urls`](Self::wait_urls)), probes each window's URL until the
+    /// public sees the change: maint's maintenance response at the
+    /// window's new revision (`gone` false: after `enter` or an allowlist
+    /// enable or disable), or none any more (`gone`: after `exit`). Probes
+    /// as the public (see [`crate::wait`]). A window whose change failed is
+    /// not waited for; a dry run waits for nothing. The first window that
+    /// does not get there within `timeout` is the error.
+    #[cfg(feature = "waf")]
+    pub async fn wait_for(
+        &self,
+        run: &ChangeRun,
+        urls: &[String],
+        gone: bool,
+        timeout: std::time::Duration,
+        progress: &(dyn Fn(&crate::wait::Probe, &crate::wait::Seen, std::time::Duration) + Sync),
+    ) -> Result<Vec<crate::report::WaitReport>> {
+        use crate::wait::{Expect, Probe, Prober, INTERVAL};
+        if run.dry_run {
+            return Ok(Vec::new());
+        }
+        let mut probes: Vec<Probe> = Vec::new();
+        let mut labels: Vec<String> = Vec::new();
+        for (report, url) in run.results.iter().zip(urls) {
+            if report.error.is_some() {
+                continue;
+            }
+            let window = match (&report.service, &report.load_balancer_arn) {
+                (Some(service), _) => Window::of_service(service),
+                (None, Some(arn)) => Window::of_load_balancer(&LoadBalancerArn::parse(arn)?),
+                (None, None) => continue,
+            };
+            if probes
+                .iter()
+                .any(|p| p.url == *url && p.window == window.name())
+            {
+                continue;
+            }
+            probes.push(Probe {
+                url: url.clone(),
+                window: window.name().to_string(),
+                expect: Expect::Gone,
+            });
+            // Read back by ARN: a service's `service/lb` label is not a target.
+            labels.push(
+                report
+                    .load_balancer_arn
+                    .clone()
+                    .unwrap_or_else(|| report.target.clone()),
+            );
+        }
+        if !gone && !probes.is_empty() {
+            let read = self.status(&labels, &Silent).await?;
+            for (probe, status) in probes.iter_mut().zip(&read.targets) {
+                probe.expect = Expect::Maintenance {
+                    revision: status.revision.clone(),
+                };
+            }
+        }
+        let prober = Prober::new(INTERVAL)?;
+        let waits = probes
+            .iter()
+            .map(|probe| prober.wait(probe, timeout, progress));
+        let mut reports = Vec::new();
+        for (probe, result) in probes.iter().zip(futures::future::join_all(waits).await) {
+            let waited = result?;
+            reports.push(crate::report::WaitReport {
+                url: waited.url,
+                window: probe.window.clone(),
+                seconds: waited.elapsed.as_secs_f64(),
+                probes: waited.probes,
+                seen: waited.last.describe(),
+            });
+        }
+        Ok(reports)
+    }
+
     /// Applies one allowlist change to every target.
     pub async fn update_allowlist(
         &self,

@@ -396,6 +396,10 @@ pub struct MaintenanceInfo {
     pub bypass: Option<BypassState>,
     /// Where the allowlist finds a request's address.
     pub client_ip: ClientIp,
+    /// The revision of the window's rules as its maintenance responses
+    /// carry it (the `x-maint-window` marker), when the backend serves
+    /// HTTP; `--wait` probes for it.
+    pub revision: Option<String>,
 }
 
 /// A window of maint's found in a backend's region (see

@@ -155,6 +155,9 @@ pub struct StatusReport {
     /// In maintenance past its planned end (`maint exit --expired` ends
     /// it).
     pub overdue: bool,
+    /// The revision of the window's rules that its maintenance responses
+    /// carry (header `x-maint-window: <window>; rev=<revision>`).
+    pub revision: Option<String>,
     /// The window's bypass: `enabled`, `disabled`, or null without one.
     /// The secret itself is never part of a report's JSON.
     pub bypass: Option<&'static str>,
@@ -191,6 +194,7 @@ impl StatusReport {
             until: None,
             response_status: None,
             overdue: false,
+            revision: None,
             bypass: None,
             bypass_secret: None,
             client_ip_from: None,
@@ -244,6 +248,7 @@ impl StatusReport {
                         report.since = Some(info.since);
                         report.until = info.until;
                         report.response_status = Some(info.response.status().code());
+                        report.revision = info.revision.clone();
                         report.overdue = report.state == TargetState::Maintenance
                             && info.until.is_some_and(|u| u <= Utc::now());
                         report.bypass = info.bypass.as_ref().map(|b| {
@@ -424,6 +429,24 @@ pub struct ChangeRun {
     pub results: Vec<ChangeReport>,
     /// Counts over the results.
     pub summary: Summary,
+    /// With `--wait`: how long each window took to reach the public.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub waited: Vec<WaitReport>,
+}
+
+/// How long a change took to reach traffic at one URL (`--wait`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WaitReport {
+    /// The URL probed.
+    pub url: String,
+    /// The window.
+    pub window: String,
+    /// Seconds from the change to the public seeing it.
+    pub seconds: f64,
+    /// Probes it took.
+    pub probes: u32,
+    /// What the last probe saw, in words.
+    pub seen: String,
 }
 
 impl ChangeRun {
@@ -442,6 +465,7 @@ impl ChangeRun {
             dry_run: mode.is_dry_run(),
             results,
             summary,
+            waited: Vec::new(),
         }
     }
 

@@ -40,6 +40,13 @@ pub const MAX_BODY_BYTES: usize = 4096;
 /// <https://docs.aws.amazon.com/waf/latest/developerguide/limits.html>
 pub const MAX_HEADERS: usize = 10;
 
+/// The header maint adds to every maintenance response, naming the window
+/// and the revision of its rules (`maint-svc-shop; rev=1a2b3c4d`), so a
+/// probe (`--wait`) tells maint's page from the application's own 503 and
+/// sees when a change has reached traffic. It takes one of the
+/// [`MAX_HEADERS`], and no other header may have its name.
+pub const MARKER_HEADER: &str = "x-maint-window";
+
 /// The longest header name AWS WAF accepts in a custom response.
 const MAX_HEADER_NAME_CHARS: usize = 64;
 
@@ -457,6 +464,11 @@ fn check_header_name(name: &str) -> Result<(), String> {
     if name.is_empty() {
         return Err("the name is empty".to_string());
     }
+    if name.eq_ignore_ascii_case(MARKER_HEADER) {
+        return Err(format!(
+            "{MARKER_HEADER} is maint's own marker on its maintenance responses"
+        ));
+    }
     if let Some(c) = name
         .chars()
         .find(|&c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '$' | '-')))
@@ -536,12 +548,15 @@ impl ResponseHeaders {
     /// names (case-insensitively; the error names the duplicate). The order
     /// is kept.
     pub fn new(headers: Vec<ResponseHeader>) -> Result<Self, InvalidInput> {
-        if headers.len() > MAX_HEADERS {
+        if headers.len() > MAX_HEADERS - 1 {
             return Err(InvalidInput::new(
                 "response headers",
                 format!(
-                    "there are {}; AWS WAF allows at most {MAX_HEADERS} in a custom response",
-                    headers.len()
+                    "there are {}; a maintenance response may have at most {} (AWS WAF allows \
+                     at most {MAX_HEADERS} in a custom response, and maint adds its marker \
+                     {MARKER_HEADER})",
+                    headers.len(),
+                    MAX_HEADERS - 1
                 ),
             ));
         }
@@ -660,7 +675,7 @@ impl MaintenanceResponse {
         }
         let added = headers.len();
         headers.extend(extra_headers);
-        if headers.len() > MAX_HEADERS {
+        if headers.len() > MAX_HEADERS - 1 {
             let added_note = if added == 0 {
                 String::new()
             } else {
@@ -673,9 +688,11 @@ impl MaintenanceResponse {
             return Err(InvalidInput::new(
                 "response headers",
                 format!(
-                    "there are {}{added_note}; AWS WAF allows at most {MAX_HEADERS} in a custom \
-                     response",
-                    headers.len()
+                    "there are {}{added_note}; a maintenance response may have at most {} (AWS \
+                     WAF allows at most {MAX_HEADERS} in a custom response, and maint adds its \
+                     marker {MARKER_HEADER})",
+                    headers.len(),
+                    MAX_HEADERS - 1
                 ),
             ));
         }
@@ -1196,17 +1213,20 @@ mod tests {
 
     #[test]
     fn headers_are_limited_in_count_and_duplicates() {
-        let ten: Vec<_> = (0..10).map(|i| h(&format!("X-{i}"), "v")).collect();
-        let headers = ResponseHeaders::new(ten.clone()).unwrap();
-        assert_eq!(headers.len(), 10);
+        let nine: Vec<_> = (0..9).map(|i| h(&format!("X-{i}"), "v")).collect();
+        let headers = ResponseHeaders::new(nine.clone()).unwrap();
+        assert_eq!(headers.len(), 9);
         assert!(!headers.is_empty());
-        assert_eq!(headers.iter().cloned().collect::<Vec<_>>(), ten);
+        assert_eq!(headers.iter().cloned().collect::<Vec<_>>(), nine);
 
-        let mut eleven = ten;
-        eleven.push(h("X-10", "v"));
-        let err = ResponseHeaders::new(eleven).unwrap_err();
-        assert!(err.reason.contains("11"), "{err}");
-        assert!(err.reason.contains("at most 10"), "{err}");
+        // AWS's ten, less maint's marker.
+        let mut ten = nine;
+        ten.push(h("X-9", "v"));
+        let err = ResponseHeaders::new(ten).unwrap_err();
+        assert!(err.reason.contains("there are 10"), "{err}");
+        assert!(err.reason.contains("at most 9"), "{err}");
+        assert!(err.reason.contains("x-maint-window"), "{err}");
+        assert!(ResponseHeader::new("X-Maint-Window", "mine").is_err());
 
         let err =
             ResponseHeaders::new(vec![h("X-Foo", "1"), h("Y", "2"), h("x-FOO", "3")]).unwrap_err();
@@ -1379,17 +1399,17 @@ mod tests {
 
     #[test]
     fn build_header_count_includes_defaults() {
-        let nine: Vec<_> = (0..9).map(|i| h(&format!("X-{i}"), "v")).collect();
-        // 9 + Cache-Control = 10: fine.
+        let eight: Vec<_> = (0..8).map(|i| h(&format!("X-{i}"), "v")).collect();
+        // 8 + Cache-Control = 9, and maint's marker makes AWS's 10: fine.
         let r =
-            MaintenanceResponse::build(None, None, None, ContentType::Html, nine.clone()).unwrap();
-        assert_eq!(r.headers().len(), 10);
-        // 9 + Cache-Control + Retry-After = 11: refused, and the error says why.
-        let err = MaintenanceResponse::build(Some(until()), None, None, ContentType::Html, nine)
+            MaintenanceResponse::build(None, None, None, ContentType::Html, eight.clone()).unwrap();
+        assert_eq!(r.headers().len(), 9);
+        // 8 + Cache-Control + Retry-After = 10: refused, and the error says why.
+        let err = MaintenanceResponse::build(Some(until()), None, None, ContentType::Html, eight)
             .unwrap_err();
-        assert!(err.reason.contains("there are 11"), "{err}");
-        assert!(err.reason.contains("9 given, plus 2"), "{err}");
-        assert!(err.reason.contains("at most 10"), "{err}");
+        assert!(err.reason.contains("there are 10"), "{err}");
+        assert!(err.reason.contains("8 given, plus 2"), "{err}");
+        assert!(err.reason.contains("at most 9"), "{err}");
         // Duplicates among the user's headers are refused.
         let err = MaintenanceResponse::build(
             None,

@@ -6,6 +6,7 @@
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use maint_core::access::{
@@ -16,6 +17,7 @@ use maint_core::check::CheckRequest;
 use maint_core::config::Config;
 use maint_core::error::chain;
 use maint_core::fleet::{EnterRequest, Silent, DEFAULT_CONCURRENCY};
+use maint_core::notify::{self, Context as Asked};
 use maint_core::report::{ChangeRun, CheckTargetReport, StatusRun};
 use maint_core::response::{ResponseBody, ResponseHeader, ResponseStatus};
 use maint_core::{Error, Fleet};
@@ -35,6 +37,8 @@ pub struct Client {
     config: Option<Config>,
     concurrency: usize,
     raise_on_error: bool,
+    /// Whether changes are told to the config's webhooks.
+    notify: bool,
     /// The fleet (and the AWS clients it caches), keyed by the pid that made
     /// it: a forked child must not use the parent's connections.
     fleet: Mutex<Option<(u32, Arc<Fleet>)>>,
@@ -77,6 +81,42 @@ impl Client {
         let runtime = runtime()?;
         py.detach(move || runtime.block_on(call(fleet)))
             .map_err(|e| to_pyerr(py, &e))
+    }
+
+    /// Runs a changing call on the fleet (GIL released), tells the config's
+    /// webhooks (`[notify]`; unless `notify=False`), warns
+    /// (`UserWarning`) of a webhook that failed, and returns the results
+    /// as Python objects (see [`changes`](Self::changes)).
+    fn change<'py, F, Fut>(
+        &self,
+        py: Python<'py>,
+        asked: Asked,
+        call: F,
+    ) -> PyResult<Bound<'py, PyList>>
+    where
+        F: FnOnce(Arc<Fleet>) -> Fut + Send,
+        Fut: std::future::Future<Output = maint_core::Result<ChangeRun>>,
+    {
+        let webhooks = match (&self.config, self.notify) {
+            (Some(c), true) => c.notify_webhooks.clone(),
+            _ => Vec::new(),
+        };
+        let options = self.options.clone();
+        let (run, warnings) = self.call(py, move |fleet| async move {
+            let run = call(fleet).await?;
+            let warnings = notify::tell(&webhooks, &run, asked, &options).await;
+            Ok((run, warnings))
+        })?;
+        for warning in warnings {
+            let message = std::ffi::CString::new(warning).unwrap_or_default();
+            PyErr::warn(
+                py,
+                &py.get_type::<pyo3::exceptions::PyUserWarning>(),
+                &message,
+                1,
+            )?;
+        }
+        self.changes(py, run)
     }
 
     /// A changing call's results as Python objects; raises the first failure
@@ -128,15 +168,86 @@ impl Client {
         targets: Vec<String>,
         change: AllowlistChange,
         dry_run: bool,
+        wait: Wait,
     ) -> PyResult<Bound<'py, PyList>> {
         let mode = Mode::from_dry_run(dry_run);
-        let run = self.call(py, move |fleet| async move {
-            fleet
+        let urls = self.wait_urls(py, &targets, &wait)?;
+        self.change(py, Asked::default(), move |fleet| async move {
+            let run = fleet
                 .update_allowlist(&targets, &change, mode, &Silent)
-                .await
-        })?;
-        self.changes(py, run)
+                .await?;
+            waited(&fleet, run, urls, false, wait.timeout).await
+        })
     }
+
+    /// With `wait`: the URL to probe per target, checked before any change.
+    fn wait_urls(
+        &self,
+        py: Python<'_>,
+        targets: &[String],
+        wait: &Wait,
+    ) -> PyResult<Option<Vec<String>>> {
+        if !(wait.wait || wait.url.is_some()) {
+            return Ok(None);
+        }
+        self.fleet()
+            .wait_urls(targets, wait.url.as_deref())
+            .map(Some)
+            .map_err(|e| to_pyerr(py, &e))
+    }
+}
+
+/// `wait=`, `wait_url=`, `wait_timeout=` (seconds).
+struct Wait {
+    wait: bool,
+    url: Option<String>,
+    timeout: Duration,
+}
+
+impl Wait {
+    fn new(
+        py: Python<'_>,
+        wait: bool,
+        url: Option<String>,
+        timeout: Option<f64>,
+    ) -> PyResult<Self> {
+        let timeout = match timeout {
+            None => maint_core::wait::DEFAULT_TIMEOUT,
+            Some(t) if t.is_finite() && t > 0.0 => Duration::from_secs_f64(t),
+            Some(t) => {
+                return Err(invalid(
+                    py,
+                    "wait_timeout",
+                    &format!("{t} is not a number of seconds above 0"),
+                ))
+            }
+        };
+        Ok(Self { wait, url, timeout })
+    }
+
+    /// No waiting (the allowlist edits that change no rule).
+    fn none() -> Self {
+        Self {
+            wait: false,
+            url: None,
+            timeout: maint_core::wait::DEFAULT_TIMEOUT,
+        }
+    }
+}
+
+/// A run, after waiting (when `urls`) until the public sees its change.
+async fn waited(
+    fleet: &Fleet,
+    mut run: ChangeRun,
+    urls: Option<Vec<String>>,
+    gone: bool,
+    timeout: Duration,
+) -> maint_core::Result<ChangeRun> {
+    if let Some(urls) = urls {
+        let quiet = |_: &maint_core::wait::Probe, _: &maint_core::wait::Seen, _: Duration| {};
+        run.waited = fleet.wait_for(&run, &urls, gone, timeout, &quiet).await?;
+    }
+    Ok(run)
 }
 
 fn strings(targets: &Bound<'_, PyTuple>) -> PyResult<Vec<String>> {
@@ -230,6 +341,15 @@ fn client_ip_from(py: Python<'_>, spec: &Bound<'_, PyAny>) -> PyResult<ClientIp>
     ClientIp::header(&header, position, fallback).map_err(to_py)
 }
 
+/// What a request asked, for the team's notification.
+fn asked_of(request: &EnterRequest) -> Asked {
+    Asked {
+        who: None,
+        reason: request.reason.as_ref().map(|r| r.as_str().to_string()),
+        until: request.until,
+    }
+}
+
 /// Who gets in besides the allowlist, as given to `enter` or `arm`.
 struct Access {
     bypass: BypassRequest,
@@ -296,7 +416,8 @@ fn request(
 #[pymethods]
 impl Client {
     #[new]
-    #[pyo3(signature = (region=None, profile=None, endpoint_url=None, config=None, concurrency=None, raise_on_error=true))]
+    #[pyo3(signature = (region=None, profile=None, endpoint_url=None, config=None, concurrency=None, raise_on_error=true, notify=true))]
+    #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
         region: Option<String>,
@@ -305,6 +426,7 @@ impl Client {
         config: Option<PathBuf>,
         concurrency: Option<usize>,
         raise_on_error: bool,
+        notify: bool,
     ) -> PyResult<Self> {
         let config = Config::discover(config.as_deref()).map_err(|e| to_pyerr(py, &e))?;
         let settings = WafSettings::for_config(config.as_ref()).map_err(|e| to_pyerr(py, &e))?;
@@ -318,6 +440,7 @@ impl Client {
             config,
             concurrency: concurrency.unwrap_or(DEFAULT_CONCURRENCY).max(1),
             raise_on_error,
+            notify,
             fleet: Mutex::new(None),
         })
     }
@@ -387,7 +510,7 @@ impl Client {
     /// it), `bypass_secret=` sets one, `rotate_bypass=True` replaces it;
     /// `client_ip={"header": "X-Forwarded-For", "position": "last"}` matches
     /// the allowlist against the address a proxy put in that header.
-    #[pyo3(signature = (*targets, allow=None, reason=None, until=None, page=None, status=None, headers=None, inject=false, bypass=None, bypass_secret=None, rotate_bypass=false, client_ip=None, dry_run=false))]
+    #[pyo3(signature = (*targets, allow=None, reason=None, until=None, page=None, status=None, headers=None, inject=false, bypass=None, bypass_secret=None, rotate_bypass=false, client_ip=None, wait=false, wait_url=None, wait_timeout=None, dry_run=false))]
     #[allow(clippy::too_many_arguments)]
     fn enter<'py>(
         &self,
@@ -404,6 +527,9 @@ impl Client {
         bypass_secret: Option<String>,
         rotate_bypass: bool,
         client_ip: Option<&Bound<'py, PyAny>>,
+        wait: bool,
+        wait_url: Option<String>,
+        wait_timeout: Option<f64>,
         dry_run: bool,
     ) -> PyResult<Bound<'py, PyList>> {
         let targets = strings(targets)?;
@@ -411,11 +537,13 @@ impl Client {
         let request = request(
             py, allow, reason, until, page, status, headers, inject, access,
         )?;
+        let wait = Wait::new(py, wait, wait_url, wait_timeout)?;
+        let urls = self.wait_urls(py, &targets, &wait)?;
         let mode = Mode::from_dry_run(dry_run);
-        let run = self.call(py, move |fleet| async move {
-            fleet.enter(&targets, &request, mode, &Silent).await
-        })?;
-        self.changes(py, run)
+        self.change(py, asked_of(&request), move |fleet| async move {
+            let run = fleet.enter(&targets, &request, mode, &Silent).await?;
+            waited(&fleet, run, urls, false, wait.timeout).await
+        })
     }
 
     /// Arms each target ahead of a planned window: maint's web ACL is
@@ -446,10 +574,9 @@ impl Client {
             py, allow, reason, until, page, status, headers, false, access,
         )?;
         let mode = Mode::from_dry_run(dry_run);
-        let run = self.call(py, move |fleet| async move {
+        self.change(py, asked_of(&request), move |fleet| async move {
             fleet.arm(&targets, &request, mode, &Silent).await
-        })?;
-        self.changes(py, run)
+        })
     }
 
     /// Disarms each target: maint's pass-through web ACL is disassociated
@@ -464,26 +591,32 @@ impl Client {
     ) -> PyResult<Bound<'py, PyList>> {
         let targets = strings(targets)?;
         let mode = Mode::from_dry_run(dry_run);
-        let run = self.call(py, move |fleet| async move {
+        self.change(py, Asked::default(), move |fleet| async move {
             fleet.disarm(&targets, mode, &Silent).await
-        })?;
-        self.changes(py, run)
+        })
     }
 
     /// Takes each target out of maintenance and deletes maint's resources.
-    #[pyo3(signature = (*targets, dry_run=false))]
+    /// With `wait=True` (or `wait_url=`), returns once the public no longer
+    /// gets the maintenance page.
+    #[pyo3(signature = (*targets, wait=false, wait_url=None, wait_timeout=None, dry_run=false))]
     fn exit<'py>(
         &self,
         py: Python<'py>,
         targets: &Bound<'py, PyTuple>,
+        wait: bool,
+        wait_url: Option<String>,
+        wait_timeout: Option<f64>,
         dry_run: bool,
     ) -> PyResult<Bound<'py, PyList>> {
         let targets = strings(targets)?;
+        let wait = Wait::new(py, wait, wait_url, wait_timeout)?;
+        let urls = self.wait_urls(py, &targets, &wait)?;
         let mode = Mode::from_dry_run(dry_run);
-        let run = self.call(py, move |fleet| async move {
-            fleet.exit(&targets, mode, &Silent).await
-        })?;
-        self.changes(py, run)
+        self.change(py, Asked::default(), move |fleet| async move {
+            let run = fleet.exit(&targets, mode, &Silent).await?;
+            waited(&fleet, run, urls, true, wait.timeout).await
+        })
     }
 
     /// Ends every overdue window (in maintenance past its planned end):
@@ -498,31 +631,44 @@ impl Client {
     ) -> PyResult<Bound<'py, PyList>> {
         let targets = strings(targets)?;
         let mode = Mode::from_dry_run(dry_run);
-        let run = self.call(py, move |fleet| async move {
+        self.change(py, Asked::default(), move |fleet| async move {
             fleet.exit_expired(&targets, mode, &Silent).await
-        })?;
-        self.changes(py, run)
+        })
     }
 
     /// Lets the allowlist's entries through (testers get in).
-    #[pyo3(signature = (*targets, dry_run=false))]
+    #[pyo3(signature = (*targets, wait=false, wait_url=None, wait_timeout=None, dry_run=false))]
     fn allowlist_enable<'py>(
         &self,
         py: Python<'py>,
         targets: &Bound<'py, PyTuple>,
+        wait: bool,
+        wait_url: Option<String>,
+        wait_timeout: Option<f64>,
         dry_run: bool,
     ) -> PyResult<Bound<'py, PyList>> {
-        self.allowlist_change(py, strings(targets)?, AllowlistChange::Enable, dry_run)
+        let wait = Wait::new(py, wait, wait_url, wait_timeout)?;
+        self.allowlist_change(
+            py,
+            strings(targets)?,
+            AllowlistChange::Enable,
+            dry_run,
+            wait,
+        )
     }
 
     /// Stops letting the allowlist's entries through, keeping them. The
     /// bypass is shut too, unless `keep_bypass=True`.
-    #[pyo3(signature = (*targets, keep_bypass=false, dry_run=false))]
+    #[pyo3(signature = (*targets, keep_bypass=false, wait=false, wait_url=None, wait_timeout=None, dry_run=false))]
+    #[allow(clippy::too_many_arguments)]
     fn allowlist_disable<'py>(
         &self,
         py: Python<'py>,
         targets: &Bound<'py, PyTuple>,
         keep_bypass: bool,
+        wait: bool,
+        wait_url: Option<String>,
+        wait_timeout: Option<f64>,
         dry_run: bool,
     ) -> PyResult<Bound<'py, PyList>> {
         let change = if keep_bypass {
@@ -530,7 +676,8 @@ impl Client {
         } else {
             AllowlistChange::Disable
         };
-        self.allowlist_change(py, strings(targets)?, change, dry_run)
+        let wait = Wait::new(py, wait, wait_url, wait_timeout)?;
+        self.allowlist_change(py, strings(targets)?, change, dry_run, wait)
     }
 
     /// What a request from `ip` with `headers` ("Name: value") for `path`
@@ -621,7 +768,13 @@ impl Client {
         dry_run: bool,
     ) -> PyResult<Bound<'py, PyList>> {
         let entries = entries_from(py, entries)?;
-        self.allowlist_change(py, vec![target], AllowlistChange::Add(entries), dry_run)
+        self.allowlist_change(
+            py,
+            vec![target],
+            AllowlistChange::Add(entries),
+            dry_run,
+            Wait::none(),
+        )
     }
 
     /// Takes addresses out of the target's allowlist.
@@ -634,7 +787,13 @@ impl Client {
         dry_run: bool,
     ) -> PyResult<Bound<'py, PyList>> {
         let entries = entries_from(py, entries)?;
-        self.allowlist_change(py, vec![target], AllowlistChange::Remove(entries), dry_run)
+        self.allowlist_change(
+            py,
+            vec![target],
+            AllowlistChange::Remove(entries),
+            dry_run,
+            Wait::none(),
+        )
     }
 
     /// Replaces the target's allowlist.
@@ -647,7 +806,13 @@ impl Client {
         dry_run: bool,
     ) -> PyResult<Bound<'py, PyList>> {
         let entries = entries_from(py, entries)?;
-        self.allowlist_change(py, vec![target], AllowlistChange::Set(entries), dry_run)
+        self.allowlist_change(
+            py,
+            vec![target],
+            AllowlistChange::Set(entries),
+            dry_run,
+            Wait::none(),
+        )
     }
 
     /// Each target's state. No targets: every service of the config file.

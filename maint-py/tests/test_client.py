@@ -30,6 +30,7 @@ STATUS_FIELDS = {
     "target", "service", "load_balancer_arn", "state", "window", "web_acl_arn", "web_acl_name",
     "allowlist_enabled", "allowlist", "reason", "since", "until", "response_status",
     "leftovers", "error", "injected", "armed_since", "bypass", "client_ip_from", "overdue",
+    "revision",
 }
 
 

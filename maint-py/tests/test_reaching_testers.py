@@ -267,3 +267,25 @@ def test_a_window_of_sixty_load_balancers_keeps_within_wafs_body_quota(
     code, out, err = cli(proxy.url, tmp_path, "exit", service)
     assert code == 0, (out, err)
     no_invalid_requests(proxy)
+
+
+def test_wait_needs_a_url_and_exit_expired_finds_nothing_overdue(moto_endpoint, make_lb):
+    import maint
+
+    name, _ = make_lb()
+    client = maint.Client(region=REGION, endpoint_url=moto_endpoint)
+    # No URL to probe: bad input before any change.
+    with pytest.raises(maint.InvalidInputError, match="wait-url"):
+        client.enter(name, wait=True)
+    with pytest.raises(maint.InvalidInputError, match="wait_timeout"):
+        client.enter(name, wait_url="https://shop.example.com", wait_timeout=0)
+    [status] = client.status(name)
+    assert status.state == "normal"
+    [entered] = client.enter(name, allow=["192.0.2.0/24"])
+    assert entered.ok
+    [status] = client.status(name)
+    assert status.overdue is False and status.to_dict()["revision"]
+    # Not overdue (no planned end): nothing to end, among the named or all.
+    assert client.exit_expired(name) == []
+    assert all(r.target != name for r in client.exit_expired(dry_run=True))
+    client.exit(name)

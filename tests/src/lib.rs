@@ -16,6 +16,7 @@
 //! fail, they never skip.
 
 pub mod cli;
+pub mod edge;
 pub mod faults;
 pub mod fixture;
 pub mod inspect;

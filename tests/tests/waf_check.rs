@@ -14,10 +14,9 @@ use maint_core::access::{
 };
 use maint_core::backend::{AllowlistChange, ExistingWebAcl, MaintenanceSpec, Mode, State, Window};
 use maint_core::check::{self, CheckRequest, LiveAcl, Verdict};
-use maint_core::{Allowlist, Cidr, LoadBalancerArn, MaintenanceBackend};
+use maint_core::{Allowlist, LoadBalancerArn, MaintenanceBackend};
 use maint_tests::faults::Faults;
-use maint_tests::{fast_settings, faulty_backend, seed, server, waf_backend, OperationLog};
-use serde_json::json;
+use maint_tests::{fast_settings, faulty_backend, seed, waf_backend, OperationLog};
 
 async fn alb(hint: &str) -> LoadBalancerArn {
     let name = seed::unique_lb_name(hint);
@@ -38,55 +37,9 @@ fn request(ip: &str, headers: &[&str], path: &str) -> CheckRequest {
     CheckRequest::new(ip, &headers, Some(path)).unwrap()
 }
 
-/// The web ACL associated with `lb` and the IP sets its rules reference,
-/// as moto returns them on the wire.
+/// The web ACL associated with `lb` as moto returns it on the wire.
 fn live_from_the_wire(lb: &LoadBalancerArn) -> LiveAcl {
-    let moto = server();
-    let found = moto.raw_waf_call(
-        "GetWebACLForResource",
-        &json!({ "ResourceArn": lb.as_str() }),
-    );
-    let acl = &found["WebACL"];
-    let mut live = LiveAcl {
-        name: acl["Name"].as_str().unwrap().to_string(),
-        rules: acl["Rules"].as_array().unwrap().clone(),
-        ..LiveAcl::default()
-    };
-    for (key, body) in acl["CustomResponseBodies"]
-        .as_object()
-        .into_iter()
-        .flatten()
-    {
-        live.bodies.insert(
-            key.clone(),
-            (
-                body["ContentType"].as_str().unwrap().to_string(),
-                body["Content"].as_str().unwrap().to_string(),
-            ),
-        );
-    }
-    let text = serde_json::to_string(&live.rules).unwrap();
-    for arn in text
-        .split('"')
-        .filter(|s| s.contains(":regional/ipset/"))
-        .map(str::to_string)
-        .collect::<std::collections::BTreeSet<_>>()
-    {
-        let mut parts = arn.rsplitn(3, '/');
-        let (id, name) = (parts.next().unwrap(), parts.next().unwrap());
-        let set = moto.raw_waf_call(
-            "GetIPSet",
-            &json!({ "Name": name, "Id": id, "Scope": "REGIONAL" }),
-        );
-        let nets = set["IPSet"]["Addresses"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|a| Cidr::parse(a.as_str().unwrap()).unwrap().net())
-            .collect();
-        live.ip_sets.insert(arn, nets);
-    }
-    live
+    maint_tests::edge::live_from_the_wire(lb).expect("a web ACL is associated")
 }
 
 /// What `request` gets, three ways; asserts they agree and returns it.

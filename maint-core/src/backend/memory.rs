@@ -251,6 +251,7 @@ fn new_info(
         host_web_acl,
         bypass: spec.bypass_state(None),
         client_ip: spec.client_ip.clone(),
+        revision: None,
     }
 }
 

@@ -25,7 +25,7 @@ use crate::target::{LoadBalancerArn, LoadBalancerRef};
 use crate::Result;
 pub use memory::{LoadBalancerType, MemoryBackend};
 #[cfg(feature = "waf")]
-pub use waf::{waf_factory, AwsOptions, WafBackend, WafSettings};
+pub use waf::{caller_identity, waf_factory, AwsOptions, WafBackend, WafSettings};
 
 /// A future that makes the backend for a region.
 pub type BackendFuture = Pin<Box<dyn Future<Output = Result<Arc<dyn MaintenanceBackend>>> + Send>>;

@@ -203,6 +203,7 @@ class Client:
         config: _Path | None = None,
         concurrency: int | None = None,
         raise_on_error: bool = True,
+        notify: bool = True,
     ) -> Client: ...
     @property
     def region(self) -> str | None: ...
@@ -232,9 +233,19 @@ class Client:
         bypass_secret: str | None = None,
         rotate_bypass: bool = False,
         client_ip: Mapping[str, str] | None = None,
+        wait: bool = False,
+        wait_url: str | None = None,
+        wait_timeout: float | None = None,
         dry_run: bool = False,
     ) -> list[ChangeResult]: ...
-    def exit(self, *targets: str, dry_run: bool = False) -> list[ChangeResult]: ...
+    def exit(
+        self,
+        *targets: str,
+        wait: bool = False,
+        wait_url: str | None = None,
+        wait_timeout: float | None = None,
+        dry_run: bool = False,
+    ) -> list[ChangeResult]: ...
     def exit_expired(self, *targets: str, dry_run: bool = False) -> list[ChangeResult]: ...
     def arm(
         self,
@@ -252,9 +263,22 @@ class Client:
         dry_run: bool = False,
     ) -> list[ChangeResult]: ...
     def disarm(self, *targets: str, dry_run: bool = False) -> list[ChangeResult]: ...
-    def allowlist_enable(self, *targets: str, dry_run: bool = False) -> list[ChangeResult]: ...
+    def allowlist_enable(
+        self,
+        *targets: str,
+        wait: bool = False,
+        wait_url: str | None = None,
+        wait_timeout: float | None = None,
+        dry_run: bool = False,
+    ) -> list[ChangeResult]: ...
     def allowlist_disable(
-        self, *targets: str, keep_bypass: bool = False, dry_run: bool = False
+        self,
+        *targets: str,
+        keep_bypass: bool = False,
+        wait: bool = False,
+        wait_url: str | None = None,
+        wait_timeout: float | None = None,
+        dry_run: bool = False,
     ) -> list[ChangeResult]: ...
     def allowlist_add(
         self, target: str, entries: _Entries, *, dry_run: bool = False

@@ -19,12 +19,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::access::{
     BypassSecret, BypassState, ClientIp, ClientIpFallback, ClientIpPosition, BYPASS_COOKIE,
-    BYPASS_HEADER,
+    BYPASS_HEADER, PROBE_HEADER,
 };
 use crate::allowlist::Family;
 use crate::maintenance::Window;
 use crate::response::{
-    ContentType, MaintenanceResponse, ResponseBody, ResponseHeader, ResponseHeaders, ResponseStatus,
+    ContentType, MaintenanceResponse, ResponseBody, ResponseHeader, ResponseHeaders,
+    ResponseStatus, MARKER_HEADER,
 };
 use crate::{Error, Result};
 
@@ -446,7 +447,36 @@ fn blocked_requests(spec: &AclSpec<'_>) -> Result<Statement> {
     if let_through.is_empty() {
         return match_all();
     }
-    Ok(not(any_of(let_through)?))
+    // A probe (`--wait`) sees what the public sees, even from an
+    // allowlisted address or with the bypass.
+    let probe = FieldToMatch::builder()
+        .single_header(built(
+            "single header",
+            SingleHeader::builder().name(PROBE_HEADER).build(),
+        )?)
+        .build();
+    any_of(vec![
+        exactly(probe, &record.window)?,
+        not(any_of(let_through)?),
+    ])
+}
+
+/// The revision of what a window's web ACL enforces: a hash of maint's
+/// record and response, carried in the maintenance response's
+/// [`MARKER_HEADER`] so a probe sees when a change has reached traffic.
+pub(crate) fn revision(spec: &AclSpec<'_>) -> Result<String> {
+    let mut text = encode(spec.record)?;
+    text.push_str(&format!("\n{}", spec.response.status().code()));
+    for h in spec.response.headers() {
+        text.push_str(&format!("\n{}: {}", h.name(), h.value()));
+    }
+    text.push('\n');
+    text.push_str(spec.response.body().content());
+    // FNV-1a: stable across runs and platforms, unlike std's hasher.
+    let hash = text.bytes().fold(0x811c_9dc5_u32, |h, b| {
+        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+    });
+    Ok(format!("{hash:08x}"))
 }
 
 /// Metrics on, so an SRE can see how many requests got the page
@@ -562,11 +592,13 @@ pub(crate) fn rules(spec: &AclSpec<'_>, metric_name: &str) -> Result<Vec<Rule>> 
                 .build(),
         )?);
     }
+    let marker = format!("{}; rev={}", record.window, revision(spec)?);
     let headers: Vec<(&str, &str)> = spec
         .response
         .headers()
         .iter()
         .map(|h| (h.name(), h.value()))
+        .chain([(MARKER_HEADER, marker.as_str())])
         .collect();
     let action = block_with(spec.response.status().code(), Some(PAGE_KEY), &headers)?;
     rules.push(built(
@@ -724,6 +756,9 @@ pub(crate) struct ReadAcl {
     /// False when the record is there but maint's rule is gone: in a
     /// service's own web ACL, someone removed it (an IaC apply).
     pub rule_present: bool,
+    /// The revision in the maintenance rule's marker header (see
+    /// [`revision`]); `None` in rules written before markers.
+    pub revision: Option<String>,
 }
 
 impl ReadAcl {
@@ -788,6 +823,7 @@ pub(crate) fn read_acl(acl: &WebAcl) -> Result<Option<ReadAcl>> {
             record,
             response: MaintenanceResponse::default(),
             rule_present: false,
+            revision: None,
         }));
     };
     let custom = rule
@@ -807,19 +843,33 @@ pub(crate) fn read_acl(acl: &WebAcl) -> Result<Option<ReadAcl>> {
         .ok_or_else(|| damaged("response content type"))?;
     let body = ResponseBody::new(content_type, page.content().to_string())
         .map_err(|_| damaged("response body"))?;
+    let is_marker = |h: &&CustomHttpHeader| h.name().eq_ignore_ascii_case(MARKER_HEADER);
+    let revision = custom
+        .response_headers()
+        .iter()
+        .find(is_marker)
+        .and_then(|h| h.value().rsplit_once("rev="))
+        .map(|(_, rev)| rev.to_string());
     let headers = custom
         .response_headers()
         .iter()
+        .filter(|h| !is_marker(h))
         .map(|h| ResponseHeader::new(h.name(), h.value()))
         .collect::<std::result::Result<Vec<_>, _>>()
         .and_then(ResponseHeaders::new)
         .map_err(|_| damaged("response headers"))?;
     // The statement's shape must agree with the record: pass-through
-    // NOT(match all), letting the allowlist through NOT(sets), else all.
-    let inner = rule
-        .statement()
-        .and_then(|s| s.not_statement())
-        .and_then(|n| n.statement());
+    // NOT(match all), letting requests through OR(probe, NOT(...)) (or,
+    // written before probes, NOT(...)), else all.
+    let top = rule.statement();
+    let negated = top.and_then(|s| {
+        s.not_statement().or_else(|| {
+            s.or_statement()
+                .and_then(|o| o.statements().last())
+                .and_then(|last| last.not_statement())
+        })
+    });
+    let inner = negated.and_then(|n| n.statement());
     let passes_all = inner.is_some_and(|s| s.size_constraint_statement().is_some());
     let lets_through = inner.is_some() && !passes_all;
     let should_let_through = allowlist_on(&record) || bypass_on(&record).is_some();
@@ -830,6 +880,7 @@ pub(crate) fn read_acl(acl: &WebAcl) -> Result<Option<ReadAcl>> {
         record,
         response: MaintenanceResponse::from_parts(status, body, headers),
         rule_present: true,
+        revision,
     }))
 }
 
@@ -1048,6 +1099,15 @@ mod tests {
     const LB: &str =
         "arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/shop/0123456789abcdef";
 
+    /// What the maintenance rule lets through: X in OR(probe, NOT(X)).
+    pub(super) fn let_through(s: &Statement) -> &Statement {
+        let or = s.or_statement().expect("OR(probe, NOT(let through))");
+        or.statements()[1]
+            .not_statement()
+            .and_then(|n| n.statement())
+            .expect("NOT(let through)")
+    }
+
     pub(super) fn record(sets: &[&str]) -> StateRecord {
         StateRecord {
             managed_by: MANAGED_BY.into(),
@@ -1121,8 +1181,13 @@ mod tests {
             response: &response,
         };
         let s = blocked_requests(&spec).unwrap();
-        let inner = s.not_statement().unwrap().statement().unwrap();
+        let inner = let_through(&s);
         assert_eq!(inner.or_statement().unwrap().statements().len(), 2);
+        // A probe of the window gets the page whatever its address.
+        let probe = s.or_statement().unwrap().statements()[0]
+            .byte_match_statement()
+            .unwrap();
+        assert_eq!(probe.search_string().as_ref(), rec.window.as_bytes());
         rec.allowlist_enabled = false;
         let disabled = AclSpec {
             record: &rec,
@@ -1395,7 +1460,7 @@ mod tests {
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod access_tests {
-    use super::tests::{acl, record, V4, V6};
+    use super::tests::{acl, let_through, record, V4, V6};
     use super::*;
 
     #[test]
@@ -1429,8 +1494,9 @@ mod access_tests {
             "{cookie}"
         );
         assert!(cookie.len() <= 255, "AWS's limit on a header value");
-        let inner = rules[1].statement().unwrap().not_statement().unwrap();
-        let or = inner.statement().unwrap().or_statement().unwrap();
+        let or = let_through(rules[1].statement().unwrap())
+            .or_statement()
+            .unwrap();
         assert_eq!(
             or.statements().len(),
             3,
@@ -1489,13 +1555,7 @@ mod access_tests {
         assert_eq!(fwd.header_name(), "X-Forwarded-For");
         assert_eq!(fwd.position(), &ForwardedIpPosition::Last);
         assert_eq!(fwd.fallback_behavior(), &FallbackBehavior::NoMatch);
-        let inner = rules[1]
-            .statement()
-            .unwrap()
-            .not_statement()
-            .unwrap()
-            .statement()
-            .unwrap();
+        let inner = let_through(rules[1].statement().unwrap());
         assert_eq!(
             inner.label_match_statement().unwrap().key(),
             ALLOWLISTED_LABEL

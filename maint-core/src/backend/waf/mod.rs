@@ -107,7 +107,7 @@ mod live;
 mod options;
 mod web_acls;
 
-pub use options::{waf_factory, AwsOptions};
+pub use options::{caller_identity, waf_factory, AwsOptions};
 
 use std::collections::HashMap;
 use std::future::Future;

@@ -26,20 +26,43 @@ pub fn waf_factory(options: AwsOptions, settings: WafSettings) -> BackendFactory
     Box::new(move |region: Option<String>| {
         let (options, settings) = (options.clone(), settings.clone());
         Box::pin(async move {
-            let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
-            if let Some(region) = region.or(options.region) {
-                loader = loader.region(aws_config::Region::new(region));
-            }
-            if let Some(profile) = options.profile {
-                loader = loader.profile_name(profile);
-            }
-            if let Some(url) = options.endpoint_url {
-                loader = loader.endpoint_url(url);
-            }
-            let config = loader.load().await;
+            let config = sdk_config(&options, region).await;
             let backend: Arc<dyn MaintenanceBackend> =
                 Arc::new(WafBackend::with_settings(&config, settings)?);
             Ok(backend)
         })
     })
+}
+
+/// The AWS SDK configuration `options` give, in `region` (else theirs).
+async fn sdk_config(options: &AwsOptions, region: Option<String>) -> aws_config::SdkConfig {
+    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+    if let Some(region) = region.or_else(|| options.region.clone()) {
+        loader = loader.region(aws_config::Region::new(region));
+    }
+    if let Some(profile) = &options.profile {
+        loader = loader.profile_name(profile);
+    }
+    if let Some(url) = &options.endpoint_url {
+        loader = loader.endpoint_url(url);
+    }
+    loader.load().await
+}
+
+/// Who the AWS credentials of `options` are (`sts:GetCallerIdentity`: the
+/// ARN of the user or assumed role), for notifications; `None` when it
+/// cannot be told (which never stops a command).
+pub async fn caller_identity(options: &AwsOptions) -> Option<String> {
+    let config = sdk_config(options, None).await;
+    let sts = aws_sdk_sts::Client::new(&config);
+    match sts.get_caller_identity().send().await {
+        Ok(out) => out.arn().map(str::to_string),
+        Err(e) => {
+            tracing::warn!(
+                "cannot tell who runs maint (sts:GetCallerIdentity): {}",
+                aws_sdk_sts::error::DisplayErrorContext(&e)
+            );
+            None
+        }
+    }
 }

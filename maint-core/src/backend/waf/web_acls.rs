@@ -158,6 +158,7 @@ impl WafBackend {
             host_web_acl: read.injected().then(|| acl.name().to_string()),
             bypass: read.record.bypass_state(),
             client_ip: read.record.client_ip.clone(),
+            revision: read.revision.clone(),
         }
     }
 

@@ -1,0 +1,245 @@
+//! Telling the team: after a command changed something, a JSON summary is
+//! POSTed to each webhook of the config's `[notify]` section. It has a
+//! `text` field, which Slack-compatible incoming webhooks display, and the
+//! details for anything else that reads it. A webhook that fails is a
+//! warning for the caller, never a failed maintenance change.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::backend::Window;
+use crate::report::{ChangeRun, ErrorReport};
+use crate::target::LoadBalancerArn;
+use crate::{Error, Result};
+
+/// What a command was asked, for the summary.
+#[derive(Debug, Clone, Default)]
+pub struct Context {
+    /// Who ran it: the caller identity's ARN (`sts:GetCallerIdentity`),
+    /// when it could be read.
+    pub who: Option<String>,
+    /// The reason given.
+    pub reason: Option<String>,
+    /// The planned end given.
+    pub until: Option<DateTime<Utc>>,
+}
+
+/// One target in a summary.
+#[derive(Debug, Clone, Serialize)]
+pub struct NotifiedTarget {
+    /// The target as named.
+    pub target: String,
+    /// Its load balancer.
+    pub load_balancer_arn: Option<String>,
+    /// Whether it changed.
+    pub changed: bool,
+    /// What changed, in words.
+    pub changes: Vec<String>,
+    /// Why it failed, if it did.
+    pub error: Option<ErrorReport>,
+}
+
+/// The JSON POSTed to a webhook.
+#[derive(Debug, Clone, Serialize)]
+pub struct Notification {
+    /// One line for people (Slack and compatible webhooks show it).
+    pub text: String,
+    /// The command: `enter`, `exit`, `allowlist`, `arm`, `disarm`.
+    pub command: String,
+    /// The windows acted on.
+    pub windows: Vec<String>,
+    /// Who ran it (a caller identity ARN), if known.
+    pub who: Option<String>,
+    /// The reason given, if any.
+    pub reason: Option<String>,
+    /// The planned end given, if any (RFC 3339).
+    pub until: Option<String>,
+    /// Targets acted on, changed, unchanged, failed.
+    pub summary: crate::report::Summary,
+    /// Each target.
+    pub targets: Vec<NotifiedTarget>,
+}
+
+impl Notification {
+    /// The summary of `run`, or `None` when it changed nothing (a dry run,
+    /// or nothing to do): no news is not posted.
+    pub fn of(run: &ChangeRun, context: &Context) -> Option<Self> {
+        if run.dry_run || run.summary.changed + run.summary.failed == 0 {
+            return None;
+        }
+        let mut windows: Vec<String> = Vec::new();
+        for r in &run.results {
+            let window = match (&r.service, &r.load_balancer_arn) {
+                (Some(service), _) => Window::of_service(service),
+                (None, Some(arn)) => match LoadBalancerArn::parse(arn) {
+                    Ok(lb) => Window::of_load_balancer(&lb),
+                    Err(_) => continue,
+                },
+                (None, None) => continue,
+            };
+            if !windows.iter().any(|w| w == window.name()) {
+                windows.push(window.name().to_string());
+            }
+        }
+        let mut services: Vec<&str> = Vec::new();
+        for r in &run.results {
+            let name = r.service.as_deref().unwrap_or(&r.target);
+            if !services.contains(&name) {
+                services.push(name);
+            }
+        }
+        let s = run.summary;
+        let verb = match run.command.as_str() {
+            "enter" => "put into maintenance",
+            "exit" => "taken out of maintenance",
+            "allowlist" => "allowlist changed",
+            "arm" => "armed",
+            "disarm" => "disarmed",
+            other => other,
+        };
+        let mut text = format!(
+            "maint: {} {verb} ({} load balancer{} changed",
+            services.join(", "),
+            s.changed,
+            if s.changed == 1 { "" } else { "s" }
+        );
+        if s.failed > 0 {
+            text.push_str(&format!(", {} FAILED", s.failed));
+        }
+        text.push(')');
+        if let Some(who) = &context.who {
+            text.push_str(&format!(" by {who}"));
+        }
+        if let Some(reason) = &context.reason {
+            text.push_str(&format!("; reason: {reason}"));
+        }
+        let until = context.until.as_ref().map(crate::report::rfc3339);
+        if let Some(until) = &until {
+            text.push_str(&format!("; until {until}"));
+        }
+        Some(Self {
+            text,
+            command: run.command.as_str().to_string(),
+            windows,
+            who: context.who.clone(),
+            reason: context.reason.clone(),
+            until,
+            summary: s,
+            targets: run
+                .results
+                .iter()
+                .map(|r| NotifiedTarget {
+                    target: r.target.clone(),
+                    load_balancer_arn: r.load_balancer_arn.clone(),
+                    changed: r.changed,
+                    changes: r.changes.clone(),
+                    error: r.error.clone(),
+                })
+                .collect(),
+        })
+    }
+}
+
+/// Posts notifications to webhooks.
+#[derive(Debug, Clone)]
+pub struct Notifier {
+    webhooks: Vec<String>,
+    client: reqwest::Client,
+}
+
+impl Notifier {
+    /// A notifier for `webhooks` (the config's `[notify] webhooks`).
+    pub fn new(webhooks: Vec<String>) -> Result<Self> {
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .user_agent(concat!("maint/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| Error::Unexpected {
+                message: "cannot set up the HTTP client for webhooks".into(),
+                source: Some(std::sync::Arc::new(e)),
+            })?;
+        Ok(Self { webhooks, client })
+    }
+
+    /// Whether there is any webhook to post to.
+    pub fn is_empty(&self) -> bool {
+        self.webhooks.is_empty()
+    }
+
+    /// Posts `notification` to every webhook, at once; returns a warning
+    /// per webhook that failed (never an error: the change is made).
+    pub async fn send(&self, notification: &Notification) -> Vec<String> {
+        let posts = self.webhooks.iter().map(|url| async move {
+            let sent = self.client.post(url).json(notification).send().await;
+            match sent {
+                Ok(r) if r.status().is_success() => None,
+                Ok(r) => Some(format!(
+                    "webhook {} answered HTTP {}: the team was not told",
+                    redact(url),
+                    r.status().as_u16()
+                )),
+                Err(e) => Some(format!(
+                    "webhook {} failed: {}: the team was not told",
+                    redact(url),
+                    crate::error::chain(&e)
+                )),
+            }
+        });
+        futures::future::join_all(posts)
+            .await
+            .into_iter()
+            .flatten()
+            .collect()
+    }
+}
+
+/// Tells `webhooks` about `run` (none: nothing to do), as `asked`, with
+/// who ran it read from the AWS credentials of `options`; returns a warning
+/// per webhook that failed (the change is made either way).
+pub async fn tell(
+    webhooks: &[String],
+    run: &ChangeRun,
+    mut asked: Context,
+    options: &crate::backend::AwsOptions,
+) -> Vec<String> {
+    if webhooks.is_empty() || Notification::of(run, &asked).is_none() {
+        return Vec::new();
+    }
+    asked.who = crate::backend::caller_identity(options).await;
+    let Some(notification) = Notification::of(run, &asked) else {
+        return Vec::new();
+    };
+    match Notifier::new(webhooks.to_vec()) {
+        Ok(notifier) => notifier.send(&notification).await,
+        Err(e) => vec![e.to_string()],
+    }
+}
+
+/// A webhook URL without its path, which is its secret for Slack-style
+/// incoming webhooks (`https://hooks.slack.com/services/T000/B000/XXXX`).
+pub fn redact(url: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
+    let host = rest.split('/').next().unwrap_or(rest);
+    if rest.len() > host.len() {
+        format!("{scheme}://{host}/…")
+    } else {
+        url.to_string()
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_webhooks_secret_path_is_not_shown() {
+        assert_eq!(
+            redact("https://hooks.slack.com/services/T000/B000/XXXX"),
+            "https://hooks.slack.com/…"
+        );
+        assert_eq!(redact("http://127.0.0.1:9"), "http://127.0.0.1:9");
+    }
+}
