@@ -15,6 +15,21 @@ const DELAY: Duration = Duration::from_secs(2);
 /// operator would see the site, not the page.
 const OPERATOR: &str = "203.0.113.9";
 
+/// The status of a plain GET (no probe header), as a browser sends it.
+fn get_status(url: &str) -> u16 {
+    use std::io::{Read, Write};
+    let addr = url.trim_start_matches("http://").trim_end_matches('/');
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        stream,
+        "GET / HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    answer.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
 async fn alb(hint: &str) -> (String, LoadBalancerArn) {
     let name = seed::unique_lb_name(hint);
     let arn = seed::create_load_balancer(&name, "application").await;
@@ -49,13 +64,21 @@ async fn wait_returns_once_the_public_sees_each_change_even_for_an_allowlisted_o
         "{}",
         run.stdout
     );
-    // The operator, allowlisted, gets the site; the probes got the page.
+    // The probes got the page; the operator, allowlisted, gets the site.
     let seen = edge.seen();
     assert!(
         seen.iter()
             .any(|(probe, status)| !probe.is_empty() && *status == 503),
         "{seen:?}"
     );
+    assert_eq!(
+        get_status(&url),
+        200,
+        "an allowlisted operator sees the site"
+    );
+    edge.set_client_ip("198.51.100.7");
+    assert_eq!(get_status(&url), 503, "the public gets the page");
+    edge.set_client_ip(OPERATOR);
 
     // allowlist disable: waits for the new revision of the rules.
     let before = edge.seen().len();
