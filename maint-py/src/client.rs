@@ -16,7 +16,7 @@ use maint_core::backend::{waf_factory, AllowlistChange, AwsOptions, Mode, Reason
 use maint_core::check::CheckRequest;
 use maint_core::config::Config;
 use maint_core::error::chain;
-use maint_core::fleet::{EnterRequest, Silent, DEFAULT_CONCURRENCY};
+use maint_core::fleet::{EnterRequest, Observer, Silent, DEFAULT_CONCURRENCY};
 use maint_core::notify::{self, Context as Asked};
 use maint_core::report::{ChangeRun, CheckTargetReport, StatusRun};
 use maint_core::response::{ResponseBody, ResponseHeader, ResponseStatus};
@@ -26,6 +26,7 @@ use pyo3::types::{PyList, PyTuple};
 
 use crate::allowlist::entries_from;
 use crate::errors::{exception, invalid, to_pyerr};
+use crate::logs;
 use crate::reports::{ChangeResult, CheckResult, Leftover, TargetStatus};
 use crate::runtime::runtime;
 
@@ -77,6 +78,7 @@ impl Client {
         F: FnOnce(Arc<Fleet>) -> Fut + Send,
         Fut: std::future::Future<Output = maint_core::Result<T>>,
     {
+        logs::refresh(py);
         let fleet = self.fleet();
         let runtime = runtime()?;
         py.detach(move || runtime.block_on(call(fleet)))
@@ -91,10 +93,11 @@ impl Client {
         &self,
         py: Python<'py>,
         asked: Asked,
+        on_progress: Option<Py<PyAny>>,
         call: F,
     ) -> PyResult<Bound<'py, PyList>>
     where
-        F: FnOnce(Arc<Fleet>) -> Fut + Send,
+        F: FnOnce(Arc<Fleet>, Arc<dyn Observer>) -> Fut + Send,
         Fut: std::future::Future<Output = maint_core::Result<ChangeRun>>,
     {
         let webhooks = match (&self.config, self.notify) {
@@ -102,10 +105,22 @@ impl Client {
             _ => Vec::new(),
         };
         let options = self.options.clone();
+        let sink = on_progress.map(logs::Progress::new);
         let (run, warnings) = self.call(py, move |fleet| async move {
-            let run = call(fleet).await?;
-            let warnings = notify::tell(&webhooks, &run, asked, &options).await;
-            Ok((run, warnings))
+            let work = async {
+                let observer: Arc<dyn Observer> = match &sink {
+                    Some(sink) => sink.clone(),
+                    None => Arc::new(Silent),
+                };
+                let run = call(fleet, observer).await?;
+                let warnings = notify::tell(&webhooks, &run, asked, &options).await;
+                Ok((run, warnings))
+            };
+            // The engine's own progress events reach the callback too.
+            match sink.clone() {
+                Some(sink) => logs::PROGRESS.scope(sink, work).await,
+                None => work.await,
+            }
         })?;
         for warning in warnings {
             let message = std::ffi::CString::new(warning).unwrap_or_default();
@@ -169,15 +184,21 @@ impl Client {
         change: AllowlistChange,
         dry_run: bool,
         wait: Wait,
+        on_progress: Option<Py<PyAny>>,
     ) -> PyResult<Bound<'py, PyList>> {
         let mode = Mode::from_dry_run(dry_run);
         let urls = self.wait_urls(py, &targets, &wait)?;
-        self.change(py, Asked::default(), move |fleet| async move {
-            let run = fleet
-                .update_allowlist(&targets, &change, mode, &Silent)
-                .await?;
-            waited(&fleet, run, urls, false, wait.timeout).await
-        })
+        self.change(
+            py,
+            Asked::default(),
+            on_progress,
+            move |fleet, observer| async move {
+                let run = fleet
+                    .update_allowlist(&targets, &change, mode, &*observer)
+                    .await?;
+                waited(&fleet, run, urls, false, wait.timeout).await
+            },
+        )
     }
 
     /// With `wait`: the URL to probe per target, checked before any change.
@@ -510,7 +531,7 @@ impl Client {
     /// it), `bypass_secret=` sets one, `rotate_bypass=True` replaces it;
     /// `client_ip={"header": "X-Forwarded-For", "position": "last"}` matches
     /// the allowlist against the address a proxy put in that header.
-    #[pyo3(signature = (*targets, allow=None, reason=None, until=None, page=None, status=None, headers=None, inject=false, bypass=None, bypass_secret=None, rotate_bypass=false, client_ip=None, wait=false, wait_url=None, wait_timeout=None, dry_run=false))]
+    #[pyo3(signature = (*targets, allow=None, reason=None, until=None, page=None, status=None, headers=None, inject=false, bypass=None, bypass_secret=None, rotate_bypass=false, client_ip=None, wait=false, wait_url=None, wait_timeout=None, on_progress=None, dry_run=false))]
     #[allow(clippy::too_many_arguments)]
     fn enter<'py>(
         &self,
@@ -530,6 +551,7 @@ impl Client {
         wait: bool,
         wait_url: Option<String>,
         wait_timeout: Option<f64>,
+        on_progress: Option<Py<PyAny>>,
         dry_run: bool,
     ) -> PyResult<Bound<'py, PyList>> {
         let targets = strings(targets)?;
@@ -540,17 +562,22 @@ impl Client {
         let wait = Wait::new(py, wait, wait_url, wait_timeout)?;
         let urls = self.wait_urls(py, &targets, &wait)?;
         let mode = Mode::from_dry_run(dry_run);
-        self.change(py, asked_of(&request), move |fleet| async move {
-            let run = fleet.enter(&targets, &request, mode, &Silent).await?;
-            waited(&fleet, run, urls, false, wait.timeout).await
-        })
+        self.change(
+            py,
+            asked_of(&request),
+            on_progress,
+            move |fleet, observer| async move {
+                let run = fleet.enter(&targets, &request, mode, &*observer).await?;
+                waited(&fleet, run, urls, false, wait.timeout).await
+            },
+        )
     }
 
     /// Arms each target ahead of a planned window: maint's web ACL is
     /// associated in pass-through form (nothing blocked; AWS WAF charges
     /// while it is associated), prepared with these settings, so that
     /// `enter` and `exit` are one update each. `disarm` afterwards.
-    #[pyo3(signature = (*targets, allow=None, reason=None, until=None, page=None, status=None, headers=None, bypass=None, bypass_secret=None, rotate_bypass=false, client_ip=None, dry_run=false))]
+    #[pyo3(signature = (*targets, allow=None, reason=None, until=None, page=None, status=None, headers=None, bypass=None, bypass_secret=None, rotate_bypass=false, client_ip=None, on_progress=None, dry_run=false))]
     #[allow(clippy::too_many_arguments)]
     fn arm<'py>(
         &self,
@@ -566,6 +593,7 @@ impl Client {
         bypass_secret: Option<String>,
         rotate_bypass: bool,
         client_ip: Option<&Bound<'py, PyAny>>,
+        on_progress: Option<Py<PyAny>>,
         dry_run: bool,
     ) -> PyResult<Bound<'py, PyList>> {
         let targets = strings(targets)?;
@@ -574,32 +602,37 @@ impl Client {
             py, allow, reason, until, page, status, headers, false, access,
         )?;
         let mode = Mode::from_dry_run(dry_run);
-        self.change(py, asked_of(&request), move |fleet| async move {
-            fleet.arm(&targets, &request, mode, &Silent).await
+        self.change(py, asked_of(&request), on_progress, move |fleet, observer| async move {
+            fleet.arm(&targets, &request, mode, &*observer).await
         })
     }
 
     /// Disarms each target: maint's pass-through web ACL is disassociated
     /// (and deleted with its last member). A target in maintenance is
     /// refused (`exit` first).
-    #[pyo3(signature = (*targets, dry_run=false))]
+    #[pyo3(signature = (*targets, on_progress=None, dry_run=false))]
     fn disarm<'py>(
         &self,
         py: Python<'py>,
         targets: &Bound<'py, PyTuple>,
+        on_progress: Option<Py<PyAny>>,
         dry_run: bool,
     ) -> PyResult<Bound<'py, PyList>> {
         let targets = strings(targets)?;
         let mode = Mode::from_dry_run(dry_run);
-        self.change(py, Asked::default(), move |fleet| async move {
-            fleet.disarm(&targets, mode, &Silent).await
-        })
+        self.change(
+            py,
+            Asked::default(),
+            on_progress,
+            move |fleet, observer| async move { fleet.disarm(&targets, mode, &*observer).await },
+        )
     }
 
     /// Takes each target out of maintenance and deletes maint's resources.
     /// With `wait=True` (or `wait_url=`), returns once the public no longer
     /// gets the maintenance page.
-    #[pyo3(signature = (*targets, wait=false, wait_url=None, wait_timeout=None, dry_run=false))]
+    #[pyo3(signature = (*targets, wait=false, wait_url=None, wait_timeout=None, on_progress=None, dry_run=false))]
+    #[allow(clippy::too_many_arguments)]
     fn exit<'py>(
         &self,
         py: Python<'py>,
@@ -607,37 +640,45 @@ impl Client {
         wait: bool,
         wait_url: Option<String>,
         wait_timeout: Option<f64>,
+        on_progress: Option<Py<PyAny>>,
         dry_run: bool,
     ) -> PyResult<Bound<'py, PyList>> {
         let targets = strings(targets)?;
         let wait = Wait::new(py, wait, wait_url, wait_timeout)?;
         let urls = self.wait_urls(py, &targets, &wait)?;
         let mode = Mode::from_dry_run(dry_run);
-        self.change(py, Asked::default(), move |fleet| async move {
-            let run = fleet.exit(&targets, mode, &Silent).await?;
-            waited(&fleet, run, urls, true, wait.timeout).await
-        })
+        self.change(
+            py,
+            Asked::default(),
+            on_progress,
+            move |fleet, observer| async move {
+                let run = fleet.exit(&targets, mode, &*observer).await?;
+                waited(&fleet, run, urls, true, wait.timeout).await
+            },
+        )
     }
 
     /// Ends every overdue window (in maintenance past its planned end):
     /// among `targets`, or, with none, every window of maint's in the
     /// client's region and the config's Regions. Safe to run every minute.
-    #[pyo3(signature = (*targets, dry_run=false))]
+    #[pyo3(signature = (*targets, on_progress=None, dry_run=false))]
     fn exit_expired<'py>(
         &self,
         py: Python<'py>,
         targets: &Bound<'py, PyTuple>,
+        on_progress: Option<Py<PyAny>>,
         dry_run: bool,
     ) -> PyResult<Bound<'py, PyList>> {
         let targets = strings(targets)?;
         let mode = Mode::from_dry_run(dry_run);
-        self.change(py, Asked::default(), move |fleet| async move {
-            fleet.exit_expired(&targets, mode, &Silent).await
+        self.change(py, Asked::default(), on_progress, move |fleet, observer| async move {
+            fleet.exit_expired(&targets, mode, &*observer).await
         })
     }
 
     /// Lets the allowlist's entries through (testers get in).
-    #[pyo3(signature = (*targets, wait=false, wait_url=None, wait_timeout=None, dry_run=false))]
+    #[pyo3(signature = (*targets, wait=false, wait_url=None, wait_timeout=None, on_progress=None, dry_run=false))]
+    #[allow(clippy::too_many_arguments)]
     fn allowlist_enable<'py>(
         &self,
         py: Python<'py>,
@@ -645,6 +686,7 @@ impl Client {
         wait: bool,
         wait_url: Option<String>,
         wait_timeout: Option<f64>,
+        on_progress: Option<Py<PyAny>>,
         dry_run: bool,
     ) -> PyResult<Bound<'py, PyList>> {
         let wait = Wait::new(py, wait, wait_url, wait_timeout)?;
@@ -654,12 +696,13 @@ impl Client {
             AllowlistChange::Enable,
             dry_run,
             wait,
+            on_progress,
         )
     }
 
     /// Stops letting the allowlist's entries through, keeping them. The
     /// bypass is shut too, unless `keep_bypass=True`.
-    #[pyo3(signature = (*targets, keep_bypass=false, wait=false, wait_url=None, wait_timeout=None, dry_run=false))]
+    #[pyo3(signature = (*targets, keep_bypass=false, wait=false, wait_url=None, wait_timeout=None, on_progress=None, dry_run=false))]
     #[allow(clippy::too_many_arguments)]
     fn allowlist_disable<'py>(
         &self,
@@ -669,6 +712,7 @@ impl Client {
         wait: bool,
         wait_url: Option<String>,
         wait_timeout: Option<f64>,
+        on_progress: Option<Py<PyAny>>,
         dry_run: bool,
     ) -> PyResult<Bound<'py, PyList>> {
         let change = if keep_bypass {
@@ -677,7 +721,7 @@ impl Client {
             AllowlistChange::Disable
         };
         let wait = Wait::new(py, wait, wait_url, wait_timeout)?;
-        self.allowlist_change(py, strings(targets)?, change, dry_run, wait)
+        self.allowlist_change(py, strings(targets)?, change, dry_run, wait, on_progress)
     }
 
     /// What a request from `ip` with `headers` ("Name: value") for `path`
@@ -759,12 +803,13 @@ impl Client {
     }
 
     /// Adds entries to the target's allowlist.
-    #[pyo3(signature = (target, entries, *, dry_run=false))]
+    #[pyo3(signature = (target, entries, *, on_progress=None, dry_run=false))]
     fn allowlist_add<'py>(
         &self,
         py: Python<'py>,
         target: String,
         entries: &Bound<'py, PyAny>,
+        on_progress: Option<Py<PyAny>>,
         dry_run: bool,
     ) -> PyResult<Bound<'py, PyList>> {
         let entries = entries_from(py, entries)?;
@@ -774,16 +819,18 @@ impl Client {
             AllowlistChange::Add(entries),
             dry_run,
             Wait::none(),
+            on_progress,
         )
     }
 
     /// Takes addresses out of the target's allowlist.
-    #[pyo3(signature = (target, entries, *, dry_run=false))]
+    #[pyo3(signature = (target, entries, *, on_progress=None, dry_run=false))]
     fn allowlist_remove<'py>(
         &self,
         py: Python<'py>,
         target: String,
         entries: &Bound<'py, PyAny>,
+        on_progress: Option<Py<PyAny>>,
         dry_run: bool,
     ) -> PyResult<Bound<'py, PyList>> {
         let entries = entries_from(py, entries)?;
@@ -793,16 +840,18 @@ impl Client {
             AllowlistChange::Remove(entries),
             dry_run,
             Wait::none(),
+            on_progress,
         )
     }
 
     /// Replaces the target's allowlist.
-    #[pyo3(signature = (target, entries, *, dry_run=false))]
+    #[pyo3(signature = (target, entries, *, on_progress=None, dry_run=false))]
     fn allowlist_set<'py>(
         &self,
         py: Python<'py>,
         target: String,
         entries: &Bound<'py, PyAny>,
+        on_progress: Option<Py<PyAny>>,
         dry_run: bool,
     ) -> PyResult<Bound<'py, PyList>> {
         let entries = entries_from(py, entries)?;
@@ -812,6 +861,7 @@ impl Client {
             AllowlistChange::Set(entries),
             dry_run,
             Wait::none(),
+            on_progress,
         )
     }
 

@@ -11,6 +11,7 @@
 mod allowlist;
 mod client;
 mod errors;
+mod logs;
 mod reports;
 mod runtime;
 
@@ -32,6 +33,8 @@ fn _maint(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<reports::Leftover>()?;
     m.add_class::<reports::CheckResult>()?;
     m.add_class::<reports::CheckResponse>()?;
+    m.add_class::<logs::ProgressEvent>()?;
+    logs::install();
     errors::register(m)?;
     Ok(())
 }

@@ -13,6 +13,8 @@ Everything here is the Rust extension ``maint._maint`` (thin bindings over the
     client.exit("shop-prod")
 """
 
+import logging as _logging
+
 from maint._maint import (
     DEFAULT_CONCURRENCY,
     Allowlist,
@@ -27,6 +29,7 @@ from maint._maint import (
     Leftover,
     MaintError,
     NotInMaintenanceError,
+    ProgressEvent,
     TargetNotFoundError,
     TargetStatus,
     TimeoutError,
@@ -47,8 +50,14 @@ __all__ = [
     "Leftover",
     "MaintError",
     "NotInMaintenanceError",
+    "ProgressEvent",
     "TargetNotFoundError",
     "TargetStatus",
     "TimeoutError",
     "__version__",
 ]
+
+# maint logs through the standard `logging` module under the "maint" logger
+# (maint.backend.waf.calls, maint.progress, ...). As a library it adds only a
+# NullHandler: nothing is printed unless the application configures logging.
+_logging.getLogger("maint").addHandler(_logging.NullHandler())

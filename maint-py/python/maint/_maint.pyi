@@ -6,7 +6,7 @@ import builtins
 import datetime
 import ipaddress
 import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, Final, Literal, Union, final
 
 __all__ = [
@@ -23,6 +23,7 @@ __all__ = [
     "Leftover",
     "MaintError",
     "NotInMaintenanceError",
+    "ProgressEvent",
     "TargetNotFoundError",
     "TargetStatus",
     "TimeoutError",
@@ -171,6 +172,27 @@ class CheckResult:
     def to_dict(self) -> dict[str, Any]: ...
 
 @final
+class ProgressEvent:
+    """One progress event of a long call, as ``on_progress`` receives it."""
+
+    @property
+    def kind(self) -> Literal["started", "target_done", "waiting", "retrying"]: ...
+    @property
+    def message(self) -> str: ...
+    @property
+    def index(self) -> int | None: ...
+    @property
+    def total(self) -> int | None: ...
+    @property
+    def target(self) -> str | None: ...
+    @property
+    def ok(self) -> bool | None: ...
+    @property
+    def changed(self) -> bool | None: ...
+    @property
+    def aws_error_code(self) -> str | None: ...
+
+@final
 class Leftover:
     """A resource of maint's that no load balancer uses any more, with its region."""
 
@@ -236,6 +258,7 @@ class Client:
         wait: bool = False,
         wait_url: str | None = None,
         wait_timeout: float | None = None,
+        on_progress: Callable[[ProgressEvent], object] | None = None,
         dry_run: bool = False,
     ) -> list[ChangeResult]: ...
     def exit(
@@ -244,9 +267,15 @@ class Client:
         wait: bool = False,
         wait_url: str | None = None,
         wait_timeout: float | None = None,
+        on_progress: Callable[[ProgressEvent], object] | None = None,
         dry_run: bool = False,
     ) -> list[ChangeResult]: ...
-    def exit_expired(self, *targets: str, dry_run: bool = False) -> list[ChangeResult]: ...
+    def exit_expired(
+        self,
+        *targets: str,
+        on_progress: Callable[[ProgressEvent], object] | None = None,
+        dry_run: bool = False,
+    ) -> list[ChangeResult]: ...
     def arm(
         self,
         *targets: str,
@@ -260,15 +289,22 @@ class Client:
         bypass_secret: str | None = None,
         rotate_bypass: bool = False,
         client_ip: Mapping[str, str] | None = None,
+        on_progress: Callable[[ProgressEvent], object] | None = None,
         dry_run: bool = False,
     ) -> list[ChangeResult]: ...
-    def disarm(self, *targets: str, dry_run: bool = False) -> list[ChangeResult]: ...
+    def disarm(
+        self,
+        *targets: str,
+        on_progress: Callable[[ProgressEvent], object] | None = None,
+        dry_run: bool = False,
+    ) -> list[ChangeResult]: ...
     def allowlist_enable(
         self,
         *targets: str,
         wait: bool = False,
         wait_url: str | None = None,
         wait_timeout: float | None = None,
+        on_progress: Callable[[ProgressEvent], object] | None = None,
         dry_run: bool = False,
     ) -> list[ChangeResult]: ...
     def allowlist_disable(
@@ -278,16 +314,32 @@ class Client:
         wait: bool = False,
         wait_url: str | None = None,
         wait_timeout: float | None = None,
+        on_progress: Callable[[ProgressEvent], object] | None = None,
         dry_run: bool = False,
     ) -> list[ChangeResult]: ...
     def allowlist_add(
-        self, target: str, entries: _Entries, *, dry_run: bool = False
+        self,
+        target: str,
+        entries: _Entries,
+        *,
+        on_progress: Callable[[ProgressEvent], object] | None = None,
+        dry_run: bool = False,
     ) -> list[ChangeResult]: ...
     def allowlist_remove(
-        self, target: str, entries: _Entries, *, dry_run: bool = False
+        self,
+        target: str,
+        entries: _Entries,
+        *,
+        on_progress: Callable[[ProgressEvent], object] | None = None,
+        dry_run: bool = False,
     ) -> list[ChangeResult]: ...
     def allowlist_set(
-        self, target: str, entries: _Entries, *, dry_run: bool = False
+        self,
+        target: str,
+        entries: _Entries,
+        *,
+        on_progress: Callable[[ProgressEvent], object] | None = None,
+        dry_run: bool = False,
     ) -> list[ChangeResult]: ...
     def status(self, *targets: str) -> list[TargetStatus]: ...
     def check(
