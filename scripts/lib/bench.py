@@ -496,6 +496,74 @@ class PythonEngine:
         return time.perf_counter() - t
 
 
+def run_python_overhead(status_loop, moto, n, log):
+    """The Python package's cost over the engine: one `status` of one target,
+    `n` times, through the Rust API (`maint-core/examples/status_loop.rs`,
+    Fleet::status in one process) and through `maint.Client.status` in this
+    process, with the `maint` logger off (WARNING, nothing at INFO) and on
+    (DEBUG, every record built and dropped by a NullHandler). Both straight
+    against moto, no latency added: the difference is the binding's cost.
+    Returns the report's rows."""
+    import logging
+
+    import maint
+
+    os.environ["MAINT_WAF_QUOTA_PERCENT"] = "0"
+    [name] = seed_albs(moto, 1, prefix="bench-py")
+    client = maint.Client(region=REGION, endpoint_url=moto)
+    client.enter(name, allow=[ALLOW], reason="benchmark")
+    try:
+        out = sh([status_loop, moto, REGION, name, str(n)])
+        rust = json.loads(out.strip().splitlines()[-1])["median_us"]
+        logger = logging.getLogger("maint")
+        level = logger.level
+
+        def python(log_level, call, count):
+            logger.setLevel(log_level)
+            records = []
+            keeper = logging.Handler()
+            keeper.emit = records.append
+            logger.addHandler(keeper)
+            try:
+                for _ in range(2):
+                    call()
+                times = []
+                for _ in range(count):
+                    t = time.perf_counter()
+                    call()
+                    times.append((time.perf_counter() - t) * 1e6)
+            finally:
+                logger.removeHandler(keeper)
+                logger.setLevel(level)
+            return statistics.median(times), len(records) / (count + 2)
+
+        status = lambda: client.status(name)  # noqa: E731
+
+        def toggle():
+            # Each rewrites the web ACL: the engine logs what it does.
+            client.allowlist_disable(name)
+            client.allowlist_enable(name)
+
+        off, off_records = python(logging.WARNING, status, n)
+        on, on_records = python(logging.DEBUG, status, n)
+        m = max(5, n // 5)
+        t_off, t_off_records = python(logging.WARNING, toggle, m)
+        t_on, t_on_records = python(logging.DEBUG, toggle, m)
+        log(f"  status: Rust API {rust:.0f} µs, Python {off:.0f} µs (logging off), {on:.0f} µs (on); "
+            f"disable+enable: {t_off:.0f} µs (off), {t_on:.0f} µs (on, {t_on_records:.1f} records)")
+        return [
+            f"| `status` | Rust API (`Fleet::status`, `status_loop`) | {rust:.0f} µs | - | - |",
+            f"| `status` | Python, logging off | {off:.0f} µs | {off - rust:+.0f} µs | {off_records:.1f} |",
+            f"| `status` | Python, logging on (DEBUG) | {on:.0f} µs | {on - rust:+.0f} µs | {on_records:.1f} |",
+            f"| `allowlist_disable` + `allowlist_enable` | Python, logging off | {t_off:.0f} µs | - | "
+            f"{t_off_records:.1f} |",
+            f"| `allowlist_disable` + `allowlist_enable` | Python, logging on (DEBUG) | {t_on:.0f} µs | "
+            f"{t_on - t_off:+.0f} µs over logging off | {t_on_records:.1f} |",
+        ]
+    finally:
+        client.exit(name)
+
+
 def python_package_available():
     """(True, version) when `import maint` works here and has a Client, else
     (False, why)."""
@@ -826,6 +894,11 @@ def write_report(a, sections):
     L.append(sections.get("python") or f"_skipped: {sections.get('python_note', '?')}_")
     L.append("")
 
+    L.append("## Python call overhead, and logging on and off\n")
+    L.append(sections.get("python_overhead")
+             or f"_skipped: {sections.get('python_note') or 'no status_loop example given'}_")
+    L.append("")
+
     if sections.get("errors"):
         L.append("## Errors\n")
         for e in sections["errors"]:
@@ -855,6 +928,7 @@ def main():
     p.add_argument("--allowlist-summary")
     p.add_argument("--allowlist-divan")
     p.add_argument("--no-python", action="store_true")
+    p.add_argument("--status-loop", help="maint-core's status_loop example, for the Python overhead")
     p.add_argument("--out", default="BENCHMARKS.md")
     p.add_argument("--load-before", help="load average when scripts/bench started")
     p.add_argument("--only-switch", action="store_true",
@@ -986,6 +1060,24 @@ def main():
             sections["errors"].append("Python package cycle:\n" + traceback.format_exc())
     else:
         sections["python_note"] = info
+
+    # The Python package's own cost, and logging's.
+    if ok and a.status_loop:
+        n = 50 if a.mode == "quick" else 300
+        log(f"Python call overhead: {n} status calls each way")
+        try:
+            rows = run_python_overhead(a.status_loop, a.moto, n, log)
+            sections["python_overhead"] = (
+                f"One `status` of one target, {n} times after 5 warm-up calls, median, straight against "
+                "moto (no latency added), both built in the dev profile. The difference is what the "
+                "binding adds per call (argument conversion, the GIL released and taken back, the "
+                "report's Python objects); logging on means the `maint` logger at DEBUG with a handler "
+                "that keeps the records.\n\n"
+                "| call | API | median per call | over the Rust API | log records per call |\n"
+                "|---|---|---:|---:|---:|\n"
+                + "\n".join(rows))
+        except Exception:  # noqa: BLE001
+            sections["errors"].append("Python call overhead:\n" + traceback.format_exc())
 
     write_report(a, sections)
     log(f"wrote {a.out}")

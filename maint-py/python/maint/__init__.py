@@ -61,3 +61,5 @@ __all__ = [
 # (maint.backend.waf.calls, maint.progress, ...). As a library it adds only a
 # NullHandler: nothing is printed unless the application configures logging.
 _logging.getLogger("maint").addHandler(_logging.NullHandler())
+
+from maint import aio  # noqa: E402 (maint.aio.Client: the same calls as coroutines)
