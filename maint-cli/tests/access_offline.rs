@@ -3,42 +3,9 @@
 //! before any AWS call (the endpoint is a dead port, so a call would exit 1).
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
-use std::process::{Command, Output};
+mod offline;
 
-fn maint(dir: &std::path::Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_maint"))
-        .args(args)
-        .current_dir(dir)
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("NO_COLOR", "1")
-        .env_remove("MAINT_CONFIG")
-        .env_remove("AWS_PROFILE")
-        .output()
-        .expect("run maint")
-}
-
-fn words(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes)
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-fn workdir() -> std::path::PathBuf {
-    let d = std::env::temp_dir().join(format!(
-        "maint-access-offline-{}-{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-    ));
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
+use offline::{maint, words, workdir};
 
 #[test]
 fn bad_bypass_client_address_and_check_input_is_refused_before_aws() {

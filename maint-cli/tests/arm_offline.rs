@@ -3,44 +3,9 @@
 //! any AWS call (the endpoint is a dead port, so a call would exit 1).
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
+mod offline;
 
-fn maint(dir: &std::path::Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_maint"))
-        .args(args)
-        .current_dir(dir)
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env_remove("MAINT_CONFIG")
-        .env_remove("AWS_PROFILE")
-        .output()
-        .expect("run maint")
-}
-
-fn workdir() -> PathBuf {
-    let d = std::env::temp_dir().join(format!(
-        "maint-arm-offline-{}-{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-    ));
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8(bytes.to_vec()).unwrap()
-}
-
-/// The words of a help text, whatever the terminal width.
-fn words(bytes: &[u8]) -> String {
-    text(bytes).split_whitespace().collect::<Vec<_>>().join(" ")
-}
+use offline::{maint, text, words, workdir};
 
 #[test]
 fn arm_and_disarm_help_say_what_arming_costs() {
