@@ -267,6 +267,17 @@ fn built<T>(what: &str, r: std::result::Result<T, BuildError>) -> Result<T> {
     })
 }
 
+/// The one text transformation maint's matches use: none (the bytes as sent).
+fn no_transformation() -> Result<TextTransformation> {
+    built(
+        "text transformation",
+        TextTransformation::builder()
+            .priority(0)
+            .r#type(TextTransformationType::None)
+            .build(),
+    )
+}
+
 /// Matches every request: a URI path is never shorter than 0 bytes. WAF has
 /// no "match all" statement; this one costs 1 WCU.
 fn match_all() -> Result<Statement> {
@@ -280,13 +291,7 @@ fn match_all() -> Result<Statement> {
             )
             .comparison_operator(ComparisonOperator::Ge)
             .size(0)
-            .text_transformations(built(
-                "text transformation",
-                TextTransformation::builder()
-                    .priority(0)
-                    .r#type(TextTransformationType::None)
-                    .build(),
-            )?)
+            .text_transformations(no_transformation()?)
             .build(),
     )?;
     Ok(Statement::builder().size_constraint_statement(size).build())
@@ -352,13 +357,7 @@ fn exactly(field: FieldToMatch, value: &str) -> Result<Statement> {
             ByteMatchStatement::builder()
                 .search_string(Blob::new(value.as_bytes()))
                 .field_to_match(field)
-                .text_transformations(built(
-                    "text transformation",
-                    TextTransformation::builder()
-                        .priority(0)
-                        .r#type(TextTransformationType::None)
-                        .build(),
-                )?)
+                .text_transformations(no_transformation()?)
                 .positional_constraint(PositionalConstraint::Exactly)
                 .build(),
         )?)
