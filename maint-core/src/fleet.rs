@@ -46,13 +46,12 @@ use crate::backend::{
 };
 use crate::check::{CheckReport, CheckRequest};
 use crate::config::{did_you_mean, Config, Service};
+use crate::maintenance::Given;
 use crate::report::{
     ChangeReport, ChangeRun, CleanedUp, CleanupRun, ErrorReport, Operation, RegionError,
     StatusReport, StatusRun,
 };
-use crate::response::{
-    ContentType, MaintenanceResponse, ResponseBody, ResponseHeader, ResponseStatus,
-};
+use crate::response::{ContentType, ResponseBody, ResponseHeader, ResponseRequest, ResponseStatus};
 use crate::target::{LoadBalancerArn, LoadBalancerRef, TargetRef};
 use crate::{Error, Result};
 
@@ -908,8 +907,10 @@ impl EnterRequest {
     /// balancer named directly): the request's allowlist plus the service's;
     /// the request's page, content type and status, else the service's; the
     /// service's headers with the request's added. The allowlist starts
-    /// enabled. Fails when the combination breaks a WAF rule (too many
-    /// headers, too many entries).
+    /// enabled. The spec records what was [given](crate::maintenance::Given) (by the
+    /// request or the service), so a repeated `enter` or `arm` keeps the
+    /// window's own value of everything else. Fails when the combination
+    /// breaks a WAF rule (too many headers, too many entries).
     pub fn spec_for(&self, service: Option<&Service>) -> Result<MaintenanceSpec, Error> {
         let allowlist = match service {
             Some(s) => self.allowlist.union(&s.allowlist)?,
@@ -922,8 +923,7 @@ impl EnterRequest {
         let content_type = self
             .content_type
             .or(page.as_ref().map(ResponseBody::content_type))
-            .or(service.and_then(|s| s.content_type))
-            .unwrap_or(ContentType::Html);
+            .or(service.and_then(|s| s.content_type));
         let mut headers: Vec<ResponseHeader> = service
             .map(|s| s.headers.clone())
             .unwrap_or_default()
@@ -931,13 +931,22 @@ impl EnterRequest {
             .filter(|h| !self.headers.iter().any(|mine| mine.is_named(h.name())))
             .collect();
         headers.extend(self.headers.iter().cloned());
-        let status = self.status.or(service.and_then(|s| s.status));
-        let response = MaintenanceResponse::build(self.until, status, page, content_type, headers)?;
+        let asked = ResponseRequest {
+            status: self.status.or(service.and_then(|s| s.status)),
+            page,
+            content_type,
+            headers,
+        };
+        let response = asked.build(self.until)?;
         let existing_web_acl = if self.inject {
             ExistingWebAcl::Inject
         } else {
             service.map(|s| s.existing_web_acl).unwrap_or_default()
         };
+        let client_ip = self
+            .client_ip
+            .clone()
+            .or_else(|| service.and_then(|s| s.client_ip.clone()));
         Ok(MaintenanceSpec {
             allowlist,
             allowlist_enabled: true,
@@ -950,11 +959,13 @@ impl EnterRequest {
                 (request, _) => request.clone(),
             },
             bypass_enabled: true,
-            client_ip: self
-                .client_ip
-                .clone()
-                .or_else(|| service.and_then(|s| s.client_ip.clone()))
-                .unwrap_or_default(),
+            given: Some(Given {
+                reason: self.reason.is_some(),
+                until: self.until.is_some(),
+                response: asked,
+                client_ip: client_ip.is_some(),
+            }),
+            client_ip: client_ip.unwrap_or_default(),
         })
     }
 }

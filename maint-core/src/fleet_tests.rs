@@ -836,3 +836,114 @@ async fn exit_expired_ends_only_overdue_windows_and_is_idempotent() {
         ]
     );
 }
+
+/// The window's response as the backend reads it back.
+async fn response_of(
+    memory: &MemoryBackend,
+    window: &str,
+    lb: &str,
+) -> crate::response::MaintenanceResponse {
+    let lb = LoadBalancerArn::parse(lb).unwrap();
+    let status = memory
+        .window_status(&Window::of_service(window), &[lb])
+        .await
+        .unwrap()
+        .remove(0)
+        .unwrap();
+    match status.state {
+        State::Maintenance(info) | State::Armed(info) => info.response,
+        other => panic!("not a window: {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_repeated_enter_or_arm_keeps_every_setting_it_is_not_given() {
+    let memory = Arc::new(MemoryBackend::new("us-east-1"));
+    let a = memory.add_load_balancer("shop-a", LoadBalancerType::Application);
+    memory.add_load_balancer("shop-b", LoadBalancerType::Application);
+    let config = shop_config("headers = { \"X-Team\" = \"web\" }\n");
+    let fleet = Fleet::new(Some(config), None, shared_factory(memory.clone()));
+    let shop = names(&["shop"]);
+    let changes = |run: &ChangeRun| -> Vec<Change> { run.results[0].details.clone() };
+    let until = Utc::now() + chrono::Duration::hours(1);
+    let armed = EnterRequest {
+        reason: Some(Reason::new("release 2.4").unwrap()),
+        until: Some(until),
+        status: Some(ResponseStatus::new(502).unwrap()),
+        headers: vec!["X-Maintenance: yes".parse().unwrap()],
+        ..EnterRequest::default()
+    };
+    fleet
+        .arm(&shop, &armed, Mode::Apply, &Silent)
+        .await
+        .unwrap();
+    let before = response_of(&memory, "shop", &a).await;
+
+    // What the README shows: arm with the settings, then a bare `enter`.
+    let run = fleet
+        .enter(&shop, &EnterRequest::default(), Mode::Apply, &Silent)
+        .await
+        .unwrap();
+    assert_eq!(changes(&run), vec![Change::SwitchedOn]);
+    let status = fleet.status(&shop, &Silent).await.unwrap();
+    assert_eq!(status.targets[0].reason.as_deref(), Some("release 2.4"));
+    assert_eq!(status.targets[0].until, Some(until));
+    assert_eq!(response_of(&memory, "shop", &a).await, before);
+    // The same again: nothing to do.
+    let run = fleet
+        .enter(&shop, &EnterRequest::default(), Mode::Apply, &Silent)
+        .await
+        .unwrap();
+    assert_eq!(changes(&run), Vec::<Change>::new());
+
+    // A flag changes only what it names.
+    let header = EnterRequest {
+        headers: vec!["X-Other: 1".parse().unwrap()],
+        ..EnterRequest::default()
+    };
+    let run = fleet
+        .enter(&shop, &header, Mode::Apply, &Silent)
+        .await
+        .unwrap();
+    assert_eq!(changes(&run), vec![Change::ResponseChanged]);
+    let response = response_of(&memory, "shop", &a).await;
+    assert_eq!(response.status().code(), 502);
+    assert_eq!(response.body(), before.body());
+    for (name, value) in [
+        ("X-Maintenance", "yes"),
+        ("X-Team", "web"),
+        ("X-Other", "1"),
+    ] {
+        assert_eq!(response.headers().get(name), Some(value), "{name}");
+    }
+
+    // A new end: the default page and Retry-After follow it; the rest stays.
+    let later = until + chrono::Duration::hours(2);
+    let extend = EnterRequest {
+        until: Some(later),
+        ..EnterRequest::default()
+    };
+    let run = fleet
+        .enter(&shop, &extend, Mode::Apply, &Silent)
+        .await
+        .unwrap();
+    assert_eq!(
+        changes(&run),
+        vec![
+            Change::UntilChanged { until: Some(later) },
+            Change::ResponseChanged
+        ]
+    );
+    let response = response_of(&memory, "shop", &a).await;
+    assert_eq!(
+        response.headers().get("Retry-After"),
+        Some(crate::response::http_date(later).as_str())
+    );
+    assert_eq!(
+        response.body().content(),
+        crate::response::default_html_page(Some(later))
+    );
+    assert_eq!(response.headers().get("X-Other"), Some("1"));
+    let status = fleet.status(&shop, &Silent).await.unwrap();
+    assert_eq!(status.targets[0].reason.as_deref(), Some("release 2.4"));
+}

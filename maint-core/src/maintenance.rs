@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::access::{BypassRequest, BypassState, ClientIp};
 use crate::allowlist::{Allowlist, AllowlistError, Cidr};
 use crate::error::InvalidInput;
-use crate::response::MaintenanceResponse;
+use crate::response::{MaintenanceResponse, ResponseRequest};
 use crate::target::LoadBalancerArn;
 
 /// Why a service is in maintenance, as shown by `status`: 1 to
@@ -43,6 +43,12 @@ impl Reason {
             ));
         }
         Ok(Reason(text.to_string()))
+    }
+
+    /// A reason as a window recorded it (validated when it was given;
+    /// taken as it is, so a repeated `enter` keeps it unchanged).
+    pub(crate) fn recorded(text: &str) -> Self {
+        Reason(text.to_string())
     }
 
     /// The reason text.
@@ -218,6 +224,28 @@ pub struct MaintenanceSpec {
     pub bypass_enabled: bool,
     /// Where the allowlist finds a request's address.
     pub client_ip: ClientIp,
+    /// What the caller asked for, as opposed to defaults: a repeated
+    /// `enter` or `arm` changes only these and keeps the window's own value
+    /// of every other setting (see [`reentry_spec`]). `None`: this spec
+    /// states the whole window (reason, end, response, client address).
+    pub given: Option<Given>,
+}
+
+/// Which settings of a [`MaintenanceSpec`] its caller gave (a flag, a
+/// keyword argument or the service's config). A repeated `enter` or `arm`
+/// keeps every setting it is not given, as it keeps the allowlist and the
+/// bypass: `maint arm shop --reason R --for 1h` then `maint enter shop`
+/// keeps the reason and the end.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Given {
+    /// The reason was given.
+    pub reason: bool,
+    /// The planned end was given.
+    pub until: bool,
+    /// The parts of the response asked for.
+    pub response: ResponseRequest,
+    /// Where the client address comes from was given.
+    pub client_ip: bool,
 }
 
 impl MaintenanceSpec {
@@ -246,6 +274,7 @@ impl Default for MaintenanceSpec {
             bypass: BypassRequest::Keep,
             bypass_enabled: true,
             client_ip: ClientIp::Connection,
+            given: None,
         }
     }
 }
@@ -622,16 +651,21 @@ impl Outcome {
     }
 }
 
-/// What a repeated `enter` asks of a window already in place: the reason,
-/// end and response of `spec`, with the allowlist entries already there
-/// kept and `spec`'s added, and the allowlist's enabled state kept. A rerun
-/// of `enter` (to finish a crashed run, or to change the reason) never drops
-/// an entry a teammate added, nor lets testers back in while the allowlist
-/// was disabled on purpose; `allowlist set/remove/enable/disable` do those.
+/// What a repeated `enter` (or `arm`) asks of a window already in place:
+/// the allowlist entries already there kept and `spec`'s added, the
+/// allowlist's and the bypass's enabled states kept, and of the reason, the
+/// end, the response and the client address only what `spec` was
+/// [given](MaintenanceSpec::given) changed; every other setting stays as
+/// the window has it. A rerun of `enter` (to finish a crashed run, or to
+/// change the reason) never drops an entry a teammate added, nor lets
+/// testers back in while the allowlist was disabled on purpose, nor drops
+/// the end time that `exit --expired` needs; `allowlist
+/// set/remove/enable/disable` do those. Fails when the kept response and
+/// the given parts together break a WAF rule (too many headers).
 pub fn reentry_spec(
     current: &MaintenanceInfo,
     spec: &MaintenanceSpec,
-) -> Result<MaintenanceSpec, AllowlistError> {
+) -> Result<MaintenanceSpec, crate::Error> {
     let bypass = match spec
         .bypass
         .resolve(current.bypass.as_ref().map(|b| &b.secret))
@@ -643,13 +677,28 @@ pub fn reentry_spec(
         .bypass
         .as_ref()
         .map_or(current.allowlist.enabled, |b| b.enabled);
-    Ok(MaintenanceSpec {
+    let mut wanted = MaintenanceSpec {
         allowlist: current.allowlist.entries.union(&spec.allowlist)?,
         allowlist_enabled: current.allowlist.enabled,
         bypass,
         bypass_enabled,
         ..spec.clone()
-    })
+    };
+    if let Some(given) = &spec.given {
+        if !given.reason {
+            wanted.reason = current.reason.as_deref().map(Reason::recorded);
+        }
+        if !given.until {
+            wanted.until = current.until;
+        }
+        wanted.response = given
+            .response
+            .over(&current.response, current.until, wanted.until)?;
+        if !given.client_ip {
+            wanted.client_ip = current.client_ip.clone();
+        }
+    }
+    Ok(wanted)
 }
 
 /// The changes from one bypass to another.

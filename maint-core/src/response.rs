@@ -646,14 +646,7 @@ impl MaintenanceResponse {
     ) -> Result<Self, InvalidInput> {
         let body = match body {
             Some(body) => body,
-            None => {
-                let content = match content_type {
-                    ContentType::Html => default_html_page(until),
-                    ContentType::Json => default_json_body(until),
-                    ContentType::Text => default_text_body(until),
-                };
-                ResponseBody::new(content_type, content)?
-            }
+            None => ResponseBody::new(content_type, default_body(content_type, until))?,
         };
 
         let user_has = |name: &str| extra_headers.iter().any(|h| h.is_named(name));
@@ -732,6 +725,103 @@ impl MaintenanceResponse {
     /// The headers, in the order they are sent.
     pub fn headers(&self) -> &ResponseHeaders {
         &self.headers
+    }
+}
+
+/// The parts of a maintenance response a caller asked for (flags, keyword
+/// arguments, a config service's settings). On a first `enter` the rest
+/// comes from maint's defaults ([`build`](Self::build)); on a repeated
+/// `enter` or `arm` from the window's own response ([`over`](Self::over)),
+/// so what was not asked for is kept.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ResponseRequest {
+    /// A status code, instead of 503 (or the window's).
+    pub status: Option<ResponseStatus>,
+    /// A page, instead of maint's default (or the window's).
+    pub page: Option<ResponseBody>,
+    /// The content type of maint's default page (or of the page given).
+    pub content_type: Option<ContentType>,
+    /// Headers; each replaces the window's header of the same name.
+    pub headers: Vec<ResponseHeader>,
+}
+
+impl ResponseRequest {
+    /// The response of a new window ending at `until`: what was asked, and
+    /// maint's defaults for the rest (see [`MaintenanceResponse::build`]).
+    pub fn build(&self, until: Option<DateTime<Utc>>) -> Result<MaintenanceResponse, InvalidInput> {
+        let content_type = self
+            .content_type
+            .or(self.page.as_ref().map(ResponseBody::content_type))
+            .unwrap_or(ContentType::Html);
+        MaintenanceResponse::build(
+            until,
+            self.status,
+            self.page.clone(),
+            content_type,
+            self.headers.clone(),
+        )
+    }
+
+    /// The response of a window whose response is `current` and whose
+    /// planned end moves from `was` to `until`, with what was asked
+    /// changed and everything else kept: the status, the page (maint's
+    /// default page is shown again with the new end) and every header not
+    /// named (`Retry-After` follows the end when maint added it).
+    pub fn over(
+        &self,
+        current: &MaintenanceResponse,
+        was: Option<DateTime<Utc>>,
+        until: Option<DateTime<Utc>>,
+    ) -> Result<MaintenanceResponse, InvalidInput> {
+        let kept_type = current.body.content_type;
+        let (body, content_type) = match (&self.page, self.content_type) {
+            (Some(page), _) => (Some(page.clone()), page.content_type),
+            (None, Some(content_type)) => (None, content_type),
+            (None, None) if current.body.content == default_body(kept_type, was) => {
+                (None, kept_type)
+            }
+            (None, None) => (Some(current.body.clone()), kept_type),
+        };
+        // What maint added itself goes, to be added again for `until`:
+        // `Cache-Control: no-store`, and `Retry-After` showing `was`.
+        let added_by_maint = |h: &ResponseHeader| {
+            (h.is_named("Cache-Control") && h.value == "no-store")
+                || (h.is_named("Retry-After") && was.is_some_and(|t| h.value == http_date(t)))
+        };
+        // A header asked for takes its namesake's place, so a repeat that
+        // asks for what is there changes nothing.
+        let mut headers: Vec<ResponseHeader> = current
+            .headers
+            .iter()
+            .filter(|h| !added_by_maint(h))
+            .map(|h| {
+                let mine = self.headers.iter().find(|mine| mine.is_named(&h.name));
+                mine.unwrap_or(h).clone()
+            })
+            .collect();
+        let new: Vec<ResponseHeader> = self
+            .headers
+            .iter()
+            .filter(|mine| !headers.iter().any(|h| h.is_named(&mine.name)))
+            .cloned()
+            .collect();
+        headers.extend(new);
+        MaintenanceResponse::build(
+            until,
+            Some(self.status.unwrap_or(current.status)),
+            body,
+            content_type,
+            headers,
+        )
+    }
+}
+
+/// maint's default body of `content_type` for a window ending at `until`.
+fn default_body(content_type: ContentType, until: Option<DateTime<Utc>>) -> String {
+    match content_type {
+        ContentType::Html => default_html_page(until),
+        ContentType::Json => default_json_body(until),
+        ContentType::Text => default_text_body(until),
     }
 }
 
@@ -1431,5 +1521,59 @@ mod tests {
         assert_eq!(r.status(), status);
         assert_eq!(r.body(), &body);
         assert_eq!(r.headers(), &headers);
+    }
+
+    #[test]
+    fn a_response_request_over_a_window_keeps_what_it_does_not_name() {
+        let h = |s: &str| s.parse::<ResponseHeader>().unwrap();
+        let was = Some(until());
+        let page = ResponseBody::new(ContentType::Html, "<p>our page</p>".into()).unwrap();
+        let current = ResponseRequest {
+            status: Some(ResponseStatus::new(502).unwrap()),
+            page: Some(page.clone()),
+            content_type: None,
+            headers: vec![h("X-A: 1"), h("Cache-Control: max-age=0")],
+        }
+        .build(was)
+        .unwrap();
+        // Nothing asked, same end: the same response.
+        let nothing = ResponseRequest::default();
+        assert_eq!(nothing.over(&current, was, was).unwrap(), current);
+        // A header replaces its namesake only; the page, status and the
+        // user's Cache-Control stay; Retry-After follows the new end.
+        let later = until() + chrono::Duration::hours(1);
+        let asked = ResponseRequest {
+            headers: vec![h("x-a: 2")],
+            ..ResponseRequest::default()
+        };
+        let r = asked.over(&current, was, Some(later)).unwrap();
+        assert_eq!(r.status().code(), 502);
+        assert_eq!(r.body(), &page);
+        assert_eq!(r.headers().get("X-A"), Some("2"));
+        assert_eq!(r.headers().get("Cache-Control"), Some("max-age=0"));
+        assert_eq!(
+            r.headers().get("Retry-After"),
+            Some(http_date(later).as_str())
+        );
+        // maint's default page shows the new end; a content type asked for
+        // switches the default body.
+        let default = ResponseRequest::default().build(was).unwrap();
+        let r = nothing.over(&default, was, None).unwrap();
+        assert_eq!(r, MaintenanceResponse::default());
+        let json = ResponseRequest {
+            content_type: Some(ContentType::Json),
+            ..ResponseRequest::default()
+        };
+        let r = json.over(&default, was, was).unwrap();
+        assert_eq!(r.body().content(), default_json_body(was));
+        // A user's own Retry-After is theirs: kept when the end moves.
+        let own = ResponseRequest {
+            headers: vec![h("Retry-After: 60")],
+            ..ResponseRequest::default()
+        }
+        .build(was)
+        .unwrap();
+        let r = nothing.over(&own, was, Some(later)).unwrap();
+        assert_eq!(r.headers().get("Retry-After"), Some("60"));
     }
 }
