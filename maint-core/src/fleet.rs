@@ -601,10 +601,13 @@ impl Fleet {
         }
         let mut found: Vec<(Option<String>, Arc<dyn MaintenanceBackend>, WindowSummary)> =
             Vec::new();
+        let mut stuck: Vec<(Option<String>, WindowSummary)> = Vec::new();
         for region in self.regions() {
             let backend = self.backend(region.clone()).await?;
             for summary in backend.windows().await? {
-                if summary.overdue(now) {
+                if summary.stuck(now) {
+                    stuck.push((region.clone(), summary));
+                } else if summary.problem.is_none() && summary.overdue(now) {
                     found.push((region.clone(), backend.clone(), summary));
                 }
             }
@@ -642,6 +645,33 @@ impl Fleet {
                 });
                 reports.push(report);
             }
+        }
+        // A window that cannot be read as one of maint's is reported (per
+        // recorded member, else by its name), and ends nothing else.
+        for (_, summary) in stuck {
+            let Some(error) = summary.problem else {
+                continue;
+            };
+            let report = |target: String, lb: Option<&LoadBalancerArn>| ChangeReport {
+                target,
+                service: summary.window.service().map(str::to_string),
+                load_balancer_arn: lb.map(ToString::to_string),
+                result: crate::report::ResultKind::Error,
+                changed: false,
+                dry_run: mode.is_dry_run(),
+                changes: Vec::new(),
+                details: Vec::new(),
+                error: Some(ErrorReport::new(&error)),
+            };
+            if summary.members.is_empty() {
+                reports.push(report(summary.window.name().to_string(), None));
+            }
+            reports.extend(
+                summary
+                    .members
+                    .iter()
+                    .map(|lb| report(lb.to_string(), Some(lb))),
+            );
         }
         Ok(ChangeRun::new(Operation::Exit, mode, reports))
     }

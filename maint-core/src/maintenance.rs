@@ -433,7 +433,7 @@ pub struct MaintenanceInfo {
 
 /// A window of maint's found in a backend's region (see
 /// [`MaintenanceBackend::windows`](crate::MaintenanceBackend::windows)).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct WindowSummary {
     /// The window.
     pub window: Window,
@@ -444,12 +444,22 @@ pub struct WindowSummary {
     /// Whether it is in maintenance (an armed window in pass-through form
     /// is not).
     pub in_maintenance: bool,
+    /// Why the window cannot be acted on as it is (maint's rule changed
+    /// outside maint, its web ACL unreadable), when it cannot: such a
+    /// window is reported, never switched, and never stops the others.
+    pub problem: Option<crate::Error>,
 }
 
 impl WindowSummary {
     /// Whether it is in maintenance past its planned end (at `now`).
     pub fn overdue(&self, now: DateTime<Utc>) -> bool {
         self.in_maintenance && self.until.is_some_and(|u| u <= now)
+    }
+
+    /// Whether it has a [problem](Self::problem) and may be past its end
+    /// (its end passed, or is not known): what `exit --expired` reports.
+    pub fn stuck(&self, now: DateTime<Utc>) -> bool {
+        self.problem.is_some() && self.until.is_none_or(|u| u <= now)
     }
 }
 
@@ -571,6 +581,13 @@ pub enum Change {
         /// Where it finds it now, in words.
         source: String,
     },
+    /// maint's rule, changed outside maint (set to Count, edited, removed
+    /// from maint's own web ACL), was written again from the window's
+    /// record.
+    RuleRestored {
+        /// What had been changed, e.g. "rule action".
+        what: String,
+    },
 }
 
 impl fmt::Display for Change {
@@ -627,6 +644,9 @@ impl fmt::Display for Change {
             Change::BypassDisabled => f.write_str("bypass disabled"),
             Change::ClientIpChanged { source } => {
                 write!(f, "allowlist matches the client address from {source}")
+            }
+            Change::RuleRestored { what } => {
+                write!(f, "restore maint's rule (its {what} was changed outside maint)")
             }
         }
     }

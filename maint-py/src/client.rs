@@ -98,7 +98,7 @@ impl Client {
     ) -> PyResult<Bound<'py, PyList>>
     where
         F: FnOnce(Arc<Fleet>, Arc<dyn Observer>) -> Fut + Send,
-        Fut: std::future::Future<Output = maint_core::Result<ChangeRun>>,
+        Fut: std::future::Future<Output = maint_core::Result<Waited>>,
     {
         let webhooks = match (&self.config, self.notify) {
             (Some(c), true) => c.notify_webhooks.clone(),
@@ -106,15 +106,17 @@ impl Client {
         };
         let options = self.options.clone();
         let sink = on_progress.map(logs::Progress::new);
-        let (run, warnings) = self.call(py, move |fleet| async move {
+        let (run, wait_failed, warnings) = self.call(py, move |fleet| async move {
             let work = async {
                 let observer: Arc<dyn Observer> = match &sink {
                     Some(sink) => sink.clone(),
                     None => Arc::new(Silent),
                 };
-                let run = call(fleet, observer).await?;
+                // The webhooks hear of every change made, also when waiting
+                // for it to reach the public then failed (as the CLI's do).
+                let (run, wait_failed) = call(fleet, observer).await?;
                 let warnings = notify::tell(&webhooks, &run, asked, &options).await;
-                Ok((run, warnings))
+                Ok((run, wait_failed, warnings))
             };
             // The engine's own progress events reach the callback too.
             match sink.clone() {
@@ -130,6 +132,9 @@ impl Client {
                 &message,
                 1,
             )?;
+        }
+        if let Some(e) = wait_failed {
+            return Err(to_pyerr(py, &e));
         }
         self.changes(py, run)
     }
@@ -256,6 +261,10 @@ impl Wait {
     }
 }
 
+/// A changing call's run, and why waiting for it failed (the change itself
+/// was made: its webhooks are told before the failure is raised).
+type Waited = (ChangeRun, Option<maint_core::Error>);
+
 /// A run, after waiting (when `urls`) until the public sees its change.
 async fn waited(
     fleet: &Fleet,
@@ -263,12 +272,15 @@ async fn waited(
     urls: Option<Vec<String>>,
     gone: bool,
     timeout: Duration,
-) -> maint_core::Result<ChangeRun> {
+) -> maint_core::Result<Waited> {
     if let Some(urls) = urls {
         let quiet = |_: &maint_core::wait::Probe, _: &maint_core::wait::Seen, _: Duration| {};
-        run.waited = fleet.wait_for(&run, &urls, gone, timeout, &quiet).await?;
+        match fleet.wait_for(&run, &urls, gone, timeout, &quiet).await {
+            Ok(reports) => run.waited = reports,
+            Err(e) => return Ok((run, Some(e))),
+        }
     }
-    Ok(run)
+    Ok((run, None))
 }
 
 fn strings(targets: &Bound<'_, PyTuple>) -> PyResult<Vec<String>> {
@@ -603,7 +615,7 @@ impl Client {
         )?;
         let mode = Mode::from_dry_run(dry_run);
         self.change(py, asked_of(&request), on_progress, move |fleet, observer| async move {
-            fleet.arm(&targets, &request, mode, &*observer).await
+            fleet.arm(&targets, &request, mode, &*observer).await.map(|run| (run, None))
         })
     }
 
@@ -624,7 +636,9 @@ impl Client {
             py,
             Asked::default(),
             on_progress,
-            move |fleet, observer| async move { fleet.disarm(&targets, mode, &*observer).await },
+            move |fleet, observer| async move {
+                fleet.disarm(&targets, mode, &*observer).await.map(|run| (run, None))
+            },
         )
     }
 
@@ -672,7 +686,7 @@ impl Client {
         let targets = strings(targets)?;
         let mode = Mode::from_dry_run(dry_run);
         self.change(py, Asked::default(), on_progress, move |fleet, observer| async move {
-            fleet.exit_expired(&targets, mode, &*observer).await
+            fleet.exit_expired(&targets, mode, &*observer).await.map(|run| (run, None))
         })
     }
 

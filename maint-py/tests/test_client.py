@@ -467,3 +467,55 @@ def test_the_release_job_example_runs_end_to_end(moto_endpoint, make_lb):
         capture_output=True, text=True, timeout=60,
     )
     assert usage.returncode == 2
+
+
+def test_a_failed_wait_still_tells_the_webhooks_and_a_repeated_enter_keeps_its_settings(
+    moto_endpoint, make_lb, tmp_path
+):
+    """Issue 19, items 4 and 15: as the CLI does, the webhooks hear of a
+    change whose wait then failed; and `arm` with a reason and an end, then
+    a bare `enter`, keeps both."""
+    import http.server
+
+    posts: list[dict] = []
+
+    class Receiver(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802
+            length = int(self.headers.get("Content-Length", 0))
+            posts.append(json.loads(self.rfile.read(length)))
+            self.send_response(200)
+            self.end_headers()
+
+        def do_GET(self):  # noqa: N802 - the "site": never maint's page
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(b"the site")
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        name, _ = make_lb()
+        (tmp_path / "maint.toml").write_text(
+            f'region = "{REGION}"\n[notify]\nwebhooks = ["{base}/hook"]\n'
+            f'[services.shop]\nload_balancers = ["{name}"]\nurl = "{base}/"\n'
+        )
+        client = maint.Client(endpoint_url=moto_endpoint, config=tmp_path / "maint.toml")
+        until = dt.datetime.now(UTC).replace(microsecond=0) + dt.timedelta(hours=1)
+        client.arm("shop", reason="release 2.4", until=until, headers={"X-Maintenance": "yes"})
+        assert len(posts) == 1
+        with pytest.raises(TimeoutError):
+            client.enter("shop", wait=True, wait_timeout=1.5)
+        assert len(posts) == 2, posts
+        assert posts[1]["command"] == "enter"
+        [status] = client.status("shop")
+        assert status.state == "maintenance"
+        assert status.reason == "release 2.4"
+        assert status.until == until
+        client.exit("shop")
+        client.disarm("shop")
+    finally:
+        server.shutdown()

@@ -1288,6 +1288,7 @@ impl MaintenanceBackend for MemoryBackend {
                     members: members(m),
                     until: info.until,
                     in_maintenance: *blocking,
+                    problem: None,
                 }),
                 WebAcl::Foreign {
                     injected: Some(i), ..
@@ -1296,6 +1297,7 @@ impl MaintenanceBackend for MemoryBackend {
                     members: members(&i.members),
                     until: i.info.until,
                     in_maintenance: i.rule,
+                    problem: None,
                 }),
                 WebAcl::Foreign { injected: None, .. } => None,
             })

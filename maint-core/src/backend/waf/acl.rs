@@ -758,12 +758,36 @@ pub(crate) struct ReadAcl {
     /// The revision in the maintenance rule's marker header (see
     /// [`revision`]); `None` in rules written before markers.
     pub revision: Option<String>,
+    /// What of maint's rule was changed outside maint (set to Count in the
+    /// console, its statement or response edited, removed from maint's own
+    /// web ACL), when it was: the window is damaged. `status` reports it as
+    /// an error; `enter` writes maint's rule again from the record, `exit`
+    /// ends the window; `response` is then what could be recovered (the
+    /// page body, else maint's default).
+    pub damage: Option<&'static str>,
 }
 
 impl ReadAcl {
     /// Whether this is a window injected into a service's own web ACL.
     pub fn injected(&self) -> bool {
         self.record.injected.is_some()
+    }
+
+    /// The error `status` reports for a damaged window in `acl`, with how
+    /// to recover it; `None` when the window is whole.
+    pub fn damage_error(&self, acl: &WebAcl) -> Option<Error> {
+        let what = self.damage?;
+        let fix = if self.injected() {
+            "run `maint enter` again to restore maint's rule, or `maint exit` to remove \
+             maint's part of it"
+        } else {
+            "run `maint enter` again to restore it, or `maint exit` to end the window"
+        };
+        Some(Error::unexpected(format!(
+            "web ACL {} holds maint's window {} but its {what} was changed outside maint; {fix}",
+            acl.name(),
+            self.record.window
+        )))
     }
 }
 
@@ -802,46 +826,76 @@ pub(crate) fn read_acl(acl: &WebAcl) -> Result<Option<ReadAcl>> {
     if record.managed_by != MANAGED_BY || !named_right {
         return Ok(None);
     }
-    let damaged = |what: &str| {
-        let fix = if own {
-            "run `maint enter` again to restore it, or `maint exit`"
-        } else {
-            "run `maint exit` to remove maint's part of it, then `maint enter` again"
-        };
-        Error::unexpected(format!(
-            "web ACL {} holds maint's window {} but its {what} was changed outside maint; {fix}",
-            acl.name(),
-            record.window
-        ))
-    };
     let Some(rule) = acl.rules().iter().find(|r| r.name() == RULE_NAME) else {
-        if own {
-            return Err(damaged("maintenance rule"));
-        }
         return Ok(Some(ReadAcl {
             record,
-            response: MaintenanceResponse::default(),
+            response: recovered_response(bodies),
             rule_present: false,
             revision: None,
+            // In a service's own web ACL a missing rule is a reverted
+            // window (an IaC apply); in maint's own, damage.
+            damage: own.then_some("maintenance rule"),
         }));
     };
+    Ok(Some(match read_rule(rule, bodies, &record) {
+        Ok((response, revision)) => ReadAcl {
+            record,
+            response,
+            rule_present: true,
+            revision,
+            damage: None,
+        },
+        Err(what) => ReadAcl {
+            record,
+            response: recovered_response(bodies),
+            rule_present: true,
+            revision: None,
+            damage: Some(what),
+        },
+    }))
+}
+
+/// The response of a damaged window: its page, as maint last wrote it,
+/// with maint's default status and headers; maint's default response when
+/// the page cannot be read either.
+fn recovered_response(bodies: Option<&HashMap<String, CustomResponseBody>>) -> MaintenanceResponse {
+    bodies
+        .and_then(|b| b.get(PAGE_KEY))
+        .and_then(|page| {
+            let content_type = ContentType::from_waf_name(page.content_type().as_str())?;
+            ResponseBody::new(content_type, page.content().to_string()).ok()
+        })
+        .and_then(|body| {
+            let content_type = body.content_type();
+            MaintenanceResponse::build(None, None, Some(body), content_type, Vec::new()).ok()
+        })
+        .unwrap_or_default()
+}
+
+/// maint's rule as maint writes it for `record`: its response and the
+/// revision in its marker; else what of it was changed outside maint.
+fn read_rule(
+    rule: &Rule,
+    bodies: Option<&HashMap<String, CustomResponseBody>>,
+    record: &StateRecord,
+) -> std::result::Result<(MaintenanceResponse, Option<String>), &'static str> {
     let custom = rule
         .action()
         .and_then(|a| a.block())
         .and_then(|b| b.custom_response())
-        .ok_or_else(|| damaged("rule action"))?;
+        .ok_or("rule action")?;
     let status = u16::try_from(custom.response_code())
         .ok()
         .and_then(|c| ResponseStatus::new(c).ok())
-        .ok_or_else(|| damaged("response status"))?;
+        .ok_or("response status")?;
     let page = custom
         .custom_response_body_key()
         .and_then(|key| bodies.and_then(|b| b.get(key)))
-        .ok_or_else(|| damaged("response body"))?;
-    let content_type = ContentType::from_waf_name(page.content_type().as_str())
-        .ok_or_else(|| damaged("response content type"))?;
-    let body = ResponseBody::new(content_type, page.content().to_string())
-        .map_err(|_| damaged("response body"))?;
+        .ok_or("response body")?;
+    let content_type =
+        ContentType::from_waf_name(page.content_type().as_str()).ok_or("response content type")?;
+    let body =
+        ResponseBody::new(content_type, page.content().to_string()).map_err(|_| "response body")?;
     let is_marker = |h: &&CustomHttpHeader| h.name().eq_ignore_ascii_case(MARKER_HEADER);
     let revision = custom
         .response_headers()
@@ -856,7 +910,7 @@ pub(crate) fn read_acl(acl: &WebAcl) -> Result<Option<ReadAcl>> {
         .map(|h| ResponseHeader::new(h.name(), h.value()))
         .collect::<std::result::Result<Vec<_>, _>>()
         .and_then(ResponseHeaders::new)
-        .map_err(|_| damaged("response headers"))?;
+        .map_err(|_| "response headers")?;
     // The statement's shape must agree with the record: pass-through
     // NOT(match all), letting requests through OR(probe, NOT(...)) (or,
     // written before probes, NOT(...)), else all.
@@ -871,16 +925,14 @@ pub(crate) fn read_acl(acl: &WebAcl) -> Result<Option<ReadAcl>> {
     let inner = negated.and_then(|n| n.statement());
     let passes_all = inner.is_some_and(|s| s.size_constraint_statement().is_some());
     let lets_through = inner.is_some() && !passes_all;
-    let should_let_through = allowlist_on(&record) || bypass_on(&record).is_some();
+    let should_let_through = allowlist_on(record) || bypass_on(record).is_some();
     if passes_all == record.active || lets_through != should_let_through {
-        return Err(damaged("rule statement"));
+        return Err("rule statement");
     }
-    Ok(Some(ReadAcl {
-        record,
-        response: MaintenanceResponse::from_parts(status, body, headers),
-        rule_present: true,
+    Ok((
+        MaintenanceResponse::from_parts(status, body, headers),
         revision,
-    }))
+    ))
 }
 
 /// WAF's limits on one web ACL that maint's additions must fit in.

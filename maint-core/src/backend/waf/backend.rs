@@ -50,6 +50,22 @@ pub(super) enum Seen {
     Foreign { arn: String, name: String },
 }
 
+/// What a repeated `enter` or `arm` asks of a window read as `read` (see
+/// [`reentry_spec`]) and the changes it makes, first of them putting back
+/// maint's rule when it was changed outside maint.
+pub(super) fn reentry(
+    read: &ReadAcl,
+    current: &MaintenanceInfo,
+    spec: &MaintenanceSpec,
+) -> Result<(MaintenanceSpec, Vec<Change>)> {
+    let wanted = reentry_spec(current, spec)?;
+    let mut changes = spec_changes(current, &wanted);
+    if let Some(what) = read.damage {
+        changes.insert(0, Change::RuleRestored { what: what.into() });
+    }
+    Ok((wanted, changes))
+}
+
 /// Refuses to merge two unrelated services (see [`Window::check_joins`]).
 fn check_identity(window: &Window, record: &StateRecord, lbs: &[LoadBalancerArn]) -> Result<()> {
     window.check_joins(
@@ -778,9 +794,17 @@ impl MaintenanceBackend for WafBackend {
                     continue;
                 }
                 Ok(Seen::Member) => match (&info, &found) {
+                    (_, Some((acl, read))) if read.damage.is_some() => {
+                        statuses.extend(read.damage_error(acl).map(Err));
+                        continue;
+                    }
                     (Some(info), Some((acl, read))) => Self::state(acl, read, info.clone()),
                     _ => State::Normal,
                 },
+                Ok(Seen::Elsewhere(acl, read)) if read.damage.is_some() => {
+                    statuses.extend(read.damage_error(&acl).map(Err));
+                    continue;
+                }
                 Ok(Seen::Elsewhere(acl, read)) => {
                     let entries = self.load_sets(&read.record).await?.0;
                     let info = Self::info(&acl, &read, entries);
@@ -997,8 +1021,7 @@ impl WafBackend {
             let (acl, read) = self.window_for_attempt(window, &first).await?;
             let (entries, sets) = self.load_sets(&read.record).await?;
             let current = Self::info(&acl, &read, entries);
-            let wanted = reentry_spec(&current, spec)?;
-            let mut changes = spec_changes(&current, &wanted);
+            let (wanted, mut changes) = reentry(&read, &current, spec)?;
             let switching = switch_on && !read.record.active;
             if switching {
                 changes.insert(0, Change::SwitchedOn);
@@ -1291,7 +1314,7 @@ impl WafBackend {
                 check_identity(window, &read.record, lbs)?;
                 let (entries, _) = self.load_sets(&read.record).await?;
                 let current = Self::info(&locked.acl, read, entries);
-                let mut changes = spec_changes(&current, &reentry_spec(&current, spec)?);
+                let (_, mut changes) = reentry(read, &current, spec)?;
                 if !arm && !read.record.active {
                     changes.insert(0, Change::SwitchedOn);
                 }

@@ -286,8 +286,7 @@ impl WafBackend {
         )?;
         let (entries, sets) = self.load_sets(&read.record).await?;
         let current = Self::info(&locked.acl, read, entries);
-        let wanted = reentry_spec(&current, spec)?;
-        let changes = spec_changes(&current, &wanted);
+        let (wanted, changes) = super::backend::reentry(read, &current, spec)?;
         if mode == Mode::DryRun {
             return Ok(changes);
         }

@@ -433,12 +433,30 @@ impl WafBackend {
         acls.sort();
         let mut found = Vec::new();
         for (name, id) in acls {
+            // One window that cannot be read never hides the others: it is
+            // reported with its problem.
+            let unreadable = |e: Error| WindowSummary {
+                window: Window::recorded(&name, None),
+                members: Vec::new(),
+                until: None,
+                in_maintenance: false,
+                problem: Some(e),
+            };
             let locked = match self.get_web_acl(&name, &id).await {
                 Err(e) if is_code(&e, &[code::NONEXISTENT]) => continue,
-                other => other?,
+                Err(e) => {
+                    found.push(unreadable(e));
+                    continue;
+                }
+                Ok(locked) => locked,
             };
-            let Some(read) = acl::read_acl(&locked.acl)? else {
-                continue;
+            let read = match acl::read_acl(&locked.acl) {
+                Ok(Some(read)) => read,
+                Ok(None) => continue,
+                Err(e) => {
+                    found.push(unreadable(e));
+                    continue;
+                }
             };
             let record = &read.record;
             found.push(WindowSummary {
@@ -450,6 +468,7 @@ impl WafBackend {
                     .collect(),
                 until: record.until,
                 in_maintenance: read.rule_present && record.active,
+                problem: read.damage_error(&locked.acl),
             });
         }
         Ok(found)

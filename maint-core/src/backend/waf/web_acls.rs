@@ -580,7 +580,11 @@ impl WafBackend {
             let mut response = observed.response.clone();
             edit(&mut record, &mut response);
             record.allowlist_enabled = enabled;
-            if new_sets.is_empty() && record == observed.record && response == observed.response {
+            if new_sets.is_empty()
+                && record == observed.record
+                && response == observed.response
+                && observed.damage.is_none()
+            {
                 return Ok(());
             }
         }
@@ -596,7 +600,7 @@ impl WafBackend {
         for (family, arn) in new_sets {
             *record.set_mut(family) = Some(arn);
         }
-        if record == read.record && response == read.response {
+        if record == read.record && response == read.response && read.damage.is_none() {
             return Ok(());
         }
         let spec = AclSpec {
