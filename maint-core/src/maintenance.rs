@@ -646,7 +646,10 @@ impl fmt::Display for Change {
                 write!(f, "allowlist matches the client address from {source}")
             }
             Change::RuleRestored { what } => {
-                write!(f, "restore maint's rule (its {what} was changed outside maint)")
+                write!(
+                    f,
+                    "restore maint's rule (its {what} was changed outside maint)"
+                )
             }
         }
     }

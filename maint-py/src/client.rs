@@ -614,9 +614,17 @@ impl Client {
             py, allow, reason, until, page, status, headers, false, access,
         )?;
         let mode = Mode::from_dry_run(dry_run);
-        self.change(py, asked_of(&request), on_progress, move |fleet, observer| async move {
-            fleet.arm(&targets, &request, mode, &*observer).await.map(|run| (run, None))
-        })
+        self.change(
+            py,
+            asked_of(&request),
+            on_progress,
+            move |fleet, observer| async move {
+                fleet
+                    .arm(&targets, &request, mode, &*observer)
+                    .await
+                    .map(|run| (run, None))
+            },
+        )
     }
 
     /// Disarms each target: maint's pass-through web ACL is disassociated
@@ -637,7 +645,10 @@ impl Client {
             Asked::default(),
             on_progress,
             move |fleet, observer| async move {
-                fleet.disarm(&targets, mode, &*observer).await.map(|run| (run, None))
+                fleet
+                    .disarm(&targets, mode, &*observer)
+                    .await
+                    .map(|run| (run, None))
             },
         )
     }
@@ -685,9 +696,17 @@ impl Client {
     ) -> PyResult<Bound<'py, PyList>> {
         let targets = strings(targets)?;
         let mode = Mode::from_dry_run(dry_run);
-        self.change(py, Asked::default(), on_progress, move |fleet, observer| async move {
-            fleet.exit_expired(&targets, mode, &*observer).await.map(|run| (run, None))
-        })
+        self.change(
+            py,
+            Asked::default(),
+            on_progress,
+            move |fleet, observer| async move {
+                fleet
+                    .exit_expired(&targets, mode, &*observer)
+                    .await
+                    .map(|run| (run, None))
+            },
+        )
     }
 
     /// Lets the allowlist's entries through (testers get in).
