@@ -492,3 +492,79 @@ async fn an_armed_window_of_five_switches_with_one_write_each_way() {
     }
     assert!(maint_sets(&w).await.is_empty());
 }
+
+/// Issue 19, item 7: a web ACL maint did not create, named like a window
+/// (`maint-svc-...`) and carrying a record of an injected window (a copy of
+/// a security ACL taken during a window), is foreign: `enter` without
+/// consent refuses it and `exit` removes nothing from it.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_copy_of_an_injected_window_in_an_acl_named_like_maints_is_never_trusted() {
+    let (b, _faults, _log) = backend();
+    let lb = alb("copied").await;
+    let (name, id, _) = security_acl(&[&lb]).await;
+    let w = window("copied");
+    let lbs = [lb.clone()];
+    all_ok(
+        &b.enter_window(&w, &lbs, &spec(&["203.0.113.0/24"], true), Mode::Apply)
+            .await
+            .unwrap(),
+    );
+    // The security ACL as it is during the window, copied into a new web
+    // ACL named like the window.
+    let (during, _) = read_acl(&name, &id).await;
+    let waf = seed::waf_client();
+    let made = waf
+        .create_web_acl()
+        .name(w.name())
+        .scope(Scope::Regional)
+        .set_default_action(during.default_action().cloned())
+        .set_rules(Some(during.rules().to_vec()))
+        .set_custom_response_bodies(during.custom_response_bodies().cloned())
+        .set_visibility_config(during.visibility_config().cloned())
+        .send()
+        .await
+        .unwrap();
+    let copy = made.summary().unwrap();
+    let (copy_name, copy_id, copy_arn) = (
+        copy.name().unwrap().to_string(),
+        copy.id().unwrap().to_string(),
+        copy.arn().unwrap().to_string(),
+    );
+    // The real window ends; the copy then guards the load balancer.
+    all_ok(&b.exit_window(&w, &lbs, Mode::Apply).await.unwrap());
+    waf.associate_web_acl()
+        .web_acl_arn(&copy_arn)
+        .resource_arn(lb.as_str())
+        .send()
+        .await
+        .unwrap();
+    let before = shape(&read_acl(&copy_name, &copy_id).await.0);
+    // A later command (a new process: a fresh listing of the region).
+    let (b, _faults, _log) = backend();
+
+    let status = b.window_status(&w, &lbs).await.unwrap().remove(0).unwrap();
+    assert!(matches!(status.state, State::Foreign { .. }), "{status:?}");
+    let kinds = |results: maint_core::Result<Vec<maint_core::Result<_>>>| -> Vec<ErrorKind> {
+        match results {
+            Ok(each) => each
+                .into_iter()
+                .map(|r: maint_core::Result<maint_core::backend::Outcome>| {
+                    r.expect_err("refused").kind()
+                })
+                .collect(),
+            Err(e) => vec![e.kind()],
+        }
+    };
+    let entered = b
+        .enter_window(&w, &lbs, &spec(&["198.51.100.0/24"], false), Mode::Apply)
+        .await;
+    assert!(kinds(entered)
+        .iter()
+        .all(|k| matches!(k, ErrorKind::ForeignWebAcl | ErrorKind::Conflict)),);
+    let exited = b.exit_window(&w, &lbs, Mode::Apply).await;
+    assert!(kinds(exited)
+        .iter()
+        .all(|k| matches!(k, ErrorKind::ForeignWebAcl | ErrorKind::Conflict)),);
+    assert_eq!(shape(&read_acl(&copy_name, &copy_id).await.0), before);
+    assert!(maint_sets(&w).await.is_empty());
+}

@@ -818,10 +818,15 @@ pub(crate) fn read_acl(acl: &WebAcl) -> Result<Option<ReadAcl>> {
             record.members.push(lb);
         }
     }
+    // maint injects only into a service's own web ACL, never into one
+    // named like maint's: a record saying "injected" in a web ACL named
+    // `maint-...` is a copy (or a forgery), not a window maint can trust.
     let named_right = if own {
         record.window == acl.name()
     } else {
-        record.injected.is_some() && record.window.starts_with("maint-")
+        record.injected.is_some()
+            && record.window.starts_with("maint-")
+            && !acl.name().starts_with("maint-")
     };
     if record.managed_by != MANAGED_BY || !named_right {
         return Ok(None);
@@ -1410,6 +1415,11 @@ mod tests {
         let during = with_rules(&acl, rules, bodies);
         let read = read_acl(&during).unwrap().expect("the injected window");
         assert!(read.injected() && read.rule_present);
+        // The same rules and record in a web ACL named like a window of
+        // maint's (a copy): not trusted, so never changed or emptied.
+        let mut copy = during.clone();
+        copy.name = "maint-svc-z".into();
+        assert!(read_acl(&copy).unwrap().is_none());
         // Composing again (an allowlist edit) moves nothing further.
         let (again, _) = compose(&during, &spec).unwrap();
         assert_eq!(priorities(&again), priorities(during.rules()));

@@ -328,6 +328,13 @@ impl WafBackend {
         read: &ReadAcl,
         mode: Mode,
     ) -> Result<Vec<Change>> {
+        // A record can be copied into a web ACL maint did not make (an IaC
+        // import of an ACL during a window): only a web ACL tagged as
+        // maint's for this window is deleted, with the IP sets its record
+        // names. Anything else is a conflict, and nothing is deleted.
+        if !self.is_ours(window, acl.name(), acl.arn()).await? {
+            return Ok(Vec::new());
+        }
         let inventory = self.inventory(false).await?;
         let token = |name: &str, arn: &str, known: &HashMap<String, Summary>| {
             known
