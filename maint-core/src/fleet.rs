@@ -330,6 +330,7 @@ impl Fleet {
         &self,
         targets: &[TargetRef],
         found: Vec<Result<Found>>,
+        shared: Vec<Option<Window>>,
         op: F,
         mut done: impl FnMut(usize, Result<T>),
     ) where
@@ -343,7 +344,9 @@ impl Fleet {
         );
         let mut groups: Vec<Group> = Vec::new();
         let mut keys: HashMap<(Option<String>, String), usize> = HashMap::new();
+        let mut shared = shared.into_iter();
         for (i, (target, found)) in targets.iter().zip(found).enumerate() {
+            let shared = shared.next().flatten();
             let (arn, backend) = match found {
                 Ok(found) => found,
                 Err(e) => {
@@ -351,9 +354,10 @@ impl Fleet {
                     continue;
                 }
             };
-            let window = match &target.service {
-                Some(service) => Window::of_service(service),
-                None => Window::of_load_balancer(&arn),
+            let window = match (&target.service, shared) {
+                (Some(service), _) => Window::of_service(service),
+                (None, Some(window)) => window,
+                (None, None) => Window::of_load_balancer(&arn),
             };
             // The resolved ARN's region, not the target's: a service's
             // members named by name and by ARN are one window.
@@ -397,14 +401,46 @@ impl Fleet {
         }
     }
 
+    /// The windows of load balancers named on their own (not through a
+    /// config service), where two or more of one region are named together:
+    /// the windows they are in, or (with `consent` to inject) one window
+    /// per web ACL of another owner they share (see
+    /// [`shared_windows`](crate::maintenance::shared_windows)). `None`: a
+    /// window of one. Costs one read of each such load balancer.
+    async fn shared_windows(
+        &self,
+        targets: &[TargetRef],
+        found: &[Found],
+        consent: bool,
+    ) -> Result<Vec<Option<Window>>> {
+        let mut shared = vec![None; targets.len()];
+        let mut by_region: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+        for (i, (target, (arn, _))) in targets.iter().zip(found).enumerate() {
+            if target.service.is_none() {
+                by_region.entry(arn.region()).or_default().push(i);
+            }
+        }
+        for members in by_region.into_values().filter(|m| m.len() > 1) {
+            let backend = found[members[0]].1.clone();
+            let lbs: Vec<LoadBalancerArn> = members.iter().map(|&i| found[i].0.clone()).collect();
+            let windows = backend.shared_windows(&lbs, consent).await?;
+            for (i, window) in members.into_iter().zip(windows) {
+                shared[i] = window;
+            }
+        }
+        Ok(shared)
+    }
+
     /// A changing command on every target: all of them are resolved first,
-    /// then `op` runs on each window.
+    /// then `op` runs on each window (`consent`: to inject into a web ACL
+    /// maint did not create, for load balancers named together).
     async fn change<F, Fut>(
         &self,
         operation: Operation,
         targets: Vec<TargetRef>,
         mode: Mode,
         observer: &dyn Observer,
+        consent: bool,
         op: F,
     ) -> Result<ChangeRun>
     where
@@ -413,10 +449,12 @@ impl Fleet {
     {
         observer.event(&Event::Started { targets: &targets });
         let found = self.resolve_all(&targets).await?;
+        let shared = self.shared_windows(&targets, &found, consent).await?;
         let mut reports: Vec<Option<ChangeReport>> = vec![None; targets.len()];
         self.run_windows(
             &targets,
             found.into_iter().map(Ok).collect(),
+            shared,
             op,
             |i, result| {
                 let report = ChangeReport::new(&targets[i], &result, mode);
@@ -483,6 +521,7 @@ impl Fleet {
             refs,
             mode,
             observer,
+            request.inject,
             |b, window, lbs, first| async move {
                 let spec = &specs[first];
                 match operation {
@@ -508,6 +547,7 @@ impl Fleet {
             refs,
             mode,
             observer,
+            false,
             |b, window, lbs, _| async move { b.disarm_window(&window, &lbs, mode).await },
         )
         .await
@@ -554,6 +594,7 @@ impl Fleet {
             refs,
             mode,
             observer,
+            false,
             |b, window, lbs, _| async move { b.exit_window(&window, &lbs, mode).await },
         )
         .await
@@ -595,6 +636,7 @@ impl Fleet {
                     overdue,
                     mode,
                     observer,
+                    false,
                     |b, window, lbs, _| async move { b.exit_window(&window, &lbs, mode).await },
                 )
                 .await;
@@ -795,6 +837,7 @@ impl Fleet {
             refs,
             mode,
             observer,
+            false,
             |b, window, lbs, _| async move {
                 b.update_window_allowlist(&window, &lbs, change, mode).await
             },
@@ -812,6 +855,7 @@ impl Fleet {
         self.run_windows(
             &refs,
             found,
+            Vec::new(),
             |b, window, lbs, _| async move { b.window_status(&window, &lbs).await },
             |i, result| {
                 let report = StatusReport::new(&refs[i], &result);

@@ -947,3 +947,35 @@ async fn a_repeated_enter_or_arm_keeps_every_setting_it_is_not_given() {
     let status = fleet.status(&shop, &Silent).await.unwrap();
     assert_eq!(status.targets[0].reason.as_deref(), Some("release 2.4"));
 }
+
+#[tokio::test]
+async fn load_balancers_named_together_under_one_web_acl_are_one_window_in_memory() {
+    let memory = Arc::new(MemoryBackend::new("us-east-1"));
+    let a = LoadBalancerArn::parse(&memory.add_load_balancer("a", LoadBalancerType::Application))
+        .unwrap();
+    let b = LoadBalancerArn::parse(&memory.add_load_balancer("b", LoadBalancerType::Application))
+        .unwrap();
+    let acl = memory.associate_foreign_web_acl(&a, "security");
+    memory.associate_web_acl(&b, &acl);
+    let fleet = Fleet::new(None, None, shared_factory(memory.clone()));
+    let both = names(&["a", "b"]);
+    let inject = EnterRequest {
+        inject: true,
+        ..EnterRequest::default()
+    };
+    let run = fleet
+        .enter(&both, &inject, Mode::Apply, &Silent)
+        .await
+        .unwrap();
+    assert_eq!(run.summary.failed, 0, "{run:?}");
+    let status = fleet.status(&names(&["b"]), &Silent).await.unwrap();
+    let window = Window::of_host_acl("security");
+    assert_eq!(status.targets[0].window.as_deref(), Some(window.name()));
+    let partial = fleet
+        .exit(&names(&["a"]), Mode::Apply, &Silent)
+        .await
+        .unwrap();
+    assert_eq!(partial.summary.failed, 1, "{partial:?}");
+    let run = fleet.exit(&both, Mode::Apply, &Silent).await.unwrap();
+    assert_eq!(run.summary.changed, 2, "{run:?}");
+}

@@ -82,7 +82,28 @@ impl Window {
     /// WAF does not allow in names become `-`, and a hash of the service's
     /// name keeps such names apart).
     pub fn of_service(service: &str) -> Self {
-        let clean: String = service
+        Self {
+            name: Self::named("maint-svc-", service),
+            service: Some(service.to_string()),
+        }
+    }
+
+    /// The window of load balancers named together in one command that
+    /// share a web ACL of another owner (a security team's), injected into
+    /// it: `maint-acl-<web ACL name>`. A later command that names any of
+    /// them finds it through their association.
+    pub fn of_host_acl(web_acl_name: &str) -> Self {
+        Self {
+            name: Self::named("maint-acl-", web_acl_name),
+            service: None,
+        }
+    }
+
+    /// `prefix` and `raw`, with characters WAF does not allow in names
+    /// made `-` and a hash of `raw` keeping such names (and long ones)
+    /// apart.
+    fn named(prefix: &str, raw: &str) -> String {
+        let clean: String = raw
             .chars()
             .map(|c| {
                 if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
@@ -93,18 +114,14 @@ impl Window {
             })
             .take(96)
             .collect();
-        let name = if clean == service {
-            format!("maint-svc-{clean}")
+        if clean == raw {
+            format!("{prefix}{clean}")
         } else {
             // FNV-1a: stable across runs and platforms, unlike std's hasher.
-            let hash = service.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+            let hash = raw.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
                 (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
             });
-            format!("maint-svc-{clean}-{:08x}", hash as u32)
-        };
-        Self {
-            name,
-            service: Some(service.to_string()),
+            format!("{prefix}{clean}-{:08x}", hash as u32)
         }
     }
 
@@ -674,6 +691,53 @@ impl Outcome {
     }
 }
 
+/// Where a load balancer named on its own stands, as a backend read it,
+/// for [`shared_windows`].
+#[derive(Debug, Clone)]
+pub enum Standing {
+    /// In a window of maint's (its own web ACL's, or injected).
+    Window(Window),
+    /// Under a web ACL maint did not create (and holding no window).
+    Foreign {
+        /// That web ACL's name.
+        web_acl: String,
+    },
+    /// Normal, or not readable (the operation reports it).
+    Other,
+}
+
+/// The windows load balancers named on their own in one command are acted
+/// on in (`None`: its window of one): the window each is in already (a
+/// config service's, or one injected into a shared web ACL), so that
+/// naming them finds it; and, with `consent` to inject, a web ACL of
+/// another owner that two or more of them share is one window named after
+/// it ([`Window::of_host_acl`]): a rule there reaches all of them, so they
+/// go into maintenance together, with one update.
+pub fn shared_windows(
+    lbs: &[LoadBalancerArn],
+    standings: &[Standing],
+    consent: bool,
+) -> Vec<Option<Window>> {
+    let sharing = |name: &str| {
+        standings
+            .iter()
+            .filter(|s| matches!(s, Standing::Foreign { web_acl } if web_acl == name))
+            .count()
+    };
+    lbs.iter()
+        .zip(standings)
+        .map(|(lb, standing)| match standing {
+            Standing::Window(w) if w.name() != Window::of_load_balancer(lb).name() => {
+                Some(w.clone())
+            }
+            Standing::Foreign { web_acl } if consent && sharing(web_acl) > 1 => {
+                Some(Window::of_host_acl(web_acl))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
 /// What a repeated `enter` (or `arm`) asks of a window already in place:
 /// the allowlist entries already there kept and `spec`'s added, the
 /// allowlist's and the bypass's enabled states kept, and of the reason, the
@@ -863,5 +927,42 @@ mod window_tests {
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
         }
+    }
+
+    #[test]
+    fn load_balancers_named_together_share_the_windows_they_are_in_or_their_host() {
+        let lb = |name: &str| {
+            LoadBalancerArn::parse(&format!(
+                "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/{name}/0123456789abcdef"
+            ))
+            .unwrap_or_else(|e| panic!("{e}"))
+        };
+        let lbs = [lb("a"), lb("b"), lb("c"), lb("d"), lb("e")];
+        let foreign = |name: &str| Standing::Foreign {
+            web_acl: name.into(),
+        };
+        let standings = [
+            foreign("security"),
+            foreign("security"),
+            Standing::Window(Window::of_service("shop")),
+            Standing::Window(Window::of_load_balancer(&lbs[3])),
+            foreign("alone"),
+        ];
+        let host = Some(Window::of_host_acl("security"));
+        let shop = Some(Window::of_service("shop"));
+        // With consent: a shared foreign web ACL is one window; one that
+        // only one of them is under stays a window of one.
+        assert_eq!(
+            shared_windows(&lbs, &standings, true),
+            [host.clone(), host, shop.clone(), None, None]
+        );
+        // Without: only windows already in place.
+        assert_eq!(
+            shared_windows(&lbs, &standings, false),
+            [None, None, shop, None, None]
+        );
+        let odd = Window::of_host_acl("web acl/prod");
+        assert!(odd.name().starts_with("maint-acl-web-acl-prod-"), "{odd}");
+        assert!(Window::of_host_acl(&"s".repeat(128)).name().len() + "-ipv4".len() <= 128);
     }
 }

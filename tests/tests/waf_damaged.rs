@@ -30,7 +30,7 @@ fn overdue() -> MaintenanceSpec {
 
 /// Edits the web ACL associated with `lb` as a person in the console
 /// would: `edit` gets its rules; everything else is written back as read.
-fn edit_by_hand(lb: &LoadBalancerArn, edit: impl FnOnce(&mut Vec<Value>)) {
+fn edit_by_hand(lb: &LoadBalancerArn, edit: impl FnOnce(&mut [Value])) {
     let moto = server();
     let acl = moto.raw_waf_call(
         "GetWebACLForResource",
@@ -60,7 +60,7 @@ fn edit_by_hand(lb: &LoadBalancerArn, edit: impl FnOnce(&mut Vec<Value>)) {
 }
 
 /// maint's maintenance rule set to Count, as in the console.
-fn set_maints_rule_to_count(rules: &mut Vec<Value>) {
+fn set_maints_rule_to_count(rules: &mut [Value]) {
     for rule in rules.iter_mut() {
         if rule["Name"] == "maint-maintenance" {
             rule["Action"] = json!({ "Count": {} });

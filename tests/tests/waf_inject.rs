@@ -568,3 +568,71 @@ async fn a_copy_of_an_injected_window_in_an_acl_named_like_maints_is_never_trust
     assert_eq!(shape(&read_acl(&copy_name, &copy_id).await.0), before);
     assert!(maint_sets(&w).await.is_empty());
 }
+
+/// Issue 19, item 3: load balancers named together on the command line
+/// that share a security team's web ACL are one window, injected with one
+/// update, named after that web ACL; naming them again finds it; a partial
+/// exit is refused with a message that says why; the ACL ends as it was.
+#[tokio::test(flavor = "multi_thread")]
+async fn load_balancers_named_together_under_one_security_acl_are_one_injected_window() {
+    use maint_core::backend::shared_factory;
+    use maint_core::fleet::{EnterRequest, Fleet, Silent};
+    use std::sync::Arc;
+
+    let (b, _faults, _log) = backend();
+    let lbs = [alb("cli-a").await, alb("cli-b").await, alb("cli-c").await];
+    let (name, id, _) = security_acl(&lbs.iter().collect::<Vec<_>>()).await;
+    let original = shape(&read_acl(&name, &id).await.0);
+    let fleet = Fleet::new(
+        None,
+        Some(maint_tests::moto::REGION.into()),
+        shared_factory(Arc::new(b)),
+    );
+    let targets: Vec<String> = lbs.iter().map(ToString::to_string).collect();
+    let request = EnterRequest {
+        allowlist: Allowlist::parse(["203.0.113.0/24"]).unwrap(),
+        inject: true,
+        ..EnterRequest::default()
+    };
+
+    let run = fleet
+        .enter(&targets, &request, Mode::Apply, &Silent)
+        .await
+        .unwrap();
+    assert_eq!(run.summary.failed, 0, "{run:?}");
+    let window = Window::of_host_acl(&name);
+    assert!(window.name().starts_with("maint-acl-security-acl-"));
+    assert!(
+        run.results.iter().all(|r| r.details
+            == [Change::RuleInjected {
+                web_acl: name.clone()
+            }]),
+        "{:?}",
+        run.results
+    );
+    // Each member, read on its own, is in that window.
+    let status = fleet.status(&targets[..1], &Silent).await.unwrap();
+    assert_eq!(status.targets[0].window.as_deref(), Some(window.name()));
+    // Named together again: the same window, in place.
+    let again = fleet
+        .enter(&targets, &EnterRequest::default(), Mode::Apply, &Silent)
+        .await
+        .unwrap();
+    assert_eq!(
+        (again.summary.failed, again.summary.changed),
+        (0, 0),
+        "{again:?}"
+    );
+    // A partial exit is refused, saying why; nothing changes.
+    let partial = fleet
+        .exit(&targets[..2], Mode::Apply, &Silent)
+        .await
+        .unwrap();
+    assert_eq!(partial.summary.failed, 2, "{partial:?}");
+    let message = &partial.results[0].error.as_ref().unwrap().message;
+    assert!(message.contains("exit them together"), "{message}");
+    let run = fleet.exit(&targets, Mode::Apply, &Silent).await.unwrap();
+    assert_eq!(run.summary.failed, 0, "{run:?}");
+    assert_eq!(shape(&read_acl(&name, &id).await.0), original);
+    assert!(maint_sets(&window).await.is_empty());
+}

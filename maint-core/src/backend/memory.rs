@@ -441,7 +441,8 @@ impl MemoryBackend {
         Error::Conflict {
             resource: lb.to_string(),
             message: format!(
-                "it is {what} in window {other}, not {}; act on it through that window",
+                "it is {what} in window {other}, not {}; act on it through that window \
+                 (name all its load balancers together, or its config service)",
                 window.name()
             ),
         }
@@ -1264,6 +1265,36 @@ impl MaintenanceBackend for MemoryBackend {
                 Ok(outcome(lb, mode, changes))
             })
             .collect())
+    }
+
+    async fn shared_windows(
+        &self,
+        lbs: &[LoadBalancerArn],
+        consent: bool,
+    ) -> Result<Vec<Option<Window>>> {
+        use crate::maintenance::Standing;
+        let world = self.lock();
+        let standings: Vec<Standing> = lbs
+            .iter()
+            .map(|lb| {
+                let Some(arn) = world.associations.get(lb.as_str()) else {
+                    return Standing::Other;
+                };
+                match world.web_acls.get(arn) {
+                    Some(WebAcl::Ours { name, service, .. }) => {
+                        Standing::Window(Window::recorded(name, service.as_deref()))
+                    }
+                    Some(WebAcl::Foreign {
+                        injected: Some(i), ..
+                    }) => Standing::Window(Window::recorded(&i.info.window, i.service.as_deref())),
+                    Some(WebAcl::Foreign { name, .. }) => Standing::Foreign {
+                        web_acl: name.clone(),
+                    },
+                    None => Standing::Other,
+                }
+            })
+            .collect();
+        Ok(crate::maintenance::shared_windows(lbs, &standings, consent))
     }
 
     async fn windows(&self) -> Result<Vec<crate::maintenance::WindowSummary>> {

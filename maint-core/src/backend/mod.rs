@@ -202,6 +202,21 @@ pub trait MaintenanceBackend: Send + Sync {
     /// nothing.
     async fn windows(&self) -> Result<Vec<WindowSummary>>;
 
+    /// The windows `lbs`, named on their own together in one command, are
+    /// acted on in, by [`shared_windows`](crate::maintenance::shared_windows)
+    /// (`consent`: to inject into a web ACL maint did not create): each
+    /// one's association is read once. `None` for a load balancer acted on
+    /// in its window of one. The default reads nothing: every load balancer
+    /// in its window of one.
+    async fn shared_windows(
+        &self,
+        lbs: &[LoadBalancerArn],
+        consent: bool,
+    ) -> Result<Vec<Option<Window>>> {
+        let _ = consent;
+        Ok(vec![None; lbs.len()])
+    }
+
     /// Finds maint's resources that no load balancer uses any more (left by
     /// a run that was killed) and, unless `mode` is a dry run, deletes them.
     /// Returns what was (or would be) deleted.

@@ -32,7 +32,8 @@ pub(super) fn elsewhere(lb: &LoadBalancerArn, other: &str, window: &Window) -> E
     Error::Conflict {
         resource: lb.to_string(),
         message: format!(
-            "it is in maintenance in window {other}, not {}; act on it through that window",
+            "it is in maintenance in window {other}, not {}; act on it through that window \
+             (name all its load balancers together, or its config service)",
             window.name()
         ),
     }
@@ -861,6 +862,28 @@ impl MaintenanceBackend for WafBackend {
 
     async fn windows(&self) -> Result<Vec<WindowSummary>> {
         self.find_windows().await
+    }
+
+    async fn shared_windows(
+        &self,
+        lbs: &[LoadBalancerArn],
+        consent: bool,
+    ) -> Result<Vec<Option<Window>>> {
+        use crate::maintenance::Standing;
+        let mut standings = Vec::with_capacity(lbs.len());
+        for lb in lbs {
+            // A load balancer that cannot be read stays in its window of
+            // one: the operation reads it again and reports why.
+            standings.push(match self.observe(lb).await {
+                Ok(Observed::Ours { read, .. }) => Standing::Window(Window::recorded(
+                    &read.record.window,
+                    read.record.service.as_deref(),
+                )),
+                Ok(Observed::Foreign { name, .. }) => Standing::Foreign { web_acl: name },
+                _ => Standing::Other,
+            });
+        }
+        Ok(crate::maintenance::shared_windows(lbs, &standings, consent))
     }
 
     async fn cleanup(&self, mode: Mode) -> Result<Vec<Leftover>> {
