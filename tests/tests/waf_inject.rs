@@ -631,8 +631,51 @@ async fn load_balancers_named_together_under_one_security_acl_are_one_injected_w
     assert_eq!(partial.summary.failed, 2, "{partial:?}");
     let message = &partial.results[0].error.as_ref().unwrap().message;
     assert!(message.contains("exit them together"), "{message}");
+    // One named alone: refused too, and the security team's web ACL stays
+    // associated (its association is never maint's to remove).
+    let alone = fleet
+        .exit(&targets[..1], Mode::Apply, &Silent)
+        .await
+        .unwrap();
+    assert_eq!(alone.summary.failed, 1, "{alone:?}");
+    let still = seed::waf_client()
+        .get_web_acl_for_resource()
+        .resource_arn(lbs[0].as_str())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(still.web_acl().map(|a| a.name()), Some(name.as_str()));
     let run = fleet.exit(&targets, Mode::Apply, &Silent).await.unwrap();
     assert_eq!(run.summary.failed, 0, "{run:?}");
     assert_eq!(shape(&read_acl(&name, &id).await.0), original);
     assert!(maint_sets(&window).await.is_empty());
+}
+
+/// A member of a service's window injected into its security web ACL,
+/// named alone: `exit` refuses it and never disassociates the security
+/// team's web ACL from it (the association is theirs, not maint's).
+#[tokio::test(flavor = "multi_thread")]
+async fn one_member_of_an_injected_service_window_named_alone_keeps_its_web_acl() {
+    let (b, _faults, _log) = backend();
+    let lbs = vec![alb("alone-a").await, alb("alone-b").await];
+    let (name, _, _) = security_acl(&lbs.iter().collect::<Vec<_>>()).await;
+    let w = window("alone");
+    all_ok(
+        &b.enter_window(&w, &lbs, &spec(&["203.0.113.0/24"], true), Mode::Apply)
+            .await
+            .unwrap(),
+    );
+    let alone = Window::of_load_balancer(&lbs[0]);
+    let refused = b.exit_window(&alone, &lbs[..1], Mode::Apply).await.unwrap();
+    let error = refused[0].as_ref().expect_err("refused");
+    assert_eq!(error.kind(), ErrorKind::Conflict, "{error}");
+    assert!(error.to_string().contains("exit them together"), "{error}");
+    let still = seed::waf_client()
+        .get_web_acl_for_resource()
+        .resource_arn(lbs[0].as_str())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(still.web_acl().map(|a| a.name()), Some(name.as_str()));
+    all_ok(&b.exit_window(&w, &lbs, Mode::Apply).await.unwrap());
 }

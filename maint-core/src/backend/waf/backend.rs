@@ -1219,6 +1219,20 @@ impl WafBackend {
                     leaving[0].2.push(lb.to_string());
                     Ok(Some(0))
                 }
+                // A window injected into a service's own web ACL is left
+                // only as a whole: its member's association is that web
+                // ACL, never maint's to remove.
+                Ok(Seen::Elsewhere(acl, read)) if read.injected() => Err(Error::Conflict {
+                    resource: lb.to_string(),
+                    message: format!(
+                        "it is in window {}, injected into web ACL {}, whose rule reaches all \
+                         of {}: exit them together (name all its load balancers together, or \
+                         its config service)",
+                        read.record.window,
+                        acl.name(),
+                        read.record.members.join(", ")
+                    ),
+                }),
                 Ok(Seen::Elsewhere(acl, read)) => {
                     let other = read.record.window.clone();
                     let i = match leaving.iter().position(|(w, _, _)| w.name() == other) {
