@@ -45,6 +45,8 @@ struct Fault {
 struct State {
     faults: Vec<Fault>,
     hooks: Vec<(String, Hook)>,
+    /// Run when a fault of the operation is answered.
+    during: Vec<(String, Hook)>,
     served: BTreeMap<String, usize>,
     /// Answer `ListResourcesForWebACL` (which moto lacks) from moto's state.
     list_resources: bool,
@@ -185,6 +187,16 @@ impl Faults {
             .push((operation.to_string(), Box::new(hook)));
     }
 
+    /// Runs `hook` (synchronously) when the next injected fault of
+    /// `operation` is answered, before the caller sees it: another writer
+    /// acting while AWS throttles (or otherwise refuses) the caller's call,
+    /// so during the wait that follows.
+    pub fn during_fault(&self, operation: &str, hook: impl FnOnce() + Send + 'static) {
+        self.lock()
+            .during
+            .push((operation.to_string(), Box::new(hook)));
+    }
+
     /// Answers `ListResourcesForWebACL`, which moto does not implement (it
     /// answers HTTP 500), as AWS would: from moto's real associations, by
     /// asking moto `GetWebACLForResource` for every load balancer it has.
@@ -216,6 +228,7 @@ impl Faults {
         let mut state = self.lock();
         state.faults.clear();
         state.hooks.clear();
+        state.during.clear();
     }
 
     /// How many injected responses `operation` got.
@@ -229,7 +242,10 @@ impl Faults {
         SharedHttpClient::new(self.clone())
     }
 
-    fn take(&self, operation: &str) -> (Option<(u16, String)>, Option<Hook>) {
+    /// The fault to answer `operation` with (and the hook to run while it
+    /// is answered), and the hook to run before it is forwarded.
+    #[allow(clippy::type_complexity)]
+    fn take(&self, operation: &str) -> (Option<(u16, String, Option<Hook>)>, Option<Hook>) {
         let mut state = self.lock();
         let hook = state
             .hooks
@@ -244,10 +260,16 @@ impl Faults {
                 f.remaining -= 1;
                 (f.status, f.body.clone())
             });
-        if fault.is_some() {
-            *state.served.entry(operation.to_string()).or_default() += 1;
-        }
-        (fault, hook)
+        let Some((status, body)) = fault else {
+            return (None, hook);
+        };
+        *state.served.entry(operation.to_string()).or_default() += 1;
+        let during = state
+            .during
+            .iter()
+            .position(|(op, _)| op == operation)
+            .map(|i| state.during.remove(i).1);
+        (Some((status, body, during)), hook)
     }
 }
 
@@ -368,7 +390,10 @@ impl HttpConnector for FaultyConnector {
     fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
         let operation = operation_of(&request).unwrap_or_default();
         let (fault, hook) = self.faults.take(&operation);
-        if let Some((status, body)) = fault {
+        if let Some((status, body, during)) = fault {
+            if let Some(during) = during {
+                during();
+            }
             return HttpConnectorFuture::ready(Ok(json_response(status, body)));
         }
         let (list_resources, capacity) = {

@@ -1324,31 +1324,42 @@ impl WafBackend {
         Ok(results)
     }
 
-    /// Disassociates `lb` from `window`'s web ACL after reading the
-    /// association again right before: a web ACL that appeared since
-    /// maint's first look is never removed.
+    /// Disassociates `lb` from `window`'s web ACL, the association read
+    /// again right before every attempt, throttled ones included
+    /// ([`WafBackend::read_then_call`]): a web ACL that appeared since
+    /// maint's first look (or while AWS throttled the call) is never
+    /// removed, and the error names it.
     async fn disassociate(&self, lb: &LoadBalancerArn, window: &str) -> Result<()> {
-        match self.observe(lb).await? {
-            Observed::Ours { read, .. } if read.record.window == window => {}
-            Observed::Normal => return Ok(()),
-            Observed::Foreign { arn, name } => return Err(foreign(lb, arn, name)),
-            Observed::Ours { acl, .. } => {
-                return Err(foreign(lb, acl.arn().to_string(), acl.name().to_string()))
-            }
-        }
-        tracing::info!(%lb, window, "disassociating web ACL");
-        self.pace("DisassociateWebACL").await;
         let result = self
-            .call("", "disassociate the web ACL", || async move {
-                self.waf
-                    .disassociate_web_acl()
-                    .resource_arn(lb.as_str())
-                    .send()
-                    .await
-                    .map_err(|e| aws_error("DisassociateWebACL", e))
-            })
+            .read_then_call(
+                lb,
+                "DisassociateWebACL",
+                "disassociate the web ACL",
+                &[],
+                self.settings.delete_deadline,
+                |observed| match observed {
+                    Observed::Ours { read, .. } if read.record.window == window => {
+                        tracing::info!(%lb, window, "disassociating web ACL");
+                        Ok(true)
+                    }
+                    Observed::Normal => Ok(false),
+                    Observed::Foreign { arn, name } => Err(foreign(lb, arn, name)),
+                    Observed::Ours { acl, .. } => {
+                        Err(foreign(lb, acl.arn().to_string(), acl.name().to_string()))
+                    }
+                },
+                || {
+                    self.waf
+                        .disassociate_web_acl()
+                        .resource_arn(lb.as_str())
+                        .customize()
+                        .config_override(sent_once())
+                        .send()
+                },
+            )
             .await;
         match result {
+            // The load balancer is gone: nothing is associated.
             Err(e) if is_code(&e, &[code::NONEXISTENT]) => Ok(()),
             other => other.map(|_| ()),
         }
