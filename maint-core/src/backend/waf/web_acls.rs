@@ -33,6 +33,14 @@ pub(super) fn new_record(
     record
 }
 
+/// An optional text member (a description) to send back as read: absent
+/// when it was absent or empty. AWS WAF takes 1 to 256 characters when the
+/// member is present and refuses `""`, and moto answers `""` for a web ACL
+/// or IP set made without one.
+pub(super) fn sent_back(text: Option<&str>) -> Option<String> {
+    text.filter(|t| !t.is_empty()).map(str::to_string)
+}
+
 /// A web ACL as read with its lock token.
 #[derive(Debug, Clone)]
 pub(super) struct LockedAcl {
@@ -190,7 +198,9 @@ impl WafBackend {
 
     /// Writes `rules` and `bodies` into the web ACL under the lock token it
     /// was read with; everything else goes back exactly as read (an update
-    /// resets what it does not send).
+    /// resets what it does not send). An optional member that was absent
+    /// (or empty) stays absent, never sent empty: AWS refuses an empty
+    /// description, and a map of no custom response bodies.
     pub(super) async fn write_web_acl(
         &self,
         locked: &LockedAcl,
@@ -207,10 +217,10 @@ impl WafBackend {
                     .name(name)
                     .id(acl.id())
                     .scope(Scope::Regional)
-                    .set_description(acl.description().map(str::to_string))
+                    .set_description(sent_back(acl.description()))
                     .set_default_action(acl.default_action().cloned())
                     .set_rules(Some(rules.clone()))
-                    .set_custom_response_bodies(Some(bodies.clone()))
+                    .set_custom_response_bodies((!bodies.is_empty()).then(|| bodies.clone()))
                     .set_visibility_config(acl.visibility_config().cloned())
                     .set_data_protection_config(acl.data_protection_config().cloned())
                     .set_captcha_config(acl.captcha_config().cloned())
