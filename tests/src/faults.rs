@@ -9,6 +9,10 @@
 //! against moto's real state. A hook can also run just before a request is
 //! forwarded, to let a concurrent writer in at exactly that moment.
 //!
+//! Updates reach moto with AWS's semantics ([`with_aws_update_semantics`]):
+//! an `UpdateWebACL` or `UpdateIPSet` replaces the whole specification, so a
+//! member it leaves out is cleared on AWS, while moto keeps it.
+//!
 //! Two calls moto lacks (it answers HTTP 500) can be answered here as AWS
 //! would: `ListResourcesForWebACL` from moto's real associations
 //! ([`Faults::answer_list_resources_for_web_acl`]) and `CheckCapacity` with
@@ -121,6 +125,39 @@ pub fn estimate_wcu(rules: &serde_json::Value) -> u64 {
     rules.as_array().map_or(0, |rules| {
         rules.iter().map(|r| statement_wcu(&r["Statement"])).sum()
     })
+}
+
+/// What an update clears on AWS when it leaves the member out (AWS WAF API
+/// reference, UpdateWebACL and UpdateIPSet: the call "completely replaces
+/// the mutable specifications"), as moto holds "none" for it; moto keeps a
+/// member an update omits. The same as `tests/moto/latency_proxy.py`'s
+/// `CLEARED_WHEN_OMITTED`.
+fn cleared_when_omitted(operation: &str) -> serde_json::Value {
+    match operation {
+        "UpdateWebACL" => {
+            serde_json::json!({"Description": "", "CustomResponseBodies": {}, "TokenDomains": []})
+        }
+        "UpdateIPSet" => serde_json::json!({"Description": ""}),
+        _ => serde_json::json!({}),
+    }
+}
+
+/// The body of a request of `operation` as moto must get it to end where
+/// AWS would: for an update, every member AWS would clear because the
+/// request leaves it out, sent as moto's "none". `None`: unchanged.
+pub fn with_aws_update_semantics(operation: &str, body: &[u8]) -> Option<Vec<u8>> {
+    let cleared = cleared_when_omitted(operation);
+    let cleared = cleared.as_object().filter(|c| !c.is_empty())?;
+    let mut params: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_slice(body).ok()?;
+    let mut changed = false;
+    for (member, none) in cleared {
+        if !params.contains_key(member) {
+            params.insert(member.clone(), none.clone());
+            changed = true;
+        }
+    }
+    changed.then(|| serde_json::Value::Object(params).to_string().into_bytes())
 }
 
 /// Faults to inject into WAF calls; clones share the same queue.
@@ -427,6 +464,17 @@ impl HttpConnector for FaultyConnector {
         }
         if let Some(hook) = hook {
             hook();
+        }
+        let mut request = request;
+        let rewritten = request
+            .body()
+            .bytes()
+            .and_then(|body| with_aws_update_semantics(&operation, body));
+        if let Some(body) = rewritten {
+            request
+                .headers_mut()
+                .insert("content-length", body.len().to_string());
+            *request.body_mut() = SdkBody::from(body);
         }
         match &self.inner {
             Some(inner) => inner.call(request),
