@@ -877,6 +877,7 @@ impl MaintenanceBackend for WafBackend {
                         kind: "web-acl",
                         name: name.clone(),
                         arn: summary.arn.clone(),
+                        kept: None,
                     },
                     summary.clone(),
                 ));
@@ -910,18 +911,71 @@ impl MaintenanceBackend for WafBackend {
                     kind: "ip-set",
                     name: name.clone(),
                     arn: summary.arn.clone(),
+                    kept: None,
                 },
                 summary.clone(),
             ));
         }
+        // An IP set another web ACL references is not maint's to delete
+        // (AWS refuses, WAFAssociatedItemException): kept, saying why. The
+        // web ACLs deleted here are not counted: they go first.
+        let deleted: Vec<&str> = leftovers
+            .iter()
+            .filter(|(l, _)| l.kind == "web-acl")
+            .map(|(l, _)| l.arn.as_str())
+            .collect();
+        let sets: Vec<&str> = leftovers
+            .iter()
+            .filter(|(l, _)| l.kind == "ip-set")
+            .map(|(l, _)| l.arn.as_str())
+            .collect();
+        let referenced = if sets.is_empty() {
+            HashMap::new()
+        } else {
+            self.referencing_acls(&sets, &deleted).await?
+        };
+        let windows_deleted: Vec<String> = leftovers
+            .iter()
+            .filter(|(l, _)| l.kind == "web-acl")
+            .map(|(l, _)| l.name.clone())
+            .collect();
+        for (leftover, _) in &mut leftovers {
+            if let Some(acl) = referenced.get(&leftover.arn) {
+                leftover.kept = Some(format!("referenced by web ACL {acl}"));
+            }
+        }
         if mode == Mode::Apply {
             // Web ACLs first: an IP set cannot go while a web ACL references it.
-            for (leftover, summary) in &leftovers {
-                let kind = match leftover.kind {
-                    "web-acl" => Resource::WebAcl,
-                    _ => Resource::IpSet(ip_set_family(&leftover.name)),
-                };
-                self.delete(kind, &leftover.name, summary).await?;
+            for (leftover, summary) in &mut leftovers {
+                if leftover.kept.is_some() {
+                    continue;
+                }
+                let family = ip_set_family(&leftover.name);
+                let with_its_window = windows_deleted
+                    .iter()
+                    .any(|w| acl::ip_set_name(w, family) == leftover.name);
+                match leftover.kind {
+                    "web-acl" => {
+                        self.delete(Resource::WebAcl, &leftover.name, summary)
+                            .await?
+                    }
+                    // Its window's web ACL was just deleted: WAF may take a
+                    // moment to see that nothing references the set.
+                    _ if with_its_window => {
+                        self.delete(Resource::IpSet(family), &leftover.name, summary)
+                            .await?
+                    }
+                    _ => {
+                        leftover.kept = self
+                            .delete_if_unused(family, &leftover.name, summary)
+                            .await?
+                    }
+                }
+            }
+        }
+        for (leftover, _) in &leftovers {
+            if let Some(why) = &leftover.kept {
+                tracing::warn!(name = leftover.name, "kept {}: {why}", leftover.kind);
             }
         }
         Ok(leftovers.into_iter().map(|(l, _)| l).collect())
