@@ -497,6 +497,11 @@ impl Printer {
                 let l = &r.resource;
                 line(&format!("{verb} {} {} ({})", l.kind, l.name, l.arn));
             }
+            for r in &run.kept {
+                let l = &r.resource;
+                let why = l.kept.as_deref().unwrap_or_default();
+                line(&format!("kept {} {}: {why} ({})", l.kind, l.name, l.arn));
+            }
             let n = run.resources.len();
             line(&format!(
                 "{n} unused resource{} of maint's {}",

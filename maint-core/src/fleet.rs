@@ -923,6 +923,7 @@ impl Fleet {
             dry_run: mode.is_dry_run(),
             regions: regions.clone(),
             resources: Vec::new(),
+            kept: Vec::new(),
             errors: Vec::new(),
         };
         for region in regions {
@@ -931,12 +932,20 @@ impl Fleet {
                 Err(e) => Err(e),
             };
             match result {
-                Ok(found) => run
-                    .resources
-                    .extend(found.into_iter().map(|resource| CleanedUp {
-                        region: region.clone(),
-                        resource,
-                    })),
+                Ok(found) => {
+                    for resource in found {
+                        let kept = resource.kept.is_some();
+                        let cleaned = CleanedUp {
+                            region: region.clone(),
+                            resource,
+                        };
+                        if kept {
+                            run.kept.push(cleaned);
+                        } else {
+                            run.resources.push(cleaned);
+                        }
+                    }
+                }
                 Err(e) => run.errors.push(RegionError {
                     region,
                     error: ErrorReport::new(&e),

@@ -483,6 +483,7 @@ async fn cleanup_covers_every_region_of_the_config_and_reports_a_failed_one() {
                             kind: "web-acl",
                             name: format!("maint-{name}"),
                             arn: format!("arn:{name}"),
+                            kept: None,
                         }])
                     }
                 });

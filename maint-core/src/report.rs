@@ -531,6 +531,10 @@ pub struct CleanupRun {
     pub regions: Vec<Option<String>>,
     /// What was (or would be) deleted.
     pub resources: Vec<CleanedUp>,
+    /// Resources of maint's that no window uses but that were left in
+    /// place, each with why ([`Leftover::kept`]): e.g. an IP set another
+    /// web ACL references.
+    pub kept: Vec<CleanedUp>,
     /// The regions that failed.
     pub errors: Vec<RegionError>,
 }

@@ -65,7 +65,13 @@ value it left unchecked is counted in `pattern_checks_skipped`. One value
 moto makes is let through although AWS's model refuses it: moto's IP set lock
 tokens (6 hex digits; AWS's are UUIDs), which a client only sends back;
 counted in `moto_lock_tokens`. Checked after `--quotas` (AWS throttles
-before it reads a request), before the write cap.
+before it reads a request), before the write cap. A valid update is then
+forwarded with AWS's update semantics, which moto lacks: an UpdateWebACL or
+UpdateIPSet replaces the whole specification, so a member it leaves out is
+cleared on AWS, while moto keeps the old value. The proxy sends moto such a
+member as moto's own "none" (`Description` "", `CustomResponseBodies` {},
+`TokenDomains` []; see `CLEARED_WHEN_OMITTED`), so a client that forgets
+to send a member back loses it here as it would on AWS.
 
 Control endpoints (answered by the proxy itself, never forwarded):
 - `GET /_proxy/counts`: JSON `{"calls": {"wafv2:GetWebACL": 3, ...},
@@ -514,6 +520,31 @@ def shown(value):
 
 
 INT_BOUNDS = {"integer": (-2**31, 2**31 - 1), "long": (-2**63, 2**63 - 1)}
+
+
+# What an update clears on AWS when it leaves the member out (AWS WAF API
+# reference, UpdateWebACL and UpdateIPSet: "this operation completely replaces
+# the mutable specifications"), as moto holds "none" for it: moto keeps a
+# member an update omits. Structures (CaptchaConfig...) have no such value in
+# moto and are left as they are.
+CLEARED_WHEN_OMITTED = {
+    "UpdateWebACL": {"Description": "", "CustomResponseBodies": {}, "TokenDomains": []},
+    "UpdateIPSet": {"Description": ""},
+}
+
+
+def with_aws_update_semantics(op, body):
+    """The request body of a valid `op` as moto must get it to end where AWS
+    would: for an update, every member of CLEARED_WHEN_OMITTED it leaves out
+    sent as moto's "none". Anything else unchanged."""
+    cleared = CLEARED_WHEN_OMITTED.get(op)
+    if not cleared:
+        return body
+    params = json.loads(body.decode("utf-8"))
+    missing = {k: v for k, v in cleared.items() if k not in params}
+    if not missing:
+        return body
+    return json.dumps({**params, **missing}).encode()
 
 
 class RequestValidator:
@@ -1032,6 +1063,7 @@ def make_handler(config):
                                 ("x-amzn-RequestId", "00000000-0000-4000-8000-0000000000a2"),
                             ])
                             return
+                        body = with_aws_update_semantics(op, body)
                     if is_write and bucket is not None:
                         waited = bucket.acquire()
                         if waited:

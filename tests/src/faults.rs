@@ -9,6 +9,10 @@
 //! against moto's real state. A hook can also run just before a request is
 //! forwarded, to let a concurrent writer in at exactly that moment.
 //!
+//! Updates reach moto with AWS's semantics ([`with_aws_update_semantics`]):
+//! an `UpdateWebACL` or `UpdateIPSet` replaces the whole specification, so a
+//! member it leaves out is cleared on AWS, while moto keeps it.
+//!
 //! Two calls moto lacks (it answers HTTP 500) can be answered here as AWS
 //! would: `ListResourcesForWebACL` from moto's real associations
 //! ([`Faults::answer_list_resources_for_web_acl`]) and `CheckCapacity` with
@@ -45,6 +49,8 @@ struct Fault {
 struct State {
     faults: Vec<Fault>,
     hooks: Vec<(String, Hook)>,
+    /// Run when a fault of the operation is answered.
+    during: Vec<(String, Hook)>,
     served: BTreeMap<String, usize>,
     /// Answer `ListResourcesForWebACL` (which moto lacks) from moto's state.
     list_resources: bool,
@@ -121,6 +127,39 @@ pub fn estimate_wcu(rules: &serde_json::Value) -> u64 {
     })
 }
 
+/// What an update clears on AWS when it leaves the member out (AWS WAF API
+/// reference, UpdateWebACL and UpdateIPSet: the call "completely replaces
+/// the mutable specifications"), as moto holds "none" for it; moto keeps a
+/// member an update omits. The same as `tests/moto/latency_proxy.py`'s
+/// `CLEARED_WHEN_OMITTED`.
+fn cleared_when_omitted(operation: &str) -> serde_json::Value {
+    match operation {
+        "UpdateWebACL" => {
+            serde_json::json!({"Description": "", "CustomResponseBodies": {}, "TokenDomains": []})
+        }
+        "UpdateIPSet" => serde_json::json!({"Description": ""}),
+        _ => serde_json::json!({}),
+    }
+}
+
+/// The body of a request of `operation` as moto must get it to end where
+/// AWS would: for an update, every member AWS would clear because the
+/// request leaves it out, sent as moto's "none". `None`: unchanged.
+pub fn with_aws_update_semantics(operation: &str, body: &[u8]) -> Option<Vec<u8>> {
+    let cleared = cleared_when_omitted(operation);
+    let cleared = cleared.as_object().filter(|c| !c.is_empty())?;
+    let mut params: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_slice(body).ok()?;
+    let mut changed = false;
+    for (member, none) in cleared {
+        if !params.contains_key(member) {
+            params.insert(member.clone(), none.clone());
+            changed = true;
+        }
+    }
+    changed.then(|| serde_json::Value::Object(params).to_string().into_bytes())
+}
+
 /// Faults to inject into WAF calls; clones share the same queue.
 #[derive(Clone, Default)]
 pub struct Faults {
@@ -185,6 +224,16 @@ impl Faults {
             .push((operation.to_string(), Box::new(hook)));
     }
 
+    /// Runs `hook` (synchronously) when the next injected fault of
+    /// `operation` is answered, before the caller sees it: another writer
+    /// acting while AWS throttles (or otherwise refuses) the caller's call,
+    /// so during the wait that follows.
+    pub fn during_fault(&self, operation: &str, hook: impl FnOnce() + Send + 'static) {
+        self.lock()
+            .during
+            .push((operation.to_string(), Box::new(hook)));
+    }
+
     /// Answers `ListResourcesForWebACL`, which moto does not implement (it
     /// answers HTTP 500), as AWS would: from moto's real associations, by
     /// asking moto `GetWebACLForResource` for every load balancer it has.
@@ -216,6 +265,7 @@ impl Faults {
         let mut state = self.lock();
         state.faults.clear();
         state.hooks.clear();
+        state.during.clear();
     }
 
     /// How many injected responses `operation` got.
@@ -229,7 +279,10 @@ impl Faults {
         SharedHttpClient::new(self.clone())
     }
 
-    fn take(&self, operation: &str) -> (Option<(u16, String)>, Option<Hook>) {
+    /// The fault to answer `operation` with (and the hook to run while it
+    /// is answered), and the hook to run before it is forwarded.
+    #[allow(clippy::type_complexity)]
+    fn take(&self, operation: &str) -> (Option<(u16, String, Option<Hook>)>, Option<Hook>) {
         let mut state = self.lock();
         let hook = state
             .hooks
@@ -244,10 +297,16 @@ impl Faults {
                 f.remaining -= 1;
                 (f.status, f.body.clone())
             });
-        if fault.is_some() {
-            *state.served.entry(operation.to_string()).or_default() += 1;
-        }
-        (fault, hook)
+        let Some((status, body)) = fault else {
+            return (None, hook);
+        };
+        *state.served.entry(operation.to_string()).or_default() += 1;
+        let during = state
+            .during
+            .iter()
+            .position(|(op, _)| op == operation)
+            .map(|i| state.during.remove(i).1);
+        (Some((status, body, during)), hook)
     }
 }
 
@@ -368,7 +427,10 @@ impl HttpConnector for FaultyConnector {
     fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
         let operation = operation_of(&request).unwrap_or_default();
         let (fault, hook) = self.faults.take(&operation);
-        if let Some((status, body)) = fault {
+        if let Some((status, body, during)) = fault {
+            if let Some(during) = during {
+                during();
+            }
             return HttpConnectorFuture::ready(Ok(json_response(status, body)));
         }
         let (list_resources, capacity) = {
@@ -402,6 +464,17 @@ impl HttpConnector for FaultyConnector {
         }
         if let Some(hook) = hook {
             hook();
+        }
+        let mut request = request;
+        let rewritten = request
+            .body()
+            .bytes()
+            .and_then(|body| with_aws_update_semantics(&operation, body));
+        if let Some(body) = rewritten {
+            request
+                .headers_mut()
+                .insert("content-length", body.len().to_string());
+            *request.body_mut() = SdkBody::from(body);
         }
         match &self.inner {
             Some(inner) => inner.call(request),

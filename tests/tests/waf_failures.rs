@@ -490,3 +490,73 @@ async fn a_foreign_acl_associated_before_the_disassociate_is_never_removed() {
         "maint's own (no longer associated) resources are deleted"
     );
 }
+
+/// maint's `exit` (`operation` DisassociateWebACL) or `enter`
+/// (AssociateWebACL) of a load balancer, while AWS throttles `operation`
+/// once (another caller used the account's one-per-2-s quota) and, during
+/// that throttle, another writer associates its web ACL: the retry reads
+/// the association again and never sends, theirs stays, the command fails
+/// naming their ACL (what the CLI prints, with exit code 1), and what maint
+/// made is deleted.
+async fn a_foreign_acl_landing_during_a_throttled(operation: &str) {
+    let (faults, log) = (Faults::new(), OperationLog::new());
+    let b = backend(&faults, &log, fast_settings());
+    let lb = alb("throttled").await;
+    let exiting = operation == "DisassociateWebACL";
+    if exiting {
+        b.enter(&lb, &spec(&["192.0.2.1"]), Mode::Apply)
+            .await
+            .unwrap();
+    }
+    faults.inject(operation, "ThrottlingException", 1);
+    let foreign = std::sync::Arc::new(std::sync::Mutex::new(None));
+    let (slot, racing) = (foreign.clone(), lb.clone());
+    faults.during_fault(operation, move || {
+        *slot.lock().unwrap() = Some(another_process_associates_a_foreign_acl(&racing));
+    });
+    log.take();
+    let result = if exiting {
+        b.exit(&lb, Mode::Apply).await
+    } else {
+        b.enter(&lb, &spec(&["192.0.2.1"]), Mode::Apply).await
+    };
+    let err = result.unwrap_err();
+    let foreign = foreign.lock().unwrap().clone().expect("the hook ran");
+    assert_eq!(faults.served(operation), 1, "it was throttled");
+    assert_eq!(
+        associated_with(&lb).await,
+        Some(foreign.clone()),
+        "theirs stays"
+    );
+    match &err {
+        Error::ForeignWebAcl {
+            web_acl_arn,
+            web_acl_name,
+            ..
+        } => {
+            assert_eq!(web_acl_arn, &foreign);
+            assert!(err.to_string().contains(web_acl_name.as_str()), "{err}");
+        }
+        other => panic!("expected ForeignWebAcl, got {other:?}"),
+    }
+    assert_eq!(err.kind(), maint_core::ErrorKind::ForeignWebAcl);
+    assert_eq!(
+        count(&log, &format!("wafv2:{operation}")),
+        1,
+        "only the throttled call: the retry read theirs and did not send"
+    );
+    assert!(
+        resources_in_moto(&lb).await.is_empty(),
+        "what maint made for the window is deleted, nothing leaks"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_foreign_acl_associated_while_the_disassociate_is_throttled_is_never_removed() {
+    a_foreign_acl_landing_during_a_throttled("DisassociateWebACL").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_foreign_acl_associated_while_the_associate_is_throttled_is_never_replaced() {
+    a_foreign_acl_landing_during_a_throttled("AssociateWebACL").await;
+}

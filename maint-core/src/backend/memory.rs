@@ -1357,6 +1357,7 @@ impl MaintenanceBackend for MemoryBackend {
                     kind: "web-acl",
                     name: name.clone(),
                     arn: arn.clone(),
+                    kept: None,
                 }),
                 WebAcl::Foreign { .. } => None,
             })

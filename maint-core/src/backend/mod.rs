@@ -60,6 +60,11 @@ pub struct Leftover {
     pub name: String,
     /// The resource's ARN.
     pub arn: String,
+    /// `None`: deleted (in a dry run: would be). Otherwise why `cleanup`
+    /// leaves it in place although no window of maint's uses it (e.g.
+    /// `referenced by web ACL shop-security`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kept: Option<String>,
 }
 
 /// What a window-wide operation gives: per member, in the order given, its

@@ -1129,21 +1129,38 @@ pub(crate) fn will_not_fit(
 /// How many IP sets, regex pattern sets and rule groups a statement
 /// references, nested statements included.
 fn count_references(s: &Statement) -> usize {
-    let nested = |list: &[Statement]| list.iter().map(count_references).sum::<usize>();
-    let own = usize::from(s.ip_set_reference_statement().is_some())
-        + usize::from(s.regex_pattern_set_reference_statement().is_some())
-        + usize::from(s.rule_group_reference_statement().is_some());
-    own + s.and_statement().map_or(0, |a| nested(a.statements()))
-        + s.or_statement().map_or(0, |o| nested(o.statements()))
-        + s.not_statement()
-            .and_then(|n| n.statement())
-            .map_or(0, count_references)
-        + s.rate_based_statement()
-            .and_then(|r| r.scope_down_statement())
-            .map_or(0, count_references)
-        + s.managed_rule_group_statement()
-            .and_then(|m| m.scope_down_statement())
-            .map_or(0, count_references)
+    let mut count = 0;
+    each_statement(s, &mut |s| {
+        count += usize::from(s.ip_set_reference_statement().is_some())
+            + usize::from(s.regex_pattern_set_reference_statement().is_some())
+            + usize::from(s.rule_group_reference_statement().is_some());
+    });
+    count
+}
+
+/// Calls `visit` with `s` and with every statement nested in it: in AND,
+/// OR and NOT statements, and the scope-down statements of rate-based and
+/// managed rule group statements.
+pub(super) fn each_statement<'a>(s: &'a Statement, visit: &mut impl FnMut(&'a Statement)) {
+    visit(s);
+    let nested = s
+        .and_statement()
+        .map(|a| a.statements())
+        .into_iter()
+        .chain(s.or_statement().map(|o| o.statements()))
+        .flatten()
+        .chain(s.not_statement().and_then(|n| n.statement()))
+        .chain(
+            s.rate_based_statement()
+                .and_then(|r| r.scope_down_statement()),
+        )
+        .chain(
+            s.managed_rule_group_statement()
+                .and_then(|m| m.scope_down_statement()),
+        );
+    for inner in nested {
+        each_statement(inner, visit);
+    }
 }
 
 #[cfg(test)]

@@ -931,6 +931,7 @@ impl MaintenanceBackend for WafBackend {
                         kind: "web-acl",
                         name: name.clone(),
                         arn: summary.arn.clone(),
+                        kept: None,
                     },
                     summary.clone(),
                 ));
@@ -964,18 +965,71 @@ impl MaintenanceBackend for WafBackend {
                     kind: "ip-set",
                     name: name.clone(),
                     arn: summary.arn.clone(),
+                    kept: None,
                 },
                 summary.clone(),
             ));
         }
+        // An IP set another web ACL references is not maint's to delete
+        // (AWS refuses, WAFAssociatedItemException): kept, saying why. The
+        // web ACLs deleted here are not counted: they go first.
+        let deleted: Vec<&str> = leftovers
+            .iter()
+            .filter(|(l, _)| l.kind == "web-acl")
+            .map(|(l, _)| l.arn.as_str())
+            .collect();
+        let sets: Vec<&str> = leftovers
+            .iter()
+            .filter(|(l, _)| l.kind == "ip-set")
+            .map(|(l, _)| l.arn.as_str())
+            .collect();
+        let referenced = if sets.is_empty() {
+            HashMap::new()
+        } else {
+            self.referencing_acls(&sets, &deleted).await?
+        };
+        let windows_deleted: Vec<String> = leftovers
+            .iter()
+            .filter(|(l, _)| l.kind == "web-acl")
+            .map(|(l, _)| l.name.clone())
+            .collect();
+        for (leftover, _) in &mut leftovers {
+            if let Some(acl) = referenced.get(&leftover.arn) {
+                leftover.kept = Some(format!("referenced by web ACL {acl}"));
+            }
+        }
         if mode == Mode::Apply {
             // Web ACLs first: an IP set cannot go while a web ACL references it.
-            for (leftover, summary) in &leftovers {
-                let kind = match leftover.kind {
-                    "web-acl" => Resource::WebAcl,
-                    _ => Resource::IpSet(ip_set_family(&leftover.name)),
-                };
-                self.delete(kind, &leftover.name, summary).await?;
+            for (leftover, summary) in &mut leftovers {
+                if leftover.kept.is_some() {
+                    continue;
+                }
+                let family = ip_set_family(&leftover.name);
+                let with_its_window = windows_deleted
+                    .iter()
+                    .any(|w| acl::ip_set_name(w, family) == leftover.name);
+                match leftover.kind {
+                    "web-acl" => {
+                        self.delete(Resource::WebAcl, &leftover.name, summary)
+                            .await?
+                    }
+                    // Its window's web ACL was just deleted: WAF may take a
+                    // moment to see that nothing references the set.
+                    _ if with_its_window => {
+                        self.delete(Resource::IpSet(family), &leftover.name, summary)
+                            .await?
+                    }
+                    _ => {
+                        leftover.kept = self
+                            .delete_if_unused(family, &leftover.name, summary)
+                            .await?
+                    }
+                }
+            }
+        }
+        for (leftover, _) in &leftovers {
+            if let Some(why) = &leftover.kept {
+                tracing::warn!(name = leftover.name, "kept {}: {why}", leftover.kind);
             }
         }
         Ok(leftovers.into_iter().map(|(l, _)| l).collect())
@@ -1391,31 +1445,42 @@ impl WafBackend {
         Ok(results)
     }
 
-    /// Disassociates `lb` from `window`'s web ACL after reading the
-    /// association again right before: a web ACL that appeared since
-    /// maint's first look is never removed.
+    /// Disassociates `lb` from `window`'s web ACL, the association read
+    /// again right before every attempt, throttled ones included
+    /// ([`WafBackend::read_then_call`]): a web ACL that appeared since
+    /// maint's first look (or while AWS throttled the call) is never
+    /// removed, and the error names it.
     async fn disassociate(&self, lb: &LoadBalancerArn, window: &str) -> Result<()> {
-        match self.observe(lb).await? {
-            Observed::Ours { read, .. } if read.record.window == window => {}
-            Observed::Normal => return Ok(()),
-            Observed::Foreign { arn, name } => return Err(foreign(lb, arn, name)),
-            Observed::Ours { acl, .. } => {
-                return Err(foreign(lb, acl.arn().to_string(), acl.name().to_string()))
-            }
-        }
-        tracing::info!(%lb, window, "disassociating web ACL");
-        self.pace("DisassociateWebACL").await;
         let result = self
-            .call("", "disassociate the web ACL", || async move {
-                self.waf
-                    .disassociate_web_acl()
-                    .resource_arn(lb.as_str())
-                    .send()
-                    .await
-                    .map_err(|e| aws_error("DisassociateWebACL", e))
-            })
+            .read_then_call(
+                lb,
+                "DisassociateWebACL",
+                "disassociate the web ACL",
+                &[],
+                self.settings.delete_deadline,
+                |observed| match observed {
+                    Observed::Ours { read, .. } if read.record.window == window => {
+                        tracing::info!(%lb, window, "disassociating web ACL");
+                        Ok(true)
+                    }
+                    Observed::Normal => Ok(false),
+                    Observed::Foreign { arn, name } => Err(foreign(lb, arn, name)),
+                    Observed::Ours { acl, .. } => {
+                        Err(foreign(lb, acl.arn().to_string(), acl.name().to_string()))
+                    }
+                },
+                || {
+                    self.waf
+                        .disassociate_web_acl()
+                        .resource_arn(lb.as_str())
+                        .customize()
+                        .config_override(sent_once())
+                        .send()
+                },
+            )
             .await;
         match result {
+            // The load balancer is gone: nothing is associated.
             Err(e) if is_code(&e, &[code::NONEXISTENT]) => Ok(()),
             other => other.map(|_| ()),
         }

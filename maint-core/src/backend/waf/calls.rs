@@ -29,6 +29,27 @@ pub(super) mod code {
         "TooManyRequestsException",
         "RequestLimitExceeded",
     ];
+    /// AWS's internal errors and a call lost on the way (the SDK's names
+    /// for a timeout and a failed dispatch): the SDK's retry layer retries
+    /// them, and maint does where it sends a call once
+    /// ([`super::sent_once`]).
+    pub const TRANSIENT: [&str; 5] = [
+        "WAFInternalErrorException",
+        "InternalFailure",
+        "ServiceUnavailable",
+        "TimeoutError",
+        "DispatchFailure",
+    ];
+}
+
+/// A client configuration for a call the SDK must send once, never retry:
+/// `AssociateWebACL` and `DisassociateWebACL`. The SDK's retry layer
+/// re-sends a throttled call (it retries `ThrottlingException`) without
+/// reading the association again, so it could replace or remove a web ACL
+/// another writer associated meanwhile; maint makes every attempt itself,
+/// each after a fresh read.
+pub(super) fn sent_once() -> wafv2::config::Builder {
+    wafv2::config::Builder::default().retry_config(wafv2::config::retry::RetryConfig::disabled())
 }
 
 /// Maps an SDK error into [`Error::Aws`], keeping code, message and request id.

@@ -60,9 +60,12 @@ impl WafBackend {
                 return Ok(inv.clone());
             }
         }
-        let (web_acls, ip_sets) =
+        let (mut web_acls, mut ip_sets) =
             futures::future::try_join(self.list(Listing::WebAcls), self.list(Listing::IpSets))
                 .await?;
+        for found in [&mut web_acls, &mut ip_sets] {
+            found.retain(|name, _| name.starts_with("maint-"));
+        }
         let inv = Inventory {
             web_acls,
             ip_sets,
@@ -108,8 +111,8 @@ impl WafBackend {
         }
     }
 
-    /// maint's web ACLs or IP sets in the region (names starting with
-    /// `maint-`), through every page of the listing.
+    /// Every web ACL or IP set in the region, by name, through every page
+    /// of the listing.
     pub(super) async fn list(&self, kind: Listing) -> Result<HashMap<String, Summary>> {
         let mut found = HashMap::new();
         let mut marker: Option<String> = None;
@@ -177,16 +180,14 @@ impl WafBackend {
                 .await?;
             let full = page.len() == 100;
             for (name, id, arn, lock_token) in page {
-                if name.starts_with("maint-") {
-                    found.insert(
-                        name,
-                        Summary {
-                            id,
-                            arn,
-                            lock_token,
-                        },
-                    );
-                }
+                found.insert(
+                    name,
+                    Summary {
+                        id,
+                        arn,
+                        lock_token,
+                    },
+                );
             }
             match next_marker {
                 Some(m) if full && !m.is_empty() => marker = Some(m),
@@ -288,11 +289,86 @@ impl WafBackend {
         Ok(changes)
     }
 
+    /// Which web ACL references each of the IP sets `sets` (ARNs), by the
+    /// set's ARN: every web ACL in the region read once, their rules'
+    /// statements searched, nested ones included, but the web ACLs in `skip`
+    /// (ARNs; maint's own, about to be deleted). Rule groups are not read:
+    /// AWS refuses to delete a set one references, which
+    /// [`WafBackend::delete_if_unused`] reports.
+    pub(super) async fn referencing_acls(
+        &self,
+        sets: &[&str],
+        skip: &[&str],
+    ) -> Result<HashMap<String, String>> {
+        let mut acls: Vec<(String, Summary)> =
+            self.list(Listing::WebAcls).await?.into_iter().collect();
+        acls.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut found = HashMap::new();
+        for (name, summary) in acls {
+            if skip.contains(&summary.arn.as_str()) {
+                continue;
+            }
+            let locked = match self.get_web_acl(&name, &summary.id).await {
+                Err(e) if is_code(&e, &[code::NONEXISTENT]) => continue,
+                other => other?,
+            };
+            for statement in locked.acl.rules().iter().filter_map(Rule::statement) {
+                acl::each_statement(statement, &mut |s| {
+                    if let Some(set) = s.ip_set_reference_statement() {
+                        if sets.contains(&set.arn()) {
+                            found
+                                .entry(set.arn().to_string())
+                                .or_insert_with(|| name.clone());
+                        }
+                    }
+                });
+            }
+        }
+        Ok(found)
+    }
+
+    /// Deletes one of maint's IP sets that no web ACL was seen to
+    /// reference, once: when AWS still refuses because something references
+    /// it (`WAFAssociatedItemException`: a rule group, or a web ACL made
+    /// since), waiting does not help, so it is left in place and why is
+    /// returned.
+    pub(super) async fn delete_if_unused(
+        &self,
+        family: Family,
+        name: &str,
+        summary: &Summary,
+    ) -> Result<Option<String>> {
+        match self
+            .delete_retrying(Resource::IpSet(family), name, summary, &[code::UNAVAILABLE])
+            .await
+        {
+            Err(e) if is_code(&e, &[code::ASSOCIATED]) => Ok(Some(format!(
+                "AWS WAF says it is still in use ({}): referenced by a rule group, or by a \
+                 web ACL made since cleanup looked",
+                code::ASSOCIATED
+            ))),
+            other => other.map(|()| None),
+        }
+    }
+
     /// Deletes one of maint's resources with its lock token, retrying
     /// while WAF still sees it in use (`WAFAssociatedItemException`, until
     /// the delete deadline) and re-reading the token after a lock conflict.
     /// A resource that is already gone counts as deleted.
     pub(super) async fn delete(&self, kind: Resource, name: &str, summary: &Summary) -> Result<()> {
+        self.delete_retrying(kind, name, summary, &[code::ASSOCIATED, code::UNAVAILABLE])
+            .await
+    }
+
+    /// [`WafBackend::delete`], retrying the codes in `retry_on` until the
+    /// delete deadline.
+    async fn delete_retrying(
+        &self,
+        kind: Resource,
+        name: &str,
+        summary: &Summary,
+        retry_on: &[&str],
+    ) -> Result<()> {
         let what = kind.noun();
         let mut token = summary.lock_token.clone();
         for attempt in 0..self.settings.max_attempts {
@@ -322,7 +398,7 @@ impl WafBackend {
                         Resource::IpSet(_) => "DeleteIPSet",
                     },
                     &format!("deleting {what} {name}"),
-                    &[code::ASSOCIATED, code::UNAVAILABLE],
+                    retry_on,
                     self.settings.delete_deadline,
                     || async move {
                         match kind {

@@ -9,6 +9,9 @@ pub(super) struct LoadedSet {
     pub(super) id: IpSetId,
     pub(super) entries: Vec<Cidr>,
     pub(super) lock_token: String,
+    /// Its description as read, sent back with every update (absent stays
+    /// absent).
+    pub(super) description: Option<String>,
 }
 
 /// The family of one of maint's IP sets, from its name.
@@ -60,6 +63,7 @@ impl WafBackend {
             id,
             entries,
             lock_token: out.lock_token().unwrap_or_default().to_string(),
+            description: sent_back(set.description()),
         })
     }
 
@@ -131,8 +135,9 @@ impl WafBackend {
             .await
     }
 
-    /// Writes `entries` into a set; a lock conflict is returned to the caller,
-    /// which re-reads and re-applies its change.
+    /// Writes `entries` into a set, its description sent back as read (an
+    /// update resets what it does not send); a lock conflict is returned to
+    /// the caller, which re-reads and re-applies its change.
     pub(super) async fn update_ip_set(&self, set: &LoadedSet, entries: &[Cidr]) -> Result<()> {
         let addresses: Vec<String> = entries.iter().map(ToString::to_string).collect();
         tracing::info!(
@@ -148,7 +153,7 @@ impl WafBackend {
                     .name(&set.id.name)
                     .id(&set.id.id)
                     .scope(Scope::Regional)
-                    .description(format!("Allowlist of {}, managed by maint", set.id.name))
+                    .set_description(set.description.clone())
                     .set_addresses(Some(addresses.clone()))
                     .lock_token(&set.lock_token)
                     .send()

@@ -72,7 +72,8 @@
 //!   state is read again and the *change* re-applied, never a stale list.
 //! - `AssociateWebACL` silently replaces whatever is associated and
 //!   `DisassociateWebACL` removes whatever is: the association is read again
-//!   right before each of them. A web ACL that appeared since maint's first
+//!   right before every attempt of each of them, retries after throttling
+//!   included (the SDK is told not to retry these two calls itself). A web ACL that appeared since maint's first
 //!   look is never replaced or removed (the error names it), and what maint
 //!   made for the window is deleted so nothing leaks. What remains is the
 //!   time between that read and AWS applying the call, one round trip: AWS
@@ -160,7 +161,9 @@ pub struct WafSettings {
     /// is not yet usable (`WAFUnavailableEntityException`).
     pub associate_deadline: Duration,
     /// How long `exit` and `cleanup` keep retrying a delete while WAF still
-    /// sees the resource in use (`WAFAssociatedItemException`), and how long
+    /// sees the resource in use (`WAFAssociatedItemException`), and a
+    /// disassociation AWS failed internally (each attempt after a fresh
+    /// read of the association), and how long
     /// creates, updates and reads are retried while WAF does not see a
     /// resource just made (`WAFUnavailableEntityException`).
     pub delete_deadline: Duration,

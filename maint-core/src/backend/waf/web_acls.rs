@@ -33,6 +33,14 @@ pub(super) fn new_record(
     record
 }
 
+/// An optional text member (a description) to send back as read: absent
+/// when it was absent or empty. AWS WAF takes 1 to 256 characters when the
+/// member is present and refuses `""`, and moto answers `""` for a web ACL
+/// or IP set made without one.
+pub(super) fn sent_back(text: Option<&str>) -> Option<String> {
+    text.filter(|t| !t.is_empty()).map(str::to_string)
+}
+
 /// A web ACL as read with its lock token.
 #[derive(Debug, Clone)]
 pub(super) struct LockedAcl {
@@ -190,7 +198,9 @@ impl WafBackend {
 
     /// Writes `rules` and `bodies` into the web ACL under the lock token it
     /// was read with; everything else goes back exactly as read (an update
-    /// resets what it does not send).
+    /// resets what it does not send). An optional member that was absent
+    /// (or empty) stays absent, never sent empty: AWS refuses an empty
+    /// description, and a map of no custom response bodies.
     pub(super) async fn write_web_acl(
         &self,
         locked: &LockedAcl,
@@ -207,10 +217,10 @@ impl WafBackend {
                     .name(name)
                     .id(acl.id())
                     .scope(Scope::Regional)
-                    .set_description(acl.description().map(str::to_string))
+                    .set_description(sent_back(acl.description()))
                     .set_default_action(acl.default_action().cloned())
                     .set_rules(Some(rules.clone()))
-                    .set_custom_response_bodies(Some(bodies.clone()))
+                    .set_custom_response_bodies((!bodies.is_empty()).then(|| bodies.clone()))
                     .set_visibility_config(acl.visibility_config().cloned())
                     .set_data_protection_config(acl.data_protection_config().cloned())
                     .set_captcha_config(acl.captcha_config().cloned())
@@ -446,61 +456,99 @@ impl WafBackend {
             .await
     }
 
-    /// Associates maint's web ACL with `lb`. There is no conditional
-    /// associate in AWS WAF (it silently replaces whatever is associated),
-    /// so the association is read again right before every attempt: when a
+    /// Reads `lb`'s association, then, when `decide` says so, makes the
+    /// association call `send` (AWS WAF `action`), as one attempt; every
+    /// attempt reads again, the first and each one after throttling or a
+    /// code in `retry_on`, since `AssociateWebACL` replaces and
+    /// `DisassociateWebACL` removes whatever is associated and AWS has no
+    /// conditional form of either. What remains is the time between that
+    /// read and AWS applying the call: one round trip.
+    ///
+    /// `decide` gets what is associated now: `Ok(true)` to call,
+    /// `Ok(false)` when there is nothing to do, an error to refuse. `send`
+    /// must send its call once ([`sent_once`]): throttling, AWS's internal
+    /// errors and the codes in `retry_on` are retried here (the latter two
+    /// until `deadline`). `Ok(true)` when the call was made.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) async fn read_then_call<D, S, Fut, T, E>(
+        &self,
+        lb: &LoadBalancerArn,
+        action: &'static str,
+        what: &str,
+        retry_on: &[&str],
+        deadline: Duration,
+        decide: D,
+        send: S,
+    ) -> Result<bool>
+    where
+        D: Fn(Observed) -> Result<bool> + Sync,
+        S: Fn() -> Fut + Sync,
+        Fut: Future<Output = std::result::Result<T, SdkError<E, HttpResponse>>> + Send,
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    {
+        let (decide, send) = (&decide, &send);
+        // `send` goes out once per attempt (see `sent_once`): what the SDK
+        // would retry, maint retries here, after a fresh read.
+        let retry_on: Vec<&str> = retry_on.iter().copied().chain(code::TRANSIENT).collect();
+        // Paced inside, right before the call itself (the read has its own
+        // quota).
+        self.retrying("", what, &retry_on, deadline, || async move {
+            if !decide(self.observe(lb).await?)? {
+                return Ok(false);
+            }
+            self.pace(action).await;
+            send().await.map(|_| true).map_err(|e| aws_error(action, e))
+        })
+        .await
+    }
+
+    /// Associates maint's web ACL with `lb`, the association read again
+    /// right before every attempt ([`WafBackend::read_then_call`]): when a
     /// web ACL maint did not create appeared since maint's first look
     /// (Terraform, a controller, Firewall Manager), nothing is replaced and
-    /// the error names it. What remains is the time between that read and
-    /// AWS applying the associate: one round trip.
-    /// `Ok(true)` when it associated, `Ok(false)` when it already was.
+    /// the error names it. `Ok(true)` when it associated, `Ok(false)` when
+    /// it already was.
     pub(super) async fn associate(&self, lb: &LoadBalancerArn, acl_arn: &str) -> Result<bool> {
         tracing::info!(%lb, acl_arn, "associating web ACL");
-        self.retrying(
-            // Paced below, right before the associate itself.
-            "",
+        self.read_then_call(
+            lb,
+            "AssociateWebACL",
             &format!(
                 "associating web ACL {acl_arn} with {lb} (the web ACL exists: run the same \
                  command again to finish, or `maint exit` to remove it)"
             ),
             &[code::UNAVAILABLE],
             self.settings.associate_deadline,
-            || async move {
-                match self.observe(lb).await? {
-                    Observed::Foreign { arn, name } => return Err(foreign(lb, arn, name)),
-                    Observed::Ours { acl, .. } if acl.arn() == acl_arn => return Ok(false),
-                    Observed::Ours { acl, read } if read.injected() => {
-                        return Err(Error::Conflict {
-                            resource: lb.to_string(),
-                            message: format!(
-                                "its window {} lives in its own web ACL {}; to change it, \
-                                 enter again with consent to inject (--inject, inject=True, \
-                                 or existing_web_acl = \"inject\")",
-                                read.record.window,
-                                acl.name()
-                            ),
-                        })
-                    }
-                    Observed::Ours { read, .. } => {
-                        return Err(Error::Conflict {
-                            resource: lb.to_string(),
-                            message: format!(
-                                "it is in maintenance in window {}; act on it through that window",
-                                read.record.window
-                            ),
-                        })
-                    }
-                    Observed::Normal => {}
-                }
-                self.pace("AssociateWebACL").await;
+            |observed| match observed {
+                Observed::Foreign { arn, name } => Err(foreign(lb, arn, name)),
+                Observed::Ours { acl, .. } if acl.arn() == acl_arn => Ok(false),
+                Observed::Ours { acl, read } if read.injected() => Err(Error::Conflict {
+                    resource: lb.to_string(),
+                    message: format!(
+                        "its window {} lives in its own web ACL {}; to change it, \
+                         enter again with consent to inject (--inject, inject=True, \
+                         or existing_web_acl = \"inject\")",
+                        read.record.window,
+                        acl.name()
+                    ),
+                }),
+                Observed::Ours { read, .. } => Err(Error::Conflict {
+                    resource: lb.to_string(),
+                    message: format!(
+                        "it is in maintenance in window {}; act on it through that window",
+                        read.record.window
+                    ),
+                }),
+                Observed::Normal => Ok(true),
+            },
+            || {
                 self.waf
                     .associate_web_acl()
                     .web_acl_arn(acl_arn)
                     .resource_arn(lb.as_str())
+                    .customize()
+                    .config_override(sent_once())
                     .send()
-                    .await
-                    .map(|_| true)
-                    .map_err(|e| aws_error("AssociateWebACL", e))
             },
         )
         .await
