@@ -679,3 +679,66 @@ async fn one_member_of_an_injected_service_window_named_alone_keeps_its_web_acl(
     assert_eq!(still.web_acl().map(|a| a.name()), Some(name.as_str()));
     all_ok(&b.exit_window(&w, &lbs, Mode::Apply).await.unwrap());
 }
+
+/// Issue 19, item 6, in a service's own web ACL: maint's rule set to Count
+/// by hand is reported by `status`, put right by `enter` (without new
+/// consent: the window is in place) and removed by `exit`, which leaves the
+/// ACL exactly as it was.
+#[tokio::test(flavor = "multi_thread")]
+async fn maints_rule_set_to_count_in_a_security_acl_is_restored_by_enter_and_removed_by_exit() {
+    let (b, _, _) = backend();
+    let lbs = vec![alb("count-a").await];
+    let (name, id, _) = security_acl(&lbs.iter().collect::<Vec<_>>()).await;
+    let original = shape(&read_acl(&name, &id).await.0);
+    let w = window("count");
+    all_ok(
+        &b.enter_window(&w, &lbs, &spec(&["203.0.113.0/24"], true), Mode::Apply)
+            .await
+            .unwrap(),
+    );
+    let count = |acl: &WebAcl| -> Vec<Rule> {
+        acl.rules()
+            .iter()
+            .map(|r| {
+                let mut r = r.clone();
+                if r.name() == "maint-maintenance" {
+                    r.action = Some(
+                        aws_sdk_wafv2::types::RuleAction::builder()
+                            .count(aws_sdk_wafv2::types::CountAction::builder().build())
+                            .build(),
+                    );
+                }
+                r
+            })
+            .collect()
+    };
+    let (acl, token) = read_acl(&name, &id).await;
+    write_rules(&acl, &token, count(&acl)).await;
+    let err = b.status(&lbs[0]).await.unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("rule action was changed outside maint"),
+        "{err}"
+    );
+    // enter without --inject: the window is in place, maint's rule comes back.
+    let again = b
+        .enter_window(&w, &lbs, &spec(&[], false), Mode::Apply)
+        .await
+        .unwrap();
+    let changes = again[0].as_ref().unwrap().changes.clone();
+    assert_eq!(
+        changes.first(),
+        Some(&Change::RuleRestored {
+            what: "rule action".into()
+        }),
+        "{changes:?}"
+    );
+    let status = b.status(&lbs[0]).await.unwrap();
+    let info = status.maintenance().expect("in maintenance again");
+    assert_eq!(info.allowlist.entries.to_string(), "203.0.113.0/24\n");
+    // Set to Count again; exit removes maint's part and nothing else.
+    let (acl, token) = read_acl(&name, &id).await;
+    write_rules(&acl, &token, count(&acl)).await;
+    all_ok(&b.exit_window(&w, &lbs, Mode::Apply).await.unwrap());
+    assert_eq!(shape(&read_acl(&name, &id).await.0), original);
+}
