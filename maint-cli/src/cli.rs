@@ -427,7 +427,7 @@ pub enum BypassCommand {
         /// Service names, ALB names or ALB ARNs.
         #[arg(required = true, value_name = "TARGET")]
         targets: Vec<String>,
-        /// The site's address, e.g. https://shop.example.com.
+        /// The site's address, e.g. `https://shop.example.com`.
         #[arg(long, value_name = "URL")]
         base_url: Option<String>,
     },
