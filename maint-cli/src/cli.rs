@@ -519,7 +519,7 @@ fn parse_time(s: &str) -> Result<DateTime<Utc>, String> {
     if t <= Utc::now() {
         return Err("the planned end is in the past".into());
     }
-    Ok(t)
+    maint_core::maintenance::check_end(t).map_err(|e| e.reason)
 }
 
 fn parse_duration(s: &str) -> Result<Duration, String> {

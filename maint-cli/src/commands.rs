@@ -12,6 +12,7 @@ use maint_core::backend::{waf_factory, AllowlistChange, AwsOptions, Mode, Reason
 use maint_core::check::CheckRequest;
 use maint_core::config::Config;
 use maint_core::fleet::EnterRequest;
+use maint_core::maintenance;
 use maint_core::notify::{self, Context as Asked};
 use maint_core::report::ChangeRun;
 use maint_core::response::ResponseBody;
@@ -329,9 +330,8 @@ impl Context {
         let until = match (args.until, args.duration) {
             (Some(t), _) => Some(t),
             (None, Some(d)) => Some(
-                Utc::now()
-                    + chrono::Duration::from_std(d)
-                        .map_err(|_| Error::invalid("--for", "too long"))?,
+                maintenance::end_after(Utc::now(), d)
+                    .map_err(|e| Error::invalid("--for", e.reason))?,
             ),
             (None, None) => None,
         };

@@ -932,7 +932,8 @@ impl EnterRequest {
             .collect();
         headers.extend(self.headers.iter().cloned());
         let status = self.status.or(service.and_then(|s| s.status));
-        let response = MaintenanceResponse::build(self.until, status, page, content_type, headers)?;
+        let until = self.until.map(crate::maintenance::check_end).transpose()?;
+        let response = MaintenanceResponse::build(until, status, page, content_type, headers)?;
         let existing_web_acl = if self.inject {
             ExistingWebAcl::Inject
         } else {
@@ -942,7 +943,7 @@ impl EnterRequest {
             allowlist,
             allowlist_enabled: true,
             reason: self.reason.clone(),
-            until: self.until,
+            until,
             response,
             existing_web_acl,
             bypass: match (&self.bypass, service.is_some_and(|s| s.bypass)) {
