@@ -44,7 +44,9 @@ pub struct NotifiedTarget {
 /// The JSON POSTed to a webhook.
 #[derive(Debug, Clone, Serialize)]
 pub struct Notification {
-    /// One line for people (Slack and compatible webhooks show it).
+    /// One line for people (Slack and compatible webhooks show it), with
+    /// `&`, `<` and `>` escaped as Slack wants plain text; the fields below
+    /// hold the values as given.
     pub text: String,
     /// The command: `enter`, `exit`, `allowlist`, `arm`, `disarm`.
     pub command: String,
@@ -120,7 +122,7 @@ impl Notification {
             text.push_str(&format!("; until {until}"));
         }
         Some(Self {
-            text,
+            text: slack_escape(&text),
             command: run.command.as_str().to_string(),
             windows,
             who: context.who.clone(),
@@ -217,6 +219,16 @@ pub async fn tell(
     }
 }
 
+/// `text` as Slack's message formatting wants plain text: `&`, `<` and `>`
+/// as `&amp;`, `&lt;` and `&gt;` ("Escaping text" in Slack's formatting
+/// docs), so a reason such as `<!channel>` or `<https://x|y>` shows as
+/// written instead of pinging the channel or making a link.
+fn slack_escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
 /// A webhook URL without its path, which is its secret for Slack-style
 /// incoming webhooks (`https://hooks.slack.com/services/T000/B000/XXXX`).
 pub fn redact(url: &str) -> String {
@@ -233,6 +245,43 @@ pub fn redact(url: &str) -> String {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use crate::maintenance::Mode;
+    use crate::report::{ChangeReport, Operation, ResultKind};
+
+    fn entered(service: &str) -> ChangeRun {
+        let report = ChangeReport {
+            target: format!("{service}/alb"),
+            service: Some(service.to_string()),
+            load_balancer_arn: None,
+            result: ResultKind::Ok,
+            changed: true,
+            dry_run: false,
+            changes: vec!["entered maintenance".into()],
+            details: Vec::new(),
+            error: None,
+        };
+        ChangeRun::new(Operation::Enter, Mode::Apply, vec![report])
+    }
+
+    #[test]
+    fn the_text_line_escapes_slack_markup_and_the_reason_field_stays_raw() {
+        let reason = "<!channel> see <https://evil.example|the docs> & <@U123>";
+        let asked = Context {
+            reason: Some(reason.into()),
+            ..Context::default()
+        };
+        let note = Notification::of(&entered("shop"), &asked).unwrap();
+        assert!(
+            note.text.ends_with(
+                "; reason: &lt;!channel&gt; see &lt;https://evil.example|the docs&gt; \
+                 &amp; &lt;@U123&gt;"
+            ),
+            "{}",
+            note.text
+        );
+        assert!(!note.text.contains('<') && !note.text.contains('>'));
+        assert_eq!(note.reason.as_deref(), Some(reason));
+    }
 
     #[test]
     fn a_webhooks_secret_path_is_not_shown() {
