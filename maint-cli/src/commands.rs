@@ -57,6 +57,7 @@ async fn run_on_aws(cli: Cli) -> Result<ExitStatus> {
         profile: cli.profile.clone(),
         endpoint_url: cli.endpoint_url.clone(),
     };
+    options.check()?;
     let settings = WafSettings::for_config(config.as_ref())?;
     let fleet = Fleet::new(
         config,

@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::backend::Window;
+use crate::error::{redact_url, transport_failure};
 use crate::report::{ChangeRun, ErrorReport};
 use crate::target::LoadBalancerArn;
 use crate::{Error, Result};
@@ -175,17 +176,16 @@ impl Notifier {
     pub async fn send(&self, notification: &Notification) -> Vec<String> {
         let posts = self.webhooks.iter().map(|url| async move {
             let sent = self.client.post(url).json(notification).send().await;
+            let shown = redact_url(url);
             match sent {
                 Ok(r) if r.status().is_success() => None,
                 Ok(r) => Some(format!(
-                    "webhook {} answered HTTP {}: the team was not told",
-                    redact(url),
+                    "webhook {shown} answered HTTP {}: the team was not told",
                     r.status().as_u16()
                 )),
                 Err(e) => Some(format!(
-                    "webhook {} failed: {}: the team was not told",
-                    redact(url),
-                    crate::error::chain(&e)
+                    "webhook failed: {}: the team was not told",
+                    transport_failure(&shown, &e.without_url())
                 )),
             }
         });
@@ -227,18 +227,6 @@ fn slack_escape(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
-}
-
-/// A webhook URL without its path, which is its secret for Slack-style
-/// incoming webhooks (`https://hooks.slack.com/services/T000/B000/XXXX`).
-pub fn redact(url: &str) -> String {
-    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
-    let host = rest.split('/').next().unwrap_or(rest);
-    if rest.len() > host.len() {
-        format!("{scheme}://{host}/…")
-    } else {
-        url.to_string()
-    }
 }
 
 #[cfg(test)]
@@ -283,12 +271,25 @@ mod tests {
         assert_eq!(note.reason.as_deref(), Some(reason));
     }
 
-    #[test]
-    fn a_webhooks_secret_path_is_not_shown() {
+    #[tokio::test]
+    async fn a_failing_webhook_is_shown_as_scheme_and_host_only() {
+        // A closed port on the loopback: connection refused.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let url =
+            format!("http://hook-user:PASSWORD@127.0.0.1:{port}/services/T000/B000/SECRETPATH");
+        let notifier = Notifier::new(vec![url]).unwrap();
+        let warnings = notifier
+            .send(&Notification::of(&entered("shop"), &Context::default()).unwrap())
+            .await;
         assert_eq!(
-            redact("https://hooks.slack.com/services/T000/B000/XXXX"),
-            "https://hooks.slack.com/…"
+            warnings,
+            [format!(
+                "webhook failed: connection refused by http://127.0.0.1:{port}: the team was not told"
+            )]
         );
-        assert_eq!(redact("http://127.0.0.1:9"), "http://127.0.0.1:9");
     }
 }

@@ -162,7 +162,10 @@ impl Prober {
             Err(e) => Seen {
                 status: None,
                 marker: None,
-                error: Some(crate::error::chain(&e)),
+                error: Some(crate::error::transport_failure(
+                    &crate::error::redact_url(&probe.url),
+                    &e.without_url(),
+                )),
             },
         }
     }

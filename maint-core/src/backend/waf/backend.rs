@@ -1345,7 +1345,7 @@ impl WafBackend {
                     .resource_arn(lb.as_str())
                     .send()
                     .await
-                    .map_err(|e| aws_error("DisassociateWebACL", e))
+                    .map_err(|e| self.aws_error("DisassociateWebACL", e))
             })
             .await;
         match result {

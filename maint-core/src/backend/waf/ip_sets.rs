@@ -38,7 +38,7 @@ impl WafBackend {
                     .scope(Scope::Regional)
                     .send()
                     .await
-                    .map_err(|e| aws_error("GetIPSet", e))
+                    .map_err(|e| self.aws_error("GetIPSet", e))
             })
             .await;
         let out = out?;
@@ -123,7 +123,7 @@ impl WafBackend {
                     .set_tags(Some(tags.clone()))
                     .send()
                     .await
-                    .map_err(|e| aws_error("CreateIPSet", e))
+                    .map_err(|e| self.aws_error("CreateIPSet", e))
             })
             .await?;
         let created = out.summary().map(|s| (s.id(), s.arn(), s.lock_token()));
@@ -153,7 +153,7 @@ impl WafBackend {
                     .lock_token(&set.lock_token)
                     .send()
                     .await
-                    .map_err(|e| aws_error("UpdateIPSet", e))
+                    .map_err(|e| self.aws_error("UpdateIPSet", e))
             })
             .await?;
         if let Some(token) = out.next_lock_token() {

@@ -84,7 +84,7 @@ impl WafBackend {
                         .resource_arn(lb.as_str())
                         .send()
                         .await
-                        .map_err(|e| aws_error("GetWebACLForResource", e))
+                        .map_err(|e| self.aws_error("GetWebACLForResource", e))
                 },
             )
             .await;
@@ -121,7 +121,7 @@ impl WafBackend {
                     .scope(Scope::Regional)
                     .send()
                     .await
-                    .map_err(|e| aws_error("GetWebACL", e))
+                    .map_err(|e| self.aws_error("GetWebACL", e))
             })
             .await?;
         match (out.web_acl(), out.lock_token()) {
@@ -227,7 +227,7 @@ impl WafBackend {
                     .lock_token(&locked.lock_token)
                     .send()
                     .await
-                    .map_err(|e| aws_error("UpdateWebACL", e))
+                    .map_err(|e| self.aws_error("UpdateWebACL", e))
             })
             .await?;
         self.last_read
@@ -338,7 +338,7 @@ impl WafBackend {
                             .resource_type(ResourceType::ApplicationLoadBalancer)
                             .send()
                             .await
-                            .map_err(|e| aws_error("ListResourcesForWebACL", e))
+                            .map_err(|e| self.aws_error("ListResourcesForWebACL", e))
                     },
                 )
                 .await;
@@ -438,7 +438,7 @@ impl WafBackend {
                     .set_tags(Some(tags.clone()))
                     .send()
                     .await
-                    .map_err(|e| aws_error("CreateWebACL", e))
+                    .map_err(|e| self.aws_error("CreateWebACL", e))
             })
             .await?;
         let created = out.summary().map(|s| (s.id(), s.arn(), s.lock_token()));
@@ -500,7 +500,7 @@ impl WafBackend {
                     .send()
                     .await
                     .map(|_| true)
-                    .map_err(|e| aws_error("AssociateWebACL", e))
+                    .map_err(|e| self.aws_error("AssociateWebACL", e))
             },
         )
         .await
