@@ -153,3 +153,94 @@ fn an_unreadable_answer_never_shows_its_body() {
         );
     }
 }
+
+#[test]
+fn a_refused_bypass_secret_is_never_echoed() {
+    let d = workdir();
+    for secret in ["TooShortButSecret", "Has-A-Bad-Char!MoreSecretChars0123"] {
+        let out = maint(&d, &["enter", "shop", "--bypass-secret", secret]);
+        let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
+        assert_eq!(out.status.code(), Some(2), "{all}");
+        assert!(
+            all.contains("invalid value for '--bypass-secret <SECRET>' (not shown)"),
+            "{all}"
+        );
+        assert!(!all.contains(secret), "{all}");
+    }
+}
+
+#[test]
+fn the_bypass_secret_file_holds_one_line() {
+    let d = workdir();
+    let secret = "FileSecret0123456789abcdefXYZ";
+    let file = |name: &str, content: &str| {
+        let path = d.join(name);
+        std::fs::write(&path, content).unwrap();
+        path.display().to_string()
+    };
+    let good = file("good", &format!("{secret}\n"));
+    let crlf = file("crlf", &format!("{secret}\r\n"));
+    let two = file("two", &format!("{secret}\n{secret}\n"));
+    let short = file("short", "ShortSecret\n");
+    // Accepted: the command goes on to AWS (a dead port here: exit 1).
+    for path in [&good, &crlf] {
+        let out = maint(&d, &["enter", "shop", "--bypass-secret-file", path]);
+        let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
+        assert_eq!(out.status.code(), Some(1), "{all}");
+        assert!(all.contains("connection refused"), "{all}");
+        assert!(!all.contains(secret), "{all}");
+    }
+    // Standard input.
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_maint"))
+        .args(["enter", "shop", "--bypass-secret-file", "-"])
+        .current_dir(&d)
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    writeln!(child.stdin.take().unwrap(), "{secret}").unwrap();
+    let out = child.wait_with_output().unwrap();
+    let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(1), "{all}");
+    assert!(!all.contains(secret), "{all}");
+    // Refused, naming the file and never showing its content.
+    for (path, why) in [
+        (&two, "has more than one line"),
+        (&short, "is 11 characters long"),
+    ] {
+        let out = maint(&d, &["enter", "shop", "--bypass-secret-file", path]);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(
+            stderr.starts_with(&format!("maint: invalid --bypass-secret-file {path}: ")),
+            "{stderr}"
+        );
+        assert!(stderr.contains(why), "{stderr}");
+        assert!(
+            !stderr.contains(secret) && !stderr.contains("ShortSecret"),
+            "{stderr}"
+        );
+    }
+    let missing = d.join("missing").display().to_string();
+    let out = maint(&d, &["enter", "shop", "--bypass-secret-file", &missing]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    // One way of giving the secret at a time.
+    let out = maint(
+        &d,
+        &[
+            "enter",
+            "shop",
+            "--bypass-secret-file",
+            &good,
+            "--bypass-secret",
+            secret,
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+}
