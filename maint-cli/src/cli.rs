@@ -334,9 +334,17 @@ pub struct WindowArgs {
     #[arg(long, help_heading = "Bypass", group = "bypass_choice")]
     pub bypass: bool,
 
-    /// Use this bypass secret (22 to 64 of A-Z a-z 0-9 - _).
-    #[arg(long, value_name = "SECRET", value_parser = parse_secret, help_heading = "Bypass", group = "bypass_choice")]
+    /// Use this bypass secret (22 to 64 of A-Z a-z 0-9 - _). Other users
+    /// of the machine can see it in the process list: prefer
+    /// --bypass-secret-file.
+    #[arg(long, value_name = "SECRET", value_parser = SecretParser, help_heading = "Bypass", group = "bypass_choice")]
     pub bypass_secret: Option<BypassSecret>,
+
+    /// Read the bypass secret from this file (`-`: standard input): one
+    /// line, its line ending ignored.
+    #[arg(long, value_name = "PATH")]
+    #[arg(help_heading = "Bypass", group = "bypass_choice")]
+    pub bypass_secret_file: Option<PathBuf>,
 
     /// Replace the bypass secret with a new random one: old links and
     /// cookies stop working.
@@ -427,7 +435,7 @@ pub enum BypassCommand {
         /// Service names, ALB names or ALB ARNs.
         #[arg(required = true, value_name = "TARGET")]
         targets: Vec<String>,
-        /// The site's address, e.g. https://shop.example.com.
+        /// The site's address, e.g. `https://shop.example.com`.
         #[arg(long, value_name = "URL")]
         base_url: Option<String>,
     },
@@ -496,8 +504,31 @@ fn parse_header(s: &str) -> Result<ResponseHeader, String> {
     s.parse::<ResponseHeader>().map_err(|e| e.to_string())
 }
 
-fn parse_secret(s: &str) -> Result<BypassSecret, String> {
-    BypassSecret::new(s).map_err(|e| e.reason)
+/// Parses `--bypass-secret` without ever echoing a refused value (clap's
+/// own messages quote it).
+#[derive(Debug, Clone, Copy)]
+struct SecretParser;
+
+impl clap::builder::TypedValueParser for SecretParser {
+    type Value = BypassSecret;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<BypassSecret, clap::Error> {
+        let name = arg.map_or_else(|| "--bypass-secret".to_string(), ToString::to_string);
+        let refused = |reason: &str| {
+            clap::Error::raw(
+                clap::error::ErrorKind::ValueValidation,
+                format!("invalid value for '{name}' (not shown): {reason}\n"),
+            )
+            .with_cmd(cmd)
+        };
+        let text = value.to_str().ok_or_else(|| refused("it is not UTF-8"))?;
+        BypassSecret::new(text).map_err(|e| refused(&e.reason))
+    }
 }
 
 fn parse_position(s: &str) -> Result<ClientIpPosition, String> {
@@ -519,7 +550,7 @@ fn parse_time(s: &str) -> Result<DateTime<Utc>, String> {
     if t <= Utc::now() {
         return Err("the planned end is in the past".into());
     }
-    Ok(t)
+    maint_core::maintenance::check_end(t).map_err(|e| e.reason)
 }
 
 fn parse_duration(s: &str) -> Result<Duration, String> {

@@ -12,6 +12,7 @@ use maint_core::backend::{waf_factory, AllowlistChange, AwsOptions, Mode, Reason
 use maint_core::check::CheckRequest;
 use maint_core::config::Config;
 use maint_core::fleet::EnterRequest;
+use maint_core::maintenance;
 use maint_core::notify::{self, Context as Asked};
 use maint_core::report::ChangeRun;
 use maint_core::response::ResponseBody;
@@ -56,6 +57,7 @@ async fn run_on_aws(cli: Cli) -> Result<ExitStatus> {
         profile: cli.profile.clone(),
         endpoint_url: cli.endpoint_url.clone(),
     };
+    options.check()?;
     let settings = WafSettings::for_config(config.as_ref())?;
     let fleet = Fleet::new(
         config,
@@ -329,9 +331,8 @@ impl Context {
         let until = match (args.until, args.duration) {
             (Some(t), _) => Some(t),
             (None, Some(d)) => Some(
-                Utc::now()
-                    + chrono::Duration::from_std(d)
-                        .map_err(|_| Error::invalid("--for", "too long"))?,
+                maintenance::end_after(Utc::now(), d)
+                    .map_err(|e| Error::invalid("--for", e.reason))?,
             ),
             (None, None) => None,
         };
@@ -357,6 +358,8 @@ impl Context {
                 BypassRequest::On
             } else if let Some(secret) = args.bypass_secret {
                 BypassRequest::Set(secret)
+            } else if let Some(path) = &args.bypass_secret_file {
+                BypassRequest::Set(bypass_secret_from(path)?)
             } else if args.rotate_bypass {
                 BypassRequest::Rotate
             } else if args.no_bypass {
@@ -425,6 +428,31 @@ fn allowlist_check(file: Option<&Path>, json: bool) -> Result<ExitStatus> {
     let list = Allowlist::parse_text(&text, &origin)?;
     output::allowlist(&list, json);
     Ok(ExitStatus::Success)
+}
+
+/// `--bypass-secret-file`: the secret on the one line of `path` (`-`:
+/// standard input). Messages name the file, never its content.
+fn bypass_secret_from(path: &Path) -> Result<maint_core::access::BypassSecret> {
+    let (origin, text) = if path.as_os_str() == "-" {
+        let mut text = String::new();
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .map(|_| ("standard input".to_string(), text))
+    } else {
+        std::fs::read_to_string(path).map(|text| (path.display().to_string(), text))
+    }
+    .map_err(|e| {
+        Error::invalid(
+            format!("--bypass-secret-file {}", path.display()),
+            format!("cannot read it: {e}"),
+        )
+    })?;
+    maint_core::access::BypassSecret::from_line(&text).map_err(|e| {
+        Error::invalid(
+            format!("--bypass-secret-file {origin}"),
+            format!("the {} {}", e.subject, e.reason),
+        )
+    })
 }
 
 /// Reads a file, or standard input for `-` or no path; returns the origin

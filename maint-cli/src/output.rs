@@ -860,7 +860,7 @@ mod tests {
         assert_eq!(
             written(None, &error),
             "maint: associating maint-shop: still not done after 600s\n  \
-             caused by: AWS AssociateWebACL failed: DispatchFailure: io\n  \
+             caused by: AWS AssociateWebACL failed: io\n  \
              caused by: connection refused\n"
         );
         assert_eq!(

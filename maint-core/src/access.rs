@@ -69,6 +69,22 @@ impl BypassSecret {
         Ok(Self(secret.to_string()))
     }
 
+    /// Validates a secret read from a file: one line, whose line ending
+    /// (`\n` or `\r\n`) is ignored. Errors never show the text.
+    pub fn from_line(text: &str) -> Result<Self, InvalidInput> {
+        let line = text
+            .strip_suffix("\r\n")
+            .or_else(|| text.strip_suffix('\n'))
+            .unwrap_or(text);
+        if line.contains(['\n', '\r']) {
+            return Err(InvalidInput::new(
+                "bypass secret",
+                "has more than one line; give the secret alone, on one line",
+            ));
+        }
+        Self::new(line)
+    }
+
     /// A new random secret from the operating system's random source,
     /// URL-safe, 192 bits.
     pub fn random() -> Self {
@@ -349,6 +365,28 @@ impl ClientIp {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_secret_file_holds_one_line_and_its_line_ending_is_ignored() {
+        let secret = "abcdefghijklmnopqrstuvwxyz012345";
+        for text in [
+            secret.to_string(),
+            format!("{secret}\n"),
+            format!("{secret}\r\n"),
+        ] {
+            assert_eq!(BypassSecret::from_line(&text).unwrap().expose(), secret);
+        }
+        for text in [
+            format!("{secret}\n{secret}\n"),
+            format!("{secret}\n\n"),
+            String::new(),
+            "\n".into(),
+            format!(" {secret}"),
+        ] {
+            let err = BypassSecret::from_line(&text).unwrap_err();
+            assert!(!err.to_string().contains(secret), "{err}");
+        }
+    }
 
     #[test]
     fn secrets_are_url_safe_long_enough_and_never_shown_by_debug() {

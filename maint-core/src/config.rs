@@ -434,7 +434,7 @@ impl Config {
             }
         }
         for url in raw.notify.iter().flat_map(|n| &n.webhooks) {
-            match check_url(url.get_ref()) {
+            match check_webhook_url(url.get_ref()) {
                 Ok(()) => config.notify_webhooks.push(url.get_ref().clone()),
                 Err(message) => {
                     problems.at(Some(url.span()), Some("notify.webhooks".into()), message)
@@ -784,19 +784,31 @@ fn validate_service(
 /// Checks a service's public address: `https://` or `http://` and a host,
 /// no spaces, no query or fragment.
 pub fn check_url(url: &str) -> std::result::Result<(), String> {
+    check_url_shown_as(url, &format!("{url:?}"))
+}
+
+/// [`check_url`] for a webhook, whose message quotes the scheme and host
+/// only ([`redact_url`](crate::error::redact_url)): a webhook's path is its
+/// secret, and a URL may hold a password.
+pub fn check_webhook_url(url: &str) -> std::result::Result<(), String> {
+    let shown = format!("{:?} (the rest not shown)", crate::error::redact_url(url));
+    check_url_shown_as(url, &shown)
+}
+
+fn check_url_shown_as(url: &str, shown: &str) -> std::result::Result<(), String> {
     let rest = url
         .strip_prefix("https://")
         .or_else(|| url.strip_prefix("http://"))
-        .ok_or_else(|| format!("{url:?} must start with https:// (or http://)"))?;
+        .ok_or_else(|| format!("{shown} must start with https:// (or http://)"))?;
     let host = rest.split('/').next().unwrap_or_default();
     if host.is_empty() {
-        return Err(format!("{url:?} has no host"));
+        return Err(format!("{shown} has no host"));
     }
     if let Some(c) = url
         .chars()
         .find(|c| c.is_whitespace() || c.is_control() || matches!(c, '?' | '#' | '"' | '<' | '>'))
     {
-        return Err(format!("{url:?} contains {c:?}"));
+        return Err(format!("{shown} contains {c:?}"));
     }
     Ok(())
 }
@@ -1034,6 +1046,32 @@ headers = { "Content-Type" = "text/html" }
         .unwrap_err()
         .to_string();
         assert!(err.contains("m.toml:2:13: notify.webhooks:"), "{err}");
+        for (bad, shown) in [
+            (
+                "hooks.slack.com/services/T/B/SECRETPATH",
+                "\"hooks.slack.com\" (the rest not shown) must start",
+            ),
+            (
+                "https://user:PASSWORD@hooks.slack.com/services/T/B/SECRETPATH?x=1",
+                "\"https://hooks.slack.com\" (the rest not shown) contains '?'",
+            ),
+            (
+                "http:///services/T/B/SECRETPATH",
+                "\"http://\" (the rest not shown) has no host",
+            ),
+        ] {
+            let err = Config::parse(
+                &format!("[notify]\nwebhooks = [\"{bad}\"]\n"),
+                Path::new("m.toml"),
+            )
+            .unwrap_err()
+            .to_string();
+            assert!(err.contains(shown), "{err}");
+            assert!(
+                !err.contains("SECRETPATH") && !err.contains("PASSWORD"),
+                "{err}"
+            );
+        }
         let err = Config::parse("[notify]\nwebhook = []\n", Path::new("m.toml"))
             .unwrap_err()
             .to_string();

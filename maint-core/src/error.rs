@@ -306,21 +306,110 @@ impl fmt::Display for Problems {
 
 impl std::error::Error for Problems {}
 
-/// An AWS API error that maint does not handle itself.
+/// An AWS API error that maint does not handle itself, told in one line:
+/// `AWS <operation> failed: <code>: <message>` when AWS answered with an
+/// error code, `AWS <operation> failed: <what went wrong>` when it did not
+/// (the code is then one of [`AwsError::NOT_FROM_AWS`]).
 #[derive(Debug, Clone, thiserror::Error)]
-#[error("AWS {operation} failed: {code}: {message}{}", request_id.as_deref().map(|id| format!(" (request id {id})")).unwrap_or_default())]
+#[error("AWS {operation} failed: {}{message}{}", self.shown_code(), request_id.as_deref().map(|id| format!(" (request id {id})")).unwrap_or_default())]
 pub struct AwsError {
     /// The API operation, e.g. `AssociateWebACL`.
     pub operation: String,
-    /// The AWS error code, e.g. `AccessDeniedException`.
+    /// The AWS error code, e.g. `AccessDeniedException`, or one of
+    /// [`AwsError::NOT_FROM_AWS`] when AWS gave none.
     pub code: String,
-    /// The AWS error message.
+    /// The AWS error message; for a failure AWS did not answer, what failed
+    /// in plain words (connection refused by a host, DNS, TLS, a timeout).
+    /// Never a raw response body.
     pub message: String,
     /// The AWS request id, when the service returned one.
     pub request_id: Option<String>,
-    /// The underlying SDK error.
+    /// The underlying error. maint's AWS backend leaves it out: the SDK's
+    /// error holds the raw HTTP response (headers and a body that may hold
+    /// a bypass secret), and its code and message are above.
     #[source]
     pub source: Option<Source>,
+}
+
+impl AwsError {
+    /// The codes of failures AWS gave no error code for: the request could
+    /// not be sent or got no answer (`DispatchFailure`, `TimeoutError`),
+    /// could not be built (`ConstructionFailure`), or the answer could not
+    /// be read (`ResponseError`, `Unknown`). The message says what happened.
+    pub const NOT_FROM_AWS: [&'static str; 5] = [
+        "DispatchFailure",
+        "TimeoutError",
+        "ConstructionFailure",
+        "ResponseError",
+        "Unknown",
+    ];
+
+    /// `code: ` when the code is AWS's, else nothing (the message says it).
+    fn shown_code(&self) -> String {
+        if Self::NOT_FROM_AWS.contains(&self.code.as_str()) {
+            String::new()
+        } else {
+            format!("{}: ", self.code)
+        }
+    }
+}
+
+/// A URL as messages show it: scheme and host (with its port) only. A
+/// webhook's path is its secret (`https://hooks.slack.com/services/...`),
+/// and a URL may carry a user and password; neither is ever shown.
+pub fn redact_url(url: &str) -> String {
+    let (scheme, rest) = match url.split_once("://") {
+        Some((scheme, rest)) => (Some(scheme), rest),
+        None => (None, url),
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host = authority.rsplit('@').next().unwrap_or(authority);
+    match scheme {
+        Some(scheme) => format!("{scheme}://{host}"),
+        None => host.to_string(),
+    }
+}
+
+/// What failed on the way to `host` (as messages show it: see
+/// [`redact_url`]), in plain words, from a transport error and its causes:
+/// connection refused, DNS, TLS, a timeout, a connection reset, else the
+/// innermost cause. The one wording for every HTTP client maint uses (the
+/// AWS SDK, webhooks, `--wait` probes). Give it errors that do not show the
+/// URL themselves (`reqwest::Error::without_url`).
+pub fn transport_failure(host: &str, error: &(dyn std::error::Error + 'static)) -> String {
+    let mut texts = Vec::new();
+    let mut io_kind = None;
+    let mut next = Some(error);
+    while let Some(e) = next {
+        if let Some(io) = e.downcast_ref::<std::io::Error>() {
+            io_kind = io_kind.or(Some(io.kind()));
+        }
+        texts.push(e.to_string());
+        next = e.source();
+    }
+    let all = texts.join(": ").to_lowercase();
+    let innermost = texts.last().cloned().unwrap_or_default();
+    use std::io::ErrorKind as Io;
+    if io_kind == Some(Io::ConnectionRefused) || all.contains("connection refused") {
+        format!("connection refused by {host}")
+    } else if all.contains("dns error") || all.contains("failed to lookup address") {
+        format!("cannot find {host} (DNS lookup failed: {innermost})")
+    } else if ["certificate", "tls", "ssl", "handshake"]
+        .iter()
+        .any(|w| all.contains(w))
+    {
+        format!("TLS with {host} failed: {innermost}")
+    } else if io_kind == Some(Io::TimedOut) || all.contains("timed out") || all.contains("timeout")
+    {
+        format!("no answer from {host} in time (timeout)")
+    } else if matches!(io_kind, Some(Io::ConnectionReset | Io::ConnectionAborted))
+        || all.contains("connection reset")
+        || all.contains("connection closed")
+    {
+        format!("the connection to {host} was closed before an answer")
+    } else {
+        format!("cannot reach {host}: {innermost}")
+    }
 }
 
 impl Error {
@@ -446,15 +535,127 @@ mod tests {
         assert_eq!(
             causes(&timeout),
             [
-                "AWS GetWebACLForResource failed: DispatchFailure: io error",
+                "AWS GetWebACLForResource failed: io error",
                 "connection refused"
             ]
         );
         assert_eq!(
             chain(&timeout),
             "associating: still not done after 3s: AWS GetWebACLForResource failed: \
-             DispatchFailure: io error: connection refused"
+             io error: connection refused"
         );
+    }
+
+    #[test]
+    fn an_aws_error_shows_awss_code_and_only_awss() {
+        let mut error = AwsError {
+            operation: "GetWebACL".into(),
+            code: "AccessDeniedException".into(),
+            message: "not allowed".into(),
+            request_id: Some("r-1".into()),
+            source: None,
+        };
+        assert_eq!(
+            error.to_string(),
+            "AWS GetWebACL failed: AccessDeniedException: not allowed (request id r-1)"
+        );
+        error.code = "DispatchFailure".into();
+        error.message = "connection refused by http://127.0.0.1:9".into();
+        error.request_id = None;
+        assert_eq!(
+            error.to_string(),
+            "AWS GetWebACL failed: connection refused by http://127.0.0.1:9"
+        );
+    }
+
+    #[test]
+    fn a_url_is_shown_as_scheme_and_host_only() {
+        for (url, shown) in [
+            (
+                "https://hooks.slack.com/services/T000/B000/XXXX",
+                "https://hooks.slack.com",
+            ),
+            (
+                "http://user:PASSWORD@127.0.0.1:9/hook?k=v",
+                "http://127.0.0.1:9",
+            ),
+            ("https://example.com?token=x", "https://example.com"),
+            ("https://example.com#frag", "https://example.com"),
+            ("http://127.0.0.1:9", "http://127.0.0.1:9"),
+            ("user:pw@hooks.example.com/path", "hooks.example.com"),
+        ] {
+            assert_eq!(redact_url(url), shown, "{url}");
+        }
+    }
+
+    /// An error with a message and an optional cause, as HTTP clients nest them.
+    #[derive(Debug)]
+    struct Layer(
+        &'static str,
+        Option<Box<dyn std::error::Error + Send + Sync>>,
+    );
+
+    impl fmt::Display for Layer {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str(self.0)
+        }
+    }
+
+    impl std::error::Error for Layer {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            self.1.as_deref().map(|e| e as _)
+        }
+    }
+
+    #[test]
+    fn a_transport_failure_is_told_in_plain_words() {
+        use std::io::{Error as Io, ErrorKind};
+        let over = |cause: Box<dyn std::error::Error + Send + Sync>| {
+            Layer(
+                "dispatch failure",
+                Some(Box::new(Layer("client error (Connect)", Some(cause)))),
+            )
+        };
+        let host = "https://wafv2.us-east-1.amazonaws.com";
+        for (cause, words) in [
+            (
+                Io::from(ErrorKind::ConnectionRefused).into(),
+                format!("connection refused by {host}"),
+            ),
+            (
+                Box::new(Layer(
+                    "dns error",
+                    Some(
+                        Io::other(
+                            "failed to lookup address information: Name or service not known",
+                        )
+                        .into(),
+                    ),
+                )) as Box<dyn std::error::Error + Send + Sync>,
+                format!(
+                    "cannot find {host} (DNS lookup failed: failed to lookup address \
+                     information: Name or service not known)"
+                ),
+            ),
+            (
+                Io::other("invalid peer certificate: UnknownIssuer").into(),
+                format!("TLS with {host} failed: invalid peer certificate: UnknownIssuer"),
+            ),
+            (
+                Io::from(ErrorKind::TimedOut).into(),
+                format!("no answer from {host} in time (timeout)"),
+            ),
+            (
+                Io::from(ErrorKind::ConnectionReset).into(),
+                format!("the connection to {host} was closed before an answer"),
+            ),
+            (
+                Io::other("no route to host").into(),
+                format!("cannot reach {host}: no route to host"),
+            ),
+        ] {
+            assert_eq!(transport_failure(host, &over(cause)), words);
+        }
     }
 
     #[test]

@@ -1014,13 +1014,14 @@ impl EnterRequest {
             .filter(|h| !self.headers.iter().any(|mine| mine.is_named(h.name())))
             .collect();
         headers.extend(self.headers.iter().cloned());
+        let until = self.until.map(crate::maintenance::check_end).transpose()?;
         let asked = ResponseRequest {
             status: self.status.or(service.and_then(|s| s.status)),
             page,
             content_type,
             headers,
         };
-        let response = asked.build(self.until)?;
+        let response = asked.build(until)?;
         let existing_web_acl = if self.inject {
             ExistingWebAcl::Inject
         } else {
@@ -1034,7 +1035,7 @@ impl EnterRequest {
             allowlist,
             allowlist_enabled: true,
             reason: self.reason.clone(),
-            until: self.until,
+            until,
             response,
             existing_web_acl,
             bypass: match (&self.bypass, service.is_some_and(|s| s.bypass)) {

@@ -63,6 +63,51 @@ impl fmt::Display for Reason {
     }
 }
 
+/// The latest planned end maint accepts: the last second of the year 9999.
+/// RFC 3339 (`--until`) writes four-digit years, and Python's `datetime`
+/// (what `status()` hands a Python caller) ends there too; durations
+/// (`--for`) are held to the same limit.
+pub fn latest_end() -> DateTime<Utc> {
+    // 253402300799 s after the epoch is 9999-12-31T23:59:59Z.
+    DateTime::from_timestamp(253_402_300_799, 0).unwrap_or(DateTime::<Utc>::MAX_UTC)
+}
+
+/// Checks a planned end given as a time: at most [`latest_end`].
+pub fn check_end(until: DateTime<Utc>) -> Result<DateTime<Utc>, InvalidInput> {
+    if until > latest_end() {
+        return Err(InvalidInput::new(
+            format!(
+                "planned end {}",
+                until.to_rfc3339_opts(SecondsFormat::Secs, true)
+            ),
+            end_limit(),
+        ));
+    }
+    Ok(until)
+}
+
+/// The planned end `duration` after `now`: at most [`latest_end`] (a
+/// duration too long for that is invalid input, never an overflow).
+pub fn end_after(
+    now: DateTime<Utc>,
+    duration: std::time::Duration,
+) -> Result<DateTime<Utc>, InvalidInput> {
+    chrono::TimeDelta::from_std(duration)
+        .ok()
+        .and_then(|delta| now.checked_add_signed(delta))
+        .filter(|end| *end <= latest_end())
+        .ok_or_else(|| {
+            InvalidInput::new(format!("duration of {} s", duration.as_secs()), end_limit())
+        })
+}
+
+fn end_limit() -> String {
+    format!(
+        "it ends after {}, the latest planned end maint accepts",
+        latest_end().to_rfc3339_opts(SecondsFormat::Secs, true)
+    )
+}
+
 /// A maintenance window: load balancers that go into maintenance together,
 /// under one web ACL with one allowlist, response, reason and end time. The
 /// load balancers of a config service share the service's window; a load
@@ -866,6 +911,29 @@ pub fn allowlist_changes(before: &AllowlistState, after: &AllowlistState) -> Vec
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations_and_end_times_share_the_year_9999_limit() {
+        let now = "2026-01-01T00:00:00Z".parse::<DateTime<Utc>>().unwrap();
+        let hours = |h: u64| std::time::Duration::from_secs(h * 3600);
+        assert_eq!(
+            end_after(now, hours(2)).unwrap(),
+            "2026-01-01T02:00:00Z".parse::<DateTime<Utc>>().unwrap()
+        );
+        assert_eq!(latest_end().to_rfc3339(), "9999-12-31T23:59:59+00:00");
+        let to_the_limit = (latest_end() - now).to_std().unwrap();
+        assert_eq!(end_after(now, to_the_limit).unwrap(), latest_end());
+        assert!(end_after(now, to_the_limit + std::time::Duration::from_secs(1)).is_err());
+        // Year 11153; and so long that adding it to a time overflows.
+        for h in [80_000_000, 2_300_000_000, u64::MAX / 3600] {
+            let err = end_after(now, hours(h)).unwrap_err();
+            assert!(err.subject.starts_with("duration of "), "{err}");
+            assert!(err.reason.contains("after 9999-12-31T23:59:59Z"), "{err}");
+        }
+        assert!(check_end(latest_end()).is_ok());
+        let err = check_end(latest_end() + chrono::Duration::seconds(1)).unwrap_err();
+        assert_eq!(err.subject, "planned end +10000-01-01T00:00:00Z");
+    }
 
     #[test]
     fn a_reason_is_trimmed_and_bounded() {

@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::backend::Window;
+use crate::error::{redact_url, transport_failure};
 use crate::report::{ChangeRun, ErrorReport};
 use crate::target::LoadBalancerArn;
 use crate::{Error, Result};
@@ -44,7 +45,9 @@ pub struct NotifiedTarget {
 /// The JSON POSTed to a webhook.
 #[derive(Debug, Clone, Serialize)]
 pub struct Notification {
-    /// One line for people (Slack and compatible webhooks show it).
+    /// One line for people (Slack and compatible webhooks show it), with
+    /// `&`, `<` and `>` escaped as Slack wants plain text; the fields below
+    /// hold the values as given.
     pub text: String,
     /// The command: `enter`, `exit`, `allowlist`, `arm`, `disarm`.
     pub command: String,
@@ -120,7 +123,7 @@ impl Notification {
             text.push_str(&format!("; until {until}"));
         }
         Some(Self {
-            text,
+            text: slack_escape(&text),
             command: run.command.as_str().to_string(),
             windows,
             who: context.who.clone(),
@@ -173,17 +176,16 @@ impl Notifier {
     pub async fn send(&self, notification: &Notification) -> Vec<String> {
         let posts = self.webhooks.iter().map(|url| async move {
             let sent = self.client.post(url).json(notification).send().await;
+            let shown = redact_url(url);
             match sent {
                 Ok(r) if r.status().is_success() => None,
                 Ok(r) => Some(format!(
-                    "webhook {} answered HTTP {}: the team was not told",
-                    redact(url),
+                    "webhook {shown} answered HTTP {}: the team was not told",
                     r.status().as_u16()
                 )),
                 Err(e) => Some(format!(
-                    "webhook {} failed: {}: the team was not told",
-                    redact(url),
-                    crate::error::chain(&e)
+                    "webhook failed: {}: the team was not told",
+                    transport_failure(&shown, &e.without_url())
                 )),
             }
         });
@@ -217,29 +219,77 @@ pub async fn tell(
     }
 }
 
-/// A webhook URL without its path, which is its secret for Slack-style
-/// incoming webhooks (`https://hooks.slack.com/services/T000/B000/XXXX`).
-pub fn redact(url: &str) -> String {
-    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
-    let host = rest.split('/').next().unwrap_or(rest);
-    if rest.len() > host.len() {
-        format!("{scheme}://{host}/…")
-    } else {
-        url.to_string()
-    }
+/// `text` as Slack's message formatting wants plain text: `&`, `<` and `>`
+/// as `&amp;`, `&lt;` and `&gt;` ("Escaping text" in Slack's formatting
+/// docs), so a reason such as `<!channel>` or `<https://x|y>` shows as
+/// written instead of pinging the channel or making a link.
+fn slack_escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use crate::maintenance::Mode;
+    use crate::report::{ChangeReport, Operation, ResultKind};
+
+    fn entered(service: &str) -> ChangeRun {
+        let report = ChangeReport {
+            target: format!("{service}/alb"),
+            service: Some(service.to_string()),
+            load_balancer_arn: None,
+            result: ResultKind::Ok,
+            changed: true,
+            dry_run: false,
+            changes: vec!["entered maintenance".into()],
+            details: Vec::new(),
+            error: None,
+        };
+        ChangeRun::new(Operation::Enter, Mode::Apply, vec![report])
+    }
 
     #[test]
-    fn a_webhooks_secret_path_is_not_shown() {
-        assert_eq!(
-            redact("https://hooks.slack.com/services/T000/B000/XXXX"),
-            "https://hooks.slack.com/…"
+    fn the_text_line_escapes_slack_markup_and_the_reason_field_stays_raw() {
+        let reason = "<!channel> see <https://evil.example|the docs> & <@U123>";
+        let asked = Context {
+            reason: Some(reason.into()),
+            ..Context::default()
+        };
+        let note = Notification::of(&entered("shop"), &asked).unwrap();
+        assert!(
+            note.text.ends_with(
+                "; reason: &lt;!channel&gt; see &lt;https://evil.example|the docs&gt; \
+                 &amp; &lt;@U123&gt;"
+            ),
+            "{}",
+            note.text
         );
-        assert_eq!(redact("http://127.0.0.1:9"), "http://127.0.0.1:9");
+        assert!(!note.text.contains('<') && !note.text.contains('>'));
+        assert_eq!(note.reason.as_deref(), Some(reason));
+    }
+
+    #[tokio::test]
+    async fn a_failing_webhook_is_shown_as_scheme_and_host_only() {
+        // A closed port on the loopback: connection refused.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let url =
+            format!("http://hook-user:PASSWORD@127.0.0.1:{port}/services/T000/B000/SECRETPATH");
+        let notifier = Notifier::new(vec![url]).unwrap();
+        let warnings = notifier
+            .send(&Notification::of(&entered("shop"), &Context::default()).unwrap())
+            .await;
+        assert_eq!(
+            warnings,
+            [format!(
+                "webhook failed: connection refused by http://127.0.0.1:{port}: the team was not told"
+            )]
+        );
     }
 }

@@ -392,7 +392,17 @@ impl ResponseBody {
 /// of the file at `path`, so a huge file is never read whole; a file over the
 /// limit comes back as an error that states its size when it is known.
 fn read_limited(path: &Path) -> Result<Vec<u8>, String> {
+    // Checked before opening: opening a FIFO blocks until a writer comes,
+    // and a device may never end.
+    let metadata = std::fs::metadata(path).map_err(|e| format!("cannot read it: {e}"))?;
+    regular_file(&metadata)?;
     let file = std::fs::File::open(path).map_err(|e| format!("cannot read it: {e}"))?;
+    // The path may have been replaced between the check and the open.
+    regular_file(
+        &file
+            .metadata()
+            .map_err(|e| format!("cannot read it: {e}"))?,
+    )?;
     let cap = MAX_BODY_BYTES + 3;
     let mut bytes = Vec::new();
     (&file)
@@ -412,6 +422,40 @@ fn read_limited(path: &Path) -> Result<Vec<u8>, String> {
         ));
     }
     Ok(bytes)
+}
+
+/// Refuses anything but a regular file (a symbolic link counts as what it
+/// points to), naming what it is instead.
+fn regular_file(metadata: &std::fs::Metadata) -> Result<(), String> {
+    let kind = metadata.file_type();
+    if kind.is_file() {
+        return Ok(());
+    }
+    let what = if kind.is_dir() {
+        "a directory"
+    } else {
+        special_file_kind(&kind)
+    };
+    Err(format!("it is {what}, not a regular file"))
+}
+
+#[cfg(unix)]
+fn special_file_kind(kind: &std::fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    if kind.is_fifo() {
+        "a FIFO (named pipe)"
+    } else if kind.is_char_device() || kind.is_block_device() {
+        "a device"
+    } else if kind.is_socket() {
+        "a socket"
+    } else {
+        "a special file"
+    }
+}
+
+#[cfg(not(unix))]
+fn special_file_kind(_: &std::fs::FileType) -> &'static str {
+    "a special file"
 }
 
 // ---------------------------------------------------------------------------
@@ -1208,6 +1252,42 @@ mod tests {
         let empty = dir.file("empty.html", b"");
         let err = ResponseBody::from_file(&empty, None).unwrap_err();
         assert!(err.reason.contains("empty"), "{err}");
+    }
+
+    /// `from_file` in a thread, so that a read that blocks fails the test
+    /// instead of hanging it.
+    fn from_file_within_5s(path: &std::path::Path) -> Result<ResponseBody, InvalidInput> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let path = path.to_path_buf();
+        std::thread::spawn(move || {
+            tx.send(ResponseBody::from_file(&path, Some(ContentType::Html)))
+        });
+        rx.recv_timeout(std::time::Duration::from_secs(5))
+            .expect("reading the page blocked")
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_page_that_is_not_a_regular_file_is_refused_without_blocking() {
+        let dir = TempDir::new("special");
+        let fifo = dir.0.join("page.html");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        assert!(made.is_ok_and(|s| s.success()), "mkfifo failed");
+        let err = from_file_within_5s(&fifo).unwrap_err();
+        assert!(err.subject.contains("page.html"), "{err}");
+        assert!(
+            err.reason
+                .contains("a FIFO (named pipe), not a regular file"),
+            "{err}"
+        );
+
+        let err = from_file_within_5s(std::path::Path::new("/dev/zero")).unwrap_err();
+        assert!(err.reason.contains("a device, not a regular file"), "{err}");
+        let err = from_file_within_5s(&dir.0).unwrap_err();
+        assert!(
+            err.reason.contains("a directory, not a regular file"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -347,6 +347,19 @@ fn is_valid_partition(p: &str) -> bool {
     }
 }
 
+/// Checks an AWS Region name given by a user (`--region`, `AWS_REGION`, a
+/// profile's region, Python's `region=`): lowercase letter groups and a
+/// number, such as `us-east-1`, the rule an ARN's region follows too.
+pub fn check_region(region: &str) -> Result<(), InvalidInput> {
+    match region_problem(region) {
+        None => Ok(()),
+        Some(problem) => Err(InvalidInput::new(
+            format!("AWS region {region:?}"),
+            format!("{problem}; expected a region such as \"us-east-1\""),
+        )),
+    }
+}
+
 /// Says what is wrong with a region, if anything.
 fn region_problem(r: &str) -> Option<&'static str> {
     if r.is_empty() {

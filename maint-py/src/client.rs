@@ -463,13 +463,15 @@ impl Client {
     ) -> PyResult<Self> {
         let config = Config::discover(config.as_deref()).map_err(|e| to_pyerr(py, &e))?;
         let settings = WafSettings::for_config(config.as_ref()).map_err(|e| to_pyerr(py, &e))?;
+        let options = AwsOptions {
+            region,
+            profile,
+            endpoint_url,
+        };
+        options.check().map_err(|e| to_pyerr(py, &e))?;
         Ok(Self {
             settings,
-            options: AwsOptions {
-                region,
-                profile,
-                endpoint_url,
-            },
+            options,
             config,
             concurrency: concurrency.unwrap_or(DEFAULT_CONCURRENCY).max(1),
             raise_on_error,

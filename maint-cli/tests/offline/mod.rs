@@ -8,6 +8,11 @@ use std::process::{Command, Output};
 
 /// Runs `maint ARGS` in `dir`, without AWS.
 pub fn maint(dir: &Path, args: &[&str]) -> Output {
+    maint_with(dir, args, &[])
+}
+
+/// [`maint`] with the environment variables in `set` added (they win).
+pub fn maint_with(dir: &Path, args: &[&str], set: &[(&str, &str)]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_maint"))
         .args(args)
         .current_dir(dir)
@@ -18,6 +23,7 @@ pub fn maint(dir: &Path, args: &[&str]) -> Output {
         .env("NO_COLOR", "1")
         .env_remove("MAINT_CONFIG")
         .env_remove("AWS_PROFILE")
+        .envs(set.iter().copied())
         .output()
         .expect("run maint")
 }

@@ -52,33 +52,96 @@ pub(super) fn sent_once() -> wafv2::config::Builder {
     wafv2::config::Builder::default().retry_config(wafv2::config::retry::RetryConfig::disabled())
 }
 
-/// Maps an SDK error into [`Error::Aws`], keeping code, message and request id.
-pub(super) fn aws_error<E>(operation: &str, err: SdkError<E, HttpResponse>) -> Error
+/// Maps an SDK error of `operation` into [`Error::Aws`], in one line: AWS's
+/// error code, message and request id when AWS answered with an error;
+/// else what failed in plain words, naming `endpoint` (scheme and host;
+/// `None`: not known) for a request that got no answer. Never the SDK's
+/// debug text nor a raw response (whose body may hold a bypass secret); the
+/// SDK error itself is not kept as the source, for the same reason.
+pub(crate) fn sdk_failure<E>(
+    operation: &str,
+    endpoint: Option<&str>,
+    err: SdkError<E, HttpResponse>,
+) -> Error
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
-    let code = err.code().map(str::to_string).unwrap_or_else(|| {
-        match &err {
-            SdkError::TimeoutError(_) => "TimeoutError",
-            SdkError::DispatchFailure(_) => "DispatchFailure",
-            SdkError::ResponseError(_) => "ResponseError",
-            SdkError::ConstructionFailure(_) => "ConstructionFailure",
-            _ => "Unknown",
+    let host = endpoint.unwrap_or("the AWS endpoint");
+    let (code, message) = match (err.code(), &err) {
+        (Some(code), _) => (
+            code.to_string(),
+            err.message()
+                .map_or_else(|| "(AWS gave no message)".to_string(), one_line),
+        ),
+        (None, SdkError::DispatchFailure(_)) => {
+            ("DispatchFailure".into(), transport_failure(host, &err))
         }
-        .to_string()
-    });
-    let message = err
-        .message()
-        .map(str::to_string)
-        .unwrap_or_else(|| DisplayErrorContext(&err).to_string());
-    let request_id = err.request_id().map(str::to_string);
+        (None, SdkError::TimeoutError(_)) => ("TimeoutError".into(), transport_failure(host, &err)),
+        (None, SdkError::ConstructionFailure(_)) => (
+            "ConstructionFailure".into(),
+            format!(
+                "the request could not be built: {}",
+                innermost(&err).unwrap_or_default()
+            ),
+        ),
+        (None, SdkError::ResponseError(_)) => ("ResponseError".into(), unreadable(&err)),
+        (None, _) => ("Unknown".into(), unreadable(&err)),
+    };
     Error::Aws(AwsError {
         operation: operation.to_string(),
         code,
         message,
-        request_id,
-        source: Some(std::sync::Arc::new(err)),
+        request_id: err.request_id().map(str::to_string),
+        source: None,
     })
+}
+
+/// The words for an answer that is not an AWS error maint can read (a
+/// proxy's page, a truncated body): its status and content type, never
+/// its body.
+fn unreadable<E>(err: &SdkError<E, HttpResponse>) -> String {
+    match err.raw_response() {
+        Some(r) => format!(
+            "the answer (HTTP {}{}) is not one maint can read",
+            r.status().as_u16(),
+            r.headers()
+                .get("content-type")
+                .map(|t| format!(", {}", one_line(t)))
+                .unwrap_or_default()
+        ),
+        None => "the answer is not one maint can read".into(),
+    }
+}
+
+/// The last cause of `error`'s chain, as text.
+fn innermost(error: &(dyn std::error::Error + 'static)) -> Option<String> {
+    let mut last = None;
+    let mut next = error.source();
+    while let Some(e) = next {
+        last = Some(e.to_string());
+        next = e.source();
+    }
+    last
+}
+
+/// `text` on one line.
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+impl WafBackend {
+    /// [`sdk_failure`] for a call of this backend's clients: ELB's
+    /// `DescribeLoadBalancers`, else AWS WAF's.
+    pub(super) fn aws_error<E>(&self, operation: &str, err: SdkError<E, HttpResponse>) -> Error
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    {
+        let endpoint = match operation {
+            ELB_DESCRIBE => &self.endpoints.elb,
+            _ => &self.endpoints.waf,
+        };
+        sdk_failure(operation, endpoint.as_deref(), err)
+    }
 }
 
 pub(super) fn is_code(e: &Error, codes: &[&str]) -> bool {

@@ -19,7 +19,7 @@ impl WafBackend {
                         .set_load_balancer_arns((!arns.is_empty()).then(|| arns.to_vec()))
                         .send()
                         .await
-                        .map_err(|e| aws_error("DescribeLoadBalancers", e))
+                        .map_err(|e| self.aws_error("DescribeLoadBalancers", e))
                 },
             )
             .await?;

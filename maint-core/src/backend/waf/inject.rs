@@ -119,7 +119,7 @@ impl WafBackend {
                         .resource_type(ResourceType::ApplicationLoadBalancer)
                         .send()
                         .await
-                        .map_err(|e| aws_error("ListResourcesForWebACL", e))
+                        .map_err(|e| self.aws_error("ListResourcesForWebACL", e))
                 },
             )
             .await
@@ -185,7 +185,7 @@ impl WafBackend {
                         .set_rules(Some(rules.to_vec()))
                         .send()
                         .await
-                        .map_err(|e| aws_error("CheckCapacity", e))
+                        .map_err(|e| self.aws_error("CheckCapacity", e))
                 },
             )
             .await;

@@ -145,7 +145,7 @@ impl WafBackend {
                                     .set_next_marker(next.map(String::from))
                                     .send()
                                     .await
-                                    .map_err(|e| aws_error("ListWebACLs", e))?;
+                                    .map_err(|e| self.aws_error("ListWebACLs", e))?;
                                 let page: Vec<_> = out
                                     .web_acls()
                                     .iter()
@@ -164,7 +164,7 @@ impl WafBackend {
                                     .set_next_marker(next.map(String::from))
                                     .send()
                                     .await
-                                    .map_err(|e| aws_error("ListIPSets", e))?;
+                                    .map_err(|e| self.aws_error("ListIPSets", e))?;
                                 let page: Vec<_> = out
                                     .ip_sets()
                                     .iter()
@@ -205,7 +205,7 @@ impl WafBackend {
                     .resource_arn(arn)
                     .send()
                     .await
-                    .map_err(|e| aws_error("ListTagsForResource", e))
+                    .map_err(|e| self.aws_error("ListTagsForResource", e))
             })
             .await;
         let out = match out {
@@ -412,7 +412,7 @@ impl WafBackend {
                                 .send()
                                 .await
                                 .map(|_| ())
-                                .map_err(|e| aws_error("DeleteWebACL", e)),
+                                .map_err(|e| self.aws_error("DeleteWebACL", e)),
                             Resource::IpSet(_) => self
                                 .waf
                                 .delete_ip_set()
@@ -423,7 +423,7 @@ impl WafBackend {
                                 .send()
                                 .await
                                 .map(|_| ())
-                                .map_err(|e| aws_error("DeleteIPSet", e)),
+                                .map_err(|e| self.aws_error("DeleteIPSet", e)),
                         }
                     },
                 )

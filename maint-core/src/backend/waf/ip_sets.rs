@@ -41,7 +41,7 @@ impl WafBackend {
                     .scope(Scope::Regional)
                     .send()
                     .await
-                    .map_err(|e| aws_error("GetIPSet", e))
+                    .map_err(|e| self.aws_error("GetIPSet", e))
             })
             .await;
         let out = out?;
@@ -127,7 +127,7 @@ impl WafBackend {
                     .set_tags(Some(tags.clone()))
                     .send()
                     .await
-                    .map_err(|e| aws_error("CreateIPSet", e))
+                    .map_err(|e| self.aws_error("CreateIPSet", e))
             })
             .await?;
         let created = out.summary().map(|s| (s.id(), s.arn(), s.lock_token()));
@@ -158,7 +158,7 @@ impl WafBackend {
                     .lock_token(&set.lock_token)
                     .send()
                     .await
-                    .map_err(|e| aws_error("UpdateIPSet", e))
+                    .map_err(|e| self.aws_error("UpdateIPSet", e))
             })
             .await?;
         if let Some(token) = out.next_lock_token() {

@@ -118,7 +118,7 @@ use self::acl::{AclSpec, IpSetId, ReadAcl, StateRecord};
 use super::{Leftover, MaintenanceBackend, MemberResults};
 use crate::access::BypassState;
 use crate::allowlist::{Allowlist, Cidr, Family};
-use crate::error::AwsError;
+use crate::error::{transport_failure, AwsError};
 use crate::maintenance::{
     allowlist_changes, bypass_changes, reentry_spec, spec_changes, AllowlistChange, AllowlistState,
     Change, MaintenanceInfo, MaintenanceSpec, Mode, Outcome, State, TargetStatus, Window,
@@ -130,7 +130,7 @@ use crate::{Error, ErrorKind, Result};
 use async_trait::async_trait;
 use aws_sdk_elasticloadbalancingv2 as elbv2;
 use aws_sdk_wafv2 as wafv2;
-use aws_sdk_wafv2::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_wafv2::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_wafv2::operation::RequestId;
 use aws_sdk_wafv2::types::{
     CustomResponseBody, IpAddressVersion, ResourceType, Rule, Scope, WebAcl,
@@ -250,6 +250,41 @@ pub struct WafBackend {
     /// right after a read needs no second read (a token gone stale costs
     /// one lock conflict, then a re-read).
     last_read: std::sync::Mutex<HashMap<String, LockedAcl>>,
+    /// Where the clients send their calls, for messages.
+    endpoints: Endpoints,
+}
+
+/// Where a backend's clients send their calls, as messages show it (scheme
+/// and host), when known.
+#[derive(Debug, Clone, Default)]
+struct Endpoints {
+    waf: Option<String>,
+    elb: Option<String>,
+}
+
+/// The endpoint a client of `service` (`aws_sdk_wafv2`, ...) built from
+/// `config` calls, resolved by the SDK's own rules (endpoint URL, region,
+/// FIPS, dual stack), as messages show it.
+macro_rules! resolved_endpoint {
+    ($service:ident, $config:expr) => {{
+        use futures::FutureExt;
+        use $service::config::endpoint::{DefaultResolver, Params, ResolveEndpoint};
+        let config: &aws_config::SdkConfig = $config;
+        Params::builder()
+            .set_region(config.region().map(ToString::to_string))
+            .set_use_fips(config.use_fips())
+            .set_use_dual_stack(config.use_dual_stack())
+            .set_endpoint(config.endpoint_url().map(str::to_string))
+            .build()
+            .ok()
+            .and_then(|params| {
+                DefaultResolver::new()
+                    .resolve_endpoint(&params)
+                    .now_or_never()
+            })
+            .and_then(std::result::Result::ok)
+            .map(|endpoint| crate::error::redact_url(endpoint.url()))
+    }};
 }
 
 impl WafBackend {
@@ -263,12 +298,18 @@ impl WafBackend {
                 "none configured; pass --region or set AWS_REGION (or a region in your AWS profile)",
             )
         })?;
-        Ok(Self::from_clients(
+        crate::target::check_region(&region)?;
+        let mut backend = Self::from_clients(
             wafv2::Client::new(config),
             elbv2::Client::new(config),
             region,
             WafSettings::default(),
-        ))
+        );
+        backend.endpoints = Endpoints {
+            waf: resolved_endpoint!(wafv2, config),
+            elb: resolved_endpoint!(elbv2, config),
+        };
+        Ok(backend)
     }
 
     /// [`WafBackend::new`] with `settings`.
@@ -300,6 +341,7 @@ impl WafBackend {
             pacer,
             list_resources: std::sync::atomic::AtomicBool::new(true),
             last_read: std::sync::Mutex::new(HashMap::new()),
+            endpoints: Endpoints::default(),
         }
     }
 

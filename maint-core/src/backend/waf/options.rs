@@ -20,6 +20,17 @@ pub struct AwsOptions {
     pub endpoint_url: Option<String>,
 }
 
+impl AwsOptions {
+    /// Checks what the user gave (the region), so bad input is refused
+    /// before any AWS call.
+    pub fn check(&self) -> crate::Result<()> {
+        if let Some(region) = &self.region {
+            crate::target::check_region(region)?;
+        }
+        Ok(())
+    }
+}
+
 /// A factory of WAF backends, one per region, from AWS settings. The region
 /// asked for wins over `options.region`.
 pub fn waf_factory(options: AwsOptions, settings: WafSettings) -> BackendFactory {
@@ -58,10 +69,9 @@ pub async fn caller_identity(options: &AwsOptions) -> Option<String> {
     match sts.get_caller_identity().send().await {
         Ok(out) => out.arn().map(str::to_string),
         Err(e) => {
-            tracing::warn!(
-                "cannot tell who runs maint (sts:GetCallerIdentity): {}",
-                aws_sdk_sts::error::DisplayErrorContext(&e)
-            );
+            let endpoint = config.endpoint_url().map(crate::error::redact_url);
+            let error = super::calls::sdk_failure("GetCallerIdentity", endpoint.as_deref(), e);
+            tracing::warn!("cannot tell who runs maint: {error}");
             None
         }
     }

@@ -92,7 +92,7 @@ impl WafBackend {
                         .resource_arn(lb.as_str())
                         .send()
                         .await
-                        .map_err(|e| aws_error("GetWebACLForResource", e))
+                        .map_err(|e| self.aws_error("GetWebACLForResource", e))
                 },
             )
             .await;
@@ -129,7 +129,7 @@ impl WafBackend {
                     .scope(Scope::Regional)
                     .send()
                     .await
-                    .map_err(|e| aws_error("GetWebACL", e))
+                    .map_err(|e| self.aws_error("GetWebACL", e))
             })
             .await?;
         match (out.web_acl(), out.lock_token()) {
@@ -237,7 +237,7 @@ impl WafBackend {
                     .lock_token(&locked.lock_token)
                     .send()
                     .await
-                    .map_err(|e| aws_error("UpdateWebACL", e))
+                    .map_err(|e| self.aws_error("UpdateWebACL", e))
             })
             .await?;
         self.last_read
@@ -348,7 +348,7 @@ impl WafBackend {
                             .resource_type(ResourceType::ApplicationLoadBalancer)
                             .send()
                             .await
-                            .map_err(|e| aws_error("ListResourcesForWebACL", e))
+                            .map_err(|e| self.aws_error("ListResourcesForWebACL", e))
                     },
                 )
                 .await;
@@ -448,7 +448,7 @@ impl WafBackend {
                     .set_tags(Some(tags.clone()))
                     .send()
                     .await
-                    .map_err(|e| aws_error("CreateWebACL", e))
+                    .map_err(|e| self.aws_error("CreateWebACL", e))
             })
             .await?;
         let created = out.summary().map(|s| (s.id(), s.arn(), s.lock_token()));
@@ -497,7 +497,7 @@ impl WafBackend {
                 return Ok(false);
             }
             self.pace(action).await;
-            send().await.map(|_| true).map_err(|e| aws_error(action, e))
+            send().await.map(|_| true).map_err(|e| self.aws_error(action, e))
         })
         .await
     }
