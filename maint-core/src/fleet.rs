@@ -754,7 +754,7 @@ impl Fleet {
     /// as the public (see [`crate::wait`]). A window whose change failed is
     /// not waited for; a dry run waits for nothing. The first window that
     /// does not get there within `timeout` is the error.
-    #[cfg(feature = "waf")]
+    #[cfg(feature = "http")]
     pub async fn wait_for(
         &self,
         run: &ChangeRun,

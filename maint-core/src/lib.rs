@@ -25,9 +25,9 @@
 //!   resolved all or nothing, in the caller's order, across regions.
 //! - [`report`]: what a command reports, per target and in all (the JSON
 //!   shapes of the CLI, the objects of the Python package).
-//! - `wait` (with the `waf` feature): `--wait`, probing a service's public
+//! - `wait` (with the `http` feature): `--wait`, probing a service's public
 //!   URL until a change has reached traffic.
-//! - `notify` (with the `waf` feature): a JSON summary of each change
+//! - `notify` (with the `http` feature): a JSON summary of each change
 //!   POSTed to the config's webhooks.
 //! - [`error`]: the one public error type, and [`ErrorKind`].
 
@@ -39,12 +39,12 @@ pub mod config;
 pub mod error;
 pub mod fleet;
 pub mod maintenance;
-#[cfg(feature = "waf")]
+#[cfg(feature = "http")]
 pub mod notify;
 pub mod report;
 pub mod response;
 pub mod target;
-#[cfg(feature = "waf")]
+#[cfg(feature = "http")]
 pub mod wait;
 
 pub use allowlist::{Allowlist, Cidr};
