@@ -388,7 +388,7 @@ pub struct Evaluation {
     pub not_applied: Vec<(String, String)>,
 }
 
-/// Evaluates the rules of `acl` that `maint` names (see [`is_maints`]) in
+/// Evaluates the rules of `acl` that `maint` names (see `is_maints`) in
 /// priority order for `request`, as WAF does: a Count rule adds its labels
 /// and goes on; a Block or Allow rule that matches decides.
 pub fn evaluate(

@@ -4,11 +4,11 @@
 //! usually on the allowlist (so they see the site, not the page).
 //!
 //! maint's maintenance responses carry the header
-//! [`MARKER_HEADER`](crate::response::MARKER_HEADER) naming the window and
+//! [`MARKER_HEADER`] naming the window and
 //! the revision of its rules, so the probe tells maint's page from the
 //! application's own 503, and sees when a change (an allowlist disabled, a
 //! page replaced) has reached traffic. The probe sends
-//! [`PROBE_HEADER`](crate::access::PROBE_HEADER) with the window's name:
+//! [`PROBE_HEADER`] with the window's name:
 //! maint's rule answers it as it answers the public, whatever the address
 //! it comes from or the bypass it holds.
 
