@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use chrono::Utc;
 use clap::CommandFactory;
 use maint_core::access::{BypassRequest, ClientIp, ClientIpFallback};
-use maint_core::backend::{waf_factory, AllowlistChange, AwsOptions, Mode, Reason, WafSettings};
+use maint_core::backend::{AllowlistChange, AwsOptions, Mode, Reason};
 use maint_core::check::CheckRequest;
 use maint_core::config::Config;
 use maint_core::fleet::EnterRequest;
@@ -57,14 +57,12 @@ async fn run_on_aws(cli: Cli) -> Result<ExitStatus> {
         profile: cli.profile.clone(),
         endpoint_url: cli.endpoint_url.clone(),
     };
-    options.check()?;
-    let settings = WafSettings::for_config(config.as_ref())?;
-    let fleet = Fleet::new(
-        config,
-        cli.region.clone(),
-        waf_factory(options.clone(), settings),
-    )
-    .with_concurrency(cli.concurrency);
+    let fleet = Fleet::builder()
+        .set_config(config)
+        .set_region(cli.region.clone())
+        .aws(options.clone())
+        .concurrency(cli.concurrency)
+        .build()?;
     let printer = Printer::new(cli.json, !cli.json && !cli.quiet);
     let ctx = Context {
         fleet,

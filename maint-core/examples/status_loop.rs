@@ -7,7 +7,7 @@
 
 use std::time::Instant;
 
-use maint_core::backend::{waf_factory, AwsOptions, WafSettings};
+use maint_core::backend::AwsOptions;
 use maint_core::fleet::Silent;
 use maint_core::Fleet;
 
@@ -18,13 +18,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         return Err("usage: status_loop ENDPOINT REGION TARGET N".into());
     };
     let n: usize = n.parse()?;
-    let options = AwsOptions {
-        region: Some(region.clone()),
-        profile: None,
-        endpoint_url: Some(endpoint.clone()),
-    };
-    let settings = WafSettings::for_config(None)?;
-    let fleet = Fleet::new(None, Some(region.clone()), waf_factory(options, settings));
+    let fleet = Fleet::builder()
+        .region(region)
+        .aws(AwsOptions {
+            endpoint_url: Some(endpoint.clone()),
+            ..AwsOptions::default()
+        })
+        .build()?;
     let targets = vec![target.clone()];
     for _ in 0..5 {
         fleet.status(&targets, &Silent).await?;

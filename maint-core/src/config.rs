@@ -28,18 +28,30 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+#[cfg(feature = "config")]
 use std::ops::Range;
-use std::path::{Path, PathBuf};
+#[cfg(feature = "config")]
+use std::path::Path;
+use std::path::PathBuf;
 
+#[cfg(feature = "config")]
 use serde::Deserialize;
+#[cfg(feature = "config")]
 use toml::Spanned;
 
-use crate::access::{ClientIp, ClientIpFallback, ClientIpPosition};
-use crate::allowlist::{Allowlist, Cidr};
+use crate::access::ClientIp;
+#[cfg(feature = "config")]
+use crate::access::{ClientIpFallback, ClientIpPosition};
+use crate::allowlist::Allowlist;
+#[cfg(feature = "config")]
+use crate::allowlist::Cidr;
+#[cfg(feature = "config")]
 use crate::error::InvalidInput;
 use crate::error::{self, Error};
 use crate::maintenance::ExistingWebAcl;
-use crate::response::{ContentType, ResponseBody, ResponseHeader, ResponseHeaders, ResponseStatus};
+#[cfg(feature = "config")]
+use crate::response::ResponseHeaders;
+use crate::response::{ContentType, ResponseBody, ResponseHeader, ResponseStatus};
 use crate::target::LoadBalancerRef;
 
 /// The default config file name, looked up in the current directory.
@@ -182,6 +194,7 @@ pub struct Config {
     pub services: BTreeMap<String, Service>,
 }
 
+#[cfg(feature = "config")]
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawConfig {
@@ -196,15 +209,18 @@ struct RawConfig {
 
 /// An allowlist in the config: a list of entries, or `{ file = "..." }`.
 /// (A hand-written visitor: serde's untagged enums lose toml's spans.)
+#[cfg(feature = "config")]
 enum RawAllowlist {
     Inline(Vec<Spanned<String>>),
     File(RawAllowlistFile),
 }
 
+#[cfg(feature = "config")]
 struct RawAllowlistFile {
     file: Spanned<String>,
 }
 
+#[cfg(feature = "config")]
 impl<'de> Deserialize<'de> for RawAllowlist {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct Visitor;
@@ -243,6 +259,7 @@ impl<'de> Deserialize<'de> for RawAllowlist {
     }
 }
 
+#[cfg(feature = "config")]
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawService {
@@ -261,6 +278,7 @@ struct RawService {
     url: Option<Spanned<String>>,
 }
 
+#[cfg(feature = "config")]
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawNotify {
@@ -268,6 +286,7 @@ struct RawNotify {
     webhooks: Vec<Spanned<String>>,
 }
 
+#[cfg(feature = "config")]
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawClientIp {
@@ -276,6 +295,7 @@ struct RawClientIp {
     fallback: Option<Spanned<String>>,
 }
 
+#[cfg(feature = "config")]
 /// Collects problems with their positions while validating.
 struct Problems<'a> {
     file: &'a Path,
@@ -283,6 +303,7 @@ struct Problems<'a> {
     found: Vec<ConfigProblem>,
 }
 
+#[cfg(feature = "config")]
 impl Problems<'_> {
     fn at(&mut self, span: Option<Range<usize>>, key: Option<String>, message: impl Into<String>) {
         let (line, column) = match span {
@@ -302,6 +323,7 @@ impl Problems<'_> {
     }
 }
 
+#[cfg(feature = "config")]
 /// 1-based line and column (in characters) of a byte offset.
 fn line_column(text: &str, offset: usize) -> (usize, usize) {
     let before = &text[..offset.min(text.len())];
@@ -343,6 +365,7 @@ fn edit_distance(a: &str, b: &str) -> usize {
     row[b.len()]
 }
 
+#[cfg(feature = "config")]
 /// Rewrites toml's "unknown field `x`, expected one of `a`, `b`" into a
 /// message with a did-you-mean.
 fn explain_toml_error(message: &str) -> String {
@@ -364,6 +387,7 @@ fn explain_toml_error(message: &str) -> String {
 }
 
 impl Config {
+    #[cfg(feature = "config")]
     /// Reads and validates a config file.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
@@ -378,6 +402,7 @@ impl Config {
         Self::parse(&text, path)
     }
 
+    #[cfg(feature = "config")]
     /// Validates config text; `path` names it in errors and anchors the
     /// relative paths it holds.
     pub fn parse(text: &str, path: &Path) -> Result<Self, ConfigError> {
@@ -409,6 +434,7 @@ impl Config {
         }
     }
 
+    #[cfg(feature = "config")]
     fn validate(raw: RawConfig, path: &Path, base: &Path, problems: &mut Problems<'_>) -> Self {
         let mut config = Config {
             path: path.to_path_buf(),
@@ -490,6 +516,7 @@ impl Config {
         })
     }
 
+    #[cfg(feature = "config")]
     /// The config file a command uses: `explicit` (a `--config` flag or a
     /// `config=` argument), else `$MAINT_CONFIG`, else [`DEFAULT_FILE`] in the
     /// current directory when it exists, else none. A file that was named
@@ -511,6 +538,7 @@ impl Config {
 /// The environment variable that names the config file when none is given.
 pub const ENV_VAR: &str = "MAINT_CONFIG";
 
+#[cfg(feature = "config")]
 fn check_region(region: &Spanned<String>, key: &str, problems: &mut Problems<'_>) -> bool {
     let r = region.get_ref();
     let ok = r.split('-').count() >= 3
@@ -529,6 +557,7 @@ fn check_region(region: &Spanned<String>, key: &str, problems: &mut Problems<'_>
     ok
 }
 
+#[cfg(feature = "config")]
 fn load_allowlist(
     list: &Spanned<RawAllowlist>,
     key: &str,
@@ -601,6 +630,7 @@ fn load_allowlist(
     }
 }
 
+#[cfg(feature = "config")]
 #[allow(clippy::too_many_arguments)]
 fn validate_service(
     name: String,
@@ -813,7 +843,7 @@ fn check_url_shown_as(url: &str, shown: &str) -> std::result::Result<(), String>
     Ok(())
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "config"))]
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;

@@ -980,3 +980,87 @@ async fn load_balancers_named_together_under_one_web_acl_are_one_window_in_memor
     let run = fleet.exit(&both, Mode::Apply, &Silent).await.unwrap();
     assert_eq!(run.summary.changed, 2, "{run:?}");
 }
+
+#[tokio::test]
+async fn the_builder_makes_a_fleet_on_a_given_backend_with_its_config() {
+    let memory = Arc::new(MemoryBackend::new("us-east-1"));
+    let a = memory.add_load_balancer("shop-a", LoadBalancerType::Application);
+    memory.add_load_balancer("shop-b", LoadBalancerType::Application);
+    let fleet = Fleet::builder()
+        .config(shop_config(""))
+        .backend(memory.clone())
+        .concurrency(0)
+        .build()
+        .unwrap();
+    assert_eq!(fleet.concurrency, 1, "at least one at a time");
+    assert_eq!(fleet.default_region().as_deref(), Some("us-east-1"));
+    let request = EnterRequest {
+        reason: Some(Reason::new("deploy 42").unwrap()),
+        ..EnterRequest::default()
+    };
+    let run = fleet
+        .enter(&names(&["shop"]), &request, Mode::Apply, &Silent)
+        .await
+        .unwrap();
+    assert_eq!(run.summary.changed, 2);
+    let status = memory
+        .window_status(
+            &Window::of_service("shop"),
+            &[LoadBalancerArn::parse(&a).unwrap()],
+        )
+        .await
+        .unwrap()
+        .remove(0)
+        .unwrap();
+    assert_eq!(
+        status.maintenance().and_then(|m| m.reason.clone()),
+        Some("deploy 42".to_string()),
+        "the enter reached the backend given"
+    );
+}
+
+#[test]
+fn the_builders_region_wins_over_the_aws_options_which_win_over_the_config() {
+    use crate::backend::AwsOptions;
+    let aws = || AwsOptions {
+        region: Some("eu-west-1".into()),
+        ..AwsOptions::default()
+    };
+    let built = |b: FleetBuilder| b.config(shop_config("")).build().unwrap();
+    assert_eq!(
+        built(Fleet::builder().aws(aws()))
+            .default_region()
+            .as_deref(),
+        Some("eu-west-1")
+    );
+    assert_eq!(
+        built(Fleet::builder().aws(aws()).region("us-west-2"))
+            .default_region()
+            .as_deref(),
+        Some("us-west-2")
+    );
+    assert_eq!(
+        built(Fleet::builder()).default_region().as_deref(),
+        Some("us-east-1"),
+        "no region given: the config file's"
+    );
+    assert_eq!(
+        built(Fleet::builder().concurrency(3)).concurrency,
+        3,
+        "the concurrency given"
+    );
+    assert_eq!(built(Fleet::builder()).concurrency, DEFAULT_CONCURRENCY);
+}
+
+#[test]
+fn a_backend_with_aws_settings_is_refused_by_the_builder() {
+    let memory = Arc::new(MemoryBackend::new("us-east-1"));
+    let err = Fleet::builder()
+        .backend(memory)
+        .aws(crate::backend::AwsOptions::default())
+        .build()
+        .err()
+        .unwrap();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    assert!(err.to_string().contains("give one or the other"), "{err}");
+}

@@ -25,11 +25,66 @@
 //!   resolved all or nothing, in the caller's order, across regions.
 //! - [`report`]: what a command reports, per target and in all (the JSON
 //!   shapes of the CLI, the objects of the Python package).
-//! - `wait` (with the `waf` feature): `--wait`, probing a service's public
-//!   URL until a change has reached traffic.
-//! - `notify` (with the `waf` feature): a JSON summary of each change
-//!   POSTed to the config's webhooks.
+//! - `wait` (feature `http`): `--wait`, probing a service's public URL
+//!   until a change has reached traffic.
+//! - `notify` (feature `http`): a JSON summary of each change POSTed to
+//!   the config's webhooks.
 //! - [`error`]: the one public error type, and [`ErrorKind`].
+//!
+//! # A deploy tool
+//!
+//! The types a deploy tool needs are at the crate root: build a [`Fleet`]
+//! with [`Fleet::builder`], ask it to [`enter`](Fleet::enter) with an
+//! [`EnterRequest`], run the step, and [`exit`](Fleet::exit).
+//!
+//! ```no_run
+//! use maint_core::{Config, EnterRequest, Fleet, Mode, Reason, Silent};
+//!
+//! # async fn deploy() -> maint_core::Result<()> {
+//! let config = Config::load("maint.toml".as_ref())?;
+//! // AWS WAF, with the AWS configuration chain's credentials and region.
+//! let fleet = Fleet::builder().config(config).build()?;
+//! let shop = ["shop".to_string()];
+//! let request = EnterRequest {
+//!     reason: Some(Reason::new("deploy 42: database migration")?),
+//!     ..EnterRequest::default()
+//! };
+//! let entered = fleet.enter(&shop, &request, Mode::Apply, &Silent).await?;
+//! if let Some((_, error)) = entered.failures().next() {
+//!     // A target that did not enter: the step does not run.
+//!     fleet.exit(&shop, Mode::Apply, &Silent).await?;
+//!     return Err(error.clone());
+//! }
+//! let step = std::process::Command::new("./migrate").status();
+//! // Out of maintenance whether the step worked or not.
+//! let exited = fleet.exit(&shop, Mode::Apply, &Silent).await?;
+//! if let Some((_, error)) = exited.failures().next() {
+//!     return Err(error.clone());
+//! }
+//! println!("migrate: {step:?}");
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! `examples/deploy.rs` is the same tool with `--wait`: it waits until the
+//! public sees the maintenance page before the step runs.
+//!
+//! # Features
+//!
+//! - `aws` (default): the AWS WAF backend (`AwsOptions`, `WafSettings`),
+//!   which [`Fleet::builder`] uses unless given a backend.
+//! - `http` (default): `wait` and `notify` (webhooks; `notify::tell`, which
+//!   names who ran a change from the AWS credentials, also needs `aws`).
+//! - `config` (default): reading `maint.toml` (`Config::load`,
+//!   `Config::discover`); without it [`Config`] is built in code.
+//! - `testing`: the in-memory backend (`MemoryBackend`) and the backend
+//!   conformance suite (`backend::conformance`).
+//! - `waf` and `conformance`: former names of `aws` + `http` and of
+//!   `testing`.
+//!
+//! Without default features the crate has the typed values, the
+//! [`Fleet`] and the [`MaintenanceBackend`] trait, for a backend of one's
+//! own.
 
 pub mod access;
 pub mod allowlist;
@@ -39,16 +94,23 @@ pub mod config;
 pub mod error;
 pub mod fleet;
 pub mod maintenance;
-#[cfg(feature = "waf")]
+#[cfg(feature = "http")]
 pub mod notify;
 pub mod report;
 pub mod response;
 pub mod target;
-#[cfg(feature = "waf")]
+#[cfg(feature = "http")]
 pub mod wait;
 
 pub use allowlist::{Allowlist, Cidr};
-pub use backend::MaintenanceBackend;
+#[cfg(feature = "testing")]
+pub use backend::memory::MemoryBackend;
+#[cfg(feature = "aws")]
+pub use backend::waf::{AwsOptions, WafSettings};
+pub use backend::{BackendFactory, MaintenanceBackend};
+pub use config::{Config, Service};
 pub use error::{Error, ErrorKind, Result};
-pub use fleet::Fleet;
+pub use fleet::{EnterRequest, Event, Fleet, FleetBuilder, Observer, Silent};
+pub use maintenance::{Mode, Reason};
+pub use report::{ChangeRun, StatusRun};
 pub use target::{LoadBalancerArn, LoadBalancerName, LoadBalancerRef, TargetRef};

@@ -191,6 +191,7 @@ impl Window {
 
     /// A window as a backend recorded it (its name and service), for
     /// windows found in AWS rather than named by the user.
+    #[cfg_attr(not(any(feature = "aws", feature = "testing")), allow(dead_code))]
     pub(crate) fn recorded(name: &str, service: Option<&str>) -> Self {
         Self {
             name: name.to_string(),

@@ -199,7 +199,9 @@ impl Notifier {
 
 /// Tells `webhooks` about `run` (none: nothing to do), as `asked`, with
 /// who ran it read from the AWS credentials of `options`; returns a warning
-/// per webhook that failed (the change is made either way).
+/// per webhook that failed (the change is made either way). Needs the
+/// `aws` feature too (the caller identity is read through STS).
+#[cfg(feature = "aws")]
 pub async fn tell(
     webhooks: &[String],
     run: &ChangeRun,

@@ -697,6 +697,7 @@ impl TargetRef {
 }
 
 /// The refusal for a load balancer that is not an Application Load Balancer.
+#[cfg_attr(not(any(feature = "aws", feature = "testing")), allow(dead_code))]
 pub(crate) fn not_an_alb(target: &str, kind: &str) -> InvalidInput {
     InvalidInput::new(
         format!("target {target}"),
@@ -707,6 +708,7 @@ pub(crate) fn not_an_alb(target: &str, kind: &str) -> InvalidInput {
 }
 
 /// The refusal for an ARN outside the region a backend works in.
+#[cfg_attr(not(any(feature = "aws", feature = "testing")), allow(dead_code))]
 pub(crate) fn wrong_region(lb: &LoadBalancerArn, region: &str) -> InvalidInput {
     InvalidInput::new(
         format!("target {lb}"),

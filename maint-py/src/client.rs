@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use maint_core::access::{
     BypassRequest, BypassSecret, ClientIp, ClientIpFallback, ClientIpPosition,
 };
-use maint_core::backend::{waf_factory, AllowlistChange, AwsOptions, Mode, Reason, WafSettings};
+use maint_core::backend::{AllowlistChange, AwsOptions, Mode, Reason, WafSettings};
 use maint_core::check::CheckRequest;
 use maint_core::config::Config;
 use maint_core::error::chain;
@@ -46,12 +46,12 @@ pub struct Client {
 }
 
 impl Client {
-    fn fleet(&self) -> Arc<Fleet> {
+    fn fleet(&self) -> maint_core::Result<Arc<Fleet>> {
         let pid = std::process::id();
         let mut slot = self.fleet.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some((owner, fleet)) = slot.as_ref() {
             if *owner == pid {
-                return fleet.clone();
+                return Ok(fleet.clone());
             }
         }
         if let Some(stale) = slot.take() {
@@ -59,15 +59,15 @@ impl Client {
             std::mem::forget(stale);
         }
         let fleet = Arc::new(
-            Fleet::new(
-                self.config.clone(),
-                self.options.region.clone(),
-                waf_factory(self.options.clone(), self.settings.clone()),
-            )
-            .with_concurrency(self.concurrency),
+            Fleet::builder()
+                .set_config(self.config.clone())
+                .aws(self.options.clone())
+                .waf_settings(self.settings.clone())
+                .concurrency(self.concurrency)
+                .build()?,
         );
         *slot = Some((pid, fleet.clone()));
-        fleet
+        Ok(fleet)
     }
 
     /// Runs `call` on the fleet with the GIL released, on the package's
@@ -79,7 +79,7 @@ impl Client {
         Fut: std::future::Future<Output = maint_core::Result<T>>,
     {
         logs::refresh(py);
-        let fleet = self.fleet();
+        let fleet = self.fleet().map_err(|e| to_pyerr(py, &e))?;
         let runtime = runtime()?;
         py.detach(move || runtime.block_on(call(fleet)))
             .map_err(|e| to_pyerr(py, &e))
@@ -217,7 +217,7 @@ impl Client {
             return Ok(None);
         }
         self.fleet()
-            .wait_urls(targets, wait.url.as_deref())
+            .and_then(|fleet| fleet.wait_urls(targets, wait.url.as_deref()))
             .map(Some)
             .map_err(|e| to_pyerr(py, &e))
     }

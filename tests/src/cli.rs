@@ -10,12 +10,7 @@ use crate::seed;
 /// The `maint` binary that `cargo test --workspace` builds next to the test
 /// executables (`target/<profile>/maint`).
 pub fn maint_binary() -> PathBuf {
-    let exe = std::env::current_exe().unwrap_or_else(|e| panic!("current_exe: {e}"));
-    let profile_dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .unwrap_or_else(|| panic!("unexpected test executable path {}", exe.display()));
-    let binary = profile_dir.join("maint");
+    let binary = profile_dir().join("maint");
     assert!(
         binary.exists(),
         "{} is missing: run the tests with `cargo test --workspace` (or ./scripts/test), \
@@ -23,6 +18,29 @@ pub fn maint_binary() -> PathBuf {
         binary.display()
     );
     binary
+}
+
+/// A cargo example of maint-core (`target/<profile>/examples/NAME`), which
+/// `cargo test --workspace` builds.
+pub fn example_binary(name: &str) -> PathBuf {
+    let binary = profile_dir().join("examples").join(name);
+    assert!(
+        binary.exists(),
+        "{} is missing: run the tests with `cargo test --workspace` (or ./scripts/test), \
+         which builds maint-core's examples, or `cargo build -p maint-core --example {name}` \
+         first",
+        binary.display()
+    );
+    binary
+}
+
+/// `target/<profile>`: the test executables are in its `deps`.
+fn profile_dir() -> PathBuf {
+    let exe = std::env::current_exe().unwrap_or_else(|e| panic!("current_exe: {e}"));
+    exe.parent()
+        .and_then(Path::parent)
+        .unwrap_or_else(|| panic!("unexpected test executable path {}", exe.display()))
+        .to_path_buf()
 }
 
 /// What one run of `maint` did.
@@ -91,7 +109,20 @@ impl Workdir {
     /// Runs `maint ARGS` with the variables in `unset` left out and those
     /// in `set` added (after the defaults, so they win).
     pub fn maint_with(&self, args: &[&str], unset: &[&str], set: &[(&str, &str)]) -> Run {
-        let mut command = Command::new(maint_binary());
+        self.run_with(&maint_binary(), args, unset, set)
+    }
+
+    /// Runs `binary ARGS` here as [`maint_with`](Self::maint_with) runs
+    /// `maint`: against moto, with the same environment (e.g. a tool built
+    /// on maint-core, see [`example_binary`]).
+    pub fn run_with(
+        &self,
+        binary: &Path,
+        args: &[&str],
+        unset: &[&str],
+        set: &[(&str, &str)],
+    ) -> Run {
+        let mut command = Command::new(binary);
         command
             .args(args)
             .current_dir(&self.path)
@@ -117,7 +148,7 @@ impl Workdir {
         let out = command
             .stdin(Stdio::null())
             .output()
-            .unwrap_or_else(|e| panic!("run maint: {e}"));
+            .unwrap_or_else(|e| panic!("run {}: {e}", binary.display()));
         Run {
             code: out.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),

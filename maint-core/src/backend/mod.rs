@@ -7,8 +7,9 @@
 //! results, covering several regions) is built on top of the trait, outside
 //! it, in [`fleet`](crate::fleet), so no backend can get it subtly wrong.
 
+#[cfg(any(test, feature = "testing"))]
 pub mod memory;
-#[cfg(feature = "waf")]
+#[cfg(feature = "aws")]
 pub mod waf;
 
 use std::future::Future;
@@ -23,8 +24,9 @@ pub use crate::maintenance::{
 };
 use crate::target::{LoadBalancerArn, LoadBalancerRef};
 use crate::Result;
+#[cfg(any(test, feature = "testing"))]
 pub use memory::{LoadBalancerType, MemoryBackend};
-#[cfg(feature = "waf")]
+#[cfg(feature = "aws")]
 pub use waf::{caller_identity, waf_factory, AwsOptions, WafBackend, WafSettings};
 
 /// A future that makes the backend for a region.
@@ -278,5 +280,5 @@ fn one<T>(results: MemberResults<T>) -> Result<T> {
         .unwrap_or_else(|| Err(crate::Error::unexpected("a backend returned no result")))
 }
 
-#[cfg(any(test, feature = "conformance"))]
+#[cfg(any(test, feature = "testing"))]
 pub mod conformance;
