@@ -26,7 +26,7 @@ As a command (from any python with boto3, e.g. the project's .venv):
 
 REGION defaults to us-east-1. Used by ./scripts/demo, the Rust test harness
 (`tests/src/moto.rs`, for the subnets; it creates load balancers through the
-SDK), maint-py/tests/conftest.py and scripts/lib/bench.py.
+SDK), maint-py/tests/conftest.py and scripts/lib/bench/harness.py.
 """
 
 from __future__ import annotations
