@@ -497,7 +497,10 @@ impl WafBackend {
                 return Ok(false);
             }
             self.pace(action).await;
-            send().await.map(|_| true).map_err(|e| self.aws_error(action, e))
+            send()
+                .await
+                .map(|_| true)
+                .map_err(|e| self.aws_error(action, e))
         })
         .await
     }
