@@ -13,13 +13,14 @@ use std::net::IpAddr;
 use async_trait::async_trait;
 use chrono::{TimeZone, Utc};
 
-use super::{
-    AllowlistChange, Change, ExistingWebAcl, MaintenanceBackend, MaintenanceSpec, Mode, Reason,
-    State, TargetStatus, Window,
-};
+use super::contract::MaintenanceBackend;
 use crate::access::{BypassRequest, BypassState};
 use crate::allowlist::Allowlist;
 use crate::check::{CheckRequest, Verdict};
+use crate::maintenance::{
+    AllowlistChange, Change, ExistingWebAcl, MaintenanceSpec, Mode, Reason, State, TargetStatus,
+    Window,
+};
 use crate::response::{
     ContentType, MaintenanceResponse, ResponseBody, ResponseHeader, ResponseStatus,
 };

@@ -26,7 +26,7 @@ use std::sync::{Mutex, MutexGuard};
 use async_trait::async_trait;
 use chrono::Utc;
 
-use super::{Leftover, MaintenanceBackend, MemberResults};
+use super::contract::{Leftover, MaintenanceBackend, MemberResults};
 use crate::access::BypassState;
 use crate::maintenance::{
     allowlist_changes, bypass_changes, reentry_spec, spec_changes, AllowlistChange, AllowlistState,

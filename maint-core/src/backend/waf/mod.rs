@@ -115,9 +115,9 @@ use std::future::Future;
 use std::time::{Duration, Instant};
 
 use self::acl::{AclSpec, IpSetId, ReadAcl, StateRecord};
-use super::{Leftover, MaintenanceBackend, MemberResults};
 use crate::access::BypassState;
 use crate::allowlist::{Allowlist, Cidr, Family};
+use crate::backend::contract::{Leftover, MaintenanceBackend, MemberResults};
 use crate::error::{transport_failure, AwsError};
 use crate::maintenance::{
     allowlist_changes, bypass_changes, reentry_spec, spec_changes, AllowlistChange, AllowlistState,

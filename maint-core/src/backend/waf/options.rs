@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use super::{WafBackend, WafSettings};
-use crate::backend::{BackendFactory, MaintenanceBackend};
+use crate::backend::contract::{BackendFactory, MaintenanceBackend};
 
 /// AWS settings that follow the AWS CLI's conventions; unset fields come
 /// from the standard chain (`AWS_REGION`, `AWS_PROFILE`,
