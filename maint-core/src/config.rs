@@ -296,15 +296,15 @@ struct RawClientIp {
 }
 
 #[cfg(feature = "config")]
-/// Collects problems with their positions while validating.
-struct Problems<'a> {
+/// A validation under way: collects the problems found, with their positions.
+struct Validation<'a> {
     file: &'a Path,
     text: &'a str,
     found: Vec<ConfigProblem>,
 }
 
 #[cfg(feature = "config")]
-impl Problems<'_> {
+impl Validation<'_> {
     fn at(&mut self, span: Option<Range<usize>>, key: Option<String>, message: impl Into<String>) {
         let (line, column) = match span {
             Some(span) => {
@@ -406,7 +406,7 @@ impl Config {
     /// Validates config text; `path` names it in errors and anchors the
     /// relative paths it holds.
     pub fn parse(text: &str, path: &Path) -> Result<Self, ConfigError> {
-        let mut problems = Problems {
+        let mut problems = Validation {
             file: path,
             text,
             found: Vec::new(),
@@ -435,7 +435,7 @@ impl Config {
     }
 
     #[cfg(feature = "config")]
-    fn validate(raw: RawConfig, path: &Path, base: &Path, problems: &mut Problems<'_>) -> Self {
+    fn validate(raw: RawConfig, path: &Path, base: &Path, problems: &mut Validation<'_>) -> Self {
         let mut config = Config {
             path: path.to_path_buf(),
             region: None,
@@ -539,7 +539,7 @@ impl Config {
 pub const ENV_VAR: &str = "MAINT_CONFIG";
 
 #[cfg(feature = "config")]
-fn check_region(region: &Spanned<String>, key: &str, problems: &mut Problems<'_>) -> bool {
+fn check_region(region: &Spanned<String>, key: &str, problems: &mut Validation<'_>) -> bool {
     let r = region.get_ref();
     let ok = r.split('-').count() >= 3
         && r.chars()
@@ -562,7 +562,7 @@ fn load_allowlist(
     list: &Spanned<RawAllowlist>,
     key: &str,
     base: &Path,
-    problems: &mut Problems<'_>,
+    problems: &mut Validation<'_>,
 ) -> Option<Allowlist> {
     match list.get_ref() {
         RawAllowlist::Inline(entries) => {
@@ -640,7 +640,7 @@ fn validate_service(
     raw_allowlists: &BTreeMap<Spanned<String>, Spanned<RawAllowlist>>,
     allowlists: &BTreeMap<String, Allowlist>,
     base: &Path,
-    problems: &mut Problems<'_>,
+    problems: &mut Validation<'_>,
 ) -> Option<Service> {
     let before = problems.found.len();
     let mut load_balancers = Vec::new();
@@ -770,7 +770,7 @@ fn validate_service(
     };
     let client_ip = raw.client_ip.as_ref().and_then(|c| {
         let c = c.get_ref();
-        let at = |problems: &mut Problems<'_>, span: Range<usize>, e: InvalidInput| {
+        let at = |problems: &mut Validation<'_>, span: Range<usize>, e: InvalidInput| {
             problems.at(Some(span), Some(format!("{key}.client_ip")), e.to_string());
         };
         let position = ClientIpPosition::parse(c.position.get_ref())
