@@ -425,7 +425,7 @@ impl From<AllowlistError> for Error {
 
 /// One entry as read from an allowlist file, before folding.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ListedEntry {
+pub(crate) struct ListedEntry {
     /// The entry.
     pub cidr: Cidr,
     /// Its 1-based line number.
@@ -436,7 +436,7 @@ pub struct ListedEntry {
 /// line, or after an entry), blank lines are
 /// skipped. `origin` names the source in errors (a path, or `-` for stdin).
 /// Every bad line is reported, not only the first.
-pub fn parse_listed_entries(text: &str, origin: &str) -> Result<Vec<ListedEntry>, AllowlistError> {
+pub(crate) fn parse_listed_entries(text: &str, origin: &str) -> Result<Vec<ListedEntry>, AllowlistError> {
     let mut entries = Vec::new();
     let mut problems = Vec::new();
     for (index, raw) in text.lines().enumerate() {
@@ -526,7 +526,7 @@ impl Allowlist {
         Self::from_cidrs(cidrs)
     }
 
-    /// Parses allowlist file text (see [`parse_listed_entries`]) and folds it.
+    /// Parses allowlist file text (one entry a line, `#` comments) and folds it.
     pub fn parse_text(text: &str, origin: &str) -> Result<Self, AllowlistError> {
         let entries = parse_listed_entries(text, origin)?;
         Self::from_cidrs(entries.into_iter().map(|e| e.cidr))

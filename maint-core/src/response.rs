@@ -897,7 +897,7 @@ impl Default for MaintenanceResponse {
 
 /// `t` as an HTTP-date in IMF-fixdate form, e.g.
 /// `Wed, 21 Oct 2026 07:28:00 GMT` (fractions of a second are dropped).
-pub fn http_date(t: DateTime<Utc>) -> String {
+pub(crate) fn http_date(t: DateTime<Utc>) -> String {
     t.format("%a, %d %b %Y %H:%M:%S GMT").to_string()
 }
 
