@@ -436,7 +436,10 @@ pub(crate) struct ListedEntry {
 /// line, or after an entry), blank lines are
 /// skipped. `origin` names the source in errors (a path, or `-` for stdin).
 /// Every bad line is reported, not only the first.
-pub(crate) fn parse_listed_entries(text: &str, origin: &str) -> Result<Vec<ListedEntry>, AllowlistError> {
+pub(crate) fn parse_listed_entries(
+    text: &str,
+    origin: &str,
+) -> Result<Vec<ListedEntry>, AllowlistError> {
     let mut entries = Vec::new();
     let mut problems = Vec::new();
     for (index, raw) in text.lines().enumerate() {
