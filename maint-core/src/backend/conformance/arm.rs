@@ -6,7 +6,10 @@
 use chrono::Utc;
 
 use super::fixture::Fixture;
-use super::helpers::{alb, all_ok, list, spec, states, status, without_ip_sets};
+use super::helpers::{
+    alb, all_normal_and_clean, all_ok, list, only_the_foreign_member_refused, spec, states, status,
+    without_ip_sets,
+};
 use crate::maintenance::{
     AllowlistChange, Change, ExistingWebAcl, MaintenanceInfo, Mode, State, TargetStatus, Window,
 };
@@ -122,10 +125,7 @@ pub(super) async fn an_armed_window_switches_without_associating(f: &dyn Fixture
             "{changes:?}"
         );
     }
-    for s2 in states(f, &w, &lbs).await {
-        assert_eq!(s2.state, State::Normal);
-        assert!(s2.leftovers.is_empty(), "{:?}", s2.leftovers);
-    }
+    all_normal_and_clean(f, &w, &lbs).await;
     assert!(
         all_ok("disarm again", b.disarm_window(&w, &lbs, Mode::Apply).await)
             .iter()
@@ -172,10 +172,7 @@ pub(super) async fn disarm_is_refused_in_maintenance(f: &dyn Fixture) {
     // window's deletion, as a normal member of an `exit` does).
     assert!(!out[0].contains(&Change::Disarmed), "{out:?}");
     assert!(out[1].contains(&Change::Disarmed), "{out:?}");
-    for s2 in states(f, &w, &lbs).await {
-        assert_eq!(s2.state, State::Normal);
-        assert!(s2.leftovers.is_empty(), "{:?}", s2.leftovers);
-    }
+    all_normal_and_clean(f, &w, &lbs).await;
 }
 
 /// Arming a window already in maintenance marks it armed and changes
@@ -353,15 +350,7 @@ pub(super) async fn arm_refuses_a_foreign_web_acl(f: &dyn Fixture) {
         .arm_window(&w, &lbs, &s, Mode::Apply)
         .await
         .expect("the window");
-    assert!(results[0].is_ok(), "{:?}", results[0]);
-    match &results[1] {
-        Err(Error::ForeignWebAcl { web_acl_arn, .. }) => assert_eq!(*web_acl_arn, acl),
-        other => panic!("expected the foreign ACL, got {other:?}"),
-    }
-    match status(f, &taken).await.state {
-        State::Foreign { web_acl_arn, .. } => assert_eq!(web_acl_arn, acl),
-        other => panic!("the foreign ACL stays, got {other:?}"),
-    }
+    only_the_foreign_member_refused(f, &results, &taken, &acl).await;
     all_ok(
         "disarm",
         b.disarm_window(&w, std::slice::from_ref(&ok), Mode::Apply)

@@ -8,10 +8,11 @@ use chrono::{TimeZone, Utc};
 use super::fixture::Fixture;
 use crate::allowlist::Allowlist;
 use crate::maintenance::{
-    AllowlistChange, Change, MaintenanceSpec, Mode, Outcome, Reason, TargetStatus, Window,
+    AllowlistChange, Change, MaintenanceSpec, Mode, Outcome, Reason, State, TargetStatus, Window,
 };
 use crate::response::MaintenanceResponse;
 use crate::target::{LoadBalancerArn, LoadBalancerRef};
+use crate::Error;
 
 /// A fresh Application Load Balancer, resolved to its ARN.
 pub(super) async fn alb(f: &dyn Fixture, hint: &str) -> LoadBalancerArn {
@@ -107,6 +108,38 @@ pub(super) async fn states(
         .into_iter()
         .map(|s| s.unwrap_or_else(|e| panic!("status of {window}: {e}")))
         .collect()
+}
+
+/// Asserts that each of `lbs` is out of `window` and back to normal, with no
+/// leftovers.
+pub(super) async fn all_normal_and_clean(
+    f: &dyn Fixture,
+    window: &Window,
+    lbs: &[LoadBalancerArn],
+) {
+    for s in states(f, window, lbs).await {
+        assert_eq!(s.state, State::Normal);
+        assert!(s.leftovers.is_empty(), "{:?}", s.leftovers);
+    }
+}
+
+/// Asserts that a window operation on two members worked for the first and
+/// was refused for the second, `taken`, whose foreign web ACL `acl` stays.
+pub(super) async fn only_the_foreign_member_refused<T: std::fmt::Debug>(
+    f: &dyn Fixture,
+    results: &[crate::Result<T>],
+    taken: &LoadBalancerArn,
+    acl: &str,
+) {
+    assert!(results[0].is_ok(), "{:?}", results[0]);
+    match &results[1] {
+        Err(Error::ForeignWebAcl { web_acl_arn, .. }) => assert_eq!(web_acl_arn, acl),
+        other => panic!("expected the foreign ACL, got {other:?}"),
+    }
+    match status(f, taken).await.state {
+        State::Foreign { web_acl_arn, .. } => assert_eq!(web_acl_arn, acl),
+        other => panic!("the foreign ACL stays, got {other:?}"),
+    }
 }
 
 /// The changes of each member without IP set deletions, which only a

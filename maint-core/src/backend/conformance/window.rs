@@ -3,7 +3,9 @@
 //! alone.
 
 use super::fixture::Fixture;
-use super::helpers::{alb, all_ok, list, spec, states, status};
+use super::helpers::{
+    alb, all_normal_and_clean, all_ok, list, only_the_foreign_member_refused, spec, states, status,
+};
 use crate::maintenance::{AllowlistChange, Change, Mode, State, Window};
 use crate::Error;
 
@@ -99,10 +101,7 @@ pub(super) async fn a_window_of_several_members_shares_one_web_acl(f: &dyn Fixtu
             .any(|c| matches!(c, Change::DeletedWebAcl { name } if name == w.name())),
         "{last:?}"
     );
-    for s in states(f, &w, &lbs).await {
-        assert_eq!(s.state, State::Normal);
-        assert!(s.leftovers.is_empty(), "{:?}", s.leftovers);
-    }
+    all_normal_and_clean(f, &w, &lbs).await;
 }
 
 /// A window of the same name whose members are all other load balancers
@@ -166,15 +165,7 @@ pub(super) async fn a_foreign_member_does_not_stop_the_others_of_its_window(f: &
         .enter_window(&w, &lbs, &spec(&[], "mixed"), Mode::Apply)
         .await
         .expect("the window");
-    assert!(results[0].is_ok(), "{:?}", results[0]);
-    match &results[1] {
-        Err(Error::ForeignWebAcl { web_acl_arn, .. }) => assert_eq!(*web_acl_arn, acl),
-        other => panic!("expected the foreign ACL, got {other:?}"),
-    }
-    match status(f, &taken).await.state {
-        State::Foreign { web_acl_arn, .. } => assert_eq!(web_acl_arn, acl),
-        other => panic!("the foreign ACL stays, got {other:?}"),
-    }
+    only_the_foreign_member_refused(f, &results, &taken, &acl).await;
     let results = b
         .exit_window(&w, &lbs, Mode::Apply)
         .await
