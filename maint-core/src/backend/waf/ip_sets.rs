@@ -1,6 +1,14 @@
 //! maint's IP sets: reading, creating, updating.
+use aws_sdk_wafv2::types::IpAddressVersion;
 
-use super::*;
+use super::acl::{self, IpSetId, StateRecord};
+use super::client::sent_back;
+use super::errors::{code, is_code};
+use super::inventory::{Listing, Ownership};
+use super::store::WafStore;
+use crate::allowlist::{Allowlist, Cidr, Family};
+use crate::maintenance::Window;
+use crate::{Error, Result};
 
 /// One of maint's IP sets as read, with its lock token.
 #[derive(Debug, Clone)]
@@ -28,23 +36,11 @@ pub(super) fn family_entries(list: &Allowlist, family: Family) -> Vec<Cidr> {
     list.iter().filter(|c| c.family() == family).collect()
 }
 
-impl WafBackend {
+impl WafStore {
+    /// One of maint's IP sets, read with its entries and lock token.
     pub(super) async fn get_ip_set(&self, family: Family, arn: &str) -> Result<LoadedSet> {
         let id = IpSetId::from_arn(arn)?;
-        let id_ref = &id;
-        let out = self
-            .call("GetIPSet", "read the IP set", || async move {
-                self.waf
-                    .get_ip_set()
-                    .name(&id_ref.name)
-                    .id(&id_ref.id)
-                    .scope(Scope::Regional)
-                    .send()
-                    .await
-                    .map_err(|e| self.aws_error("GetIPSet", e))
-            })
-            .await;
-        let out = out?;
+        let out = self.client.get_ip_set(&id.name, &id.id).await?;
         let set = out.ip_set().ok_or_else(|| {
             Error::unexpected(format!("GetIPSet for {} returned no set", id.name))
         })?;
@@ -114,21 +110,15 @@ impl WafBackend {
         let addresses: Vec<String> = entries.iter().map(ToString::to_string).collect();
         let tags = acl::tags(window, host)?;
         tracing::info!(window = window.name(), name, "creating IP set");
-        let (name_ref, version, addresses, tags) = (&name, &version, &addresses, &tags);
         let out = self
-            .call("CreateIPSet", "create the IP set", || async move {
-                self.waf
-                    .create_ip_set()
-                    .name(name_ref)
-                    .scope(Scope::Regional)
-                    .description(Self::description(window))
-                    .ip_address_version(version.clone())
-                    .set_addresses(Some(addresses.clone()))
-                    .set_tags(Some(tags.clone()))
-                    .send()
-                    .await
-                    .map_err(|e| self.aws_error("CreateIPSet", e))
-            })
+            .client
+            .create_ip_set(
+                &name,
+                &Self::description(window),
+                &version,
+                &addresses,
+                &tags,
+            )
             .await?;
         let created = out.summary().map(|s| (s.id(), s.arn(), s.lock_token()));
         self.remember_created(Listing::IpSets, "CreateIPSet", &name, created)
@@ -145,21 +135,15 @@ impl WafBackend {
             entries = addresses.len(),
             "updating IP set"
         );
-        let addresses = &addresses;
         let out = self
-            .call("UpdateIPSet", "update the IP set", || async move {
-                self.waf
-                    .update_ip_set()
-                    .name(&set.id.name)
-                    .id(&set.id.id)
-                    .scope(Scope::Regional)
-                    .set_description(set.description.clone())
-                    .set_addresses(Some(addresses.clone()))
-                    .lock_token(&set.lock_token)
-                    .send()
-                    .await
-                    .map_err(|e| self.aws_error("UpdateIPSet", e))
-            })
+            .client
+            .update_ip_set(
+                &set.id.name,
+                &set.id.id,
+                set.description.as_deref(),
+                &addresses,
+                &set.lock_token,
+            )
             .await?;
         if let Some(token) = out.next_lock_token() {
             let (name, token) = (set.id.name.clone(), token.to_string());
