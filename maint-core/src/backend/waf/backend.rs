@@ -10,7 +10,6 @@
 use async_trait::async_trait;
 use aws_sdk_elasticloadbalancingv2 as elbv2;
 use aws_sdk_wafv2 as wafv2;
-use aws_sdk_wafv2::types::WebAcl;
 use chrono::Utc;
 
 use super::acl::{ReadAcl, StateRecord};
@@ -18,11 +17,12 @@ use super::associations::Observed;
 use super::client::WafClient;
 use super::decide::{check_identity, elsewhere, foreign, outcome, reentry, Seen};
 use super::inject::Host;
+use super::ip_sets::WindowSets;
 use super::locate::{Attempt, Located};
 use super::pacing::margin;
 use super::settings::WafSettings;
 use super::store::WafStore;
-use super::web_acls::LockedAcl;
+use super::web_acls::{LockedAcl, ReadWindow};
 use crate::access::BypassState;
 use crate::backend::contract::{Leftover, MaintenanceBackend, MemberResults};
 use crate::maintenance::{
@@ -31,7 +31,7 @@ use crate::maintenance::{
 };
 use crate::response::MaintenanceResponse;
 use crate::target::{LoadBalancerArn, LoadBalancerRef};
-use crate::{Error, ErrorKind, Result};
+use crate::{Error, Result};
 
 /// Maintenance mode through AWS WAF web ACLs on Application Load Balancers
 /// of one region: the [`MaintenanceBackend`] on top of the store of web
@@ -100,7 +100,7 @@ impl WafBackend {
     /// Says what a window is waiting on, for progress lines and `-v`
     /// (tracing target `maint::progress`): member `i` of `n`, and how long
     /// AWS's quota for `what` makes the rest take.
-    fn progress(&self, doing: &str, what: &str, window: &Window, i: usize, n: usize) {
+    pub(super) fn progress(&self, doing: &str, what: &str, window: &Window, i: usize, n: usize) {
         let quota = self.store.settings().rates.map(|r| margin(r.associate));
         let message = match quota {
             Some(period) if n > 1 => format!(
@@ -320,23 +320,29 @@ impl MaintenanceBackend for WafBackend {
                         .map(|lb| Ok(outcome(lb, mode, changes.clone())))
                         .collect());
                 }
-                Some((locked, read)) => known = Some((Box::new(locked.acl), Box::new(read))),
+                Some((locked, read)) => known = Some(ReadWindow::new(locked.acl, read)),
             }
         }
         // Each leaving member is read again right before its disassociation.
         let located = self.locate(window, lbs, true, known).await?;
         match &located {
-            (Some((acl, read)), _, _) if read.injected() => {
+            Located {
+                window: Some(ReadWindow { acl, read }),
+                ..
+            } if read.injected() => {
                 let host = Host::from_arn(acl.arn())?;
                 return self.exit_injected(window, lbs, mode, &host, read).await;
             }
-            (Some((acl, read)), seen, _)
-                if read.record.armed_since.is_some()
-                    && read
-                        .record
-                        .members
-                        .iter()
-                        .all(|m| lbs.iter().any(|lb| lb.as_str() == m)) =>
+            Located {
+                window: Some(ReadWindow { acl, read }),
+                seen,
+                ..
+            } if read.record.armed_since.is_some()
+                && read
+                    .record
+                    .members
+                    .iter()
+                    .all(|m| lbs.iter().any(|lb| lb.as_str() == m)) =>
             {
                 // Armed, and every member leaves: back to pass-through in
                 // one update, still associated.
@@ -364,7 +370,9 @@ impl MaintenanceBackend for WafBackend {
                     })
                     .collect());
             }
-            (None, seen, _) => {
+            Located {
+                window: None, seen, ..
+            } => {
                 // An injected run that stopped half way left IP sets.
                 if let Some(Ok(Seen::Foreign { arn, .. })) = seen.first() {
                     if let Some(changes) = self.store.injection_leftovers(window, arn, mode).await?
@@ -389,7 +397,11 @@ impl MaintenanceBackend for WafBackend {
         change: &AllowlistChange,
         mode: Mode,
     ) -> MemberResults<Outcome> {
-        let (found, seen, sets) = self.locate(window, lbs, false, None).await?;
+        let Located {
+            window: found,
+            seen,
+            sets,
+        } = self.locate(window, lbs, false, None).await?;
         let prefetched = std::sync::Mutex::new(sets);
         let members: Vec<Result<()>> = lbs
             .iter()
@@ -403,7 +415,7 @@ impl MaintenanceBackend for WafBackend {
                 Seen::Foreign { arn, name } => Err(foreign(lb, arn, name)),
             })
             .collect();
-        if let Some((acl, read)) = &found {
+        if let Some(ReadWindow { acl, read }) = &found {
             if !read.rule_present {
                 return Err(Error::Conflict {
                     resource: acl.arn().to_string(),
@@ -415,7 +427,8 @@ impl MaintenanceBackend for WafBackend {
                 });
             }
         }
-        let Some((acl, read)) = found.filter(|_| members.iter().any(Result::is_ok)) else {
+        let Some(ReadWindow { acl, read }) = found.filter(|_| members.iter().any(Result::is_ok))
+        else {
             return Ok(lbs
                 .iter()
                 .zip(members)
@@ -435,12 +448,12 @@ impl MaintenanceBackend for WafBackend {
         let changes = self
             .store
             .with_lock_retries(&arn, || async {
-                let (acl, read) = self.window_for_attempt(window, &first).await?;
+                let ReadWindow { acl, read } = self.window_for_attempt(window, &first).await?;
                 let just_read = prefetched
                     .lock()
                     .unwrap_or_else(std::sync::PoisonError::into_inner)
                     .take();
-                let (entries, sets) = match just_read {
+                let WindowSets { entries, sets } = match just_read {
                     Some(loaded) => loaded,
                     None => self.store.load_sets(&read.record).await?,
                 };
@@ -481,13 +494,19 @@ impl MaintenanceBackend for WafBackend {
         window: &Window,
         lbs: &[LoadBalancerArn],
     ) -> MemberResults<TargetStatus> {
-        let (found, seen, sets) = self.locate(window, lbs, false, None).await?;
+        let Located {
+            window: found,
+            seen,
+            sets,
+        } = self.locate(window, lbs, false, None).await?;
         let info = match (&found, sets) {
-            (Some((acl, read)), Some((entries, _))) => Some(WafStore::info(acl, read, entries)),
-            (Some((acl, read)), None) => Some(WafStore::info(
+            (Some(ReadWindow { acl, read }), Some(sets)) => {
+                Some(WafStore::info(acl, read, sets.entries))
+            }
+            (Some(ReadWindow { acl, read }), None) => Some(WafStore::info(
                 acl,
                 read,
-                self.store.load_sets(&read.record).await?.0,
+                self.store.load_sets(&read.record).await?.entries,
             )),
             (None, _) => None,
         };
@@ -499,11 +518,13 @@ impl MaintenanceBackend for WafBackend {
                     continue;
                 }
                 Ok(Seen::Member) => match (&info, &found) {
-                    (_, Some((acl, read))) if read.damage.is_some() => {
+                    (_, Some(ReadWindow { acl, read })) if read.damage.is_some() => {
                         statuses.extend(read.damage_error(acl).map(Err));
                         continue;
                     }
-                    (Some(info), Some((acl, read))) => WafStore::state(acl, read, info.clone()),
+                    (Some(info), Some(ReadWindow { acl, read })) => {
+                        WafStore::state(acl, read, info.clone())
+                    }
                     _ => State::Normal,
                 },
                 Ok(Seen::Elsewhere(acl, read)) if read.damage.is_some() => {
@@ -511,7 +532,7 @@ impl MaintenanceBackend for WafBackend {
                     continue;
                 }
                 Ok(Seen::Elsewhere(acl, read)) => {
-                    let entries = self.store.load_sets(&read.record).await?.0;
+                    let entries = self.store.load_sets(&read.record).await?.entries;
                     let info = WafStore::info(&acl, &read, entries);
                     WafStore::state(&acl, &read, info)
                 }
@@ -528,7 +549,7 @@ impl MaintenanceBackend for WafBackend {
                 let (acl, sets) = self.store.resources_of(window, false).await?;
                 let unused = match &acl {
                     Some((_, summary)) => match &found {
-                        Some((_, read)) => self
+                        Some(ReadWindow { read, .. }) => self
                             .store
                             .members_of(&summary.arn, &read.record.members)
                             .await?
@@ -659,8 +680,8 @@ impl WafBackend {
         let first = Attempt::first(Box::new(locked.acl), Box::new(read));
         self.store
             .with_lock_retries(&arn, || async {
-                let (acl, read) = self.window_for_attempt(window, &first).await?;
-                let (entries, sets) = self.store.load_sets(&read.record).await?;
+                let ReadWindow { acl, read } = self.window_for_attempt(window, &first).await?;
+                let WindowSets { entries, sets } = self.store.load_sets(&read.record).await?;
                 let current = WafStore::info(&acl, &read, entries);
                 let (wanted, mut changes) = reentry(&read, &current, spec)?;
                 let switching = switch_on && !read.record.active;
@@ -699,174 +720,6 @@ impl WafBackend {
             .await
     }
 
-    /// Associates the members of a window not yet in it, and reports each
-    /// member's changes: the window's, plus `joined` where it associated.
-    async fn join(
-        &self,
-        window: &Window,
-        lbs: &[LoadBalancerArn],
-        acl_arn: &str,
-        already: Vec<String>,
-        window_changes: Vec<Change>,
-        joined: Change,
-    ) -> MemberResults<Outcome> {
-        let acl_arn = acl_arn.to_string();
-        // The members, one after the other at AWS's pace (one association
-        // every 2 s per account and Region), each re-read right before.
-        // Members already associated (`already`: a re-enter) need no
-        // association; the others are associated one by one.
-        let joining = lbs
-            .iter()
-            .filter(|lb| !already.contains(&lb.to_string()))
-            .count();
-        let mut results = Vec::with_capacity(lbs.len());
-        let mut refused = Vec::new();
-        let mut i = 0;
-        for lb in lbs {
-            if already.contains(&lb.to_string()) {
-                results.push(Ok(outcome(lb, Mode::Apply, window_changes.clone())));
-                continue;
-            }
-            self.progress("associating", "association", window, i, joining);
-            i += 1;
-            results.push(match self.store.associate(lb, &acl_arn).await {
-                Ok(associated) => {
-                    let mut changes = window_changes.clone();
-                    if associated {
-                        changes.push(joined.clone());
-                    }
-                    Ok(outcome(lb, Mode::Apply, changes))
-                }
-                Err(e) => {
-                    // Refused for good (a web ACL that is not this window's):
-                    // it leaves the record. Any other failure (AWS not
-                    // ready, access denied) keeps it, so that running the
-                    // command again finishes the job.
-                    if matches!(e.kind(), ErrorKind::ForeignWebAcl | ErrorKind::Conflict) {
-                        refused.push(lb.to_string());
-                    }
-                    Err(e)
-                }
-            });
-        }
-        // Members that could not join leave the record; a window no member
-        // could join goes, so nothing leaks.
-        if !refused.is_empty() {
-            self.store
-                .settle(window, None, &refused, Mode::Apply)
-                .await?;
-        }
-        Ok(results)
-    }
-
-    /// Takes `lbs` out of their windows: each disassociated (reported as
-    /// `gone`), each window left keeping its other members, or deleted with
-    /// its last.
-    async fn detach(
-        &self,
-        window: &Window,
-        lbs: &[LoadBalancerArn],
-        mode: Mode,
-        gone: Change,
-        located: Option<Located>,
-    ) -> MemberResults<Outcome> {
-        // Each leaving member is read again right before its disassociation.
-        let (found, seen, _) = match located {
-            Some(located) => located,
-            None => self.locate(window, lbs, true, None).await?,
-        };
-        // The windows the members leave: `window`, or another of maint's
-        // (with its web ACL as read, when it was).
-        type Leaving = (Window, Option<(Box<WebAcl>, Box<ReadAcl>)>, Vec<String>);
-        let mut leaving: Vec<Leaving> = vec![(window.clone(), found, Vec::new())];
-        let mut plan: Vec<Result<Option<usize>>> = Vec::with_capacity(lbs.len());
-        for (lb, seen) in lbs.iter().zip(seen) {
-            plan.push(match seen {
-                Ok(Seen::Member) => {
-                    leaving[0].2.push(lb.to_string());
-                    Ok(Some(0))
-                }
-                // A window injected into a service's own web ACL is left
-                // only as a whole: its member's association is that web
-                // ACL, never maint's to remove.
-                Ok(Seen::Elsewhere(acl, read)) if read.injected() => Err(Error::Conflict {
-                    resource: lb.to_string(),
-                    message: format!(
-                        "it is in window {}, injected into web ACL {}, whose rule reaches all \
-                         of {}: exit them together (name all its load balancers together, or \
-                         its config service)",
-                        read.record.window,
-                        acl.name(),
-                        read.record.members.join(", ")
-                    ),
-                }),
-                Ok(Seen::Elsewhere(acl, read)) => {
-                    let other = read.record.window.clone();
-                    let i = match leaving.iter().position(|(w, _, _)| w.name() == other) {
-                        Some(i) => i,
-                        None => {
-                            let w = match &read.record.service {
-                                Some(s) => Window::of_service(s),
-                                None => Window::of_load_balancer(lb),
-                            };
-                            if w.name() != other {
-                                Err(Error::unexpected(format!(
-                                    "web ACL {other} records a window maint cannot name"
-                                )))?;
-                            }
-                            leaving.push((w, Some((acl, read)), Vec::new()));
-                            leaving.len() - 1
-                        }
-                    };
-                    leaving[i].2.push(lb.to_string());
-                    Ok(Some(i))
-                }
-                Ok(Seen::Normal) => Ok(None),
-                Ok(Seen::Foreign { arn, name }) => Err(foreign(lb, arn, name)),
-                Err(e) => Err(e),
-            });
-        }
-        // Disassociate, each re-read right before (DisassociateWebACL
-        // removes whatever is associated): a web ACL that appeared since
-        // is never removed.
-        let mut results: Vec<Result<Vec<Change>>> = Vec::with_capacity(lbs.len());
-        let leavers = plan.iter().filter(|p| matches!(p, Ok(Some(_)))).count();
-        let mut done = 0;
-        for (lb, planned) in lbs.iter().zip(&plan) {
-            if mode == Mode::Apply && matches!(planned, Ok(Some(_))) {
-                self.progress("disassociating", "disassociation", window, done, leavers);
-                done += 1;
-            }
-            results.push(match planned {
-                Err(e) => Err(e.clone()),
-                Ok(None) => Ok(Vec::new()),
-                Ok(Some(_)) if mode == Mode::DryRun => Ok(vec![gone.clone()]),
-                Ok(Some(i)) => self
-                    .store
-                    .disassociate(lb, leaving[*i].0.name())
-                    .await
-                    .map(|()| vec![gone.clone()]),
-            });
-        }
-        // Each window keeps its remaining members, or goes with the last.
-        let mut deleted: Vec<Vec<Change>> = Vec::with_capacity(leaving.len());
-        for (w, known, members) in leaving {
-            deleted.push(self.store.settle(&w, known, &members, mode).await?);
-        }
-        Ok(lbs
-            .iter()
-            .zip(plan)
-            .zip(results)
-            .map(|((lb, planned), result)| {
-                let mut changes = result?;
-                // A normal member reports its window's leftovers going.
-                let i = planned.ok().flatten().unwrap_or(0);
-                changes.extend(deleted[i].iter().cloned());
-                Ok(outcome(lb, mode, changes))
-            })
-            .collect())
-    }
-
     /// What `enter` would change, without writing.
     async fn plan_enter(
         &self,
@@ -890,7 +743,7 @@ impl WafBackend {
             }
             Some((locked, read)) => {
                 check_identity(window, &read.record, lbs)?;
-                let (entries, _) = self.store.load_sets(&read.record).await?;
+                let entries = self.store.load_sets(&read.record).await?.entries;
                 let current = WafStore::info(&locked.acl, read, entries);
                 let (_, mut changes) = reentry(read, &current, spec)?;
                 if !arm && !read.record.active {

@@ -12,7 +12,7 @@ use super::errors::{code, is_code};
 use super::inventory::{Listing, Ownership, Summary};
 use super::ip_sets::ip_set_family;
 use super::store::WafStore;
-use super::web_acls::Resource;
+use super::web_acls::{ReadWindow, Resource};
 use crate::allowlist::Family;
 use crate::backend::contract::Leftover;
 use crate::maintenance::{Change, Mode, Window};
@@ -186,7 +186,7 @@ impl WafStore {
     pub(super) async fn settle(
         &self,
         window: &Window,
-        known: Option<(Box<WebAcl>, Box<ReadAcl>)>,
+        known: Option<ReadWindow>,
         leaving: &[String],
         mode: Mode,
     ) -> Result<Vec<Change>> {
@@ -195,9 +195,9 @@ impl WafStore {
             None => self
                 .find_window(window, false)
                 .await?
-                .map(|(locked, read)| (Box::new(locked.acl), Box::new(read))),
+                .map(|(locked, read)| ReadWindow::new(locked.acl, read)),
         };
-        let Some((acl, read)) = known else {
+        let Some(ReadWindow { acl, read }) = known else {
             // No web ACL: IP sets of an interrupted run may still be there.
             let (_, sets) = self.resources_of(window, false).await?;
             if sets.is_empty() {

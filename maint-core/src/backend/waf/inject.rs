@@ -219,7 +219,7 @@ impl WafStore {
         let mut allowlist = spec.allowlist.clone();
         if let Some(previous) = previous {
             // Put back after a revert: the allowlist kept, members joined.
-            let (entries, _) = self.load_sets(&previous.record).await?;
+            let entries = self.load_sets(&previous.record).await?.entries;
             allowlist = entries.union(&spec.allowlist)?;
             record.allowlist_enabled = previous.record.allowlist_enabled;
             for m in &previous.record.members {

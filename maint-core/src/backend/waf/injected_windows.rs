@@ -7,6 +7,7 @@ use super::acl::{self, IpSetId, ReadAcl, StateRecord};
 use super::backend::WafBackend;
 use super::decide::{outcome, reentry};
 use super::inject::Host;
+use super::ip_sets::WindowSets;
 use super::store::WafStore;
 use super::web_acls::LockedAcl;
 use crate::allowlist::Family;
@@ -89,7 +90,7 @@ impl WafBackend {
             read.record.members.iter().map(String::as_str),
             lbs,
         )?;
-        let (entries, sets) = self.store.load_sets(&read.record).await?;
+        let WindowSets { entries, sets } = self.store.load_sets(&read.record).await?;
         let current = WafStore::info(&locked.acl, read, entries);
         let (wanted, changes) = reentry(read, &current, spec)?;
         if mode == Mode::DryRun {

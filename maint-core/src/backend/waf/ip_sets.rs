@@ -22,6 +22,15 @@ pub(super) struct LoadedSet {
     pub(super) description: Option<String>,
 }
 
+/// A window's allowlist and the IP sets that hold it, as read.
+#[derive(Debug, Clone)]
+pub(super) struct WindowSets {
+    /// The allowlist: the entries of both sets.
+    pub(super) entries: Allowlist,
+    /// The sets, with their lock tokens.
+    pub(super) sets: Vec<LoadedSet>,
+}
+
 /// The family of one of maint's IP sets, from its name.
 pub(super) fn ip_set_family(name: &str) -> Family {
     if name.ends_with("-ipv6") {
@@ -64,10 +73,7 @@ impl WafStore {
     }
 
     /// Reads the IP sets a state record names.
-    pub(super) async fn load_sets(
-        &self,
-        record: &StateRecord,
-    ) -> Result<(Allowlist, Vec<LoadedSet>)> {
+    pub(super) async fn load_sets(&self, record: &StateRecord) -> Result<WindowSets> {
         let mut sets = Vec::new();
         for family in [Family::Ipv4, Family::Ipv6] {
             if let Some(arn) = record.set(family) {
@@ -90,7 +96,10 @@ impl WafStore {
             .map_err(|e| {
                 Error::unexpected(format!("maint's IP sets hold an invalid allowlist: {e}"))
             })?;
-        Ok((list, sets))
+        Ok(WindowSets {
+            entries: list,
+            sets,
+        })
     }
 
     /// Creates the window's set of `family`; `host`: the service's own web

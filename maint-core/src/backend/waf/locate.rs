@@ -9,14 +9,11 @@ use super::associations::Observed;
 use super::backend::WafBackend;
 use super::decide::Seen;
 use super::errors::{code, is_code};
-use super::ip_sets::LoadedSet;
-use crate::allowlist::Allowlist;
+use super::ip_sets::WindowSets;
+use super::web_acls::ReadWindow;
 use crate::maintenance::Window;
 use crate::target::LoadBalancerArn;
 use crate::{Error, Result};
-
-/// A window's web ACL as read, with its record.
-type ReadWindow = (Box<WebAcl>, Box<ReadAcl>);
 
 /// A lock-retried change of a window: its first attempt uses the window
 /// as just read (`next`); later ones read `acl` again.
@@ -29,18 +26,21 @@ impl Attempt {
     pub(super) fn first(acl: Box<WebAcl>, read: Box<ReadAcl>) -> std::sync::Mutex<Self> {
         std::sync::Mutex::new(Self {
             acl: (*acl).clone(),
-            next: Some((acl, read)),
+            next: Some(ReadWindow { acl, read }),
         })
     }
 }
 
-/// A window's allowlist and IP sets, as read.
-type Sets = (Allowlist, Vec<LoadedSet>);
-
-/// What [`WafBackend::locate`] finds: the window (if it exists), where each
-/// load balancer stands with it, and the window's allowlist when it was
-/// read along the way.
-pub(super) type Located = (Option<ReadWindow>, Vec<Result<Seen>>, Option<Sets>);
+/// What [`WafBackend::locate`] finds.
+pub(super) struct Located {
+    /// The window's web ACL, if it exists.
+    pub(super) window: Option<ReadWindow>,
+    /// Where each load balancer stands with it, in order.
+    pub(super) seen: Vec<Result<Seen>>,
+    /// The window's allowlist and IP sets, when they were read along the
+    /// way.
+    pub(super) sets: Option<WindowSets>,
+}
 
 impl WafBackend {
     /// The window for one attempt of a lock-retried change: on the first,
@@ -64,7 +64,7 @@ impl WafBackend {
         // it is injected into).
         match self.store.reread(&acl).await {
             Ok((locked, Some(read))) if read.record.window == window.name() => {
-                Ok((Box::new(locked.acl), Box::new(read)))
+                Ok(ReadWindow::new(locked.acl, read))
             }
             Err(e) if !is_code(&e, &[code::NONEXISTENT]) => Err(e),
             _ => Err(Error::Conflict {
@@ -91,7 +91,7 @@ impl WafBackend {
         by_name: bool,
         known: Option<ReadWindow>,
     ) -> Result<Located> {
-        let mut found: Option<(Box<WebAcl>, Box<ReadAcl>)> = known;
+        let mut found: Option<ReadWindow> = known;
         let mut members: Vec<String> = Vec::new();
         let mut first: Option<Result<Seen>> = None;
         let mut sets = None;
@@ -104,7 +104,7 @@ impl WafBackend {
             }
             if found.is_none() {
                 if let Some((locked, read)) = self.store.find_window(window, false).await? {
-                    found = Some((Box::new(locked.acl), Box::new(read)));
+                    found = Some(ReadWindow::new(locked.acl, read));
                 }
             }
             if by_name && found.is_none() {
@@ -112,7 +112,7 @@ impl WafBackend {
                 // service's own web ACL, found through its first member.
                 first = Some(self.seen(window, &lbs[0], &mut found).await);
             }
-            if let Some((acl, read)) = &found {
+            if let Some(ReadWindow { acl, read }) = &found {
                 if by_name {
                     members = self
                         .store
@@ -145,7 +145,11 @@ impl WafBackend {
             }
             seen.push(self.seen(window, lb, &mut found).await);
         }
-        Ok((found, seen, sets))
+        Ok(Located {
+            window: found,
+            seen,
+            sets,
+        })
     }
 
     /// Reads where `lb` stands with `window`; the window's web ACL, when
@@ -158,7 +162,7 @@ impl WafBackend {
     ) -> Result<Seen> {
         match self.store.observe(lb).await? {
             Observed::Ours { acl, read } if read.record.window == window.name() => {
-                found.get_or_insert((acl, read));
+                found.get_or_insert(ReadWindow { acl, read });
                 Ok(Seen::Member)
             }
             Observed::Ours { acl, read } => Ok(Seen::Elsewhere(acl, read)),

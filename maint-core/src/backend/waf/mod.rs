@@ -109,10 +109,10 @@
 //!   `elb.rs`, `inject.rs`, `live.rs`).
 //! - `backend.rs`: [`WafBackend`], the
 //!   [`MaintenanceBackend`](crate::backend::MaintenanceBackend) trait on
-//!   top, asking the store;
-//!   where members stand with a window (`locate.rs`), the window-rule
-//!   decisions (`decide.rs`), windows injected into a service's own web ACL
-//!   (`injected_windows.rs`).
+//!   top, asking the store; beside it, where members stand with a window
+//!   (`locate.rs`), members joining and leaving (`membership.rs`), the
+//!   window-rule decisions (`decide.rs`), and windows injected into a
+//!   service's own web ACL (`injected_windows.rs`).
 //! - Beside them, pure: `acl/` (the web ACL's shape: names, state record,
 //!   rule builder, reader, composing), [`evaluate`] (the WAF JSON evaluator
 //!   behind `maint check`), `settings.rs` ([`WafSettings`], [`AwsOptions`],
@@ -133,6 +133,7 @@ mod inventory;
 mod ip_sets;
 mod live;
 mod locate;
+mod membership;
 mod pacing;
 mod settings;
 mod store;

@@ -168,3 +168,102 @@ impl Pacer {
         bucket.until_ready().await;
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+
+    use super::{margin, CallRates, Pacer, ELB_DESCRIBE};
+
+    #[test]
+    fn each_action_is_paced_by_its_own_quota() {
+        let rates = CallRates::AWS;
+        assert_eq!(rates.period("AssociateWebACL"), Duration::from_secs(2));
+        assert_eq!(rates.period("DisassociateWebACL"), Duration::from_secs(2));
+        assert_eq!(rates.period("GetWebACLForResource"), Duration::from_secs(1));
+        assert_eq!(
+            rates.period("ListResourcesForWebACL"),
+            Duration::from_secs(1)
+        );
+        for write in [
+            "CreateWebACL",
+            "UpdateIPSet",
+            "DeleteWebACL",
+            "PutLoggingConfiguration",
+        ] {
+            assert_eq!(rates.period(write), Duration::from_secs(1), "{write}");
+        }
+        for read in [
+            "GetWebACL",
+            "ListWebACLs",
+            "ListTagsForResource",
+            "CheckCapacity",
+        ] {
+            assert_eq!(rates.period(read), Duration::from_millis(200), "{read}");
+        }
+    }
+
+    #[test]
+    fn a_share_slows_every_quota_and_odd_shares_change_nothing() {
+        let half = CallRates::AWS.share(0.5);
+        assert_eq!(half.associate, Duration::from_secs(4));
+        assert_eq!(half.read, Duration::from_millis(400));
+        for odd in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+            assert_eq!(CallRates::AWS.share(odd), CallRates::AWS, "{odd}");
+        }
+        assert_eq!(CallRates::AWS.share(2.0), CallRates::AWS);
+    }
+
+    #[test]
+    fn the_margin_keeps_calls_apart_a_little_longer_than_a_period() {
+        assert_eq!(margin(Duration::from_secs(1)), Duration::from_millis(1040));
+        assert!(margin(Duration::ZERO) > Duration::ZERO);
+    }
+
+    #[test]
+    fn one_pacer_per_region_and_rates_is_shared() {
+        let a = Pacer::shared("eu-west-3", CallRates::AWS);
+        let b = Pacer::shared("eu-west-3", CallRates::AWS);
+        let other_region = Pacer::shared("eu-south-2", CallRates::AWS);
+        let other_rates = Pacer::shared("eu-west-3", CallRates::AWS.share(0.5));
+        assert!(Arc::ptr_eq(&a, &b));
+        assert!(!Arc::ptr_eq(&a, &other_region));
+        assert!(!Arc::ptr_eq(&a, &other_rates));
+    }
+
+    #[tokio::test]
+    async fn a_second_call_of_an_action_waits_for_its_period() {
+        let rates = CallRates {
+            associate: Duration::from_millis(150),
+            ..CallRates::AWS
+        };
+        let pacer = Pacer::shared("test-pacing-1", rates);
+        let start = Instant::now();
+        pacer.wait("AssociateWebACL").await;
+        assert!(
+            start.elapsed() < Duration::from_millis(100),
+            "the first goes at once"
+        );
+        pacer.wait("AssociateWebACL").await;
+        assert!(
+            start.elapsed() >= Duration::from_millis(150),
+            "the second waits"
+        );
+        // Another action has a bucket of its own.
+        let other = Instant::now();
+        pacer.wait("GetWebACL").await;
+        assert!(other.elapsed() < Duration::from_millis(100));
+    }
+
+    #[tokio::test]
+    async fn elbs_describe_calls_have_a_burst_of_forty() {
+        let pacer = Pacer::shared("test-pacing-2", CallRates::AWS);
+        let start = Instant::now();
+        for _ in 0..40 {
+            pacer.wait(ELB_DESCRIBE).await;
+        }
+        assert!(start.elapsed() < Duration::from_millis(100));
+    }
+}

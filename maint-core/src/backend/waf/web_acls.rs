@@ -53,6 +53,25 @@ pub(super) struct LockedAcl {
     pub(super) lock_token: String,
 }
 
+/// A window's web ACL as read, with its record.
+#[derive(Debug, Clone)]
+pub(super) struct ReadWindow {
+    /// The web ACL.
+    pub(super) acl: Box<WebAcl>,
+    /// maint's record and rule in it.
+    pub(super) read: Box<ReadAcl>,
+}
+
+impl ReadWindow {
+    /// A window read as `acl` holding `read`.
+    pub(super) fn new(acl: WebAcl, read: ReadAcl) -> Self {
+        Self {
+            acl: Box::new(acl),
+            read: Box::new(read),
+        }
+    }
+}
+
 /// A kind of WAF resource maint creates.
 #[derive(Debug, Clone, Copy)]
 pub(super) enum Resource {
