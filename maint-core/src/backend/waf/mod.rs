@@ -99,7 +99,7 @@
 //!
 //! # Layers
 //! In the manner of `object_store`'s `aws` module, from the bottom up:
-//! - `client.rs`: [`WafClient`](client::WafClient) holds the SDK clients
+//! - `client.rs`: `WafClient` holds the SDK clients
 //!   (AWS WAF, ELBv2) and makes every AWS call, one method per call, paced
 //!   (`pacing.rs`: [`CallRates`] and the token buckets), retried on AWS's
 //!   terms, its errors mapped (`errors.rs`); nothing above it calls the SDK.
