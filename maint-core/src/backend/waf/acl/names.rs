@@ -37,7 +37,8 @@ pub(crate) const PAGE_KEY: &str = "maint-page";
 /// The custom response body that holds the window's [`StateRecord`]. No rule
 /// sends it; it lives in the web ACL so that it changes atomically (under
 /// the same lock token) with the rule, and is returned by the same read.
-/// A record longer than one body may be ([`MAX_BODY_BYTES`]) goes on in
+/// A record longer than one body may be
+/// ([`MAX_BODY_BYTES`](crate::response::MAX_BODY_BYTES)) goes on in
 /// `maint-state-2`, `maint-state-3`...
 pub(crate) const STATE_KEY: &str = "maint-state";
 

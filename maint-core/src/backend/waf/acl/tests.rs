@@ -4,11 +4,6 @@
 
 #![allow(clippy::unwrap_used)]
 
-use super::compose::*;
-use super::names::*;
-use super::reader::*;
-use super::record::*;
-use super::rules::*;
 use std::collections::{BTreeMap, HashMap};
 
 use aws_sdk_wafv2::types::{
@@ -17,6 +12,16 @@ use aws_sdk_wafv2::types::{
 };
 use chrono::Utc;
 
+use super::compose::{compose, first_place, restore, will_not_fit};
+use super::names::{
+    is_maint_body, IpSetId, ALLOWLISTED_LABEL, CLIENT_IP_RULE, LINK_RULE, MANAGED_BY, RULE_NAME,
+    SLOTS,
+};
+use super::reader::read_acl;
+use super::record::{state_bodies, Injection, StateRecord};
+use super::rules::{
+    blocked_requests, bodies, default_action, match_all, rules, visibility, AclSpec,
+};
 use crate::access::{BypassSecret, ClientIp, ClientIpFallback, ClientIpPosition};
 use crate::response::MaintenanceResponse;
 use crate::response::MAX_BODY_BYTES;
