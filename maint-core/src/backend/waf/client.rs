@@ -1,5 +1,6 @@
 //! The WAF client: the AWS SDK clients (AWS WAF, ELBv2) and the pacing,
-//! with one method per AWS call maint makes. Each waits its turn under AWS's
+//! with one method per AWS call maint makes (and STS's
+//! `GetCallerIdentity`, for notifications). Each waits its turn under AWS's
 //! call-rate quotas ([`Pacer`]), waits out throttling until the throttle
 //! deadline, retries what its call needs retried (a resource just made and
 //! not yet usable, a delete while WAF still sees a resource in use), and
@@ -643,6 +644,19 @@ impl WafClient {
             })
             .await?;
         Ok(out.load_balancers().to_vec())
+    }
+}
+
+/// STS's `GetCallerIdentity` with `config`: the ARN of the user or assumed
+/// role the credentials are (not paced: STS is not AWS WAF).
+pub(super) async fn get_caller_identity(config: &aws_config::SdkConfig) -> Result<Option<String>> {
+    let sts = aws_sdk_sts::Client::new(config);
+    match sts.get_caller_identity().send().await {
+        Ok(out) => Ok(out.arn().map(str::to_string)),
+        Err(e) => {
+            let endpoint = config.endpoint_url().map(crate::error::redact_url);
+            Err(sdk_failure("GetCallerIdentity", endpoint.as_deref(), e))
+        }
     }
 }
 

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::backend::WafBackend;
-use super::errors::sdk_failure;
+use super::client::get_caller_identity;
 use super::pacing::CallRates;
 use crate::backend::contract::{BackendFactory, MaintenanceBackend};
 use crate::{Error, Result};
@@ -154,12 +154,9 @@ async fn sdk_config(options: &AwsOptions, region: Option<String>) -> aws_config:
 /// cannot be told (which never stops a command).
 pub async fn caller_identity(options: &AwsOptions) -> Option<String> {
     let config = sdk_config(options, None).await;
-    let sts = aws_sdk_sts::Client::new(&config);
-    match sts.get_caller_identity().send().await {
-        Ok(out) => out.arn().map(str::to_string),
-        Err(e) => {
-            let endpoint = config.endpoint_url().map(crate::error::redact_url);
-            let error = sdk_failure("GetCallerIdentity", endpoint.as_deref(), e);
+    match get_caller_identity(&config).await {
+        Ok(arn) => arn,
+        Err(error) => {
             tracing::warn!("cannot tell who runs maint: {error}");
             None
         }

@@ -6,8 +6,10 @@
 //! resources by name, their tags, the windows of a Region), `cleanup.rs`
 //! (deleting), `elb.rs` (load balancer look-ups), `inject.rs` (maint's
 //! rule in a service's own web ACL) and `live.rs` (`maint check` on the
-//! live web ACL). It decides nothing about windows: the backend above it
-//! does.
+//! live web ACL). Which members of a window join, leave or are refused is
+//! decided above it (the backend, `decide.rs`); the store refuses only
+//! what it finds right before an association call (a web ACL that appeared
+//! since), which must be read next to the call.
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::atomic::AtomicBool;
