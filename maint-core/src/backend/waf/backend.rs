@@ -688,32 +688,9 @@ impl WafBackend {
                 if switching {
                     changes.insert(0, Change::SwitchedOn);
                 }
-                let reason = wanted.reason.as_ref().map(|r| r.as_str().to_string());
-                let now = Utc::now();
-                let edit = |record: &mut StateRecord, response: &mut MaintenanceResponse| {
-                    record.reason = reason.clone();
-                    record.until = wanted.until;
-                    for lb in &joining {
-                        if !record.members.contains(lb) {
-                            record.members.push(lb.clone());
-                        }
-                    }
-                    if switching {
-                        record.active = true;
-                        record.since = now;
-                    }
-                    record.set_access(&wanted);
-                    *response = wanted.response.clone();
-                };
+                let switched_on = switching.then(Utc::now);
                 self.store
-                    .update_window(
-                        window,
-                        &acl,
-                        &sets,
-                        &wanted.allowlist,
-                        wanted.allowlist_enabled,
-                        &edit,
-                    )
+                    .reenter_window(window, &acl, &sets, &wanted, &joining, switched_on)
                     .await?;
                 Ok(changes)
             })

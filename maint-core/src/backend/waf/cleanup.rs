@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use aws_sdk_wafv2::types::{Rule, WebAcl};
 use chrono::Utc;
 
-use super::acl::{self, AclSpec, IpSetId, ReadAcl};
+use super::acl::{self, IpSetId, ReadAcl};
 use super::errors::{code, is_code};
 use super::inventory::{Listing, Ownership, Summary};
 use super::ip_sets::ip_set_family;
@@ -237,16 +237,10 @@ impl WafStore {
                 let Some((locked, read)) = self.find_window(window, true).await? else {
                     return Ok(());
                 };
-                let mut record = read.record.clone();
-                record.members.retain(|m| !leaving.contains(m));
-                if record == read.record {
-                    return Ok(());
-                }
-                let spec = AclSpec {
-                    record: &record,
-                    response: &read.response,
-                };
-                self.update_web_acl(window, &locked, &spec).await
+                self.edit_record(window, &locked, &read, |record| {
+                    record.members.retain(|m| !leaving.contains(m));
+                })
+                .await
             })
             .await?;
         }

@@ -233,27 +233,57 @@ impl WafClient {
         }
     }
 
-    /// A call that is also retried while AWS WAF does not see a resource
-    /// just made (`WAFUnavailableEntityException`: a new IP set or web ACL
-    /// takes time to propagate), until the delete deadline; the Terraform
-    /// AWS provider retries creates and updates for 5 minutes on it.
-    async fn until_usable<T, F, Fut>(&self, action: &'static str, what: &str, op: F) -> Result<T>
+    /// `send` (an SDK call of `action`) with throttling retries only.
+    async fn call<T, E, F, Fut>(&self, action: &'static str, what: &str, send: F) -> Result<T>
     where
-        F: FnMut() -> Fut,
-        Fut: Future<Output = Result<T>>,
+        F: Fn() -> Fut,
+        Fut: Future<Output = std::result::Result<T, SdkError<E, HttpResponse>>>,
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    {
+        self.sent(action, what, &[], Duration::MAX, send).await
+    }
+
+    /// `send` also retried while AWS WAF does not see a resource just made
+    /// (`WAFUnavailableEntityException`: a new IP set or web ACL takes time
+    /// to propagate), until the delete deadline; the Terraform AWS provider
+    /// retries creates and updates for 5 minutes on it.
+    async fn until_usable<T, E, F, Fut>(
+        &self,
+        action: &'static str,
+        what: &str,
+        send: F,
+    ) -> Result<T>
+    where
+        F: Fn() -> Fut,
+        Fut: Future<Output = std::result::Result<T, SdkError<E, HttpResponse>>>,
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     {
         let deadline = self.settings.delete_deadline;
-        self.retrying(action, what, &[code::UNAVAILABLE], deadline, op)
+        self.sent(action, what, &[code::UNAVAILABLE], deadline, send)
             .await
     }
 
-    /// A call with throttling retries only.
-    async fn call<T, F, Fut>(&self, action: &'static str, what: &str, op: F) -> Result<T>
+    /// `send` (an SDK call of `action`), paced and retried
+    /// ([`WafClient::retrying`]: throttling, and `retry_on` until
+    /// `deadline`), its errors mapped ([`sdk_failure`]).
+    async fn sent<T, E, F, Fut>(
+        &self,
+        action: &'static str,
+        what: &str,
+        retry_on: &[&str],
+        deadline: Duration,
+        send: F,
+    ) -> Result<T>
     where
-        F: FnMut() -> Fut,
-        Fut: Future<Output = Result<T>>,
+        F: Fn() -> Fut,
+        Fut: Future<Output = std::result::Result<T, SdkError<E, HttpResponse>>>,
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     {
-        self.retrying(action, what, &[], Duration::MAX, op).await
+        let send = &send;
+        self.retrying(action, what, retry_on, deadline, || async move {
+            send().await.map_err(|e| self.aws_error(action, e))
+        })
+        .await
     }
 
     /// Runs `send` (an AWS WAF `action`) once, when AWS's quota for the
@@ -276,30 +306,28 @@ impl WafClient {
         &self,
         resource_arn: &str,
     ) -> Result<GetWebAclForResourceOutput> {
-        const ACTION: &str = "GetWebACLForResource";
-        self.until_usable(ACTION, "read the web ACL association", || async move {
-            self.waf
-                .get_web_acl_for_resource()
-                .resource_arn(resource_arn)
-                .send()
-                .await
-                .map_err(|e| self.aws_error(ACTION, e))
-        })
+        self.until_usable(
+            "GetWebACLForResource",
+            "read the web ACL association",
+            || {
+                self.waf
+                    .get_web_acl_for_resource()
+                    .resource_arn(resource_arn)
+                    .send()
+            },
+        )
         .await
     }
 
     /// `GetWebACL`: a web ACL with its lock token.
     pub(super) async fn get_web_acl(&self, name: &str, id: &str) -> Result<GetWebAclOutput> {
-        const ACTION: &str = "GetWebACL";
-        self.call(ACTION, "read the web ACL", || async move {
+        self.call("GetWebACL", "read the web ACL", || {
             self.waf
                 .get_web_acl()
                 .name(name)
                 .id(id)
                 .scope(Scope::Regional)
                 .send()
-                .await
-                .map_err(|e| self.aws_error(ACTION, e))
         })
         .await
     }
@@ -317,8 +345,7 @@ impl WafClient {
         visibility: &VisibilityConfig,
         tags: &[Tag],
     ) -> Result<CreateWebAclOutput> {
-        const ACTION: &str = "CreateWebACL";
-        self.until_usable(ACTION, "create the web ACL", || async move {
+        self.until_usable("CreateWebACL", "create the web ACL", || {
             self.waf
                 .create_web_acl()
                 .name(name)
@@ -330,8 +357,6 @@ impl WafClient {
                 .visibility_config(visibility.clone())
                 .set_tags(Some(tags.to_vec()))
                 .send()
-                .await
-                .map_err(|e| self.aws_error(ACTION, e))
         })
         .await
     }
@@ -348,8 +373,7 @@ impl WafClient {
         rules: &[Rule],
         bodies: &HashMap<String, CustomResponseBody>,
     ) -> Result<UpdateWebAclOutput> {
-        const ACTION: &str = "UpdateWebACL";
-        self.until_usable(ACTION, "update the web ACL", || async move {
+        self.until_usable("UpdateWebACL", "update the web ACL", || {
             self.waf
                 .update_web_acl()
                 .name(acl.name())
@@ -374,8 +398,6 @@ impl WafClient {
                 .set_monetization_config(acl.monetization_config().cloned())
                 .lock_token(lock_token)
                 .send()
-                .await
-                .map_err(|e| self.aws_error(ACTION, e))
         })
         .await
     }
@@ -390,9 +412,8 @@ impl WafClient {
         what: &str,
         retry_on: &[&str],
     ) -> Result<()> {
-        const ACTION: &str = "DeleteWebACL";
         let deadline = self.settings.delete_deadline;
-        self.retrying(ACTION, what, retry_on, deadline, || async move {
+        self.sent("DeleteWebACL", what, retry_on, deadline, || {
             self.waf
                 .delete_web_acl()
                 .name(name)
@@ -400,25 +421,20 @@ impl WafClient {
                 .scope(Scope::Regional)
                 .lock_token(lock_token)
                 .send()
-                .await
-                .map(|_| ())
-                .map_err(|e| self.aws_error(ACTION, e))
         })
         .await
+        .map(|_| ())
     }
 
     /// `ListWebACLs`: one page (100) of the Region's web ACLs.
     pub(super) async fn list_web_acls(&self, marker: Option<&str>) -> Result<ListWebAcLsOutput> {
-        const ACTION: &str = "ListWebACLs";
-        self.call(ACTION, "list maint's resources", || async move {
+        self.call("ListWebACLs", "list maint's resources", || {
             self.waf
                 .list_web_acls()
                 .scope(Scope::Regional)
                 .limit(100)
                 .set_next_marker(marker.map(String::from))
                 .send()
-                .await
-                .map_err(|e| self.aws_error(ACTION, e))
         })
         .await
     }
@@ -429,20 +445,14 @@ impl WafClient {
         &self,
         web_acl_arn: &str,
     ) -> Result<ListResourcesForWebAclOutput> {
-        const ACTION: &str = "ListResourcesForWebACL";
-        self.call(
-            ACTION,
-            "list the load balancers of the web ACL",
-            || async move {
-                self.waf
-                    .list_resources_for_web_acl()
-                    .web_acl_arn(web_acl_arn)
-                    .resource_type(ResourceType::ApplicationLoadBalancer)
-                    .send()
-                    .await
-                    .map_err(|e| self.aws_error(ACTION, e))
-            },
-        )
+        let what = "list the load balancers of the web ACL";
+        self.call("ListResourcesForWebACL", what, || {
+            self.waf
+                .list_resources_for_web_acl()
+                .web_acl_arn(web_acl_arn)
+                .resource_type(ResourceType::ApplicationLoadBalancer)
+                .send()
+        })
         .await
     }
 
@@ -483,16 +493,13 @@ impl WafClient {
 
     /// `GetIPSet`: an IP set with its lock token.
     pub(super) async fn get_ip_set(&self, name: &str, id: &str) -> Result<GetIpSetOutput> {
-        const ACTION: &str = "GetIPSet";
-        self.call(ACTION, "read the IP set", || async move {
+        self.call("GetIPSet", "read the IP set", || {
             self.waf
                 .get_ip_set()
                 .name(name)
                 .id(id)
                 .scope(Scope::Regional)
                 .send()
-                .await
-                .map_err(|e| self.aws_error(ACTION, e))
         })
         .await
     }
@@ -506,8 +513,7 @@ impl WafClient {
         addresses: &[String],
         tags: &[Tag],
     ) -> Result<CreateIpSetOutput> {
-        const ACTION: &str = "CreateIPSet";
-        self.call(ACTION, "create the IP set", || async move {
+        self.call("CreateIPSet", "create the IP set", || {
             self.waf
                 .create_ip_set()
                 .name(name)
@@ -517,8 +523,6 @@ impl WafClient {
                 .set_addresses(Some(addresses.to_vec()))
                 .set_tags(Some(tags.to_vec()))
                 .send()
-                .await
-                .map_err(|e| self.aws_error(ACTION, e))
         })
         .await
     }
@@ -533,8 +537,7 @@ impl WafClient {
         addresses: &[String],
         lock_token: &str,
     ) -> Result<UpdateIpSetOutput> {
-        const ACTION: &str = "UpdateIPSet";
-        self.call(ACTION, "update the IP set", || async move {
+        self.call("UpdateIPSet", "update the IP set", || {
             self.waf
                 .update_ip_set()
                 .name(name)
@@ -544,8 +547,6 @@ impl WafClient {
                 .set_addresses(Some(addresses.to_vec()))
                 .lock_token(lock_token)
                 .send()
-                .await
-                .map_err(|e| self.aws_error(ACTION, e))
         })
         .await
     }
@@ -560,9 +561,8 @@ impl WafClient {
         what: &str,
         retry_on: &[&str],
     ) -> Result<()> {
-        const ACTION: &str = "DeleteIPSet";
         let deadline = self.settings.delete_deadline;
-        self.retrying(ACTION, what, retry_on, deadline, || async move {
+        self.sent("DeleteIPSet", what, retry_on, deadline, || {
             self.waf
                 .delete_ip_set()
                 .name(name)
@@ -570,25 +570,20 @@ impl WafClient {
                 .scope(Scope::Regional)
                 .lock_token(lock_token)
                 .send()
-                .await
-                .map(|_| ())
-                .map_err(|e| self.aws_error(ACTION, e))
         })
         .await
+        .map(|_| ())
     }
 
     /// `ListIPSets`: one page (100) of the Region's IP sets.
     pub(super) async fn list_ip_sets(&self, marker: Option<&str>) -> Result<ListIpSetsOutput> {
-        const ACTION: &str = "ListIPSets";
-        self.call(ACTION, "list maint's resources", || async move {
+        self.call("ListIPSets", "list maint's resources", || {
             self.waf
                 .list_ip_sets()
                 .scope(Scope::Regional)
                 .limit(100)
                 .set_next_marker(marker.map(String::from))
                 .send()
-                .await
-                .map_err(|e| self.aws_error(ACTION, e))
         })
         .await
     }
@@ -598,29 +593,23 @@ impl WafClient {
         &self,
         resource_arn: &str,
     ) -> Result<ListTagsForResourceOutput> {
-        const ACTION: &str = "ListTagsForResource";
-        self.call(ACTION, "read tags", || async move {
+        self.call("ListTagsForResource", "read tags", || {
             self.waf
                 .list_tags_for_resource()
                 .resource_arn(resource_arn)
                 .send()
-                .await
-                .map_err(|e| self.aws_error(ACTION, e))
         })
         .await
     }
 
     /// `CheckCapacity`: what `rules` cost in WCU.
     pub(super) async fn check_capacity(&self, rules: &[Rule]) -> Result<CheckCapacityOutput> {
-        const ACTION: &str = "CheckCapacity";
-        self.call(ACTION, "price the web ACL's rules", || async move {
+        self.call("CheckCapacity", "price the web ACL's rules", || {
             self.waf
                 .check_capacity()
                 .scope(Scope::Regional)
                 .set_rules(Some(rules.to_vec()))
                 .send()
-                .await
-                .map_err(|e| self.aws_error(ACTION, e))
         })
         .await
     }
@@ -633,14 +622,12 @@ impl WafClient {
         arns: &[String],
     ) -> Result<Vec<elbv2::types::LoadBalancer>> {
         let out = self
-            .call(ELB_DESCRIBE, "describe load balancers", || async move {
+            .call(ELB_DESCRIBE, "describe load balancers", || {
                 self.elb
                     .describe_load_balancers()
                     .set_names((!names.is_empty()).then(|| names.to_vec()))
                     .set_load_balancer_arns((!arns.is_empty()).then(|| arns.to_vec()))
                     .send()
-                    .await
-                    .map_err(|e| self.aws_error(ELB_DESCRIBE, e))
             })
             .await?;
         Ok(out.load_balancers().to_vec())

@@ -31,14 +31,13 @@ pub(super) struct Host {
 impl Host {
     /// From a web ACL ARN (`...:regional/webacl/<name>/<id>`).
     pub(super) fn from_arn(arn: &str) -> Result<Self> {
-        let mut parts = arn.rsplitn(3, '/');
-        match (parts.next(), parts.next(), parts.next()) {
-            (Some(id), Some(name), Some(rest)) if rest.ends_with(":regional/webacl") => Ok(Self {
+        match acl::name_and_id(arn, "webacl") {
+            Some((name, id)) => Ok(Self {
                 name: name.to_string(),
                 id: id.to_string(),
                 arn: arn.to_string(),
             }),
-            _ => Err(Error::unexpected(format!(
+            None => Err(Error::unexpected(format!(
                 "{arn:?} is not a regional web ACL ARN"
             ))),
         }

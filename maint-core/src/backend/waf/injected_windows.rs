@@ -3,7 +3,7 @@
 //! the new spec, as a repeated `enter` does), `exit` takes out exactly
 //! that, every member together. The store does the reading and writing
 //! (`inject.rs`).
-use super::acl::{self, IpSetId, ReadAcl, StateRecord};
+use super::acl::{self, IpSetId, ReadAcl};
 use super::backend::WafBackend;
 use super::decide::{outcome, reentry};
 use super::inject::Host;
@@ -13,7 +13,6 @@ use super::web_acls::LockedAcl;
 use crate::allowlist::Family;
 use crate::backend::contract::MemberResults;
 use crate::maintenance::{Change, MaintenanceSpec, Mode, Outcome, Window};
-use crate::response::MaintenanceResponse;
 use crate::target::LoadBalancerArn;
 use crate::{Error, Result};
 
@@ -96,28 +95,9 @@ impl WafBackend {
         if mode == Mode::DryRun {
             return Ok(changes);
         }
-        let reason = wanted.reason.as_ref().map(|r| r.as_str().to_string());
         let joining: Vec<String> = lbs.iter().map(ToString::to_string).collect();
-        let edit = |record: &mut StateRecord, response: &mut MaintenanceResponse| {
-            record.reason = reason.clone();
-            record.until = wanted.until;
-            for lb in &joining {
-                if !record.members.contains(lb) {
-                    record.members.push(lb.clone());
-                }
-            }
-            record.set_access(&wanted);
-            *response = wanted.response.clone();
-        };
         self.store
-            .update_window(
-                window,
-                &locked.acl,
-                &sets,
-                &wanted.allowlist,
-                wanted.allowlist_enabled,
-                &edit,
-            )
+            .reenter_window(window, &locked.acl, &sets, &wanted, &joining, None)
             .await?;
         Ok(changes)
     }

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use aws_sdk_wafv2::types::{CustomResponseBody, Rule, WebAcl};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 
 use super::acl::{self, AclSpec, ReadAcl, StateRecord};
 use super::errors::{code, is_code};
@@ -400,6 +400,43 @@ impl WafStore {
         self.update_web_acl(window, &locked, &spec).await
     }
 
+    /// A repeated `enter` (or `arm`) written into a window: its record and
+    /// response brought to `wanted` (as [`reentry_spec`] says), `joining`
+    /// added to its members, and, when `switched_on` is given, an armed
+    /// window in pass-through form put into maintenance since then; its
+    /// allowlist to `wanted`'s (see [`WafStore::update_window`]).
+    ///
+    /// [`reentry_spec`]: crate::maintenance::reentry_spec
+    pub(super) async fn reenter_window(
+        &self,
+        window: &Window,
+        acl: &WebAcl,
+        sets: &[LoadedSet],
+        wanted: &MaintenanceSpec,
+        joining: &[String],
+        switched_on: Option<DateTime<Utc>>,
+    ) -> Result<()> {
+        let reason = wanted.reason.as_ref().map(|r| r.as_str().to_string());
+        let edit = |record: &mut StateRecord, response: &mut MaintenanceResponse| {
+            record.reason = reason.clone();
+            record.until = wanted.until;
+            for lb in joining {
+                if !record.members.contains(lb) {
+                    record.members.push(lb.clone());
+                }
+            }
+            if let Some(now) = switched_on {
+                record.active = true;
+                record.since = now;
+            }
+            record.set_access(wanted);
+            *response = wanted.response.clone();
+        };
+        let (entries, enabled) = (&wanted.allowlist, wanted.allowlist_enabled);
+        self.update_window(window, acl, sets, entries, enabled, &edit)
+            .await
+    }
+
     /// Switches an armed window between maintenance (`on`) and
     /// pass-through: one update under its lock token.
     pub(super) async fn switch(&self, window: &Window, acl: &WebAcl, on: bool) -> Result<()> {
@@ -411,16 +448,8 @@ impl WafStore {
                     message: "the window was deleted while maint was switching it".into(),
                 });
             };
-            if read.record.active == on {
-                return Ok(());
-            }
-            let mut record = read.record.clone();
-            record.active = on;
-            let spec = AclSpec {
-                record: &record,
-                response: &read.response,
-            };
-            self.update_web_acl(window, &locked, &spec).await
+            self.edit_record(window, &locked, &read, |record| record.active = on)
+                .await
         })
         .await
     }
@@ -433,17 +462,34 @@ impl WafStore {
             let Some(read) = read else {
                 return Ok(());
             };
-            let mut record = read.record.clone();
-            record.armed_since.get_or_insert_with(Utc::now);
-            if record == read.record {
-                return Ok(());
-            }
-            let spec = AclSpec {
-                record: &record,
-                response: &read.response,
-            };
-            self.update_web_acl(window, &locked, &spec).await
+            self.edit_record(window, &locked, &read, |record| {
+                record.armed_since.get_or_insert_with(Utc::now);
+            })
+            .await
         })
         .await
+    }
+
+    /// Writes the window's record as `edit` changes it (maint's response as
+    /// read) under the lock token `locked` was read with; nothing when
+    /// `edit` changes nothing. A lock conflict is returned to the caller,
+    /// which re-reads and re-applies its change.
+    pub(super) async fn edit_record(
+        &self,
+        window: &Window,
+        locked: &LockedAcl,
+        read: &ReadAcl,
+        edit: impl FnOnce(&mut StateRecord),
+    ) -> Result<()> {
+        let mut record = read.record.clone();
+        edit(&mut record);
+        if record == read.record {
+            return Ok(());
+        }
+        let spec = AclSpec {
+            record: &record,
+            response: &read.response,
+        };
+        self.update_web_acl(window, locked, &spec).await
     }
 }

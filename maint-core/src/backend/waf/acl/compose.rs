@@ -3,12 +3,14 @@
 //! renumbered and sent back as read; taking them out again exactly; and the
 //! checks that they fit AWS WAF's limits.
 
+use std::collections::{BTreeMap, HashMap};
+
+use aws_sdk_wafv2::types::{CustomResponseBody, Rule, Statement, WebAcl};
+
 use super::names::{is_maint_body, is_maint_rule, RULE_NAME};
 use super::record::Injection;
 use super::rules::{bodies, rules, AclSpec};
 use crate::{Error, Result};
-use aws_sdk_wafv2::types::{CustomResponseBody, Rule, Statement, WebAcl};
-use std::collections::{BTreeMap, HashMap};
 
 /// WAF's limits on one web ACL that maint's additions must fit in.
 pub(crate) const MAX_WCU: i64 = 5_000;

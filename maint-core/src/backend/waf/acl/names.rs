@@ -2,12 +2,13 @@
 //! tags every resource of maint's carries: how maint tells its own from
 //! everyone else's.
 
+use aws_sdk_wafv2::types::Tag;
+use chrono::Utc;
+
 use super::rules::built;
 use crate::allowlist::Family;
 use crate::maintenance::Window;
 use crate::{Error, Result};
-use aws_sdk_wafv2::types::Tag;
-use chrono::Utc;
 
 /// maint's maintenance rule: blocks with the maintenance response every
 /// request not let through.
@@ -88,17 +89,32 @@ pub(crate) struct IpSetId {
 
 impl IpSetId {
     pub fn from_arn(arn: &str) -> Result<Self> {
-        let mut parts = arn.rsplitn(3, '/');
-        match (parts.next(), parts.next(), parts.next()) {
-            (Some(id), Some(name), Some(rest)) if rest.ends_with(":regional/ipset") => Ok(Self {
+        match name_and_id(arn, "ipset") {
+            Some((name, id)) => Ok(Self {
                 name: name.to_string(),
                 id: id.to_string(),
                 arn: arn.to_string(),
             }),
-            _ => Err(Error::unexpected(format!(
+            None => Err(Error::unexpected(format!(
                 "maint's state record names {arn:?}, which is not a regional IP set ARN"
             ))),
         }
+    }
+}
+
+/// The name and id in a regional AWS WAF ARN of `kind` (`ipset`,
+/// `webacl`): `arn:aws:wafv2:<region>:<account>:regional/<kind>/<name>/<id>`.
+pub(crate) fn name_and_id<'a>(arn: &'a str, kind: &str) -> Option<(&'a str, &'a str)> {
+    let mut parts = arn.rsplitn(3, '/');
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some(id), Some(name), Some(rest))
+            if rest
+                .strip_suffix(kind)
+                .is_some_and(|r| r.ends_with(":regional/")) =>
+        {
+            Some((name, id))
+        }
+        _ => None,
     }
 }
 

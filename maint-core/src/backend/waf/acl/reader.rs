@@ -2,6 +2,10 @@
 //! terms ([`ReadAcl`]: the window's record, its response, whether maint's
 //! rule is there as written).
 
+use std::collections::HashMap;
+
+use aws_sdk_wafv2::types::{CustomHttpHeader, CustomResponseBody, Rule, WebAcl};
+
 use super::names::{MANAGED_BY, PAGE_KEY, RULE_NAME};
 use super::record::{state_text, StateRecord};
 use super::rules::{allowlist_on, bypass_on};
@@ -10,8 +14,6 @@ use crate::response::{
     ResponseStatus, MARKER_HEADER,
 };
 use crate::{Error, Result};
-use aws_sdk_wafv2::types::{CustomHttpHeader, CustomResponseBody, Rule, WebAcl};
-use std::collections::HashMap;
 
 /// A web ACL of maint's, or a service's own web ACL with maint's rule
 /// injected, as read back.

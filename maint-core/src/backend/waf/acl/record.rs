@@ -3,15 +3,17 @@
 //! dozens of load balancers) a compact form cut into several bodies of at
 //! most [`MAX_BODY_BYTES`] each, read back joined.
 
+use std::collections::{BTreeMap, HashMap};
+
+use aws_sdk_wafv2::types::{CustomResponseBody, ResponseContentType};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
 use super::names::{SLOTS, STATE_KEY};
 use crate::access::{BypassSecret, BypassState, ClientIp};
 use crate::allowlist::Family;
 use crate::response::MAX_BODY_BYTES;
 use crate::{Error, Result};
-use aws_sdk_wafv2::types::{CustomResponseBody, ResponseContentType};
-use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap};
 
 /// What maint records about a window, inside the web ACL.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -3,14 +3,8 @@
 //! maintenance) and custom response bodies of its web ACL. Pure: no AWS
 //! calls.
 
-use super::names::{ALLOWLISTED_LABEL, CLIENT_IP_RULE, LINK_RULE, PAGE_KEY, RULE_NAME, SLOTS};
-use super::record::{encode, is_connection, state_bodies, StateRecord};
-use crate::access::{
-    BypassSecret, ClientIp, ClientIpFallback, ClientIpPosition, BYPASS_COOKIE, BYPASS_HEADER,
-    PROBE_HEADER,
-};
-use crate::response::{MaintenanceResponse, MARKER_HEADER};
-use crate::{Error, Result};
+use std::collections::HashMap;
+
 use aws_sdk_wafv2::types::{
     AllowAction, BlockAction, ByteMatchStatement, ComparisonOperator, CookieMatchPattern, Cookies,
     CountAction, CustomHttpHeader, CustomResponse, CustomResponseBody, DefaultAction,
@@ -22,7 +16,15 @@ use aws_sdk_wafv2::types::{
 };
 use aws_smithy_types::error::operation::BuildError;
 use aws_smithy_types::Blob;
-use std::collections::HashMap;
+
+use super::names::{ALLOWLISTED_LABEL, CLIENT_IP_RULE, LINK_RULE, PAGE_KEY, RULE_NAME, SLOTS};
+use super::record::{encode, is_connection, state_bodies, StateRecord};
+use crate::access::{
+    BypassSecret, ClientIp, ClientIpFallback, ClientIpPosition, BYPASS_COOKIE, BYPASS_HEADER,
+    PROBE_HEADER,
+};
+use crate::response::{MaintenanceResponse, MARKER_HEADER};
+use crate::{Error, Result};
 
 /// Everything that goes into maint's web ACL.
 pub(crate) struct AclSpec<'a> {
