@@ -6,7 +6,7 @@
 //! It reads the web ACL and its IP sets from moto on the wire (raw JSON, no
 //! SDK, none of maint's conversions) every 100 ms, keeps what it read with
 //! the time, and answers from the newest state at least `delay` old, with
-//! the project's own evaluator (`maint_core::check::evaluate`) on maint's
+//! the project's own evaluator (`maint_core::backend::waf::evaluate`) on maint's
 //! rules: their response (status, headers, body), or, when they let the
 //! request through, the application's page (200). Every request is treated
 //! as coming from `client_ip` (the address the load balancer would see).
@@ -19,7 +19,8 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use maint_core::check::{self, CheckRequest, LiveAcl};
+use maint_core::backend::waf::evaluate::{self, LiveAcl};
+use maint_core::check::CheckRequest;
 use maint_core::{Cidr, LoadBalancerArn};
 use serde_json::json;
 
@@ -229,7 +230,7 @@ fn answer(
         CheckRequest::new(client_ip, &headers, Some(&path)),
     ) {
         (Some(acl), Ok(request)) => {
-            match check::evaluate(&acl, &request, |n| n.starts_with("maint-")) {
+            match evaluate::evaluate(&acl, &request, |n| n.starts_with("maint-")) {
                 Ok(eval) => match eval.response {
                     Some(r) => (
                         r.status,

@@ -12,8 +12,9 @@
 use maint_core::access::{
     BypassRequest, BypassSecret, ClientIp, ClientIpFallback, ClientIpPosition,
 };
+use maint_core::backend::waf::evaluate::{evaluate, LiveAcl};
 use maint_core::backend::{AllowlistChange, ExistingWebAcl, MaintenanceSpec, Mode, State, Window};
-use maint_core::check::{self, CheckRequest, LiveAcl, Verdict};
+use maint_core::check::{self, CheckRequest, Verdict};
 use maint_core::{Allowlist, LoadBalancerArn, MaintenanceBackend};
 use maint_tests::faults::Faults;
 use maint_tests::{fast_settings, faulty_backend, seed, waf_backend, OperationLog};
@@ -48,7 +49,7 @@ async fn verdict(b: &dyn MaintenanceBackend, lb: &LoadBalancerArn, r: &CheckRequ
     let status = b.status(lb).await.unwrap();
     let intended = check::decide(lb, &status.state, r);
     let live = live_from_the_wire(lb);
-    let wire = check::evaluate(&live, r, |n| n.starts_with("maint-")).unwrap();
+    let wire = evaluate(&live, r, |n| n.starts_with("maint-")).unwrap();
     let wire_verdict = match wire.decided_by.as_deref() {
         Some("maint-bypass-link") => Verdict::BypassLink,
         Some(_) => Verdict::Maintenance,

@@ -1,31 +1,14 @@
 //! Looking load balancers up in ELBv2.
+use std::collections::HashMap;
 
-use super::*;
+use aws_sdk_elasticloadbalancingv2 as elbv2;
 
-impl WafBackend {
-    pub(super) async fn describe(
-        &self,
-        names: &[String],
-        arns: &[String],
-    ) -> Result<Vec<elbv2::types::LoadBalancer>> {
-        let out = self
-            .call(
-                "DescribeLoadBalancers",
-                "describe load balancers",
-                || async move {
-                    self.elb
-                        .describe_load_balancers()
-                        .set_names((!names.is_empty()).then(|| names.to_vec()))
-                        .set_load_balancer_arns((!arns.is_empty()).then(|| arns.to_vec()))
-                        .send()
-                        .await
-                        .map_err(|e| self.aws_error("DescribeLoadBalancers", e))
-                },
-            )
-            .await?;
-        Ok(out.load_balancers().to_vec())
-    }
+use super::errors::{code, is_code};
+use super::store::WafStore;
+use crate::target::{not_an_alb, wrong_region, LoadBalancerArn, LoadBalancerRef};
+use crate::{Error, Result};
 
+impl WafStore {
     /// Describes load balancers by name or ARN, 20 per call (ELB's limit);
     /// when a batch has an unknown one (ELB then fails the whole call), each
     /// of the batch is looked up alone to tell which.
@@ -38,9 +21,9 @@ impl WafBackend {
         let chunks = keys.chunks(20).map(|chunk| async move {
             let call = |keys: Vec<String>| async move {
                 if by_arn {
-                    self.describe(&[], &keys).await
+                    self.client.describe_load_balancers(&[], &keys).await
                 } else {
-                    self.describe(&keys, &[]).await
+                    self.client.describe_load_balancers(&keys, &[]).await
                 }
             };
             let lbs = match call(chunk.to_vec()).await {
@@ -76,5 +59,53 @@ impl WafBackend {
             }
         }
         Ok(found)
+    }
+
+    /// The load balancers `refs` name (by name or ARN), each checked to be
+    /// an Application Load Balancer of this Region.
+    pub(super) async fn resolve(
+        &self,
+        refs: &[LoadBalancerRef],
+    ) -> Result<Vec<Result<LoadBalancerArn>>> {
+        let names: Vec<String> = refs
+            .iter()
+            .filter_map(|r| match r {
+                LoadBalancerRef::Name(n) => Some(n.to_string()),
+                LoadBalancerRef::Arn(_) => None,
+            })
+            .collect();
+        let arns: Vec<String> = refs
+            .iter()
+            .filter_map(|r| match r {
+                LoadBalancerRef::Arn(a) if a.region() == self.region() => Some(a.to_string()),
+                _ => None,
+            })
+            .collect();
+        let by_name = self.describe_many(&names, false).await?;
+        let by_arn = self.describe_many(&arns, true).await?;
+        Ok(refs
+            .iter()
+            .map(|r| {
+                let (key, found) = match r {
+                    LoadBalancerRef::Arn(a) if a.region() != self.region() => {
+                        return Err(wrong_region(a, self.region()).into())
+                    }
+                    LoadBalancerRef::Arn(a) => (a.to_string(), by_arn.get(a.as_str())),
+                    LoadBalancerRef::Name(n) => (n.to_string(), by_name.get(n.as_str())),
+                };
+                let lb = found
+                    .cloned()
+                    .flatten()
+                    .ok_or_else(|| Error::TargetNotFound {
+                        target: key.clone(),
+                    })?;
+                let kind = lb.r#type().map(|t| t.as_str()).unwrap_or("unknown");
+                if kind != "application" {
+                    return Err(not_an_alb(&key, kind).into());
+                }
+                let arn = lb.load_balancer_arn().unwrap_or_default();
+                Ok(LoadBalancerArn::parse(arn)?)
+            })
+            .collect())
     }
 }

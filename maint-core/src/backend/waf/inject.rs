@@ -1,12 +1,24 @@
-//! Windows injected into a service's own web ACL (with consent): maint's
+//! The store's part of windows injected into a service's own web ACL
+//! (with consent; the backend's part is `injected_windows.rs`): maint's
 //! rule goes first in that ACL, with its bodies and IP sets, in one
 //! `UpdateWebACL`; `exit` takes out exactly that in one more. The ACL's own
 //! rules, bodies and settings, Shield Advanced's mitigation rule group and
 //! whatever others add during the window are sent back as read, under the
 //! ACL's lock token (a conflict re-reads and re-applies only maint's part).
+use aws_sdk_wafv2::types::{Rule, WebAcl};
 
-use super::*;
-use crate::maintenance::ExistingWebAcl;
+use super::acl::{self, AclSpec, IpSetId, ReadAcl};
+use super::associations::Observed;
+use super::decide::foreign;
+use super::errors::{code, is_code};
+use super::inventory::{Ownership, Summary};
+use super::ip_sets::{family_entries, ip_set_family};
+use super::store::WafStore;
+use super::web_acls::{new_record, LockedAcl, Resource};
+use crate::allowlist::Family;
+use crate::maintenance::{Change, ExistingWebAcl, MaintenanceSpec, Mode, Window};
+use crate::target::LoadBalancerArn;
+use crate::{Error, Result};
 
 /// A service's own web ACL, by identity.
 #[derive(Debug, Clone)]
@@ -19,14 +31,13 @@ pub(super) struct Host {
 impl Host {
     /// From a web ACL ARN (`...:regional/webacl/<name>/<id>`).
     pub(super) fn from_arn(arn: &str) -> Result<Self> {
-        let mut parts = arn.rsplitn(3, '/');
-        match (parts.next(), parts.next(), parts.next()) {
-            (Some(id), Some(name), Some(rest)) if rest.ends_with(":regional/webacl") => Ok(Self {
+        match acl::name_and_id(arn, "webacl") {
+            Some((name, id)) => Ok(Self {
                 name: name.to_string(),
                 id: id.to_string(),
                 arn: arn.to_string(),
             }),
-            _ => Err(Error::unexpected(format!(
+            None => Err(Error::unexpected(format!(
                 "{arn:?} is not a regional web ACL ARN"
             ))),
         }
@@ -61,7 +72,7 @@ fn pending_set(region: &str, window: &Window, family: Family) -> String {
     )
 }
 
-impl WafBackend {
+impl WafStore {
     /// The service's own web ACL a window is (or is to be) injected into,
     /// from the association of its first member: `Some` for a window
     /// already injected there, or a foreign web ACL when `spec` consents.
@@ -101,7 +112,7 @@ impl WafBackend {
     /// The load balancers a service's web ACL protects must be exactly the
     /// window's: a rule in a web ACL reaches every resource it is
     /// associated with.
-    async fn check_protects(
+    pub(super) async fn check_protects(
         &self,
         window: &Window,
         host: &Host,
@@ -109,19 +120,8 @@ impl WafBackend {
     ) -> Result<()> {
         let arn = host.arn.as_str();
         let listed = self
-            .call(
-                "ListResourcesForWebACL",
-                "list the load balancers of the web ACL",
-                || async move {
-                    self.waf
-                        .list_resources_for_web_acl()
-                        .web_acl_arn(arn)
-                        .resource_type(ResourceType::ApplicationLoadBalancer)
-                        .send()
-                        .await
-                        .map_err(|e| self.aws_error("ListResourcesForWebACL", e))
-                },
-            )
+            .client
+            .list_resources_for_web_acl(arn)
             .await
             .map_err(|e| Error::Conflict {
                 resource: host.arn.clone(),
@@ -174,21 +174,7 @@ impl WafBackend {
     /// is not available (an emulator): `UpdateWebACL` still refuses an ACL
     /// over capacity, with AWS's own error.
     async fn check_capacity(&self, rules: &[Rule]) -> Result<Option<i64>> {
-        let result = self
-            .call(
-                "CheckCapacity",
-                "price the web ACL's rules",
-                || async move {
-                    self.waf
-                        .check_capacity()
-                        .scope(Scope::Regional)
-                        .set_rules(Some(rules.to_vec()))
-                        .send()
-                        .await
-                        .map_err(|e| self.aws_error("CheckCapacity", e))
-                },
-            )
-            .await;
+        let result = self.client.check_capacity(rules).await;
         match result {
             Ok(out) => Ok(Some(out.capacity())),
             Err(e)
@@ -214,111 +200,10 @@ impl WafBackend {
         }
     }
 
-    /// `enter` for a window injected into `host`: maint's rule, bodies and
-    /// IP sets added in one update (checked to fit first), or, when they
-    /// are there, brought to `spec` as a repeated `enter` does.
-    pub(super) async fn enter_injected(
-        &self,
-        window: &Window,
-        lbs: &[LoadBalancerArn],
-        spec: &MaintenanceSpec,
-        mode: Mode,
-        host: &Host,
-    ) -> MemberResults<Outcome> {
-        // What else the web ACL protects, and the web ACL itself, read at
-        // the same time.
-        let (_, first) = futures::future::try_join(
-            self.check_protects(window, host, lbs),
-            self.get_web_acl(&host.name, &host.id),
-        )
-        .await?;
-        let first = std::sync::Mutex::new(Some(first));
-        let changes = self
-            .with_lock_retries(&host.arn, || async {
-                let just_read = first
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner)
-                    .take();
-                let locked = match just_read {
-                    Some(locked) => locked,
-                    None => self.get_web_acl(&host.name, &host.id).await?,
-                };
-                let read = acl::read_acl(&locked.acl)?;
-                match read {
-                    Some(read) if read.record.window != window.name() => Err(Error::Conflict {
-                        resource: host.arn.clone(),
-                        message: format!(
-                            "web ACL {} carries maint's window {}; act through that window",
-                            host.name, read.record.window
-                        ),
-                    }),
-                    Some(read) if read.rule_present => {
-                        self.reenter_injected(window, lbs, spec, mode, &locked, &read)
-                            .await
-                    }
-                    reverted => {
-                        self.inject(window, lbs, spec, mode, host, &locked, reverted.as_ref())
-                            .await
-                    }
-                }
-            })
-            .await?;
-        Ok(lbs
-            .iter()
-            .map(|lb| Ok(outcome(lb, mode, changes.clone())))
-            .collect())
-    }
-
-    async fn reenter_injected(
-        &self,
-        window: &Window,
-        lbs: &[LoadBalancerArn],
-        spec: &MaintenanceSpec,
-        mode: Mode,
-        locked: &LockedAcl,
-        read: &ReadAcl,
-    ) -> Result<Vec<Change>> {
-        window.check_joins(
-            &read.record.window,
-            read.record.service.as_deref(),
-            read.record.members.iter().map(String::as_str),
-            lbs,
-        )?;
-        let (entries, sets) = self.load_sets(&read.record).await?;
-        let current = Self::info(&locked.acl, read, entries);
-        let (wanted, changes) = super::backend::reentry(read, &current, spec)?;
-        if mode == Mode::DryRun {
-            return Ok(changes);
-        }
-        let reason = wanted.reason.as_ref().map(|r| r.as_str().to_string());
-        let joining: Vec<String> = lbs.iter().map(ToString::to_string).collect();
-        let edit = |record: &mut StateRecord, response: &mut MaintenanceResponse| {
-            record.reason = reason.clone();
-            record.until = wanted.until;
-            for lb in &joining {
-                if !record.members.contains(lb) {
-                    record.members.push(lb.clone());
-                }
-            }
-            record.set_access(&wanted);
-            *response = wanted.response.clone();
-        };
-        self.update_window(
-            window,
-            &locked.acl,
-            &sets,
-            &wanted.allowlist,
-            wanted.allowlist_enabled,
-            &edit,
-        )
-        .await?;
-        Ok(changes)
-    }
-
     /// Adds maint's rule to `host` (first time, or again after someone
     /// removed it: `previous` is then what is left of the window).
     #[allow(clippy::too_many_arguments)]
-    async fn inject(
+    pub(super) async fn inject(
         &self,
         window: &Window,
         lbs: &[LoadBalancerArn],
@@ -333,7 +218,7 @@ impl WafBackend {
         let mut allowlist = spec.allowlist.clone();
         if let Some(previous) = previous {
             // Put back after a revert: the allowlist kept, members joined.
-            let (entries, _) = self.load_sets(&previous.record).await?;
+            let entries = self.load_sets(&previous.record).await?.entries;
             allowlist = entries.union(&spec.allowlist)?;
             record.allowlist_enabled = previous.record.allowlist_enabled;
             for m in &previous.record.members {
@@ -356,7 +241,7 @@ impl WafBackend {
         let mut provisional = record.clone();
         for family in [Family::Ipv4, Family::Ipv6] {
             if !family_entries(&allowlist, family).is_empty() && record.set(family).is_none() {
-                *provisional.set_mut(family) = Some(pending_set(&self.region, window, family));
+                *provisional.set_mut(family) = Some(pending_set(self.region(), window, family));
             }
         }
         let fit = AclSpec {
@@ -422,80 +307,8 @@ impl WafBackend {
         Ok(changes)
     }
 
-    /// `exit` for a window injected into `host`: every recorded member must
-    /// leave together (the rule reaches them all); maint's rule and bodies
-    /// come out in one update, the priorities it shifted go back, then its
-    /// IP sets are deleted.
-    pub(super) async fn exit_injected(
-        &self,
-        window: &Window,
-        lbs: &[LoadBalancerArn],
-        mode: Mode,
-        host: &Host,
-        read: &ReadAcl,
-    ) -> MemberResults<Outcome> {
-        let staying: Vec<&str> = read
-            .record
-            .members
-            .iter()
-            .map(String::as_str)
-            .filter(|m| !lbs.iter().any(|lb| lb.as_str() == *m))
-            .collect();
-        if !staying.is_empty() {
-            let message = format!(
-                "maint's rule in web ACL {} keeps {} in maintenance too: exit them together \
-                 (the whole window {})",
-                host.name,
-                staying.join(", "),
-                window.name()
-            );
-            return Ok(lbs
-                .iter()
-                .map(|lb| {
-                    Err(Error::Conflict {
-                        resource: lb.to_string(),
-                        message: message.clone(),
-                    })
-                })
-                .collect());
-        }
-        let mut changes = vec![Change::RuleRemoved {
-            web_acl: host.name.clone(),
-        }];
-        let sets: Vec<(Family, IpSetId)> = [Family::Ipv4, Family::Ipv6]
-            .into_iter()
-            .filter_map(|f| read.record.set(f).map(|arn| (f, arn)))
-            .map(|(f, arn)| Ok((f, IpSetId::from_arn(arn)?)))
-            .collect::<Result<_>>()?;
-        changes.extend(sets.iter().map(|(_, id)| Change::DeletedIpSet {
-            name: id.name.clone(),
-        }));
-        if mode == Mode::Apply {
-            self.with_lock_retries(&host.arn, || async {
-                let locked = self.get_web_acl(&host.name, &host.id).await?;
-                let Some(now) = acl::read_acl(&locked.acl)? else {
-                    return Ok(());
-                };
-                let injection = now.record.injected.clone().unwrap_or_default();
-                let (rules, bodies) = acl::restore(&locked.acl, &injection);
-                tracing::info!(
-                    window = window.name(),
-                    web_acl = host.name,
-                    "removing maint's rule"
-                );
-                self.write_web_acl(&locked, rules, bodies).await
-            })
-            .await?;
-            self.delete_sets(&sets).await?;
-        }
-        Ok(lbs
-            .iter()
-            .map(|lb| Ok(outcome(lb, mode, changes.clone())))
-            .collect())
-    }
-
     /// Deletes maint's IP sets once nothing references them.
-    async fn delete_sets(&self, sets: &[(Family, IpSetId)]) -> Result<()> {
+    pub(super) async fn delete_sets(&self, sets: &[(Family, IpSetId)]) -> Result<()> {
         let inventory = self.inventory(false).await?;
         for (family, id) in sets {
             let lock_token = inventory

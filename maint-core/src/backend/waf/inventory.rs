@@ -1,7 +1,17 @@
 //! The region inventory: maint's resources by name from one listing, their
 //! ownership tags, and deleting them.
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
 
-use super::*;
+use chrono::Utc;
+
+use super::acl;
+use super::errors::{code, is_code};
+use super::store::WafStore;
+use crate::allowlist::Family;
+use crate::maintenance::{Window, WindowSummary};
+use crate::target::LoadBalancerArn;
+use crate::{Error, Result};
 
 /// A summary from a region-wide listing.
 #[derive(Debug, Clone)]
@@ -49,7 +59,7 @@ pub(super) enum Ownership {
     },
 }
 
-impl WafBackend {
+impl WafStore {
     /// maint's resources in the region, from a listing at most
     /// [`INVENTORY_MAX_AGE`] old (or fresh when `fresh`). Concurrent callers
     /// share one listing.
@@ -118,66 +128,34 @@ impl WafBackend {
         let mut marker: Option<String> = None;
         loop {
             let next = marker.as_deref();
-            let (page, next_marker) = self
-                .call(
-                    match kind {
-                        Listing::WebAcls => "ListWebACLs",
-                        Listing::IpSets => "ListIPSets",
-                    },
-                    "list maint's resources",
-                    || async move {
-                        let owned =
-                            |n: Option<&str>, i: Option<&str>, a: Option<&str>, t: Option<&str>| {
-                                Some((
-                                    n?.to_string(),
-                                    i?.to_string(),
-                                    a?.to_string(),
-                                    t?.to_string(),
-                                ))
-                            };
-                        Ok(match kind {
-                            Listing::WebAcls => {
-                                let out = self
-                                    .waf
-                                    .list_web_acls()
-                                    .scope(Scope::Regional)
-                                    .limit(100)
-                                    .set_next_marker(next.map(String::from))
-                                    .send()
-                                    .await
-                                    .map_err(|e| self.aws_error("ListWebACLs", e))?;
-                                let page: Vec<_> = out
-                                    .web_acls()
-                                    .iter()
-                                    .filter_map(|s| {
-                                        owned(s.name(), s.id(), s.arn(), s.lock_token())
-                                    })
-                                    .collect();
-                                (page, out.next_marker().map(String::from))
-                            }
-                            Listing::IpSets => {
-                                let out = self
-                                    .waf
-                                    .list_ip_sets()
-                                    .scope(Scope::Regional)
-                                    .limit(100)
-                                    .set_next_marker(next.map(String::from))
-                                    .send()
-                                    .await
-                                    .map_err(|e| self.aws_error("ListIPSets", e))?;
-                                let page: Vec<_> = out
-                                    .ip_sets()
-                                    .iter()
-                                    .filter_map(|s| {
-                                        owned(s.name(), s.id(), s.arn(), s.lock_token())
-                                    })
-                                    .collect();
-                                (page, out.next_marker().map(String::from))
-                            }
-                        })
-                    },
-                )
-                .await?;
+            let owned = |n: Option<&str>, i: Option<&str>, a: Option<&str>, t: Option<&str>| {
+                Some((
+                    n?.to_string(),
+                    i?.to_string(),
+                    a?.to_string(),
+                    t?.to_string(),
+                ))
+            };
+            let (page, next_marker): (Vec<_>, Option<String>) = match kind {
+                Listing::WebAcls => {
+                    let out = self.client.list_web_acls(next).await?;
+                    let page = out
+                        .web_acls()
+                        .iter()
+                        .filter_map(|s| owned(s.name(), s.id(), s.arn(), s.lock_token()))
+                        .collect();
+                    (page, out.next_marker().map(String::from))
+                }
+                Listing::IpSets => {
+                    let out = self.client.list_ip_sets(next).await?;
+                    let page = out
+                        .ip_sets()
+                        .iter()
+                        .filter_map(|s| owned(s.name(), s.id(), s.arn(), s.lock_token()))
+                        .collect();
+                    (page, out.next_marker().map(String::from))
+                }
+            };
             let full = page.len() == 100;
             for (name, id, arn, lock_token) in page {
                 found.insert(
@@ -198,16 +176,7 @@ impl WafBackend {
 
     /// What a resource's tags say about it.
     pub(super) async fn ownership(&self, arn: &str) -> Result<Ownership> {
-        let out = self
-            .call("ListTagsForResource", "read tags", || async move {
-                self.waf
-                    .list_tags_for_resource()
-                    .resource_arn(arn)
-                    .send()
-                    .await
-                    .map_err(|e| self.aws_error("ListTagsForResource", e))
-            })
-            .await;
+        let out = self.client.list_tags_for_resource(arn).await;
         let out = match out {
             Err(e) if is_code(&e, &[code::NONEXISTENT]) => return Ok(Ownership::Gone),
             other => other?,
@@ -268,191 +237,6 @@ impl WafBackend {
         }
     }
 
-    /// Deletes `window`'s resources found by name (a fresh listing) that its
-    /// tags prove maint's; returns what was deleted, as changes.
-    pub(super) async fn delete_unused(&self, window: &Window) -> Result<Vec<Change>> {
-        let (acl, sets) = self.resources_of(window, true).await?;
-        let mut changes = Vec::new();
-        if let Some((name, summary)) = acl {
-            if self.is_ours(window, &name, &summary.arn).await? {
-                self.delete(Resource::WebAcl, &name, &summary).await?;
-                changes.push(Change::DeletedWebAcl { name });
-            }
-        }
-        for (name, summary) in sets {
-            if self.is_ours(window, &name, &summary.arn).await? {
-                self.delete(Resource::IpSet(ip_set_family(&name)), &name, &summary)
-                    .await?;
-                changes.push(Change::DeletedIpSet { name });
-            }
-        }
-        Ok(changes)
-    }
-
-    /// Which web ACL references each of the IP sets `sets` (ARNs), by the
-    /// set's ARN: every web ACL in the region read once, their rules'
-    /// statements searched, nested ones included, but the web ACLs in `skip`
-    /// (ARNs; maint's own, about to be deleted). Rule groups are not read:
-    /// AWS refuses to delete a set one references, which
-    /// [`WafBackend::delete_if_unused`] reports.
-    pub(super) async fn referencing_acls(
-        &self,
-        sets: &[&str],
-        skip: &[&str],
-    ) -> Result<HashMap<String, String>> {
-        let mut acls: Vec<(String, Summary)> =
-            self.list(Listing::WebAcls).await?.into_iter().collect();
-        acls.sort_by(|a, b| a.0.cmp(&b.0));
-        let mut found = HashMap::new();
-        for (name, summary) in acls {
-            if skip.contains(&summary.arn.as_str()) {
-                continue;
-            }
-            let locked = match self.get_web_acl(&name, &summary.id).await {
-                Err(e) if is_code(&e, &[code::NONEXISTENT]) => continue,
-                other => other?,
-            };
-            for statement in locked.acl.rules().iter().filter_map(Rule::statement) {
-                acl::each_statement(statement, &mut |s| {
-                    if let Some(set) = s.ip_set_reference_statement() {
-                        if sets.contains(&set.arn()) {
-                            found
-                                .entry(set.arn().to_string())
-                                .or_insert_with(|| name.clone());
-                        }
-                    }
-                });
-            }
-        }
-        Ok(found)
-    }
-
-    /// Deletes one of maint's IP sets that no web ACL was seen to
-    /// reference, once: when AWS still refuses because something references
-    /// it (`WAFAssociatedItemException`: a rule group, or a web ACL made
-    /// since), waiting does not help, so it is left in place and why is
-    /// returned.
-    pub(super) async fn delete_if_unused(
-        &self,
-        family: Family,
-        name: &str,
-        summary: &Summary,
-    ) -> Result<Option<String>> {
-        match self
-            .delete_retrying(Resource::IpSet(family), name, summary, &[code::UNAVAILABLE])
-            .await
-        {
-            Err(e) if is_code(&e, &[code::ASSOCIATED]) => Ok(Some(format!(
-                "AWS WAF says it is still in use ({}): referenced by a rule group, or by a \
-                 web ACL made since cleanup looked",
-                code::ASSOCIATED
-            ))),
-            other => other.map(|()| None),
-        }
-    }
-
-    /// Deletes one of maint's resources with its lock token, retrying
-    /// while WAF still sees it in use (`WAFAssociatedItemException`, until
-    /// the delete deadline) and re-reading the token after a lock conflict.
-    /// A resource that is already gone counts as deleted.
-    pub(super) async fn delete(&self, kind: Resource, name: &str, summary: &Summary) -> Result<()> {
-        self.delete_retrying(kind, name, summary, &[code::ASSOCIATED, code::UNAVAILABLE])
-            .await
-    }
-
-    /// [`WafBackend::delete`], retrying the codes in `retry_on` until the
-    /// delete deadline.
-    async fn delete_retrying(
-        &self,
-        kind: Resource,
-        name: &str,
-        summary: &Summary,
-        retry_on: &[&str],
-    ) -> Result<()> {
-        let what = kind.noun();
-        let mut token = summary.lock_token.clone();
-        for attempt in 0..self.settings.max_attempts {
-            if token.is_empty() {
-                let fresh = match kind {
-                    Resource::WebAcl => self
-                        .get_web_acl(name, &summary.id)
-                        .await
-                        .map(|l| l.lock_token),
-                    Resource::IpSet(family) => self
-                        .get_ip_set(family, &summary.arn)
-                        .await
-                        .map(|s| s.lock_token),
-                };
-                match fresh {
-                    Ok(t) => token = t,
-                    Err(e) if is_code(&e, &[code::NONEXISTENT]) => break,
-                    Err(e) => return Err(e),
-                }
-            }
-            tracing::info!(name, "deleting {what}");
-            let token_ref = &token;
-            let result = self
-                .retrying(
-                    match kind {
-                        Resource::WebAcl => "DeleteWebACL",
-                        Resource::IpSet(_) => "DeleteIPSet",
-                    },
-                    &format!("deleting {what} {name}"),
-                    retry_on,
-                    self.settings.delete_deadline,
-                    || async move {
-                        match kind {
-                            Resource::WebAcl => self
-                                .waf
-                                .delete_web_acl()
-                                .name(name)
-                                .id(&summary.id)
-                                .scope(Scope::Regional)
-                                .lock_token(token_ref)
-                                .send()
-                                .await
-                                .map(|_| ())
-                                .map_err(|e| self.aws_error("DeleteWebACL", e)),
-                            Resource::IpSet(_) => self
-                                .waf
-                                .delete_ip_set()
-                                .name(name)
-                                .id(&summary.id)
-                                .scope(Scope::Regional)
-                                .lock_token(token_ref)
-                                .send()
-                                .await
-                                .map(|_| ())
-                                .map_err(|e| self.aws_error("DeleteIPSet", e)),
-                        }
-                    },
-                )
-                .await;
-            match result {
-                Ok(()) => break,
-                Err(e) if is_code(&e, &[code::NONEXISTENT]) => break,
-                Err(e) if is_code(&e, &[code::LOCK]) => {
-                    tokio::time::sleep(self.backoff(attempt)).await;
-                    token.clear();
-                    if attempt + 1 == self.settings.max_attempts {
-                        return Err(Error::Conflict {
-                            resource: summary.arn.clone(),
-                            message: format!("the {what} kept changing while maint deleted it"),
-                        });
-                    }
-                }
-                Err(e) => return Err(e),
-            }
-        }
-        let name = name.to_string();
-        self.remember(|inv| {
-            inv.web_acls.remove(&name);
-            inv.ip_sets.remove(&name);
-        })
-        .await;
-        Ok(())
-    }
-
     /// `window`'s resources by name: the web ACL and the IP sets.
     pub(super) async fn resources_of(
         &self,
@@ -469,9 +253,14 @@ impl WafBackend {
             .collect();
         Ok((acl, sets))
     }
+
+    /// Whether the inventory holds IP sets of `window`.
+    pub(super) async fn has_ip_sets(&self, window: &Window) -> Result<bool> {
+        Ok(!self.resources_of(window, false).await?.1.is_empty())
+    }
 }
 
-impl WafBackend {
+impl WafStore {
     /// Every window of maint's in the region (see
     /// [`MaintenanceBackend::windows`]): each web ACL of maint's read once,
     /// and the host web ACLs named by the tags of IP sets whose window has

@@ -1,6 +1,14 @@
 //! maint's IP sets: reading, creating, updating.
+use aws_sdk_wafv2::types::IpAddressVersion;
 
-use super::*;
+use super::acl::{self, IpSetId, StateRecord};
+use super::client::sent_back;
+use super::errors::{code, is_code};
+use super::inventory::{Listing, Ownership};
+use super::store::WafStore;
+use crate::allowlist::{Allowlist, Cidr, Family};
+use crate::maintenance::Window;
+use crate::{Error, Result};
 
 /// One of maint's IP sets as read, with its lock token.
 #[derive(Debug, Clone)]
@@ -12,6 +20,15 @@ pub(super) struct LoadedSet {
     /// Its description as read, sent back with every update (absent stays
     /// absent).
     pub(super) description: Option<String>,
+}
+
+/// A window's allowlist and the IP sets that hold it, as read.
+#[derive(Debug, Clone)]
+pub(super) struct WindowSets {
+    /// The allowlist: the entries of both sets.
+    pub(super) entries: Allowlist,
+    /// The sets, with their lock tokens.
+    pub(super) sets: Vec<LoadedSet>,
 }
 
 /// The family of one of maint's IP sets, from its name.
@@ -28,23 +45,11 @@ pub(super) fn family_entries(list: &Allowlist, family: Family) -> Vec<Cidr> {
     list.iter().filter(|c| c.family() == family).collect()
 }
 
-impl WafBackend {
+impl WafStore {
+    /// One of maint's IP sets, read with its entries and lock token.
     pub(super) async fn get_ip_set(&self, family: Family, arn: &str) -> Result<LoadedSet> {
         let id = IpSetId::from_arn(arn)?;
-        let id_ref = &id;
-        let out = self
-            .call("GetIPSet", "read the IP set", || async move {
-                self.waf
-                    .get_ip_set()
-                    .name(&id_ref.name)
-                    .id(&id_ref.id)
-                    .scope(Scope::Regional)
-                    .send()
-                    .await
-                    .map_err(|e| self.aws_error("GetIPSet", e))
-            })
-            .await;
-        let out = out?;
+        let out = self.client.get_ip_set(&id.name, &id.id).await?;
         let set = out.ip_set().ok_or_else(|| {
             Error::unexpected(format!("GetIPSet for {} returned no set", id.name))
         })?;
@@ -68,10 +73,7 @@ impl WafBackend {
     }
 
     /// Reads the IP sets a state record names.
-    pub(super) async fn load_sets(
-        &self,
-        record: &StateRecord,
-    ) -> Result<(Allowlist, Vec<LoadedSet>)> {
+    pub(super) async fn load_sets(&self, record: &StateRecord) -> Result<WindowSets> {
         let mut sets = Vec::new();
         for family in [Family::Ipv4, Family::Ipv6] {
             if let Some(arn) = record.set(family) {
@@ -94,7 +96,10 @@ impl WafBackend {
             .map_err(|e| {
                 Error::unexpected(format!("maint's IP sets hold an invalid allowlist: {e}"))
             })?;
-        Ok((list, sets))
+        Ok(WindowSets {
+            entries: list,
+            sets,
+        })
     }
 
     /// Creates the window's set of `family`; `host`: the service's own web
@@ -114,21 +119,15 @@ impl WafBackend {
         let addresses: Vec<String> = entries.iter().map(ToString::to_string).collect();
         let tags = acl::tags(window, host)?;
         tracing::info!(window = window.name(), name, "creating IP set");
-        let (name_ref, version, addresses, tags) = (&name, &version, &addresses, &tags);
         let out = self
-            .call("CreateIPSet", "create the IP set", || async move {
-                self.waf
-                    .create_ip_set()
-                    .name(name_ref)
-                    .scope(Scope::Regional)
-                    .description(Self::description(window))
-                    .ip_address_version(version.clone())
-                    .set_addresses(Some(addresses.clone()))
-                    .set_tags(Some(tags.clone()))
-                    .send()
-                    .await
-                    .map_err(|e| self.aws_error("CreateIPSet", e))
-            })
+            .client
+            .create_ip_set(
+                &name,
+                &Self::description(window),
+                &version,
+                &addresses,
+                &tags,
+            )
             .await?;
         let created = out.summary().map(|s| (s.id(), s.arn(), s.lock_token()));
         self.remember_created(Listing::IpSets, "CreateIPSet", &name, created)
@@ -145,21 +144,15 @@ impl WafBackend {
             entries = addresses.len(),
             "updating IP set"
         );
-        let addresses = &addresses;
         let out = self
-            .call("UpdateIPSet", "update the IP set", || async move {
-                self.waf
-                    .update_ip_set()
-                    .name(&set.id.name)
-                    .id(&set.id.id)
-                    .scope(Scope::Regional)
-                    .set_description(set.description.clone())
-                    .set_addresses(Some(addresses.clone()))
-                    .lock_token(&set.lock_token)
-                    .send()
-                    .await
-                    .map_err(|e| self.aws_error("UpdateIPSet", e))
-            })
+            .client
+            .update_ip_set(
+                &set.id.name,
+                &set.id.id,
+                set.description.as_deref(),
+                &addresses,
+                &set.lock_token,
+            )
             .await?;
         if let Some(token) = out.next_lock_token() {
             let (name, token) = (set.id.name.clone(), token.to_string());

@@ -1,15 +1,20 @@
 //! `maint check` on AWS WAF: the target's live web ACL (one
 //! `GetWebACLForResource`, which returns the whole ACL), maint's rules in
 //! WAF's JSON form, the IP sets they reference, evaluated by
-//! [`crate::check`].
-
+//! [`super::evaluate`].
+use aws_sdk_wafv2::types::{FieldToMatch, Rule, RuleAction, Statement};
 use base64::Engine as _;
 use serde_json::{json, Value};
 
-use aws_sdk_wafv2::types::{FieldToMatch, RuleAction, Statement};
-
-use super::*;
-use crate::check::{self, CheckReport, CheckRequest, LiveAcl};
+use super::acl::{self, IpSetId};
+use super::associations::Observed;
+use super::evaluate::{evaluate, explain, LiveAcl};
+use super::store::WafStore;
+use crate::allowlist::{Allowlist, Cidr, Family};
+use crate::check::{self, CheckReport, CheckRequest};
+use crate::maintenance::State;
+use crate::target::LoadBalancerArn;
+use crate::{Error, Result};
 
 /// A rule in WAF's JSON form (the shapes the WAFv2 API sends), as far as
 /// [`crate::check`] evaluates it.
@@ -154,7 +159,7 @@ fn referenced_sets(s: &Statement, out: &mut Vec<String>) {
     }
 }
 
-impl WafBackend {
+impl WafStore {
     /// What `request` gets from `lb` now: maint's rules of its live web
     /// ACL evaluated (see [`crate::check`]).
     pub(super) async fn check_live(
@@ -214,11 +219,11 @@ impl WafBackend {
             live.ip_sets
                 .insert(arn, set.entries.iter().map(Cidr::net).collect());
         }
-        let eval = check::evaluate(&live, request, acl::is_maint_rule)
+        let eval = evaluate(&live, request, acl::is_maint_rule)
             .map_err(|e| Error::unexpected(e.to_string()))?;
         let info = Self::info(&acl, &read, entries);
         let host = read.injected().then(|| acl.name().to_string());
-        Ok(check::explain(
+        Ok(explain(
             lb,
             acl.name(),
             &eval,

@@ -96,257 +96,49 @@
 //! until [`WafSettings::throttle_deadline`], never counted against a small
 //! number of attempts. `WAFLimitsExceededException` is an account quota (100
 //! web ACLs or IP sets): reported at once, naming the quota.
+//!
+//! # Layers
+//! In the manner of `object_store`'s `aws` module, from the bottom up:
+//! - `client.rs`: `WafClient` holds the SDK clients
+//!   (AWS WAF, ELBv2) and makes every AWS call, one method per call, paced
+//!   (`pacing.rs`: [`CallRates`] and the token buckets), retried on AWS's
+//!   terms, its errors mapped (`errors.rs`); nothing above it calls the SDK.
+//! - `store.rs`: `WafStore`, maint's web ACLs, IP sets, associations and
+//!   inventory over the client, in files by concern (`web_acls.rs`,
+//!   `associations.rs`, `ip_sets.rs`, `inventory.rs`, `cleanup.rs`,
+//!   `elb.rs`, `inject.rs`, `live.rs`).
+//! - `backend.rs`: [`WafBackend`], the
+//!   [`MaintenanceBackend`](crate::backend::MaintenanceBackend) trait on
+//!   top, asking the store; beside it, where members stand with a window
+//!   (`locate.rs`), members joining and leaving (`membership.rs`), the
+//!   window-rule decisions (`decide.rs`), and windows injected into a
+//!   service's own web ACL (`injected_windows.rs`).
+//! - Beside them, pure: `acl/` (the web ACL's shape: names, state record,
+//!   rule builder, reader, composing), [`evaluate`] (the WAF JSON evaluator
+//!   behind `maint check`), `settings.rs` ([`WafSettings`], [`AwsOptions`],
+//!   [`waf_factory`]).
 
 mod acl;
+mod associations;
 mod backend;
-mod calls;
+mod cleanup;
+mod client;
+mod decide;
 mod elb;
+mod errors;
+pub mod evaluate;
 mod inject;
+mod injected_windows;
 mod inventory;
 mod ip_sets;
 mod live;
-mod options;
+mod locate;
+mod membership;
+mod pacing;
+mod settings;
+mod store;
 mod web_acls;
 
-pub use options::{caller_identity, waf_factory, AwsOptions};
-
-use std::collections::HashMap;
-use std::future::Future;
-use std::time::{Duration, Instant};
-
-use self::acl::{AclSpec, IpSetId, ReadAcl, StateRecord};
-use crate::access::BypassState;
-use crate::allowlist::{Allowlist, Cidr, Family};
-use crate::backend::contract::{Leftover, MaintenanceBackend, MemberResults};
-use crate::error::{transport_failure, AwsError};
-use crate::maintenance::{
-    allowlist_changes, bypass_changes, reentry_spec, spec_changes, AllowlistChange, AllowlistState,
-    Change, MaintenanceInfo, MaintenanceSpec, Mode, Outcome, State, TargetStatus, Window,
-    WindowSummary,
-};
-use crate::response::MaintenanceResponse;
-use crate::target::{not_an_alb, wrong_region, LoadBalancerArn, LoadBalancerRef};
-use crate::{Error, ErrorKind, Result};
-use async_trait::async_trait;
-use aws_sdk_elasticloadbalancingv2 as elbv2;
-use aws_sdk_wafv2 as wafv2;
-use aws_sdk_wafv2::error::{ProvideErrorMetadata, SdkError};
-use aws_sdk_wafv2::operation::RequestId;
-use aws_sdk_wafv2::types::{
-    CustomResponseBody, IpAddressVersion, ResourceType, Rule, Scope, WebAcl,
-};
-use aws_smithy_runtime_api::http::Response as HttpResponse;
-use chrono::Utc;
-use tokio::sync::Mutex;
-
-use self::backend::*;
-use self::calls::*;
-use self::inject::*;
-use self::inventory::*;
-use self::ip_sets::*;
-use self::web_acls::*;
-
-pub use self::calls::CallRates;
-
-/// The backend's pace and the bounds on its own waits and retries.
-#[derive(Debug, Clone)]
-pub struct WafSettings {
-    /// AWS WAF's call-rate quotas that every call is paced to (`None`: no
-    /// pacing, for emulators that have no quotas).
-    pub rates: Option<CallRates>,
-    /// How long a throttled call (`ThrottlingException`: another caller used
-    /// the quota) is waited out before the target fails.
-    pub throttle_deadline: Duration,
-    /// How long `enter` keeps retrying `AssociateWebACL` while a new web ACL
-    /// is not yet usable (`WAFUnavailableEntityException`).
-    pub associate_deadline: Duration,
-    /// How long `exit` and `cleanup` keep retrying a delete while WAF still
-    /// sees the resource in use (`WAFAssociatedItemException`), and a
-    /// disassociation AWS failed internally (each attempt after a fresh
-    /// read of the association), and how long
-    /// creates, updates and reads are retried while WAF does not see a
-    /// resource just made (`WAFUnavailableEntityException`).
-    pub delete_deadline: Duration,
-    /// How many times an operation is re-read and re-applied after a lock
-    /// conflict.
-    pub max_attempts: u32,
-    /// The first backoff delay; it doubles per attempt, with full jitter.
-    pub base_delay: Duration,
-    /// The longest single backoff delay.
-    pub max_delay: Duration,
-    /// `cleanup` leaves alone resources younger than this: they may belong
-    /// to an `enter` still under way in another process.
-    pub cleanup_grace: Duration,
-}
-
-impl Default for WafSettings {
-    /// AWS's published call-rate quotas; throttling waited out for up to 10
-    /// minutes; 10 minutes to associate (the Terraform AWS provider's create
-    /// timeout for the same wait: issue reports show 5 was too short), 5
-    /// minutes to delete; 8 attempts after lock conflicts; backoff from
-    /// 0.5 s to 20 s; a 15 minute grace period for `cleanup`.
-    fn default() -> Self {
-        Self {
-            rates: Some(CallRates::AWS),
-            throttle_deadline: Duration::from_secs(600),
-            associate_deadline: Duration::from_secs(600),
-            delete_deadline: Duration::from_secs(300),
-            max_attempts: 8,
-            base_delay: Duration::from_millis(500),
-            max_delay: Duration::from_secs(20),
-            cleanup_grace: Duration::from_secs(15 * 60),
-        }
-    }
-}
-
-impl WafSettings {
-    /// The environment variable that overrides the config's
-    /// `waf_quota_percent`; `0` turns pacing off (for an emulator with no
-    /// quotas, like moto).
-    pub const QUOTA_PERCENT_VAR: &'static str = "MAINT_WAF_QUOTA_PERCENT";
-
-    /// The default settings, paced to `percent` of AWS WAF's call-rate
-    /// quotas: [`WafSettings::QUOTA_PERCENT_VAR`] when set, else the config
-    /// file's `waf_quota_percent`, else 100.
-    pub fn for_config(config: Option<&crate::config::Config>) -> Result<Self> {
-        let from_env = match std::env::var(Self::QUOTA_PERCENT_VAR) {
-            Ok(v) if !v.trim().is_empty() => match v.trim().parse::<u8>() {
-                Ok(p) if p <= 100 => Some(p),
-                _ => {
-                    return Err(Error::invalid(
-                        format!("{}={v:?}", Self::QUOTA_PERCENT_VAR),
-                        "expected a percentage from 0 (no pacing) to 100",
-                    ))
-                }
-            },
-            _ => None,
-        };
-        let percent = from_env
-            .or(config.and_then(|c| c.waf_quota_percent))
-            .unwrap_or(100);
-        Ok(Self {
-            rates: (percent > 0).then(|| CallRates::AWS.share(f64::from(percent) / 100.0)),
-            ..Self::default()
-        })
-    }
-}
-
-/// Maintenance mode through AWS WAF web ACLs on Application Load Balancers
-/// of one region.
-#[derive(Debug)]
-pub struct WafBackend {
-    waf: wafv2::Client,
-    elb: elbv2::Client,
-    region: String,
-    settings: WafSettings,
-    inventory: Mutex<Option<Inventory>>,
-    /// Shared with every backend of the process for this region.
-    pacer: Option<std::sync::Arc<Pacer>>,
-    /// Whether `ListResourcesForWebACL` answers (not in every emulator, nor
-    /// under every IAM policy); once it does not, members are read one by
-    /// one.
-    list_resources: std::sync::atomic::AtomicBool,
-    /// Web ACLs as last read with their lock tokens, by ARN, so a write
-    /// right after a read needs no second read (a token gone stale costs
-    /// one lock conflict, then a re-read).
-    last_read: std::sync::Mutex<HashMap<String, LockedAcl>>,
-    /// Where the clients send their calls, for messages.
-    endpoints: Endpoints,
-}
-
-/// Where a backend's clients send their calls, as messages show it (scheme
-/// and host), when known.
-#[derive(Debug, Clone, Default)]
-struct Endpoints {
-    waf: Option<String>,
-    elb: Option<String>,
-}
-
-/// The endpoint a client of `service` (`aws_sdk_wafv2`, ...) built from
-/// `config` calls, resolved by the SDK's own rules (endpoint URL, region,
-/// FIPS, dual stack), as messages show it.
-macro_rules! resolved_endpoint {
-    ($service:ident, $config:expr) => {{
-        use futures::FutureExt;
-        use $service::config::endpoint::{DefaultResolver, Params, ResolveEndpoint};
-        let config: &aws_config::SdkConfig = $config;
-        Params::builder()
-            .set_region(config.region().map(ToString::to_string))
-            .set_use_fips(config.use_fips())
-            .set_use_dual_stack(config.use_dual_stack())
-            .set_endpoint(config.endpoint_url().map(str::to_string))
-            .build()
-            .ok()
-            .and_then(|params| {
-                DefaultResolver::new()
-                    .resolve_endpoint(&params)
-                    .now_or_never()
-            })
-            .and_then(std::result::Result::ok)
-            .map(|endpoint| crate::error::redact_url(endpoint.url()))
-    }};
-}
-
-impl WafBackend {
-    /// A backend for the region of `config` (the standard AWS configuration:
-    /// credential chain, `AWS_PROFILE`, `AWS_REGION`, `AWS_ENDPOINT_URL`).
-    /// Fails when no region is configured.
-    pub fn new(config: &aws_config::SdkConfig) -> Result<Self> {
-        let region = config.region().map(ToString::to_string).ok_or_else(|| {
-            Error::invalid(
-                "AWS region",
-                "none configured; pass --region or set AWS_REGION (or a region in your AWS profile)",
-            )
-        })?;
-        crate::target::check_region(&region)?;
-        let mut backend = Self::from_clients(
-            wafv2::Client::new(config),
-            elbv2::Client::new(config),
-            region,
-            WafSettings::default(),
-        );
-        backend.endpoints = Endpoints {
-            waf: resolved_endpoint!(wafv2, config),
-            elb: resolved_endpoint!(elbv2, config),
-        };
-        Ok(backend)
-    }
-
-    /// [`WafBackend::new`] with `settings`.
-    pub fn with_settings(config: &aws_config::SdkConfig, settings: WafSettings) -> Result<Self> {
-        let mut backend = Self::new(config)?;
-        backend.pacer = settings
-            .rates
-            .map(|rates| Pacer::shared(&backend.region, rates));
-        backend.settings = settings;
-        Ok(backend)
-    }
-
-    /// A backend over clients configured by the caller (interceptors, test
-    /// endpoints, mocks), acting in `region`.
-    pub fn from_clients(
-        waf: wafv2::Client,
-        elb: elbv2::Client,
-        region: impl Into<String>,
-        settings: WafSettings,
-    ) -> Self {
-        let region = region.into();
-        let pacer = settings.rates.map(|rates| Pacer::shared(&region, rates));
-        Self {
-            waf,
-            elb,
-            region,
-            settings,
-            inventory: Mutex::new(None),
-            pacer,
-            list_resources: std::sync::atomic::AtomicBool::new(true),
-            last_read: std::sync::Mutex::new(HashMap::new()),
-            endpoints: Endpoints::default(),
-        }
-    }
-
-    /// The region this backend acts in.
-    pub fn region(&self) -> &str {
-        &self.region
-    }
-}
+pub use backend::WafBackend;
+pub use pacing::CallRates;
+pub use settings::{caller_identity, waf_factory, AwsOptions, WafSettings};

@@ -1,7 +1,20 @@
-//! maint's web ACLs: reading associations, creating, updating,
-//! associating.
+//! maint's web ACLs: reading (with lock tokens), creating, updating, and
+//! a window's record in them.
+use std::collections::HashMap;
 
-use super::*;
+use aws_sdk_wafv2::types::{CustomResponseBody, Rule, WebAcl};
+use chrono::{DateTime, Utc};
+
+use super::acl::{self, AclSpec, ReadAcl, StateRecord};
+use super::errors::{code, is_code};
+use super::inventory::Listing;
+use super::ip_sets::{family_entries, LoadedSet};
+use super::store::WafStore;
+use crate::allowlist::{Allowlist, Family};
+use crate::maintenance::{MaintenanceSpec, Window};
+use crate::response::MaintenanceResponse;
+use crate::target::LoadBalancerArn;
+use crate::{Error, Result};
 
 /// The record of a window about to be made, from `spec`.
 pub(super) fn new_record(
@@ -33,19 +46,30 @@ pub(super) fn new_record(
     record
 }
 
-/// An optional text member (a description) to send back as read: absent
-/// when it was absent or empty. AWS WAF takes 1 to 256 characters when the
-/// member is present and refuses `""`, and moto answers `""` for a web ACL
-/// or IP set made without one.
-pub(super) fn sent_back(text: Option<&str>) -> Option<String> {
-    text.filter(|t| !t.is_empty()).map(str::to_string)
-}
-
 /// A web ACL as read with its lock token.
 #[derive(Debug, Clone)]
 pub(super) struct LockedAcl {
     pub(super) acl: WebAcl,
     pub(super) lock_token: String,
+}
+
+/// A window's web ACL as read, with its record.
+#[derive(Debug, Clone)]
+pub(super) struct ReadWindow {
+    /// The web ACL.
+    pub(super) acl: Box<WebAcl>,
+    /// maint's record and rule in it.
+    pub(super) read: Box<ReadAcl>,
+}
+
+impl ReadWindow {
+    /// A window read as `acl` holding `read`.
+    pub(super) fn new(acl: WebAcl, read: ReadAcl) -> Self {
+        Self {
+            acl: Box::new(acl),
+            read: Box::new(read),
+        }
+    }
 }
 
 /// A kind of WAF resource maint creates.
@@ -64,74 +88,9 @@ impl Resource {
     }
 }
 
-/// What the load balancer's association says.
-pub(super) enum Observed {
-    Normal,
-    Foreign {
-        arn: String,
-        name: String,
-    },
-    Ours {
-        acl: Box<WebAcl>,
-        read: Box<ReadAcl>,
-    },
-}
-
-impl WafBackend {
-    pub(super) async fn observe(&self, lb: &LoadBalancerArn) -> Result<Observed> {
-        if lb.region() != self.region {
-            return Err(wrong_region(lb, &self.region).into());
-        }
-        let out = self
-            .until_usable(
-                "GetWebACLForResource",
-                "read the web ACL association",
-                || async move {
-                    self.waf
-                        .get_web_acl_for_resource()
-                        .resource_arn(lb.as_str())
-                        .send()
-                        .await
-                        .map_err(|e| self.aws_error("GetWebACLForResource", e))
-                },
-            )
-            .await;
-        let out = match out {
-            Err(e) if is_code(&e, &[code::NONEXISTENT]) => {
-                return Err(Error::TargetNotFound {
-                    target: lb.to_string(),
-                })
-            }
-            other => other?,
-        };
-        let Some(acl) = out.web_acl() else {
-            return Ok(Observed::Normal);
-        };
-        Ok(match acl::read_acl(acl)? {
-            Some(read) => Observed::Ours {
-                acl: Box::new(acl.clone()),
-                read: Box::new(read),
-            },
-            None => Observed::Foreign {
-                arn: acl.arn().to_string(),
-                name: acl.name().to_string(),
-            },
-        })
-    }
-
+impl WafStore {
     pub(super) async fn get_web_acl(&self, name: &str, id: &str) -> Result<LockedAcl> {
-        let out = self
-            .call("GetWebACL", "read the web ACL", || async move {
-                self.waf
-                    .get_web_acl()
-                    .name(name)
-                    .id(id)
-                    .scope(Scope::Regional)
-                    .send()
-                    .await
-                    .map_err(|e| self.aws_error("GetWebACL", e))
-            })
-            .await?;
+        let out = self.client.get_web_acl(name, id).await?;
         match (out.web_acl(), out.lock_token()) {
             (Some(acl), Some(token)) => {
                 let locked = LockedAcl {
@@ -147,33 +106,6 @@ impl WafBackend {
             _ => Err(Error::unexpected(format!(
                 "GetWebACL for {name} returned no web ACL or lock token"
             ))),
-        }
-    }
-
-    pub(super) fn info(acl: &WebAcl, read: &ReadAcl, entries: Allowlist) -> MaintenanceInfo {
-        MaintenanceInfo {
-            window: read.record.window.clone(),
-            web_acl_arn: acl.arn().to_string(),
-            reason: read.record.reason.clone(),
-            since: read.record.since,
-            until: read.record.until,
-            allowlist: AllowlistState {
-                enabled: read.record.allowlist_enabled,
-                entries,
-            },
-            response: read.response.clone(),
-            armed_since: read.record.armed_since,
-            host_web_acl: read.injected().then(|| acl.name().to_string()),
-            bypass: read.record.bypass_state(),
-            client_ip: read.record.client_ip.clone(),
-            revision: read.revision.clone(),
-        }
-    }
-
-    pub(super) fn description(window: &Window) -> String {
-        match window.service() {
-            Some(service) => format!("Maintenance window of service {service}, managed by maint"),
-            None => format!("Maintenance window {}, managed by maint", window.name()),
         }
     }
 
@@ -197,10 +129,8 @@ impl WafBackend {
     }
 
     /// Writes `rules` and `bodies` into the web ACL under the lock token it
-    /// was read with; everything else goes back exactly as read (an update
-    /// resets what it does not send). An optional member that was absent
-    /// (or empty) stays absent, never sent empty: AWS refuses an empty
-    /// description, and a map of no custom response bodies.
+    /// was read with; everything else goes back exactly as read (see
+    /// [`WafClient::update_web_acl`]).
     pub(super) async fn write_web_acl(
         &self,
         locked: &LockedAcl,
@@ -209,36 +139,9 @@ impl WafBackend {
     ) -> Result<()> {
         let acl = &locked.acl;
         let name = acl.name();
-        let (rules, bodies) = (&rules, &bodies);
         let out = self
-            .until_usable("UpdateWebACL", "update the web ACL", || async move {
-                self.waf
-                    .update_web_acl()
-                    .name(name)
-                    .id(acl.id())
-                    .scope(Scope::Regional)
-                    .set_description(sent_back(acl.description()))
-                    .set_default_action(acl.default_action().cloned())
-                    .set_rules(Some(rules.clone()))
-                    .set_custom_response_bodies((!bodies.is_empty()).then(|| bodies.clone()))
-                    .set_visibility_config(acl.visibility_config().cloned())
-                    .set_data_protection_config(acl.data_protection_config().cloned())
-                    .set_captcha_config(acl.captcha_config().cloned())
-                    .set_challenge_config(acl.challenge_config().cloned())
-                    .set_token_domains(
-                        (!acl.token_domains().is_empty()).then(|| acl.token_domains().to_vec()),
-                    )
-                    .set_association_config(acl.association_config().cloned())
-                    .set_on_source_d_do_s_protection_config(
-                        acl.on_source_d_do_s_protection_config().cloned(),
-                    )
-                    .set_application_config(acl.application_config().cloned())
-                    .set_monetization_config(acl.monetization_config().cloned())
-                    .lock_token(&locked.lock_token)
-                    .send()
-                    .await
-                    .map_err(|e| self.aws_error("UpdateWebACL", e))
-            })
+            .client
+            .update_web_acl(acl, &locked.lock_token, &rules, &bodies)
             .await?;
         self.last_read
             .lock()
@@ -324,63 +227,6 @@ impl WafBackend {
         }
     }
 
-    /// The load balancers the web ACL is associated with now, from
-    /// `ListResourcesForWebACL` (one call for any number), or, where that is
-    /// not available (an emulator, or a policy without it), from
-    /// `GetWebACLForResource` of each recorded member.
-    pub(super) async fn members_of(
-        &self,
-        acl_arn: &str,
-        recorded: &[String],
-    ) -> Result<Vec<String>> {
-        if self
-            .list_resources
-            .load(std::sync::atomic::Ordering::Relaxed)
-        {
-            let listed = self
-                .call(
-                    "ListResourcesForWebACL",
-                    "list the load balancers of the web ACL",
-                    || async move {
-                        self.waf
-                            .list_resources_for_web_acl()
-                            .web_acl_arn(acl_arn)
-                            .resource_type(ResourceType::ApplicationLoadBalancer)
-                            .send()
-                            .await
-                            .map_err(|e| self.aws_error("ListResourcesForWebACL", e))
-                    },
-                )
-                .await;
-            match listed {
-                Ok(out) => return Ok(out.resource_arns().to_vec()),
-                Err(e) if is_code(&e, &[code::NONEXISTENT]) => return Ok(Vec::new()),
-                Err(e) => {
-                    tracing::info!(
-                        code = e.aws_code().unwrap_or_default(),
-                        "ListResourcesForWebACL is not available; reading each member instead"
-                    );
-                    self.list_resources
-                        .store(false, std::sync::atomic::Ordering::Relaxed);
-                }
-            }
-        }
-        let mut members = Vec::new();
-        for member in recorded {
-            let Ok(lb) = LoadBalancerArn::parse(member) else {
-                continue;
-            };
-            match self.observe(&lb).await {
-                Ok(Observed::Ours { acl, .. }) if acl.arn() == acl_arn => {
-                    members.push(member.clone())
-                }
-                Ok(_) | Err(Error::TargetNotFound { .. }) => {}
-                Err(e) => return Err(e),
-            }
-        }
-        Ok(members)
-    }
-
     /// Creates the window's web ACL (and IP sets) with `record`, or adopts
     /// the leftover of a crashed run; returns its ARN.
     pub(super) async fn ensure_web_acl(
@@ -418,7 +264,7 @@ impl WafBackend {
         }
         Err(Error::unexpected(format!(
             "WAF says web ACL {name} exists, but it is not listed in region {}",
-            self.region
+            self.region()
         )))
     }
 
@@ -433,128 +279,21 @@ impl WafBackend {
         let visibility = acl::visibility(name)?;
         let tags = acl::tags(window, None)?;
         tracing::info!(window = name, "creating web ACL");
-        let (rules, bodies, visibility, tags) = (&rules, &bodies, &visibility, &tags);
         let out = self
-            .until_usable("CreateWebACL", "create the web ACL", || async move {
-                self.waf
-                    .create_web_acl()
-                    .name(name)
-                    .scope(Scope::Regional)
-                    .description(Self::description(window))
-                    .default_action(acl::default_action())
-                    .set_rules(Some(rules.clone()))
-                    .set_custom_response_bodies(Some(bodies.clone()))
-                    .visibility_config(visibility.clone())
-                    .set_tags(Some(tags.clone()))
-                    .send()
-                    .await
-                    .map_err(|e| self.aws_error("CreateWebACL", e))
-            })
+            .client
+            .create_web_acl(
+                name,
+                &WafStore::description(window),
+                &acl::default_action(),
+                &rules,
+                &bodies,
+                &visibility,
+                &tags,
+            )
             .await?;
         let created = out.summary().map(|s| (s.id(), s.arn(), s.lock_token()));
         self.remember_created(Listing::WebAcls, "CreateWebACL", name, created)
             .await
-    }
-
-    /// Reads `lb`'s association, then, when `decide` says so, makes the
-    /// association call `send` (AWS WAF `action`), as one attempt; every
-    /// attempt reads again, the first and each one after throttling or a
-    /// code in `retry_on`, since `AssociateWebACL` replaces and
-    /// `DisassociateWebACL` removes whatever is associated and AWS has no
-    /// conditional form of either. What remains is the time between that
-    /// read and AWS applying the call: one round trip.
-    ///
-    /// `decide` gets what is associated now: `Ok(true)` to call,
-    /// `Ok(false)` when there is nothing to do, an error to refuse. `send`
-    /// must send its call once ([`sent_once`]): throttling, AWS's internal
-    /// errors and the codes in `retry_on` are retried here (the latter two
-    /// until `deadline`). `Ok(true)` when the call was made.
-    #[allow(clippy::too_many_arguments)]
-    pub(super) async fn read_then_call<D, S, Fut, T, E>(
-        &self,
-        lb: &LoadBalancerArn,
-        action: &'static str,
-        what: &str,
-        retry_on: &[&str],
-        deadline: Duration,
-        decide: D,
-        send: S,
-    ) -> Result<bool>
-    where
-        D: Fn(Observed) -> Result<bool> + Sync,
-        S: Fn() -> Fut + Sync,
-        Fut: Future<Output = std::result::Result<T, SdkError<E, HttpResponse>>> + Send,
-        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    {
-        let (decide, send) = (&decide, &send);
-        // `send` goes out once per attempt (see `sent_once`): what the SDK
-        // would retry, maint retries here, after a fresh read.
-        let retry_on: Vec<&str> = retry_on.iter().copied().chain(code::TRANSIENT).collect();
-        // Paced inside, right before the call itself (the read has its own
-        // quota).
-        self.retrying("", what, &retry_on, deadline, || async move {
-            if !decide(self.observe(lb).await?)? {
-                return Ok(false);
-            }
-            self.pace(action).await;
-            send()
-                .await
-                .map(|_| true)
-                .map_err(|e| self.aws_error(action, e))
-        })
-        .await
-    }
-
-    /// Associates maint's web ACL with `lb`, the association read again
-    /// right before every attempt ([`WafBackend::read_then_call`]): when a
-    /// web ACL maint did not create appeared since maint's first look
-    /// (Terraform, a controller, Firewall Manager), nothing is replaced and
-    /// the error names it. `Ok(true)` when it associated, `Ok(false)` when
-    /// it already was.
-    pub(super) async fn associate(&self, lb: &LoadBalancerArn, acl_arn: &str) -> Result<bool> {
-        tracing::info!(%lb, acl_arn, "associating web ACL");
-        self.read_then_call(
-            lb,
-            "AssociateWebACL",
-            &format!(
-                "associating web ACL {acl_arn} with {lb} (the web ACL exists: run the same \
-                 command again to finish, or `maint exit` to remove it)"
-            ),
-            &[code::UNAVAILABLE],
-            self.settings.associate_deadline,
-            |observed| match observed {
-                Observed::Foreign { arn, name } => Err(foreign(lb, arn, name)),
-                Observed::Ours { acl, .. } if acl.arn() == acl_arn => Ok(false),
-                Observed::Ours { acl, read } if read.injected() => Err(Error::Conflict {
-                    resource: lb.to_string(),
-                    message: format!(
-                        "its window {} lives in its own web ACL {}; to change it, \
-                         enter again with consent to inject (--inject, inject=True, \
-                         or existing_web_acl = \"inject\")",
-                        read.record.window,
-                        acl.name()
-                    ),
-                }),
-                Observed::Ours { read, .. } => Err(Error::Conflict {
-                    resource: lb.to_string(),
-                    message: format!(
-                        "it is in maintenance in window {}; act on it through that window",
-                        read.record.window
-                    ),
-                }),
-                Observed::Normal => Ok(true),
-            },
-            || {
-                self.waf
-                    .associate_web_acl()
-                    .web_acl_arn(acl_arn)
-                    .resource_arn(lb.as_str())
-                    .customize()
-                    .config_override(sent_once())
-                    .send()
-            },
-        )
-        .await
     }
 
     /// Creates a new window (IP sets, then the web ACL recording `members`),
@@ -659,5 +398,98 @@ impl WafBackend {
             response: &response,
         };
         self.update_web_acl(window, &locked, &spec).await
+    }
+
+    /// A repeated `enter` (or `arm`) written into a window: its record and
+    /// response brought to `wanted` (as [`reentry_spec`] says), `joining`
+    /// added to its members, and, when `switched_on` is given, an armed
+    /// window in pass-through form put into maintenance since then; its
+    /// allowlist to `wanted`'s (see [`WafStore::update_window`]).
+    ///
+    /// [`reentry_spec`]: crate::maintenance::reentry_spec
+    pub(super) async fn reenter_window(
+        &self,
+        window: &Window,
+        acl: &WebAcl,
+        sets: &[LoadedSet],
+        wanted: &MaintenanceSpec,
+        joining: &[String],
+        switched_on: Option<DateTime<Utc>>,
+    ) -> Result<()> {
+        let reason = wanted.reason.as_ref().map(|r| r.as_str().to_string());
+        let edit = |record: &mut StateRecord, response: &mut MaintenanceResponse| {
+            record.reason = reason.clone();
+            record.until = wanted.until;
+            for lb in joining {
+                if !record.members.contains(lb) {
+                    record.members.push(lb.clone());
+                }
+            }
+            if let Some(now) = switched_on {
+                record.active = true;
+                record.since = now;
+            }
+            record.set_access(wanted);
+            *response = wanted.response.clone();
+        };
+        let (entries, enabled) = (&wanted.allowlist, wanted.allowlist_enabled);
+        self.update_window(window, acl, sets, entries, enabled, &edit)
+            .await
+    }
+
+    /// Switches an armed window between maintenance (`on`) and
+    /// pass-through: one update under its lock token.
+    pub(super) async fn switch(&self, window: &Window, acl: &WebAcl, on: bool) -> Result<()> {
+        self.with_lock_retries(acl.arn(), || async {
+            let (locked, read) = self.reread(acl).await?;
+            let Some(read) = read else {
+                return Err(Error::Conflict {
+                    resource: acl.arn().to_string(),
+                    message: "the window was deleted while maint was switching it".into(),
+                });
+            };
+            self.edit_record(window, &locked, &read, |record| record.active = on)
+                .await
+        })
+        .await
+    }
+
+    /// Records that a window in maintenance is armed: `exit` then keeps it
+    /// associated in pass-through form.
+    pub(super) async fn mark_armed(&self, window: &Window, acl: &WebAcl) -> Result<()> {
+        self.with_lock_retries(acl.arn(), || async {
+            let (locked, read) = self.reread(acl).await?;
+            let Some(read) = read else {
+                return Ok(());
+            };
+            self.edit_record(window, &locked, &read, |record| {
+                record.armed_since.get_or_insert_with(Utc::now);
+            })
+            .await
+        })
+        .await
+    }
+
+    /// Writes the window's record as `edit` changes it (maint's response as
+    /// read) under the lock token `locked` was read with; nothing when
+    /// `edit` changes nothing. A lock conflict is returned to the caller,
+    /// which re-reads and re-applies its change.
+    pub(super) async fn edit_record(
+        &self,
+        window: &Window,
+        locked: &LockedAcl,
+        read: &ReadAcl,
+        edit: impl FnOnce(&mut StateRecord),
+    ) -> Result<()> {
+        let mut record = read.record.clone();
+        edit(&mut record);
+        if record == read.record {
+            return Ok(());
+        }
+        let spec = AclSpec {
+            record: &record,
+            response: &read.response,
+        };
+        self.update_web_acl(window, locked, &spec).await
     }
 }

@@ -4,7 +4,13 @@
 
 use serde_json::json;
 
-use super::*;
+use std::collections::{BTreeMap, HashMap};
+
+use base64::Engine as _;
+use serde_json::Value;
+
+use crate::backend::waf::evaluate::{evaluate, Leaf, LiveAcl};
+use crate::check::CheckRequest;
 
 const V4: &str = "arn:aws:wafv2:us-east-1:123456789012:regional/ipset/maint-svc-shop-ipv4/a";
 const V6: &str = "arn:aws:wafv2:us-east-1:123456789012:regional/ipset/maint-svc-shop-ipv6/b";

@@ -1,0 +1,210 @@
+//! The ACL reader: a web ACL as AWS returns it, read back into maint's
+//! terms ([`ReadAcl`]: the window's record, its response, whether maint's
+//! rule is there as written).
+
+use std::collections::HashMap;
+
+use aws_sdk_wafv2::types::{CustomHttpHeader, CustomResponseBody, Rule, WebAcl};
+
+use super::names::{MANAGED_BY, PAGE_KEY, RULE_NAME};
+use super::record::{state_text, StateRecord};
+use super::rules::{allowlist_on, bypass_on};
+use crate::response::{
+    ContentType, MaintenanceResponse, ResponseBody, ResponseHeader, ResponseHeaders,
+    ResponseStatus, MARKER_HEADER,
+};
+use crate::{Error, Result};
+
+/// A web ACL of maint's, or a service's own web ACL with maint's rule
+/// injected, as read back.
+#[derive(Debug, Clone)]
+pub(crate) struct ReadAcl {
+    pub record: StateRecord,
+    pub response: MaintenanceResponse,
+    /// False when the record is there but maint's rule is gone: in a
+    /// service's own web ACL, someone removed it (an IaC apply).
+    pub rule_present: bool,
+    /// The revision in the maintenance rule's marker header (see
+    /// [`revision`]); `None` in rules written before markers.
+    pub revision: Option<String>,
+    /// What of maint's rule was changed outside maint (set to Count in the
+    /// console, its statement or response edited, removed from maint's own
+    /// web ACL), when it was: the window is damaged. `status` reports it as
+    /// an error; `enter` writes maint's rule again from the record, `exit`
+    /// ends the window; `response` is then what could be recovered (the
+    /// page body, else maint's default).
+    pub damage: Option<&'static str>,
+}
+
+impl ReadAcl {
+    /// Whether this is a window injected into a service's own web ACL.
+    pub fn injected(&self) -> bool {
+        self.record.injected.is_some()
+    }
+
+    /// The error `status` reports for a damaged window in `acl`, with how
+    /// to recover it; `None` when the window is whole.
+    pub fn damage_error(&self, acl: &WebAcl) -> Option<Error> {
+        let what = self.damage?;
+        let fix = if self.injected() {
+            "run `maint enter` again to restore maint's rule, or `maint exit` to remove \
+             maint's part of it"
+        } else {
+            "run `maint enter` again to restore it, or `maint exit` to end the window"
+        };
+        Some(Error::unexpected(format!(
+            "web ACL {} holds maint's window {} but its {what} was changed outside maint; {fix}",
+            acl.name(),
+            self.record.window
+        )))
+    }
+}
+
+/// Reads a web ACL as a window of maint's. `None` when it is not one (a name
+/// not of maint's, no state record, or a record naming another window):
+/// such an ACL is never touched. A service's own web ACL holding a record
+/// of an injected window reads as that window. A record written before
+/// windows (one load balancer) reads as a window of one.
+pub(crate) fn read_acl(acl: &WebAcl) -> Result<Option<ReadAcl>> {
+    let bodies = acl.custom_response_bodies();
+    let Some(state) = bodies.and_then(state_text) else {
+        return Ok(None);
+    };
+    let Ok(mut record) = serde_json::from_str::<StateRecord>(&state) else {
+        return Ok(None);
+    };
+    if let Some(prefix) = record.member_prefix.take() {
+        for m in &mut record.members {
+            m.insert_str(0, &prefix);
+        }
+    }
+    let own = acl.name().starts_with("maint-") && record.injected.is_none();
+    if own && record.window.is_empty() {
+        record.window = acl.name().to_string();
+    }
+    if let Some(lb) = record.load_balancer.take() {
+        if !record.members.contains(&lb) {
+            record.members.push(lb);
+        }
+    }
+    // maint injects only into a service's own web ACL, never into one
+    // named like maint's: a record saying "injected" in a web ACL named
+    // `maint-...` is a copy (or a forgery), not a window maint can trust.
+    let named_right = if own {
+        record.window == acl.name()
+    } else {
+        record.injected.is_some()
+            && record.window.starts_with("maint-")
+            && !acl.name().starts_with("maint-")
+    };
+    if record.managed_by != MANAGED_BY || !named_right {
+        return Ok(None);
+    }
+    let Some(rule) = acl.rules().iter().find(|r| r.name() == RULE_NAME) else {
+        return Ok(Some(ReadAcl {
+            record,
+            response: recovered_response(bodies),
+            rule_present: false,
+            revision: None,
+            // In a service's own web ACL a missing rule is a reverted
+            // window (an IaC apply); in maint's own, damage.
+            damage: own.then_some("maintenance rule"),
+        }));
+    };
+    Ok(Some(match read_rule(rule, bodies, &record) {
+        Ok((response, revision)) => ReadAcl {
+            record,
+            response,
+            rule_present: true,
+            revision,
+            damage: None,
+        },
+        Err(what) => ReadAcl {
+            record,
+            response: recovered_response(bodies),
+            rule_present: true,
+            revision: None,
+            damage: Some(what),
+        },
+    }))
+}
+
+/// The response of a damaged window: its page, as maint last wrote it,
+/// with maint's default status and headers; maint's default response when
+/// the page cannot be read either.
+fn recovered_response(bodies: Option<&HashMap<String, CustomResponseBody>>) -> MaintenanceResponse {
+    bodies
+        .and_then(|b| b.get(PAGE_KEY))
+        .and_then(|page| {
+            let content_type = ContentType::from_waf_name(page.content_type().as_str())?;
+            ResponseBody::new(content_type, page.content().to_string()).ok()
+        })
+        .and_then(|body| {
+            let content_type = body.content_type();
+            MaintenanceResponse::build(None, None, Some(body), content_type, Vec::new()).ok()
+        })
+        .unwrap_or_default()
+}
+
+/// maint's rule as maint writes it for `record`: its response and the
+/// revision in its marker; else what of it was changed outside maint.
+fn read_rule(
+    rule: &Rule,
+    bodies: Option<&HashMap<String, CustomResponseBody>>,
+    record: &StateRecord,
+) -> std::result::Result<(MaintenanceResponse, Option<String>), &'static str> {
+    let custom = rule
+        .action()
+        .and_then(|a| a.block())
+        .and_then(|b| b.custom_response())
+        .ok_or("rule action")?;
+    let status = u16::try_from(custom.response_code())
+        .ok()
+        .and_then(|c| ResponseStatus::new(c).ok())
+        .ok_or("response status")?;
+    let page = custom
+        .custom_response_body_key()
+        .and_then(|key| bodies.and_then(|b| b.get(key)))
+        .ok_or("response body")?;
+    let content_type =
+        ContentType::from_waf_name(page.content_type().as_str()).ok_or("response content type")?;
+    let body =
+        ResponseBody::new(content_type, page.content().to_string()).map_err(|_| "response body")?;
+    let is_marker = |h: &&CustomHttpHeader| h.name().eq_ignore_ascii_case(MARKER_HEADER);
+    let revision = custom
+        .response_headers()
+        .iter()
+        .find(is_marker)
+        .and_then(|h| h.value().rsplit_once("rev="))
+        .map(|(_, rev)| rev.to_string());
+    let headers = custom
+        .response_headers()
+        .iter()
+        .filter(|h| !is_marker(h))
+        .map(|h| ResponseHeader::new(h.name(), h.value()))
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .and_then(ResponseHeaders::new)
+        .map_err(|_| "response headers")?;
+    // The statement's shape must agree with the record: pass-through
+    // NOT(match all), letting requests through OR(probe, NOT(...)) (or,
+    // written before probes, NOT(...)), else all.
+    let top = rule.statement();
+    let negated = top.and_then(|s| {
+        s.not_statement().or_else(|| {
+            s.or_statement()
+                .and_then(|o| o.statements().last())
+                .and_then(|last| last.not_statement())
+        })
+    });
+    let inner = negated.and_then(|n| n.statement());
+    let passes_all = inner.is_some_and(|s| s.size_constraint_statement().is_some());
+    let lets_through = inner.is_some() && !passes_all;
+    let should_let_through = allowlist_on(record) || bypass_on(record).is_some();
+    if passes_all == record.active || lets_through != should_let_through {
+        return Err("rule statement");
+    }
+    Ok((
+        MaintenanceResponse::from_parts(status, body, headers),
+        revision,
+    ))
+}

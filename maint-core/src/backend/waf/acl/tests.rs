@@ -1,0 +1,586 @@
+//! Unit tests of maint's web ACL shape: the rule builder, the state
+//! record's codec, the reader and composing into a service's own web ACL,
+//! round-tripped through a built `WebAcl`.
+
+#![allow(clippy::unwrap_used)]
+
+use std::collections::{BTreeMap, HashMap};
+
+use aws_sdk_wafv2::types::{
+    BlockAction, CustomResponseBody, FallbackBehavior, ForwardedIpPosition, ResponseContentType,
+    Rule, RuleAction, Statement, WebAcl,
+};
+use chrono::Utc;
+
+use super::compose::{compose, first_place, restore, will_not_fit};
+use super::names::{
+    is_maint_body, IpSetId, ALLOWLISTED_LABEL, CLIENT_IP_RULE, LINK_RULE, MANAGED_BY, RULE_NAME,
+    SLOTS,
+};
+use super::reader::read_acl;
+use super::record::{state_bodies, Injection, StateRecord};
+use super::rules::{
+    blocked_requests, bodies, default_action, match_all, rules, visibility, AclSpec,
+};
+use crate::access::{BypassSecret, ClientIp, ClientIpFallback, ClientIpPosition};
+use crate::response::MaintenanceResponse;
+use crate::response::MAX_BODY_BYTES;
+
+const LB: &str =
+    "arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/shop/0123456789abcdef";
+
+/// What the maintenance rule lets through: X in OR(probe, NOT(X)).
+fn let_through(s: &Statement) -> &Statement {
+    let or = s.or_statement().expect("OR(probe, NOT(let through))");
+    or.statements()[1]
+        .not_statement()
+        .and_then(|n| n.statement())
+        .expect("NOT(let through)")
+}
+
+fn record(sets: &[&str]) -> StateRecord {
+    StateRecord {
+        managed_by: MANAGED_BY.into(),
+        window: "maint-shop-0123456789abcdef".into(),
+        service: None,
+        members: vec![LB.to_string()],
+        load_balancer: None,
+        reason: Some("release".into()),
+        since: Utc::now(),
+        until: None,
+        allowlist_enabled: true,
+        ipv4_set: sets.first().map(|s| s.to_string()),
+        ipv6_set: sets.get(1).map(|s| s.to_string()),
+        active: true,
+        armed_since: None,
+        injected: None,
+        bypass: None,
+        bypass_enabled: true,
+        client_ip: ClientIp::Connection,
+        member_prefix: None,
+    }
+}
+
+fn acl(spec: &AclSpec<'_>, name: &str) -> WebAcl {
+    let mut b = WebAcl::builder()
+        .name(name)
+        .id("id")
+        .arn("arn")
+        .default_action(default_action())
+        .set_rules(Some(rules(spec, "m").unwrap()))
+        .visibility_config(visibility("m").unwrap());
+    for (k, v) in bodies(spec).unwrap() {
+        b = b.custom_response_bodies(k, v);
+    }
+    b.build().unwrap()
+}
+
+const V4: &str =
+    "arn:aws:wafv2:eu-west-1:123456789012:regional/ipset/maint-shop-0123456789abcdef-ipv4/aaaa";
+const V6: &str =
+    "arn:aws:wafv2:eu-west-1:123456789012:regional/ipset/maint-shop-0123456789abcdef-ipv6/bbbb";
+
+#[test]
+fn round_trips_through_the_acl() {
+    let response = MaintenanceResponse::default();
+    for (sets, enabled) in [
+        (vec![V4], true),
+        (vec![V4, V6], true),
+        (vec![V4], false),
+        (vec![], true),
+    ] {
+        let mut rec = record(&sets);
+        rec.allowlist_enabled = enabled;
+        let spec = AclSpec {
+            record: &rec,
+            response: &response,
+        };
+        let acl = acl(&spec, "maint-shop-0123456789abcdef");
+        let read = read_acl(&acl).unwrap().expect("ours");
+        assert_eq!(read.record, rec);
+        assert_eq!(read.response, response);
+    }
+}
+
+#[test]
+fn the_rule_statement_has_the_expected_shape() {
+    let response = MaintenanceResponse::default();
+    let mut rec = record(&[V4, V6]);
+    let spec = AclSpec {
+        record: &rec,
+        response: &response,
+    };
+    let s = blocked_requests(&spec).unwrap();
+    let inner = let_through(&s);
+    assert_eq!(inner.or_statement().unwrap().statements().len(), 2);
+    // A probe of the window gets the page whatever its address.
+    let probe = s.or_statement().unwrap().statements()[0]
+        .byte_match_statement()
+        .unwrap();
+    assert_eq!(probe.search_string().as_ref(), rec.window.as_bytes());
+    rec.allowlist_enabled = false;
+    let disabled = AclSpec {
+        record: &rec,
+        response: &response,
+    };
+    assert!(blocked_requests(&disabled)
+        .unwrap()
+        .size_constraint_statement()
+        .is_some());
+}
+
+#[test]
+fn acls_that_are_not_ours_are_not_read() {
+    let response = MaintenanceResponse::default();
+    let rec = record(&[]);
+    let spec = AclSpec {
+        record: &rec,
+        response: &response,
+    };
+    assert!(read_acl(&acl(&spec, "security-acl")).unwrap().is_none());
+    let mut other = rec.clone();
+    other.window = "maint-svc-other".into();
+    let spec = AclSpec {
+        record: &other,
+        response: &response,
+    };
+    assert!(read_acl(&acl(&spec, "maint-shop-0123456789abcdef"))
+        .unwrap()
+        .is_none());
+}
+
+#[test]
+fn a_record_from_before_windows_reads_as_a_window_of_one() {
+    let response = MaintenanceResponse::default();
+    let mut old = record(&[V4]);
+    old.window = String::new();
+    old.members = Vec::new();
+    old.load_balancer = Some(LB.to_string());
+    let spec = AclSpec {
+        record: &old,
+        response: &response,
+    };
+    let read = read_acl(&acl(&spec, "maint-shop-0123456789abcdef"))
+        .unwrap()
+        .expect("ours");
+    assert_eq!(read.record.window, "maint-shop-0123456789abcdef");
+    assert_eq!(read.record.members, [LB]);
+    assert_eq!(read.record.load_balancer, None);
+}
+
+#[test]
+fn ip_set_ids_parse_from_arns() {
+    let id = IpSetId::from_arn(V4).unwrap();
+    assert_eq!(id.name, "maint-shop-0123456789abcdef-ipv4");
+    assert_eq!(id.id, "aaaa");
+    assert!(IpSetId::from_arn("arn:aws:wafv2:x:y:regional/webacl/a/b").is_err());
+}
+
+/// A service's own web ACL with rules at the given priorities.
+fn host(priorities: &[(&str, i32)]) -> WebAcl {
+    let mut b = WebAcl::builder()
+        .name("security")
+        .id("id")
+        .arn("arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/security/id")
+        .default_action(default_action())
+        .visibility_config(visibility("security").unwrap())
+        .custom_response_bodies(
+            "blocked",
+            CustomResponseBody::builder()
+                .content_type(ResponseContentType::TextPlain)
+                .content("no")
+                .build()
+                .unwrap(),
+        );
+    for (name, priority) in priorities {
+        b = b.rules(
+            Rule::builder()
+                .name(*name)
+                .priority(*priority)
+                .statement(match_all().unwrap())
+                .action(
+                    RuleAction::builder()
+                        .block(BlockAction::builder().build())
+                        .build(),
+                )
+                .visibility_config(visibility(name).unwrap())
+                .build()
+                .unwrap(),
+        );
+    }
+    b.build().unwrap()
+}
+
+fn injected(acl: &WebAcl) -> StateRecord {
+    let mut rec = record(&[V4]);
+    rec.injected = Some(Injection {
+        renumbered: first_place(acl, SLOTS),
+        slots: SLOTS,
+    });
+    rec
+}
+
+fn priorities(rules: &[Rule]) -> Vec<(String, i32)> {
+    let mut p: Vec<(String, i32)> = rules
+        .iter()
+        .map(|r| (r.name().to_string(), r.priority()))
+        .collect();
+    p.sort_by_key(|(_, p)| *p);
+    p
+}
+
+fn with_rules(
+    acl: &WebAcl,
+    rules: Vec<Rule>,
+    bodies: HashMap<String, CustomResponseBody>,
+) -> WebAcl {
+    let mut acl = acl.clone();
+    acl.rules = Some(rules);
+    acl.custom_response_bodies = Some(bodies);
+    acl
+}
+
+#[test]
+fn maints_rule_goes_first_and_exit_restores_exactly() {
+    let response = MaintenanceResponse::default();
+    let acl = host(&[
+        ("managed", 0),
+        ("rate", 1),
+        ("geo", 5),
+        ("Shield", 10_000_000),
+    ]);
+    assert_eq!(
+        first_place(&acl, SLOTS),
+        BTreeMap::from([("managed".to_string(), 0), ("rate".to_string(), 1)]),
+        "only the rules below the first three free priorities move"
+    );
+    assert_eq!(
+        first_place(&acl, 1),
+        BTreeMap::from([("managed".to_string(), 0), ("rate".to_string(), 1)]),
+    );
+    let gap_of_two = host(&[("a", 0), ("b", 3), ("c", 4), ("d", 8)]);
+    assert_eq!(
+        first_place(&gap_of_two, SLOTS),
+        BTreeMap::from([
+            ("a".to_string(), 0),
+            ("b".to_string(), 3),
+            ("c".to_string(), 4)
+        ]),
+        "a gap of two is too small for three rules"
+    );
+    let rec = injected(&acl);
+    let spec = AclSpec {
+        record: &rec,
+        response: &response,
+    };
+    let (rules, bodies) = compose(&acl, &spec).unwrap();
+    assert_eq!(
+        priorities(&rules),
+        [
+            ("maint-maintenance".to_string(), 2),
+            ("managed".to_string(), 3),
+            ("rate".to_string(), 4),
+            ("geo".to_string(), 5),
+            ("Shield".to_string(), 10_000_000)
+        ]
+    );
+    assert_eq!(bodies.len(), 3, "its own body and maint's two");
+    assert!(will_not_fit(&acl, &rules, &bodies).is_none());
+    let during = with_rules(&acl, rules, bodies);
+    let read = read_acl(&during).unwrap().expect("the injected window");
+    assert!(read.injected() && read.rule_present);
+    // The same rules and record in a web ACL named like a window of
+    // maint's (a copy): not trusted, so never changed or emptied.
+    let mut copy = during.clone();
+    copy.name = "maint-svc-z".into();
+    assert!(read_acl(&copy).unwrap().is_none());
+    // Composing again (an allowlist edit) moves nothing further.
+    let (again, _) = compose(&during, &spec).unwrap();
+    assert_eq!(priorities(&again), priorities(during.rules()));
+
+    let (rules, bodies) = restore(&during, rec.injected.as_ref().unwrap());
+    let after = with_rules(&acl, rules, bodies);
+    assert_eq!(priorities(after.rules()), priorities(acl.rules()));
+    assert_eq!(after.custom_response_bodies(), acl.custom_response_bodies());
+}
+
+#[test]
+fn a_rule_someone_moved_during_the_window_keeps_its_new_place() {
+    let response = MaintenanceResponse::default();
+    let acl = host(&[("managed", 0), ("rate", 1)]);
+    let rec = injected(&acl);
+    let spec = AclSpec {
+        record: &rec,
+        response: &response,
+    };
+    let (mut rules, bodies) = compose(&acl, &spec).unwrap();
+    // Meanwhile another team moves "rate" to 7 and adds "new" at 3.
+    for r in &mut rules {
+        if r.name() == "rate" {
+            r.priority = 7;
+        }
+    }
+    let mut extra = host(&[("new", 6)]).rules().to_vec();
+    rules.append(&mut extra);
+    let during = with_rules(&acl, rules, bodies);
+    let (rules, _) = restore(&during, rec.injected.as_ref().unwrap());
+    assert_eq!(
+        priorities(&rules),
+        [
+            ("managed".to_string(), 0),
+            ("new".to_string(), 6),
+            ("rate".to_string(), 7)
+        ]
+    );
+}
+
+#[test]
+fn name_clashes_and_limits_are_refused() {
+    let response = MaintenanceResponse::default();
+    let clash = host(&[(RULE_NAME, 3)]);
+    let rec = injected(&clash);
+    let spec = AclSpec {
+        record: &rec,
+        response: &response,
+    };
+    let (rules, bodies) = compose(&clash, &spec).unwrap();
+    assert!(will_not_fit(&clash, &rules, &bodies)
+        .unwrap()
+        .contains("already has a rule named"));
+
+    let acl = host(&[("a", 0)]);
+    let many: HashMap<String, CustomResponseBody> = (0..49)
+        .map(|i| {
+            (
+                format!("b{i}"),
+                acl.custom_response_bodies().unwrap()["blocked"].clone(),
+            )
+        })
+        .collect();
+    let crowded = with_rules(&acl, acl.rules().to_vec(), many);
+    let rec = injected(&crowded);
+    let spec = AclSpec {
+        record: &rec,
+        response: &response,
+    };
+    let (rules, bodies) = compose(&crowded, &spec).unwrap();
+    assert!(will_not_fit(&crowded, &rules, &bodies)
+        .unwrap()
+        .contains("custom response bodies"));
+}
+
+#[test]
+fn an_armed_window_passes_everything_and_reads_back() {
+    let response = MaintenanceResponse::default();
+    let mut rec = record(&[V4]);
+    rec.active = false;
+    rec.armed_since = Some(rec.since);
+    let spec = AclSpec {
+        record: &rec,
+        response: &response,
+    };
+    let s = blocked_requests(&spec).unwrap();
+    let inner = s.not_statement().unwrap().statement().unwrap();
+    assert!(
+        inner.size_constraint_statement().is_some(),
+        "matches nothing"
+    );
+    let read = read_acl(&acl(&spec, "maint-shop-0123456789abcdef"))
+        .unwrap()
+        .expect("ours");
+    assert_eq!(read.record, rec);
+}
+
+#[test]
+fn a_bypass_adds_its_header_and_cookie_and_a_link_rule_before_the_page() {
+    let response = MaintenanceResponse::default();
+    let mut rec = record(&[V4]);
+    rec.bypass = Some(BypassSecret::random().expose().to_string());
+    rec.until = Some(Utc::now() + chrono::Duration::hours(2));
+    let spec = AclSpec {
+        record: &rec,
+        response: &response,
+    };
+    let rules = rules(&spec, "m").unwrap();
+    let names: Vec<(&str, i32)> = rules.iter().map(|r| (r.name(), r.priority())).collect();
+    assert_eq!(names, [(LINK_RULE, 1), (RULE_NAME, 2)]);
+    let link = rules[0].action().unwrap().block().unwrap();
+    let custom = link.custom_response().unwrap();
+    assert_eq!(custom.response_code(), 302);
+    let cookie = custom
+        .response_headers()
+        .iter()
+        .find(|h| h.name() == "Set-Cookie")
+        .unwrap()
+        .value();
+    assert!(cookie.starts_with(&format!(
+        "maint_bypass={}; Path=/; Expires=",
+        rec.bypass.as_deref().unwrap()
+    )));
+    assert!(
+        cookie.ends_with("GMT; Secure; HttpOnly; SameSite=Lax"),
+        "{cookie}"
+    );
+    assert!(cookie.len() <= 255, "AWS's limit on a header value");
+    let or = let_through(rules[1].statement().unwrap())
+        .or_statement()
+        .unwrap();
+    assert_eq!(
+        or.statements().len(),
+        3,
+        "the IP set, the header, the cookie"
+    );
+    let read = read_acl(&acl(&spec, "maint-shop-0123456789abcdef"))
+        .unwrap()
+        .unwrap();
+    assert_eq!(read.record, rec);
+    // A disabled bypass takes no part: no link, nothing let through.
+    rec.bypass_enabled = false;
+    rec.allowlist_enabled = false;
+    let spec = AclSpec {
+        record: &rec,
+        response: &response,
+    };
+    let rules = self::rules(&spec, "m").unwrap();
+    assert_eq!(rules.len(), 1);
+    assert!(rules[0]
+        .statement()
+        .unwrap()
+        .size_constraint_statement()
+        .is_some());
+}
+
+#[test]
+fn a_client_address_from_a_header_is_labelled_by_a_count_rule_of_its_own() {
+    let response = MaintenanceResponse::default();
+    let mut rec = record(&[V4, V6]);
+    rec.client_ip = ClientIp::header(
+        "X-Forwarded-For",
+        ClientIpPosition::Last,
+        ClientIpFallback::NoMatch,
+    )
+    .unwrap();
+    let spec = AclSpec {
+        record: &rec,
+        response: &response,
+    };
+    let rules = rules(&spec, "m").unwrap();
+    assert_eq!(rules[0].name(), CLIENT_IP_RULE);
+    assert_eq!(rules[0].priority(), 0);
+    assert!(rules[0].action().unwrap().count().is_some());
+    assert_eq!(rules[0].rule_labels()[0].name(), ALLOWLISTED_LABEL);
+    let sets = rules[0]
+        .statement()
+        .unwrap()
+        .or_statement()
+        .unwrap()
+        .statements();
+    let fwd = sets[0]
+        .ip_set_reference_statement()
+        .unwrap()
+        .ip_set_forwarded_ip_config()
+        .unwrap();
+    assert_eq!(fwd.header_name(), "X-Forwarded-For");
+    assert_eq!(fwd.position(), &ForwardedIpPosition::Last);
+    assert_eq!(fwd.fallback_behavior(), &FallbackBehavior::NoMatch);
+    let inner = let_through(rules[1].statement().unwrap());
+    assert_eq!(
+        inner.label_match_statement().unwrap().key(),
+        ALLOWLISTED_LABEL
+    );
+    let read = read_acl(&acl(&spec, "maint-shop-0123456789abcdef"))
+        .unwrap()
+        .unwrap();
+    assert_eq!(read.record, rec);
+}
+
+#[test]
+fn a_window_injected_with_one_slot_refuses_what_needs_three() {
+    let response = MaintenanceResponse::default();
+    let mut rec = record(&[V4]);
+    rec.injected = Some(Injection {
+        renumbered: BTreeMap::new(),
+        slots: 1,
+    });
+    let spec = AclSpec {
+        record: &rec,
+        response: &response,
+    };
+    let only = rules(&spec, "security").unwrap();
+    assert_eq!((only[0].name(), only[0].priority()), (RULE_NAME, 0));
+    rec.bypass = Some(BypassSecret::random().expose().to_string());
+    let spec = AclSpec {
+        record: &rec,
+        response: &response,
+    };
+    let err = rules(&spec, "security").unwrap_err();
+    assert!(err.to_string().contains("maint exit"), "{err}");
+}
+
+fn members(n: usize) -> Vec<String> {
+    (0..n)
+        .map(|i| {
+            format!(
+                "arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/\
+                     shop-frontend-production-{i:07}/{i:016x}"
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_small_record_is_one_json_body_as_before() {
+    let mut rec = record(&[]);
+    rec.members = members(20);
+    let bodies = state_bodies(&rec).unwrap();
+    assert_eq!(bodies.len(), 1);
+    assert_eq!(bodies[0].1, ResponseContentType::ApplicationJson);
+    assert!(!bodies[0].2.contains("member_prefix"));
+}
+
+#[test]
+fn a_window_of_a_hundred_load_balancers_fits_wafs_body_limit_and_reads_back() {
+    let response = MaintenanceResponse::default();
+    for n in [40, 60, 100] {
+        let mut rec = record(&[]);
+        rec.members = members(n);
+        rec.bypass = Some(crate::access::BypassSecret::random().expose().to_string());
+        let pieces = state_bodies(&rec).unwrap();
+        for (key, _, content) in &pieces {
+            assert!(content.len() <= MAX_BODY_BYTES, "{key}: {}", content.len());
+            assert!(is_maint_body(key), "{key}");
+        }
+        let spec = AclSpec {
+            record: &rec,
+            response: &response,
+        };
+        let read = read_acl(&acl(&spec, "maint-shop-0123456789abcdef"))
+            .unwrap()
+            .expect("ours");
+        assert_eq!(read.record, rec, "{n} members");
+    }
+    let mut rec = record(&[]);
+    rec.members = members(100);
+    assert!(state_bodies(&rec).unwrap().len() >= 2, "cut into pieces");
+}
+
+#[test]
+fn maints_bodies_are_told_from_others() {
+    for key in [
+        "maint-page",
+        "maint-state",
+        "maint-state-2",
+        "maint-state-17",
+    ] {
+        assert!(is_maint_body(key), "{key}");
+    }
+    for key in [
+        "maint-state-1",
+        "maint-state-x",
+        "maint-statey",
+        "blocked",
+        "maint-pages",
+    ] {
+        assert!(!is_maint_body(key), "{key}");
+    }
+}

@@ -1,0 +1,177 @@
+//! The backend's part of windows injected into a service's own web ACL
+//! (with consent): `enter` adds maint's rule in one update (or brings it to
+//! the new spec, as a repeated `enter` does), `exit` takes out exactly
+//! that, every member together. The store does the reading and writing
+//! (`inject.rs`).
+use super::acl::{self, IpSetId, ReadAcl};
+use super::backend::WafBackend;
+use super::decide::{outcome, reentry};
+use super::inject::Host;
+use super::ip_sets::WindowSets;
+use super::store::WafStore;
+use super::web_acls::LockedAcl;
+use crate::allowlist::Family;
+use crate::backend::contract::MemberResults;
+use crate::maintenance::{Change, MaintenanceSpec, Mode, Outcome, Window};
+use crate::target::LoadBalancerArn;
+use crate::{Error, Result};
+
+impl WafBackend {
+    /// `enter` for a window injected into `host`: maint's rule, bodies and
+    /// IP sets added in one update (checked to fit first), or, when they
+    /// are there, brought to `spec` as a repeated `enter` does.
+    pub(super) async fn enter_injected(
+        &self,
+        window: &Window,
+        lbs: &[LoadBalancerArn],
+        spec: &MaintenanceSpec,
+        mode: Mode,
+        host: &Host,
+    ) -> MemberResults<Outcome> {
+        // What else the web ACL protects, and the web ACL itself, read at
+        // the same time.
+        let (_, first) = futures::future::try_join(
+            self.store.check_protects(window, host, lbs),
+            self.store.get_web_acl(&host.name, &host.id),
+        )
+        .await?;
+        let first = std::sync::Mutex::new(Some(first));
+        let changes = self
+            .store
+            .with_lock_retries(&host.arn, || async {
+                let just_read = first
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .take();
+                let locked = match just_read {
+                    Some(locked) => locked,
+                    None => self.store.get_web_acl(&host.name, &host.id).await?,
+                };
+                let read = acl::read_acl(&locked.acl)?;
+                match read {
+                    Some(read) if read.record.window != window.name() => Err(Error::Conflict {
+                        resource: host.arn.clone(),
+                        message: format!(
+                            "web ACL {} carries maint's window {}; act through that window",
+                            host.name, read.record.window
+                        ),
+                    }),
+                    Some(read) if read.rule_present => {
+                        self.reenter_injected(window, lbs, spec, mode, &locked, &read)
+                            .await
+                    }
+                    reverted => {
+                        self.store
+                            .inject(window, lbs, spec, mode, host, &locked, reverted.as_ref())
+                            .await
+                    }
+                }
+            })
+            .await?;
+        Ok(lbs
+            .iter()
+            .map(|lb| Ok(outcome(lb, mode, changes.clone())))
+            .collect())
+    }
+
+    async fn reenter_injected(
+        &self,
+        window: &Window,
+        lbs: &[LoadBalancerArn],
+        spec: &MaintenanceSpec,
+        mode: Mode,
+        locked: &LockedAcl,
+        read: &ReadAcl,
+    ) -> Result<Vec<Change>> {
+        window.check_joins(
+            &read.record.window,
+            read.record.service.as_deref(),
+            read.record.members.iter().map(String::as_str),
+            lbs,
+        )?;
+        let WindowSets { entries, sets } = self.store.load_sets(&read.record).await?;
+        let current = WafStore::info(&locked.acl, read, entries);
+        let (wanted, changes) = reentry(read, &current, spec)?;
+        if mode == Mode::DryRun {
+            return Ok(changes);
+        }
+        let joining: Vec<String> = lbs.iter().map(ToString::to_string).collect();
+        self.store
+            .reenter_window(window, &locked.acl, &sets, &wanted, &joining, None)
+            .await?;
+        Ok(changes)
+    }
+
+    /// `exit` for a window injected into `host`: every recorded member must
+    /// leave together (the rule reaches them all); maint's rule and bodies
+    /// come out in one update, the priorities it shifted go back, then its
+    /// IP sets are deleted.
+    pub(super) async fn exit_injected(
+        &self,
+        window: &Window,
+        lbs: &[LoadBalancerArn],
+        mode: Mode,
+        host: &Host,
+        read: &ReadAcl,
+    ) -> MemberResults<Outcome> {
+        let staying: Vec<&str> = read
+            .record
+            .members
+            .iter()
+            .map(String::as_str)
+            .filter(|m| !lbs.iter().any(|lb| lb.as_str() == *m))
+            .collect();
+        if !staying.is_empty() {
+            let message = format!(
+                "maint's rule in web ACL {} keeps {} in maintenance too: exit them together \
+                 (the whole window {})",
+                host.name,
+                staying.join(", "),
+                window.name()
+            );
+            return Ok(lbs
+                .iter()
+                .map(|lb| {
+                    Err(Error::Conflict {
+                        resource: lb.to_string(),
+                        message: message.clone(),
+                    })
+                })
+                .collect());
+        }
+        let mut changes = vec![Change::RuleRemoved {
+            web_acl: host.name.clone(),
+        }];
+        let sets: Vec<(Family, IpSetId)> = [Family::Ipv4, Family::Ipv6]
+            .into_iter()
+            .filter_map(|f| read.record.set(f).map(|arn| (f, arn)))
+            .map(|(f, arn)| Ok((f, IpSetId::from_arn(arn)?)))
+            .collect::<Result<_>>()?;
+        changes.extend(sets.iter().map(|(_, id)| Change::DeletedIpSet {
+            name: id.name.clone(),
+        }));
+        if mode == Mode::Apply {
+            self.store
+                .with_lock_retries(&host.arn, || async {
+                    let locked = self.store.get_web_acl(&host.name, &host.id).await?;
+                    let Some(now) = acl::read_acl(&locked.acl)? else {
+                        return Ok(());
+                    };
+                    let injection = now.record.injected.clone().unwrap_or_default();
+                    let (rules, bodies) = acl::restore(&locked.acl, &injection);
+                    tracing::info!(
+                        window = window.name(),
+                        web_acl = host.name,
+                        "removing maint's rule"
+                    );
+                    self.store.write_web_acl(&locked, rules, bodies).await
+                })
+                .await?;
+            self.store.delete_sets(&sets).await?;
+        }
+        Ok(lbs
+            .iter()
+            .map(|lb| Ok(outcome(lb, mode, changes.clone())))
+            .collect())
+    }
+}

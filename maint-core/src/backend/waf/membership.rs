@@ -1,0 +1,187 @@
+//! Members joining and leaving a window: associating those not yet in it,
+//! one after the other at AWS's pace (each association read again right
+//! before), and disassociating those leaving, each window then kept for its
+//! other members or deleted with its last.
+
+use super::backend::WafBackend;
+use super::decide::{foreign, outcome, Seen};
+use super::locate::Located;
+use super::web_acls::ReadWindow;
+use crate::backend::contract::MemberResults;
+use crate::maintenance::{Change, Mode, Outcome, Window};
+use crate::target::LoadBalancerArn;
+use crate::{Error, ErrorKind, Result};
+
+impl WafBackend {
+    /// Associates the members of a window not yet in it, and reports each
+    /// member's changes: the window's, plus `joined` where it associated.
+    pub(super) async fn join(
+        &self,
+        window: &Window,
+        lbs: &[LoadBalancerArn],
+        acl_arn: &str,
+        already: Vec<String>,
+        window_changes: Vec<Change>,
+        joined: Change,
+    ) -> MemberResults<Outcome> {
+        let acl_arn = acl_arn.to_string();
+        // The members, one after the other at AWS's pace (one association
+        // every 2 s per account and Region), each re-read right before.
+        // Members already associated (`already`: a re-enter) need no
+        // association; the others are associated one by one.
+        let joining = lbs
+            .iter()
+            .filter(|lb| !already.contains(&lb.to_string()))
+            .count();
+        let mut results = Vec::with_capacity(lbs.len());
+        let mut refused = Vec::new();
+        let mut i = 0;
+        for lb in lbs {
+            if already.contains(&lb.to_string()) {
+                results.push(Ok(outcome(lb, Mode::Apply, window_changes.clone())));
+                continue;
+            }
+            self.progress("associating", "association", window, i, joining);
+            i += 1;
+            results.push(match self.store.associate(lb, &acl_arn).await {
+                Ok(associated) => {
+                    let mut changes = window_changes.clone();
+                    if associated {
+                        changes.push(joined.clone());
+                    }
+                    Ok(outcome(lb, Mode::Apply, changes))
+                }
+                Err(e) => {
+                    // Refused for good (a web ACL that is not this window's):
+                    // it leaves the record. Any other failure (AWS not
+                    // ready, access denied) keeps it, so that running the
+                    // command again finishes the job.
+                    if matches!(e.kind(), ErrorKind::ForeignWebAcl | ErrorKind::Conflict) {
+                        refused.push(lb.to_string());
+                    }
+                    Err(e)
+                }
+            });
+        }
+        // Members that could not join leave the record; a window no member
+        // could join goes, so nothing leaks.
+        if !refused.is_empty() {
+            self.store
+                .settle(window, None, &refused, Mode::Apply)
+                .await?;
+        }
+        Ok(results)
+    }
+
+    /// Takes `lbs` out of their windows: each disassociated (reported as
+    /// `gone`), each window left keeping its other members, or deleted with
+    /// its last.
+    pub(super) async fn detach(
+        &self,
+        window: &Window,
+        lbs: &[LoadBalancerArn],
+        mode: Mode,
+        gone: Change,
+        located: Option<Located>,
+    ) -> MemberResults<Outcome> {
+        // Each leaving member is read again right before its disassociation.
+        let Located {
+            window: found,
+            seen,
+            ..
+        } = match located {
+            Some(located) => located,
+            None => self.locate(window, lbs, true, None).await?,
+        };
+        // The windows the members leave: `window`, or another of maint's
+        // (with its web ACL as read, when it was).
+        type Leaving = (Window, Option<ReadWindow>, Vec<String>);
+        let mut leaving: Vec<Leaving> = vec![(window.clone(), found, Vec::new())];
+        let mut plan: Vec<Result<Option<usize>>> = Vec::with_capacity(lbs.len());
+        for (lb, seen) in lbs.iter().zip(seen) {
+            plan.push(match seen {
+                Ok(Seen::Member) => {
+                    leaving[0].2.push(lb.to_string());
+                    Ok(Some(0))
+                }
+                // A window injected into a service's own web ACL is left
+                // only as a whole: its member's association is that web
+                // ACL, never maint's to remove.
+                Ok(Seen::Elsewhere(acl, read)) if read.injected() => Err(Error::Conflict {
+                    resource: lb.to_string(),
+                    message: format!(
+                        "it is in window {}, injected into web ACL {}, whose rule reaches all \
+                         of {}: exit them together (name all its load balancers together, or \
+                         its config service)",
+                        read.record.window,
+                        acl.name(),
+                        read.record.members.join(", ")
+                    ),
+                }),
+                Ok(Seen::Elsewhere(acl, read)) => {
+                    let other = read.record.window.clone();
+                    let i = match leaving.iter().position(|(w, _, _)| w.name() == other) {
+                        Some(i) => i,
+                        None => {
+                            let w = match &read.record.service {
+                                Some(s) => Window::of_service(s),
+                                None => Window::of_load_balancer(lb),
+                            };
+                            if w.name() != other {
+                                Err(Error::unexpected(format!(
+                                    "web ACL {other} records a window maint cannot name"
+                                )))?;
+                            }
+                            leaving.push((w, Some(ReadWindow { acl, read }), Vec::new()));
+                            leaving.len() - 1
+                        }
+                    };
+                    leaving[i].2.push(lb.to_string());
+                    Ok(Some(i))
+                }
+                Ok(Seen::Normal) => Ok(None),
+                Ok(Seen::Foreign { arn, name }) => Err(foreign(lb, arn, name)),
+                Err(e) => Err(e),
+            });
+        }
+        // Disassociate, each re-read right before (DisassociateWebACL
+        // removes whatever is associated): a web ACL that appeared since
+        // is never removed.
+        let mut results: Vec<Result<Vec<Change>>> = Vec::with_capacity(lbs.len());
+        let leavers = plan.iter().filter(|p| matches!(p, Ok(Some(_)))).count();
+        let mut done = 0;
+        for (lb, planned) in lbs.iter().zip(&plan) {
+            if mode == Mode::Apply && matches!(planned, Ok(Some(_))) {
+                self.progress("disassociating", "disassociation", window, done, leavers);
+                done += 1;
+            }
+            results.push(match planned {
+                Err(e) => Err(e.clone()),
+                Ok(None) => Ok(Vec::new()),
+                Ok(Some(_)) if mode == Mode::DryRun => Ok(vec![gone.clone()]),
+                Ok(Some(i)) => self
+                    .store
+                    .disassociate(lb, leaving[*i].0.name())
+                    .await
+                    .map(|()| vec![gone.clone()]),
+            });
+        }
+        // Each window keeps its remaining members, or goes with the last.
+        let mut deleted: Vec<Vec<Change>> = Vec::with_capacity(leaving.len());
+        for (w, known, members) in leaving {
+            deleted.push(self.store.settle(&w, known, &members, mode).await?);
+        }
+        Ok(lbs
+            .iter()
+            .zip(plan)
+            .zip(results)
+            .map(|((lb, planned), result)| {
+                let mut changes = result?;
+                // A normal member reports its window's leftovers going.
+                let i = planned.ok().flatten().unwrap_or(0);
+                changes.extend(deleted[i].iter().cloned());
+                Ok(outcome(lb, mode, changes))
+            })
+            .collect())
+    }
+}
