@@ -1,57 +1,28 @@
-//! The engine behind every front end: acting on many targets at once.
-//!
-//! A [`Fleet`] owns every decision about many targets that a user could
-//! observe, so the CLI and the Python package only convert arguments and
-//! print or return what it reports:
-//! - **Expand**: service names from the config file become their load
-//!   balancers, every name is checked before anything talks to AWS, a load
-//!   balancer named twice is acted on once, and no targets means every
-//!   service of the config file.
-//! - **Resolve all or nothing**: a changing command looks every target up
-//!   (one batched call per region) and changes nothing when any of them
-//!   cannot be found ([`Error::Unresolved`]): a service is never half
-//!   switched because one of its load balancers is missing. `status` reports
-//!   each target's own failure instead.
-//! - **One spec per service**: `enter`'s arguments are combined with each
-//!   service's settings, and every combination is validated before the first
-//!   change.
-//! - **One window per service**: the targets of one config service in one
-//!   region are one [`Window`] (one web ACL for all), acted on in one
-//!   backend call; a target named alone is a window of one.
-//! - **Run, bounded and in order**: windows are acted on concurrently (at
-//!   most [`Fleet::with_concurrency`] at once); each target's outcome is
-//!   reported to an [`Observer`] as its window completes, and the results
-//!   come back in the order the targets were given. One target's failure
-//!   never hides the others'.
-//! - **Every region**: `cleanup` covers the default region and every region
-//!   the config file's services use.
-//!
-//! Built on the [`MaintenanceBackend`] trait, outside it: one backend per
-//! region, made on first use by a [`BackendFactory`].
+//! The [`Fleet`] and every command it runs on many targets: the backends
+//! per region, resolving all or nothing, one window per service, bounded
+//! concurrency, results in the caller's order.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
-use std::path::PathBuf;
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use futures::stream::{self, StreamExt};
 use tokio::sync::Mutex;
 
-use crate::access::{BypassRequest, ClientIp};
-use crate::allowlist::Allowlist;
+use super::builder::FleetBuilder;
+use super::events::{Event, Observer, Silent};
+use super::request::EnterRequest;
 use crate::backend::{
-    AllowlistChange, BackendFactory, ExistingWebAcl, MaintenanceBackend, MaintenanceSpec,
-    MemberResults, Mode, Reason, Window, WindowSummary,
+    AllowlistChange, BackendFactory, MaintenanceBackend, MaintenanceSpec, MemberResults, Mode,
+    Window, WindowSummary,
 };
 use crate::check::{CheckReport, CheckRequest};
-use crate::config::{did_you_mean, Config, Service};
-use crate::maintenance::Given;
+use crate::config::Config;
 use crate::report::{
     ChangeReport, ChangeRun, CleanedUp, CleanupRun, ErrorReport, Operation, RegionError,
     StatusReport, StatusRun,
 };
-use crate::response::{ContentType, ResponseBody, ResponseHeader, ResponseRequest, ResponseStatus};
 use crate::target::{LoadBalancerArn, LoadBalancerRef, TargetRef};
 use crate::{Error, Result};
 
@@ -61,63 +32,20 @@ use crate::{Error, Result};
 /// bounds the calls in flight.
 pub const DEFAULT_CONCURRENCY: usize = 32;
 
-/// What a [`Fleet`] reports while a command runs, for progress lines and
-/// per-target output.
-#[derive(Debug)]
-#[non_exhaustive]
-pub enum Event<'a> {
-    /// The targets are known (expanded, not yet looked up); each will be
-    /// reported on, in this order.
-    Started {
-        /// The targets.
-        targets: &'a [TargetRef],
-    },
-    /// A changing command finished with one target (in completion order).
-    ChangeDone {
-        /// The target's position in the results.
-        index: usize,
-        /// Its result.
-        report: &'a ChangeReport,
-    },
-    /// `status` read one target (in completion order).
-    StatusDone {
-        /// The target's position in the results.
-        index: usize,
-        /// Its state.
-        report: &'a StatusReport,
-    },
-}
-
-/// Receives a [`Fleet`]'s [`Event`]s. Any `Fn(&Event)` is an observer.
-pub trait Observer: Send + Sync {
-    /// Called for each event, on the task running the command.
-    fn event(&self, event: &Event<'_>);
-}
-
-impl<F: Fn(&Event<'_>) + Send + Sync> Observer for F {
-    fn event(&self, event: &Event<'_>) {
-        self(event)
-    }
-}
-
-/// An observer that ignores every event.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Silent;
-
-impl Observer for Silent {
-    fn event(&self, _: &Event<'_>) {}
-}
-
 /// A load balancer found in AWS, with the backend of its region.
 type Found = (LoadBalancerArn, Arc<dyn MaintenanceBackend>);
 
 /// The targets of one command and the backends that reach them.
 pub struct Fleet {
-    config: Option<Config>,
-    region: Option<String>,
-    factory: BackendFactory,
-    backends: Mutex<HashMap<Option<String>, Arc<dyn MaintenanceBackend>>>,
-    concurrency: usize,
+    pub(super) config: Option<Config>,
+    pub(super) region: Option<String>,
+    pub(super) factory: BackendFactory,
+    pub(super) backends: Mutex<HashMap<Option<String>, Arc<dyn MaintenanceBackend>>>,
+    pub(super) concurrency: usize,
+    /// The AWS options of the WAF backend, when the builder made it: whose
+    /// credentials name who ran a change in notifications.
+    #[cfg(feature = "aws")]
+    pub(super) aws: Option<crate::backend::AwsOptions>,
 }
 
 impl Fleet {
@@ -136,6 +64,8 @@ impl Fleet {
             config,
             region,
             factory,
+            #[cfg(feature = "aws")]
+            aws: None,
             backends: Mutex::new(HashMap::new()),
             concurrency: DEFAULT_CONCURRENCY,
         }
@@ -152,16 +82,11 @@ impl Fleet {
         self.config.as_ref()
     }
 
-    /// The region for load balancer names that come with none: the
-    /// explicit region, else the config file's (`None`: the AWS chain's).
-    pub fn default_region(&self) -> Option<String> {
-        self.region
-            .clone()
-            .or_else(|| self.config.as_ref().and_then(|c| c.region.clone()))
-    }
-
     /// The backend for a region, made on first use.
-    async fn backend(&self, region: Option<String>) -> Result<Arc<dyn MaintenanceBackend>> {
+    pub(super) async fn backend(
+        &self,
+        region: Option<String>,
+    ) -> Result<Arc<dyn MaintenanceBackend>> {
         let mut backends = self.backends.lock().await;
         if let Some(b) = backends.get(&region) {
             return Ok(b.clone());
@@ -169,105 +94,6 @@ impl Fleet {
         let backend = (self.factory)(region.clone()).await?;
         backends.insert(region, backend.clone());
         Ok(backend)
-    }
-
-    /// Expands what the user named into load balancers, checking every
-    /// name before anything talks to AWS. A service name expands to its load
-    /// balancers. No targets means every service of the config file.
-    pub fn expand(&self, targets: &[String]) -> Result<Vec<TargetRef>> {
-        let services = self.config.as_ref().map(|c| &c.services);
-        let given: Vec<String> = if targets.is_empty() {
-            match services {
-                Some(s) if !s.is_empty() => s.keys().cloned().collect(),
-                _ => {
-                    return Err(Error::invalid(
-                        "targets",
-                        "none given, and no services in a config file to default to",
-                    ))
-                }
-            }
-        } else {
-            targets.to_vec()
-        };
-        let mut refs = Vec::new();
-        let mut problems = Vec::new();
-        for t in &given {
-            if let Some(service) = services.and_then(|s| s.get(t)) {
-                let region = service.region.clone().or_else(|| self.default_region());
-                for lb in &service.load_balancers {
-                    refs.push(TargetRef {
-                        given: t.clone(),
-                        service: Some(service.name.clone()),
-                        region: match lb {
-                            LoadBalancerRef::Arn(arn) => Some(arn.region().to_string()),
-                            LoadBalancerRef::Name(_) => region.clone(),
-                        },
-                        load_balancer: lb.clone(),
-                    });
-                }
-                continue;
-            }
-            match LoadBalancerRef::parse(t) {
-                Ok(lb) => refs.push(TargetRef {
-                    given: t.clone(),
-                    service: None,
-                    region: match &lb {
-                        LoadBalancerRef::Arn(arn) => Some(arn.region().to_string()),
-                        LoadBalancerRef::Name(_) => self.default_region(),
-                    },
-                    load_balancer: lb,
-                }),
-                Err(e) => {
-                    let hint = services
-                        .and_then(|s| did_you_mean(t, s.keys().map(String::as_str)))
-                        .map(|s| format!(" (did you mean the service {s:?}?)"))
-                        .unwrap_or_default();
-                    problems.push(format!("{t:?}: {}{hint}", e.reason));
-                }
-            }
-        }
-        if !problems.is_empty() {
-            let services_note = match services {
-                Some(s) if !s.is_empty() => "",
-                _ => " (no config file services to match)",
-            };
-            return Err(Error::invalid(
-                format!("target{}", if problems.len() > 1 { "s" } else { "" }),
-                format!(
-                    "not a service, load balancer name or ARN{services_note}: {}",
-                    problems.join("; ")
-                ),
-            ));
-        }
-        // The same load balancer named twice (say, by a service and by
-        // name) is acted on once.
-        let mut seen = HashSet::new();
-        refs.retain(|r| seen.insert((r.region.clone(), r.load_balancer.to_string())));
-        Ok(refs)
-    }
-
-    /// `entries` plus the entries of allowlist files and of the config
-    /// file's named allowlists: what a command adds to an allowlist.
-    pub fn allowlist_with(
-        &self,
-        entries: Allowlist,
-        files: &[PathBuf],
-        names: &[String],
-    ) -> Result<Allowlist> {
-        let mut list = entries;
-        for file in files {
-            list = list.union(&Allowlist::from_file(file)?)?;
-        }
-        for name in names {
-            let Some(config) = &self.config else {
-                return Err(Error::invalid(
-                    format!("allowlist {name:?}"),
-                    "named allowlists come from a config file, and none was loaded",
-                ));
-            };
-            list = list.union(config.named_allowlist(name)?)?;
-        }
-        Ok(list)
     }
 
     /// Finds each target in AWS: one batched look-up per region. A region
@@ -725,111 +551,6 @@ impl Fleet {
         Ok(ChangeRun::new(Operation::Exit, mode, reports))
     }
 
-    /// The public URL `--wait` probes for each target: `url` when given,
-    /// else the target's service's `url` from the config. Checked before
-    /// any change: a target with neither is bad input.
-    pub fn wait_urls(&self, targets: &[String], url: Option<&str>) -> Result<Vec<String>> {
-        if let Some(url) = url {
-            crate::config::check_url(url).map_err(|reason| Error::invalid("--wait-url", reason))?;
-        }
-        let refs = self.expand(targets)?;
-        let mut urls = Vec::with_capacity(refs.len());
-        for r in &refs {
-            let service_url = r
-                .service
-                .as_deref()
-                .and_then(|s| self.config.as_ref()?.service(s)?.url.clone());
-            match url.map(str::to_string).or(service_url) {
-                Some(u) => urls.push(u),
-                None => {
-                    return Err(Error::invalid(
-                        format!("--wait for target {}", r.label()),
-                        "there is no URL to probe: give --wait-url, or `url` in the config for \
-                         its service",
-                    ))
-                }
-            }
-        }
-        Ok(urls)
-    }
-
-    /// After a changing command (`run`, whose targets got `urls` from
-    /// [`wait_urls`](Self::wait_urls)), probes each window's URL until the
-    /// public sees the change: maint's maintenance response at the
-    /// window's new revision (`gone` false: after `enter` or an allowlist
-    /// enable or disable), or none any more (`gone`: after `exit`). Probes
-    /// as the public (see [`crate::wait`]). A window whose change failed is
-    /// not waited for; a dry run waits for nothing. The first window that
-    /// does not get there within `timeout` is the error.
-    #[cfg(feature = "http")]
-    pub async fn wait_for(
-        &self,
-        run: &ChangeRun,
-        urls: &[String],
-        gone: bool,
-        timeout: std::time::Duration,
-        progress: &(dyn Fn(&crate::wait::Probe, &crate::wait::Seen, std::time::Duration) + Sync),
-    ) -> Result<Vec<crate::report::WaitReport>> {
-        use crate::wait::{Expect, Probe, Prober, INTERVAL};
-        if run.dry_run {
-            return Ok(Vec::new());
-        }
-        let mut probes: Vec<Probe> = Vec::new();
-        let mut labels: Vec<String> = Vec::new();
-        for (report, url) in run.results.iter().zip(urls) {
-            if report.error.is_some() {
-                continue;
-            }
-            let window = match (&report.service, &report.load_balancer_arn) {
-                (Some(service), _) => Window::of_service(service),
-                (None, Some(arn)) => Window::of_load_balancer(&LoadBalancerArn::parse(arn)?),
-                (None, None) => continue,
-            };
-            if probes
-                .iter()
-                .any(|p| p.url == *url && p.window == window.name())
-            {
-                continue;
-            }
-            probes.push(Probe {
-                url: url.clone(),
-                window: window.name().to_string(),
-                expect: Expect::Gone,
-            });
-            // Read back by ARN: a service's `service/lb` label is not a target.
-            labels.push(
-                report
-                    .load_balancer_arn
-                    .clone()
-                    .unwrap_or_else(|| report.target.clone()),
-            );
-        }
-        if !gone && !probes.is_empty() {
-            let read = self.status(&labels, &Silent).await?;
-            for (probe, status) in probes.iter_mut().zip(&read.targets) {
-                probe.expect = Expect::Maintenance {
-                    revision: status.revision.clone(),
-                };
-            }
-        }
-        let prober = Prober::new(INTERVAL)?;
-        let waits = probes
-            .iter()
-            .map(|probe| prober.wait(probe, timeout, progress));
-        let mut reports = Vec::new();
-        for (probe, result) in probes.iter().zip(futures::future::join_all(waits).await) {
-            let waited = result?;
-            reports.push(crate::report::WaitReport {
-                url: waited.url,
-                window: probe.window.clone(),
-                seconds: waited.elapsed.as_secs_f64(),
-                probes: waited.probes,
-                seen: waited.last.describe(),
-            });
-        }
-        Ok(reports)
-    }
-
     /// Applies one allowlist change to every target.
     pub async fn update_allowlist(
         &self,
@@ -901,27 +622,6 @@ impl Fleet {
         Ok(refs.into_iter().zip(answers).collect())
     }
 
-    /// The regions `cleanup` covers: the default region, then every other
-    /// region a config service uses (its own, or its load balancer ARNs').
-    pub fn regions(&self) -> Vec<Option<String>> {
-        let mut regions = vec![self.default_region()];
-        if let Some(config) = &self.config {
-            for service in config.services.values() {
-                let own = service.region.clone().or_else(|| self.default_region());
-                let arns = service
-                    .load_balancers
-                    .iter()
-                    .filter_map(|lb| lb.arn().map(|a| Some(a.region().to_string())));
-                for region in std::iter::once(own).chain(arns) {
-                    if !regions.contains(&region) {
-                        regions.push(region);
-                    }
-                }
-            }
-        }
-        regions
-    }
-
     /// Runs `cleanup` in every region of [`Fleet::regions`]. A region that
     /// fails is reported and the others are cleaned all the same.
     pub async fn cleanup(&self, mode: Mode) -> CleanupRun {
@@ -962,252 +662,3 @@ impl Fleet {
         run
     }
 }
-
-/// Builds a [`Fleet`]: where its backends come from (AWS options, or a
-/// backend of the caller's), its config, its explicit region and how many
-/// windows it acts on at once. Every setting is optional; with none, and
-/// the `aws` feature, the fleet works through AWS WAF with the AWS
-/// configuration chain's region and credentials.
-#[derive(Default)]
-#[must_use]
-pub struct FleetBuilder {
-    config: Option<Config>,
-    region: Option<String>,
-    backend: Option<BackendFactory>,
-    #[cfg(feature = "aws")]
-    aws: Option<crate::backend::AwsOptions>,
-    #[cfg(feature = "aws")]
-    waf_settings: Option<crate::backend::WafSettings>,
-    concurrency: Option<usize>,
-}
-
-impl std::fmt::Debug for FleetBuilder {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let mut d = f.debug_struct("FleetBuilder");
-        d.field("config", &self.config.as_ref().map(|c| &c.path))
-            .field("region", &self.region)
-            .field("backend", &self.backend.as_ref().map(|_| "given"));
-        #[cfg(feature = "aws")]
-        d.field("aws", &self.aws)
-            .field("waf_settings", &self.waf_settings);
-        d.field("concurrency", &self.concurrency).finish()
-    }
-}
-
-impl FleetBuilder {
-    /// The config file's services and allowlists (read with
-    /// `Config::load` or `Config::discover`, feature `config`, or built in
-    /// code).
-    pub fn config(self, config: Config) -> Self {
-        self.set_config(Some(config))
-    }
-
-    /// The config, when there may be none (`None`: load balancers are
-    /// named directly).
-    pub fn set_config(mut self, config: Option<Config>) -> Self {
-        self.config = config;
-        self
-    }
-
-    /// The explicit region, which wins over the config file's default (a
-    /// service's own region and an ARN's region win over both); also the
-    /// AWS options' region when they name none.
-    pub fn region(self, region: impl Into<String>) -> Self {
-        self.set_region(Some(region.into()))
-    }
-
-    /// The explicit region, when there may be none (`None`: the config
-    /// file's, else the AWS options', else the AWS configuration chain's).
-    pub fn set_region(mut self, region: Option<String>) -> Self {
-        self.region = region;
-        self
-    }
-
-    /// AWS settings for the WAF backend (profile, endpoint, region); the
-    /// default is the AWS configuration chain's.
-    #[cfg(feature = "aws")]
-    pub fn aws(mut self, options: crate::backend::AwsOptions) -> Self {
-        self.aws = Some(options);
-        self
-    }
-
-    /// The WAF backend's pace and retry bounds; the default is
-    /// [`WafSettings::for_config`](crate::backend::WafSettings::for_config)
-    /// of the fleet's config.
-    #[cfg(feature = "aws")]
-    pub fn waf_settings(mut self, settings: crate::backend::WafSettings) -> Self {
-        self.waf_settings = Some(settings);
-        self
-    }
-
-    /// One backend for every region, instead of AWS WAF: the in-memory
-    /// backend (feature `testing`), a test double, a backend of your own.
-    pub fn backend(self, backend: Arc<dyn MaintenanceBackend>) -> Self {
-        self.backend_factory(crate::backend::shared_factory(backend))
-    }
-
-    /// A backend per region, made on first use by `factory`, instead of
-    /// AWS WAF.
-    pub fn backend_factory(mut self, factory: BackendFactory) -> Self {
-        self.backend = Some(factory);
-        self
-    }
-
-    /// How many windows are acted on at once (at least 1; default
-    /// [`DEFAULT_CONCURRENCY`]).
-    pub fn concurrency(mut self, concurrency: usize) -> Self {
-        self.concurrency = Some(concurrency);
-        self
-    }
-
-    /// The fleet. Fails when there is no backend to use (none given and
-    /// no `aws` feature), when a backend is given together with AWS
-    /// settings (which would be ignored), or when the WAF settings cannot
-    /// be worked out (a bad `MAINT_WAF_QUOTA_PERCENT`).
-    pub fn build(mut self) -> Result<Fleet> {
-        #[cfg(feature = "aws")]
-        if self.backend.is_some() && (self.aws.is_some() || self.waf_settings.is_some()) {
-            return Err(Error::invalid(
-                "Fleet::builder()",
-                "a backend was given together with AWS options or WAF settings, which only the \
-                 AWS WAF backend uses: give one or the other",
-            ));
-        }
-        let (factory, region) = match self.backend.take() {
-            Some(factory) => (factory, self.region.take()),
-            None => self.aws_factory()?,
-        };
-        let fleet = Fleet::new(self.config, region, factory);
-        Ok(match self.concurrency {
-            Some(n) => fleet.with_concurrency(n),
-            None => fleet,
-        })
-    }
-
-    /// The WAF backend's factory and the fleet's explicit region (the
-    /// builder's, else the AWS options').
-    #[cfg(feature = "aws")]
-    fn aws_factory(&self) -> Result<(BackendFactory, Option<String>)> {
-        let mut options = self.aws.clone().unwrap_or_default();
-        let region = self.region.clone().or_else(|| options.region.clone());
-        options.region = options.region.or_else(|| region.clone());
-        options.check()?;
-        let settings = match &self.waf_settings {
-            Some(s) => s.clone(),
-            None => crate::backend::WafSettings::for_config(self.config.as_ref())?,
-        };
-        Ok((crate::backend::waf_factory(options, settings), region))
-    }
-
-    /// Without the `aws` feature there is no backend but the caller's.
-    #[cfg(not(feature = "aws"))]
-    fn aws_factory(&self) -> Result<(BackendFactory, Option<String>)> {
-        Err(Error::invalid(
-            "Fleet::builder()",
-            "no backend: give one with .backend(..), or build maint-core with the `aws` \
-             feature to use AWS WAF",
-        ))
-    }
-}
-
-/// What a caller asks of `enter`, before a config service's settings are
-/// applied: the command line's flags, or the Python call's arguments.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct EnterRequest {
-    /// Entries to let through, besides the service's allowlists.
-    pub allowlist: Allowlist,
-    /// Why.
-    pub reason: Option<Reason>,
-    /// The planned end.
-    pub until: Option<DateTime<Utc>>,
-    /// A page, instead of the service's or the built-in one.
-    pub page: Option<ResponseBody>,
-    /// The content type of the built-in page, instead of the service's.
-    pub content_type: Option<ContentType>,
-    /// A status code, instead of the service's or 503.
-    pub status: Option<ResponseStatus>,
-    /// Extra headers; on the same name they win over the service's.
-    pub headers: Vec<ResponseHeader>,
-    /// Consent to add maint's rule to a service's own web ACL (`--inject`),
-    /// whatever the service's `existing_web_acl` says.
-    pub inject: bool,
-    /// The bypass secret: kept (the default), on, set, rotated or removed.
-    /// A service with `bypass = true` asks for one when this keeps.
-    pub bypass: BypassRequest,
-    /// Where the allowlist finds a request's address, instead of the
-    /// service's `client_ip` (default: the connection).
-    pub client_ip: Option<ClientIp>,
-}
-
-impl EnterRequest {
-    /// The maintenance spec for a target of `service` (`None`: a load
-    /// balancer named directly): the request's allowlist plus the service's;
-    /// the request's page, content type and status, else the service's; the
-    /// service's headers with the request's added. The allowlist starts
-    /// enabled. The spec records what was [given](crate::maintenance::Given) (by the
-    /// request or the service), so a repeated `enter` or `arm` keeps the
-    /// window's own value of everything else. Fails when the combination
-    /// breaks a WAF rule (too many headers, too many entries).
-    pub fn spec_for(&self, service: Option<&Service>) -> Result<MaintenanceSpec, Error> {
-        let allowlist = match service {
-            Some(s) => self.allowlist.union(&s.allowlist)?,
-            None => self.allowlist.clone(),
-        };
-        let page = self
-            .page
-            .clone()
-            .or_else(|| service.and_then(|s| s.page.clone()));
-        let content_type = self
-            .content_type
-            .or(page.as_ref().map(ResponseBody::content_type))
-            .or(service.and_then(|s| s.content_type));
-        let mut headers: Vec<ResponseHeader> = service
-            .map(|s| s.headers.clone())
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|h| !self.headers.iter().any(|mine| mine.is_named(h.name())))
-            .collect();
-        headers.extend(self.headers.iter().cloned());
-        let until = self.until.map(crate::maintenance::check_end).transpose()?;
-        let asked = ResponseRequest {
-            status: self.status.or(service.and_then(|s| s.status)),
-            page,
-            content_type,
-            headers,
-        };
-        let response = asked.build(until)?;
-        let existing_web_acl = if self.inject {
-            ExistingWebAcl::Inject
-        } else {
-            service.map(|s| s.existing_web_acl).unwrap_or_default()
-        };
-        let client_ip = self
-            .client_ip
-            .clone()
-            .or_else(|| service.and_then(|s| s.client_ip.clone()));
-        Ok(MaintenanceSpec {
-            allowlist,
-            allowlist_enabled: true,
-            reason: self.reason.clone(),
-            until,
-            response,
-            existing_web_acl,
-            bypass: match (&self.bypass, service.is_some_and(|s| s.bypass)) {
-                (BypassRequest::Keep, true) => BypassRequest::On,
-                (request, _) => request.clone(),
-            },
-            bypass_enabled: true,
-            given: Some(Given {
-                reason: self.reason.is_some(),
-                until: self.until.is_some(),
-                response: asked,
-                client_ip: client_ip.is_some(),
-            }),
-            client_ip: client_ip.unwrap_or_default(),
-        })
-    }
-}
-
-#[cfg(test)]
-#[path = "fleet_tests.rs"]
-mod tests;
