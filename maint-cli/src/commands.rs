@@ -1,6 +1,7 @@
 //! The commands: each turns its arguments into core values (bad input is an
-//! error before any AWS call), calls one [`Fleet`] method, and prints what
-//! it reports. No decision about targets is made here.
+//! error before any AWS call), calls one [`Fleet`] method (a changing
+//! command: [`Fleet::run`], which also waits, notifies and warns), and
+//! prints what it reports. No decision about targets is made here.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};

@@ -422,13 +422,23 @@ impl Fleet {
         observer: &dyn Observer,
     ) -> Result<ChangeRun> {
         let refs = self.expand(targets)?;
+        self.exit_refs(refs, mode, observer).await
+    }
+
+    /// `exit` of targets already expanded.
+    async fn exit_refs(
+        &self,
+        refs: Vec<TargetRef>,
+        mode: Mode,
+        observer: &dyn Observer,
+    ) -> Result<ChangeRun> {
         self.change(
             Operation::Exit,
             refs,
             mode,
             observer,
             false,
-            |b, window, lbs, _| async move { b.exit_window(&window, &lbs, mode).await },
+            |b, w, lbs, _| async move { b.exit_window(&w, &lbs, mode).await },
         )
         .await
     }
@@ -463,16 +473,7 @@ impl Fleet {
                 .filter(|(_, r)| r.overdue)
                 .map(|(t, _)| t)
                 .collect();
-            return self
-                .change(
-                    Operation::Exit,
-                    overdue,
-                    mode,
-                    observer,
-                    false,
-                    |b, window, lbs, _| async move { b.exit_window(&window, &lbs, mode).await },
-                )
-                .await;
+            return self.exit_refs(overdue, mode, observer).await;
         }
         let mut found: Vec<(Option<String>, Arc<dyn MaintenanceBackend>, WindowSummary)> =
             Vec::new();

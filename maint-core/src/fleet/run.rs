@@ -200,6 +200,6 @@ impl Fleet {
     }
 }
 
-#[cfg(all(test, feature = "http", feature = "testing"))]
+#[cfg(all(test, feature = "http"))]
 #[path = "run_tests.rs"]
 mod tests;

@@ -70,9 +70,7 @@ fn shop(extra: &str) -> (Fleet, Arc<MemoryBackend>) {
     let memory = Arc::new(MemoryBackend::new("us-east-1"));
     memory.add_load_balancer("shop-a", LoadBalancerType::Application);
     let config = Config::parse(
-        &format!(
-            "region = \"us-east-1\"\n[services.shop]\nload_balancers = [\"shop-a\"]\n{extra}"
-        ),
+        &format!("region = \"us-east-1\"\n[services.shop]\nload_balancers = [\"shop-a\"]\n{extra}"),
         Path::new("maint.toml"),
     )
     .unwrap();
@@ -94,14 +92,11 @@ async fn the_webhooks_are_told_even_when_the_wait_fails() {
         };
         events.lock().unwrap().push(name);
     };
-    let request = ChangeRequest::new(
-        Command::Enter(EnterRequest::default()),
-        vec!["shop".into()],
-    )
-    .wait(Some(WaitPlan {
-        url: Some(closed_url()),
-        timeout: Duration::from_millis(300),
-    }));
+    let request = ChangeRequest::new(Command::Enter(EnterRequest::default()), vec!["shop".into()])
+        .wait(Some(WaitPlan {
+            url: Some(closed_url()),
+            timeout: Duration::from_millis(300),
+        }));
     let run = fleet.run(request, &observer).await.unwrap();
     assert_eq!(run.summary.changed, 1, "the change itself was made");
     assert!(run.waited.is_empty());
@@ -119,11 +114,8 @@ async fn the_webhooks_are_told_even_when_the_wait_fails() {
 async fn no_webhook_is_told_when_asked_not_to_and_a_dry_run_waits_for_nothing() {
     let (hook, posts) = webhook();
     let (fleet, _) = shop(&format!("[notify]\nwebhooks = [{hook:?}]\n"));
-    let request = ChangeRequest::new(
-        Command::Enter(EnterRequest::default()),
-        vec!["shop".into()],
-    )
-    .notify(false);
+    let request = ChangeRequest::new(Command::Enter(EnterRequest::default()), vec!["shop".into()])
+        .notify(false);
     let run = fleet.run(request, &Silent).await.unwrap();
     assert_eq!(run.summary.changed, 1);
     assert!(posts.recv_timeout(Duration::from_millis(300)).is_err());
@@ -140,11 +132,8 @@ async fn no_webhook_is_told_when_asked_not_to_and_a_dry_run_waits_for_nothing() 
 #[tokio::test]
 async fn a_wait_with_no_url_is_bad_input_before_any_change() {
     let (fleet, memory) = shop("");
-    let request = ChangeRequest::new(
-        Command::Enter(EnterRequest::default()),
-        vec!["shop".into()],
-    )
-    .wait(Some(WaitPlan::default()));
+    let request = ChangeRequest::new(Command::Enter(EnterRequest::default()), vec!["shop".into()])
+        .wait(Some(WaitPlan::default()));
     let error = fleet.run(request, &Silent).await.unwrap_err();
     assert!(error.to_string().contains("--wait-url"), "{error}");
     let status = fleet.status(&["shop".into()], &Silent).await.unwrap();
@@ -163,10 +152,7 @@ async fn a_spoofable_client_address_is_a_warning_event_and_in_the_run() {
             warned.lock().unwrap().push(message.to_string());
         }
     };
-    let request = ChangeRequest::new(
-        Command::Enter(EnterRequest::default()),
-        vec!["shop".into()],
-    );
+    let request = ChangeRequest::new(Command::Enter(EnterRequest::default()), vec!["shop".into()]);
     let run = fleet.run(request, &observer).await.unwrap();
     assert!(!run.warnings.is_empty());
     assert!(run.warnings.iter().all(|w| w.starts_with("service shop: ")));
