@@ -274,9 +274,11 @@ def test_wait_needs_a_url_and_exit_expired_finds_nothing_overdue(moto_endpoint, 
 
     name, _ = make_lb()
     client = maint.Client(region=REGION, endpoint_url=moto_endpoint)
-    # No URL to probe: bad input before any change.
-    with pytest.raises(maint.InvalidInputError, match="wait-url"):
+    # No URL to probe: bad input before any change, worded in Python's
+    # keyword arguments (not the CLI's flags).
+    with pytest.raises(maint.InvalidInputError, match="give wait_url,") as caught:
         client.enter(name, wait=True)
+    assert "--wait" not in str(caught.value)
     with pytest.raises(maint.InvalidInputError, match="wait_timeout"):
         client.enter(name, wait_url="https://shop.example.com", wait_timeout=0)
     [status] = client.status(name)
