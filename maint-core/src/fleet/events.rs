@@ -1,4 +1,4 @@
-//! What a [`Fleet`](super::Fleet) tells its caller while a command runs:
+//! What a [`Fleet`](crate::Fleet)(super::Fleet) tells its caller while a command runs:
 //! the [`Event`]s, and the [`Observer`] that hears them.
 
 use std::time::Duration;
@@ -6,7 +6,7 @@ use std::time::Duration;
 use crate::report::{ChangeReport, StatusReport};
 use crate::target::TargetRef;
 
-/// What a [`Fleet`] reports while a command runs, for progress lines and
+/// What a [`Fleet`](crate::Fleet) reports while a command runs, for progress lines and
 /// per-target output.
 #[derive(Debug)]
 #[non_exhaustive]
@@ -57,7 +57,7 @@ pub enum Event<'a> {
     },
 }
 
-/// Receives a [`Fleet`]'s [`Event`]s. Any `Fn(&Event)` is an observer.
+/// Receives a [`Fleet`](crate::Fleet)'s [`Event`]s. Any `Fn(&Event)` is an observer.
 pub trait Observer: Send + Sync {
     /// Called for each event, on the task running the command.
     fn event(&self, event: &Event<'_>);

@@ -9,14 +9,14 @@
 //!   service of the config file.
 //! - **Resolve all or nothing**: a changing command looks every target up
 //!   (one batched call per region) and changes nothing when any of them
-//!   cannot be found ([`Error::Unresolved`]): a service is never half
+//!   cannot be found ([`Error::Unresolved`](crate::Error::Unresolved)): a service is never half
 //!   switched because one of its load balancers is missing. `status` reports
 //!   each target's own failure instead.
 //! - **One spec per service**: `enter`'s arguments are combined with each
 //!   service's settings, and every combination is validated before the first
 //!   change.
 //! - **One window per service**: the targets of one config service in one
-//!   region are one [`Window`] (one web ACL for all), acted on in one
+//!   region are one [`Window`](crate::backend::Window) (one web ACL for all), acted on in one
 //!   backend call; a target named alone is a window of one.
 //! - **Run, bounded and in order**: windows are acted on concurrently (at
 //!   most [`Fleet::with_concurrency`] at once); each target's outcome is
@@ -26,8 +26,8 @@
 //! - **Every region**: `cleanup` covers the default region and every region
 //!   the config file's services use.
 //!
-//! Built on the [`MaintenanceBackend`] trait, outside it: one backend per
-//! region, made on first use by a [`BackendFactory`].
+//! Built on the [`MaintenanceBackend`](crate::MaintenanceBackend) trait, outside it: one backend per
+//! region, made on first use by a [`BackendFactory`](crate::BackendFactory).
 //!
 //! The module's files, by concern: `engine` (the [`Fleet`] and every
 //! command on many targets), `targets` (expanding what the user named),

@@ -135,6 +135,7 @@ pub enum Command {
 impl Command {
     /// Whether waiting for this command means waiting for the maintenance
     /// page to go (`exit`), rather than for it to show the change.
+    #[cfg(feature = "http")]
     pub(super) fn ends_maintenance(&self) -> bool {
         matches!(self, Command::Exit | Command::ExitExpired)
     }

@@ -2,10 +2,14 @@
 //! and probing until the public sees a change.
 
 use super::engine::Fleet;
+#[cfg(feature = "http")]
 use super::events::Silent;
+#[cfg(feature = "http")]
 use crate::backend::Window;
 use crate::error::Argument;
+#[cfg(feature = "http")]
 use crate::report::ChangeRun;
+#[cfg(feature = "http")]
 use crate::target::LoadBalancerArn;
 use crate::{Error, Result};
 
