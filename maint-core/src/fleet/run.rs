@@ -201,5 +201,5 @@ impl Fleet {
 }
 
 #[cfg(all(test, feature = "http"))]
-#[path = "run_tests.rs"]
+#[path = "../fleet_run_tests.rs"]
 mod tests;
