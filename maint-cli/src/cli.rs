@@ -184,6 +184,13 @@ pub struct DryRunArgs {
     pub dry_run: bool,
 }
 
+impl DryRunArgs {
+    /// Apply, or only say what would change.
+    pub fn mode(&self) -> maint_core::Mode {
+        maint_core::Mode::from_dry_run(self.dry_run)
+    }
+}
+
 /// Targets and `--dry-run`.
 #[derive(Debug, Args)]
 pub struct TargetsArgs {
@@ -230,9 +237,15 @@ pub struct WaitArgs {
 }
 
 impl WaitArgs {
-    /// Whether to wait.
-    pub fn wanted(&self) -> bool {
-        self.wait || self.wait_url.is_some()
+    /// The core's wait plan, when asked to wait.
+    pub fn plan(&self) -> Option<maint_core::WaitPlan> {
+        let wanted = self.wait || self.wait_url.is_some();
+        wanted.then(|| maint_core::WaitPlan {
+            url: self.wait_url.clone(),
+            timeout: self
+                .wait_timeout
+                .unwrap_or(maint_core::WaitPlan::DEFAULT_TIMEOUT),
+        })
     }
 }
 

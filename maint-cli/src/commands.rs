@@ -1,6 +1,7 @@
 //! The commands: each turns its arguments into core values (bad input is an
-//! error before any AWS call), calls one [`Fleet`] method, and prints what
-//! it reports. No decision about targets is made here.
+//! error before any AWS call), calls one [`Fleet`] method (a changing
+//! command: [`Fleet::run`], which also waits, notifies and warns), and
+//! prints what it reports. No decision about targets is made here.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -11,34 +12,24 @@ use maint_core::access::{BypassRequest, ClientIp, ClientIpFallback};
 use maint_core::backend::{AllowlistChange, AwsOptions, Mode, Reason};
 use maint_core::check::CheckRequest;
 use maint_core::config::Config;
-use maint_core::fleet::EnterRequest;
+use maint_core::fleet::{ChangeRequest, Command as Change, EnterRequest};
 use maint_core::maintenance;
-use maint_core::notify::{self, Context as Asked};
-use maint_core::report::ChangeRun;
 use maint_core::response::ResponseBody;
 use maint_core::{Allowlist, Error, Fleet, Result};
 
 use crate::cli::{
-    AllowlistCommand, ArmArgs, BypassCommand, CheckArgs, Cli, Command, EditArgs, EnterArgs, Shell,
-    StatusArgs, TargetsArgs, WaitArgs, WindowArgs,
+    AllowlistCommand, BypassCommand, CheckArgs, Cli, Command, EditArgs, EnterArgs, Shell,
+    StatusArgs, WindowArgs,
 };
 use crate::output::{self, Printer};
+use crate::screen::Screen;
 use crate::ExitStatus;
 
-/// What a request asked, for the team's notification.
-fn asked(request: &EnterRequest) -> Asked {
-    Asked {
-        who: None,
-        reason: request.reason.as_ref().map(|r| r.as_str().to_string()),
-        until: request.until,
-    }
-}
-
 /// Runs one command on its own async runtime.
-pub fn run(cli: Cli) -> Result<ExitStatus> {
+pub fn run(cli: Cli, screen: &Screen) -> Result<ExitStatus> {
     match &cli.command {
         Command::Allowlist(AllowlistCommand::Check { file }) => {
-            return allowlist_check(file.as_deref(), cli.json)
+            return allowlist_check(screen, file.as_deref(), cli.json)
         }
         Command::Completions { shell } => return Ok(completions(*shell)),
         _ => {}
@@ -47,10 +38,10 @@ pub fn run(cli: Cli) -> Result<ExitStatus> {
         .enable_all()
         .build()
         .map_err(|e| Error::unexpected(format!("cannot start the async runtime: {e}")))?;
-    runtime.block_on(run_on_aws(cli))
+    runtime.block_on(run_on_aws(cli, screen.clone()))
 }
 
-async fn run_on_aws(cli: Cli) -> Result<ExitStatus> {
+async fn run_on_aws(cli: Cli, screen: Screen) -> Result<ExitStatus> {
     let config = Config::discover(cli.config.as_deref())?;
     let options = AwsOptions {
         region: cli.region.clone(),
@@ -60,50 +51,54 @@ async fn run_on_aws(cli: Cli) -> Result<ExitStatus> {
     let fleet = Fleet::builder()
         .set_config(config)
         .set_region(cli.region.clone())
-        .aws(options.clone())
+        .aws(options)
         .concurrency(cli.concurrency)
         .build()?;
-    let printer = Printer::new(cli.json, !cli.json && !cli.quiet);
+    let printer = Printer::new(cli.json, !cli.json && !cli.quiet, screen);
     let ctx = Context {
         fleet,
         printer,
-        options,
         notify: !cli.no_notify,
     };
     match cli.command {
         Command::Enter(args) => ctx.enter(args).await,
-        Command::Arm(args) => ctx.arm(args).await,
+        Command::Arm(args) => {
+            let request = ctx.request(args.window, false)?;
+            let change = ChangeRequest::new(Change::Arm(request), args.targets);
+            ctx.change(change.mode(args.dry_run.mode()), ("arm", "armed"))
+                .await
+        }
         Command::Exit(args) => {
-            let mode = Mode::from_dry_run(args.dry_run.dry_run);
-            let urls = ctx.wait_urls(&args.targets, &args.wait)?;
-            let lines = ctx.printer.changes("exit", "left maintenance");
-            let run = if args.expired {
-                ctx.fleet.exit_expired(&args.targets, mode, &lines).await?
+            let expired = args.expired;
+            let command = if expired {
+                Change::ExitExpired
             } else {
-                ctx.fleet.exit(&args.targets, mode, &lines).await?
+                Change::Exit
             };
+            let change = ChangeRequest::new(command, args.targets)
+                .mode(args.dry_run.mode())
+                .wait(args.wait.plan());
+            let run = ctx.run(change, ("exit", "left maintenance")).await?;
             // From cron: nothing to do, nothing to say (with -q).
-            if args.expired && run.results.is_empty() && cli.quiet {
+            if expired && run.results.is_empty() && cli.quiet {
                 return Ok(ExitStatus::Success);
             }
-            ctx.finish(run, &args.wait, urls, true, Asked::default())
-                .await
+            ctx.print(run)
         }
         Command::Disarm(args) => {
-            let mode = Mode::from_dry_run(args.dry_run.dry_run);
-            let run = ctx
-                .fleet
-                .disarm(
-                    &args.targets,
-                    mode,
-                    &ctx.printer.changes("disarm", "disarmed"),
-                )
-                .await?;
-            Ok(ctx.report(&run, Asked::default()).await)
+            let change = ChangeRequest::new(Change::Disarm, args.targets);
+            ctx.change(change.mode(args.dry_run.mode()), ("disarm", "disarmed"))
+                .await
         }
         Command::Allowlist(AllowlistCommand::Enable(args)) => {
-            ctx.switch(args.targets, &args.wait, AllowlistChange::Enable)
-                .await
+            let change = ChangeRequest::new(
+                Change::Allowlist(AllowlistChange::Enable),
+                args.targets.targets,
+            );
+            let change = change
+                .mode(args.targets.dry_run.mode())
+                .wait(args.wait.plan());
+            ctx.change(change, ("allowlist", "updated")).await
         }
         Command::Allowlist(AllowlistCommand::Disable(args)) => {
             let change = if args.keep_bypass {
@@ -111,7 +106,10 @@ async fn run_on_aws(cli: Cli) -> Result<ExitStatus> {
             } else {
                 AllowlistChange::Disable
             };
-            ctx.switch(args.targets, &args.wait, change).await
+            let change = ChangeRequest::new(Change::Allowlist(change), args.targets.targets)
+                .mode(args.targets.dry_run.mode())
+                .wait(args.wait.plan());
+            ctx.change(change, ("allowlist", "updated")).await
         }
         Command::Allowlist(AllowlistCommand::Add(args)) => {
             ctx.edit_entries(args, AllowlistChange::Add).await
@@ -138,20 +136,15 @@ async fn run_on_aws(cli: Cli) -> Result<ExitStatus> {
         }
         Command::Check(args) => ctx.check(args).await,
         Command::Bypass(BypassCommand::Link { targets, base_url }) => {
-            let base_url = base_url
-                .map(|u| {
-                    maint_core::config::check_url(&u)
-                        .map(|()| u.trim_end_matches('/').to_string())
-                        .map_err(|reason| Error::invalid("--base-url", reason))
-                })
-                .transpose()?;
-            let run = ctx
+            let links = ctx
                 .fleet
-                .status(&targets, &ctx.printer.reads("bypass link"))
+                .bypass_links(
+                    &targets,
+                    base_url.as_deref(),
+                    &ctx.printer.reads("bypass link"),
+                )
                 .await?;
-            Ok(ctx
-                .printer
-                .bypass_links(&run, base_url.as_deref(), ctx.fleet.config()))
+            Ok(ctx.printer.bypass_links(&links))
         }
         Command::Cleanup(args) => {
             let progress = ctx.printer.progress("cleanup");
@@ -168,153 +161,60 @@ async fn run_on_aws(cli: Cli) -> Result<ExitStatus> {
 struct Context {
     fleet: Fleet,
     printer: Printer,
-    options: AwsOptions,
     /// Whether to tell the config's webhooks (not with `--no-notify`).
     notify: bool,
 }
 
 impl Context {
-    /// With `--wait`: the URL to probe per target, checked before any
-    /// change.
-    fn wait_urls(&self, targets: &[String], wait: &WaitArgs) -> Result<Option<Vec<String>>> {
-        if !wait.wanted() {
-            return Ok(None);
-        }
-        self.fleet
-            .wait_urls(targets, wait.wait_url.as_deref())
-            .map(Some)
-    }
-
-    /// Prints a changing command's results; with `urls` (`--wait`), first
-    /// waits until the public sees the change (`gone`: no maintenance page
-    /// any more), with what each probe saw on the progress line.
-    async fn finish(
+    /// Runs a changing command through the core, with its result lines
+    /// and progress (`lines`: the command's name and what success is
+    /// called), telling the webhooks unless `--no-notify`.
+    async fn run(
         &self,
-        mut run: ChangeRun,
-        wait: &WaitArgs,
-        urls: Option<Vec<String>>,
-        gone: bool,
-        asked: Asked,
-    ) -> Result<ExitStatus> {
-        let Some(urls) = urls else {
-            return Ok(self.report(&run, asked).await);
-        };
-        let timeout = wait
-            .wait_timeout
-            .unwrap_or(maint_core::wait::DEFAULT_TIMEOUT);
-        let progress = self.printer.progress("wait");
-        let seen = |probe: &maint_core::wait::Probe,
-                    seen: &maint_core::wait::Seen,
-                    elapsed: std::time::Duration| {
-            tracing::info!(
-                target: "maint::progress",
-                "waiting for {} ({}): {} after {} s",
-                probe.url,
-                probe.window,
-                seen.describe(),
-                elapsed.as_secs()
-            );
-        };
-        let waited = self.fleet.wait_for(&run, &urls, gone, timeout, &seen).await;
-        progress.finish_and_clear();
-        match waited {
-            Ok(reports) => {
-                run.waited = reports;
-                Ok(self.report(&run, asked).await)
-            }
-            Err(e) => {
-                self.report(&run, asked).await;
-                Err(e)
-            }
+        change: ChangeRequest,
+        (command, verb): (&'static str, &'static str),
+    ) -> Result<maint_core::ChangeRun> {
+        let lines = self.printer.changes(command, verb);
+        self.fleet.run(change.notify(self.notify), &lines).await
+    }
+
+    /// Prints a changing command's results; a wait that failed is the
+    /// command's error (after the results: the change itself was made).
+    fn print(&self, run: maint_core::ChangeRun) -> Result<ExitStatus> {
+        let status = self.printer.change_run(&run);
+        match run.wait_error {
+            Some(e) => Err(e),
+            None => Ok(status),
         }
     }
 
-    /// Prints a changing command's results and tells the config's webhooks
-    /// (a webhook that fails is a warning, never a failed command).
-    async fn report(&self, run: &ChangeRun, asked: Asked) -> ExitStatus {
-        let status = self.printer.change_run(run);
-        if self.notify {
-            let webhooks = self
-                .fleet
-                .config()
-                .map(|c| c.notify_webhooks.clone())
-                .unwrap_or_default();
-            for warning in notify::tell(&webhooks, run, asked, &self.options).await {
-                self.printer.warn(&warning);
-            }
-        }
-        status
-    }
-
-    /// `allowlist enable|disable`, with `--wait`.
-    async fn switch(
+    /// [`run`](Self::run), then [`print`](Self::print).
+    async fn change(
         &self,
-        args: TargetsArgs,
-        wait: &WaitArgs,
-        change: AllowlistChange,
+        change: ChangeRequest,
+        lines: (&'static str, &'static str),
     ) -> Result<ExitStatus> {
-        let urls = self.wait_urls(&args.targets, wait)?;
-        let mode = Mode::from_dry_run(args.dry_run.dry_run);
-        let run = self.update(&args.targets, &change, mode).await?;
-        self.finish(run, wait, urls, false, Asked::default()).await
+        let run = self.run(change, lines).await?;
+        self.print(run)
     }
 
     async fn enter(&self, args: EnterArgs) -> Result<ExitStatus> {
         let request = self.request(args.window, args.inject)?;
-        self.warn_client_ip(&args.targets);
-        let urls = self.wait_urls(&args.targets, &args.wait)?;
-        let mode = Mode::from_dry_run(args.dry_run.dry_run);
-        let run = self
-            .fleet
-            .enter(
-                &args.targets,
-                &request,
-                mode,
-                &self.printer.changes("enter", "entered maintenance"),
-            )
-            .await?;
         let bypass_asked = !matches!(request.bypass, BypassRequest::Keep | BypassRequest::Off);
-        let status = self
-            .finish(run.clone(), &args.wait, urls, false, asked(&request))
-            .await?;
-        if bypass_asked && run.summary.failed < run.summary.targets && !mode.is_dry_run() {
+        let mode = args.dry_run.mode();
+        let change = ChangeRequest::new(Change::Enter(request), args.targets.clone())
+            .mode(mode)
+            .wait(args.wait.plan());
+        let run = self.run(change, ("enter", "entered maintenance")).await?;
+        let some_entered = run.summary.failed < run.summary.targets;
+        let status = self.print(run)?;
+        if bypass_asked && some_entered && !mode.is_dry_run() {
             self.printer.note(&format!(
                 "bypass on: `maint bypass link {}` prints the link for testers",
                 args.targets.join(" ")
             ));
         }
         Ok(status)
-    }
-
-    /// Warns, once per service, of the ways a client address taken from a
-    /// header (the service's `client_ip`) can be spoofed.
-    fn warn_client_ip(&self, targets: &[String]) {
-        let Some(config) = self.fleet.config() else {
-            return;
-        };
-        for name in targets {
-            if let Some(client_ip) = config.service(name).and_then(|s| s.client_ip.as_ref()) {
-                for warning in client_ip.warnings() {
-                    self.printer.warn(&format!("service {name}: {warning}"));
-                }
-            }
-        }
-    }
-
-    async fn arm(&self, args: ArmArgs) -> Result<ExitStatus> {
-        let request = self.request(args.window, false)?;
-        self.warn_client_ip(&args.targets);
-        let mode = Mode::from_dry_run(args.dry_run.dry_run);
-        let run = self
-            .fleet
-            .arm(
-                &args.targets,
-                &request,
-                mode,
-                &self.printer.changes("arm", "armed"),
-            )
-            .await?;
-        Ok(self.report(&run, asked(&request)).await)
     }
 
     async fn check(&self, args: CheckArgs) -> Result<ExitStatus> {
@@ -368,11 +268,7 @@ impl Context {
             client_ip: match (args.client_ip_header, args.client_ip_position) {
                 (Some(name), Some(position)) => {
                     let fallback = args.client_ip_fallback.unwrap_or(ClientIpFallback::NoMatch);
-                    let client_ip = ClientIp::header(&name, position, fallback)?;
-                    for warning in client_ip.warnings() {
-                        self.printer.warn(&warning);
-                    }
-                    Some(client_ip)
+                    Some(ClientIp::header(&name, position, fallback)?)
                 }
                 _ => None,
             },
@@ -387,24 +283,8 @@ impl Context {
         let given = Allowlist::from_cidrs(args.entries.iter().copied())?;
         let files: Vec<PathBuf> = args.file.into_iter().collect();
         let entries = self.fleet.allowlist_with(given, &files, &[])?;
-        let mode = Mode::from_dry_run(args.dry_run.dry_run);
-        let run = self.update(&[args.target], &make(entries), mode).await?;
-        Ok(self.report(&run, Asked::default()).await)
-    }
-
-    async fn update(
-        &self,
-        targets: &[String],
-        change: &AllowlistChange,
-        mode: Mode,
-    ) -> Result<ChangeRun> {
-        self.fleet
-            .update_allowlist(
-                targets,
-                change,
-                mode,
-                &self.printer.changes("allowlist", "updated"),
-            )
+        let change = ChangeRequest::new(Change::Allowlist(make(entries)), vec![args.target]);
+        self.change(change.mode(args.dry_run.mode()), ("allowlist", "updated"))
             .await
     }
 }
@@ -421,10 +301,10 @@ fn completions(shell: Shell) -> ExitStatus {
 }
 
 /// `allowlist check`: offline, so it needs no runtime and no AWS settings.
-fn allowlist_check(file: Option<&Path>, json: bool) -> Result<ExitStatus> {
+fn allowlist_check(screen: &Screen, file: Option<&Path>, json: bool) -> Result<ExitStatus> {
     let (origin, text) = read_input(file)?;
     let list = Allowlist::parse_text(&text, &origin)?;
-    output::allowlist(&list, json);
+    output::allowlist(screen, &list, json);
     Ok(ExitStatus::Success)
 }
 

@@ -9,63 +9,26 @@
 
 mod cli;
 mod commands;
+mod exit;
+mod logging;
 mod output;
+mod screen;
 
 use std::process::ExitCode;
 
 use clap::Parser;
-use maint_core::ErrorKind;
 
-/// How `maint` exits; the README's exit-code table lists the same.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ExitStatus {
-    /// 0: the command did what was asked.
-    Success,
-    /// 1: an operation failed (an AWS error, a conflict, a foreign web ACL).
-    Failure,
-    /// 2: bad input (flags, config, allowlist, page, unknown targets);
-    /// nothing was changed.
-    BadInput,
-    /// 3: from `status --check` (not every target is in maintenance) and
-    /// `check` (the request gets the maintenance response).
-    NotInMaintenance,
-}
-
-impl ExitStatus {
-    /// The exit status for a command that failed with an error of `kind`.
-    pub fn of(kind: ErrorKind) -> Self {
-        if kind.is_bad_input() {
-            ExitStatus::BadInput
-        } else {
-            ExitStatus::Failure
-        }
-    }
-
-    /// The status of a command whose first failure (in target order) is
-    /// `first`: success when there was none.
-    pub fn of_first(first: Option<ErrorKind>) -> Self {
-        first.map_or(ExitStatus::Success, ExitStatus::of)
-    }
-}
-
-impl From<ExitStatus> for ExitCode {
-    fn from(status: ExitStatus) -> Self {
-        ExitCode::from(match status {
-            ExitStatus::Success => 0,
-            ExitStatus::Failure => 1,
-            ExitStatus::BadInput => 2,
-            ExitStatus::NotInMaintenance => 3,
-        })
-    }
-}
+pub use exit::ExitStatus;
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
-    output::init_logging(cli.verbose, cli.quiet);
-    match commands::run(cli) {
+    maint_core::error::set_words(maint_core::error::Flags);
+    let screen = screen::Screen::default();
+    logging::init(cli.verbose, cli.quiet, &screen);
+    match commands::run(cli, &screen) {
         Ok(status) => status.into(),
         Err(error) => {
-            output::error(&error);
+            screen.error(&error);
             ExitStatus::of(error.kind()).into()
         }
     }

@@ -1,5 +1,7 @@
 //! Everything the CLI prints, from one place: lines and tables for people,
-//! JSON for scripts, the progress line, logs, and errors with their causes.
+//! JSON for scripts, and errors with their causes. The terminal and its
+//! progress line are the [`Screen`] the [`Printer`] owns; logs are
+//! `logging`'s; exit codes are decided in `exit`.
 //!
 //! Colours are written as ANSI styles (anstyle) to anstream's streams, which
 //! strip them unless the stream is a terminal, and honour `NO_COLOR`,
@@ -9,22 +11,22 @@
 
 use std::io::Write;
 use std::sync::{Mutex, PoisonError};
-use std::time::Duration;
 
 use anstyle::{AnsiColor, Style};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use maint_core::check::{CheckReport, Verdict, Why};
 use maint_core::config::Config;
 use maint_core::error::{causes, chain};
 use maint_core::fleet::{Event, Observer};
 use maint_core::report::{
-    rfc3339, ChangeReport, ChangeRun, CheckTargetReport, CleanupRun, StatusRun, TargetState,
+    rfc3339, BypassLinkRun, ChangeReport, ChangeRun, CheckTargetReport, CleanupRun, StatusRun,
+    TargetState,
 };
 use maint_core::TargetRef;
 use maint_core::{Allowlist, Error};
 use tabwriter::TabWriter;
 
-use crate::ExitStatus;
+use crate::exit::{self, ExitStatus};
+use crate::screen::{Progress, Screen};
 
 const GOOD: Style = AnsiColor::Green.on_default();
 const WARN: Style = AnsiColor::Yellow.on_default();
@@ -33,48 +35,6 @@ const DIM: Style = Style::new().dimmed();
 
 fn paint(style: Style, text: &str) -> String {
     format!("{style}{text}{style:#}")
-}
-
-/// Writes text to stdout, stripping styles where they do not belong and
-/// ignoring a closed pipe (`| head`).
-fn out(text: &str) {
-    let bar = active_bar();
-    let write = || {
-        let mut stdout = anstream::stdout().lock();
-        let _ = stdout.write_all(text.as_bytes());
-        let _ = stdout.flush();
-    };
-    match bar {
-        Some(bar) => bar.suspend(write),
-        None => write(),
-    }
-}
-
-fn line(text: &str) {
-    out(&format!("{text}\n"));
-}
-
-/// Prints a value as pretty JSON on stdout.
-pub fn json(value: &impl serde::Serialize) {
-    match serde_json::to_string_pretty(value) {
-        Ok(text) => line(&text),
-        Err(e) => error(&Error::unexpected(format!("cannot encode JSON: {e}"))),
-    }
-}
-
-/// Prints an error for people on stderr: the one place that does. See
-/// [`write_error`].
-pub fn error(error: &Error) {
-    let mut text = Vec::new();
-    write_error(&mut text, None, error);
-    let bar = active_bar();
-    let write = || {
-        let _ = anstream::stderr().lock().write_all(&text);
-    };
-    match bar {
-        Some(bar) => bar.suspend(write),
-        None => write(),
-    }
 }
 
 /// Writes an error as `maint: message`, then each distinct cause on a line
@@ -112,100 +72,27 @@ pub fn write_error(w: &mut impl Write, context: Option<&str>, error: &Error) {
     };
 }
 
-/// The progress line on screen, if any: output and logs are printed around
-/// it.
-static ACTIVE: Mutex<Option<ProgressBar>> = Mutex::new(None);
-
-fn active_bar() -> Option<ProgressBar> {
-    ACTIVE
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .clone()
-}
-
-/// A progress line on stderr: elapsed time, targets done, and an estimate
-/// of what is left. Hidden unless enabled and stderr is a terminal; cleared
-/// when dropped.
-pub struct Progress {
-    bar: ProgressBar,
-}
-
-impl Progress {
-    fn start(what: &str, total: Option<usize>, enabled: bool) -> Self {
-        let bar = if enabled {
-            let target = ProgressDrawTarget::stderr();
-            match total {
-                Some(n) => ProgressBar::with_draw_target(Some(n as u64), target),
-                None => ProgressBar::with_draw_target(None, target),
-            }
-        } else {
-            ProgressBar::hidden()
-        };
-        let template = if total.is_some() {
-            "{spinner} {prefix}: {pos}/{len} targets done, {elapsed} so far{left} {wide_msg}"
-        } else {
-            "{spinner} {prefix}: waiting on AWS, {elapsed} so far {wide_msg}"
-        };
-        let style = ProgressStyle::with_template(template)
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            // No estimate before the first target is done: indicatif's
-            // would say 0s.
-            .with_key(
-                "left",
-                |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
-                    // Windows report as a whole: the engine's own message
-                    // (what it waits on) says more than an estimate from
-                    // targets done.
-                    if state.pos() > 0 {
-                        let _ = write!(w, ", about {}s left", state.eta().as_secs());
-                    }
-                },
-            );
-        bar.set_style(style);
-        bar.set_prefix(what.to_string());
-        bar.enable_steady_tick(Duration::from_millis(120));
-        if !bar.is_hidden() {
-            *ACTIVE.lock().unwrap_or_else(PoisonError::into_inner) = Some(bar.clone());
-        }
-        Self { bar }
-    }
-
-    fn tick(&self) {
-        self.bar.inc(1);
-    }
-
-    /// Stops and clears the line.
-    pub fn finish_and_clear(&self) {
-        self.bar.finish_and_clear();
-        // One progress line at a time: a visible one is the active one.
-        if !self.bar.is_hidden() {
-            *ACTIVE.lock().unwrap_or_else(PoisonError::into_inner) = None;
-        }
-    }
-}
-
-impl Drop for Progress {
-    fn drop(&mut self) {
-        self.finish_and_clear();
-    }
-}
-
 /// How this run prints: JSON or text, with or without a progress line.
 pub struct Printer {
     json: bool,
     progress: bool,
+    screen: Screen,
 }
 
 impl Printer {
     /// A printer; `progress` asks for a progress line (shown on a terminal
     /// only).
-    pub fn new(json: bool, progress: bool) -> Self {
-        Self { json, progress }
+    pub fn new(json: bool, progress: bool, screen: Screen) -> Self {
+        Self {
+            json,
+            progress,
+            screen,
+        }
     }
 
     /// A progress line for a command that has no targets to count.
     pub fn progress(&self, what: &str) -> Progress {
-        Progress::start(what, None, self.progress)
+        Progress::start(&self.screen, what, None, self.progress)
     }
 
     /// An observer that prints each target's result of a changing command
@@ -214,6 +101,7 @@ impl Printer {
     /// `command` names it on the progress line.
     pub fn changes(&self, command: &'static str, verb: &'static str) -> ChangeLines {
         ChangeLines {
+            screen: self.screen.clone(),
             json: self.json,
             progress: self.progress,
             command,
@@ -225,6 +113,7 @@ impl Printer {
     /// An observer that keeps the progress line of `command`, which reads.
     pub fn reads(&self, command: &'static str) -> ChangeLines {
         ChangeLines {
+            screen: self.screen.clone(),
             json: true,
             progress: self.progress,
             command,
@@ -237,7 +126,7 @@ impl Printer {
     /// per-target lines) and returns its exit status.
     pub fn change_run(&self, run: &ChangeRun) -> ExitStatus {
         if self.json {
-            json(run);
+            self.screen.json(run);
         } else {
             let s = &run.summary;
             let summary = format!(
@@ -258,7 +147,7 @@ impl Printer {
                     ""
                 },
             );
-            line(&if s.failed > 0 {
+            self.screen.line(&if s.failed > 0 {
                 paint(BAD, &summary)
             } else {
                 summary
@@ -269,7 +158,7 @@ impl Printer {
                 } else {
                     "maintenance page live"
                 };
-                line(&paint(
+                self.screen.line(&paint(
                     GOOD,
                     &format!(
                         "{}: {what} after {:.0} s ({} probe{})",
@@ -281,36 +170,27 @@ impl Printer {
                 ));
             }
         }
-        ExitStatus::of_first(run.failures().next().map(|(_, e)| e.kind()))
+        exit::of_change(run)
     }
 
     /// Prints `status` and returns its exit status (with `check`: 3 when
     /// every target could be read but not all are in maintenance).
     pub fn status(&self, run: &StatusRun, check: bool) -> ExitStatus {
         if self.json {
-            json(run);
+            self.screen.json(run);
         } else {
-            out(&status_table(run));
+            self.screen.out(&status_table(run));
             for note in status_notes(run) {
-                line(&note);
+                self.screen.line(&note);
             }
         }
-        match run.failures().next() {
-            Some((_, e)) => ExitStatus::of(e.kind()),
-            None if check && !run.all_in_maintenance() => ExitStatus::NotInMaintenance,
-            None => ExitStatus::Success,
-        }
-    }
-
-    /// A warning about what the user asked for (through the log, on stderr).
-    pub fn warn(&self, message: &str) {
-        tracing::warn!("{message}");
+        exit::of_status(run, check)
     }
 
     /// A line of advice after a command's results (not with `--json`).
     pub fn note(&self, message: &str) {
         if !self.json {
-            line(message);
+            self.screen.line(message);
         }
     }
 
@@ -327,7 +207,7 @@ impl Printer {
             .map(|(t, r)| CheckTargetReport::new(t, r))
             .collect();
         if self.json {
-            json(&serde_json::json!({ "targets": reports }));
+            self.screen.json(&serde_json::json!({ "targets": reports }));
         } else {
             for r in &reports {
                 let head = match (&r.error, r.verdict, &r.response) {
@@ -345,50 +225,26 @@ impl Printer {
                     ),
                     _ => paint(GOOD, "let through"),
                 };
-                line(&format!("{}: {head}", r.target));
+                self.screen.line(&format!("{}: {head}", r.target));
                 for (reason, why) in r.reasons.iter().zip(&r.why) {
                     let names = allowlist_names(why, r.service.as_deref(), config);
-                    line(&format!("  {reason}{names}"));
+                    self.screen.line(&format!("  {reason}{names}"));
                 }
             }
         }
-        let failed = answers.iter().find_map(|(_, r)| r.as_ref().err());
-        match failed {
-            Some(e) => ExitStatus::of(e.kind()),
-            None if reports
-                .iter()
-                .any(|r| r.verdict == Some(Verdict::Maintenance)) =>
-            {
-                ExitStatus::NotInMaintenance
-            }
-            None => ExitStatus::Success,
-        }
+        exit::of_check(answers)
     }
 
     /// Prints each target's bypass link (`bypass link`), on explicit
     /// request only: the link holds the secret.
-    pub fn bypass_links(
-        &self,
-        run: &StatusRun,
-        base_url: Option<&str>,
-        config: Option<&Config>,
-    ) -> ExitStatus {
-        let mut rows = Vec::new();
-        let mut missing = None;
-        for r in &run.targets {
-            let base = base_url.map(str::to_string).or_else(|| {
-                let service = config?.service(r.service.as_deref()?)?;
-                service.url.clone()
-            });
-            let link = r
-                .bypass_secret
-                .as_ref()
-                .map(|s| format!("{}{}", base.clone().unwrap_or_default(), s.link_path()));
-            if link.is_none() && r.error.is_none() && missing.is_none() {
-                missing = Some(r.target.clone());
-            }
-            rows.push((r, link, base));
-        }
+    pub fn bypass_links(&self, links: &BypassLinkRun) -> ExitStatus {
+        let rows: Vec<_> = links
+            .status
+            .targets
+            .iter()
+            .zip(&links.links)
+            .map(|(r, l)| (r, &l.link, &l.base_url))
+            .collect();
         if self.json {
             let targets: Vec<serde_json::Value> = rows
                 .iter()
@@ -406,13 +262,13 @@ impl Printer {
                     })
                 })
                 .collect();
-            json(&serde_json::json!({ "targets": targets }));
+            self.screen.json(&serde_json::json!({ "targets": targets }));
         } else {
             for (r, link, base) in &rows {
                 let text = match (&r.error, link) {
                     (Some(e), _) => paint(BAD, &format!("error: {}", e.message)),
                     (None, Some(link)) => {
-                        let mut text = link.clone();
+                        let mut text = link.to_string();
                         if r.bypass == Some("disabled") {
                             text.push_str(&paint(
                                 WARN,
@@ -432,20 +288,16 @@ impl Printer {
                     }
                     (None, None) => paint(WARN, "no bypass (`maint enter --bypass` adds one)"),
                 };
-                line(&format!("{}: {text}", r.target));
+                self.screen.line(&format!("{}: {text}", r.target));
             }
         }
-        match (run.failures().next(), missing) {
-            (Some((_, e)), _) => ExitStatus::of(e.kind()),
-            (None, Some(_)) => ExitStatus::Failure,
-            (None, None) => ExitStatus::Success,
-        }
+        exit::of_bypass_links(links)
     }
 
     /// Prints `allowlist show` and returns its exit status.
     pub fn allowlists(&self, run: &StatusRun) -> ExitStatus {
         if self.json {
-            json(run);
+            self.screen.json(run);
         } else {
             for r in &run.targets {
                 let state = match (&r.error, r.allowlist_enabled) {
@@ -464,13 +316,13 @@ impl Printer {
                         format!("{} (no allowlist: not in maintenance)", r.state.as_str())
                     }
                 };
-                line(&format!("{}: {state}", r.target));
+                self.screen.line(&format!("{}: {state}", r.target));
                 for entry in &r.allowlist {
-                    line(&format!("  {entry}"));
+                    self.screen.line(&format!("  {entry}"));
                 }
             }
         }
-        ExitStatus::of_first(run.failures().next().map(|(_, e)| e.kind()))
+        exit::of_status(run, false)
     }
 
     /// Prints `cleanup` and returns its exit status.
@@ -486,7 +338,7 @@ impl Printer {
             let _ = anstream::stderr().lock().write_all(&text);
         }
         if self.json {
-            json(run);
+            self.screen.json(run);
         } else {
             let verb = if run.dry_run {
                 "would delete"
@@ -495,15 +347,17 @@ impl Printer {
             };
             for r in &run.resources {
                 let l = &r.resource;
-                line(&format!("{verb} {} {} ({})", l.kind, l.name, l.arn));
+                self.screen
+                    .line(&format!("{verb} {} {} ({})", l.kind, l.name, l.arn));
             }
             for r in &run.kept {
                 let l = &r.resource;
                 let why = l.kept.as_deref().unwrap_or_default();
-                line(&format!("kept {} {}: {why} ({})", l.kind, l.name, l.arn));
+                self.screen
+                    .line(&format!("kept {} {}: {why} ({})", l.kind, l.name, l.arn));
             }
             let n = run.resources.len();
-            line(&format!(
+            self.screen.line(&format!(
                 "{n} unused resource{} of maint's {}",
                 if n == 1 { "" } else { "s" },
                 if run.dry_run {
@@ -513,13 +367,14 @@ impl Printer {
                 }
             ));
         }
-        ExitStatus::of_first(run.failures().next().map(|(_, e)| e.kind()))
+        exit::of_cleanup(run)
     }
 }
 
 /// Prints results as they complete and keeps the progress line: a
 /// [`Printer`]'s observer.
 pub struct ChangeLines {
+    screen: Screen,
     json: bool,
     progress: bool,
     command: &'static str,
@@ -539,7 +394,12 @@ impl Observer for ChangeLines {
                     .max()
                     .unwrap_or(0);
                 *state = Some((
-                    Progress::start(self.command, Some(targets.len()), self.progress),
+                    Progress::start(
+                        &self.screen,
+                        self.command,
+                        Some(targets.len()),
+                        self.progress,
+                    ),
                     width,
                 ));
             }
@@ -547,7 +407,7 @@ impl Observer for ChangeLines {
                 if let Some((progress, width)) = state.as_ref() {
                     progress.tick();
                     if !self.json {
-                        line(&change_line(self.verb, report, *width));
+                        self.screen.line(&change_line(self.verb, report, *width));
                     }
                 }
             }
@@ -556,6 +416,28 @@ impl Observer for ChangeLines {
                     progress.tick();
                 }
             }
+            Event::Waiting { .. } => {
+                // The targets are done: the line says what the wait sees.
+                let width = state.as_ref().map_or(0, |(_, w)| *w);
+                *state = None;
+                *state = Some((
+                    Progress::start(&self.screen, "wait", None, self.progress),
+                    width,
+                ));
+            }
+            Event::Probed {
+                url,
+                window,
+                seen,
+                elapsed,
+            } => {
+                tracing::info!(
+                    target: "maint::progress",
+                    "waiting for {url} ({window}): {seen} after {} s",
+                    elapsed.as_secs()
+                );
+            }
+            Event::Warning { message } => tracing::warn!("{message}"),
             _ => {}
         }
     }
@@ -727,104 +609,11 @@ fn status_notes(run: &StatusRun) -> Vec<String> {
 }
 
 /// Prints a checked allowlist: normalized text, or JSON.
-pub fn allowlist(list: &Allowlist, as_json: bool) {
+pub fn allowlist(screen: &Screen, list: &Allowlist, as_json: bool) {
     if as_json {
-        json(list);
+        screen.json(list);
     } else {
-        out(&list.to_string());
-    }
-}
-
-/// Logs go to stderr: warnings (AWS retries and waits) by default, each AWS
-/// step with -v, debug with -vv, errors only with -q. `RUST_LOG` overrides.
-/// Plain text unless stderr is a terminal (anstream strips the styles), and
-/// printed around the progress line.
-pub fn init_logging(verbose: u8, quiet: bool) {
-    let level = match (quiet, verbose) {
-        (true, _) => "error",
-        (false, 0) => "warn",
-        (false, 1) => "info",
-        (false, _) => "debug",
-    };
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
-        // The AWS SDK's own warnings only from -v on: without a region or
-        // credentials it warns once per provider it tried, which buries
-        // maint's one clear error.
-        let sdk = if verbose > 0 { "warn" } else { "error" };
-        tracing_subscriber::EnvFilter::new(format!("{sdk},maint_core={level},maint={level}"))
-    });
-    use tracing_subscriber::layer::SubscriberExt;
-    use tracing_subscriber::util::SubscriberInitExt;
-    use tracing_subscriber::Layer;
-    let logs = tracing_subscriber::fmt::layer()
-        .with_writer(LogLine::default)
-        .with_ansi(true)
-        .with_target(false)
-        .without_time()
-        .with_filter(filter);
-    // What the engine says it is waiting on goes to the progress line too,
-    // whatever the log level.
-    let progress = ProgressMessages.with_filter(
-        tracing_subscriber::filter::Targets::new()
-            .with_target("maint::progress", tracing::Level::INFO),
-    );
-    tracing_subscriber::registry()
-        .with(logs)
-        .with(progress)
-        .init();
-}
-
-/// Puts the engine's progress events (tracing target `maint::progress`,
-/// e.g. "associating 7/20 in maint-svc-shop: AWS allows one association
-/// every 2 s in us-east-1, about 26 s left") on the progress line.
-struct ProgressMessages;
-
-impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for ProgressMessages {
-    fn on_event(&self, event: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {
-        struct Message(String);
-        impl tracing::field::Visit for Message {
-            fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
-                if field.name() == "message" {
-                    self.0 = format!("{value:?}");
-                }
-            }
-        }
-        let mut message = Message(String::new());
-        event.record(&mut message);
-        if let Some(bar) = active_bar() {
-            bar.set_message(format!("({})", message.0));
-        }
-    }
-}
-
-/// One log event, buffered and written at once to stderr around the
-/// progress line.
-#[derive(Default)]
-struct LogLine(Vec<u8>);
-
-impl Write for LogLine {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Drop for LogLine {
-    fn drop(&mut self) {
-        if self.0.is_empty() {
-            return;
-        }
-        let write = || {
-            let _ = anstream::stderr().lock().write_all(&self.0);
-        };
-        match active_bar() {
-            Some(bar) => bar.suspend(write),
-            None => write(),
-        }
+        screen.out(&list.to_string());
     }
 }
 
@@ -833,6 +622,7 @@ mod tests {
     use super::*;
     use maint_core::error::{AwsError, Problem, Problems};
     use std::sync::Arc;
+    use std::time::Duration;
 
     fn written(context: Option<&str>, error: &Error) -> String {
         let mut text = Vec::new();

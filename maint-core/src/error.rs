@@ -61,8 +61,9 @@ pub enum Error {
     #[error(
         "{load_balancer} is already associated with web ACL '{web_acl_name}' ({web_acl_arn}), \
          which maint did not create; refusing to replace it (to add maint's rule to that web \
-         ACL instead, and remove exactly that on exit: --inject, inject=True in Python, or \
-         existing_web_acl = \"inject\" for a config service)"
+         ACL instead, and remove exactly that on exit: {}, or existing_web_acl = \"inject\" \
+         for a config service)",
+        Argument::Inject
     )]
     ForeignWebAcl {
         /// The load balancer's ARN.
@@ -117,6 +118,92 @@ pub enum Error {
         #[source]
         last_error: Option<Box<Error>>,
     },
+}
+
+/// An argument a front end takes, which an error message may name: the
+/// core's small vocabulary, worded by the front end for its users (a flag
+/// for the CLI, a keyword for Python) through the [`Words`] it sets once
+/// with [`set_words`]. Until one is set, arguments are worded as the CLI's
+/// flags ([`Flags`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Argument {
+    /// Consent to add maint's rule to a web ACL of another owner
+    /// (`--inject`, `inject=True`).
+    Inject,
+    /// The region to work in (`--region`, `region=`).
+    Region,
+    /// Waiting until the public sees a change (`--wait`, `wait=True`).
+    Wait,
+    /// The public URL to probe while waiting (`--wait-url`, `wait_url=`).
+    WaitUrl,
+    /// The site's address in front of a bypass link (`--base-url`,
+    /// `base_url=`).
+    BaseUrl,
+}
+
+impl Argument {
+    /// How the user asks for it, in the front end's words (e.g.
+    /// `--wait-url`, or `wait_url` in Python).
+    pub fn name(self) -> &'static str {
+        words().name(self)
+    }
+
+    /// The argument given `value`, as the user would write it (e.g.
+    /// `--region eu-west-1`, or `region="eu-west-1"` in Python).
+    pub fn given(self, value: &str) -> String {
+        words().given(self, value)
+    }
+}
+
+impl fmt::Display for Argument {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// How a front end words the core's [`Argument`]s in messages.
+pub trait Words: Send + Sync {
+    /// How the user asks for `argument` (a flag, a keyword argument).
+    fn name(&self, argument: Argument) -> &'static str;
+
+    /// `argument` given `value`; by default the name, a space and the
+    /// value, as on a command line.
+    fn given(&self, argument: Argument, value: &str) -> String {
+        format!("{} {value}", self.name(argument))
+    }
+}
+
+/// The CLI's flags: the wording until a front end sets its own.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Flags;
+
+impl Words for Flags {
+    fn name(&self, argument: Argument) -> &'static str {
+        match argument {
+            Argument::Inject => "--inject",
+            Argument::Region => "--region",
+            Argument::Wait => "--wait",
+            Argument::WaitUrl => "--wait-url",
+            Argument::BaseUrl => "--base-url",
+        }
+    }
+}
+
+static WORDS: std::sync::OnceLock<Box<dyn Words>> = std::sync::OnceLock::new();
+
+/// Sets, once for the process, how error messages word the core's
+/// [`Argument`]s (a front end does this at start, before any message is
+/// made). Returns false, changing nothing, when words were already set.
+pub fn set_words(words: impl Words + 'static) -> bool {
+    WORDS.set(Box::new(words)).is_ok()
+}
+
+fn words() -> &'static dyn Words {
+    match WORDS.get() {
+        Some(words) => words.as_ref(),
+        None => &Flags,
+    }
 }
 
 fn unresolved_message(failures: &[(String, Error)]) -> String {

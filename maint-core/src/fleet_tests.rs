@@ -10,13 +10,25 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use super::*;
+use std::sync::Arc;
+
+use super::{EnterRequest, Event, Fleet, FleetBuilder, Silent, DEFAULT_CONCURRENCY};
+use crate::allowlist::Allowlist;
 use crate::backend::{
-    shared_factory, Leftover, LoadBalancerType, MemberResults, MemoryBackend, Outcome, Window,
+    shared_factory, AllowlistChange, BackendFactory, ExistingWebAcl, Leftover, LoadBalancerType,
+    MaintenanceBackend, MaintenanceSpec, MemberResults, MemoryBackend, Mode, Outcome, Reason,
+    Window,
 };
+use chrono::Utc;
+
+use crate::config::Config;
 use crate::error::{AwsError, ErrorKind};
 use crate::maintenance::{Change, State, TargetStatus};
+use crate::report::ChangeRun;
 use crate::report::ResultKind;
+use crate::response::ResponseStatus;
+use crate::target::{LoadBalancerArn, LoadBalancerRef};
+use crate::{Error, Result};
 
 mockall::mock! {
     pub Backend {}

@@ -110,7 +110,9 @@ pub use backend::waf::{AwsOptions, WafSettings};
 pub use backend::{BackendFactory, MaintenanceBackend};
 pub use config::{Config, Service};
 pub use error::{Error, ErrorKind, Result};
-pub use fleet::{EnterRequest, Event, Fleet, FleetBuilder, Observer, Silent};
+pub use fleet::{
+    ChangeRequest, EnterRequest, Event, Fleet, FleetBuilder, Observer, Silent, WaitPlan,
+};
 pub use maintenance::{Mode, Reason};
 pub use report::{ChangeRun, StatusRun};
 pub use target::{LoadBalancerArn, LoadBalancerName, LoadBalancerRef, TargetRef};

@@ -17,7 +17,7 @@ use crate::{Error, Result};
 
 /// What a command was asked, for the summary.
 #[derive(Debug, Clone, Default)]
-pub struct Context {
+pub struct Asked {
     /// Who ran it: the caller identity's ARN (`sts:GetCallerIdentity`),
     /// when it could be read.
     pub who: Option<String>,
@@ -68,7 +68,7 @@ pub struct Notification {
 impl Notification {
     /// The summary of `run`, or `None` when it changed nothing (a dry run,
     /// or nothing to do): no news is not posted.
-    pub fn of(run: &ChangeRun, context: &Context) -> Option<Self> {
+    pub fn of(run: &ChangeRun, asked: &Asked) -> Option<Self> {
         if run.dry_run || run.summary.changed + run.summary.failed == 0 {
             return None;
         }
@@ -112,13 +112,13 @@ impl Notification {
             text.push_str(&format!(", {} FAILED", s.failed));
         }
         text.push(')');
-        if let Some(who) = &context.who {
+        if let Some(who) = &asked.who {
             text.push_str(&format!(" by {who}"));
         }
-        if let Some(reason) = &context.reason {
+        if let Some(reason) = &asked.reason {
             text.push_str(&format!("; reason: {reason}"));
         }
-        let until = context.until.as_ref().map(crate::report::rfc3339);
+        let until = asked.until.as_ref().map(crate::report::rfc3339);
         if let Some(until) = &until {
             text.push_str(&format!("; until {until}"));
         }
@@ -126,8 +126,8 @@ impl Notification {
             text: slack_escape(&text),
             command: run.command.as_str().to_string(),
             windows,
-            who: context.who.clone(),
-            reason: context.reason.clone(),
+            who: asked.who.clone(),
+            reason: asked.reason.clone(),
             until,
             summary: s,
             targets: run
@@ -198,20 +198,22 @@ impl Notifier {
 }
 
 /// Tells `webhooks` about `run` (none: nothing to do), as `asked`, with
-/// who ran it read from the AWS credentials of `options`; returns a warning
-/// per webhook that failed (the change is made either way). Needs the
-/// `aws` feature too (the caller identity is read through STS).
-#[cfg(feature = "aws")]
-pub async fn tell(
+/// who ran it from `who` (called only when there is something to post);
+/// returns a warning per webhook that failed (the change is made either
+/// way).
+pub async fn tell_as<W>(
     webhooks: &[String],
     run: &ChangeRun,
-    mut asked: Context,
-    options: &crate::backend::AwsOptions,
-) -> Vec<String> {
+    mut asked: Asked,
+    who: impl FnOnce() -> W,
+) -> Vec<String>
+where
+    W: std::future::Future<Output = Option<String>>,
+{
     if webhooks.is_empty() || Notification::of(run, &asked).is_none() {
         return Vec::new();
     }
-    asked.who = crate::backend::caller_identity(options).await;
+    asked.who = who().await;
     let Some(notification) = Notification::of(run, &asked) else {
         return Vec::new();
     };
@@ -219,6 +221,23 @@ pub async fn tell(
         Ok(notifier) => notifier.send(&notification).await,
         Err(e) => vec![e.to_string()],
     }
+}
+
+/// Tells `webhooks` about `run` as [`tell_as`] does, with who ran it read
+/// from the AWS credentials of `options` (through STS: needs the `aws`
+/// feature too). [`Fleet::run`](crate::Fleet::run) does this for a
+/// change it ran.
+#[cfg(feature = "aws")]
+pub async fn tell(
+    webhooks: &[String],
+    run: &ChangeRun,
+    asked: Asked,
+    options: &crate::backend::AwsOptions,
+) -> Vec<String> {
+    tell_as(webhooks, run, asked, || {
+        crate::backend::caller_identity(options)
+    })
+    .await
 }
 
 /// `text` as Slack's message formatting wants plain text: `&`, `<` and `>`
@@ -256,9 +275,9 @@ mod tests {
     #[test]
     fn the_text_line_escapes_slack_markup_and_the_reason_field_stays_raw() {
         let reason = "<!channel> see <https://evil.example|the docs> & <@U123>";
-        let asked = Context {
+        let asked = Asked {
             reason: Some(reason.into()),
-            ..Context::default()
+            ..Asked::default()
         };
         let note = Notification::of(&entered("shop"), &asked).unwrap();
         assert!(
@@ -285,7 +304,7 @@ mod tests {
             format!("http://hook-user:PASSWORD@127.0.0.1:{port}/services/T000/B000/SECRETPATH");
         let notifier = Notifier::new(vec![url]).unwrap();
         let warnings = notifier
-            .send(&Notification::of(&entered("shop"), &Context::default()).unwrap())
+            .send(&Notification::of(&entered("shop"), &Asked::default()).unwrap())
             .await;
         assert_eq!(
             warnings,

@@ -432,6 +432,16 @@ pub struct ChangeRun {
     /// With `--wait`: how long each window took to reach the public.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub waited: Vec<WaitReport>,
+    /// Why waiting for the change to reach the public failed, when it did
+    /// (the change itself was made, and the webhooks were told). Not in
+    /// the JSON: front ends report it as the command's error.
+    #[serde(skip)]
+    pub wait_error: Option<Error>,
+    /// Warnings for the user, in the order they arose: a client address
+    /// taken from a spoofable header, a webhook that failed. Not in the
+    /// JSON: front ends print them (the CLI) or warn (Python).
+    #[serde(skip)]
+    pub warnings: Vec<String>,
 }
 
 /// How long a change took to reach traffic at one URL (`--wait`).
@@ -466,6 +476,8 @@ impl ChangeRun {
             results,
             summary,
             waited: Vec::new(),
+            wait_error: None,
+            warnings: Vec::new(),
         }
     }
 
@@ -546,4 +558,26 @@ impl CleanupRun {
             .iter()
             .map(|e| (e.region.as_deref(), &e.error.error))
     }
+}
+
+/// Each target's bypass link (`bypass link`), from its state: read by
+/// [`Fleet::bypass_links`](crate::Fleet::bypass_links).
+#[derive(Debug, Clone)]
+pub struct BypassLinkRun {
+    /// Every target's state, in the order the targets were given.
+    pub status: StatusRun,
+    /// One link per target of `status`, in the same order.
+    pub links: Vec<BypassLink>,
+}
+
+/// One target's bypass link.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BypassLink {
+    /// The site's address the link starts with (the one given, else the
+    /// service's `url`), without a trailing `/`; `None`: neither, and the
+    /// link is a path.
+    pub base_url: Option<String>,
+    /// The link: the base URL and `/maint-bypass/<secret>` (it holds the
+    /// secret); `None` when the window has no bypass.
+    pub link: Option<String>,
 }

@@ -713,9 +713,9 @@ pub(crate) fn wrong_region(lb: &LoadBalancerArn, region: &str) -> InvalidInput {
     InvalidInput::new(
         format!("target {lb}"),
         format!(
-            "the load balancer is in region {}, but maint is working in {region}; pass --region {}",
+            "the load balancer is in region {}, but maint is working in {region}; pass {}",
             lb.region(),
-            lb.region()
+            crate::error::Argument::Region.given(lb.region())
         ),
     )
 }

@@ -19,7 +19,7 @@ use crate::response::MARKER_HEADER;
 use crate::{Error, Result};
 
 /// How long `--wait` waits by default.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
+pub const DEFAULT_TIMEOUT: Duration = crate::fleet::WaitPlan::DEFAULT_TIMEOUT;
 /// Time between two probes.
 pub const INTERVAL: Duration = Duration::from_secs(2);
 

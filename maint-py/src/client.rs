@@ -16,8 +16,9 @@ use maint_core::backend::{AllowlistChange, AwsOptions, Mode, Reason, WafSettings
 use maint_core::check::CheckRequest;
 use maint_core::config::Config;
 use maint_core::error::chain;
-use maint_core::fleet::{EnterRequest, Observer, Silent, DEFAULT_CONCURRENCY};
-use maint_core::notify::{self, Context as Asked};
+use maint_core::fleet::{
+    ChangeRequest, Command, EnterRequest, Observer, Silent, WaitPlan, DEFAULT_CONCURRENCY,
+};
 use maint_core::report::{ChangeRun, CheckTargetReport, StatusRun};
 use maint_core::response::{ResponseBody, ResponseHeader, ResponseStatus};
 use maint_core::{Error, Fleet};
@@ -27,7 +28,7 @@ use pyo3::types::{PyList, PyTuple};
 use crate::allowlist::entries_from;
 use crate::errors::{exception, invalid, to_pyerr};
 use crate::logs;
-use crate::reports::{ChangeResult, CheckResult, Leftover, TargetStatus};
+use crate::reports::{ChangeResult, CheckResult, Leftover, PyTargetStatus};
 use crate::runtime::runtime;
 
 /// Puts load balancers into maintenance mode and back, through AWS WAF.
@@ -85,47 +86,34 @@ impl Client {
             .map_err(|e| to_pyerr(py, &e))
     }
 
-    /// Runs a changing call on the fleet (GIL released), tells the config's
-    /// webhooks (`[notify]`; unless `notify=False`), warns
-    /// (`UserWarning`) of a webhook that failed, and returns the results
-    /// as Python objects (see [`changes`](Self::changes)).
-    fn change<'py, F, Fut>(
+    /// Runs a change through the core (GIL released): the command, the
+    /// wait, the config's webhooks (`[notify]`; unless `notify=False`).
+    /// Each warning (a spoofable client address, a webhook that failed)
+    /// is a `UserWarning`; a wait that failed is raised (after the
+    /// webhooks were told); else the results as Python objects (see
+    /// [`changes`](Self::changes)).
+    fn change<'py>(
         &self,
         py: Python<'py>,
-        asked: Asked,
+        request: ChangeRequest,
         on_progress: Option<Py<PyAny>>,
-        call: F,
-    ) -> PyResult<Bound<'py, PyList>>
-    where
-        F: FnOnce(Arc<Fleet>, Arc<dyn Observer>) -> Fut + Send,
-        Fut: std::future::Future<Output = maint_core::Result<Waited>>,
-    {
-        let webhooks = match (&self.config, self.notify) {
-            (Some(c), true) => c.notify_webhooks.clone(),
-            _ => Vec::new(),
-        };
-        let options = self.options.clone();
+    ) -> PyResult<Bound<'py, PyList>> {
+        let request = request.notify(self.notify);
         let sink = on_progress.map(logs::Progress::new);
-        let (run, wait_failed, warnings) = self.call(py, move |fleet| async move {
-            let work = async {
-                let observer: Arc<dyn Observer> = match &sink {
-                    Some(sink) => sink.clone(),
-                    None => Arc::new(Silent),
-                };
-                // The webhooks hear of every change made, also when waiting
-                // for it to reach the public then failed (as the CLI's do).
-                let (run, wait_failed) = call(fleet, observer).await?;
-                let warnings = notify::tell(&webhooks, &run, asked, &options).await;
-                Ok((run, wait_failed, warnings))
+        let run = self.call(py, move |fleet| async move {
+            let observer: Arc<dyn Observer> = match &sink {
+                Some(sink) => sink.clone(),
+                None => Arc::new(Silent),
             };
+            let work = fleet.run(request, &*observer);
             // The engine's own progress events reach the callback too.
             match sink.clone() {
                 Some(sink) => logs::PROGRESS.scope(sink, work).await,
                 None => work.await,
             }
         })?;
-        for warning in warnings {
-            let message = std::ffi::CString::new(warning).unwrap_or_default();
+        for warning in &run.warnings {
+            let message = std::ffi::CString::new(warning.as_str()).unwrap_or_default();
             PyErr::warn(
                 py,
                 &py.get_type::<pyo3::exceptions::PyUserWarning>(),
@@ -133,8 +121,8 @@ impl Client {
                 1,
             )?;
         }
-        if let Some(e) = wait_failed {
-            return Err(to_pyerr(py, &e));
+        if let Some(e) = &run.wait_error {
+            return Err(to_pyerr(py, e));
         }
         self.changes(py, run)
     }
@@ -182,105 +170,43 @@ impl Client {
         Err(PyErr::from_value(object))
     }
 
+    /// An allowlist change on `targets`, with its wait plan.
     fn allowlist_change<'py>(
         &self,
         py: Python<'py>,
         targets: Vec<String>,
         change: AllowlistChange,
         dry_run: bool,
-        wait: Wait,
+        wait: Option<WaitPlan>,
         on_progress: Option<Py<PyAny>>,
     ) -> PyResult<Bound<'py, PyList>> {
-        let mode = Mode::from_dry_run(dry_run);
-        let urls = self.wait_urls(py, &targets, &wait)?;
-        self.change(
-            py,
-            Asked::default(),
-            on_progress,
-            move |fleet, observer| async move {
-                let run = fleet
-                    .update_allowlist(&targets, &change, mode, &*observer)
-                    .await?;
-                waited(&fleet, run, urls, false, wait.timeout).await
-            },
-        )
-    }
-
-    /// With `wait`: the URL to probe per target, checked before any change.
-    fn wait_urls(
-        &self,
-        py: Python<'_>,
-        targets: &[String],
-        wait: &Wait,
-    ) -> PyResult<Option<Vec<String>>> {
-        if !(wait.wait || wait.url.is_some()) {
-            return Ok(None);
-        }
-        self.fleet()
-            .and_then(|fleet| fleet.wait_urls(targets, wait.url.as_deref()))
-            .map(Some)
-            .map_err(|e| to_pyerr(py, &e))
+        let request = ChangeRequest::new(Command::Allowlist(change), targets)
+            .mode(Mode::from_dry_run(dry_run))
+            .wait(wait);
+        self.change(py, request, on_progress)
     }
 }
 
-/// `wait=`, `wait_url=`, `wait_timeout=` (seconds).
-struct Wait {
+/// `wait=`, `wait_url=`, `wait_timeout=` (seconds) as the core's wait
+/// plan (`None`: no waiting).
+fn wait_plan(
+    py: Python<'_>,
     wait: bool,
     url: Option<String>,
-    timeout: Duration,
-}
-
-impl Wait {
-    fn new(
-        py: Python<'_>,
-        wait: bool,
-        url: Option<String>,
-        timeout: Option<f64>,
-    ) -> PyResult<Self> {
-        let timeout = match timeout {
-            None => maint_core::wait::DEFAULT_TIMEOUT,
-            Some(t) if t.is_finite() && t > 0.0 => Duration::from_secs_f64(t),
-            Some(t) => {
-                return Err(invalid(
-                    py,
-                    "wait_timeout",
-                    &format!("{t} is not a number of seconds above 0"),
-                ))
-            }
-        };
-        Ok(Self { wait, url, timeout })
-    }
-
-    /// No waiting (the allowlist edits that change no rule).
-    fn none() -> Self {
-        Self {
-            wait: false,
-            url: None,
-            timeout: maint_core::wait::DEFAULT_TIMEOUT,
+    timeout: Option<f64>,
+) -> PyResult<Option<WaitPlan>> {
+    let timeout = match timeout {
+        None => WaitPlan::DEFAULT_TIMEOUT,
+        Some(t) if t.is_finite() && t > 0.0 => Duration::from_secs_f64(t),
+        Some(t) => {
+            return Err(invalid(
+                py,
+                "wait_timeout",
+                &format!("{t} is not a number of seconds above 0"),
+            ))
         }
-    }
-}
-
-/// A changing call's run, and why waiting for it failed (the change itself
-/// was made: its webhooks are told before the failure is raised).
-type Waited = (ChangeRun, Option<maint_core::Error>);
-
-/// A run, after waiting (when `urls`) until the public sees its change.
-async fn waited(
-    fleet: &Fleet,
-    mut run: ChangeRun,
-    urls: Option<Vec<String>>,
-    gone: bool,
-    timeout: Duration,
-) -> maint_core::Result<Waited> {
-    if let Some(urls) = urls {
-        let quiet = |_: &maint_core::wait::Probe, _: &maint_core::wait::Seen, _: Duration| {};
-        match fleet.wait_for(&run, &urls, gone, timeout, &quiet).await {
-            Ok(reports) => run.waited = reports,
-            Err(e) => return Ok((run, Some(e))),
-        }
-    }
-    Ok((run, None))
+    };
+    Ok((wait || url.is_some()).then_some(WaitPlan { url, timeout }))
 }
 
 fn strings(targets: &Bound<'_, PyTuple>) -> PyResult<Vec<String>> {
@@ -372,15 +298,6 @@ fn client_ip_from(py: Python<'_>, spec: &Bound<'_, PyAny>) -> PyResult<ClientIp>
         None => ClientIpFallback::NoMatch,
     };
     ClientIp::header(&header, position, fallback).map_err(to_py)
-}
-
-/// What a request asked, for the team's notification.
-fn asked_of(request: &EnterRequest) -> Asked {
-    Asked {
-        who: None,
-        reason: request.reason.as_ref().map(|r| r.as_str().to_string()),
-        until: request.until,
-    }
 }
 
 /// Who gets in besides the allowlist, as given to `enter` or `arm`.
@@ -573,18 +490,10 @@ impl Client {
         let request = request(
             py, allow, reason, until, page, status, headers, inject, access,
         )?;
-        let wait = Wait::new(py, wait, wait_url, wait_timeout)?;
-        let urls = self.wait_urls(py, &targets, &wait)?;
-        let mode = Mode::from_dry_run(dry_run);
-        self.change(
-            py,
-            asked_of(&request),
-            on_progress,
-            move |fleet, observer| async move {
-                let run = fleet.enter(&targets, &request, mode, &*observer).await?;
-                waited(&fleet, run, urls, false, wait.timeout).await
-            },
-        )
+        let request = ChangeRequest::new(Command::Enter(request), targets)
+            .mode(Mode::from_dry_run(dry_run))
+            .wait(wait_plan(py, wait, wait_url, wait_timeout)?);
+        self.change(py, request, on_progress)
     }
 
     /// Arms each target ahead of a planned window: maint's web ACL is
@@ -615,18 +524,9 @@ impl Client {
         let request = request(
             py, allow, reason, until, page, status, headers, false, access,
         )?;
-        let mode = Mode::from_dry_run(dry_run);
-        self.change(
-            py,
-            asked_of(&request),
-            on_progress,
-            move |fleet, observer| async move {
-                fleet
-                    .arm(&targets, &request, mode, &*observer)
-                    .await
-                    .map(|run| (run, None))
-            },
-        )
+        let request =
+            ChangeRequest::new(Command::Arm(request), targets).mode(Mode::from_dry_run(dry_run));
+        self.change(py, request, on_progress)
     }
 
     /// Disarms each target: maint's pass-through web ACL is disassociated
@@ -640,19 +540,9 @@ impl Client {
         on_progress: Option<Py<PyAny>>,
         dry_run: bool,
     ) -> PyResult<Bound<'py, PyList>> {
-        let targets = strings(targets)?;
-        let mode = Mode::from_dry_run(dry_run);
-        self.change(
-            py,
-            Asked::default(),
-            on_progress,
-            move |fleet, observer| async move {
-                fleet
-                    .disarm(&targets, mode, &*observer)
-                    .await
-                    .map(|run| (run, None))
-            },
-        )
+        let request = ChangeRequest::new(Command::Disarm, strings(targets)?)
+            .mode(Mode::from_dry_run(dry_run));
+        self.change(py, request, on_progress)
     }
 
     /// Takes each target out of maintenance and deletes maint's resources.
@@ -670,19 +560,10 @@ impl Client {
         on_progress: Option<Py<PyAny>>,
         dry_run: bool,
     ) -> PyResult<Bound<'py, PyList>> {
-        let targets = strings(targets)?;
-        let wait = Wait::new(py, wait, wait_url, wait_timeout)?;
-        let urls = self.wait_urls(py, &targets, &wait)?;
-        let mode = Mode::from_dry_run(dry_run);
-        self.change(
-            py,
-            Asked::default(),
-            on_progress,
-            move |fleet, observer| async move {
-                let run = fleet.exit(&targets, mode, &*observer).await?;
-                waited(&fleet, run, urls, true, wait.timeout).await
-            },
-        )
+        let request = ChangeRequest::new(Command::Exit, strings(targets)?)
+            .mode(Mode::from_dry_run(dry_run))
+            .wait(wait_plan(py, wait, wait_url, wait_timeout)?);
+        self.change(py, request, on_progress)
     }
 
     /// Ends every overdue window (in maintenance past its planned end):
@@ -696,19 +577,9 @@ impl Client {
         on_progress: Option<Py<PyAny>>,
         dry_run: bool,
     ) -> PyResult<Bound<'py, PyList>> {
-        let targets = strings(targets)?;
-        let mode = Mode::from_dry_run(dry_run);
-        self.change(
-            py,
-            Asked::default(),
-            on_progress,
-            move |fleet, observer| async move {
-                fleet
-                    .exit_expired(&targets, mode, &*observer)
-                    .await
-                    .map(|run| (run, None))
-            },
-        )
+        let request = ChangeRequest::new(Command::ExitExpired, strings(targets)?)
+            .mode(Mode::from_dry_run(dry_run));
+        self.change(py, request, on_progress)
     }
 
     /// Lets the allowlist's entries through (testers get in).
@@ -724,7 +595,7 @@ impl Client {
         on_progress: Option<Py<PyAny>>,
         dry_run: bool,
     ) -> PyResult<Bound<'py, PyList>> {
-        let wait = Wait::new(py, wait, wait_url, wait_timeout)?;
+        let wait = wait_plan(py, wait, wait_url, wait_timeout)?;
         self.allowlist_change(
             py,
             strings(targets)?,
@@ -755,7 +626,7 @@ impl Client {
         } else {
             AllowlistChange::Disable
         };
-        let wait = Wait::new(py, wait, wait_url, wait_timeout)?;
+        let wait = wait_plan(py, wait, wait_url, wait_timeout)?;
         self.allowlist_change(py, strings(targets)?, change, dry_run, wait, on_progress)
     }
 
@@ -805,36 +676,25 @@ impl Client {
         target: String,
         base_url: Option<String>,
     ) -> PyResult<String> {
-        if let Some(url) = &base_url {
-            maint_core::config::check_url(url)
-                .map_err(|reason| invalid(py, "base_url", &reason))?;
-        }
         let targets = vec![target.clone()];
-        let run: StatusRun = self.call(py, move |fleet| async move {
-            fleet.status(&targets, &Silent).await
+        let run = self.call(py, move |fleet| async move {
+            fleet
+                .bypass_links(&targets, base_url.as_deref(), &Silent)
+                .await
         })?;
-        if let Some((_, e)) = run.failures().next() {
+        if let Some((_, e)) = run.status.failures().next() {
             return Err(to_pyerr(py, e));
         }
-        let Some(report) = run.targets.iter().find(|r| r.bypass_secret.is_some()) else {
-            return Err(to_pyerr(
+        match run.links.into_iter().find_map(|l| l.link) {
+            Some(link) => Ok(link),
+            None => Err(to_pyerr(
                 py,
                 &Error::Conflict {
                     resource: target,
                     message: "no bypass: enter with bypass=True first".into(),
                 },
-            ));
-        };
-        let base = base_url.or_else(|| {
-            let service = self.config.as_ref()?.service(report.service.as_deref()?)?;
-            service.url.clone()
-        });
-        let secret = report.bypass_secret.as_ref().map(BypassSecret::link_path);
-        Ok(format!(
-            "{}{}",
-            base.unwrap_or_default().trim_end_matches('/'),
-            secret.unwrap_or_default()
-        ))
+            )),
+        }
     }
 
     /// Adds entries to the target's allowlist.
@@ -853,7 +713,7 @@ impl Client {
             vec![target],
             AllowlistChange::Add(entries),
             dry_run,
-            Wait::none(),
+            None,
             on_progress,
         )
     }
@@ -874,7 +734,7 @@ impl Client {
             vec![target],
             AllowlistChange::Remove(entries),
             dry_run,
-            Wait::none(),
+            None,
             on_progress,
         )
     }
@@ -895,7 +755,7 @@ impl Client {
             vec![target],
             AllowlistChange::Set(entries),
             dry_run,
-            Wait::none(),
+            None,
             on_progress,
         )
     }
@@ -922,7 +782,7 @@ impl Client {
                 Some(e) => Some(exception(py, &e.error, None)?.unbind()),
                 None => None,
             };
-            objects.push(Bound::new(py, TargetStatus::new(report, error))?);
+            objects.push(Bound::new(py, PyTargetStatus::new(report, error))?);
         }
         let list = PyList::new(py, objects)?;
         self.finish(py, list, failure, failed)

@@ -249,3 +249,25 @@ pub fn to_pyerr(py: Python<'_>, error: &Error) -> PyErr {
 pub fn invalid(py: Python<'_>, subject: &str, reason: &str) -> PyErr {
     to_pyerr(py, &Error::invalid(subject, reason))
 }
+
+/// The core's arguments as this package's keyword arguments, for error
+/// messages (`wait_url`, not the CLI's `--wait-url`).
+pub struct Keywords;
+
+impl maint_core::error::Words for Keywords {
+    fn name(&self, argument: maint_core::error::Argument) -> &'static str {
+        use maint_core::error::Argument;
+        match argument {
+            Argument::Inject => "inject=True",
+            Argument::Region => "region",
+            Argument::Wait => "wait=True",
+            Argument::WaitUrl => "wait_url",
+            Argument::BaseUrl => "base_url",
+            _ => "an argument",
+        }
+    }
+
+    fn given(&self, argument: maint_core::error::Argument, value: &str) -> String {
+        format!("{}={value:?}", self.name(argument))
+    }
+}

@@ -26,10 +26,11 @@ fn _maint(m: &Bound<'_, PyModule>) -> PyResult<()> {
         "DEFAULT_CONCURRENCY",
         maint_core::fleet::DEFAULT_CONCURRENCY,
     )?;
+    maint_core::error::set_words(errors::Keywords);
     m.add_class::<client::Client>()?;
     m.add_class::<allowlist::PyAllowlist>()?;
     m.add_class::<reports::ChangeResult>()?;
-    m.add_class::<reports::TargetStatus>()?;
+    m.add_class::<reports::PyTargetStatus>()?;
     m.add_class::<reports::Leftover>()?;
     m.add_class::<reports::CheckResult>()?;
     m.add_class::<reports::CheckResponse>()?;

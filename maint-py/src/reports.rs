@@ -121,13 +121,13 @@ impl ChangeResult {
 }
 
 /// One target's state, as `maint status --json` reports it.
-#[pyclass(frozen, module = "maint")]
-pub struct TargetStatus {
+#[pyclass(frozen, module = "maint", name = "TargetStatus")]
+pub struct PyTargetStatus {
     report: StatusReport,
     error: Option<Py<PyAny>>,
 }
 
-impl TargetStatus {
+impl PyTargetStatus {
     /// A status from the core's report and, for a failure, its exception.
     pub fn new(report: StatusReport, error: Option<Py<PyAny>>) -> Self {
         Self { report, error }
@@ -135,7 +135,7 @@ impl TargetStatus {
 }
 
 #[pymethods]
-impl TargetStatus {
+impl PyTargetStatus {
     /// The target as named (`service/load-balancer` for a service's).
     #[getter]
     fn target(&self) -> &str {

@@ -94,6 +94,12 @@ def test_a_foreign_web_acl_on_one_target_fails_alike(moto_endpoint, make_lb, tmp
     assert isinstance(error, maint.ForeignWebAclError) and error.kind == "foreign_web_acl"
     assert error.web_acl_arn == foreign
     python = [r.to_dict() for r in error.results]
+    # Alike but for how each front end words the consent to inject: the
+    # CLI's flag, Python's keyword argument.
+    cli_message = out["results"][1]["error"]["message"]
+    assert "--inject," in cli_message and "inject=True" not in cli_message, cli_message
+    assert "inject=True," in python[1]["error"]["message"], python[1]["error"]["message"]
+    out["results"][1]["error"]["message"] = cli_message.replace("--inject,", "inject=True,")
     assert out["results"] == python
     assert out["results"][1]["error"]["kind"] == "foreign_web_acl"
     assert out["summary"] == {"targets": 2, "changed": 1, "unchanged": 0, "failed": 1}

@@ -274,9 +274,11 @@ def test_wait_needs_a_url_and_exit_expired_finds_nothing_overdue(moto_endpoint, 
 
     name, _ = make_lb()
     client = maint.Client(region=REGION, endpoint_url=moto_endpoint)
-    # No URL to probe: bad input before any change.
-    with pytest.raises(maint.InvalidInputError, match="wait-url"):
+    # No URL to probe: bad input before any change, worded in Python's
+    # keyword arguments (not the CLI's flags).
+    with pytest.raises(maint.InvalidInputError, match="give wait_url,") as caught:
         client.enter(name, wait=True)
+    assert "--wait" not in str(caught.value)
     with pytest.raises(maint.InvalidInputError, match="wait_timeout"):
         client.enter(name, wait_url="https://shop.example.com", wait_timeout=0)
     [status] = client.status(name)
@@ -289,3 +291,19 @@ def test_wait_needs_a_url_and_exit_expired_finds_nothing_overdue(moto_endpoint, 
     assert client.exit_expired(name) == []
     assert all(r.target != name for r in client.exit_expired(dry_run=True))
     client.exit(name)
+
+
+def test_a_spoofable_client_address_is_a_user_warning(moto_endpoint, make_lb):
+    """The core's warnings reach Python as they reach the CLI's stderr."""
+    import maint
+
+    name, _ = make_lb()
+    client = maint.Client(region=REGION, endpoint_url=moto_endpoint)
+    with pytest.warns(UserWarning) as warned:
+        [result] = client.enter(
+            name, dry_run=True, client_ip={"header": "X-Forwarded-For", "position": "first"}
+        )
+    assert result.ok
+    messages = [str(w.message) for w in warned]
+    assert any("the first address of X-Forwarded-For" in m for m in messages), messages
+    assert any("the allowlist now trusts X-Forwarded-For" in m for m in messages), messages

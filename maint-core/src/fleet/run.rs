@@ -1,0 +1,205 @@
+//! One changing command from request to report: [`Fleet::run`]. The
+//! front ends (the CLI, the Python package, a deploy tool) convert their
+//! arguments into a [`ChangeRequest`] and render the [`ChangeRun`]; the
+//! order of the steps and what happens when one fails are decided here,
+//! once.
+
+use std::collections::HashMap;
+
+use super::engine::Fleet;
+use super::events::{Event, Observer};
+use super::request::{ChangeRequest, Command};
+use crate::error::Argument;
+use crate::report::ChangeRun;
+use crate::{Error, Result};
+
+impl Fleet {
+    /// Runs one changing command from request to report:
+    /// 1. **Checks** everything before any change: the targets, the
+    ///    window's settings per service, and with a wait plan the URL to
+    ///    probe for each target (bad input is an error; nothing changed).
+    /// 2. **Warns** (an [`Event::Warning`] each, and in the run's
+    ///    `warnings`) of a client address taken from a spoofable header.
+    /// 3. **Acts**: the command on every target (see [`enter`](Self::enter)
+    ///    and the others), each target's result an [`Event::ChangeDone`].
+    /// 4. **Waits**, with a wait plan, until the public sees the change
+    ///    ([`Event::Waiting`], then [`Event::Probed`] per probe). A wait
+    ///    that fails does not fail the run: the change was made, and the
+    ///    run's `wait_error` says why the wait failed.
+    /// 5. **Notifies** the config's webhooks (when asked to), also after a
+    ///    failed wait; a webhook that fails is a warning.
+    ///
+    /// An error is returned only when nothing was changed (bad input,
+    /// targets that cannot be found, a region that cannot be listed).
+    pub async fn run(&self, request: ChangeRequest, observer: &dyn Observer) -> Result<ChangeRun> {
+        let urls = self.urls_to_probe(&request)?;
+        let mut warnings = self.client_ip_warnings(&request);
+        for message in &warnings {
+            observer.event(&Event::Warning { message });
+        }
+        let mut run = self.act(&request, observer).await?;
+        if let (Some(plan), Some(urls)) = (&request.wait, &urls) {
+            let urls: Vec<Option<&str>> = run
+                .results
+                .iter()
+                .map(|r| urls.get(&r.target).map(String::as_str))
+                .collect();
+            match self.wait(&run, &urls, &request, plan, observer).await {
+                Ok(waited) => run.waited = waited,
+                Err(e) => run.wait_error = Some(e),
+            }
+        }
+        if request.notify {
+            for message in self.notify(&run, &request).await {
+                observer.event(&Event::Warning { message: &message });
+                warnings.push(message);
+            }
+        }
+        run.warnings = warnings;
+        Ok(run)
+    }
+
+    /// The command itself.
+    async fn act(&self, request: &ChangeRequest, observer: &dyn Observer) -> Result<ChangeRun> {
+        let (targets, mode) = (&request.targets, request.mode);
+        match &request.command {
+            Command::Enter(settings) => self.enter(targets, settings, mode, observer).await,
+            Command::Arm(settings) => self.arm(targets, settings, mode, observer).await,
+            Command::Exit => self.exit(targets, mode, observer).await,
+            Command::ExitExpired => self.exit_expired(targets, mode, observer).await,
+            Command::Disarm => self.disarm(targets, mode, observer).await,
+            Command::Allowlist(change) => {
+                self.update_allowlist(targets, change, mode, observer).await
+            }
+        }
+    }
+
+    /// With a wait plan: the URL to probe per target (by its label, as
+    /// results name it), checked before any change.
+    fn urls_to_probe(&self, request: &ChangeRequest) -> Result<Option<HashMap<String, String>>> {
+        let Some(plan) = &request.wait else {
+            return Ok(None);
+        };
+        if matches!(request.command, Command::Arm(_) | Command::Disarm) {
+            return Err(Error::invalid(
+                Argument::Wait.name(),
+                "arm and disarm change nothing the public sees: there is nothing to wait for",
+            ));
+        }
+        if !cfg!(feature = "http") {
+            return Err(Error::invalid(
+                Argument::Wait.name(),
+                "waiting probes over HTTP: build maint-core with the `http` feature",
+            ));
+        }
+        let urls = self.wait_urls(&request.targets, plan.url.as_deref())?;
+        let refs = self.expand(&request.targets)?;
+        Ok(Some(refs.iter().map(|r| r.label()).zip(urls).collect()))
+    }
+
+    /// Ways the client address of `enter` or `arm` can be spoofed: the
+    /// request's own `client_ip`, then each named service's, once per
+    /// service.
+    fn client_ip_warnings(&self, request: &ChangeRequest) -> Vec<String> {
+        let Some(settings) = request.settings() else {
+            return Vec::new();
+        };
+        let mut warnings: Vec<String> = settings
+            .client_ip
+            .iter()
+            .flat_map(|c| c.warnings())
+            .collect();
+        if let Some(config) = self.config() {
+            for name in &request.targets {
+                if let Some(client_ip) = config.service(name).and_then(|s| s.client_ip.as_ref()) {
+                    warnings.extend(
+                        client_ip
+                            .warnings()
+                            .into_iter()
+                            .map(|w| format!("service {name}: {w}")),
+                    );
+                }
+            }
+        }
+        warnings
+    }
+
+    /// Waits until the public sees the run's change at `urls` (one per
+    /// result), reporting each probe.
+    #[cfg(feature = "http")]
+    async fn wait(
+        &self,
+        run: &ChangeRun,
+        urls: &[Option<&str>],
+        request: &ChangeRequest,
+        plan: &super::request::WaitPlan,
+        observer: &dyn Observer,
+    ) -> Result<Vec<crate::report::WaitReport>> {
+        let windows = run.results.iter().filter(|r| r.error.is_none()).count();
+        observer.event(&Event::Waiting { windows });
+        let probed =
+            |probe: &crate::wait::Probe, seen: &crate::wait::Seen, elapsed: std::time::Duration| {
+                observer.event(&Event::Probed {
+                    url: &probe.url,
+                    window: &probe.window,
+                    seen: &seen.describe(),
+                    elapsed,
+                });
+            };
+        let gone = request.command.ends_maintenance();
+        self.wait_each(run, urls, gone, plan.timeout, &probed).await
+    }
+
+    /// Without the `http` feature there is no waiting (refused up front).
+    #[cfg(not(feature = "http"))]
+    async fn wait(
+        &self,
+        _: &ChangeRun,
+        _: &[Option<&str>],
+        _: &ChangeRequest,
+        _: &super::request::WaitPlan,
+        _: &dyn Observer,
+    ) -> Result<Vec<crate::report::WaitReport>> {
+        Ok(Vec::new())
+    }
+
+    /// Tells the config's webhooks of the run (who ran it: the AWS
+    /// credentials' identity, when the fleet works through AWS); returns a
+    /// warning per webhook that failed.
+    #[cfg(feature = "http")]
+    async fn notify(&self, run: &ChangeRun, request: &ChangeRequest) -> Vec<String> {
+        let Some(webhooks) = self.config().map(|c| &c.notify_webhooks) else {
+            return Vec::new();
+        };
+        let asked = crate::notify::Asked {
+            who: None,
+            reason: request
+                .settings()
+                .and_then(|s| s.reason.as_ref())
+                .map(|r| r.as_str().to_string()),
+            until: request.settings().and_then(|s| s.until),
+        };
+        crate::notify::tell_as(webhooks, run, asked, || self.who()).await
+    }
+
+    /// Without the `http` feature there are no webhooks to tell.
+    #[cfg(not(feature = "http"))]
+    async fn notify(&self, _: &ChangeRun, _: &ChangeRequest) -> Vec<String> {
+        Vec::new()
+    }
+
+    /// Who runs the fleet's changes: the caller identity of its AWS
+    /// credentials (`None` without AWS).
+    #[cfg(feature = "http")]
+    async fn who(&self) -> Option<String> {
+        #[cfg(feature = "aws")]
+        if let Some(options) = &self.aws {
+            return crate::backend::caller_identity(options).await;
+        }
+        None
+    }
+}
+
+#[cfg(all(test, feature = "http"))]
+#[path = "../fleet_run_tests.rs"]
+mod tests;
