@@ -11,6 +11,7 @@ use super::acl::{self, ReadAcl};
 use super::decide::foreign;
 use super::errors::{code, is_code};
 use super::store::WafStore;
+use crate::error::Argument;
 use crate::target::{wrong_region, LoadBalancerArn};
 use crate::{Error, Result};
 
@@ -175,10 +176,11 @@ impl WafStore {
                     resource: lb.to_string(),
                     message: format!(
                         "its window {} lives in its own web ACL {}; to change it, \
-                         enter again with consent to inject (--inject, inject=True, \
+                         enter again with consent to inject ({}, \
                          or existing_web_acl = \"inject\")",
                         read.record.window,
-                        acl.name()
+                        acl.name(),
+                        Argument::Inject
                     ),
                 }),
                 Observed::Ours { read, .. } => Err(Error::Conflict {

@@ -25,6 +25,7 @@ use super::store::WafStore;
 use super::web_acls::{LockedAcl, ReadWindow};
 use crate::access::BypassState;
 use crate::backend::contract::{Leftover, MaintenanceBackend, MemberResults};
+use crate::error::Argument;
 use crate::maintenance::{
     allowlist_changes, bypass_changes, AllowlistChange, AllowlistState, Change, ExistingWebAcl,
     MaintenanceSpec, Mode, Outcome, State, TargetStatus, Window, WindowSummary,
@@ -55,7 +56,10 @@ impl WafBackend {
         let region = config.region().map(ToString::to_string).ok_or_else(|| {
             Error::invalid(
                 "AWS region",
-                "none configured; pass --region or set AWS_REGION (or a region in your AWS profile)",
+                format!(
+                    "none configured; pass {} or set AWS_REGION (or a region in your AWS profile)",
+                    Argument::Region
+                ),
             )
         })?;
         crate::target::check_region(&region)?;

@@ -7,6 +7,7 @@ use super::errors::{code, is_code};
 use super::inventory::{Listing, Ownership};
 use super::store::WafStore;
 use crate::allowlist::{Allowlist, Cidr, Family};
+use crate::error::Argument;
 use crate::maintenance::Window;
 use crate::{Error, Result};
 
@@ -209,8 +210,9 @@ impl WafStore {
                         message: format!(
                             "IP set {name} serves window {} in web ACL {serving}, where maint's \
                              rule is injected; act on that window with consent to inject \
-                             (--inject, inject=True, or existing_web_acl = \"inject\")",
-                            window.name()
+                             ({}, or existing_web_acl = \"inject\")",
+                            window.name(),
+                            Argument::Inject
                         ),
                     });
                 }
