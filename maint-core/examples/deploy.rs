@@ -6,6 +6,10 @@
 //!        [--keep-on-failure] -- COMMAND [ARGS...]
 //! ```
 //!
+//! Every change goes through [`Fleet::run`], the one entry that checks,
+//! applies, waits and tells the config's webhooks, as the `maint` command
+//! does.
+//!
 //! 1. Enters maintenance for the config's service (one window for all its
 //!    load balancers), with the reason given (default: `deploy: COMMAND`).
 //!    With `--wait` (the service's `url`) or `--wait-url`, waits until the
@@ -29,9 +33,11 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use maint_core::config::did_you_mean;
-use maint_core::report::ChangeRun;
-use maint_core::wait::{Probe, Seen, DEFAULT_TIMEOUT};
-use maint_core::{Config, EnterRequest, Error, ErrorKind, Fleet, Mode, Reason, Silent};
+use maint_core::fleet::Command;
+use maint_core::{
+    ChangeRequest, ChangeRun, Config, EnterRequest, Error, ErrorKind, Event, Fleet, Reason,
+    WaitPlan,
+};
 
 /// What the command line asks.
 struct Args {
@@ -52,7 +58,7 @@ const USAGE: &str = "usage: deploy --config FILE --service NAME [--reason TEXT] 
 fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
     let (mut config, mut service, mut reason, mut wait_url) = (None, None, None, None);
     let (mut wait, mut keep_on_failure) = (false, false);
-    let mut wait_timeout = DEFAULT_TIMEOUT;
+    let mut wait_timeout = WaitPlan::DEFAULT_TIMEOUT;
     let value = |args: &mut dyn Iterator<Item = String>, flag: &str| {
         args.next().ok_or_else(|| format!("{flag} needs a value"))
     };
@@ -94,48 +100,48 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
     })
 }
 
-/// Prints what each wait probe saw.
-fn progress(probe: &Probe, seen: &Seen, elapsed: Duration) {
-    eprintln!(
-        "deploy: waiting for {}: {} after {} s",
-        probe.url,
-        seen.describe(),
-        elapsed.as_secs()
-    );
-}
-
-/// The first failed target of a run, as an error.
-fn failed(run: &ChangeRun) -> maint_core::Result<()> {
-    match run.failures().next() {
-        Some((_, e)) => Err(e.clone()),
-        None => Ok(()),
+/// Prints each wait probe and warning as [`Fleet::run`] reports them.
+fn progress(event: &Event<'_>) {
+    match event {
+        Event::Probed {
+            url, seen, elapsed, ..
+        } => eprintln!(
+            "deploy: waiting for {url}: {seen} after {} s",
+            elapsed.as_secs()
+        ),
+        Event::Warning { message } => eprintln!("deploy: warning: {message}"),
+        _ => {}
     }
 }
 
-/// After a change: its first failure, else (with `urls`) waits until the
-/// public sees it (`gone`: the page no longer served).
-async fn settle(
-    fleet: &Fleet,
-    run: &ChangeRun,
-    urls: Option<&[String]>,
-    gone: bool,
-    timeout: Duration,
-) -> maint_core::Result<()> {
-    failed(run)?;
-    if let Some(urls) = urls {
-        for waited in fleet.wait_for(run, urls, gone, timeout, &progress).await? {
-            let seen = if gone {
-                "serves the site again"
-            } else {
-                "serves the maintenance page"
-            };
-            eprintln!(
-                "deploy: {} {seen} after {:.1} s",
-                waited.url, waited.seconds
-            );
-        }
+/// A run's first failure (a target's, else its wait's), as an error;
+/// otherwise says how long the public took to see the change.
+fn settled(run: &ChangeRun, seen: &str) -> maint_core::Result<()> {
+    if let Some((_, e)) = run.failures().next() {
+        return Err(e.clone());
+    }
+    if let Some(e) = &run.wait_error {
+        return Err(e.clone());
+    }
+    for waited in &run.waited {
+        eprintln!(
+            "deploy: {} {seen} after {:.1} s",
+            waited.url, waited.seconds
+        );
     }
     Ok(())
+}
+
+/// `command` on `targets` through [`Fleet::run`]: checked, applied, waited
+/// for (with `wait`) and told to the config's webhooks.
+async fn change(
+    fleet: &Fleet,
+    command: Command,
+    targets: &[String],
+    wait: Option<WaitPlan>,
+) -> maint_core::Result<ChangeRun> {
+    let request = ChangeRequest::new(command, targets.to_vec()).wait(wait);
+    fleet.run(request, &progress).await
 }
 
 async fn deploy(args: Args) -> maint_core::Result<ExitCode> {
@@ -153,11 +159,10 @@ async fn deploy(args: Args) -> maint_core::Result<ExitCode> {
     }
     let fleet = Fleet::builder().config(config).build()?;
     let targets = [args.service.clone()];
-    let urls = if args.wait {
-        Some(fleet.wait_urls(&targets, args.wait_url.as_deref())?)
-    } else {
-        None
-    };
+    let wait = args.wait.then(|| WaitPlan {
+        url: args.wait_url.clone(),
+        timeout: args.wait_timeout,
+    });
     let reason = args
         .reason
         .unwrap_or_else(|| format!("deploy: {}", args.command.join(" ")));
@@ -165,18 +170,15 @@ async fn deploy(args: Args) -> maint_core::Result<ExitCode> {
         reason: Some(Reason::new(&reason)?),
         ..EnterRequest::default()
     };
-    let (timeout, urls) = (args.wait_timeout, urls.as_deref());
 
-    // An error here is one before any change (bad input, a load balancer
-    // not found): nothing to undo.
-    let entered = fleet
-        .enter(&targets, &request, Mode::Apply, &Silent)
-        .await?;
-    if let Err(e) = settle(&fleet, &entered, urls, false, timeout).await {
+    // An error here is one before any change (bad input such as --wait
+    // without a URL, a load balancer not found): nothing to undo.
+    let entered = change(&fleet, Command::Enter(request), &targets, wait.clone()).await?;
+    if let Err(e) = settled(&entered, "serves the maintenance page") {
         eprintln!("deploy: cannot enter maintenance for {}: {e}", args.service);
         // Whatever did enter comes out again; the step does not run.
-        let exited = fleet.exit(&targets, Mode::Apply, &Silent).await;
-        if let Err(e) = exited.and_then(|run| failed(&run)) {
+        let exited = change(&fleet, Command::Exit, &targets, None).await;
+        if let Err(e) = exited.and_then(|run| settled(&run, "")) {
             eprintln!(
                 "deploy: nor exit it again: {e}; `maint exit {}` ends it",
                 args.service
@@ -207,11 +209,8 @@ async fn deploy(args: Args) -> maint_core::Result<ExitCode> {
         return Ok(ExitCode::from(clamp(code)));
     }
 
-    let settled = match fleet.exit(&targets, Mode::Apply, &Silent).await {
-        Ok(exited) => settle(&fleet, &exited, urls, true, timeout).await,
-        Err(e) => Err(e),
-    };
-    if let Err(e) = settled {
+    let exited = change(&fleet, Command::Exit, &targets, wait).await;
+    if let Err(e) = exited.and_then(|run| settled(&run, "serves the site again")) {
         eprintln!(
             "deploy: {} may still be in maintenance: {e}; `maint exit {}` ends it",
             args.service, args.service

@@ -19,8 +19,8 @@
 //! Doing it:
 //! - [`backend`]: the [`MaintenanceBackend`] trait and its implementations
 //!   (AWS WAF, in memory).
-//! - [`check`]: "does this request get through?", evaluated on a live
-//!   web ACL's rules.
+//! - [`check`]: "does this request get through?", asked of a backend
+//!   (the WAF backend evaluates its live web ACL's rules).
 //! - [`fleet`]: the engine every front end calls: many targets at once,
 //!   resolved all or nothing, in the caller's order, across regions.
 //! - [`report`]: what a command reports, per target and in all (the JSON
@@ -34,30 +34,39 @@
 //! # A deploy tool
 //!
 //! The types a deploy tool needs are at the crate root: build a [`Fleet`]
-//! with [`Fleet::builder`], ask it to [`enter`](Fleet::enter) with an
-//! [`EnterRequest`], run the step, and [`exit`](Fleet::exit).
+//! with [`Fleet::builder`], and give each change to [`Fleet::run`] as a
+//! [`ChangeRequest`]: it checks every target before any change, applies,
+//! waits until the public sees the change (with a [`WaitPlan`]), tells the
+//! config's webhooks, and reports a [`ChangeRun`], as the `maint` command
+//! and the Python package do.
 //!
 //! ```no_run
-//! use maint_core::{Config, EnterRequest, Fleet, Mode, Reason, Silent};
+//! use maint_core::fleet::Command;
+//! use maint_core::{ChangeRequest, Config, EnterRequest, Fleet, Reason, Silent, WaitPlan};
 //!
 //! # async fn deploy() -> maint_core::Result<()> {
 //! let config = Config::load("maint.toml".as_ref())?;
 //! // AWS WAF, with the AWS configuration chain's credentials and region.
 //! let fleet = Fleet::builder().config(config).build()?;
-//! let shop = ["shop".to_string()];
-//! let request = EnterRequest {
+//! let shop = vec!["shop".to_string()];
+//! let settings = EnterRequest {
 //!     reason: Some(Reason::new("deploy 42: database migration")?),
 //!     ..EnterRequest::default()
 //! };
-//! let entered = fleet.enter(&shop, &request, Mode::Apply, &Silent).await?;
-//! if let Some((_, error)) = entered.failures().next() {
-//!     // A target that did not enter: the step does not run.
-//!     fleet.exit(&shop, Mode::Apply, &Silent).await?;
-//!     return Err(error.clone());
+//! // Into maintenance, and wait (the service's `url`) until the public
+//! // sees the page.
+//! let enter = ChangeRequest::new(Command::Enter(settings), shop.clone())
+//!     .wait(Some(WaitPlan::default()));
+//! let entered = fleet.run(enter, &Silent).await?;
+//! let failed = entered.failures().next().map(|(_, e)| e.clone());
+//! if let Some(error) = failed.or(entered.wait_error.clone()) {
+//!     // Not (yet) in maintenance for everyone: the step does not run.
+//!     fleet.run(ChangeRequest::new(Command::Exit, shop), &Silent).await?;
+//!     return Err(error);
 //! }
 //! let step = std::process::Command::new("./migrate").status();
 //! // Out of maintenance whether the step worked or not.
-//! let exited = fleet.exit(&shop, Mode::Apply, &Silent).await?;
+//! let exited = fleet.run(ChangeRequest::new(Command::Exit, shop), &Silent).await?;
 //! if let Some((_, error)) = exited.failures().next() {
 //!     return Err(error.clone());
 //! }
