@@ -38,6 +38,13 @@ pub(crate) fn plan(
     seen: &Observation,
     request: Request<'_>,
 ) -> Result<Plan> {
+    if seen.members.len() != lbs.len() {
+        return Err(Error::unexpected(format!(
+            "{} load balancers named, {} observed",
+            lbs.len(),
+            seen.members.len()
+        )));
+    }
     let places: Vec<Result<Place<'_>>> = seen
         .members
         .iter()
@@ -132,7 +139,7 @@ struct Ask<'a> {
 
 impl<'a> Ask<'a> {
     /// Whether `w` is this window.
-    fn is_ours(&self, w: &WindowRecord) -> bool {
+    fn is_this(&self, w: &WindowRecord) -> bool {
         w.info.window == self.window.name()
     }
 
@@ -184,7 +191,7 @@ impl<'a> Ask<'a> {
             .zip(&self.places)
             .map(|(lb, place)| match place.clone()? {
                 Place::Normal => Ok(true),
-                Place::Own(_, w) if self.is_ours(w) => Ok(false),
+                Place::Own(_, w) if self.is_this(w) => Ok(false),
                 Place::Own(_, w) => Err(elsewhere(lb, &w.info.window, w.active, self.window)),
                 Place::Foreign(_, Some(w)) if injected_elsewhere && w.active => {
                     Err(elsewhere(lb, &w.info.window, true, self.window))
@@ -230,7 +237,7 @@ impl<'a> Ask<'a> {
         // back) this window's rule already in one.
         let consent = spec.existing_web_acl == ExistingWebAcl::Inject;
         let injected = self.places.iter().any(|p| match p {
-            Ok(Place::Foreign(_, w)) => consent || w.is_some_and(|w| self.is_ours(w)),
+            Ok(Place::Foreign(_, w)) => consent || w.is_some_and(|w| self.is_this(w)),
             _ => false,
         });
         if injected {
@@ -349,7 +356,7 @@ impl<'a> Ask<'a> {
             web_acl: host.name.clone(),
         };
         match &host.window {
-            Some(w) if !self.is_ours(w) => Err(conflict(format!(
+            Some(w) if !self.is_this(w) => Err(conflict(format!(
                 "web ACL {} carries maint's rule for window {}, not {}; act on it through that \
                  window",
                 host.name,
@@ -684,9 +691,9 @@ impl<'a> Ask<'a> {
                 match place.clone()? {
                     Place::Normal => Err(not_in()),
                     // Armed windows are edited in pass-through form too.
-                    Place::Own(acl, w) if self.is_ours(w) => Ok(acl),
+                    Place::Own(acl, w) if self.is_this(w) => Ok(acl),
                     Place::Own(_, w) => Err(elsewhere(lb, &w.info.window, w.active, self.window)),
-                    Place::Foreign(acl, Some(w)) if w.active && self.is_ours(w) => Ok(acl),
+                    Place::Foreign(acl, Some(w)) if w.active && self.is_this(w) => Ok(acl),
                     Place::Foreign(_, Some(w)) if w.active => {
                         Err(elsewhere(lb, &w.info.window, true, self.window))
                     }

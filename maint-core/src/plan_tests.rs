@@ -809,3 +809,10 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn an_observation_of_other_members_is_refused() {
+    let (_, seen) = world(&[Normal, Normal], 0, false);
+    let e = plan(&window(SHOP), &[lb(0)], &seen, Request::Exit).unwrap_err();
+    assert_eq!(e.kind(), Unexpected, "{e}");
+}
