@@ -252,12 +252,7 @@ impl<'a> Ask<'a> {
                 // An armed window in pass-through form is switched on, in
                 // the same one update.
                 let switch_on = !w.active;
-                let wanted = reentry_spec(&w.info, spec)?;
-                let mut changes = Vec::new();
-                if switch_on {
-                    changes.push(Change::SwitchedOn);
-                }
-                changes.extend(spec_changes(&w.info, &wanted));
+                let (wanted, changes) = reentry(w, spec, switch_on.then_some(Change::SwitchedOn))?;
                 steps.push(Step::Update {
                     acl: acl.arn.clone(),
                     settings: Some(wanted),
@@ -379,12 +374,7 @@ impl<'a> Ask<'a> {
             }
             Some(w) => {
                 self.check_joins(host, w)?;
-                let wanted = reentry_spec(&w.info, spec)?;
-                let mut changes = Vec::new();
-                if !w.active {
-                    changes.push(injected);
-                }
-                changes.extend(spec_changes(&w.info, &wanted));
+                let (wanted, changes) = reentry(w, spec, (!w.active).then_some(injected))?;
                 let step = Step::Update {
                     acl: host.arn.clone(),
                     settings: Some(wanted),
@@ -444,8 +434,8 @@ impl<'a> Ask<'a> {
             Some((acl, w)) => {
                 // Armed already (or left by an interrupted run): brought to
                 // the spec as a repeated `enter` does, in pass-through form.
-                let wanted = reentry_spec(&w.info, spec)?;
-                window_changes = spec_changes(&w.info, &wanted);
+                let (wanted, changes) = reentry(w, spec, None)?;
+                window_changes = changes;
                 steps.push(Step::Update {
                     acl: acl.arn.clone(),
                     settings: Some(wanted),
@@ -726,6 +716,24 @@ impl<'a> Ask<'a> {
         };
         Ok(Plan::each(parts, Move::Stay, &changes, vec![step]))
     }
+}
+
+/// What a repeated `enter` or `arm` asks of window `w` (see
+/// [`reentry_spec`]) and the changes it reports: `first` (switched on, a
+/// rule put back), then maint's rule restored when it was changed outside
+/// maint, then the settings changed.
+fn reentry(
+    w: &WindowRecord,
+    spec: &MaintenanceSpec,
+    first: Option<Change>,
+) -> Result<(MaintenanceSpec, Vec<Change>)> {
+    let wanted = reentry_spec(&w.info, spec)?;
+    let mut changes: Vec<Change> = first.into_iter().collect();
+    if let Some(what) = &w.damage {
+        changes.push(Change::RuleRestored { what: what.clone() });
+    }
+    changes.extend(spec_changes(&w.info, &wanted));
+    Ok((wanted, changes))
 }
 
 /// Whether `leavers` are every load balancer associated with `acl`.

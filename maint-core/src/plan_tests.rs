@@ -816,3 +816,46 @@ fn an_observation_of_other_members_is_refused() {
     let e = plan(&window(SHOP), &[lb(0)], &seen, Request::Exit).unwrap_err();
     assert_eq!(e.kind(), Unexpected, "{e}");
 }
+
+#[test]
+fn a_rule_changed_outside_maint_is_restored_by_enter_and_arm() {
+    let restored = Change::RuleRestored {
+        what: "rule action".into(),
+    };
+    let spec = MaintenanceSpec::default();
+    type Case<'a> = (At, Request<'a>, Vec<Change>);
+    let cases: Vec<Case<'_>> = vec![
+        (
+            Own(SHOP, true, false),
+            Request::Enter(&spec),
+            vec![restored.clone()],
+        ),
+        (
+            Own(SHOP, false, true),
+            Request::Enter(&spec),
+            vec![Change::SwitchedOn, restored.clone()],
+        ),
+        (
+            Own(SHOP, false, true),
+            Request::Arm(&spec),
+            vec![restored.clone()],
+        ),
+    ];
+    for (at, request, want) in cases {
+        let (lbs, mut seen) = world(&[at], 0, false);
+        let own = seen.own.clone().unwrap();
+        let acl = seen.acls.get_mut(&own).unwrap();
+        acl.window.as_mut().unwrap().damage = Some("rule action".into());
+        let first = plan(&window(SHOP), &lbs, &seen, request).unwrap();
+        expect("damaged", &first, &[part(Move::Stay, &want)]);
+        first
+            .apply(
+                &window(SHOP),
+                &lbs,
+                Some(own.clone()),
+                &mut Model(&mut seen),
+            )
+            .unwrap();
+        assert_eq!(seen.acls[&own].window.as_ref().unwrap().damage, None);
+    }
+}

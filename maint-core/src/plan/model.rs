@@ -33,6 +33,11 @@ pub(crate) struct WindowRecord {
     /// Whether the window lives in a web ACL maint did not create (its
     /// rule injected there with consent), rather than in maint's own.
     pub injected: bool,
+    /// What of maint's rule was changed outside maint (say, "rule
+    /// action"), when it was: a repeated `enter` or `arm` writes it again
+    /// and reports [`Change::RuleRestored`]. Always `None` where nothing
+    /// outside maint can change the rule (the in-memory backend).
+    pub damage: Option<String>,
 }
 
 /// A web ACL as observed.
@@ -86,6 +91,7 @@ impl WindowRecord {
             service: window.service().map(str::to_string),
             members: members.clone(),
             active: !armed,
+            damage: None,
         }
     }
 
@@ -111,6 +117,8 @@ impl WindowRecord {
             info.response = wanted.response.clone();
             info.bypass = wanted.bypass_state(info.bypass.as_ref());
             info.client_ip = wanted.client_ip.clone();
+            // The rule is written again from the record.
+            self.damage = None;
         }
         if switch == Some(true) && !self.active {
             info.since = now;
