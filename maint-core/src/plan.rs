@@ -19,7 +19,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::access::BypassState;
 use crate::maintenance::{
     allowlist_changes, bypass_changes, reentry_spec, spec_changes, AllowlistChange, Change,
-    ExistingWebAcl, MaintenanceSpec, State, Window,
+    ExistingWebAcl, MaintenanceInfo, MaintenanceSpec, State, Window,
 };
 use crate::target::LoadBalancerArn;
 use crate::{Error, Result};
@@ -719,20 +719,31 @@ impl<'a> Ask<'a> {
 }
 
 /// What a repeated `enter` or `arm` asks of window `w` (see
-/// [`reentry_spec`]) and the changes it reports: `first` (switched on, a
-/// rule put back), then maint's rule restored when it was changed outside
-/// maint, then the settings changed.
+/// [`reentry_spec`]) and the changes it reports (see [`reentry_changes`]).
 fn reentry(
     w: &WindowRecord,
     spec: &MaintenanceSpec,
     first: Option<Change>,
 ) -> Result<(MaintenanceSpec, Vec<Change>)> {
-    let wanted = reentry_spec(&w.info, spec)?;
+    reentry_changes(&w.info, w.damage.as_deref(), spec, first)
+}
+
+/// What a repeated `enter` or `arm` asks of a window now as `current` (see
+/// [`reentry_spec`]) and the changes it reports: `first` (switched on, a
+/// rule put back), then maint's rule restored when `damage` says it was
+/// changed outside maint, then the settings changed.
+pub(crate) fn reentry_changes(
+    current: &MaintenanceInfo,
+    damage: Option<&str>,
+    spec: &MaintenanceSpec,
+    first: Option<Change>,
+) -> Result<(MaintenanceSpec, Vec<Change>)> {
+    let wanted = reentry_spec(current, spec)?;
     let mut changes: Vec<Change> = first.into_iter().collect();
-    if let Some(what) = &w.damage {
-        changes.push(Change::RuleRestored { what: what.clone() });
+    if let Some(what) = damage {
+        changes.push(Change::RuleRestored { what: what.into() });
     }
-    changes.extend(spec_changes(&w.info, &wanted));
+    changes.extend(spec_changes(current, &wanted));
     Ok((wanted, changes))
 }
 

@@ -268,6 +268,15 @@ pub(crate) struct Plan {
     pub steps: Vec<Step>,
 }
 
+/// What `lb` reports of an operation (in `mode`): `changes`.
+pub(crate) fn outcome(lb: &LoadBalancerArn, mode: Mode, changes: Vec<Change>) -> Outcome {
+    Outcome {
+        load_balancer: lb.clone(),
+        mode,
+        changes,
+    }
+}
+
 /// Web ACLs and associations a plan is applied to, for a backend that
 /// keeps windows as [`WindowRecord`]s (the in-memory one, and the tests'
 /// model of a world).
@@ -364,13 +373,7 @@ impl Plan {
     pub(crate) fn outcomes(&self, lbs: &[LoadBalancerArn], mode: Mode) -> Vec<Result<Outcome>> {
         lbs.iter()
             .zip(&self.members)
-            .map(|(lb, part)| {
-                part.clone().map(|part| Outcome {
-                    load_balancer: lb.clone(),
-                    mode,
-                    changes: part.changes,
-                })
-            })
+            .map(|(lb, part)| part.clone().map(|part| outcome(lb, mode, part.changes)))
             .collect()
     }
 
