@@ -1,0 +1,177 @@
+//! Window scenarios: several load balancers sharing one web ACL, two
+//! services of the same name never merged, and a foreign member failing
+//! alone.
+
+use super::fixture::Fixture;
+use super::helpers::{
+    alb, all_normal_and_clean, all_ok, list, only_the_foreign_member_refused, spec, states, status,
+};
+use crate::maintenance::{AllowlistChange, Change, Mode, State, Window};
+use crate::Error;
+
+/// The members of a service share one web ACL: entered together, edited
+/// with one write for all, re-entered in place; a partial exit (of the
+/// window, or of one member named alone) keeps the window for the rest, and
+/// the last member out deletes it.
+pub(super) async fn a_window_of_several_members_shares_one_web_acl(f: &dyn Fixture) {
+    let b = f.backend();
+    let lbs = [
+        alb(f, "win-a").await,
+        alb(f, "win-b").await,
+        alb(f, "win-c").await,
+    ];
+    let w = Window::of_service(&format!("conformance-{}", lbs[0].name()));
+    let entered = all_ok(
+        "enter",
+        b.enter_window(&w, &lbs, &spec(&["192.0.2.1"], "window"), Mode::Apply)
+            .await,
+    );
+    for changes in &entered {
+        assert!(changes.contains(&Change::Associated), "{changes:?}");
+    }
+    let st = states(f, &w, &lbs).await;
+    let acls: Vec<String> = st
+        .iter()
+        .map(|s| {
+            let info = s.maintenance().unwrap_or_else(|| panic!("{s:?}"));
+            assert_eq!(info.window, w.name());
+            info.web_acl_arn.clone()
+        })
+        .collect();
+    assert!(acls.iter().all(|a| *a == acls[0]), "one web ACL: {acls:?}");
+
+    let added = all_ok(
+        "allowlist add",
+        b.update_window_allowlist(
+            &w,
+            &lbs,
+            &AllowlistChange::Add(list(&["192.0.2.2"])),
+            Mode::Apply,
+        )
+        .await,
+    );
+    assert!(added.iter().all(|c| c.len() == 1), "{added:?}");
+    for s in states(f, &w, &lbs).await {
+        let entries: Vec<String> = s
+            .maintenance()
+            .expect("in maintenance")
+            .allowlist
+            .entries
+            .iter()
+            .map(|c| c.to_string())
+            .collect();
+        assert_eq!(entries, ["192.0.2.1/32", "192.0.2.2/32"]);
+    }
+
+    let again = all_ok(
+        "re-enter",
+        b.enter_window(&w, &lbs, &spec(&[], "new reason"), Mode::Apply)
+            .await,
+    );
+    for changes in &again {
+        assert_eq!(
+            changes,
+            &[Change::ReasonChanged {
+                reason: Some("new reason".into())
+            }]
+        );
+    }
+
+    // Partial exit of the window: the others stay.
+    let left = all_ok("exit one", b.exit_window(&w, &lbs[..1], Mode::Apply).await);
+    assert_eq!(left, [vec![Change::Disassociated]]);
+    let st = states(f, &w, &lbs).await;
+    assert_eq!(st[0].state, State::Normal);
+    assert!(st[0].leftovers.is_empty(), "{:?}", st[0].leftovers);
+    assert!(st[1].maintenance().is_some() && st[2].maintenance().is_some());
+    // One member named on its own leaves its service's window.
+    let out = b
+        .exit(&lbs[1], Mode::Apply)
+        .await
+        .expect("exit named alone");
+    assert_eq!(out.changes, [Change::Disassociated]);
+    assert!(states(f, &w, &lbs[2..]).await[0].maintenance().is_some());
+
+    // The last one out deletes the window.
+    let last = all_ok("exit last", b.exit_window(&w, &lbs[2..], Mode::Apply).await);
+    assert!(last[0].contains(&Change::Disassociated), "{last:?}");
+    assert!(
+        last[0]
+            .iter()
+            .any(|c| matches!(c, Change::DeletedWebAcl { name } if name == w.name())),
+        "{last:?}"
+    );
+    all_normal_and_clean(f, &w, &lbs).await;
+}
+
+/// A window of the same name whose members are all other load balancers
+/// (two config files that both define the service) is never joined.
+pub(super) async fn two_services_with_the_same_name_are_never_merged(f: &dyn Fixture) {
+    let b = f.backend();
+    let first = alb(f, "same-a").await;
+    let second = alb(f, "same-b").await;
+    let w = Window::of_service(&format!("same-{}", first.name()));
+    all_ok(
+        "enter",
+        b.enter_window(
+            &w,
+            std::slice::from_ref(&first),
+            &spec(&[], "one"),
+            Mode::Apply,
+        )
+        .await,
+    );
+    match b
+        .enter_window(
+            &w,
+            std::slice::from_ref(&second),
+            &spec(&[], "two"),
+            Mode::Apply,
+        )
+        .await
+    {
+        Err(Error::Conflict { message, .. }) => {
+            assert!(message.contains("never merged"), "{message}")
+        }
+        other => panic!("a second service of the same name must be refused, got {other:?}"),
+    }
+    assert_eq!(status(f, &second).await.state, State::Normal);
+    let st = states(f, &w, std::slice::from_ref(&first)).await;
+    assert_eq!(
+        st[0]
+            .maintenance()
+            .and_then(|m| m.reason.clone())
+            .as_deref(),
+        Some("one"),
+        "the first service's window is untouched"
+    );
+    all_ok(
+        "exit",
+        b.exit_window(&w, std::slice::from_ref(&first), Mode::Apply)
+            .await,
+    );
+}
+
+/// A member under a foreign web ACL fails alone; the others enter, and the
+/// window goes with its last member as usual.
+pub(super) async fn a_foreign_member_does_not_stop_the_others_of_its_window(f: &dyn Fixture) {
+    let b = f.backend();
+    let ok = alb(f, "mixed-ok").await;
+    let taken = alb(f, "mixed-taken").await;
+    let acl = f.associate_foreign_web_acl(&taken).await;
+    let w = Window::of_service(&format!("mixed-{}", ok.name()));
+    let lbs = [ok.clone(), taken.clone()];
+    let results = b
+        .enter_window(&w, &lbs, &spec(&[], "mixed"), Mode::Apply)
+        .await
+        .expect("the window");
+    only_the_foreign_member_refused(f, &results, &taken, &acl).await;
+    let results = b
+        .exit_window(&w, &lbs, Mode::Apply)
+        .await
+        .expect("the window");
+    assert!(results[0].is_ok() && results[1].is_err(), "{results:?}");
+    let st = states(f, &w, std::slice::from_ref(&ok)).await;
+    assert_eq!(st[0].state, State::Normal);
+    assert!(st[0].leftovers.is_empty(), "{:?}", st[0].leftovers);
+}
