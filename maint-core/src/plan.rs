@@ -709,12 +709,17 @@ impl<'a> Ask<'a> {
         });
         let mut changes = allowlist_changes(&info.allowlist, &after);
         changes.extend(bypass_changes(info.bypass.as_ref(), bypass.as_ref()));
-        let step = Step::SetAccess {
-            acl: acl.arn.clone(),
-            allowlist: after,
-            bypass,
+        // Nothing to change: nothing written.
+        let steps = if changes.is_empty() {
+            Vec::new()
+        } else {
+            vec![Step::SetAccess {
+                acl: acl.arn.clone(),
+                allowlist: after,
+                bypass,
+            }]
         };
-        Ok(Plan::each(parts, Move::Stay, &changes, vec![step]))
+        Ok(Plan::each(parts, Move::Stay, &changes, steps))
     }
 }
 
