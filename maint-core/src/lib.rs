@@ -105,6 +105,8 @@ pub mod fleet;
 pub mod maintenance;
 #[cfg(feature = "http")]
 pub mod notify;
+#[cfg(any(test, feature = "testing"))]
+mod plan;
 pub mod report;
 pub mod response;
 pub mod target;

@@ -1,0 +1,398 @@
+//! What the window rules read and say: an [`Observation`] of a window's
+//! members and web ACLs, the [`Request`] asked of them, and the [`Plan`]
+//! that answers it (each member's [`Part`] or refusal, and the [`Step`]s a
+//! backend applies). The records a step makes or changes
+//! ([`WindowRecord::new`], [`WindowRecord::update`], [`Plan::apply`] to
+//! [`Records`]) are written here once too, for every backend that keeps
+//! records this way; they read the clock, nothing else.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::Utc;
+
+use crate::access::BypassState;
+use crate::maintenance::{
+    AllowlistChange, AllowlistState, Change, MaintenanceInfo, MaintenanceSpec, Mode, Outcome,
+    Window,
+};
+use crate::target::LoadBalancerArn;
+use crate::Result;
+
+/// A window of maint's as observed in the web ACL that holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct WindowRecord {
+    /// The window's settings, as recorded.
+    pub info: MaintenanceInfo,
+    /// The config service the window is of, if any.
+    pub service: Option<String>,
+    /// The load balancers recorded as the window's members.
+    pub members: BTreeSet<String>,
+    /// Whether it blocks: maint's own web ACL in maintenance (not in
+    /// pass-through form), or maint's injected rule still in place.
+    pub active: bool,
+    /// Whether the window lives in a web ACL maint did not create (its
+    /// rule injected there with consent), rather than in maint's own.
+    pub injected: bool,
+    /// What of maint's rule was changed outside maint (say, "rule
+    /// action"), when it was: a repeated `enter` or `arm` writes it again
+    /// and reports [`Change::RuleRestored`]. Always `None` where nothing
+    /// outside maint can change the rule (the in-memory backend).
+    pub damage: Option<String>,
+}
+
+/// A web ACL as observed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ObservedAcl {
+    /// Its ARN.
+    pub arn: String,
+    /// Its name.
+    pub name: String,
+    /// The load balancers associated with it now.
+    pub associated: BTreeSet<String>,
+    /// The window of maint's it holds: `None` for a web ACL maint did not
+    /// create that carries no rule of maint's (foreign).
+    pub window: Option<WindowRecord>,
+}
+
+impl WindowRecord {
+    /// A new window's record as [`Step::Create`] (in maint's own web ACL
+    /// `acl_arn`) or [`Step::Inject`] (into `host`, the web ACL `acl_arn`)
+    /// makes it: `spec`'s settings, since now; in pass-through form when
+    /// `armed`.
+    pub(crate) fn new(
+        window: &Window,
+        acl_arn: &str,
+        spec: &MaintenanceSpec,
+        host: Option<String>,
+        armed: bool,
+        members: &BTreeSet<String>,
+    ) -> Self {
+        let now = Utc::now();
+        let info = MaintenanceInfo {
+            window: window.name().to_string(),
+            web_acl_arn: acl_arn.to_string(),
+            reason: spec.reason.as_ref().map(|r| r.as_str().to_string()),
+            since: now,
+            until: spec.until,
+            allowlist: AllowlistState {
+                enabled: spec.allowlist_enabled,
+                entries: spec.allowlist.clone(),
+            },
+            response: spec.response.clone(),
+            armed_since: armed.then_some(now),
+            host_web_acl: host,
+            bypass: spec.bypass_state(None),
+            client_ip: spec.client_ip.clone(),
+            revision: None,
+        };
+        Self {
+            injected: info.host_web_acl.is_some(),
+            info,
+            service: window.service().map(str::to_string),
+            members: members.clone(),
+            active: !armed,
+            damage: None,
+        }
+    }
+
+    /// Makes a [`Step::Update`] of the window so: `settings` (see
+    /// [`reentry_spec`](crate::maintenance::reentry_spec)), members joining the record, switched on (since
+    /// now) or off, marked armed.
+    pub(crate) fn update(
+        &mut self,
+        settings: Option<&MaintenanceSpec>,
+        join: &[String],
+        switch: Option<bool>,
+        arm: bool,
+    ) {
+        let now = Utc::now();
+        let info = &mut self.info;
+        if let Some(wanted) = settings {
+            info.reason = wanted.reason.as_ref().map(|r| r.as_str().to_string());
+            info.until = wanted.until;
+            info.allowlist = AllowlistState {
+                enabled: wanted.allowlist_enabled,
+                entries: wanted.allowlist.clone(),
+            };
+            info.response = wanted.response.clone();
+            info.bypass = wanted.bypass_state(info.bypass.as_ref());
+            info.client_ip = wanted.client_ip.clone();
+            // The rule is written again from the record.
+            self.damage = None;
+        }
+        if switch == Some(true) && !self.active {
+            info.since = now;
+        }
+        if let Some(on) = switch {
+            self.active = on;
+        }
+        if arm {
+            info.armed_since.get_or_insert(now);
+        }
+        self.members.extend(join.iter().cloned());
+    }
+}
+
+impl ObservedAcl {
+    /// The window it holds, when it is maint's own web ACL.
+    pub(crate) fn own(&self) -> Option<&WindowRecord> {
+        self.window.as_ref().filter(|w| !w.injected)
+    }
+}
+
+/// What a backend observed before a request.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Observation {
+    /// Per member named, in order: the ARN of the web ACL it is under
+    /// (`None`: none), or why it could not be observed (that member's
+    /// refusal).
+    pub members: Vec<Result<Option<String>>>,
+    /// The web ACLs the members are under and the window's own, by ARN.
+    pub acls: BTreeMap<String, ObservedAcl>,
+    /// The ARN of maint's own web ACL of the window (found by its name),
+    /// if there is one.
+    pub own: Option<String>,
+}
+
+/// What is asked of a window's members.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Request<'a> {
+    /// Put them into maintenance (`enter`).
+    Enter(&'a MaintenanceSpec),
+    /// Associate them in pass-through form, ready to switch (`arm`).
+    Arm(&'a MaintenanceSpec),
+    /// Take them out of maintenance (`exit`).
+    Exit,
+    /// Take an armed window away (`disarm`).
+    Disarm,
+    /// Edit the allowlist (or the bypass) of the window in maintenance.
+    Allowlist(&'a AllowlistChange),
+}
+
+/// What a member's association does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Move {
+    /// Nothing.
+    Stay,
+    /// Associated with the window's own web ACL: the one observed, or the
+    /// one [`Step::Create`] makes.
+    Join,
+    /// Disassociated from the web ACL it is under.
+    Leave,
+}
+
+/// A member's part in a plan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Part {
+    /// What its association does.
+    pub moves: Move,
+    /// What it reports.
+    pub changes: Vec<Change>,
+}
+
+/// A change of a web ACL (a window), in the order a plan lists them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Step {
+    /// maint's own web ACL of the window is created, recording `members`,
+    /// as `spec` says; in pass-through form when `armed`.
+    Create {
+        /// The members recorded.
+        members: BTreeSet<String>,
+        /// What the window is.
+        spec: MaintenanceSpec,
+        /// Created armed, in pass-through form.
+        armed: bool,
+    },
+    /// maint's rule for the window is injected into web ACL `host` (one
+    /// maint did not create), recording `members`.
+    Inject {
+        /// The ARN of the web ACL.
+        host: String,
+        /// The members recorded.
+        members: BTreeSet<String>,
+        /// What the window is.
+        spec: MaintenanceSpec,
+    },
+    /// The window in web ACL `acl` is changed in place, in one write.
+    Update {
+        /// The ARN of the web ACL holding the window.
+        acl: String,
+        /// Its settings brought to this (a repeated `enter` or `arm`, see
+        /// [`reentry_spec`](crate::maintenance::reentry_spec)).
+        settings: Option<MaintenanceSpec>,
+        /// Members joining its record.
+        join: Vec<String>,
+        /// Switched into maintenance (`Some(true)`: since now; an
+        /// injected rule put back) or to pass-through form (`Some(false)`).
+        switch: Option<bool>,
+        /// Marked armed (since now, unless it is already).
+        arm: bool,
+    },
+    /// Members leave the record of the window in web ACL `acl`.
+    Forget {
+        /// The ARN of the web ACL holding the window.
+        acl: String,
+        /// The members leaving its record.
+        members: Vec<String>,
+    },
+    /// maint's own web ACL `acl` is deleted: its last member left.
+    Delete {
+        /// The ARN of the web ACL.
+        acl: String,
+    },
+    /// maint's rule and record leave web ACL `host`, which stays as it was
+    /// before maint.
+    RemoveInjection {
+        /// The ARN of the web ACL.
+        host: String,
+    },
+    /// The allowlist and bypass of the window in web ACL `acl` become
+    /// these.
+    SetAccess {
+        /// The ARN of the web ACL holding the window.
+        acl: String,
+        /// The allowlist after the edit.
+        allowlist: AllowlistState,
+        /// The bypass after the edit.
+        bypass: Option<BypassState>,
+    },
+}
+
+/// What a request does: per member, its refusal or its part; for the
+/// windows, the steps, in order.
+#[derive(Debug, Clone)]
+pub(crate) struct Plan {
+    /// Per member named, in order.
+    pub members: Vec<Result<Part>>,
+    /// What happens to web ACLs, before any member's association moves.
+    pub steps: Vec<Step>,
+}
+
+/// What `lb` reports of an operation (in `mode`): `changes`.
+pub(crate) fn outcome(lb: &LoadBalancerArn, mode: Mode, changes: Vec<Change>) -> Outcome {
+    Outcome {
+        load_balancer: lb.clone(),
+        mode,
+        changes,
+    }
+}
+
+/// Web ACLs and associations a plan is applied to, for a backend that
+/// keeps windows as [`WindowRecord`]s (the in-memory one, and the tests'
+/// model of a world).
+pub(crate) trait Records {
+    /// Creates maint's own web ACL of `window`, holding `record` (made for
+    /// the ARN it is given by `record`); returns its ARN.
+    fn create(&mut self, window: &Window, record: &dyn Fn(&str) -> WindowRecord) -> Result<String>;
+    /// The name of web ACL `acl`.
+    fn name(&self, acl: &str) -> Result<String>;
+    /// The window held by web ACL `acl`, set (or taken away: `None`).
+    fn set(&mut self, acl: &str, window: Option<WindowRecord>) -> Result<()>;
+    /// The window held by web ACL `acl`.
+    fn record(&mut self, acl: &str) -> Result<&mut WindowRecord>;
+    /// Deletes web ACL `acl`.
+    fn delete(&mut self, acl: &str);
+    /// Associates `lb` with web ACL `acl` (`None`: disassociates it).
+    fn associate(&mut self, lb: &LoadBalancerArn, acl: Option<&str>);
+}
+
+impl Plan {
+    /// Makes the plan so in `records`: its steps, then each member's
+    /// association. `own`: the window's own web ACL, if there is one
+    /// already (the one [`Step::Create`] makes, else).
+    pub(crate) fn apply(
+        &self,
+        window: &Window,
+        lbs: &[LoadBalancerArn],
+        mut own: Option<String>,
+        records: &mut dyn Records,
+    ) -> Result<()> {
+        for step in &self.steps {
+            match step {
+                Step::Create {
+                    members,
+                    spec,
+                    armed,
+                } => {
+                    let record =
+                        |arn: &str| WindowRecord::new(window, arn, spec, None, *armed, members);
+                    own = Some(records.create(window, &record)?);
+                }
+                Step::Inject {
+                    host,
+                    members,
+                    spec,
+                } => {
+                    let name = Some(records.name(host)?);
+                    let record = WindowRecord::new(window, host, spec, name, false, members);
+                    records.set(host, Some(record))?;
+                }
+                Step::Update {
+                    acl,
+                    settings,
+                    join,
+                    switch,
+                    arm,
+                } => records
+                    .record(acl)?
+                    .update(settings.as_ref(), join, *switch, *arm),
+                Step::Forget { acl, members } => {
+                    records
+                        .record(acl)?
+                        .members
+                        .retain(|m| !members.contains(m));
+                }
+                Step::Delete { acl } => records.delete(acl),
+                Step::RemoveInjection { host } => records.set(host, None)?,
+                Step::SetAccess {
+                    acl,
+                    allowlist,
+                    bypass,
+                } => {
+                    let info = &mut records.record(acl)?.info;
+                    info.allowlist = allowlist.clone();
+                    info.bypass = bypass.clone();
+                }
+            }
+        }
+        for (lb, part) in lbs.iter().zip(&self.members) {
+            match part.as_ref().map(|p| p.moves) {
+                Ok(Move::Join) => {
+                    if let Some(arn) = &own {
+                        records.associate(lb, Some(arn));
+                    }
+                }
+                Ok(Move::Leave) => records.associate(lb, None),
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Each member's outcome (in `mode`) or refusal.
+    pub(crate) fn outcomes(&self, lbs: &[LoadBalancerArn], mode: Mode) -> Vec<Result<Outcome>> {
+        lbs.iter()
+            .zip(&self.members)
+            .map(|(lb, part)| part.clone().map(|part| outcome(lb, mode, part.changes)))
+            .collect()
+    }
+
+    /// Every member takes the same part or its own refusal.
+    pub(crate) fn each(
+        parts: Vec<Result<()>>,
+        moves: Move,
+        changes: &[Change],
+        steps: Vec<Step>,
+    ) -> Self {
+        let members = parts
+            .into_iter()
+            .map(|p| {
+                p.map(|()| Part {
+                    moves,
+                    changes: changes.to_vec(),
+                })
+            })
+            .collect();
+        Self { members, steps }
+    }
+}
