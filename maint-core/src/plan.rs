@@ -26,6 +26,8 @@ use crate::{Error, Result};
 
 mod model;
 
+#[cfg(feature = "aws")]
+pub(crate) use model::outcome;
 pub(crate) use model::{
     Move, Observation, ObservedAcl, Part, Plan, Records, Request, Step, WindowRecord,
 };

@@ -170,7 +170,7 @@ impl WafStore {
             &[code::UNAVAILABLE],
             self.settings().associate_deadline,
             |observed| match observed {
-                Observed::Foreign { arn, name } => Err(foreign(lb, arn, name)),
+                Observed::Foreign { arn, name } => Err(foreign(lb, &arn, &name)),
                 Observed::Ours { acl, .. } if acl.arn() == acl_arn => Ok(false),
                 Observed::Ours { acl, read } if read.injected() => Err(Error::Conflict {
                     resource: lb.to_string(),
@@ -233,10 +233,8 @@ impl WafStore {
                         Ok(true)
                     }
                     Observed::Normal => Ok(false),
-                    Observed::Foreign { arn, name } => Err(foreign(lb, arn, name)),
-                    Observed::Ours { acl, .. } => {
-                        Err(foreign(lb, acl.arn().to_string(), acl.name().to_string()))
-                    }
+                    Observed::Foreign { arn, name } => Err(foreign(lb, &arn, &name)),
+                    Observed::Ours { acl, .. } => Err(foreign(lb, acl.arn(), acl.name())),
                 },
                 || self.client.disassociate_web_acl(lb.as_str()),
             )

@@ -15,7 +15,7 @@ use chrono::Utc;
 use super::acl::{ReadAcl, StateRecord};
 use super::associations::Observed;
 use super::client::WafClient;
-use super::decide::{check_identity, elsewhere, foreign, outcome, reentry, Seen};
+use super::decide::{check_identity, elsewhere, foreign, outcome, reentry_changes, Placement};
 use super::inject::Host;
 use super::ip_sets::WindowSets;
 use super::locate::{Attempt, Located};
@@ -184,7 +184,7 @@ impl MaintenanceBackend for WafBackend {
             if let Some(host) = self.store.injection_host(window, &lbs[0], None).await? {
                 return Ok(lbs
                     .iter()
-                    .map(|lb| Err(foreign(lb, host.arn.clone(), host.name.clone())))
+                    .map(|lb| Err(foreign(lb, &host.arn, &host.name)))
                     .collect());
             }
         }
@@ -263,7 +263,7 @@ impl MaintenanceBackend for WafBackend {
                 for lb in lbs {
                     results.push(match self.store.observe(lb).await {
                         Ok(Observed::Normal) => Ok(outcome(lb, mode, Vec::new())),
-                        Ok(Observed::Foreign { arn, name }) => Err(foreign(lb, arn, name)),
+                        Ok(Observed::Foreign { arn, name }) => Err(foreign(lb, &arn, &name)),
                         Ok(Observed::Ours { read, .. }) if read.record.window == window.name() => {
                             Err(Error::Conflict {
                                 resource: lb.to_string(),
@@ -272,9 +272,12 @@ impl MaintenanceBackend for WafBackend {
                                     .into(),
                             })
                         }
-                        Ok(Observed::Ours { read, .. }) => {
-                            Err(elsewhere(lb, &read.record.window, window))
-                        }
+                        Ok(Observed::Ours { read, .. }) => Err(elsewhere(
+                            lb,
+                            &read.record.window,
+                            read.record.active,
+                            window,
+                        )),
                         Err(e) => Err(e),
                     });
                 }
@@ -362,14 +365,15 @@ impl MaintenanceBackend for WafBackend {
                     .iter()
                     .zip(seen)
                     .map(|(lb, seen)| match seen {
-                        Ok(Seen::Member) => Ok(outcome(lb, mode, changes.clone())),
-                        Ok(Seen::Normal) => Ok(outcome(lb, mode, Vec::new())),
-                        Ok(Seen::Foreign { arn, name }) => {
-                            Err(foreign(lb, arn.clone(), name.clone()))
-                        }
-                        Ok(Seen::Elsewhere(_, read)) => {
-                            Err(elsewhere(lb, &read.record.window, window))
-                        }
+                        Ok(Placement::Member) => Ok(outcome(lb, mode, changes.clone())),
+                        Ok(Placement::Normal) => Ok(outcome(lb, mode, Vec::new())),
+                        Ok(Placement::Foreign { arn, name }) => Err(foreign(lb, arn, name)),
+                        Ok(Placement::Elsewhere(_, read)) => Err(elsewhere(
+                            lb,
+                            &read.record.window,
+                            read.record.active,
+                            window,
+                        )),
                         Err(e) => Err(e.clone()),
                     })
                     .collect());
@@ -378,7 +382,7 @@ impl MaintenanceBackend for WafBackend {
                 window: None, seen, ..
             } => {
                 // An injected run that stopped half way left IP sets.
-                if let Some(Ok(Seen::Foreign { arn, .. })) = seen.first() {
+                if let Some(Ok(Placement::Foreign { arn, .. })) = seen.first() {
                     if let Some(changes) = self.store.injection_leftovers(window, arn, mode).await?
                     {
                         return Ok(lbs
@@ -411,12 +415,17 @@ impl MaintenanceBackend for WafBackend {
             .iter()
             .zip(seen)
             .map(|(lb, seen)| match seen? {
-                Seen::Member => Ok(()),
-                Seen::Normal => Err(Error::NotInMaintenance {
+                Placement::Member => Ok(()),
+                Placement::Normal => Err(Error::NotInMaintenance {
                     load_balancer: lb.to_string(),
                 }),
-                Seen::Elsewhere(_, read) => Err(elsewhere(lb, &read.record.window, window)),
-                Seen::Foreign { arn, name } => Err(foreign(lb, arn, name)),
+                Placement::Elsewhere(_, read) => Err(elsewhere(
+                    lb,
+                    &read.record.window,
+                    read.record.active,
+                    window,
+                )),
+                Placement::Foreign { arn, name } => Err(foreign(lb, &arn, &name)),
             })
             .collect();
         if let Some(ReadWindow { acl, read }) = &found {
@@ -521,7 +530,7 @@ impl MaintenanceBackend for WafBackend {
                     statuses.push(Err(e));
                     continue;
                 }
-                Ok(Seen::Member) => match (&info, &found) {
+                Ok(Placement::Member) => match (&info, &found) {
                     (_, Some(ReadWindow { acl, read })) if read.damage.is_some() => {
                         statuses.extend(read.damage_error(acl).map(Err));
                         continue;
@@ -531,17 +540,17 @@ impl MaintenanceBackend for WafBackend {
                     }
                     _ => State::Normal,
                 },
-                Ok(Seen::Elsewhere(acl, read)) if read.damage.is_some() => {
+                Ok(Placement::Elsewhere(acl, read)) if read.damage.is_some() => {
                     statuses.extend(read.damage_error(&acl).map(Err));
                     continue;
                 }
-                Ok(Seen::Elsewhere(acl, read)) => {
+                Ok(Placement::Elsewhere(acl, read)) => {
                     let entries = self.store.load_sets(&read.record).await?.entries;
                     let info = WafStore::info(&acl, &read, entries);
                     WafStore::state(&acl, &read, info)
                 }
-                Ok(Seen::Normal) => State::Normal,
-                Ok(Seen::Foreign { arn, name }) => State::Foreign {
+                Ok(Placement::Normal) => State::Normal,
+                Ok(Placement::Foreign { arn, name }) => State::Foreign {
                     web_acl_arn: arn,
                     web_acl_name: name,
                 },
@@ -687,7 +696,7 @@ impl WafBackend {
                 let ReadWindow { acl, read } = self.window_for_attempt(window, &first).await?;
                 let WindowSets { entries, sets } = self.store.load_sets(&read.record).await?;
                 let current = WafStore::info(&acl, &read, entries);
-                let (wanted, mut changes) = reentry(&read, &current, spec)?;
+                let (wanted, mut changes) = reentry_changes(&current, read.damage, spec, None)?;
                 let switching = switch_on && !read.record.active;
                 if switching {
                     changes.insert(0, Change::SwitchedOn);
@@ -726,7 +735,7 @@ impl WafBackend {
                 check_identity(window, &read.record, lbs)?;
                 let entries = self.store.load_sets(&read.record).await?.entries;
                 let current = WafStore::info(&locked.acl, read, entries);
-                let (_, mut changes) = reentry(read, &current, spec)?;
+                let (_, mut changes) = reentry_changes(&current, read.damage, spec, None)?;
                 if !arm && !read.record.active {
                     changes.insert(0, Change::SwitchedOn);
                 }
@@ -742,8 +751,13 @@ impl WafBackend {
                 Ok(Observed::Ours { read, .. }) if read.record.window == window.name() => {
                     Ok(outcome(lb, Mode::DryRun, window_changes.clone()))
                 }
-                Ok(Observed::Ours { read, .. }) => Err(elsewhere(lb, &read.record.window, window)),
-                Ok(Observed::Foreign { arn, name }) => Err(foreign(lb, arn, name)),
+                Ok(Observed::Ours { read, .. }) => Err(elsewhere(
+                    lb,
+                    &read.record.window,
+                    read.record.active,
+                    window,
+                )),
+                Ok(Observed::Foreign { arn, name }) => Err(foreign(lb, &arn, &name)),
                 Ok(Observed::Normal) => {
                     let mut changes = window_changes.clone();
                     changes.push(if arm {

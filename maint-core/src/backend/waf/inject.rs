@@ -96,11 +96,7 @@ impl WafStore {
             Ok(Observed::Ours { acl, read })
                 if read.injected() && read.record.window == window.name() =>
             {
-                return Err(foreign(
-                    first,
-                    acl.arn().to_string(),
-                    acl.name().to_string(),
-                ));
+                return Err(foreign(first, acl.arn(), acl.name()));
             }
             Ok(Observed::Foreign { arn, .. }) if consent => Some(Host::from_arn(&arn)?),
             // Anything else (including a member that cannot be read) takes

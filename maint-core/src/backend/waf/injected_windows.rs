@@ -5,7 +5,7 @@
 //! (`inject.rs`).
 use super::acl::{self, IpSetId, ReadAcl};
 use super::backend::WafBackend;
-use super::decide::{outcome, reentry};
+use super::decide::{outcome, reentry_changes};
 use super::inject::Host;
 use super::ip_sets::WindowSets;
 use super::store::WafStore;
@@ -91,7 +91,7 @@ impl WafBackend {
         )?;
         let WindowSets { entries, sets } = self.store.load_sets(&read.record).await?;
         let current = WafStore::info(&locked.acl, read, entries);
-        let (wanted, changes) = reentry(read, &current, spec)?;
+        let (wanted, changes) = reentry_changes(&current, read.damage, spec, None)?;
         if mode == Mode::DryRun {
             return Ok(changes);
         }

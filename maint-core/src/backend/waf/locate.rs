@@ -7,7 +7,7 @@ use aws_sdk_wafv2::types::WebAcl;
 use super::acl::ReadAcl;
 use super::associations::Observed;
 use super::backend::WafBackend;
-use super::decide::Seen;
+use super::decide::Placement;
 use super::errors::{code, is_code};
 use super::ip_sets::WindowSets;
 use super::web_acls::ReadWindow;
@@ -36,7 +36,7 @@ pub(super) struct Located {
     /// The window's web ACL, if it exists.
     pub(super) window: Option<ReadWindow>,
     /// Where each load balancer stands with it, in order.
-    pub(super) seen: Vec<Result<Seen>>,
+    pub(super) seen: Vec<Result<Placement>>,
     /// The window's allowlist and IP sets, when they were read along the
     /// way.
     pub(super) sets: Option<WindowSets>,
@@ -93,7 +93,7 @@ impl WafBackend {
     ) -> Result<Located> {
         let mut found: Option<ReadWindow> = known;
         let mut members: Vec<String> = Vec::new();
-        let mut first: Option<Result<Seen>> = None;
+        let mut first: Option<Result<Placement>> = None;
         let mut sets = None;
         if lbs.len() > 1 {
             // The first member's association gives the window (one call,
@@ -140,7 +140,7 @@ impl WafBackend {
                 }
             }
             if members.iter().any(|m| m == lb.as_str()) {
-                seen.push(Ok(Seen::Member));
+                seen.push(Ok(Placement::Member));
                 continue;
             }
             seen.push(self.seen(window, lb, &mut found).await);
@@ -159,15 +159,15 @@ impl WafBackend {
         window: &Window,
         lb: &LoadBalancerArn,
         found: &mut Option<ReadWindow>,
-    ) -> Result<Seen> {
+    ) -> Result<Placement> {
         match self.store.observe(lb).await? {
             Observed::Ours { acl, read } if read.record.window == window.name() => {
                 found.get_or_insert(ReadWindow { acl, read });
-                Ok(Seen::Member)
+                Ok(Placement::Member)
             }
-            Observed::Ours { acl, read } => Ok(Seen::Elsewhere(acl, read)),
-            Observed::Normal => Ok(Seen::Normal),
-            Observed::Foreign { arn, name } => Ok(Seen::Foreign { arn, name }),
+            Observed::Ours { acl, read } => Ok(Placement::Elsewhere(acl, read)),
+            Observed::Normal => Ok(Placement::Normal),
+            Observed::Foreign { arn, name } => Ok(Placement::Foreign { arn, name }),
         }
     }
 }

@@ -4,7 +4,7 @@
 //! other members or deleted with its last.
 
 use super::backend::WafBackend;
-use super::decide::{foreign, outcome, Seen};
+use super::decide::{foreign, outcome, Placement};
 use super::locate::Located;
 use super::web_acls::ReadWindow;
 use crate::backend::contract::MemberResults;
@@ -100,14 +100,14 @@ impl WafBackend {
         let mut plan: Vec<Result<Option<usize>>> = Vec::with_capacity(lbs.len());
         for (lb, seen) in lbs.iter().zip(seen) {
             plan.push(match seen {
-                Ok(Seen::Member) => {
+                Ok(Placement::Member) => {
                     leaving[0].2.push(lb.to_string());
                     Ok(Some(0))
                 }
                 // A window injected into a service's own web ACL is left
                 // only as a whole: its member's association is that web
                 // ACL, never maint's to remove.
-                Ok(Seen::Elsewhere(acl, read)) if read.injected() => Err(Error::Conflict {
+                Ok(Placement::Elsewhere(acl, read)) if read.injected() => Err(Error::Conflict {
                     resource: lb.to_string(),
                     message: format!(
                         "it is in window {}, injected into web ACL {}, whose rule reaches all \
@@ -118,7 +118,7 @@ impl WafBackend {
                         read.record.members.join(", ")
                     ),
                 }),
-                Ok(Seen::Elsewhere(acl, read)) => {
+                Ok(Placement::Elsewhere(acl, read)) => {
                     let other = read.record.window.clone();
                     let i = match leaving.iter().position(|(w, _, _)| w.name() == other) {
                         Some(i) => i,
@@ -139,8 +139,8 @@ impl WafBackend {
                     leaving[i].2.push(lb.to_string());
                     Ok(Some(i))
                 }
-                Ok(Seen::Normal) => Ok(None),
-                Ok(Seen::Foreign { arn, name }) => Err(foreign(lb, arn, name)),
+                Ok(Placement::Normal) => Ok(None),
+                Ok(Placement::Foreign { arn, name }) => Err(foreign(lb, &arn, &name)),
                 Err(e) => Err(e),
             });
         }
