@@ -37,6 +37,11 @@ use super::pacing::{Pacer, ELB_DESCRIBE};
 use super::settings::WafSettings;
 use crate::{Error, Result};
 
+/// The log target of AWS calls (pacing, throttling, retries, re-reads): the
+/// logger `maint.backend.waf.calls` in Python, as the README documents, kept
+/// when the calls moved into the client layer.
+pub(super) const CALLS_LOG: &str = "maint_core::backend::waf::calls";
+
 /// A client configuration for a call the SDK must send once, never retry:
 /// `AssociateWebACL` and `DisassociateWebACL`. The SDK's retry layer
 /// re-sends a throttled call (it retries `ThrottlingException`) without
@@ -213,6 +218,7 @@ impl WafClient {
                 "AWS is not ready yet; retrying"
             };
             tracing::warn!(
+                target: CALLS_LOG,
                 what,
                 action,
                 code = error.aws_code().unwrap_or_default(),

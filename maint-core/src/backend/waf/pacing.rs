@@ -159,6 +159,7 @@ impl Pacer {
             _ => ("AWS WAF's", self.rates.period(action)),
         };
         tracing::debug!(
+            target: super::client::CALLS_LOG,
             action,
             region = self.region,
             "waiting for {service} quota: one {action} every {:.1} s in {}",

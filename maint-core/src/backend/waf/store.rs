@@ -78,7 +78,12 @@ impl WafStore {
         for attempt in 0..self.settings().max_attempts {
             match op().await {
                 Err(e) if is_code(&e, &[code::LOCK]) => {
-                    tracing::info!(resource, attempt, "another writer changed it; re-reading");
+                    tracing::info!(
+                        target: super::client::CALLS_LOG,
+                        resource,
+                        attempt,
+                        "another writer changed it; re-reading"
+                    );
                     tokio::time::sleep(self.client.backoff(attempt)).await;
                 }
                 other => return other,
