@@ -47,6 +47,7 @@ impl Reason {
 
     /// A reason as a window recorded it (validated when it was given;
     /// taken as it is, so a repeated `enter` keeps it unchanged).
+    #[cfg(any(test, feature = "testing", feature = "aws"))]
     pub(crate) fn recorded(text: &str) -> Self {
         Reason(text.to_string())
     }
@@ -289,7 +290,7 @@ pub struct MaintenanceSpec {
     pub client_ip: ClientIp,
     /// What the caller asked for, as opposed to defaults: a repeated
     /// `enter` or `arm` changes only these and keeps the window's own value
-    /// of every other setting (see [`reentry_spec`]). `None`: this spec
+    /// of every other setting (the window rules' re-entry). `None`: this spec
     /// states the whole window (reason, end, response, client address).
     pub given: Option<Given>,
 }
@@ -784,130 +785,6 @@ pub fn shared_windows(
         .collect()
 }
 
-/// What a repeated `enter` (or `arm`) asks of a window already in place:
-/// the allowlist entries already there kept and `spec`'s added, the
-/// allowlist's and the bypass's enabled states kept, and of the reason, the
-/// end, the response and the client address only what `spec` was
-/// [given](MaintenanceSpec::given) changed; every other setting stays as
-/// the window has it. A rerun of `enter` (to finish a crashed run, or to
-/// change the reason) never drops an entry a teammate added, nor lets
-/// testers back in while the allowlist was disabled on purpose, nor drops
-/// the end time that `exit --expired` needs; `allowlist
-/// set/remove/enable/disable` do those. Fails when the kept response and
-/// the given parts together break a WAF rule (too many headers).
-pub fn reentry_spec(
-    current: &MaintenanceInfo,
-    spec: &MaintenanceSpec,
-) -> Result<MaintenanceSpec, crate::Error> {
-    let bypass = match spec
-        .bypass
-        .resolve(current.bypass.as_ref().map(|b| &b.secret))
-    {
-        Some(secret) => BypassRequest::Set(secret),
-        None => BypassRequest::Off,
-    };
-    let bypass_enabled = current
-        .bypass
-        .as_ref()
-        .map_or(current.allowlist.enabled, |b| b.enabled);
-    let mut wanted = MaintenanceSpec {
-        allowlist: current.allowlist.entries.union(&spec.allowlist)?,
-        allowlist_enabled: current.allowlist.enabled,
-        bypass,
-        bypass_enabled,
-        ..spec.clone()
-    };
-    if let Some(given) = &spec.given {
-        if !given.reason {
-            wanted.reason = current.reason.as_deref().map(Reason::recorded);
-        }
-        if !given.until {
-            wanted.until = current.until;
-        }
-        wanted.response = given
-            .response
-            .over(&current.response, current.until, wanted.until)?;
-        if !given.client_ip {
-            wanted.client_ip = current.client_ip.clone();
-        }
-    }
-    Ok(wanted)
-}
-
-/// The changes from one bypass to another.
-pub fn bypass_changes(before: Option<&BypassState>, after: Option<&BypassState>) -> Vec<Change> {
-    match (before, after) {
-        (None, None) => Vec::new(),
-        (None, Some(_)) => vec![Change::BypassOn],
-        (Some(_), None) => vec![Change::BypassOff],
-        (Some(b), Some(a)) => {
-            let mut changes = Vec::new();
-            if b.secret != a.secret {
-                changes.push(Change::BypassRotated);
-            }
-            match (b.enabled, a.enabled) {
-                (false, true) => changes.push(Change::BypassEnabled),
-                (true, false) => changes.push(Change::BypassDisabled),
-                _ => {}
-            }
-            changes
-        }
-    }
-}
-
-/// The changes between an existing window and a requested one, in the order
-/// `status` shows them. Used by every backend's repeated `enter`, with the
-/// spec from [`reentry_spec`].
-pub fn spec_changes(current: &MaintenanceInfo, spec: &MaintenanceSpec) -> Vec<Change> {
-    let wanted = AllowlistState {
-        enabled: spec.allowlist_enabled,
-        entries: spec.allowlist.clone(),
-    };
-    let mut changes = allowlist_changes(&current.allowlist, &wanted);
-    let reason = spec.reason.as_ref().map(|r| r.as_str().to_string());
-    if current.reason != reason {
-        changes.push(Change::ReasonChanged { reason });
-    }
-    if current.until != spec.until {
-        changes.push(Change::UntilChanged { until: spec.until });
-    }
-    if current.response != spec.response {
-        changes.push(Change::ResponseChanged);
-    }
-    changes.extend(bypass_changes(
-        current.bypass.as_ref(),
-        spec.bypass_state(current.bypass.as_ref()).as_ref(),
-    ));
-    if current.client_ip != spec.client_ip {
-        changes.push(Change::ClientIpChanged {
-            source: spec.client_ip.describe(),
-        });
-    }
-    changes
-}
-
-/// The changes an allowlist edit makes, from the state before to after.
-pub fn allowlist_changes(before: &AllowlistState, after: &AllowlistState) -> Vec<Change> {
-    let mut changes = Vec::new();
-    let diff = before.entries.diff(&after.entries);
-    if !diff.added.is_empty() {
-        changes.push(Change::AllowlistAdded {
-            entries: diff.added,
-        });
-    }
-    if !diff.removed.is_empty() {
-        changes.push(Change::AllowlistRemoved {
-            entries: diff.removed,
-        });
-    }
-    match (before.enabled, after.enabled) {
-        (false, true) => changes.push(Change::AllowlistEnabled),
-        (true, false) => changes.push(Change::AllowlistDisabled),
-        _ => {}
-    }
-    changes
-}
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -948,25 +825,6 @@ mod tests {
                 .as_str(),
             "Wartung: Datenbank-Umzug über Nacht (50%!)"
         );
-    }
-
-    #[test]
-    fn allowlist_changes_apply_to_fresh_state() {
-        let state = AllowlistState {
-            enabled: false,
-            entries: Allowlist::parse(["10.0.0.0/24"]).unwrap(),
-        };
-        let add = AllowlistChange::Add(Allowlist::parse(["10.0.1.0/24"]).unwrap());
-        let after = add.apply(&state).unwrap();
-        assert_eq!(after.entries.to_string(), "10.0.0.0/23\n");
-        let changes = allowlist_changes(&state, &after);
-        assert_eq!(changes.len(), 2, "{changes:?}");
-        let enabled = AllowlistChange::Enable.apply(&after).unwrap();
-        assert_eq!(
-            allowlist_changes(&after, &enabled),
-            [Change::AllowlistEnabled]
-        );
-        assert!(allowlist_changes(&enabled, &enabled).is_empty());
     }
 }
 

@@ -18,13 +18,15 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::access::BypassState;
 use crate::maintenance::{
-    allowlist_changes, bypass_changes, reentry_spec, spec_changes, AllowlistChange, Change,
-    ExistingWebAcl, MaintenanceInfo, MaintenanceSpec, State, Window,
+    AllowlistChange, Change, ExistingWebAcl, MaintenanceInfo, MaintenanceSpec, State, Window,
 };
 use crate::target::LoadBalancerArn;
 use crate::{Error, Result};
 
+mod changes;
 mod model;
+
+pub(crate) use changes::{allowlist_changes, bypass_changes, reentry_spec, spec_changes};
 
 #[cfg(feature = "aws")]
 pub(crate) use model::outcome;

@@ -91,7 +91,7 @@ pub trait MaintenanceBackend: Send + Sync {
     /// in place is updated once: reason, end and response as `spec` says,
     /// `spec`'s allowlist entries added to those already there (never
     /// removing one), the allowlist's enabled state and `since` kept (see
-    /// [`reentry_spec`](crate::maintenance::reentry_spec)); members not yet
+    /// the window rules' re-entry); members not yet
     /// in it join it. Each member reports the window's changes and its own;
     /// no differences means an unchanged outcome.
     ///

@@ -96,7 +96,7 @@ impl WindowRecord {
     }
 
     /// Makes a [`Step::Update`] of the window so: `settings` (see
-    /// [`reentry_spec`](crate::maintenance::reentry_spec)), members joining the record, switched on (since
+    /// [`reentry_spec`](crate::plan::reentry_spec)), members joining the record, switched on (since
     /// now) or off, marked armed.
     pub(crate) fn update(
         &mut self,
@@ -218,7 +218,7 @@ pub(crate) enum Step {
         /// The ARN of the web ACL holding the window.
         acl: String,
         /// Its settings brought to this (a repeated `enter` or `arm`, see
-        /// [`reentry_spec`](crate::maintenance::reentry_spec)).
+        /// [`reentry_spec`](crate::plan::reentry_spec)).
         settings: Option<MaintenanceSpec>,
         /// Members joining its record.
         join: Vec<String>,

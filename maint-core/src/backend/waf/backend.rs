@@ -27,9 +27,10 @@ use crate::access::BypassState;
 use crate::backend::contract::{Leftover, MaintenanceBackend, MemberResults};
 use crate::error::Argument;
 use crate::maintenance::{
-    allowlist_changes, bypass_changes, AllowlistChange, AllowlistState, Change, ExistingWebAcl,
-    MaintenanceSpec, Mode, Outcome, State, TargetStatus, Window, WindowSummary,
+    AllowlistChange, AllowlistState, Change, ExistingWebAcl, MaintenanceSpec, Mode, Outcome, State,
+    TargetStatus, Window, WindowSummary,
 };
+use crate::plan::{allowlist_changes, bypass_changes};
 use crate::response::MaintenanceResponse;
 use crate::target::{LoadBalancerArn, LoadBalancerRef};
 use crate::{Error, Result};
@@ -672,7 +673,7 @@ impl WafBackend {
     }
 
     /// A repeated `enter` (or `arm`) on a window of maint's in place: one
-    /// update to `spec` (as [`reentry_spec`] says), members joining the
+    /// update to `spec` (as [`reentry_spec`](crate::plan::reentry_spec) says), members joining the
     /// record; `switch_on`: an armed window in pass-through form goes into
     /// maintenance in the same update.
     async fn reenter(

@@ -406,7 +406,7 @@ impl WafStore {
     /// window in pass-through form put into maintenance since then; its
     /// allowlist to `wanted`'s (see [`WafStore::update_window`]).
     ///
-    /// [`reentry_spec`]: crate::maintenance::reentry_spec
+    /// [`reentry_spec`]: crate::plan::reentry_spec
     pub(super) async fn reenter_window(
         &self,
         window: &Window,

@@ -123,7 +123,7 @@ impl StateRecord {
     }
 
     /// Records the bypass and the client address source `spec` asks for
-    /// (a spec from [`reentry_spec`](crate::maintenance::reentry_spec) or
+    /// (a spec from [`reentry_spec`](crate::plan::reentry_spec) or
     /// a new window's).
     pub fn set_access(&mut self, spec: &crate::maintenance::MaintenanceSpec) {
         let bypass = spec.bypass_state(self.bypass_state().as_ref());
