@@ -68,6 +68,57 @@ impl CheckRequest {
         })
     }
 
+    /// The same request for `host` (its `Host` header, which replaces any
+    /// given): a host name with an optional port, as a browser sends it.
+    pub fn with_host(mut self, host: &str) -> Result<Self, InvalidInput> {
+        let host = host.trim();
+        if host.is_empty()
+            || host
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '/' | '?' | '#' | '@'))
+        {
+            return Err(InvalidInput::new(
+                format!("host {host:?}"),
+                "must be a host name with an optional port (shop.example.com), not a URL",
+            ));
+        }
+        self.headers.retain(|(n, _)| !n.eq_ignore_ascii_case("host"));
+        self.headers.push(("Host".to_string(), host.to_string()));
+        Ok(self)
+    }
+
+    /// A request from `ip` for `url` (`https://shop.example.com/checkout?x`):
+    /// its host (with the port, when not the scheme's default) as the
+    /// `Host` header, and its path, with `headers` as in [`CheckRequest::new`].
+    pub fn for_url(ip: &str, headers: &[String], url: &str) -> Result<Self, InvalidInput> {
+        let bad = |reason: &str| InvalidInput::new(format!("URL {url:?}"), reason);
+        let (scheme, rest) = url
+            .trim()
+            .split_once("://")
+            .ok_or_else(|| bad("must start with http:// or https://"))?;
+        let default_port = match scheme.to_ascii_lowercase().as_str() {
+            "http" => "80",
+            "https" => "443",
+            _ => return Err(bad("must start with http:// or https://")),
+        };
+        let cut = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+        let (authority, path) = rest.split_at(cut);
+        if authority.is_empty() || authority.contains('@') {
+            return Err(bad("must name a host (and no user or password)"));
+        }
+        let host = match authority.rsplit_once(':') {
+            Some((name, port)) if port == default_port && !name.ends_with(':') => name,
+            _ => authority,
+        };
+        let path = if path.starts_with('/') { path } else { "/" };
+        Self::new(ip, headers, Some(path))?.with_host(host)
+    }
+
+    /// The `Host` header (the first, as WAF reads a single header), if any.
+    pub fn host(&self) -> Option<&str> {
+        self.header("host")
+    }
+
     /// The connection's address.
     pub fn ip(&self) -> IpAddr {
         self.ip
@@ -212,6 +263,17 @@ pub enum Why {
     /// A probe (`--wait`): maint's rule answers it as it answers the
     /// public, whatever its address or bypass.
     Probe,
+    /// The request is outside the window's hosts or paths: maint's rules
+    /// leave it alone.
+    OutOfScope {
+        /// The window's scope, in words.
+        scope: String,
+    },
+    /// The request is for a path that stays open during the window.
+    OpenPath {
+        /// The open path prefix it is under.
+        path: String,
+    },
     /// The request goes on into the service's own web ACL's rules, which
     /// `check` does not judge.
     ContinuesInto {
@@ -259,6 +321,11 @@ impl fmt::Display for Why {
                 f,
                 "a probe ({PROBE_HEADER}): answered as the public is, whatever its address or bypass"
             ),
+            Why::OutOfScope { scope } => write!(
+                f,
+                "outside the window's scope ({scope}): maint's rules leave it alone"
+            ),
+            Why::OpenPath { path } => write!(f, "an open path: {path} is always let through"),
             Why::ContinuesInto { web_acl } => {
                 write!(f, "continues into web ACL {web_acl}'s own rules")
             }
@@ -383,8 +450,19 @@ pub fn decide(lb: &LoadBalancerArn, state: &State, request: &CheckRequest) -> Ch
         .host_web_acl
         .clone()
         .unwrap_or_else(|| info.window.clone());
+    let continues = |mut why: Vec<Why>| {
+        if let Some(host) = &info.host_web_acl {
+            why.push(Why::ContinuesInto {
+                web_acl: host.clone(),
+            });
+        }
+        why
+    };
     let bypass = info.bypass.as_ref().filter(|b| b.enabled);
-    if let Some(b) = bypass {
+    // The bypass link answers on the window's hosts only (its path is the
+    // secret's, whatever the window's paths).
+    let host_in = info.scope.covers_host(request.host());
+    if let Some(b) = bypass.filter(|_| host_in) {
         if request.path() == b.secret.link_path() {
             let response = CheckResponse {
                 status: 302,
@@ -399,6 +477,9 @@ pub fn decide(lb: &LoadBalancerArn, state: &State, request: &CheckRequest) -> Ch
                 Some(response),
             );
         }
+    }
+    if let Some(why) = scope_why(info, request) {
+        return report(Some(acl), Verdict::LetThrough, continues(vec![why]), None);
     }
     let mut why = Vec::new();
     let probe = is_probe(request, &info.window);
@@ -450,10 +531,18 @@ pub fn decide(lb: &LoadBalancerArn, state: &State, request: &CheckRequest) -> Ch
             Some(response),
         );
     }
-    if let Some(host) = &info.host_web_acl {
-        why.push(Why::ContinuesInto {
-            web_acl: host.clone(),
+    report(Some(acl), Verdict::LetThrough, continues(why), None)
+}
+
+/// Why a request is let through by the window's scope, whoever sends it:
+/// outside its hosts or paths, or under an open path.
+pub(crate) fn scope_why(info: &MaintenanceInfo, request: &CheckRequest) -> Option<Why> {
+    if !info.scope.covers(request.host(), request.path()) {
+        return Some(Why::OutOfScope {
+            scope: info.scope.describe().unwrap_or_default(),
         });
     }
-    report(Some(acl), Verdict::LetThrough, why, None)
+    info.scope.open_path(request.path()).map(|p| Why::OpenPath {
+        path: p.to_string(),
+    })
 }

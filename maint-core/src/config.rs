@@ -52,6 +52,9 @@ use crate::maintenance::ExistingWebAcl;
 #[cfg(feature = "config")]
 use crate::response::ResponseHeaders;
 use crate::response::{ContentType, ResponseBody, ResponseHeader, ResponseStatus};
+#[cfg(feature = "config")]
+use crate::scope::Scope;
+use crate::scope::{HostPattern, PathPrefix};
 use crate::target::LoadBalancerRef;
 
 /// The default config file name, looked up in the current directory.
@@ -173,6 +176,16 @@ pub struct Service {
     /// The service's public address (`url = "https://shop.example.com"`),
     /// for the bypass link.
     pub url: Option<String>,
+    /// The hosts it answers for on a load balancer it shares
+    /// (`hosts = ["shop.example.com", "*.shop.example.com"]`); empty: every
+    /// host.
+    pub hosts: Vec<HostPattern>,
+    /// The path prefixes it covers (`paths = ["/checkout"]`); empty: every
+    /// path.
+    pub paths: Vec<PathPrefix>,
+    /// The path prefixes always let through during its windows
+    /// (`open_paths = ["/healthz", "/webhooks/stripe"]`).
+    pub open_paths: Vec<PathPrefix>,
 }
 
 /// A loaded, validated config file.
@@ -276,6 +289,12 @@ struct RawService {
     bypass: Option<Spanned<bool>>,
     client_ip: Option<Spanned<RawClientIp>>,
     url: Option<Spanned<String>>,
+    #[serde(default)]
+    hosts: Vec<Spanned<String>>,
+    #[serde(default)]
+    paths: Vec<Spanned<String>>,
+    #[serde(default)]
+    open_paths: Vec<Spanned<String>>,
 }
 
 #[cfg(feature = "config")]
@@ -794,6 +813,14 @@ fn validate_service(
             None
         }
     });
+    let hosts = scope_list(problems, key, "hosts", &raw.hosts, HostPattern::parse);
+    let paths = scope_list(problems, key, "paths", &raw.paths, PathPrefix::parse);
+    let open_paths = scope_list(problems, key, "open_paths", &raw.open_paths, PathPrefix::parse);
+    if let (Some(hosts), Some(paths), Some(open)) = (&hosts, &paths, &open_paths) {
+        if let Err(e) = Scope::new(hosts.clone(), paths.clone(), open.clone()) {
+            problems.at(Some(span.clone()), Some(key.to_string()), e.to_string());
+        }
+    }
     (problems.found.len() == before).then_some(Service {
         name,
         load_balancers,
@@ -808,7 +835,38 @@ fn validate_service(
         bypass: raw.bypass.as_ref().is_some_and(|b| *b.get_ref()),
         client_ip,
         url,
+        hosts: hosts.unwrap_or_default(),
+        paths: paths.unwrap_or_default(),
+        open_paths: open_paths.unwrap_or_default(),
     })
+}
+
+/// One list of a service's scope (`hosts`, `paths`, `open_paths`), each
+/// entry parsed; a bad one is a problem at its place.
+#[cfg(feature = "config")]
+fn scope_list<T>(
+    problems: &mut Validation<'_>,
+    key: &str,
+    name: &str,
+    raw: &[Spanned<String>],
+    parse: impl Fn(&str) -> std::result::Result<T, InvalidInput>,
+) -> Option<Vec<T>> {
+    let mut ok = true;
+    let mut out = Vec::with_capacity(raw.len());
+    for entry in raw {
+        match parse(entry.get_ref()) {
+            Ok(v) => out.push(v),
+            Err(e) => {
+                ok = false;
+                problems.at(
+                    Some(entry.span()),
+                    Some(format!("{key}.{name}")),
+                    e.to_string(),
+                );
+            }
+        }
+    }
+    ok.then_some(out)
 }
 
 /// Checks a service's public address: `https://` or `http://` and a host,

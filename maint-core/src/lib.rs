@@ -12,6 +12,8 @@
 //! - [`response`]: the maintenance response (status, body, headers).
 //! - [`maintenance`]: a maintenance window ([`backend::MaintenanceSpec`]),
 //!   allowlist changes, target states and what an operation changed.
+//! - [`scope`]: which hosts and paths a window covers on a shared load
+//!   balancer, and the paths that always stay open ([`Scope`]).
 //! - [`access`]: who gets through besides the allowlist (a bypass secret)
 //!   and where a request's address comes from (the connection, a header).
 //! - [`config`]: the config file (`maint.toml`): named services and allowlists.
@@ -113,6 +115,7 @@ pub mod notify;
 mod plan;
 pub mod report;
 pub mod response;
+pub mod scope;
 pub mod target;
 #[cfg(feature = "http")]
 pub mod wait;
@@ -130,4 +133,5 @@ pub use fleet::{
 };
 pub use maintenance::{Mode, Reason};
 pub use report::{ChangeRun, StatusRun};
+pub use scope::Scope;
 pub use target::{LoadBalancerArn, LoadBalancerName, LoadBalancerRef, TargetRef};

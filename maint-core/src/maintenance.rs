@@ -11,6 +11,7 @@ use crate::access::{BypassRequest, BypassState, ClientIp};
 use crate::allowlist::{Allowlist, AllowlistError, Cidr};
 use crate::error::InvalidInput;
 use crate::response::{MaintenanceResponse, ResponseRequest};
+use crate::scope::{Scope, ScopeParts};
 use crate::target::LoadBalancerArn;
 
 /// Why a service is in maintenance, as shown by `status`: 1 to
@@ -288,6 +289,9 @@ pub struct MaintenanceSpec {
     pub bypass_enabled: bool,
     /// Where the allowlist finds a request's address.
     pub client_ip: ClientIp,
+    /// The hosts and paths the window covers on its load balancers, and
+    /// the paths that always stay open (default: everything, none open).
+    pub scope: Scope,
     /// What the caller asked for, as opposed to defaults: a repeated
     /// `enter` or `arm` changes only these and keeps the window's own value
     /// of every other setting (the window rules' re-entry). `None`: this spec
@@ -310,6 +314,8 @@ pub struct Given {
     pub response: ResponseRequest,
     /// Where the client address comes from was given.
     pub client_ip: bool,
+    /// The parts of the scope (hosts, paths, open paths) given.
+    pub scope: ScopeParts,
 }
 
 impl MaintenanceSpec {
@@ -338,6 +344,7 @@ impl Default for MaintenanceSpec {
             bypass: BypassRequest::Keep,
             bypass_enabled: true,
             client_ip: ClientIp::Connection,
+            scope: Scope::everything(),
             given: None,
         }
     }
@@ -489,6 +496,8 @@ pub struct MaintenanceInfo {
     pub bypass: Option<BypassState>,
     /// Where the allowlist finds a request's address.
     pub client_ip: ClientIp,
+    /// The hosts and paths the window covers, and the paths always open.
+    pub scope: Scope,
     /// The revision of the window's rules as its maintenance responses
     /// carry it (the `x-maint-window` marker), when the backend serves
     /// HTTP; `--wait` probes for it.
@@ -645,6 +654,11 @@ pub enum Change {
         /// Where it finds it now, in words.
         source: String,
     },
+    /// The hosts, paths or open paths of the window changed.
+    ScopeChanged {
+        /// The scope now, in words (`None`: every request, nothing open).
+        scope: Option<String>,
+    },
     /// maint's rule, changed outside maint (set to Count, edited, removed
     /// from maint's own web ACL), was written again from the window's
     /// record.
@@ -708,6 +722,10 @@ impl fmt::Display for Change {
             Change::BypassDisabled => f.write_str("bypass disabled"),
             Change::ClientIpChanged { source } => {
                 write!(f, "allowlist matches the client address from {source}")
+            }
+            Change::ScopeChanged { scope: Some(scope) } => write!(f, "scope now {scope}"),
+            Change::ScopeChanged { scope: None } => {
+                f.write_str("scope now every host and path, no open path")
             }
             Change::RuleRestored { what } => {
                 write!(

@@ -13,6 +13,7 @@ use crate::backend::{AllowlistChange, ExistingWebAcl, MaintenanceSpec, Mode, Rea
 use crate::config::Service;
 use crate::maintenance::Given;
 use crate::response::{ContentType, ResponseBody, ResponseHeader, ResponseRequest, ResponseStatus};
+use crate::scope::{HostPattern, PathPrefix, Scope, ScopeParts};
 use crate::Error;
 
 /// What a caller asks of `enter`, before a config service's settings are
@@ -42,6 +43,15 @@ pub struct EnterRequest {
     /// Where the allowlist finds a request's address, instead of the
     /// service's `client_ip` (default: the connection).
     pub client_ip: Option<ClientIp>,
+    /// The hosts the window covers, instead of the service's `hosts`
+    /// (empty: the service's; none: every host).
+    pub hosts: Vec<HostPattern>,
+    /// The path prefixes the window covers, instead of the service's
+    /// `paths` (empty: the service's; none: every path).
+    pub paths: Vec<PathPrefix>,
+    /// The path prefixes always let through, instead of the service's
+    /// `open_paths`.
+    pub open_paths: Vec<PathPrefix>,
 }
 
 impl EnterRequest {
@@ -90,6 +100,22 @@ impl EnterRequest {
             .client_ip
             .clone()
             .or_else(|| service.and_then(|s| s.client_ip.clone()));
+        // Each part of the scope: the request's, else the service's.
+        fn part<T: Clone>(mine: &[T], theirs: Option<&Vec<T>>) -> Vec<T> {
+            match theirs {
+                Some(theirs) if mine.is_empty() => theirs.clone(),
+                _ => mine.to_vec(),
+            }
+        }
+        let hosts: Vec<HostPattern> = part(&self.hosts, service.map(|s| &s.hosts));
+        let paths: Vec<PathPrefix> = part(&self.paths, service.map(|s| &s.paths));
+        let open_paths: Vec<PathPrefix> = part(&self.open_paths, service.map(|s| &s.open_paths));
+        let given_scope = ScopeParts {
+            hosts: !hosts.is_empty(),
+            paths: !paths.is_empty(),
+            open_paths: !open_paths.is_empty(),
+        };
+        let scope = Scope::new(hosts, paths, open_paths)?;
         Ok(MaintenanceSpec {
             allowlist,
             allowlist_enabled: true,
@@ -107,8 +133,10 @@ impl EnterRequest {
                 until: self.until.is_some(),
                 response: asked,
                 client_ip: client_ip.is_some(),
+                scope: given_scope,
             }),
             client_ip: client_ip.unwrap_or_default(),
+            scope,
         })
     }
 }

@@ -51,6 +51,7 @@ pub(crate) fn reentry_spec(
         if !given.client_ip {
             wanted.client_ip = current.client_ip.clone();
         }
+        wanted.scope = spec.scope.over(&current.scope, given.scope);
     }
     Ok(wanted)
 }
@@ -105,6 +106,11 @@ pub(crate) fn spec_changes(current: &MaintenanceInfo, spec: &MaintenanceSpec) ->
     if current.client_ip != spec.client_ip {
         changes.push(Change::ClientIpChanged {
             source: spec.client_ip.describe(),
+        });
+    }
+    if current.scope != spec.scope {
+        changes.push(Change::ScopeChanged {
+            scope: spec.scope.describe(),
         });
     }
     changes

@@ -83,6 +83,7 @@ impl WindowRecord {
             host_web_acl: host,
             bypass: spec.bypass_state(None),
             client_ip: spec.client_ip.clone(),
+            scope: spec.scope.clone(),
             revision: None,
         };
         Self {
@@ -117,6 +118,7 @@ impl WindowRecord {
             info.response = wanted.response.clone();
             info.bypass = wanted.bypass_state(info.bypass.as_ref());
             info.client_ip = wanted.client_ip.clone();
+            info.scope = wanted.scope.clone();
             // The rule is written again from the record.
             self.damage = None;
         }

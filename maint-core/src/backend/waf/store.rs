@@ -115,6 +115,7 @@ impl WafStore {
             host_web_acl: read.injected().then(|| acl.name().to_string()),
             bypass: read.record.bypass_state(),
             client_ip: read.record.client_ip.clone(),
+            scope: read.record.scope.clone(),
             revision: read.revision.clone(),
         }
     }

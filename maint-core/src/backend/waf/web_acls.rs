@@ -40,6 +40,7 @@ pub(super) fn new_record(
         bypass: None,
         bypass_enabled: true,
         client_ip: Default::default(),
+        scope: Default::default(),
         member_prefix: None,
     };
     record.set_access(spec);

@@ -13,6 +13,7 @@ use super::names::{SLOTS, STATE_KEY};
 use crate::access::{BypassSecret, BypassState, ClientIp};
 use crate::allowlist::Family;
 use crate::response::MAX_BODY_BYTES;
+use crate::scope::Scope;
 use crate::{Error, Result};
 
 /// What maint records about a window, inside the web ACL.
@@ -65,6 +66,10 @@ pub(crate) struct StateRecord {
     /// Where the allowlist finds a request's address.
     #[serde(default, skip_serializing_if = "is_connection")]
     pub client_ip: ClientIp,
+    /// The hosts and paths the window covers, and the paths always open
+    /// (absent: everything, none open).
+    #[serde(default, skip_serializing_if = "Scope::is_everything")]
+    pub scope: Scope,
     /// Read only: in a record written compact (a window of many load
     /// balancers), the common prefix of the members' ARNs, which the
     /// members are written without.
@@ -130,6 +135,7 @@ impl StateRecord {
         self.bypass = bypass.as_ref().map(|b| b.secret.expose().to_string());
         self.bypass_enabled = bypass.is_none_or(|b| b.enabled);
         self.client_ip = spec.client_ip.clone();
+        self.scope = spec.scope.clone();
     }
 
     /// The priorities maint's rules hold at the front of the web ACL.

@@ -57,6 +57,7 @@ fn record(sets: &[&str]) -> StateRecord {
         bypass: None,
         bypass_enabled: true,
         client_ip: ClientIp::Connection,
+        scope: Default::default(),
         member_prefix: None,
     }
 }
