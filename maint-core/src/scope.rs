@@ -49,10 +49,9 @@ impl HostPattern {
                 "must be a host name without a scheme (shop.example.com, not https://shop.example.com)",
             ));
         }
-        if given
-            .chars()
-            .any(|c| matches!(c, '/' | '?' | '#' | '@' | '\\') || c.is_whitespace() || c.is_control())
-        {
+        if given.chars().any(|c| {
+            matches!(c, '/' | '?' | '#' | '@' | '\\') || c.is_whitespace() || c.is_control()
+        }) {
             return Err(bad(
                 "must be a host name only (shop.example.com): no path, query, user or spaces",
             ));
@@ -204,7 +203,9 @@ impl PathPrefix {
         let given = text.trim();
         let bad = |reason: &str| InvalidInput::new(format!("path {given:?}"), reason);
         if !given.starts_with('/') {
-            return Err(bad("must start with '/' (a path such as /healthz, not a URL)"));
+            return Err(bad(
+                "must start with '/' (a path such as /healthz, not a URL)",
+            ));
         }
         if given.contains(['?', '#']) {
             return Err(bad(
@@ -247,7 +248,11 @@ impl fmt::Display for PathPrefix {
 /// segment before them) removed, except at the beginning. A trailing `/`
 /// stays.
 pub fn normalize_path(path: &str) -> String {
-    let decoded = url_decode(path);
+    normalized(&url_decode(path))
+}
+
+/// AWS WAF's `NORMALIZE_PATH` alone (see [`normalize_path`]).
+pub(crate) fn normalized(decoded: &str) -> String {
     let absolute = decoded.starts_with('/');
     let trailing = decoded.ends_with('/') || decoded.ends_with("/.") || decoded.ends_with("/..");
     let mut kept: Vec<&str> = Vec::new();
@@ -280,7 +285,7 @@ pub fn normalize_path(path: &str) -> String {
 
 /// `%XX` decoded; a `%` not followed by two hex digits is kept as sent;
 /// bytes that are not UTF-8 after decoding are replaced (U+FFFD).
-fn url_decode(text: &str) -> String {
+pub(crate) fn url_decode(text: &str) -> String {
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
@@ -550,7 +555,10 @@ mod tests {
             let e = PathPrefix::parse(bad).unwrap_err();
             assert!(e.reason.contains(says), "{bad}: {e}");
         }
-        assert_eq!(PathPrefix::parse("/api//orders/").unwrap().as_str(), "/api/orders/");
+        assert_eq!(
+            PathPrefix::parse("/api//orders/").unwrap().as_str(),
+            "/api/orders/"
+        );
     }
 
     #[test]

@@ -491,3 +491,173 @@ async fn an_armed_window_lets_everyone_through_until_entered_then_the_bypass_wor
         r.unwrap();
     }
 }
+
+/// A window scoped to hosts and paths, with an open path: what each request
+/// gets, three ways, and why (the backend's explanation and maint's intent
+/// give the same reasons).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_scoped_window_answers_its_hosts_and_paths_and_keeps_its_open_paths_open() {
+    use maint_core::maintenance::Given;
+    use maint_core::scope::{Scope, ScopeParts};
+    let b = waf_backend(&OperationLog::new(), fast_settings());
+    let lb = alb("check-scope").await;
+    let scope = Scope::parse(
+        &["Shop.Example.com", "*.shop.example.com"],
+        &["/checkout", "/api/orders/"],
+        &["/checkout/healthz"],
+    )
+    .unwrap();
+    let scoped = MaintenanceSpec {
+        scope: scope.clone(),
+        ..spec(BypassRequest::On, ClientIp::Connection)
+    };
+    b.enter(&lb, &scoped, Mode::Apply).await.unwrap();
+    let status = b.status(&lb).await.unwrap();
+    let info = status.window_info().unwrap().clone();
+    assert_eq!(info.scope, scope);
+    let secret = info.bypass.clone().unwrap().secret;
+
+    let stranger = "198.51.100.7";
+    let at = |host: &str, path: &str| {
+        let headers = if host.is_empty() {
+            Vec::new()
+        } else {
+            vec![format!("Host: {host}")]
+        };
+        CheckRequest::new(stranger, &headers, Some(path)).unwrap()
+    };
+    // Three ways, and the same reasons from the live rules and the intent.
+    let answer = |r: CheckRequest| {
+        let b = &b;
+        let lb = &lb;
+        async move {
+            let v = verdict(b, lb, &r).await;
+            let checked = b.check(lb, &r).await.unwrap();
+            let intended = check::decide(lb, &b.status(lb).await.unwrap().state, &r);
+            assert_eq!(checked.why, intended.why, "{r:?}");
+            (v, checked.why)
+        }
+    };
+    let out_of_scope = |why: &[check::Why]| matches!(why, [check::Why::OutOfScope { .. }]);
+    let open = |why: &[check::Why]| matches!(why, [check::Why::OpenPath { path }] if path == "/checkout/healthz");
+
+    for (host, path) in [
+        ("shop.example.com", "/checkout"),
+        ("SHOP.example.COM", "/checkout/pay"),
+        ("eu.shop.example.com", "/api/orders/17"),
+        ("shop.example.com", "/checkout/healthz/../pay"),
+        ("shop.example.com", "//checkout"),
+    ] {
+        let (v, _) = answer(at(host, path)).await;
+        assert_eq!(v, Verdict::Maintenance, "{host} {path}");
+    }
+    for (host, path) in [
+        ("api.example.com", "/checkout"),
+        ("shop.example.com", "/"),
+        ("shop.example.com", "/api/orders"),
+        ("evilshop.example.com", "/checkout"),
+        ("shop.example.com:8443", "/checkout"),
+        ("", "/checkout"),
+    ] {
+        let (v, why) = answer(at(host, path)).await;
+        assert_eq!(v, Verdict::LetThrough, "{host} {path}");
+        assert!(out_of_scope(&why), "{host} {path}: {why:?}");
+    }
+    for path in [
+        "/checkout/healthz",
+        "/checkout/healthz/deep",
+        "/checkout/%68ealthz",
+    ] {
+        let (v, why) = answer(at("shop.example.com", path)).await;
+        assert_eq!(v, Verdict::LetThrough, "{path}");
+        assert!(open(&why), "{path}: {why:?}");
+    }
+    // Testers still get in on the window's hosts: the allowlist, the
+    // bypass header, the link (which answers on the window's hosts only).
+    let tester = CheckRequest::new(
+        "203.0.113.9",
+        &["Host: shop.example.com".into()],
+        Some("/checkout"),
+    )
+    .unwrap();
+    let (v, why) = answer(tester).await;
+    assert_eq!(v, Verdict::LetThrough);
+    assert!(
+        matches!(why.as_slice(), [check::Why::AllowlistEntry { .. }]),
+        "{why:?}"
+    );
+    let with_header = CheckRequest::new(
+        stranger,
+        &[
+            "Host: shop.example.com".into(),
+            format!("x-maint-bypass: {}", secret.expose()),
+        ],
+        Some("/checkout"),
+    )
+    .unwrap();
+    assert_eq!(answer(with_header).await.0, Verdict::LetThrough);
+    assert_eq!(
+        answer(at("shop.example.com", &secret.link_path())).await.0,
+        Verdict::BypassLink
+    );
+    let (v, why) = answer(at("api.example.com", &secret.link_path())).await;
+    assert_eq!(v, Verdict::LetThrough);
+    assert!(out_of_scope(&why), "{why:?}");
+
+    // A repeated enter keeps the scope it is not given; given hosts change
+    // the hosts only.
+    let nothing_given = MaintenanceSpec {
+        given: Some(Given::default()),
+        ..spec(BypassRequest::Keep, ClientIp::Connection)
+    };
+    b.enter(&lb, &nothing_given, Mode::Apply).await.unwrap();
+    let kept = b.status(&lb).await.unwrap();
+    assert_eq!(kept.window_info().unwrap().scope, scope);
+    let hosts_only = MaintenanceSpec {
+        scope: Scope::parse(&["api.example.com"], &[] as &[&str], &[] as &[&str]).unwrap(),
+        given: Some(Given {
+            scope: ScopeParts {
+                hosts: true,
+                ..ScopeParts::default()
+            },
+            ..Given::default()
+        }),
+        ..spec(BypassRequest::Keep, ClientIp::Connection)
+    };
+    let outcome = b.enter(&lb, &hosts_only, Mode::Apply).await.unwrap();
+    assert!(
+        outcome
+            .changes
+            .iter()
+            .any(|c| matches!(c, maint_core::maintenance::Change::ScopeChanged { .. })),
+        "{outcome:?}"
+    );
+    let now = b
+        .status(&lb)
+        .await
+        .unwrap()
+        .window_info()
+        .unwrap()
+        .scope
+        .clone();
+    assert_eq!(now.hosts().len(), 1);
+    assert_eq!(now.paths(), scope.paths());
+    assert_eq!(now.open_paths(), scope.open_paths());
+    assert_eq!(
+        answer(at("api.example.com", "/checkout")).await.0,
+        Verdict::Maintenance
+    );
+    assert_eq!(
+        answer(at("shop.example.com", "/checkout")).await.0,
+        Verdict::LetThrough
+    );
+
+    b.exit(&lb, Mode::Apply).await.unwrap();
+    assert_eq!(
+        b.check(&lb, &at("api.example.com", "/checkout"))
+            .await
+            .unwrap()
+            .verdict,
+        Verdict::LetThrough
+    );
+}

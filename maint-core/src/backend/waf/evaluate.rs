@@ -21,10 +21,13 @@ use base64::Engine as _;
 use ipnet::IpNet;
 use serde_json::Value;
 
+use crate::access::BYPASS_HEADER;
 use crate::check::{
-    blocked_because, forwarded_list, CheckReport, CheckRequest, CheckResponse, Verdict, Why,
+    blocked_because, forwarded_list, scope_why, CheckReport, CheckRequest, CheckResponse, Verdict,
+    Why,
 };
 use crate::maintenance::MaintenanceInfo;
+use crate::scope::{normalized, url_decode};
 use crate::target::LoadBalancerArn;
 
 /// A web ACL as read from AWS, in WAF's JSON form, with the contents of
@@ -441,18 +444,24 @@ fn field_values(body: &Value, req: &CheckRequest) -> Result<Vec<String>, String>
     ))
 }
 
-/// Applies a statement's text transformations (maint writes NONE).
+/// Applies a statement's text transformations, in priority order (maint
+/// writes NONE; LOWERCASE on a host; URL_DECODE then NORMALIZE_PATH on a
+/// path).
 fn transform(body: &Value, value: &str) -> Result<String, String> {
     let mut out = value.to_string();
-    for t in body
+    let mut steps: Vec<&Value> = body
         .get("TextTransformations")
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
-    {
+        .collect();
+    steps.sort_by_key(|t| t.get("Priority").and_then(Value::as_i64).unwrap_or(0));
+    for t in steps {
         match str_at(t, "Type") {
             "NONE" => {}
             "LOWERCASE" => out = out.to_lowercase(),
+            "URL_DECODE" => out = url_decode(&out),
+            "NORMALIZE_PATH" => out = normalized(&out),
             other => return Err(format!("text transformation {other} is not evaluated")),
         }
     }
@@ -497,14 +506,17 @@ fn byte_match(body: &Value, req: &CheckRequest) -> Result<StatementResult, Strin
 /// Turns an evaluation of maint's rules into a report: what the request
 /// gets and why, in maint's terms. `names`: maint's rule names (client
 /// address, link, maintenance); `host`: the service's own web ACL when
-/// maint's rules are injected there; `info`: the window as recorded, for
+/// maint's rules are injected there; `active`: the window is in
+/// maintenance (not armed, in pass-through form); `info`: the window as recorded, for
 /// wording only (what is disabled).
+#[allow(clippy::too_many_arguments)]
 pub fn explain(
     lb: &LoadBalancerArn,
     acl_name: &str,
     eval: &Evaluation,
     names: [&str; 3],
     host: Option<&str>,
+    active: bool,
     info: &MaintenanceInfo,
     request: &CheckRequest,
 ) -> CheckReport {
@@ -521,11 +533,17 @@ pub fn explain(
             Verdict::Maintenance
         }
         _ => {
-            let leaves = traced(maint_rule)
+            let mut leaves = traced(maint_rule)
                 .map(|(_, _, l)| l.clone())
                 .unwrap_or_default();
-            if leaves.is_empty() && traced(maint_rule).is_some() {
+            if !active && traced(maint_rule).is_some() {
                 why.push(Why::Armed);
+                leaves.clear();
+            } else if let Some(scoped) = scope_why(info, request) {
+                // Outside the window's hosts or paths, or an open path:
+                // whatever else the request carries does not matter.
+                why.push(scoped);
+                leaves.clear();
             }
             for leaf in leaves {
                 match leaf {
@@ -559,7 +577,11 @@ pub fn explain(
                             }
                         }
                     }
-                    Leaf::Header(_) => why.push(Why::BypassHeader),
+                    Leaf::Header(name) if name.eq_ignore_ascii_case(BYPASS_HEADER) => {
+                        why.push(Why::BypassHeader)
+                    }
+                    // The window's hosts (its scope), not a reason to pass.
+                    Leaf::Header(_) => {}
                     Leaf::Cookie => why.push(Why::BypassCookie),
                     Leaf::Path | Leaf::Fallback { .. } => {}
                 }

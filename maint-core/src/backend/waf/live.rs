@@ -229,6 +229,7 @@ impl WafStore {
             &eval,
             [acl::CLIENT_IP_RULE, acl::LINK_RULE, acl::RULE_NAME],
             host.as_deref(),
+            read.record.active,
             &info,
             request,
         ))

@@ -188,7 +188,24 @@ fn read_rule(
     // The statement's shape must agree with the record: pass-through
     // NOT(match all), letting requests through OR(probe, NOT(...)) (or,
     // written before probes, NOT(...)), else all.
-    let top = rule.statement();
+    let mut top = rule.statement();
+    // A scoped window in maintenance: AND(its scope's matches, as the
+    // record says them, then the statement above).
+    let scope = if record.active {
+        super::rules::in_scope(&record.scope).map_err(|_| "rule statement")?
+    } else {
+        Vec::new()
+    };
+    if !scope.is_empty() {
+        let parts = top
+            .and_then(|s| s.and_statement())
+            .map(|a| a.statements())
+            .unwrap_or_default();
+        match parts.split_last() {
+            Some((last, first)) if first == scope.as_slice() => top = Some(last),
+            _ => return Err("rule statement"),
+        }
+    }
     let negated = top.and_then(|s| {
         s.not_statement().or_else(|| {
             s.or_statement()

@@ -6,9 +6,9 @@
 use std::collections::HashMap;
 
 use aws_sdk_wafv2::types::{
-    AllowAction, BlockAction, ByteMatchStatement, ComparisonOperator, CookieMatchPattern, Cookies,
-    CountAction, CustomHttpHeader, CustomResponse, CustomResponseBody, DefaultAction,
-    FallbackBehavior, FieldToMatch, ForwardedIpPosition, IpSetForwardedIpConfig,
+    AllowAction, AndStatement, BlockAction, ByteMatchStatement, ComparisonOperator,
+    CookieMatchPattern, Cookies, CountAction, CustomHttpHeader, CustomResponse, CustomResponseBody,
+    DefaultAction, FallbackBehavior, FieldToMatch, ForwardedIpPosition, IpSetForwardedIpConfig,
     IpSetReferenceStatement, Label, LabelMatchScope, LabelMatchStatement, MapMatchScope,
     NotStatement, OrStatement, OversizeHandling, PositionalConstraint, ResponseContentType, Rule,
     RuleAction, SingleHeader, SizeConstraintStatement, Statement, TextTransformation,
@@ -24,6 +24,11 @@ use crate::access::{
     PROBE_HEADER,
 };
 use crate::response::{MaintenanceResponse, MARKER_HEADER};
+use crate::scope::{HostPattern, PathPrefix, Scope};
+
+/// The header a window's hosts are matched on (HTTP/2's `:authority`
+/// reaches AWS WAF as this header).
+const HOST_HEADER: &str = "host";
 use crate::{Error, Result};
 
 /// Everything that goes into maint's web ACL.
@@ -123,17 +128,121 @@ pub(super) fn not(statement: Statement) -> Statement {
 
 /// An exact, case-sensitive match of `value` against `field`.
 fn exactly(field: FieldToMatch, value: &str) -> Result<Statement> {
+    byte_match(
+        field,
+        value,
+        PositionalConstraint::Exactly,
+        vec![no_transformation()?],
+    )
+}
+
+/// A byte match of `value` against `field` after `transformations`.
+fn byte_match(
+    field: FieldToMatch,
+    value: &str,
+    position: PositionalConstraint,
+    transformations: Vec<TextTransformation>,
+) -> Result<Statement> {
     Ok(Statement::builder()
         .byte_match_statement(built(
             "byte match",
             ByteMatchStatement::builder()
                 .search_string(Blob::new(value.as_bytes()))
                 .field_to_match(field)
-                .text_transformations(no_transformation()?)
-                .positional_constraint(PositionalConstraint::Exactly)
+                .set_text_transformations(Some(transformations))
+                .positional_constraint(position)
                 .build(),
         )?)
         .build())
+}
+
+/// A text transformation at `priority`.
+fn transformation(priority: i32, kind: TextTransformationType) -> Result<TextTransformation> {
+    built(
+        "text transformation",
+        TextTransformation::builder()
+            .priority(priority)
+            .r#type(kind)
+            .build(),
+    )
+}
+
+/// The request is for one of `hosts`: its `Host` header (HTTP/2's
+/// `:authority`), lower-cased, equals a host or ends with `.domain` for
+/// `*.domain`.
+fn host_is_one_of(hosts: &[HostPattern]) -> Result<Statement> {
+    let mut matches = Vec::with_capacity(hosts.len());
+    for host in hosts {
+        let field = FieldToMatch::builder()
+            .single_header(built(
+                "single header",
+                SingleHeader::builder().name(HOST_HEADER).build(),
+            )?)
+            .build();
+        let (search, suffix) = host.search();
+        let position = if suffix {
+            PositionalConstraint::EndsWith
+        } else {
+            PositionalConstraint::Exactly
+        };
+        let lower = vec![transformation(0, TextTransformationType::Lowercase)?];
+        matches.push(byte_match(field, search, position, lower)?);
+    }
+    any_of(matches)
+}
+
+/// The request's path, URL-decoded and normalized (so `/healthz/../x` is
+/// `/x`), starts with one of `prefixes`.
+fn path_starts_with(prefixes: &[PathPrefix]) -> Result<Statement> {
+    let mut matches = Vec::with_capacity(prefixes.len());
+    for prefix in prefixes {
+        let field = FieldToMatch::builder()
+            .uri_path(UriPath::builder().build())
+            .build();
+        let normal = vec![
+            transformation(0, TextTransformationType::UrlDecode)?,
+            transformation(1, TextTransformationType::NormalizePath)?,
+        ];
+        matches.push(byte_match(
+            field,
+            prefix.as_str(),
+            PositionalConstraint::StartsWith,
+            normal,
+        )?);
+    }
+    any_of(matches)
+}
+
+/// Every one of `statements` (one: itself).
+fn all_of(mut statements: Vec<Statement>) -> Result<Statement> {
+    if statements.len() == 1 {
+        return Ok(statements.remove(0));
+    }
+    Ok(Statement::builder()
+        .and_statement(built(
+            "AND statement",
+            AndStatement::builder()
+                .set_statements(Some(statements))
+                .build(),
+        )?)
+        .build())
+}
+
+/// What a window's scope asks of a request before maint's rule answers it:
+/// one of its hosts, one of its paths, none of its open paths (each only
+/// when the scope has some).
+pub(super) fn in_scope(scope: &Scope) -> Result<Vec<Statement>> {
+    let mut parts = Vec::new();
+    if !scope.hosts().is_empty() {
+        parts.push(host_is_one_of(scope.hosts())?);
+    }
+    if !scope.paths().is_empty() {
+        parts.push(path_starts_with(scope.paths())?);
+    }
+    if !scope.open_paths().is_empty() {
+        parts.push(not(path_starts_with(scope.open_paths())?));
+    }
+    Ok(parts)
 }
 
 /// The bypass header or cookie carries the secret.
@@ -191,6 +300,13 @@ pub(super) fn blocked_requests(spec: &AclSpec<'_>) -> Result<Statement> {
     if !record.active {
         return match_none();
     }
+    let mut parts = in_scope(&record.scope)?;
+    parts.push(unscoped_blocked(record)?);
+    all_of(parts)
+}
+
+/// [`blocked_requests`] of a window in maintenance, its scope aside.
+fn unscoped_blocked(record: &StateRecord) -> Result<Statement> {
     let mut let_through = Vec::new();
     if allowlist_on(record) {
         match record.client_ip {
@@ -352,12 +468,18 @@ pub(crate) fn rules(spec: &AclSpec<'_>, metric_name: &str) -> Result<Vec<Rule>> 
             .iter()
             .map(|(n, v)| (n.as_str(), v.as_str()))
             .collect();
+        // The link answers on the window's hosts only.
+        let mut link_match = Vec::new();
+        if !record.scope.hosts().is_empty() {
+            link_match.push(host_is_one_of(record.scope.hosts())?);
+        }
+        link_match.push(exactly(path, &secret.link_path())?);
         rules.push(built(
             "rule",
             Rule::builder()
                 .name(LINK_RULE)
                 .priority(slots - 2)
-                .statement(exactly(path, &secret.link_path())?)
+                .statement(all_of(link_match)?)
                 .action(block_with(302, None, &headers)?)
                 .visibility_config(visibility(&format!("{metric_name}-bypass-link"))?)
                 .build(),
