@@ -12,7 +12,8 @@
 //! a custom response), `allowlist` (edits), `leftovers` (an interrupted run
 //! and `cleanup`), `window` (several members sharing one web ACL), `arm`
 //! (armed windows, disarm), `inject` (maint's rule in a service's own web
-//! ACL) and `bypass` (the bypass secret); `helpers` holds what they share and
+//! ACL), `bypass` (the bypass secret) and `scope` (hosts, paths, open
+//! paths); `helpers` holds what they share and
 //! `fixture` the [`Fixture`] trait.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -24,6 +25,7 @@ mod fixture;
 mod helpers;
 mod inject;
 mod leftovers;
+mod scope;
 mod window;
 
 pub use fixture::Fixture;
@@ -52,4 +54,5 @@ pub async fn run_all(f: &dyn Fixture) {
     arm::arm_refuses_a_foreign_web_acl(f).await;
     inject::a_window_of_one_is_injected_into_its_own_web_acl_with_consent(f).await;
     bypass::the_bypass_is_kept_rotated_shut_and_removed(f).await;
+    scope::a_scoped_window_covers_its_hosts_and_paths_only(f).await;
 }
