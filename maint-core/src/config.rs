@@ -52,9 +52,7 @@ use crate::maintenance::ExistingWebAcl;
 #[cfg(feature = "config")]
 use crate::response::ResponseHeaders;
 use crate::response::{ContentType, ResponseBody, ResponseHeader, ResponseStatus};
-#[cfg(feature = "config")]
-use crate::scope::Scope;
-use crate::scope::{HostPattern, PathPrefix};
+use crate::scope::{HostPattern, PathPrefix, Scope};
 use crate::target::LoadBalancerRef;
 
 /// The default config file name, looked up in the current directory.
@@ -186,6 +184,45 @@ pub struct Service {
     /// The path prefixes always let through during its windows
     /// (`open_paths = ["/healthz", "/webhooks/stripe"]`).
     pub open_paths: Vec<PathPrefix>,
+}
+
+impl Service {
+    /// The URL `--wait` probes for the service: its `url`, moved into its
+    /// scope when its path is not (the service's first path prefix outside
+    /// its open paths), so the probe asks for a page the window covers.
+    /// `None` without a `url`, or when no covered path can be found.
+    pub fn probe_url(&self) -> Option<String> {
+        let url = self.url.as_deref()?;
+        let scope = Scope::new(
+            self.hosts.clone(),
+            self.paths.clone(),
+            self.open_paths.clone(),
+        )
+        .ok()?;
+        let (origin, path) = split_url(url);
+        let path = if path.is_empty() { "/" } else { path };
+        let host = origin.split_once("://").map_or(origin, |(_, h)| h);
+        if !scope.covers_host(Some(host)) {
+            return None;
+        }
+        if scope.covers(Some(host), path) && scope.open_path(path).is_none() {
+            return Some(url.to_string());
+        }
+        let inside = self
+            .paths
+            .iter()
+            .find(|p| scope.open_path(p.as_str()).is_none())?;
+        Some(format!("{origin}{inside}"))
+    }
+}
+
+/// `https://host:port/path?q` as (`https://host:port`, `/path?q`).
+fn split_url(url: &str) -> (&str, &str) {
+    let after_scheme = url.find("://").map_or(0, |i| i + 3);
+    match url[after_scheme..].find(['/', '?', '#']) {
+        Some(i) => url.split_at(after_scheme + i),
+        None => (url, ""),
+    }
 }
 
 /// A loaded, validated config file.
@@ -827,7 +864,7 @@ fn validate_service(
             problems.at(Some(span.clone()), Some(key.to_string()), e.to_string());
         }
     }
-    (problems.found.len() == before).then_some(Service {
+    let service = Service {
         name,
         load_balancers,
         allowlist,
@@ -844,7 +881,30 @@ fn validate_service(
         hosts: hosts.unwrap_or_default(),
         paths: paths.unwrap_or_default(),
         open_paths: open_paths.unwrap_or_default(),
-    })
+    };
+    // A `url` the window does not cover would never show the page to
+    // `--wait`, nor answer the bypass link.
+    if let (Some(url), Some(raw_url)) = (&service.url, &raw.url) {
+        if service.probe_url().is_none() {
+            problems.at(
+                Some(raw_url.span()),
+                Some(format!("{key}.url")),
+                format!(
+                    "{url:?} is outside the service's scope ({}): `--wait` would never see \
+                     the maintenance page there; give a url on one of its hosts and paths",
+                    Scope::new(
+                        service.hosts.clone(),
+                        service.paths.clone(),
+                        service.open_paths.clone()
+                    )
+                    .ok()
+                    .and_then(|s| s.describe())
+                    .unwrap_or_default()
+                ),
+            );
+        }
+    }
+    (problems.found.len() == before).then_some(service)
 }
 
 /// One list of a service's scope (`hosts`, `paths`, `open_paths`), each
@@ -930,6 +990,58 @@ mod tests {
             .iter()
             .map(|p| p.to_string())
             .collect()
+    }
+
+    #[test]
+    fn a_services_url_is_probed_inside_its_scope_or_refused() {
+        let d = dir();
+        let service = |scope: &str| {
+            let text = format!(
+                "[services.shop]\nload_balancers = [\"shop\"]\nurl = \"https://shop.example.com/\"\n{scope}\n"
+            );
+            Config::parse(&text, &d.join("maint.toml")).map(|c| c.services["shop"].clone())
+        };
+        // No scope, or the url inside it: probed as given.
+        assert_eq!(
+            service("").unwrap().probe_url().as_deref(),
+            Some("https://shop.example.com")
+        );
+        assert_eq!(
+            service("hosts = [\"*.example.com\"]")
+                .unwrap()
+                .probe_url()
+                .as_deref(),
+            Some("https://shop.example.com")
+        );
+        // Outside its paths: the first path prefix, on the url's host.
+        assert_eq!(
+            service("paths = [\"/checkout\", \"/api/\"]")
+                .unwrap()
+                .probe_url()
+                .as_deref(),
+            Some("https://shop.example.com/checkout")
+        );
+        assert_eq!(
+            service("paths = [\"/checkout\", \"/api/\"]\nopen_paths = [\"/checkout\"]")
+                .unwrap()
+                .probe_url()
+                .as_deref(),
+            Some("https://shop.example.com/api/")
+        );
+        // A url on another host, or only under open paths: never the page.
+        for scope in ["hosts = [\"api.example.com\"]", "open_paths = [\"/\"]"] {
+            let problems: Vec<String> = service(scope)
+                .unwrap_err()
+                .problems()
+                .iter()
+                .map(ToString::to_string)
+                .collect();
+            assert!(
+                problems.iter().any(|p| p.contains("services.shop.url")
+                    && p.contains("outside the service's scope")),
+                "{scope}: {problems:?}"
+            );
+        }
     }
 
     const GOOD: &str = r#"

@@ -28,7 +28,7 @@ impl Fleet {
             let service_url = r
                 .service
                 .as_deref()
-                .and_then(|s| self.config.as_ref()?.service(s)?.url.clone());
+                .and_then(|s| self.config.as_ref()?.service(s)?.probe_url());
             match url.map(str::to_string).or(service_url) {
                 Some(u) => urls.push(u),
                 None => {
