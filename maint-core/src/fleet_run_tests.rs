@@ -192,3 +192,50 @@ async fn a_base_url_with_a_trailing_slash_gives_the_same_links() {
         .unwrap_err();
     assert!(error.to_string().contains("--base-url"), "{error}");
 }
+
+/// A load balancer the AWS Load Balancer Controller made: `arm` says that
+/// the controller may remove maint's web ACL and prints the annotation
+/// (with the window's web ACL's ARN) that keeps it; under the Ingress's web
+/// ACL, the refusal is followed by why and how to consent.
+#[tokio::test]
+async fn a_controllers_load_balancer_is_named_with_what_keeps_the_window() {
+    use crate::platform::{CLUSTER_TAG, INGRESS_STACK_TAG, WAF_ANNOTATION};
+    let (fleet, memory) = shop("");
+    let arn = crate::LoadBalancerArn::parse(
+        &memory.add_load_balancer("eks-a", LoadBalancerType::Application),
+    )
+    .unwrap();
+    memory.tag_load_balancer(&arn, CLUSTER_TAG, "prod");
+    memory.tag_load_balancer(&arn, INGRESS_STACK_TAG, "shop-group");
+    let run = fleet
+        .run(
+            ChangeRequest::new(Command::Arm(EnterRequest::default()), vec!["eks-a".into()]),
+            &Silent,
+        )
+        .await
+        .unwrap();
+    let acl = crate::MaintenanceBackend::status(memory.as_ref(), &arn)
+        .await
+        .unwrap()
+        .window_info()
+        .unwrap()
+        .web_acl_arn
+        .clone();
+    assert_eq!(run.warnings.len(), 1, "{:?}", run.warnings);
+    let note = &run.warnings[0];
+    assert!(note.starts_with("eks-a is managed by the AWS Load Balancer Controller (cluster prod, Ingress shop-group)"), "{note}");
+    assert!(note.contains(&format!("{WAF_ANNOTATION}: {acl}")), "{note}");
+    // Another ALB, untagged, in the same run: no note for it.
+    memory.add_load_balancer("plain", LoadBalancerType::Application);
+    let run = fleet
+        .run(
+            ChangeRequest::new(
+                Command::Enter(EnterRequest::default()),
+                vec!["plain".into()],
+            ),
+            &Silent,
+        )
+        .await
+        .unwrap();
+    assert!(run.warnings.is_empty(), "{:?}", run.warnings);
+}

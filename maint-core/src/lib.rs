@@ -107,6 +107,7 @@ pub mod fleet;
 pub mod maintenance;
 #[cfg(feature = "http")]
 pub mod notify;
+pub mod platform;
 // The window rules, written once: the in-memory backend runs every
 // operation through `plan::plan`; the WAF backend asks it for the shared
 // rules (a member's outcome, the refusals, a repeated enter's changes).

@@ -73,6 +73,23 @@ pub async fn create_load_balancer(name: &str, kind: &str) -> String {
         .to_string()
 }
 
+/// Tags a load balancer (as the AWS Load Balancer Controller tags its
+/// own: `elbv2.k8s.aws/cluster`, `ingress.k8s.aws/stack`).
+pub async fn tag_load_balancer(lb_arn: &str, tags: &[(&str, &str)]) {
+    let mut call = elb_client().add_tags().resource_arns(lb_arn);
+    for (key, value) in tags {
+        call = call.tags(
+            aws_sdk_elasticloadbalancingv2::types::Tag::builder()
+                .key(*key)
+                .value(*value)
+                .build(),
+        );
+    }
+    call.send()
+        .await
+        .unwrap_or_else(|e| panic!("moto AddTags: {e}"));
+}
+
 /// Creates a web ACL maint did not create (`security-team-acl-<n>`, scope
 /// REGIONAL, default action allow, no rules, metrics off), associates it
 /// with `lb_arn`, and returns its ARN.

@@ -10,6 +10,7 @@ use async_trait::async_trait;
 use crate::maintenance::{
     AllowlistChange, MaintenanceSpec, Mode, Outcome, TargetStatus, Window, WindowSummary,
 };
+use crate::platform::LbController;
 use crate::target::{LoadBalancerArn, LoadBalancerRef};
 use crate::Result;
 
@@ -83,6 +84,13 @@ pub trait MaintenanceBackend: Send + Sync {
     /// region is [`Error::InvalidInput`](crate::Error::InvalidInput). The
     /// outer error is for a failure of the whole look-up (e.g. access denied).
     async fn resolve(&self, refs: &[LoadBalancerRef]) -> Result<Vec<Result<LoadBalancerArn>>>;
+
+    /// For each of `lbs`, the AWS Load Balancer Controller that made it
+    /// (and reconciles its web ACL), as its tags say; `None`: none. The
+    /// default knows of none.
+    async fn controllers(&self, lbs: &[LoadBalancerArn]) -> Result<Vec<Option<LbController>>> {
+        Ok(vec![None; lbs.len()])
+    }
 
     /// Puts `lbs` into maintenance in `window` as `spec` describes.
     ///

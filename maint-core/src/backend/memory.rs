@@ -35,6 +35,7 @@ use crate::maintenance::{
     Window, WindowSummary,
 };
 use crate::plan::{plan, state_of, Observation, ObservedAcl, Records, Request, WindowRecord};
+use crate::platform::LbController;
 use crate::target::{not_an_alb, wrong_region, LoadBalancerArn, LoadBalancerRef};
 use crate::{Error, Result};
 
@@ -98,6 +99,8 @@ struct World {
     associations: HashMap<String, String>,
     /// Web ACL ARN -> web ACL.
     web_acls: HashMap<String, StoredAcl>,
+    /// Load balancer ARN -> its tags.
+    tags: HashMap<String, Vec<(String, String)>>,
     next_id: u64,
 }
 
@@ -196,6 +199,16 @@ impl MemoryBackend {
             },
         );
         arn
+    }
+
+    /// Tags a load balancer (`elbv2.k8s.aws/cluster` = `prod` makes it the
+    /// AWS Load Balancer Controller's, see [`crate::platform`]).
+    pub fn tag_load_balancer(&self, lb: &LoadBalancerArn, key: &str, value: &str) {
+        self.lock()
+            .tags
+            .entry(lb.as_str().to_string())
+            .or_default()
+            .push((key.to_string(), value.to_string()));
     }
 
     /// Associates a web ACL that maint did not create (a team's security
@@ -387,6 +400,18 @@ impl Records for Applying<'_> {
 
 #[async_trait]
 impl MaintenanceBackend for MemoryBackend {
+    async fn controllers(&self, lbs: &[LoadBalancerArn]) -> Result<Vec<Option<LbController>>> {
+        let world = self.lock();
+        Ok(lbs
+            .iter()
+            .map(|lb| {
+                world.tags.get(lb.as_str()).and_then(|tags| {
+                    LbController::from_tags(tags.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+                })
+            })
+            .collect())
+    }
+
     async fn resolve(&self, refs: &[LoadBalancerRef]) -> Result<Vec<Result<LoadBalancerArn>>> {
         let world = self.lock();
         Ok(refs

@@ -38,6 +38,10 @@ impl Fleet {
             observer.event(&Event::Warning { message });
         }
         let mut run = self.act(&request, observer).await?;
+        for message in self.controller_notes(&request, &run).await {
+            observer.event(&Event::Warning { message: &message });
+            warnings.push(message);
+        }
         if let (Some(plan), Some(urls)) = (&request.wait, &urls) {
             let urls: Vec<Option<&str>> = run
                 .results
@@ -122,6 +126,97 @@ impl Fleet {
             }
         }
         warnings
+    }
+
+    /// Notes on the load balancers of an `enter` or `arm` that the AWS Load
+    /// Balancer Controller made (their tags; see [`crate::platform`]): it
+    /// reconciles their web ACL, so maint injects into the web ACL its
+    /// Ingress names, and where maint associated its own web ACL, says that
+    /// controllers up to 2.8.1 remove it and how to keep it (the Ingress
+    /// annotation, with the window's web ACL's ARN).
+    async fn controller_notes(&self, request: &ChangeRequest, run: &ChangeRun) -> Vec<String> {
+        use crate::maintenance::Change;
+        use crate::platform::WAF_ANNOTATION;
+        use crate::target::LoadBalancerArn;
+        if !matches!(request.command, Command::Enter(_) | Command::Arm(_)) {
+            return Vec::new();
+        }
+        let Ok(refs) = self.expand(&request.targets) else {
+            return Vec::new();
+        };
+        let region_of: HashMap<String, Option<String>> =
+            refs.iter().map(|t| (t.label(), t.region.clone())).collect();
+        let mut by_region: std::collections::BTreeMap<
+            Option<String>,
+            Vec<(usize, LoadBalancerArn)>,
+        > = Default::default();
+        for (i, r) in run.results.iter().enumerate() {
+            let arn = r
+                .load_balancer_arn
+                .as_deref()
+                .and_then(|a| LoadBalancerArn::parse(a).ok());
+            if let (Some(arn), Some(region)) = (arn, region_of.get(&r.target)) {
+                by_region.entry(region.clone()).or_default().push((i, arn));
+            }
+        }
+        let mut notes = Vec::new();
+        for (region, members) in by_region {
+            let Ok(backend) = self.backend(region).await else {
+                continue;
+            };
+            let arns: Vec<LoadBalancerArn> = members.iter().map(|(_, a)| a.clone()).collect();
+            let controllers = match backend.controllers(&arns).await {
+                Ok(c) => c,
+                Err(e) => {
+                    notes.push(format!(
+                        "could not read the load balancers' tags, to tell whether the AWS Load \
+                         Balancer Controller manages them: {e}"
+                    ));
+                    continue;
+                }
+            };
+            for ((i, arn), controller) in members.iter().zip(controllers) {
+                let Some(controller) = controller else {
+                    continue;
+                };
+                let report = &run.results[*i];
+                let who = format!("{} is managed by {}", report.target, controller.describe());
+                let foreign = report.error.as_ref().and_then(|e| match &e.error {
+                    Error::ForeignWebAcl { web_acl_name, .. } => Some(web_acl_name.clone()),
+                    _ => None,
+                });
+                let has = |f: fn(&Change) -> bool| report.details.iter().any(f);
+                if let Some(acl) = foreign {
+                    notes.push(format!(
+                        "{who}: web ACL {acl} is the one it associates (its Ingress annotation \
+                         {WAF_ANNOTATION}) and puts back over any other, so maint adds its rule \
+                         to {acl} rather than associating its own; give {} to consent",
+                        Argument::Inject.name()
+                    ));
+                } else if has(|c| matches!(c, Change::RuleInjected { .. })) {
+                    notes.push(format!(
+                        "{who}: maint's rule is in the web ACL it associates, which it keeps \
+                         associated"
+                    ));
+                } else if has(|c| matches!(c, Change::Associated | Change::Armed)) {
+                    let acl = match backend.status(arn).await {
+                        Ok(status) => status
+                            .window_info()
+                            .map(|i| i.web_acl_arn.clone())
+                            .unwrap_or_else(|| "<maint's web ACL ARN, see maint status>".into()),
+                        Err(_) => "<maint's web ACL ARN, see maint status>".into(),
+                    };
+                    notes.push(format!(
+                        "{who}: controller versions up to 2.8.1 remove a web ACL no Ingress \
+                         names, which would end this window unseen; run the controller at \
+                         2.8.2 or later, or annotate the Ingress with {WAF_ANNOTATION}: {acl} \
+                         while the window lasts (and remove the annotation before maint exit \
+                         or disarm)"
+                    ));
+                }
+            }
+        }
+        notes
     }
 
     /// Waits until the public sees the run's change at `urls` (one per

@@ -35,6 +35,11 @@ async fn answer(
 pub(super) async fn a_scoped_window_covers_its_hosts_and_paths_only(f: &dyn Fixture) {
     let b = f.backend();
     let lb = alb(f, "conf-scope").await;
+    // An ALB nobody tagged is no controller's.
+    assert_eq!(
+        b.controllers(std::slice::from_ref(&lb)).await.unwrap(),
+        [None]
+    );
     let scope = Scope::parse(
         &["shop.example.com", "*.shop.example.com"],
         &["/checkout", "/api/"],

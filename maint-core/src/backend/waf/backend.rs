@@ -31,6 +31,7 @@ use crate::maintenance::{
     TargetStatus, Window, WindowSummary,
 };
 use crate::plan::{allowlist_changes, bypass_changes};
+use crate::platform::LbController;
 use crate::response::MaintenanceResponse;
 use crate::target::{LoadBalancerArn, LoadBalancerRef};
 use crate::{Error, Result};
@@ -126,6 +127,10 @@ impl WafBackend {
 impl MaintenanceBackend for WafBackend {
     async fn resolve(&self, refs: &[LoadBalancerRef]) -> Result<Vec<Result<LoadBalancerArn>>> {
         self.store.resolve(refs).await
+    }
+
+    async fn controllers(&self, lbs: &[LoadBalancerArn]) -> Result<Vec<Option<LbController>>> {
+        self.store.controllers(lbs).await
     }
 
     async fn enter_window(

@@ -33,7 +33,7 @@ use aws_sdk_wafv2::types::{
 use aws_smithy_runtime_api::http::Response as HttpResponse;
 
 use super::errors::{code, is_code, quota_reached, sdk_failure};
-use super::pacing::{Pacer, ELB_DESCRIBE};
+use super::pacing::{Pacer, ELB_DESCRIBE, ELB_DESCRIBE_TAGS};
 use super::settings::WafSettings;
 use crate::{Error, Result};
 
@@ -147,7 +147,7 @@ impl WafClient {
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     {
         let endpoint = match operation {
-            ELB_DESCRIBE => &self.endpoints.elb,
+            ELB_DESCRIBE | ELB_DESCRIBE_TAGS => &self.endpoints.elb,
             _ => &self.endpoints.waf,
         };
         sdk_failure(operation, endpoint.as_deref(), err)
@@ -637,6 +637,38 @@ impl WafClient {
             })
             .await?;
         Ok(out.load_balancers().to_vec())
+    }
+
+    /// ELB's `DescribeTags` of up to 20 load balancers: ARN -> its tags.
+    pub(super) async fn describe_tags(
+        &self,
+        arns: &[String],
+    ) -> Result<Vec<(String, Vec<(String, String)>)>> {
+        let out = self
+            .call(ELB_DESCRIBE_TAGS, "describe tags", || {
+                self.elb
+                    .describe_tags()
+                    .set_resource_arns(Some(arns.to_vec()))
+                    .send()
+            })
+            .await?;
+        Ok(out
+            .tag_descriptions()
+            .iter()
+            .map(|d| {
+                let tags = d
+                    .tags()
+                    .iter()
+                    .map(|t| {
+                        (
+                            t.key().unwrap_or_default().to_string(),
+                            t.value().unwrap_or_default().to_string(),
+                        )
+                    })
+                    .collect();
+                (d.resource_arn().unwrap_or_default().to_string(), tags)
+            })
+            .collect())
     }
 }
 

@@ -5,6 +5,7 @@ use aws_sdk_elasticloadbalancingv2 as elbv2;
 
 use super::errors::{code, is_code};
 use super::store::WafStore;
+use crate::platform::LbController;
 use crate::target::{not_an_alb, wrong_region, LoadBalancerArn, LoadBalancerRef};
 use crate::{Error, Result};
 
@@ -59,6 +60,31 @@ impl WafStore {
             }
         }
         Ok(found)
+    }
+
+    /// The AWS Load Balancer Controller of each of `lbs`, from their tags
+    /// (`DescribeTags`, 20 per call, the calls at once).
+    pub(super) async fn controllers(
+        &self,
+        lbs: &[LoadBalancerArn],
+    ) -> Result<Vec<Option<LbController>>> {
+        let arns: Vec<String> = lbs.iter().map(ToString::to_string).collect();
+        let calls = arns
+            .chunks(20)
+            .map(|chunk| self.client.describe_tags(chunk));
+        let tagged: HashMap<String, Vec<(String, String)>> = futures::future::try_join_all(calls)
+            .await?
+            .into_iter()
+            .flatten()
+            .collect();
+        Ok(arns
+            .iter()
+            .map(|arn| {
+                tagged.get(arn).and_then(|tags| {
+                    LbController::from_tags(tags.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+                })
+            })
+            .collect())
     }
 
     /// The load balancers `refs` name (by name or ARN), each checked to be

@@ -75,8 +75,11 @@ impl Default for CallRates {
     }
 }
 
-/// The one ELB call maint makes; ELB throttles it on its own terms.
+/// The ELB calls maint makes; ELB throttles its Describe calls on its own
+/// terms, in one bucket.
 pub(super) const ELB_DESCRIBE: &str = "DescribeLoadBalancers";
+/// ELB's `DescribeTags`, paced in the Describe calls' bucket.
+pub(super) const ELB_DESCRIBE_TAGS: &str = "DescribeTags";
 /// ELB refills its bucket of Describe calls at 10 a second...
 const ELB_DESCRIBE_PERIOD: Duration = Duration::from_millis(100);
 /// ... and the bucket holds 40.
@@ -126,6 +129,12 @@ impl Pacer {
     }
 
     fn bucket(&self, action: &str) -> Arc<DefaultDirectRateLimiter> {
+        // ELB's Describe calls share one bucket.
+        let action = if action == ELB_DESCRIBE_TAGS {
+            ELB_DESCRIBE
+        } else {
+            action
+        };
         let mut buckets = self
             .buckets
             .lock()
@@ -155,7 +164,7 @@ impl Pacer {
             return;
         }
         let (service, period) = match action {
-            ELB_DESCRIBE => ("ELB's", ELB_DESCRIBE_PERIOD),
+            ELB_DESCRIBE | ELB_DESCRIBE_TAGS => ("ELB's", ELB_DESCRIBE_PERIOD),
             _ => ("AWS WAF's", self.rates.period(action)),
         };
         tracing::debug!(
