@@ -82,7 +82,8 @@ impl CheckRequest {
                 "must be a host name with an optional port (shop.example.com), not a URL",
             ));
         }
-        self.headers.retain(|(n, _)| !n.eq_ignore_ascii_case("host"));
+        self.headers
+            .retain(|(n, _)| !n.eq_ignore_ascii_case("host"));
         self.headers.push(("Host".to_string(), host.to_string()));
         Ok(self)
     }

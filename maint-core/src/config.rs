@@ -815,7 +815,13 @@ fn validate_service(
     });
     let hosts = scope_list(problems, key, "hosts", &raw.hosts, HostPattern::parse);
     let paths = scope_list(problems, key, "paths", &raw.paths, PathPrefix::parse);
-    let open_paths = scope_list(problems, key, "open_paths", &raw.open_paths, PathPrefix::parse);
+    let open_paths = scope_list(
+        problems,
+        key,
+        "open_paths",
+        &raw.open_paths,
+        PathPrefix::parse,
+    );
     if let (Some(hosts), Some(paths), Some(open)) = (&hosts, &paths, &open_paths) {
         if let Err(e) = Scope::new(hosts.clone(), paths.clone(), open.clone()) {
             problems.at(Some(span.clone()), Some(key.to_string()), e.to_string());

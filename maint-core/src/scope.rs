@@ -49,10 +49,9 @@ impl HostPattern {
                 "must be a host name without a scheme (shop.example.com, not https://shop.example.com)",
             ));
         }
-        if given
-            .chars()
-            .any(|c| matches!(c, '/' | '?' | '#' | '@' | '\\') || c.is_whitespace() || c.is_control())
-        {
+        if given.chars().any(|c| {
+            matches!(c, '/' | '?' | '#' | '@' | '\\') || c.is_whitespace() || c.is_control()
+        }) {
             return Err(bad(
                 "must be a host name only (shop.example.com): no path, query, user or spaces",
             ));
@@ -204,7 +203,9 @@ impl PathPrefix {
         let given = text.trim();
         let bad = |reason: &str| InvalidInput::new(format!("path {given:?}"), reason);
         if !given.starts_with('/') {
-            return Err(bad("must start with '/' (a path such as /healthz, not a URL)"));
+            return Err(bad(
+                "must start with '/' (a path such as /healthz, not a URL)",
+            ));
         }
         if given.contains(['?', '#']) {
             return Err(bad(
@@ -550,7 +551,10 @@ mod tests {
             let e = PathPrefix::parse(bad).unwrap_err();
             assert!(e.reason.contains(says), "{bad}: {e}");
         }
-        assert_eq!(PathPrefix::parse("/api//orders/").unwrap().as_str(), "/api/orders/");
+        assert_eq!(
+            PathPrefix::parse("/api//orders/").unwrap().as_str(),
+            "/api/orders/"
+        );
     }
 
     #[test]
