@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use maint_core::access::{BypassSecret, ClientIpFallback, ClientIpPosition};
 use maint_core::response::{ContentType, ResponseHeader, ResponseStatus};
+use maint_core::scope::{HostPattern, PathPrefix};
 use maint_core::Cidr;
 
 /// Put services behind AWS Application Load Balancers into maintenance mode
@@ -151,7 +152,8 @@ pub enum Command {
   maint check shop --ip 203.0.113.7
   maint check shop --ip 198.51.100.7 --header 'x-maint-bypass: <secret>'
   maint check shop --ip 198.51.100.7 --header 'Cookie: maint_bypass=<secret>'
-  maint check shop --ip 10.0.0.1 --header 'X-Forwarded-For: 198.51.100.7, 203.0.113.7'")]
+  maint check shop --ip 10.0.0.1 --header 'X-Forwarded-For: 198.51.100.7, 203.0.113.7'
+  maint check shop --ip 198.51.100.7 --url https://shop.example.com/healthz")]
     Check(CheckArgs),
     /// The bypass of targets in maintenance: print the link for testers.
     #[command(subcommand)]
@@ -390,6 +392,29 @@ pub struct WindowArgs {
     /// maintenance response; default) or match (let through).
     #[arg(long, value_name = "FALLBACK", value_parser = parse_fallback, requires = "client_ip_header", help_heading = "Client address")]
     pub client_ip_fallback: Option<ClientIpFallback>,
+
+    /// Cover only requests for this host, on a load balancer shared with
+    /// other services (repeatable; at most 10): shop.example.com,
+    /// *.shop.example.com (any subdomain, not the domain itself), or
+    /// shop.example.com:8443 (a Host header with that port). Compared
+    /// case-insensitively. Without it: the service's `hosts`, else every
+    /// host; a repeated enter keeps the window's. Config: hosts = [...].
+    #[arg(long = "host", value_name = "HOST", value_parser = parse_host, help_heading = "Scope")]
+    pub hosts: Vec<HostPattern>,
+
+    /// Cover only paths that start with this prefix (repeatable; at most
+    /// 10): /checkout also covers /checkout-v2; end it with / for a
+    /// directory. Without it: the service's `paths`, else every path; a
+    /// repeated enter keeps the window's. Config: paths = [...].
+    #[arg(long = "path-prefix", value_name = "PREFIX", value_parser = parse_path_prefix, help_heading = "Scope")]
+    pub paths: Vec<PathPrefix>,
+
+    /// Always let requests under this path prefix through, whoever sends
+    /// them (repeatable; at most 10): an uptime monitor's /healthz, a
+    /// payment provider's webhook. Without it: the service's `open_paths`;
+    /// a repeated enter keeps the window's. Config: open_paths = [...].
+    #[arg(long = "open-path", value_name = "PREFIX", value_parser = parse_path_prefix, help_heading = "Scope")]
+    pub open_paths: Vec<PathPrefix>,
 }
 
 /// `allowlist ...`.
@@ -469,6 +494,14 @@ pub struct CheckArgs {
     /// The request's path [default: /].
     #[arg(long, value_name = "PATH")]
     pub path: Option<String>,
+    /// The request's Host header (host, or host:port), for a window that
+    /// covers some hosts only.
+    #[arg(long, value_name = "HOST")]
+    pub host: Option<String>,
+    /// The request's URL: its host (the Host header) and its path at once,
+    /// e.g. https://shop.example.com/checkout.
+    #[arg(long, value_name = "URL", conflicts_with_all = ["path", "host"])]
+    pub url: Option<String>,
 }
 
 /// `allowlist add|remove|set`.
@@ -542,6 +575,14 @@ impl clap::builder::TypedValueParser for SecretParser {
         let text = value.to_str().ok_or_else(|| refused("it is not UTF-8"))?;
         BypassSecret::new(text).map_err(|e| refused(&e.reason))
     }
+}
+
+fn parse_host(s: &str) -> Result<HostPattern, String> {
+    HostPattern::parse(s).map_err(|e| e.reason)
+}
+
+fn parse_path_prefix(s: &str) -> Result<PathPrefix, String> {
+    PathPrefix::parse(s).map_err(|e| e.reason)
 }
 
 fn parse_position(s: &str) -> Result<ClientIpPosition, String> {
@@ -718,5 +759,98 @@ mod tests {
             err.to_string().contains("did you mean 10.0.0.0/24?"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn enter_and_arm_take_a_scope_and_check_a_host_or_url() {
+        for command in ["enter", "arm"] {
+            let cli = parse(&[
+                command,
+                "shop",
+                "--host",
+                "Shop.Example.com",
+                "--host",
+                "*.shop.example.com",
+                "--path-prefix",
+                "/checkout//",
+                "--open-path",
+                "/healthz",
+                "--open-path",
+                "/webhooks/stripe",
+            ])
+            .unwrap();
+            let window = match cli.command {
+                Command::Enter(a) => a.window,
+                Command::Arm(a) => a.window,
+                other => panic!("not {command}: {other:?}"),
+            };
+            let strings = |v: &[PathPrefix]| v.iter().map(ToString::to_string).collect::<Vec<_>>();
+            assert_eq!(
+                window
+                    .hosts
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>(),
+                ["shop.example.com", "*.shop.example.com"]
+            );
+            assert_eq!(strings(&window.paths), ["/checkout/"]);
+            assert_eq!(
+                strings(&window.open_paths),
+                ["/healthz", "/webhooks/stripe"]
+            );
+        }
+        let cli = parse(&[
+            "check",
+            "shop",
+            "--ip",
+            "192.0.2.1",
+            "--host",
+            "shop.example.com",
+        ])
+        .unwrap();
+        assert!(
+            matches!(cli.command, Command::Check(ref a) if a.host.as_deref() == Some("shop.example.com"))
+        );
+        let cli = parse(&[
+            "check",
+            "shop",
+            "--ip",
+            "192.0.2.1",
+            "--url",
+            "https://shop.example.com/x",
+        ])
+        .unwrap();
+        assert!(
+            matches!(cli.command, Command::Check(ref a) if a.url.is_some() && a.path.is_none())
+        );
+        for args in [
+            &["enter", "shop", "--host", "https://shop.example.com"][..],
+            &["arm", "shop", "--path-prefix", "checkout"],
+            &["enter", "shop", "--open-path", "/healthz?x"],
+            &[
+                "check",
+                "shop",
+                "--ip",
+                "192.0.2.1",
+                "--url",
+                "https://a/",
+                "--path",
+                "/x",
+            ],
+            &[
+                "check",
+                "shop",
+                "--ip",
+                "192.0.2.1",
+                "--url",
+                "https://a/",
+                "--host",
+                "a",
+            ],
+            &["disarm", "shop", "--host", "a.example.com"],
+        ] {
+            let err = parse(args).expect_err(&format!("{args:?} should be refused"));
+            assert_eq!(err.exit_code(), 2, "{args:?}: {err}");
+        }
     }
 }

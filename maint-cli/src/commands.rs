@@ -218,7 +218,24 @@ impl Context {
     }
 
     async fn check(&self, args: CheckArgs) -> Result<ExitStatus> {
-        let request = CheckRequest::new(&args.ip, &args.headers, args.path.as_deref())?;
+        let request = match (&args.url, &args.host) {
+            (Some(url), _) => CheckRequest::for_url(&args.ip, &args.headers, url).map_err(|e| {
+                if e.subject.starts_with("URL ") {
+                    flag_error("--url", url, e)
+                } else {
+                    e.into()
+                }
+            })?,
+            (None, host) => {
+                let request = CheckRequest::new(&args.ip, &args.headers, args.path.as_deref())?;
+                match host {
+                    Some(host) => request
+                        .with_host(host)
+                        .map_err(|e| flag_error("--host", host, e))?,
+                    None => request,
+                }
+            }
+        };
         let answers = self.fleet.check(&args.targets, &request).await?;
         Ok(self.printer.check(&answers, self.fleet.config()))
     }
@@ -272,6 +289,9 @@ impl Context {
                 }
                 _ => None,
             },
+            hosts: args.hosts,
+            paths: args.paths,
+            open_paths: args.open_paths,
         })
     }
 
@@ -287,6 +307,12 @@ impl Context {
         self.change(change.mode(args.dry_run.mode()), ("allowlist", "updated"))
             .await
     }
+}
+
+/// Bad input of a flag, naming the flag and the value given, as clap's
+/// messages for the other flags do.
+fn flag_error(flag: &str, value: &str, e: maint_core::error::InvalidInput) -> Error {
+    Error::invalid(format!("{flag} {value}"), e.reason)
 }
 
 fn completions(shell: Shell) -> ExitStatus {

@@ -209,27 +209,8 @@ impl Printer {
         if self.json {
             self.screen.json(&serde_json::json!({ "targets": reports }));
         } else {
-            for r in &reports {
-                let head = match (&r.error, r.verdict, &r.response) {
-                    (Some(e), _, _) => paint(BAD, &format!("error: {}", e.message)),
-                    (None, Some(Verdict::Maintenance), Some(resp)) => paint(
-                        WARN,
-                        &format!("gets the maintenance response ({})", resp.status),
-                    ),
-                    (None, Some(Verdict::BypassLink), Some(resp)) => paint(
-                        GOOD,
-                        &format!(
-                            "bypass link: {} redirect to / that sets the bypass cookie",
-                            resp.status
-                        ),
-                    ),
-                    _ => paint(GOOD, "let through"),
-                };
-                self.screen.line(&format!("{}: {head}", r.target));
-                for (reason, why) in r.reasons.iter().zip(&r.why) {
-                    let names = allowlist_names(why, r.service.as_deref(), config);
-                    self.screen.line(&format!("  {reason}{names}"));
-                }
+            for line in check_lines(&reports, config) {
+                self.screen.line(&line);
             }
         }
         exit::of_check(answers)
@@ -443,6 +424,35 @@ impl Observer for ChangeLines {
     }
 }
 
+/// `check`'s answers for people: per target, what the request gets, then
+/// each reason on a line of its own.
+fn check_lines(reports: &[CheckTargetReport], config: Option<&Config>) -> Vec<String> {
+    let mut lines = Vec::new();
+    for r in reports {
+        let head = match (&r.error, r.verdict, &r.response) {
+            (Some(e), _, _) => paint(BAD, &format!("error: {}", e.message)),
+            (None, Some(Verdict::Maintenance), Some(resp)) => paint(
+                WARN,
+                &format!("gets the maintenance response ({})", resp.status),
+            ),
+            (None, Some(Verdict::BypassLink), Some(resp)) => paint(
+                GOOD,
+                &format!(
+                    "bypass link: {} redirect to / that sets the bypass cookie",
+                    resp.status
+                ),
+            ),
+            _ => paint(GOOD, "let through"),
+        };
+        lines.push(format!("{}: {head}", r.target));
+        for (reason, why) in r.reasons.iter().zip(&r.why) {
+            let names = allowlist_names(why, r.service.as_deref(), config);
+            lines.push(format!("  {reason}{names}"));
+        }
+    }
+    lines
+}
+
 /// A change report as one line for people.
 fn change_line(verb: &str, r: &ChangeReport, width: usize) -> String {
     let target = format!("{:<width$}", r.target);
@@ -572,6 +582,9 @@ fn status_notes(run: &StatusRun) -> Vec<String> {
                 "{}: the allowlist matches the client address from {from}",
                 r.target
             ));
+        }
+        if let Some(scope) = r.scope.as_ref().and_then(maint_core::Scope::describe) {
+            notes.push(format!("{}: scope: {scope}", r.target));
         }
         if !r.leftovers.is_empty() {
             notes.push(format!(
@@ -714,6 +727,7 @@ mod tests {
             bypass: None,
             bypass_secret: None,
             client_ip_from: None,
+            scope: None,
             leftovers: Vec::new(),
             error: None,
         }
@@ -791,6 +805,96 @@ mod tests {
         assert!(
             !run.all_in_maintenance(),
             "armed and reverted are not in maintenance"
+        );
+    }
+
+    #[test]
+    fn status_notes_a_windows_scope_in_one_line() {
+        let scope = maint_core::Scope::parse(
+            &["shop.example.com", "*.shop.example.com"],
+            &["/checkout"],
+            &["/healthz"],
+        )
+        .unwrap();
+        let scoped = maint_core::report::StatusReport {
+            scope: Some(scope),
+            allowlist_enabled: Some(true),
+            ..report("shop/shop-web", TargetState::Maintenance)
+        };
+        let everything = report("api/api-web", TargetState::Maintenance);
+        let run = StatusRun {
+            targets: vec![scoped, everything],
+        };
+        let notes = anstream::adapter::strip_str(&status_notes(&run).join("\n")).to_string();
+        assert_eq!(
+            notes,
+            "shop/shop-web: scope: hosts shop.example.com, *.shop.example.com; paths /checkout; \
+             open paths /healthz",
+        );
+        let json = serde_json::to_value(&run).unwrap();
+        assert_eq!(
+            json["targets"][0]["scope"],
+            serde_json::json!({
+                "hosts": ["shop.example.com", "*.shop.example.com"],
+                "paths": ["/checkout"],
+                "open_paths": ["/healthz"],
+            })
+        );
+        assert!(json["targets"][1]["scope"].is_null(), "{json}");
+    }
+
+    #[test]
+    fn check_says_a_request_outside_the_scope_or_on_an_open_path_is_let_through() {
+        let lb: maint_core::LoadBalancerArn =
+            "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/shop-web/0123456789abcdef"
+                .parse()
+                .unwrap();
+        let target = TargetRef {
+            given: "shop".into(),
+            service: Some("shop".into()),
+            load_balancer: maint_core::LoadBalancerRef::parse("shop-web").unwrap(),
+            region: None,
+        };
+        let answer = |why: Why| -> maint_core::Result<CheckReport> {
+            Ok(CheckReport {
+                load_balancer: lb.clone(),
+                web_acl: Some("maint-svc-shop".into()),
+                verdict: Verdict::LetThrough,
+                why: vec![why],
+                response: None,
+            })
+        };
+        let reports = [
+            CheckTargetReport::new(
+                &target,
+                &answer(Why::OutOfScope {
+                    scope: "hosts shop.example.com; paths /checkout".into(),
+                }),
+            ),
+            CheckTargetReport::new(
+                &target,
+                &answer(Why::OpenPath {
+                    path: "/healthz".into(),
+                }),
+            ),
+        ];
+        let text =
+            anstream::adapter::strip_str(&check_lines(&reports, None).join("\n")).to_string();
+        assert_eq!(
+            text,
+            "shop/shop-web: let through\n  outside the window's scope (hosts shop.example.com; \
+             paths /checkout): maint's rules leave it alone\n\
+             shop/shop-web: let through\n  an open path: /healthz is always let through"
+        );
+        let json = serde_json::to_value(&reports).unwrap();
+        assert_eq!(json[0]["why"][0]["reason"], "out_of_scope", "{json}");
+        assert_eq!(
+            json[0]["why"][0]["scope"],
+            "hosts shop.example.com; paths /checkout"
+        );
+        assert_eq!(
+            json[1]["why"][0],
+            serde_json::json!({"reason": "open_path", "path": "/healthz"})
         );
     }
 }

@@ -244,3 +244,149 @@ fn the_bypass_secret_file_holds_one_line() {
     );
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn a_bad_host_or_path_prefix_is_refused_naming_the_value_and_the_flag() {
+    let d = workdir();
+    for command in ["enter", "arm"] {
+        for (flag, value, says) in [
+            ("--host", "https://x", "without a scheme"),
+            ("--host", "shop.example.com/checkout", "no path"),
+            (
+                "--host",
+                "shop.*.example.com",
+                "'*' only as its first label",
+            ),
+            ("--path-prefix", "nope", "must start with '/'"),
+            ("--open-path", "/a?b", "without a query"),
+        ] {
+            let out = maint(&d, &[command, "shop", flag, value]);
+            let stderr = text(&out.stderr);
+            assert_eq!(
+                out.status.code(),
+                Some(2),
+                "{command} {flag} {value}: {stderr}"
+            );
+            // One line says it all; clap adds only its --help hint.
+            let first = stderr.lines().next().unwrap_or_default();
+            assert!(
+                first.contains(&format!("'{value}'")) && first.contains(flag),
+                "{command} {flag} {value}: {stderr}"
+            );
+            assert!(first.contains(says), "{command} {flag} {value}: {stderr}");
+            assert!(!stderr.contains("connection refused"), "{stderr}");
+            assert!(text(&out.stdout).is_empty(), "{}", text(&out.stdout));
+        }
+    }
+}
+
+#[test]
+fn eleven_hosts_are_refused_before_any_aws_call() {
+    let d = workdir();
+    let hosts: Vec<String> = (0..11).map(|i| format!("s{i}.example.com")).collect();
+    let mut args = vec!["enter", "shop"];
+    for h in &hosts {
+        args.extend(["--host", h.as_str()]);
+    }
+    let out = maint(&d, &args);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("at most 10 hosts"), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+}
+
+#[test]
+fn good_scope_flags_go_on_to_aws() {
+    let d = workdir();
+    let out = maint(
+        &d,
+        &[
+            "enter",
+            "shop",
+            "--host",
+            "Shop.Example.com",
+            "--host",
+            "*.shop.example.com",
+            "--path-prefix",
+            "/checkout/",
+            "--open-path",
+            "/healthz",
+        ],
+    );
+    let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
+    // Accepted: the command goes on to AWS (a dead port here: exit 1).
+    assert_eq!(out.status.code(), Some(1), "{all}");
+    assert!(all.contains("connection refused"), "{all}");
+}
+
+#[test]
+fn check_refuses_a_bad_host_or_url_and_url_with_path_or_host() {
+    let d = workdir();
+    for (args, says) in [
+        (
+            &["check", "shop", "--ip", "192.0.2.1", "--host", "https://x/"][..],
+            "maint: invalid --host https://x/: ",
+        ),
+        (
+            &[
+                "check",
+                "shop",
+                "--ip",
+                "192.0.2.1",
+                "--url",
+                "shop.example.com/x",
+            ],
+            "maint: invalid --url shop.example.com/x: must start with http:// or https://",
+        ),
+        (
+            &["check", "shop", "--ip", "192.0.2.1", "--url", "https:///x"],
+            "maint: invalid --url https:///x: must name a host",
+        ),
+    ] {
+        let out = maint(&d, args);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.starts_with(says), "{args:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    }
+    for conflicting in [["--path", "/x"], ["--host", "shop.example.com"]] {
+        let mut args = vec![
+            "check",
+            "shop",
+            "--ip",
+            "192.0.2.1",
+            "--url",
+            "https://shop.example.com/",
+        ];
+        args.extend(conflicting);
+        let out = maint(&d, &args);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains("cannot be used with"), "{stderr}");
+    }
+    // Good ones go on to AWS (a dead port: exit 1).
+    for args in [
+        &[
+            "check",
+            "shop",
+            "--ip",
+            "192.0.2.1",
+            "--host",
+            "shop.example.com:8443",
+            "--path",
+            "/checkout",
+        ][..],
+        &[
+            "check",
+            "shop",
+            "--ip",
+            "192.0.2.1",
+            "--url",
+            "https://shop.example.com/checkout?x=1",
+        ],
+    ] {
+        let out = maint(&d, args);
+        let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {all}");
+    }
+}

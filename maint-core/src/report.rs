@@ -16,6 +16,7 @@ use crate::backend::Leftover;
 use crate::check::{CheckReport, CheckResponse, Verdict, Why};
 use crate::error::{chain, Error, ErrorKind};
 use crate::maintenance::{Change, Mode, Outcome, State, TargetStatus};
+use crate::scope::Scope;
 use crate::target::TargetRef;
 
 /// One target's error, for reports.
@@ -168,6 +169,10 @@ pub struct StatusReport {
     /// Where the allowlist finds a request's address (`the connection`,
     /// `header X-Forwarded-For (last address)`), when in a window.
     pub client_ip_from: Option<String>,
+    /// What the window covers on a shared load balancer: `{"hosts": [..],
+    /// "paths": [..], "open_paths": [..]}` (empty lists left out); null
+    /// outside a window, or when it covers every request and opens no path.
+    pub scope: Option<Scope>,
     /// maint's resources for this target left by an interrupted run.
     pub leftovers: Vec<String>,
     /// Why the state could not be read, when `state` is `error`.
@@ -198,6 +203,7 @@ impl StatusReport {
             bypass: None,
             bypass_secret: None,
             client_ip_from: None,
+            scope: None,
             leftovers: Vec::new(),
             error: None,
         };
@@ -260,6 +266,7 @@ impl StatusReport {
                         });
                         report.bypass_secret = info.bypass.as_ref().map(|b| b.secret.clone());
                         report.client_ip_from = Some(info.client_ip.describe());
+                        report.scope = (!info.scope.is_everything()).then(|| info.scope.clone());
                     }
                 }
             }
