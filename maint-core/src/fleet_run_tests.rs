@@ -225,6 +225,53 @@ async fn a_controllers_load_balancer_is_named_with_what_keeps_the_window() {
     let note = &run.warnings[0];
     assert!(note.starts_with("eks-a is managed by the AWS Load Balancer Controller (cluster prod, Ingress shop-group)"), "{note}");
     assert!(note.contains(&format!("{WAF_ANNOTATION}: {acl}")), "{note}");
+    // Under the Ingress's web ACL: refused without consent, with why and
+    // how; with consent, injected, and said so.
+    let ingress = crate::LoadBalancerArn::parse(
+        &memory.add_load_balancer("eks-b", LoadBalancerType::Application),
+    )
+    .unwrap();
+    memory.tag_load_balancer(&ingress, CLUSTER_TAG, "prod");
+    memory.associate_foreign_web_acl(&ingress, "ingress-acl");
+    let refused = fleet
+        .run(
+            ChangeRequest::new(
+                Command::Enter(EnterRequest::default()),
+                vec!["eks-b".into()],
+            ),
+            &Silent,
+        )
+        .await
+        .unwrap();
+    assert_eq!(refused.summary.failed, 1);
+    assert!(
+        refused.warnings.iter().any(
+            |w| w.contains("web ACL ingress-acl is the one it associates")
+                && w.contains("to consent")
+        ),
+        "{:?}",
+        refused.warnings
+    );
+    let consent = EnterRequest {
+        inject: true,
+        ..EnterRequest::default()
+    };
+    let injected = fleet
+        .run(
+            ChangeRequest::new(Command::Enter(consent), vec!["eks-b".into()]),
+            &Silent,
+        )
+        .await
+        .unwrap();
+    assert_eq!(injected.summary.changed, 1, "{injected:?}");
+    assert!(
+        injected
+            .warnings
+            .iter()
+            .any(|w| w.contains("maint's rule is in the web ACL it associates")),
+        "{:?}",
+        injected.warnings
+    );
     // Another ALB, untagged, in the same run: no note for it.
     memory.add_load_balancer("plain", LoadBalancerType::Application);
     let run = fleet

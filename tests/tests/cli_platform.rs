@@ -55,8 +55,7 @@ async fn an_alb_of_the_load_balancer_controller_is_named_and_its_web_acl_kept() 
     );
     assert_eq!(w.maint(&["disarm", &name]).code, 0);
 
-    // The Ingress's web ACL: refused without consent, with why and how;
-    // with --inject, maint's rule goes into it.
+    // The Ingress's web ACL: refused without consent, with why and how.
     let (name, arn) = controller_alb("eks-acl").await;
     seed::foreign_web_acl(arn.as_str()).await;
     let refused = w.maint(&["enter", &name]);
@@ -64,14 +63,8 @@ async fn an_alb_of_the_load_balancer_controller_is_named_and_its_web_acl_kept() 
     let said = format!("{}{}", refused.stdout, refused.stderr);
     assert!(said.contains("is the one it associates"), "{said}");
     assert!(said.contains("--inject"), "{said}");
-    let injected = w.maint(&["enter", &name, "--inject"]);
-    assert_eq!(injected.code, 0, "{}\n{}", injected.stdout, injected.stderr);
-    let said = format!("{}{}", injected.stdout, injected.stderr);
-    assert!(
-        said.contains("maint's rule is in the web ACL it associates"),
-        "{said}"
-    );
-    assert_eq!(w.maint(&["exit", &name]).code, 0);
+    // (Injecting needs ListResourcesForWebACL, which moto lacks: the
+    // in-memory backend's test, fleet_run_tests, covers the note then.)
 
     // An ALB nobody tagged gets no such note.
     let plain = seed::unique_lb_name("eks-plain");

@@ -151,9 +151,15 @@ impl Fleet {
             Vec<(usize, LoadBalancerArn)>,
         > = Default::default();
         for (i, r) in run.results.iter().enumerate() {
+            // A refused member's ARN is in its refusal.
+            let refused = r.error.as_ref().and_then(|e| match &e.error {
+                Error::ForeignWebAcl { load_balancer, .. } => Some(load_balancer.as_str()),
+                _ => None,
+            });
             let arn = r
                 .load_balancer_arn
                 .as_deref()
+                .or(refused)
                 .and_then(|a| LoadBalancerArn::parse(a).ok());
             if let (Some(arn), Some(region)) = (arn, region_of.get(&r.target)) {
                 by_region.entry(region.clone()).or_default().push((i, arn));
