@@ -513,9 +513,13 @@ fn status_table(run: &StatusRun) -> String {
         let state = match (&r.error, r.state, r.web_acl_name.as_deref()) {
             (Some(_), _, _) => "error".to_string(),
             (None, TargetState::Foreign, Some(name)) => format!("foreign ({name})"),
-            (None, TargetState::Reverted, Some(name)) => {
+            (None, TargetState::Reverted, Some(name)) if r.injected => {
                 format!("reverted (rule gone from {name})")
             }
+            (None, TargetState::Reverted, _) => match &r.now_under {
+                Some(other) => format!("reverted (now under {other})"),
+                None => "reverted (association removed)".to_string(),
+            },
             (None, state, Some(name)) if r.injected => format!("{} (in {name})", state.as_str()),
             _ if !r.leftovers.is_empty() => format!("{} (leftovers)", r.state.as_str()),
             (None, TargetState::Maintenance, _) if r.overdue => "maintenance (overdue)".to_string(),
@@ -562,7 +566,22 @@ fn status_table(run: &StatusRun) -> String {
 fn status_notes(run: &StatusRun) -> Vec<String> {
     let mut notes = Vec::new();
     for r in run.targets.iter().filter(|r| r.error.is_none()) {
-        if r.state == TargetState::Reverted {
+        if r.state == TargetState::Reverted && !r.injected {
+            let name = r.web_acl_name.as_deref().unwrap_or("?");
+            let now = match &r.now_under {
+                Some(other) => format!("it carries web ACL {other} now"),
+                None => "it carries no web ACL now".to_string(),
+            };
+            notes.push(paint(
+                BAD,
+                &format!(
+                    "{}: maint's web ACL {name} was taken off it by another writer (the AWS Load \
+                     Balancer Controller, an IaC apply, a person) and {now}: NOT in maintenance; \
+                     `maint enter` associates it again, `maint exit` ends the window",
+                    r.target
+                ),
+            ));
+        } else if r.state == TargetState::Reverted {
             let name = r.web_acl_name.as_deref().unwrap_or("?");
             notes.push(paint(
                 BAD,
@@ -728,6 +747,7 @@ mod tests {
             bypass_secret: None,
             client_ip_from: None,
             scope: None,
+            now_under: None,
             leftovers: Vec::new(),
             error: None,
         }

@@ -419,7 +419,14 @@ pub fn decide(lb: &LoadBalancerArn, state: &State, request: &CheckRequest) -> Ch
         State::Normal => {
             return report(None, Verdict::LetThrough, vec![Why::NotInMaintenance], None)
         }
-        State::Foreign { web_acl_name, .. } => {
+        State::Detached { now: None, .. } => {
+            return report(None, Verdict::LetThrough, vec![Why::NotInMaintenance], None)
+        }
+        State::Detached {
+            now: Some(web_acl_name),
+            ..
+        }
+        | State::Foreign { web_acl_name, .. } => {
             let why = vec![Why::Foreign {
                 web_acl: web_acl_name.clone(),
             }];

@@ -460,6 +460,22 @@ pub enum State {
         /// Its name.
         web_acl_name: String,
     },
+    /// maint's record puts the load balancer in the window, but it no
+    /// longer carries the window's web ACL: another writer (the AWS Load
+    /// Balancer Controller, an IaC apply, a person) removed the association
+    /// or put its own web ACL back. The service is NOT in maintenance;
+    /// `enter` associates it again (where no other web ACL holds it),
+    /// `exit` ends the window.
+    Detached {
+        /// The window that lost it.
+        window: String,
+        /// maint's web ACL of the window.
+        web_acl_arn: String,
+        /// Its name.
+        web_acl_name: String,
+        /// The name of the web ACL the load balancer carries now, if any.
+        now: Option<String>,
+    },
     /// A web ACL that maint did not create is associated.
     Foreign {
         /// That ACL's ARN.

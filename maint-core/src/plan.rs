@@ -98,6 +98,34 @@ pub(crate) fn state_of(acl: Option<&ObservedAcl>) -> State {
     }
 }
 
+/// The state of a load balancer, found in `state` by its own association,
+/// once the window's own web ACL is known (`own`: its ARN and name, and
+/// whether its record lists the load balancer as a member): a member the
+/// record lists that carries no web ACL, or another's, was detached by
+/// another writer ([`State::Detached`]).
+pub(crate) fn detached(state: State, window: &Window, own: Option<(&str, &str, bool)>) -> State {
+    let Some((arn, name, true)) = own else {
+        return state;
+    };
+    let now = match &state {
+        State::Normal => None,
+        State::Foreign { web_acl_name, .. } => Some(web_acl_name.clone()),
+        _ => return state,
+    };
+    State::Detached {
+        window: window.name().to_string(),
+        web_acl_arn: arn.to_string(),
+        web_acl_name: name.to_string(),
+        now,
+    }
+}
+
+/// Whether the record of the window's own web ACL `own` lists `lb`.
+fn listed(own: Option<&ObservedAcl>, lb: &LoadBalancerArn) -> bool {
+    own.and_then(ObservedAcl::own)
+        .is_some_and(|w| w.members.contains(lb.as_str()))
+}
+
 /// The refusal of a member under a web ACL maint did not create.
 pub(crate) fn foreign(lb: &LoadBalancerArn, web_acl_arn: &str, web_acl_name: &str) -> Error {
     Error::ForeignWebAcl {
@@ -476,6 +504,7 @@ impl<'a> Ask<'a> {
             /// maint's rule in this foreign web ACL.
             Injected(&'a ObservedAcl),
         }
+        let own = self.seen.own.as_ref().and_then(|a| self.seen.acls.get(a));
         let mut leaving: Vec<Result<Leave<'a>>> = self
             .lbs
             .iter()
@@ -485,6 +514,9 @@ impl<'a> Ask<'a> {
                 Place::Own(_, w) if !w.active => Ok(Leave::Nothing),
                 Place::Own(acl, _) => Ok(Leave::Own(acl)),
                 Place::Foreign(acl, Some(_)) => Ok(Leave::Injected(acl)),
+                // Detached from the window by another writer, who put its
+                // own web ACL on: the window ends, that web ACL stays.
+                Place::Foreign(_, None) if listed(own, lb) => Ok(Leave::Nothing),
                 Place::Foreign(acl, None) => Err(foreign(lb, &acl.arn, &acl.name)),
             })
             .collect();
@@ -544,7 +576,6 @@ impl<'a> Ask<'a> {
             })
             .collect();
         let mut windows = self.by_acl(&own_leaving);
-        let own = self.seen.own.as_ref().and_then(|a| self.seen.acls.get(a));
         if let Some(acl) = own {
             windows
                 .entry(acl.arn.as_str())

@@ -173,6 +173,10 @@ pub struct StatusReport {
     /// "paths": [..], "open_paths": [..]}` (empty lists left out); null
     /// outside a window, or when it covers every request and opens no path.
     pub scope: Option<Scope>,
+    /// For a member another writer detached from its window (state
+    /// `reverted`, not `injected`): the web ACL it carries now (null: none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub now_under: Option<String>,
     /// maint's resources for this target left by an interrupted run.
     pub leftovers: Vec<String>,
     /// Why the state could not be read, when `state` is `error`.
@@ -204,6 +208,7 @@ impl StatusReport {
             bypass_secret: None,
             client_ip_from: None,
             scope: None,
+            now_under: None,
             leftovers: Vec::new(),
             error: None,
         };
@@ -232,6 +237,18 @@ impl StatusReport {
                         report.web_acl_arn = Some(web_acl_arn.clone());
                         report.web_acl_name = Some(web_acl_name.clone());
                         report.injected = true;
+                    }
+                    State::Detached {
+                        window,
+                        web_acl_arn,
+                        web_acl_name,
+                        now,
+                    } => {
+                        report.state = TargetState::Reverted;
+                        report.window = Some(window.clone());
+                        report.web_acl_arn = Some(web_acl_arn.clone());
+                        report.web_acl_name = Some(web_acl_name.clone());
+                        report.now_under = now.clone();
                     }
                     State::Maintenance(info) | State::Armed(info) => {
                         report.state = match &status.state {

@@ -150,6 +150,15 @@ impl Fixture for WafFixture {
         seed::foreign_web_acl(lb.as_str()).await
     }
 
+    async fn disassociate(&self, lb: &LoadBalancerArn) {
+        seed::waf_client()
+            .disassociate_web_acl()
+            .resource_arn(lb.as_str())
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("moto DisassociateWebACL: {e}"));
+    }
+
     async fn interrupt_next_enter(&self) {
         // AccessDeniedException is not retried: the enter stops there, its
         // web ACL and IP sets created and not associated.

@@ -34,7 +34,9 @@ use crate::maintenance::{
     shared_windows, AllowlistChange, MaintenanceSpec, Mode, Outcome, Standing, TargetStatus,
     Window, WindowSummary,
 };
-use crate::plan::{plan, state_of, Observation, ObservedAcl, Records, Request, WindowRecord};
+use crate::plan::{
+    detached, plan, state_of, Observation, ObservedAcl, Records, Request, WindowRecord,
+};
 use crate::platform::LbController;
 use crate::target::{not_an_alb, wrong_region, LoadBalancerArn, LoadBalancerRef};
 use crate::{Error, Result};
@@ -229,6 +231,13 @@ impl MemoryBackend {
             .associations
             .insert(lb.as_str().to_string(), arn.clone());
         arn
+    }
+
+    /// Disassociates whatever web ACL `lb` carries, as another writer does
+    /// behind maint's back (`status` then shows a member of a window as
+    /// [`State::Detached`](crate::maintenance::State::Detached)).
+    pub fn disassociate(&self, lb: &LoadBalancerArn) {
+        self.lock().associations.remove(lb.as_str());
     }
 
     /// Associates a web ACL already in place (say, a foreign one from
@@ -474,14 +483,28 @@ impl MaintenanceBackend for MemoryBackend {
             .window_arn(window.name())
             .filter(|arn| world.associated(arn).is_empty())
             .map(|_| window.name().to_string());
+        let own = world
+            .window_arn(window.name())
+            .and_then(|arn| world.view(&arn));
         Ok(lbs
             .iter()
             .map(|lb| {
                 self.check_exists(&world, lb)?;
                 let acl = world.under(lb).and_then(|arn| world.view(&arn));
-                let state = state_of(acl.as_ref());
+                let own = own.as_ref().and_then(|o| {
+                    let record = o.own()?;
+                    Some((
+                        o.arn.as_str(),
+                        o.name.as_str(),
+                        record.members.contains(lb.as_str()),
+                    ))
+                });
+                let state = detached(state_of(acl.as_ref()), window, own);
                 let leftovers = match state {
-                    crate::maintenance::State::Normal => leftover.iter().cloned().collect(),
+                    crate::maintenance::State::Normal
+                    | crate::maintenance::State::Detached { .. } => {
+                        leftover.iter().cloned().collect()
+                    }
                     _ => Vec::new(),
                 };
                 Ok(TargetStatus {

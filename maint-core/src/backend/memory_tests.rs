@@ -52,6 +52,9 @@ impl Fixture for MemoryFixture {
         self.backend
             .associate_foreign_web_acl(lb, "security-team-acl")
     }
+    async fn disassociate(&self, lb: &LoadBalancerArn) {
+        self.backend.disassociate(lb);
+    }
     async fn interrupt_next_enter(&self) {
         self.backend.interrupt_next_enter();
     }

@@ -19,6 +19,9 @@ pub trait Fixture: Send + Sync {
     async fn new_network_load_balancer(&self, hint: &str) -> LoadBalancerName;
     /// Associates a web ACL that maint did not create with `lb`; returns its ARN.
     async fn associate_foreign_web_acl(&self, lb: &LoadBalancerArn) -> String;
+    /// Disassociates whatever web ACL `lb` carries, as another writer (the
+    /// AWS Load Balancer Controller, an IaC apply) does behind maint's back.
+    async fn disassociate(&self, lb: &LoadBalancerArn);
     /// Makes the backend's next `enter` stop after creating its resources
     /// and before associating them, as a run killed half way does. Cleanup
     /// scenarios need the backend to clean up resources of any age.

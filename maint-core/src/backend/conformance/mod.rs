@@ -46,6 +46,7 @@ pub async fn run_all(f: &dyn Fixture) {
     window::a_window_of_several_members_shares_one_web_acl(f).await;
     window::two_services_with_the_same_name_are_never_merged(f).await;
     window::a_foreign_member_does_not_stop_the_others_of_its_window(f).await;
+    window::a_member_another_writer_detached_is_reported_and_put_back(f).await;
     arm::an_armed_window_switches_without_associating(f).await;
     arm::disarm_is_refused_in_maintenance(f).await;
     arm::arming_a_window_in_maintenance_only_marks_it_armed(f).await;

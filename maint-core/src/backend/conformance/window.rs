@@ -175,3 +175,59 @@ pub(super) async fn a_foreign_member_does_not_stop_the_others_of_its_window(f: &
     assert_eq!(st[0].state, State::Normal);
     assert!(st[0].leftovers.is_empty(), "{:?}", st[0].leftovers);
 }
+
+/// A member another writer took off maint's web ACL (the AWS Load Balancer
+/// Controller, an IaC apply): `status` says so, naming what it carries now,
+/// instead of calling it normal; `enter` associates it again; under the
+/// other writer's own web ACL, `enter` never replaces it and `exit` ends
+/// the window, leaving that web ACL.
+pub(super) async fn a_member_another_writer_detached_is_reported_and_put_back(f: &dyn Fixture) {
+    let b = f.backend();
+    let lb = alb(f, "conf-detached").await;
+    b.enter(&lb, &spec(&["192.0.2.0/24"], "detached"), Mode::Apply)
+        .await
+        .unwrap();
+    f.disassociate(&lb).await;
+    let st = status(f, &lb).await;
+    assert!(
+        matches!(&st.state, State::Detached { now: None, .. }),
+        "{:?}",
+        st.state
+    );
+    let again = b
+        .enter(&lb, &spec(&["192.0.2.0/24"], "detached"), Mode::Apply)
+        .await
+        .unwrap();
+    assert!(again.changes.contains(&Change::Associated), "{again:?}");
+    assert!(status(f, &lb).await.maintenance().is_some());
+
+    f.disassociate(&lb).await;
+    let theirs = f.associate_foreign_web_acl(&lb).await;
+    let st = status(f, &lb).await;
+    assert!(
+        matches!(&st.state, State::Detached { now: Some(_), .. }),
+        "{:?}",
+        st.state
+    );
+    let refused = b
+        .enter(&lb, &spec(&["192.0.2.0/24"], "detached"), Mode::Apply)
+        .await;
+    assert!(
+        matches!(refused, Err(crate::Error::ForeignWebAcl { .. })),
+        "{refused:?}"
+    );
+    // Refused, nothing changed: still the window's, detached.
+    assert!(
+        matches!(
+            &status(f, &lb).await.state,
+            State::Detached { now: Some(_), .. }
+        ),
+        "a refused enter keeps the window"
+    );
+    b.exit(&lb, Mode::Apply).await.unwrap();
+    match status(f, &lb).await.state {
+        State::Foreign { web_acl_arn, .. } => assert_eq!(web_acl_arn, theirs),
+        other => panic!("the other writer's web ACL stays: {other:?}"),
+    }
+    assert!(status(f, &lb).await.leftovers.is_empty());
+}

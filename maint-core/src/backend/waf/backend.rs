@@ -30,7 +30,7 @@ use crate::maintenance::{
     AllowlistChange, AllowlistState, Change, ExistingWebAcl, MaintenanceSpec, Mode, Outcome, State,
     TargetStatus, Window, WindowSummary,
 };
-use crate::plan::{allowlist_changes, bypass_changes};
+use crate::plan::{allowlist_changes, bypass_changes, detached};
 use crate::platform::LbController;
 use crate::response::MaintenanceResponse;
 use crate::target::{LoadBalancerArn, LoadBalancerRef};
@@ -561,10 +561,34 @@ impl MaintenanceBackend for WafBackend {
                     web_acl_name: name,
                 },
             };
+            // A member the window's record lists that carries no web ACL,
+            // or another's: detached by another writer.
+            let state = match state {
+                State::Normal | State::Foreign { .. } => {
+                    let own = match &found {
+                        Some(own) => Some(own.clone()),
+                        // A hint only: a window that cannot be read here
+                        // is reported by its own members' status.
+                        None => self
+                            .store
+                            .find_window(window, false)
+                            .await
+                            .ok()
+                            .flatten()
+                            .map(|(locked, read)| ReadWindow::new(locked.acl, read)),
+                    };
+                    let listed = own.as_ref().map(|ReadWindow { acl, read }| {
+                        let member = read.record.members.iter().any(|m| m == lb.as_str());
+                        (acl.arn(), acl.name(), member && !read.injected())
+                    });
+                    detached(state, window, listed)
+                }
+                state => state,
+            };
             // A normal target whose window's resources exist but no load
             // balancer uses: left by an interrupted run.
             let mut leftovers = Vec::new();
-            if state == State::Normal {
+            if matches!(state, State::Normal | State::Detached { .. }) {
                 let (acl, sets) = self.store.resources_of(window, false).await?;
                 let unused = match &acl {
                     Some((_, summary)) => match &found {
@@ -643,8 +667,9 @@ impl WafBackend {
         existing: Option<(LockedAcl, ReadAcl)>,
         arm: bool,
     ) -> MemberResults<Outcome> {
-        let (acl_arn, already, window_changes) = match existing {
+        let (acl_arn, already, recorded, window_changes) = match existing {
             Some((locked, read)) => {
+                let recorded = read.record.members.clone();
                 check_identity(window, &read.record, lbs)?;
                 let arn = locked.acl.arn().to_string();
                 // Which members are associated already, read while the
@@ -654,7 +679,7 @@ impl WafBackend {
                     self.store.already_members(&arn, lbs),
                 )
                 .await?;
-                (arn, already, changes)
+                (arn, already, recorded, changes)
             }
             None => {
                 let members: Vec<&LoadBalancerArn> = lbs.iter().collect();
@@ -665,7 +690,7 @@ impl WafBackend {
                 let created = Change::CreatedWebAcl {
                     name: window.name().to_string(),
                 };
-                (arn, Vec::new(), vec![created])
+                (arn, Vec::new(), Vec::new(), vec![created])
             }
         };
         let joined = if arm {
@@ -673,8 +698,16 @@ impl WafBackend {
         } else {
             Change::Associated
         };
-        self.join(window, lbs, &acl_arn, already, window_changes, joined)
-            .await
+        self.join(
+            window,
+            lbs,
+            &acl_arn,
+            already,
+            &recorded,
+            window_changes,
+            joined,
+        )
+        .await
     }
 
     /// A repeated `enter` (or `arm`) on a window of maint's in place: one

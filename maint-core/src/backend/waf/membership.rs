@@ -15,12 +15,17 @@ use crate::{Error, ErrorKind, Result};
 impl WafBackend {
     /// Associates the members of a window not yet in it, and reports each
     /// member's changes: the window's, plus `joined` where it associated.
+    /// `recorded`: the members the window's record held before this call
+    /// (a refused one of those stays recorded: another writer detached it,
+    /// and the window is still its window).
+    #[allow(clippy::too_many_arguments)]
     pub(super) async fn join(
         &self,
         window: &Window,
         lbs: &[LoadBalancerArn],
         acl_arn: &str,
         already: Vec<String>,
+        recorded: &[String],
         window_changes: Vec<Change>,
         joined: Change,
     ) -> MemberResults<Outcome> {
@@ -56,7 +61,9 @@ impl WafBackend {
                     // it leaves the record. Any other failure (AWS not
                     // ready, access denied) keeps it, so that running the
                     // command again finishes the job.
-                    if matches!(e.kind(), ErrorKind::ForeignWebAcl | ErrorKind::Conflict) {
+                    if matches!(e.kind(), ErrorKind::ForeignWebAcl | ErrorKind::Conflict)
+                        && !recorded.contains(&lb.to_string())
+                    {
                         refused.push(lb.to_string());
                     }
                     Err(e)
@@ -93,6 +100,27 @@ impl WafBackend {
             Some(located) => located,
             None => self.locate(window, lbs, true, None).await?,
         };
+        // A member under another's web ACL may have been detached from this
+        // window: its web ACL, by name, tells.
+        let found = match found {
+            None if seen
+                .iter()
+                .any(|s| matches!(s, Ok(Placement::Foreign { .. }))) =>
+            {
+                // The listing as cached, then afresh (it may predate the
+                // window).
+                let mut own = None;
+                for fresh in [false, true] {
+                    own = self.store.find_window(window, fresh).await?;
+                    if own.is_some() {
+                        break;
+                    }
+                }
+                own.map(|(locked, read)| ReadWindow::new(locked.acl, read))
+            }
+            found => found,
+        };
+
         // The windows the members leave: `window`, or another of maint's
         // (with its web ACL as read, when it was).
         type Leaving = (Window, Option<ReadWindow>, Vec<String>);
@@ -140,6 +168,16 @@ impl WafBackend {
                     Ok(Some(i))
                 }
                 Ok(Placement::Normal) => Ok(None),
+                // Detached from the window by another writer, who put its
+                // own web ACL on: the window ends, that web ACL stays.
+                Ok(Placement::Foreign { .. })
+                    if leaving[0].1.as_ref().is_some_and(|own| {
+                        !own.read.injected()
+                            && own.read.record.members.iter().any(|m| m == lb.as_str())
+                    }) =>
+                {
+                    Ok(None)
+                }
                 Ok(Placement::Foreign { arn, name }) => Err(foreign(lb, &arn, &name)),
                 Err(e) => Err(e),
             });
