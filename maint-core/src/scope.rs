@@ -494,6 +494,7 @@ fn checked<T: PartialEq>(what: &str, values: Vec<T>) -> Result<Vec<T>, InvalidIn
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
