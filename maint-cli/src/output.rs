@@ -835,7 +835,7 @@ mod tests {
             &["/checkout"],
             &["/healthz"],
         )
-        .unwrap();
+        .expect("a good scope");
         let scoped = maint_core::report::StatusReport {
             scope: Some(scope),
             allowlist_enabled: Some(true),
@@ -851,7 +851,7 @@ mod tests {
             "shop/shop-web: scope: hosts shop.example.com, *.shop.example.com; paths /checkout; \
              open paths /healthz",
         );
-        let json = serde_json::to_value(&run).unwrap();
+        let json = serde_json::to_value(&run).expect("JSON");
         assert_eq!(
             json["targets"][0]["scope"],
             serde_json::json!({
@@ -868,11 +868,11 @@ mod tests {
         let lb: maint_core::LoadBalancerArn =
             "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/shop-web/0123456789abcdef"
                 .parse()
-                .unwrap();
+                .expect("an ALB ARN");
         let target = TargetRef {
             given: "shop".into(),
             service: Some("shop".into()),
-            load_balancer: maint_core::LoadBalancerRef::parse("shop-web").unwrap(),
+            load_balancer: maint_core::LoadBalancerRef::parse("shop-web").expect("a name"),
             region: None,
         };
         let answer = |why: Why| -> maint_core::Result<CheckReport> {
@@ -906,7 +906,7 @@ mod tests {
              paths /checkout): maint's rules leave it alone\n\
              shop/shop-web: let through\n  an open path: /healthz is always let through"
         );
-        let json = serde_json::to_value(&reports).unwrap();
+        let json = serde_json::to_value(&reports).expect("JSON");
         assert_eq!(json[0]["why"][0]["reason"], "out_of_scope", "{json}");
         assert_eq!(
             json[0]["why"][0]["scope"],

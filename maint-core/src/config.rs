@@ -1142,6 +1142,9 @@ headers = { "Content-Type" = "text/html" }
         let config = Config::load(&path).unwrap();
         assert_eq!(config.services.len(), 2);
         assert_eq!(config.service("shop").unwrap().allowlist.len(), 4);
+        assert_eq!(config.service("shop").unwrap().hosts.len(), 2);
+        assert_eq!(config.service("shop").unwrap().open_paths.len(), 2);
+        assert!(config.service("api").unwrap().hosts.is_empty());
         assert_eq!(config.waf_quota_percent, Some(100));
         assert_eq!(
             config.service("shop").unwrap().existing_web_acl,
@@ -1235,6 +1238,62 @@ headers = { "Content-Type" = "text/html" }
             assert!(got[0].contains(needle), "{line}: {got:?} lacks {needle:?}");
             assert!(got[0].starts_with(&path.display().to_string()), "{got:?}");
         }
+    }
+
+    #[test]
+    fn hosts_paths_and_open_paths_parse_and_bad_ones_name_their_place() {
+        let d = dir();
+        let path = d.join("maint.toml");
+        let text = "[services.shop]\nload_balancers = [\"shop-prod\"]\n";
+        let plain = Config::parse(text, &path).unwrap();
+        let shop = plain.service("shop").unwrap();
+        assert!(shop.hosts.is_empty() && shop.paths.is_empty() && shop.open_paths.is_empty());
+        let full = format!(
+            "{text}hosts = [\"Shop.Example.com\", \"*.shop.example.com\", \"shop.example.com:8443\"]\n\
+             paths = [\"/checkout\", \"/api//orders/\"]\n\
+             open_paths = [\"/healthz\", \"/webhooks/stripe\"]\n"
+        );
+        let config = Config::parse(&full, &path).unwrap();
+        let shop = config.service("shop").unwrap();
+        let strings = |v: &[PathPrefix]| v.iter().map(ToString::to_string).collect::<Vec<_>>();
+        assert_eq!(
+            shop.hosts
+                .iter()
+                .map(HostPattern::as_str)
+                .collect::<Vec<_>>(),
+            [
+                "shop.example.com",
+                "*.shop.example.com",
+                "shop.example.com:8443"
+            ]
+        );
+        assert_eq!(strings(&shop.paths), ["/checkout", "/api/orders/"]);
+        assert_eq!(strings(&shop.open_paths), ["/healthz", "/webhooks/stripe"]);
+        for (line, needle) in [
+            (
+                "hosts = [\"shop.example.com\", \"https://shop.example.com\"]",
+                "3:30: services.shop.hosts: invalid host \"https://shop.example.com\": must be a host name without a scheme",
+            ),
+            (
+                "paths = [\"checkout\"]",
+                "3:10: services.shop.paths: invalid path \"checkout\": must start with '/'",
+            ),
+            (
+                "open_paths = [\"/healthz\", \"/a?b\"]",
+                "3:27: services.shop.open_paths: invalid path \"/a?b\": must be a path without a query",
+            ),
+            ("hosts = \"shop.example.com\"", "3:9: "),
+        ] {
+            let got = problems(&format!("{text}{line}\n"), &d);
+            assert_eq!(got.len(), 1, "{line}: {got:?}");
+            assert!(got[0].contains(needle), "{line}: {got:?}");
+        }
+        // Eleven paths: more than a rule holds.
+        let many: Vec<String> = (0..11).map(|i| format!("\"/p{i}\"")).collect();
+        let got = problems(&format!("{text}paths = [{}]\n", many.join(", ")), &d);
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert!(got[0].contains("at most 10 paths"), "{got:?}");
+        assert!(got[0].contains("services.shop"), "{got:?}");
     }
 
     #[test]

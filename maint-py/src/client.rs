@@ -21,6 +21,7 @@ use maint_core::fleet::{
 };
 use maint_core::report::{ChangeRun, CheckTargetReport, StatusRun};
 use maint_core::response::{ResponseBody, ResponseHeader, ResponseStatus};
+use maint_core::scope::{HostPattern, PathPrefix};
 use maint_core::{Error, Fleet};
 use pyo3::prelude::*;
 use pyo3::types::{PyList, PyTuple};
@@ -321,6 +322,47 @@ impl Access {
     }
 }
 
+/// What the window covers on a shared load balancer, as given to `enter`
+/// or `arm`: `hosts=`, `paths=`, `open_paths=` (None or empty: the
+/// service's, else every host and path, no open path).
+struct ScopeArgs {
+    hosts: Vec<HostPattern>,
+    paths: Vec<PathPrefix>,
+    open_paths: Vec<PathPrefix>,
+}
+
+impl ScopeArgs {
+    fn new(
+        py: Python<'_>,
+        hosts: Option<Vec<String>>,
+        paths: Option<Vec<String>>,
+        open_paths: Option<Vec<String>>,
+    ) -> PyResult<Self> {
+        Ok(Self {
+            hosts: scope_list(py, "hosts", hosts, HostPattern::parse)?,
+            paths: scope_list(py, "paths", paths, PathPrefix::parse)?,
+            open_paths: scope_list(py, "open_paths", open_paths, PathPrefix::parse)?,
+        })
+    }
+}
+
+/// One keyword argument of the scope, each entry parsed; a bad one raises
+/// `InvalidInputError` naming the keyword and the entry.
+fn scope_list<T>(
+    py: Python<'_>,
+    keyword: &str,
+    given: Option<Vec<String>>,
+    parse: impl Fn(&str) -> Result<T, maint_core::error::InvalidInput>,
+) -> PyResult<Vec<T>> {
+    given
+        .unwrap_or_default()
+        .iter()
+        .map(|entry| {
+            parse(entry).map_err(|e| invalid(py, &format!("{keyword} entry {entry:?}"), &e.reason))
+        })
+        .collect()
+}
+
 /// `enter`'s and `arm`'s keyword arguments as the core's request.
 #[allow(clippy::too_many_arguments)]
 fn request(
@@ -333,6 +375,7 @@ fn request(
     headers: Option<&Bound<'_, PyAny>>,
     inject: bool,
     access: Access,
+    scope: ScopeArgs,
 ) -> PyResult<EnterRequest> {
     let to_py = |e: Error| to_pyerr(py, &e);
     Ok(EnterRequest {
@@ -360,6 +403,9 @@ fn request(
         inject,
         bypass: access.bypass,
         client_ip: access.client_ip,
+        hosts: scope.hosts,
+        paths: scope.paths,
+        open_paths: scope.open_paths,
     })
 }
 
@@ -462,7 +508,11 @@ impl Client {
     /// it), `bypass_secret=` sets one, `rotate_bypass=True` replaces it;
     /// `client_ip={"header": "X-Forwarded-For", "position": "last"}` matches
     /// the allowlist against the address a proxy put in that header.
-    #[pyo3(signature = (*targets, allow=None, reason=None, until=None, page=None, status=None, headers=None, inject=false, bypass=None, bypass_secret=None, rotate_bypass=false, client_ip=None, wait=false, wait_url=None, wait_timeout=None, on_progress=None, dry_run=false))]
+    /// `hosts=["shop.example.com"]`, `paths=["/checkout"]` limit the window
+    /// to those hosts and path prefixes of a shared load balancer;
+    /// `open_paths=["/healthz"]` always pass (each None: the service's;
+    /// a repeated enter keeps the window's).
+    #[pyo3(signature = (*targets, allow=None, reason=None, until=None, page=None, status=None, headers=None, inject=false, bypass=None, bypass_secret=None, rotate_bypass=false, client_ip=None, hosts=None, paths=None, open_paths=None, wait=false, wait_url=None, wait_timeout=None, on_progress=None, dry_run=false))]
     #[allow(clippy::too_many_arguments)]
     fn enter<'py>(
         &self,
@@ -479,6 +529,9 @@ impl Client {
         bypass_secret: Option<String>,
         rotate_bypass: bool,
         client_ip: Option<&Bound<'py, PyAny>>,
+        hosts: Option<Vec<String>>,
+        paths: Option<Vec<String>>,
+        open_paths: Option<Vec<String>>,
         wait: bool,
         wait_url: Option<String>,
         wait_timeout: Option<f64>,
@@ -487,8 +540,9 @@ impl Client {
     ) -> PyResult<Bound<'py, PyList>> {
         let targets = strings(targets)?;
         let access = Access::new(py, bypass, bypass_secret, rotate_bypass, client_ip)?;
+        let scope = ScopeArgs::new(py, hosts, paths, open_paths)?;
         let request = request(
-            py, allow, reason, until, page, status, headers, inject, access,
+            py, allow, reason, until, page, status, headers, inject, access, scope,
         )?;
         let request = ChangeRequest::new(Command::Enter(request), targets)
             .mode(Mode::from_dry_run(dry_run))
@@ -500,7 +554,7 @@ impl Client {
     /// associated in pass-through form (nothing blocked; AWS WAF charges
     /// while it is associated), prepared with these settings, so that
     /// `enter` and `exit` are one update each. `disarm` afterwards.
-    #[pyo3(signature = (*targets, allow=None, reason=None, until=None, page=None, status=None, headers=None, bypass=None, bypass_secret=None, rotate_bypass=false, client_ip=None, on_progress=None, dry_run=false))]
+    #[pyo3(signature = (*targets, allow=None, reason=None, until=None, page=None, status=None, headers=None, bypass=None, bypass_secret=None, rotate_bypass=false, client_ip=None, hosts=None, paths=None, open_paths=None, on_progress=None, dry_run=false))]
     #[allow(clippy::too_many_arguments)]
     fn arm<'py>(
         &self,
@@ -516,13 +570,17 @@ impl Client {
         bypass_secret: Option<String>,
         rotate_bypass: bool,
         client_ip: Option<&Bound<'py, PyAny>>,
+        hosts: Option<Vec<String>>,
+        paths: Option<Vec<String>>,
+        open_paths: Option<Vec<String>>,
         on_progress: Option<Py<PyAny>>,
         dry_run: bool,
     ) -> PyResult<Bound<'py, PyList>> {
         let targets = strings(targets)?;
         let access = Access::new(py, bypass, bypass_secret, rotate_bypass, client_ip)?;
+        let scope = ScopeArgs::new(py, hosts, paths, open_paths)?;
         let request = request(
-            py, allow, reason, until, page, status, headers, false, access,
+            py, allow, reason, until, page, status, headers, false, access, scope,
         )?;
         let request =
             ChangeRequest::new(Command::Arm(request), targets).mode(Mode::from_dry_run(dry_run));
@@ -631,9 +689,12 @@ impl Client {
     }
 
     /// What a request from `ip` with `headers` ("Name: value") for `path`
-    /// gets from each target now, and why: maint's rules of the live web
-    /// ACL, read once, evaluated. Changes nothing.
-    #[pyo3(signature = (*targets, ip, headers=None, path=None))]
+    /// and `host` (its Host header) gets from each target now, and why:
+    /// maint's rules of the live web ACL, read once, evaluated. Changes
+    /// nothing. `url="https://shop.example.com/checkout"` gives the host
+    /// and the path at once (not with `path=` or `host=`).
+    #[pyo3(signature = (*targets, ip, headers=None, path=None, host=None, url=None))]
+    #[allow(clippy::too_many_arguments)]
     fn check<'py>(
         &self,
         py: Python<'py>,
@@ -641,10 +702,29 @@ impl Client {
         ip: String,
         headers: Option<Vec<String>>,
         path: Option<String>,
+        host: Option<String>,
+        url: Option<String>,
     ) -> PyResult<Bound<'py, PyList>> {
         let targets = strings(targets)?;
-        let request = CheckRequest::new(&ip, &headers.unwrap_or_default(), path.as_deref())
-            .map_err(|e| to_pyerr(py, &e.into()))?;
+        let headers = headers.unwrap_or_default();
+        let to_py = |e: maint_core::error::InvalidInput| to_pyerr(py, &e.into());
+        let request = match (url, path, host) {
+            (Some(_), Some(_), _) | (Some(_), _, Some(_)) => {
+                return Err(invalid(
+                    py,
+                    "url",
+                    "gives the host and the path: not with path= or host=",
+                ))
+            }
+            (Some(url), None, None) => CheckRequest::for_url(&ip, &headers, &url).map_err(to_py)?,
+            (None, path, host) => {
+                let request = CheckRequest::new(&ip, &headers, path.as_deref()).map_err(to_py)?;
+                match host {
+                    Some(host) => request.with_host(&host).map_err(to_py)?,
+                    None => request,
+                }
+            }
+        };
         let answers = self.call(py, move |fleet| async move {
             fleet.check(&targets, &request).await
         })?;

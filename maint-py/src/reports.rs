@@ -132,6 +132,15 @@ impl PyTargetStatus {
     pub fn new(report: StatusReport, error: Option<Py<PyAny>>) -> Self {
         Self { report, error }
     }
+
+    /// One part of the window's scope as strings (empty without a scope).
+    fn scope_part<T: ToString>(&self, part: fn(&maint_core::Scope) -> &[T]) -> Vec<String> {
+        self.report
+            .scope
+            .as_ref()
+            .map(|s| part(s).iter().map(ToString::to_string).collect())
+            .unwrap_or_default()
+    }
 }
 
 #[pymethods]
@@ -240,6 +249,23 @@ impl PyTargetStatus {
     fn client_ip_from(&self) -> Option<&str> {
         self.report.client_ip_from.as_deref()
     }
+    /// The hosts the window covers on a shared load balancer (ASCII, lower
+    /// case); empty: every host (or not in a window).
+    #[getter]
+    fn hosts(&self) -> Vec<String> {
+        self.scope_part(maint_core::Scope::hosts)
+    }
+    /// The path prefixes the window covers; empty: every path (or not in
+    /// a window).
+    #[getter]
+    fn paths(&self) -> Vec<String> {
+        self.scope_part(maint_core::Scope::paths)
+    }
+    /// The path prefixes always let through during the window.
+    #[getter]
+    fn open_paths(&self) -> Vec<String> {
+        self.scope_part(maint_core::Scope::open_paths)
+    }
     /// maint's resources for this target left by an interrupted run.
     #[getter]
     fn leftovers(&self) -> Vec<String> {
@@ -281,6 +307,9 @@ impl PyTargetStatus {
         }
         if r.injected {
             fields.push("injected=True".to_string());
+        }
+        if let Some(scope) = r.scope.as_ref().and_then(maint_core::Scope::describe) {
+            fields.push(format!("scope={}", repr_str(py, &scope)?));
         }
         for (name, value) in [
             ("armed_since", &r.armed_since),

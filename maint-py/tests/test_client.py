@@ -30,7 +30,7 @@ STATUS_FIELDS = {
     "target", "service", "load_balancer_arn", "state", "window", "web_acl_arn", "web_acl_name",
     "allowlist_enabled", "allowlist", "reason", "since", "until", "response_status",
     "leftovers", "error", "injected", "armed_since", "bypass", "client_ip_from", "overdue",
-    "revision",
+    "revision", "scope",
 }
 
 
@@ -71,6 +71,9 @@ def test_a_full_cycle_enters_reports_and_exits(client, make_lb):
     assert status.leftovers == []
     d = status.to_dict()
     assert set(d) == STATUS_FIELDS
+    # No scope given: every host and path, nothing open.
+    assert d["scope"] is None
+    assert status.hosts == [] and status.paths == [] and status.open_paths == []
     assert d["until"] == "2031-05-17T18:30:00Z" and d["state"] == "maintenance"
     assert "state='maintenance'" in repr(status) and "Release 2.1" in repr(status)
 
@@ -257,6 +260,78 @@ def test_a_config_service_expands_in_order_with_its_settings(moto_endpoint, make
     assert [r.target for r in client.exit()] == [f"shop/{b}", f"shop/{a}"]
 
 
+def test_a_scope_is_entered_and_read_back_and_a_repeated_enter_keeps_what_it_is_not_given(
+    client, make_lb,
+):
+    name, _ = make_lb()
+    [entered] = client.enter(
+        name,
+        hosts=["Shop.Example.com", "*.shop.example.com"],
+        paths=["/checkout/", "/api//orders"],
+        open_paths=["/checkout/healthz"],
+    )
+    assert entered.ok and entered.changed, entered
+    [status] = client.status(name)
+    assert status.state == "maintenance"
+    # As stored: lower case, normalized.
+    assert status.hosts == ["shop.example.com", "*.shop.example.com"]
+    assert status.paths == ["/checkout/", "/api/orders"]
+    assert status.open_paths == ["/checkout/healthz"]
+    assert status.to_dict()["scope"] == {
+        "hosts": ["shop.example.com", "*.shop.example.com"],
+        "paths": ["/checkout/", "/api/orders"],
+        "open_paths": ["/checkout/healthz"],
+    }
+    assert "scope='hosts shop.example.com, *.shop.example.com; paths" in repr(status), repr(status)
+
+    # Again with the open paths only: the hosts and paths stay.
+    [again] = client.enter(name, open_paths=["/healthz", "/webhooks/stripe"])
+    assert again.ok and again.changed, again
+    assert any(c["change"] == "scope_changed" for c in again.details), again.details
+    [status] = client.status(name)
+    assert status.hosts == ["shop.example.com", "*.shop.example.com"]
+    assert status.paths == ["/checkout/", "/api/orders"]
+    assert status.open_paths == ["/healthz", "/webhooks/stripe"]
+    # arm takes the same keywords (a dry run here: the window is entered).
+    [armed] = client.arm(name, hosts=["api.example.com"], dry_run=True)
+    assert armed.dry_run, armed
+    client.exit(name)
+    [status] = client.status(name)
+    assert status.state == "normal" and status.hosts == [] and status.to_dict()["scope"] is None
+
+
+def test_check_lets_through_a_host_outside_the_scope_and_an_open_path(client, make_lb):
+    # Needs the WAF backend's scope rules (maint-core/src/backend/waf/acl):
+    # `check` evaluates the live web ACL, not maint's record.
+    name, _ = make_lb()
+    client.enter(name, hosts=["shop.example.com"], paths=["/checkout"], open_paths=["/checkout/healthz"])
+    stranger = "198.51.100.7"
+
+    [inside] = client.check(name, ip=stranger, host="SHOP.example.com", path="/checkout/pay")
+    assert inside.verdict == "maintenance", inside.to_dict()
+
+    [other_host] = client.check(name, ip=stranger, host="api.example.com", path="/checkout/pay")
+    assert other_host.verdict == "let_through", other_host.to_dict()
+    assert other_host.why[0]["reason"] == "out_of_scope", other_host.why
+
+    [no_host] = client.check(name, ip=stranger, path="/checkout/pay")
+    assert no_host.verdict == "let_through", no_host.to_dict()
+
+    [other_path] = client.check(name, ip=stranger, host="shop.example.com", path="/account")
+    assert other_path.verdict == "let_through", other_path.to_dict()
+    assert other_path.why[0]["reason"] == "out_of_scope", other_path.why
+
+    [open_path] = client.check(name, ip=stranger, url="https://shop.example.com/checkout/healthz?x=1")
+    assert open_path.verdict == "let_through", open_path.to_dict()
+    assert open_path.why[0] == {"reason": "open_path", "path": "/checkout/healthz"}, open_path.why
+
+    # Not open once normalized: /checkout/healthz/../pay is /checkout/pay.
+    [sneaky] = client.check(name, ip=stranger, host="shop.example.com",
+                            path="/checkout/healthz/../pay")
+    assert sneaky.verdict == "maintenance", sneaky.to_dict()
+    client.exit(name)
+
+
 def test_bad_input_raises_before_any_aws_call(make_lb, aws, make_proxy, tmp_path):
     name, _ = make_lb()
     proxy = make_proxy()
@@ -311,6 +386,18 @@ def test_bad_input_raises_before_any_aws_call(make_lb, aws, make_proxy, tmp_path
     check(lambda: client.arm(name, status=418), needle="418")
     check(lambda: client.arm(name, page=tmp_path / "missing.html"), needle="missing.html")
     check(lambda: client.arm(), needle="targets")
+    # A scope: each entry checked, the keyword and the entry named.
+    check(lambda: client.enter(name, hosts=["https://x"]), needle='hosts entry "https://x"')
+    check(lambda: client.enter(name, paths=["nope"]), needle='paths entry "nope"')
+    check(lambda: client.arm(name, open_paths=["/a?b"]), needle='open_paths entry "/a?b"')
+    check(lambda: client.enter(name, hosts=[f"s{i}.example.com" for i in range(11)]),
+          needle="at most 10 hosts")
+    check(lambda: client.check(name, ip="192.0.2.1", host="https://x/"), needle="host")
+    check(lambda: client.check(name, ip="192.0.2.1", url="shop.example.com/x"), needle="URL")
+    check(lambda: client.check(name, ip="192.0.2.1", url="https://a/", path="/x"), needle="url")
+    check(lambda: client.check(name, ip="192.0.2.1", url="https://a/", host="a"), needle="url")
+    with pytest.raises(TypeError):
+        client.enter(name, hosts="shop.example.com")  # a str is not a list of hosts
     check(lambda: client.disarm("bad/name"))
     with pytest.raises(TypeError):
         client.arm(name, inject=True)  # type: ignore[call-arg]

@@ -127,6 +127,12 @@ class TargetStatus:
     @property
     def client_ip_from(self) -> str | None: ...
     @property
+    def hosts(self) -> list[str]: ...
+    @property
+    def paths(self) -> list[str]: ...
+    @property
+    def open_paths(self) -> list[str]: ...
+    @property
     def leftovers(self) -> list[str]: ...
     @property
     def error(self) -> MaintError | None: ...
@@ -255,6 +261,9 @@ class Client:
         bypass_secret: str | None = None,
         rotate_bypass: bool = False,
         client_ip: Mapping[str, str] | None = None,
+        hosts: list[str] | None = None,
+        paths: list[str] | None = None,
+        open_paths: list[str] | None = None,
         wait: bool = False,
         wait_url: str | None = None,
         wait_timeout: float | None = None,
@@ -289,6 +298,9 @@ class Client:
         bypass_secret: str | None = None,
         rotate_bypass: bool = False,
         client_ip: Mapping[str, str] | None = None,
+        hosts: list[str] | None = None,
+        paths: list[str] | None = None,
+        open_paths: list[str] | None = None,
         on_progress: Callable[[ProgressEvent], object] | None = None,
         dry_run: bool = False,
     ) -> list[ChangeResult]: ...
@@ -348,6 +360,8 @@ class Client:
         ip: str,
         headers: list[str] | None = None,
         path: str | None = None,
+        host: str | None = None,
+        url: str | None = None,
     ) -> list[CheckResult]: ...
     def bypass_link(self, target: str, *, base_url: str | None = None) -> str: ...
     def cleanup(self, *, dry_run: bool = False) -> list[Leftover]: ...

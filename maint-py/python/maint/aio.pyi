@@ -38,6 +38,9 @@ class Client:
         bypass_secret: str | None = None,
         rotate_bypass: bool = False,
         client_ip: Mapping[str, str] | None = None,
+        hosts: list[str] | None = None,
+        paths: list[str] | None = None,
+        open_paths: list[str] | None = None,
         wait: bool = False,
         wait_url: str | None = None,
         wait_timeout: float | None = None,
@@ -72,6 +75,9 @@ class Client:
         bypass_secret: str | None = None,
         rotate_bypass: bool = False,
         client_ip: Mapping[str, str] | None = None,
+        hosts: list[str] | None = None,
+        paths: list[str] | None = None,
+        open_paths: list[str] | None = None,
         on_progress: Callable[[ProgressEvent], object] | None = None,
         dry_run: bool = False,
     ) -> list[ChangeResult]: ...
@@ -131,6 +137,8 @@ class Client:
         ip: str,
         headers: list[str] | None = None,
         path: str | None = None,
+        host: str | None = None,
+        url: str | None = None,
     ) -> list[CheckResult]: ...
     async def bypass_link(self, target: str, *, base_url: str | None = None) -> str: ...
     async def cleanup(self, *, dry_run: bool = False) -> list[Leftover]: ...
