@@ -266,6 +266,13 @@ impl PyTargetStatus {
     fn open_paths(&self) -> Vec<String> {
         self.scope_part(maint_core::Scope::open_paths)
     }
+    /// For a load balancer another writer took off its window (state
+    /// `"reverted"`, not injected): the name of the web ACL it carries now,
+    /// or None.
+    #[getter]
+    fn now_under(&self) -> Option<&str> {
+        self.report.now_under.as_deref()
+    }
     /// maint's resources for this target left by an interrupted run.
     #[getter]
     fn leftovers(&self) -> Vec<String> {

@@ -16,8 +16,10 @@ answers as the load balancer would:
   client, so a test says which address WAF sees, e.g. a tester who is not
   on the allowlist.
 - `headers` are the request's `Cookie` and `x-maint-bypass` headers as
-  "Name: value" strings (what maint's rule inspects); `path` is the
-  request's path without the query string.
+  "Name: value" strings (what maint's rule inspects), and its `Host`
+  without the port (the stand-in listens on a free port; the ALB it stands
+  in for listens on 443, where browsers send no port), for windows scoped
+  to hosts; `path` is the request's path without the query string.
 
 Every request is recorded (`exchanges`); a `decide` that raises is answered
 with a 500 naming the error and kept in `errors`, so a test can fail on it
@@ -104,6 +106,15 @@ class EdgeStandin:
         self.close()
 
 
+def _without_port(host: str) -> str:
+    """`shop.example.com:8123` as `shop.example.com` (an IPv6 literal's
+    brackets kept)."""
+    name, sep, port = host.rpartition(":")
+    if sep and port.isdigit() and not name.endswith(":"):
+        return name
+    return host
+
+
 def _handler_for(edge: EdgeStandin) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"  # keep-alive, as browsers expect
@@ -119,6 +130,9 @@ def _handler_for(edge: EdgeStandin) -> type[BaseHTTPRequestHandler]:
             wanted = {h.lower() for h in INSPECTED_HEADERS}
             headers = [f"{name}: {value}" for name, value in self.headers.items()
                        if name.lower() in wanted]
+            host = self.headers.get("Host")
+            if host:
+                headers.append(f"Host: {_without_port(host)}")
             ip = edge.client_ip
             try:
                 report = edge.decide(ip, headers, path)

@@ -9,7 +9,11 @@ rules on moto say (`client.check`):
   the redirect into the app and keeps a cookie (HttpOnly, SameSite=Lax,
   Secure, expiring by the window's end) that lets later visits through,
   while a browser without it gets the maintenance page;
-- a rotated secret: the old cookie and link stop working, the new link works.
+- a rotated secret: the old cookie and link stop working, the new link works;
+- a load balancer shared by two sites: a window scoped to
+  `shop.example.com` shows the page there, while `api.example.com` on the
+  same load balancer serves the app (Chromium resolves both names to the
+  stand-in).
 
 Like the moto tests, these fail, never skip, when Chromium or Playwright is
 missing (./scripts/test installs both: scripts/lib/venv.sh's
@@ -311,3 +315,36 @@ def test_a_rotated_secret_shuts_out_the_old_cookie_and_link(browser, client, mak
     context, page = new_page(browser, PHONE)
     assert_app(page, page.goto(edge.url + "/"))
     context.close()
+
+
+def test_a_window_scoped_to_one_host_leaves_the_other_site_of_its_load_balancer_open(
+    browser, client, make_lb, make_edge
+):
+    name, _ = make_lb(prefix="browser")
+    [entered] = client.enter(name, hosts=["shop.example.com"], open_paths=["/healthz"])
+    assert entered.ok, entered.error
+    edge = make_edge(name, TESTER)
+    # Both sites' names lead to the stand-in, as DNS leads both to the ALB.
+    rules = "MAP shop.example.com 127.0.0.1, MAP api.example.com 127.0.0.1"
+    # A browser of its own: the name mapping is a launch flag.
+    resolving = browser.browser_type.launch(
+        executable_path=str(CHROMIUM),
+        headless=True,
+        args=[*CHROMIUM_ARGS, f"--host-resolver-rules={rules}"],
+    )
+    try:
+        context, page = new_page(resolving, DESKTOP)
+        shop = f"http://shop.example.com:{edge.port}"
+        api = f"http://api.example.com:{edge.port}"
+        assert_maintenance_page(page, page.goto(shop + "/checkout"))
+        assert_app(page, page.goto(api + "/checkout"))
+        # The uptime monitor's path stays open on the shop too.
+        assert_app(page, page.goto(shop + "/healthz"))
+        context.close()
+    finally:
+        resolving.close()
+    seen = {(x.path, x.verdict) for x in edge.exchanges if x.path in ("/checkout", "/healthz")}
+    assert seen == {("/checkout", "maintenance"), ("/checkout", "let_through"),
+                    ("/healthz", "let_through")}, seen
+    hosts = {h for x in edge.exchanges for h in x.headers if h.startswith("Host: ")}
+    assert hosts == {"Host: shop.example.com", "Host: api.example.com"}, hosts
