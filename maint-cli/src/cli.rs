@@ -499,7 +499,7 @@ pub struct CheckArgs {
     #[arg(long, value_name = "HOST")]
     pub host: Option<String>,
     /// The request's URL: its host (the Host header) and its path at once,
-    /// e.g. https://shop.example.com/checkout.
+    /// e.g. `https://shop.example.com/checkout`.
     #[arg(long, value_name = "URL", conflicts_with_all = ["path", "host"])]
     pub url: Option<String>,
 }

@@ -192,36 +192,13 @@ impl Service {
     /// its open paths), so the probe asks for a page the window covers.
     /// `None` without a `url`, or when no covered path can be found.
     pub fn probe_url(&self) -> Option<String> {
-        let url = self.url.as_deref()?;
         let scope = Scope::new(
             self.hosts.clone(),
             self.paths.clone(),
             self.open_paths.clone(),
         )
         .ok()?;
-        let (origin, path) = split_url(url);
-        let path = if path.is_empty() { "/" } else { path };
-        let host = origin.split_once("://").map_or(origin, |(_, h)| h);
-        if !scope.covers_host(Some(host)) {
-            return None;
-        }
-        if scope.covers(Some(host), path) && scope.open_path(path).is_none() {
-            return Some(url.to_string());
-        }
-        let inside = self
-            .paths
-            .iter()
-            .find(|p| scope.open_path(p.as_str()).is_none())?;
-        Some(format!("{origin}{inside}"))
-    }
-}
-
-/// `https://host:port/path?q` as (`https://host:port`, `/path?q`).
-fn split_url(url: &str) -> (&str, &str) {
-    let after_scheme = url.find("://").map_or(0, |i| i + 3);
-    match url[after_scheme..].find(['/', '?', '#']) {
-        Some(i) => url.split_at(after_scheme + i),
-        None => (url, ""),
+        scope.probe_url(self.url.as_deref()?)
     }
 }
 

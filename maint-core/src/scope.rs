@@ -434,6 +434,33 @@ impl Scope {
     }
 }
 
+impl Scope {
+    /// The URL to probe for a window of this scope, from a service's `url`:
+    /// `url` itself when the scope covers it (and it is not open), else
+    /// `url`'s origin with the first path prefix that is not open; `None`
+    /// when `url`'s host is outside the scope or no covered path is left.
+    pub fn probe_url(&self, url: &str) -> Option<String> {
+        let after_scheme = url.find("://").map_or(0, |i| i + 3);
+        let (origin, path) = match url[after_scheme..].find(['/', '?', '#']) {
+            Some(i) => url.split_at(after_scheme + i),
+            None => (url, ""),
+        };
+        let path = if path.is_empty() { "/" } else { path };
+        let host = &origin[after_scheme..];
+        if !self.covers_host(Some(host)) {
+            return None;
+        }
+        if self.covers(Some(host), path) && self.open_path(path).is_none() {
+            return Some(url.to_string());
+        }
+        let inside = self
+            .paths
+            .iter()
+            .find(|p| self.open_path(p.as_str()).is_none())?;
+        Some(format!("{origin}{inside}"))
+    }
+}
+
 /// Which parts of a [`Scope`] a request gave (a flag, a keyword argument or
 /// the service's config): a repeated `enter` or `arm` changes only those and
 /// keeps the window's own value of the others.
@@ -457,6 +484,7 @@ impl ScopeParts {
 impl Scope {
     /// This scope's given parts laid over `current`'s (a window's own):
     /// what was not given is kept.
+    #[cfg(any(test, feature = "testing", feature = "aws"))]
     pub(crate) fn over(&self, current: &Scope, given: ScopeParts) -> Scope {
         fn pick<T: Clone>(mine: &[T], theirs: &[T], given: bool) -> Vec<T> {
             if given { mine } else { theirs }.to_vec()
