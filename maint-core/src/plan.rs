@@ -149,6 +149,39 @@ pub(crate) fn elsewhere(lb: &LoadBalancerArn, other: &str, active: bool, window:
     }
 }
 
+/// The refusal of a member under another window's rule, `window`,
+/// injected into web ACL `acl` (one maint did not create) for `members`:
+/// it leaves with that whole window.
+pub(crate) fn injected_elsewhere<'m>(
+    lb: &LoadBalancerArn,
+    window: &str,
+    acl: &str,
+    members: impl IntoIterator<Item = &'m String>,
+) -> Error {
+    Error::Conflict {
+        resource: lb.to_string(),
+        message: format!(
+            "it is in maintenance in window {window}, injected into web ACL {acl}, whose rule \
+             reaches all of {}: exit them together (name all its load balancers together, or \
+             its config service)",
+            members.into_iter().cloned().collect::<Vec<_>>().join(", ")
+        ),
+    }
+}
+
+/// The refusal of `lb`, not in `window`, when `arm` finds the window in
+/// maintenance: arming would put it into maintenance too.
+pub(crate) fn arming_would_enter(lb: &LoadBalancerArn, window: &Window) -> Error {
+    Error::Conflict {
+        resource: lb.to_string(),
+        message: format!(
+            "window {} is in maintenance: arming would put {lb} into maintenance too; \
+             `maint enter` it, or arm it after `maint exit`",
+            window.name()
+        ),
+    }
+}
+
 /// Where a member is, as the rules see it.
 #[derive(Debug, Clone, Copy)]
 enum Place<'a> {
@@ -214,10 +247,10 @@ impl<'a> Ask<'a> {
     }
 
     /// Who joins the window as `enter` and `arm` see it: `Ok(true)` to be
-    /// associated, `Ok(false)` a member already; `injected_elsewhere`:
-    /// whether a member under another window's injected rule is refused as
-    /// in that window (else as under a foreign web ACL).
-    fn joining(&self, injected_elsewhere: bool) -> Vec<Result<bool>> {
+    /// associated, `Ok(false)` a member already. A member under another
+    /// window's rule in force (injected included) is refused as in that
+    /// window.
+    fn joining(&self) -> Vec<Result<bool>> {
         self.lbs
             .iter()
             .zip(&self.places)
@@ -225,7 +258,7 @@ impl<'a> Ask<'a> {
                 Place::Normal => Ok(true),
                 Place::Own(_, w) if self.is_this(w) => Ok(false),
                 Place::Own(_, w) => Err(elsewhere(lb, &w.info.window, w.active, self.window)),
-                Place::Foreign(_, Some(w)) if injected_elsewhere && w.active => {
+                Place::Foreign(_, Some(w)) if w.active && !self.is_this(w) => {
                     Err(elsewhere(lb, &w.info.window, true, self.window))
                 }
                 Place::Foreign(acl, _) => Err(foreign(lb, &acl.arn, &acl.name)),
@@ -275,7 +308,7 @@ impl<'a> Ask<'a> {
         if injected {
             return self.enter_injected(spec);
         }
-        let joining = self.joining(true);
+        let joining = self.joining();
         let new = self.new_members(&joining);
         let mut steps = Vec::new();
         // The window's own changes, reported by every member.
@@ -430,7 +463,7 @@ impl<'a> Ask<'a> {
     fn arm(&self, spec: &MaintenanceSpec) -> Result<Plan> {
         // Injected or not, a service with a web ACL of its own needs no
         // arming.
-        let mut joining = self.joining(false);
+        let mut joining = self.joining();
         let mut steps = Vec::new();
         let mut window_changes = Vec::new();
         // What each member associated reports.
@@ -452,14 +485,7 @@ impl<'a> Ask<'a> {
                 joined = None;
                 for (lb, j) in self.lbs.iter().zip(&mut joining) {
                     if matches!(j, Ok(true)) {
-                        *j = Err(Error::Conflict {
-                            resource: lb.to_string(),
-                            message: format!(
-                                "window {} is in maintenance: arming would put {lb} into \
-                                 maintenance too; `maint enter` it, or arm it after `maint exit`",
-                                self.window.name()
-                            ),
-                        });
+                        *j = Err(arming_would_enter(lb, self.window));
                     }
                 }
             }
@@ -511,13 +537,23 @@ impl<'a> Ask<'a> {
             .zip(&self.places)
             .map(|(lb, place)| match place.clone()? {
                 Place::Normal => Ok(Leave::Nothing),
+                // A member of another window of maint's own leaves that
+                // window (`maint exit <lb>` names the load balancer alone).
                 Place::Own(_, w) if !w.active => Ok(Leave::Nothing),
                 Place::Own(acl, _) => Ok(Leave::Own(acl)),
-                Place::Foreign(acl, Some(_)) => Ok(Leave::Injected(acl)),
+                Place::Foreign(acl, Some(w)) if self.is_this(w) => Ok(Leave::Injected(acl)),
+                // Another window's injected rule is that window's to
+                // remove, as a whole.
+                Place::Foreign(acl, Some(w)) if w.active => Err(injected_elsewhere(
+                    lb,
+                    &w.info.window,
+                    &acl.name,
+                    &w.members,
+                )),
                 // Detached from the window by another writer, who put its
                 // own web ACL on: the window ends, that web ACL stays.
-                Place::Foreign(_, None) if listed(own, lb) => Ok(Leave::Nothing),
-                Place::Foreign(acl, None) => Err(foreign(lb, &acl.arn, &acl.name)),
+                Place::Foreign(..) if listed(own, lb) => Ok(Leave::Nothing),
+                Place::Foreign(acl, _) => Err(foreign(lb, &acl.arn, &acl.name)),
             })
             .collect();
         let named = self.named();
@@ -639,18 +675,31 @@ impl<'a> Ask<'a> {
             .lbs
             .iter()
             .zip(&self.places)
-            .map(|(lb, place)| match place.clone()? {
-                Place::Own(acl, w) if !w.active => Ok(Some(acl)),
-                Place::Own(_, w) if w.info.armed_since.is_some() => Err(Error::Conflict {
+            .map(|(lb, place)| {
+                let refused = |message: &str| Error::Conflict {
                     resource: lb.to_string(),
-                    message: format!(
-                        "armed window {} is in maintenance; `maint exit` first (it stays \
-                         armed), then disarm",
-                        w.info.window
-                    ),
-                }),
-                // Not armed: nothing to do.
-                _ => Ok(None),
+                    message: message.to_string(),
+                };
+                match place.clone()? {
+                    Place::Normal => Ok(None),
+                    Place::Own(_, w) | Place::Foreign(_, Some(w))
+                        if !self.is_this(w) && (w.active || !w.injected) =>
+                    {
+                        Err(elsewhere(lb, &w.info.window, w.active, self.window))
+                    }
+                    Place::Own(acl, w) if !w.active => Ok(Some(acl)),
+                    Place::Own(_, w) if w.info.armed_since.is_some() => Err(refused(
+                        "it is in maintenance; `maint exit` first (it stays armed), then disarm",
+                    )),
+                    Place::Own(..) => Err(refused(
+                        "it is in maintenance and was never armed; `maint exit` ends it",
+                    )),
+                    Place::Foreign(_, Some(w)) if self.is_this(w) => Err(refused(
+                        "its window lives in the service's own web ACL: nothing is armed; \
+                         `maint exit` ends the maintenance",
+                    )),
+                    Place::Foreign(acl, _) => Err(foreign(lb, &acl.arn, &acl.name)),
+                }
             })
             .collect();
         let armed: Vec<Option<&ObservedAcl>> = leaving

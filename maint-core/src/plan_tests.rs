@@ -442,6 +442,15 @@ fn arm_creates_in_pass_through_form_and_never_puts_anyone_into_maintenance() {
     assert_eq!(kinds(&plan), ["update armed"]);
     let plan = run(&[Injected("team", SHOP, true)], 0, false, arm).unwrap();
     expect("injected", &plan, &[refused(ForeignWebAcl, "team")]);
+    let plan = run(&[Injected("team", OTHER, true)], 0, false, arm).unwrap();
+    expect(
+        "in another window, injected",
+        &plan,
+        &[refused(
+            Conflict,
+            "in maintenance in window maint-svc-other",
+        )],
+    );
 }
 
 #[test]
@@ -534,6 +543,17 @@ fn exit_leaves_switches_off_deletes_and_removes_injections() {
             vec![refused(Conflict, "exit them together (also")],
             vec![],
         ),
+        (
+            "another window's injected rule is never removed by this one",
+            vec![Injected("team", OTHER, true)],
+            0,
+            false,
+            vec![refused(
+                Conflict,
+                "in maintenance in window maint-svc-other, injected into web ACL team",
+            )],
+            vec![],
+        ),
     ];
     for (case, places, extra, leftover, want, steps) in cases {
         let plan = run(&places, extra, leftover, Request::Exit).unwrap();
@@ -562,6 +582,36 @@ fn disarm_takes_an_armed_window_away_and_refuses_one_in_maintenance() {
         "in maintenance",
         &plan,
         &[refused(Conflict, "`maint exit` first (it stays armed)")],
+    );
+    assert!(plan.steps.is_empty());
+    // Nothing armed: each member says why, and what to run instead.
+    let plan = run(
+        &[
+            Own(SHOP, true, false),
+            Injected("team", SHOP, true),
+            Foreign("security"),
+            Own(OTHER, true, false),
+            Own("third", false, true),
+            Injected("team2", OTHER, true),
+            Normal,
+        ],
+        0,
+        false,
+        Request::Disarm,
+    )
+    .unwrap();
+    expect(
+        "nothing armed",
+        &plan,
+        &[
+            refused(Conflict, "never armed; `maint exit` ends it"),
+            refused(Conflict, "own web ACL: nothing is armed"),
+            refused(ForeignWebAcl, "security"),
+            refused(Conflict, "in maintenance in window maint-svc-other"),
+            refused(Conflict, "armed in window maint-svc-third"),
+            refused(Conflict, "in maintenance in window maint-svc-other"),
+            part(Move::Stay, &[]),
+        ],
     );
     assert!(plan.steps.is_empty());
 }

@@ -8,10 +8,11 @@ use std::time::Duration;
 use aws_sdk_wafv2::types::WebAcl;
 
 use super::acl::{self, ReadAcl};
-use super::decide::foreign;
+use super::decide::{elsewhere, foreign};
 use super::errors::{code, is_code};
 use super::store::WafStore;
 use crate::error::Argument;
+use crate::maintenance::Window;
 use crate::target::{wrong_region, LoadBalancerArn};
 use crate::{Error, Result};
 
@@ -159,7 +160,12 @@ impl WafStore {
     /// (Terraform, a controller, Firewall Manager), nothing is replaced and
     /// the error names it. `Ok(true)` when it associated, `Ok(false)` when
     /// it already was.
-    pub(super) async fn associate(&self, lb: &LoadBalancerArn, acl_arn: &str) -> Result<bool> {
+    pub(super) async fn associate(
+        &self,
+        window: &Window,
+        lb: &LoadBalancerArn,
+        acl_arn: &str,
+    ) -> Result<bool> {
         tracing::info!(%lb, acl_arn, "associating web ACL");
         self.read_then_call(
             lb,
@@ -172,24 +178,27 @@ impl WafStore {
             |observed| match observed {
                 Observed::Foreign { arn, name } => Err(foreign(lb, &arn, &name)),
                 Observed::Ours { acl, .. } if acl.arn() == acl_arn => Ok(false),
-                Observed::Ours { acl, read } if read.injected() => Err(Error::Conflict {
-                    resource: lb.to_string(),
-                    message: format!(
-                        "its window {} lives in its own web ACL {}; to change it, \
-                         enter again with consent to inject ({}, \
-                         or existing_web_acl = \"inject\")",
-                        read.record.window,
-                        acl.name(),
-                        Argument::Inject
-                    ),
-                }),
-                Observed::Ours { read, .. } => Err(Error::Conflict {
-                    resource: lb.to_string(),
-                    message: format!(
-                        "it is in maintenance in window {}; act on it through that window",
-                        read.record.window
-                    ),
-                }),
+                Observed::Ours { acl, read }
+                    if read.injected() && read.record.window == window.name() =>
+                {
+                    Err(Error::Conflict {
+                        resource: lb.to_string(),
+                        message: format!(
+                            "its window {} lives in its own web ACL {}; to change it, \
+                             enter again with consent to inject ({}, \
+                             or existing_web_acl = \"inject\")",
+                            read.record.window,
+                            acl.name(),
+                            Argument::Inject
+                        ),
+                    })
+                }
+                Observed::Ours { read, .. } => Err(elsewhere(
+                    lb,
+                    &read.record.window,
+                    read.record.active,
+                    window,
+                )),
                 Observed::Normal => Ok(true),
             },
             || self.client.associate_web_acl(acl_arn, lb.as_str()),

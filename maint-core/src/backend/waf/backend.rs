@@ -15,7 +15,9 @@ use chrono::Utc;
 use super::acl::{ReadAcl, StateRecord};
 use super::associations::Observed;
 use super::client::WafClient;
-use super::decide::{check_identity, elsewhere, foreign, outcome, reentry_changes, Placement};
+use super::decide::{
+    arming_would_enter, check_identity, elsewhere, foreign, outcome, reentry_changes, Placement,
+};
 use super::inject::Host;
 use super::ip_sets::WindowSets;
 use super::locate::{Attempt, Located};
@@ -200,30 +202,13 @@ impl MaintenanceBackend for WafBackend {
         if let Some((locked, read)) = &existing {
             if read.record.active {
                 check_identity(window, &read.record, lbs)?;
-                let arn = locked.acl.arn().to_string();
                 // In maintenance: marked armed (so `exit` keeps it
                 // associated), nothing else changes, and no load
-                // balancer joins (that would put it into maintenance).
-                let joining: Vec<&LoadBalancerArn> = lbs
-                    .iter()
-                    .filter(|lb| !read.record.members.iter().any(|m| m == lb.as_str()))
-                    .collect();
-                if !joining.is_empty() {
-                    return Err(Error::Conflict {
-                        resource: arn,
-                        message: format!(
-                            "window {} is in maintenance: arming would put {} into \
-                             maintenance too; `maint enter` them, or arm after `maint exit`",
-                            window.name(),
-                            joining
-                                .iter()
-                                .map(|lb| lb.to_string())
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        ),
-                    });
-                }
-                let changes = if read.record.armed_since.is_none() {
+                // balancer joins (that would put it into maintenance):
+                // each one named that is not a member is refused.
+                let member =
+                    |lb: &LoadBalancerArn| read.record.members.iter().any(|m| m == lb.as_str());
+                let changes = if read.record.armed_since.is_none() && lbs.iter().any(member) {
                     self.store.mark_armed(window, &locked.acl).await?;
                     vec![Change::Armed]
                 } else {
@@ -231,7 +216,13 @@ impl MaintenanceBackend for WafBackend {
                 };
                 return Ok(lbs
                     .iter()
-                    .map(|lb| Ok(outcome(lb, mode, changes.clone())))
+                    .map(|lb| {
+                        if member(lb) {
+                            Ok(outcome(lb, mode, changes.clone()))
+                        } else {
+                            Err(arming_would_enter(lb, window))
+                        }
+                    })
                     .collect());
             }
         }
@@ -767,7 +758,13 @@ impl WafBackend {
                 };
                 return Ok(lbs
                     .iter()
-                    .map(|lb| Ok(outcome(lb, Mode::DryRun, changes.clone())))
+                    .map(|lb| {
+                        if read.record.members.iter().any(|m| m == lb.as_str()) {
+                            Ok(outcome(lb, Mode::DryRun, changes.clone()))
+                        } else {
+                            Err(arming_would_enter(lb, window))
+                        }
+                    })
                     .collect());
             }
             Some((locked, read)) => {

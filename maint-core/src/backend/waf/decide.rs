@@ -8,7 +8,9 @@ use aws_sdk_wafv2::types::WebAcl;
 
 use super::acl::{ReadAcl, StateRecord};
 use crate::maintenance::Window;
-pub(super) use crate::plan::{elsewhere, foreign, outcome, reentry_changes};
+pub(super) use crate::plan::{
+    arming_would_enter, elsewhere, foreign, injected_elsewhere, outcome, reentry_changes,
+};
 use crate::target::LoadBalancerArn;
 use crate::Result;
 

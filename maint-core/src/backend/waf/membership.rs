@@ -4,7 +4,7 @@
 //! other members or deleted with its last.
 
 use super::backend::WafBackend;
-use super::decide::{foreign, outcome, Placement};
+use super::decide::{foreign, injected_elsewhere, outcome, Placement};
 use super::locate::Located;
 use super::web_acls::ReadWindow;
 use crate::backend::contract::MemberResults;
@@ -48,7 +48,7 @@ impl WafBackend {
             }
             self.progress("associating", "association", window, i, joining);
             i += 1;
-            results.push(match self.store.associate(lb, &acl_arn).await {
+            results.push(match self.store.associate(window, lb, &acl_arn).await {
                 Ok(associated) => {
                     let mut changes = window_changes.clone();
                     if associated {
@@ -135,17 +135,12 @@ impl WafBackend {
                 // A window injected into a service's own web ACL is left
                 // only as a whole: its member's association is that web
                 // ACL, never maint's to remove.
-                Ok(Placement::Elsewhere(acl, read)) if read.injected() => Err(Error::Conflict {
-                    resource: lb.to_string(),
-                    message: format!(
-                        "it is in window {}, injected into web ACL {}, whose rule reaches all \
-                         of {}: exit them together (name all its load balancers together, or \
-                         its config service)",
-                        read.record.window,
-                        acl.name(),
-                        read.record.members.join(", ")
-                    ),
-                }),
+                Ok(Placement::Elsewhere(acl, read)) if read.injected() => Err(injected_elsewhere(
+                    lb,
+                    &read.record.window,
+                    acl.name(),
+                    &read.record.members,
+                )),
                 Ok(Placement::Elsewhere(acl, read)) => {
                     let other = read.record.window.clone();
                     let i = match leaving.iter().position(|(w, _, _)| w.name() == other) {
