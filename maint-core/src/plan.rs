@@ -182,6 +182,18 @@ pub(crate) fn arming_would_enter(lb: &LoadBalancerArn, window: &Window) -> Error
     }
 }
 
+/// The refusal of an allowlist edit of `lb`, whose window's rule someone
+/// removed from web ACL `acl` (one maint did not create).
+pub(crate) fn rule_removed(lb: &LoadBalancerArn, acl: &str) -> Error {
+    Error::Conflict {
+        resource: lb.to_string(),
+        message: format!(
+            "maint's rule was removed from web ACL {acl} (an IaC apply?): the service is not in \
+             maintenance; `maint enter` puts the rule back"
+        ),
+    }
+}
+
 /// Where a member is, as the rules see it.
 #[derive(Debug, Clone, Copy)]
 enum Place<'a> {
@@ -772,6 +784,9 @@ impl<'a> Ask<'a> {
                         Err(elsewhere(lb, &w.info.window, true, self.window))
                     }
                     // maint's rule was removed: not in maintenance.
+                    Place::Foreign(acl, Some(w)) if self.is_this(w) => {
+                        Err(rule_removed(lb, &acl.name))
+                    }
                     Place::Foreign(_, Some(_)) => Err(not_in()),
                     Place::Foreign(acl, None) => Err(foreign(lb, &acl.arn, &acl.name)),
                 }

@@ -655,7 +655,11 @@ fn allowlist_edits_reach_the_window_in_maintenance_only() {
     let plan = run(&[Own(SHOP, false, true)], 0, false, edit).unwrap();
     assert!(added(&got(&plan)[0]));
     let plan = run(&[Injected("team", SHOP, false)], 0, false, edit).unwrap();
-    expect("reverted", &plan, &[refused(NotInMaintenance, "")]);
+    expect(
+        "reverted",
+        &plan,
+        &[refused(Conflict, "`maint enter` puts the rule back")],
+    );
     assert!(plan.steps.is_empty());
 }
 

@@ -165,4 +165,8 @@ impl Fixture for WafFixture {
         self.faults
             .inject("AssociateWebACL", "AccessDeniedException", 1);
     }
+
+    async fn remove_injected_rule(&self, web_acl_arn: &str) {
+        seed::remove_maint_rules(web_acl_arn).await;
+    }
 }

@@ -9,7 +9,10 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use aws_sdk_elasticloadbalancingv2::types::LoadBalancerTypeEnum;
-use aws_sdk_wafv2::types::{AllowAction, DefaultAction, Scope, VisibilityConfig};
+use aws_sdk_wafv2::types::{
+    AllowAction, CountAction, CountryCode, DefaultAction, GeoMatchStatement, Rule, RuleAction,
+    Scope, Statement, VisibilityConfig, WebAcl,
+};
 
 use crate::moto::{python_path, server, workspace_root};
 
@@ -129,6 +132,96 @@ pub async fn foreign_web_acl(lb_arn: &str) -> String {
         .await
         .unwrap_or_else(|e| panic!("associate {name} with {lb_arn}: {e:?}"));
     arn
+}
+
+/// Takes maint's rules (named `maint-...`) out of the web ACL
+/// `web_acl_arn`, keeping everything else as read (maint's record
+/// included), as an IaC apply of a service's own web ACL does; the apply
+/// also writes a rule of its code's, `team-baseline` (Count, requests from
+/// Antarctica), because moto keeps a web ACL's rules when an update sends
+/// none.
+pub async fn remove_maint_rules(web_acl_arn: &str) {
+    let mut parts = web_acl_arn.rsplit('/');
+    let (id, name) = (
+        parts.next().expect("a web ACL ARN"),
+        parts.next().expect("a web ACL ARN"),
+    );
+    let (acl, token) = read_acl(name, id).await;
+    let rules: Vec<Rule> = acl
+        .rules()
+        .iter()
+        .filter(|r| !r.name().starts_with("maint-") && r.name() != "team-baseline")
+        .cloned()
+        .chain([baseline_rule()])
+        .collect();
+    write_rules(&acl, &token, rules).await;
+}
+
+/// The web ACL `name` (`id`, REGIONAL) as moto holds it, and its lock token.
+pub async fn read_acl(name: &str, id: &str) -> (WebAcl, String) {
+    let out = waf_client()
+        .get_web_acl()
+        .name(name)
+        .id(id)
+        .scope(Scope::Regional)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("moto GetWebACL {name}: {e}"));
+    (
+        out.web_acl().expect("a web ACL").clone(),
+        out.lock_token().expect("a lock token").to_string(),
+    )
+}
+
+/// Another writer's `UpdateWebACL` of `acl` (as read with `token`) with
+/// `rules`, everything else sent back as read.
+pub async fn write_rules(acl: &WebAcl, token: &str, rules: Vec<Rule>) {
+    waf_client()
+        .update_web_acl()
+        .name(acl.name())
+        .id(acl.id())
+        .scope(Scope::Regional)
+        .set_description(acl.description().map(str::to_string))
+        .set_default_action(acl.default_action().cloned())
+        .set_rules(Some(rules))
+        .set_custom_response_bodies(acl.custom_response_bodies().cloned())
+        .set_visibility_config(acl.visibility_config().cloned())
+        .lock_token(token)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("moto UpdateWebACL {}: {e}", acl.name()));
+}
+
+/// The rule [`remove_maint_rules`] writes, at the priority after the
+/// highest maint's rules leave free.
+fn baseline_rule() -> Rule {
+    Rule::builder()
+        .name("team-baseline")
+        .priority(1_000)
+        .statement(
+            Statement::builder()
+                .geo_match_statement(
+                    GeoMatchStatement::builder()
+                        .country_codes(CountryCode::Aq)
+                        .build(),
+                )
+                .build(),
+        )
+        .action(
+            RuleAction::builder()
+                .count(CountAction::builder().build())
+                .build(),
+        )
+        .visibility_config(
+            VisibilityConfig::builder()
+                .sampled_requests_enabled(false)
+                .cloud_watch_metrics_enabled(false)
+                .metric_name("team-baseline")
+                .build()
+                .expect("visibility config"),
+        )
+        .build()
+        .expect("a rule")
 }
 
 /// A security team's web ACL as [`security_web_acl`] made it.

@@ -31,39 +31,7 @@ async fn security_acl(lbs: &[&LoadBalancerArn]) -> (String, String, String) {
     (acl.name, acl.id, acl.arn)
 }
 
-async fn read_acl(name: &str, id: &str) -> (WebAcl, String) {
-    let out = seed::waf_client()
-        .get_web_acl()
-        .name(name)
-        .id(id)
-        .scope(Scope::Regional)
-        .send()
-        .await
-        .unwrap();
-    (
-        out.web_acl().unwrap().clone(),
-        out.lock_token().unwrap().to_string(),
-    )
-}
-
-/// Another writer's `UpdateWebACL` of `acl` (as read with `token`) with
-/// `rules`, everything else sent back as read.
-async fn write_rules(acl: &WebAcl, token: &str, rules: Vec<Rule>) {
-    seed::waf_client()
-        .update_web_acl()
-        .name(acl.name())
-        .id(acl.id())
-        .scope(Scope::Regional)
-        .set_description(acl.description().map(str::to_string))
-        .set_default_action(acl.default_action().cloned())
-        .set_rules(Some(rules))
-        .set_custom_response_bodies(acl.custom_response_bodies().cloned())
-        .set_visibility_config(acl.visibility_config().cloned())
-        .lock_token(token)
-        .send()
-        .await
-        .unwrap();
-}
+use seed::{read_acl, write_rules};
 
 /// What must come back exactly: rules by name, bodies, default action,
 /// description, visibility.
@@ -393,10 +361,11 @@ async fn a_rule_removed_by_someone_else_shows_as_reverted_and_enter_puts_it_back
         "{status:?}"
     );
     let add = AllowlistChange::Add(Allowlist::parse(["198.51.100.7"]).unwrap());
-    let err = b
+    let refused = b
         .update_window_allowlist(&w, &lbs, &add, Mode::Apply)
         .await
-        .unwrap_err();
+        .unwrap();
+    let err = refused[0].as_ref().unwrap_err();
     assert!(err.to_string().contains("maint enter"), "{err}");
     // enter puts it back, keeping the allowlist.
     let again = b.enter_window(&w, &lbs, &s, Mode::Apply).await.unwrap();

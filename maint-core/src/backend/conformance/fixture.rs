@@ -26,4 +26,8 @@ pub trait Fixture: Send + Sync {
     /// and before associating them, as a run killed half way does. Cleanup
     /// scenarios need the backend to clean up resources of any age.
     async fn interrupt_next_enter(&self);
+    /// Takes maint's rules out of `web_acl_arn`, a web ACL maint did not
+    /// create into which a window was injected, leaving everything else
+    /// (maint's record included), as an IaC apply of that web ACL does.
+    async fn remove_injected_rule(&self, web_acl_arn: &str);
 }

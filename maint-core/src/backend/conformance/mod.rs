@@ -60,4 +60,6 @@ pub async fn run_all(f: &dyn Fixture) {
     refusals::a_member_of_another_window_is_refused_by_every_command(f).await;
     refusals::disarm_with_nothing_armed_says_why(f).await;
     refusals::arming_a_window_in_maintenance_refuses_only_its_new_members(f).await;
+    refusals::an_allowlist_edit_after_the_injected_rule_was_removed_says_how_to_put_it_back(f)
+        .await;
 }

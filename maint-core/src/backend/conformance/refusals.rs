@@ -172,3 +172,48 @@ pub(super) async fn arming_a_window_in_maintenance_refuses_only_its_new_members(
         assert_eq!(s.state, State::Normal, "{s:?}");
     }
 }
+
+/// After someone removed maint's rule from the web ACL it was injected
+/// into (an IaC apply), the service is not in maintenance: an allowlist
+/// edit is refused saying so, and that `enter` puts the rule back; `enter`
+/// with consent does, and the edit then works.
+pub(super) async fn an_allowlist_edit_after_the_injected_rule_was_removed_says_how_to_put_it_back(
+    f: &dyn Fixture,
+) {
+    let b = f.backend();
+    let lb = alb(f, "removed-rule").await;
+    let acl = f.associate_foreign_web_acl(&lb).await;
+    let mut consent = spec(&["192.0.2.1"], "injected");
+    consent.existing_web_acl = ExistingWebAcl::Inject;
+    b.enter(&lb, &consent, Mode::Apply).await.expect("inject");
+    f.remove_injected_rule(&acl).await;
+    let before = status(f, &lb).await;
+    assert!(
+        matches!(before.state, State::Reverted { .. }),
+        "{:?}",
+        before.state
+    );
+    let w = Window::of_load_balancer(&lb);
+    let lbs = std::slice::from_ref(&lb);
+    let add = AllowlistChange::Add(list(&["198.51.100.1"]));
+    let results = b
+        .update_window_allowlist(&w, lbs, &add, Mode::Apply)
+        .await
+        .expect("allowlist add");
+    conflict_saying(
+        "allowlist add",
+        &lb,
+        &results[0],
+        "`maint enter` puts the rule back",
+    );
+    assert_eq!(status(f, &lb).await, before, "nothing changed");
+
+    b.enter(&lb, &consent, Mode::Apply).await.expect("put back");
+    let out = all_ok(
+        "allowlist add",
+        b.update_window_allowlist(&w, lbs, &add, Mode::Apply).await,
+    );
+    assert_eq!(out[0].len(), 1, "{out:?}");
+    b.exit(&lb, Mode::Apply).await.expect("exit");
+    assert!(matches!(status(f, &lb).await.state, State::Foreign { .. }));
+}

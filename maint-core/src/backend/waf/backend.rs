@@ -16,7 +16,8 @@ use super::acl::{ReadAcl, StateRecord};
 use super::associations::Observed;
 use super::client::WafClient;
 use super::decide::{
-    arming_would_enter, check_identity, elsewhere, foreign, outcome, reentry_changes, Placement,
+    arming_would_enter, check_identity, elsewhere, foreign, outcome, reentry_changes, rule_removed,
+    Placement,
 };
 use super::inject::Host;
 use super::ip_sets::WindowSets;
@@ -427,14 +428,11 @@ impl MaintenanceBackend for WafBackend {
             .collect();
         if let Some(ReadWindow { acl, read }) = &found {
             if !read.rule_present {
-                return Err(Error::Conflict {
-                    resource: acl.arn().to_string(),
-                    message: format!(
-                        "maint's rule was removed from web ACL {} (an IaC apply?): the service \
-                         is not in maintenance; `maint enter` puts the rule back",
-                        acl.name()
-                    ),
-                });
+                return Ok(lbs
+                    .iter()
+                    .zip(members)
+                    .map(|(lb, m)| m.and_then(|()| Err(rule_removed(lb, acl.name()))))
+                    .collect());
             }
         }
         let Some(ReadWindow { acl, read }) = found.filter(|_| members.iter().any(Result::is_ok))

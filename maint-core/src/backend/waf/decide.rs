@@ -10,6 +10,7 @@ use super::acl::{ReadAcl, StateRecord};
 use crate::maintenance::Window;
 pub(super) use crate::plan::{
     arming_would_enter, elsewhere, foreign, injected_elsewhere, outcome, reentry_changes,
+    rule_removed,
 };
 use crate::target::LoadBalancerArn;
 use crate::Result;
