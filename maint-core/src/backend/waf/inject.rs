@@ -229,7 +229,11 @@ impl WafStore {
             record.set_access(spec);
         }
         record.injected = Some(acl::Injection {
-            renumbered: acl::first_place(&locked.acl, acl::SLOTS),
+            renumbered: acl::first_place(
+                &locked.acl,
+                acl::SLOTS,
+                &acl::PartNames::of(record.part.as_deref()),
+            ),
             slots: acl::SLOTS,
         });
         // Fit first, with placeholder sets: nothing is created for an ACL
@@ -246,7 +250,8 @@ impl WafStore {
         };
         let (rules, bodies) = acl::compose(&locked.acl, &fit)?;
         if previous.is_none() {
-            if let Some(why) = acl::will_not_fit(&locked.acl, &rules, &bodies) {
+            let names = acl::PartNames::of(record.part.as_deref());
+            if let Some(why) = acl::will_not_fit(&locked.acl, &rules, &bodies, &names) {
                 return Err(will_not_fit(host, why));
             }
         }

@@ -158,7 +158,8 @@ impl WafBackend {
                         return Ok(());
                     };
                     let injection = now.record.injected.clone().unwrap_or_default();
-                    let (rules, bodies) = acl::restore(&locked.acl, &injection);
+                    let names = acl::PartNames::of(now.record.part.as_deref());
+                    let (rules, bodies) = acl::restore(&locked.acl, &injection, &names);
                     tracing::info!(
                         window = window.name(),
                         web_acl = host.name,

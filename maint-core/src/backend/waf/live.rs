@@ -223,11 +223,12 @@ impl WafStore {
             .map_err(|e| Error::unexpected(e.to_string()))?;
         let info = Self::info(&acl, &read, entries);
         let host = read.injected().then(|| acl.name().to_string());
+        let names = acl::PartNames::of(read.record.part.as_deref());
         Ok(explain(
             lb,
             acl.name(),
             &eval,
-            [acl::CLIENT_IP_RULE, acl::LINK_RULE, acl::RULE_NAME],
+            [&names.client_ip_rule(), &names.link_rule(), &names.rule()],
             host.as_deref(),
             read.record.active,
             &info,

@@ -41,6 +41,7 @@ pub(super) fn new_record(
         bypass_enabled: true,
         client_ip: Default::default(),
         scope: Default::default(),
+        part: None,
         member_prefix: None,
     };
     record.set_access(spec);

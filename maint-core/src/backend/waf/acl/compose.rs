@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use aws_sdk_wafv2::types::{CustomResponseBody, Rule, Statement, WebAcl};
 
-use super::names::{is_maint_body, is_maint_rule, RULE_NAME};
+use super::names::PartNames;
 use super::record::Injection;
 use super::rules::{bodies, rules, AclSpec};
 use crate::{Error, Result};
@@ -21,15 +21,16 @@ pub(crate) const MAX_BODIES: usize = 50;
 /// Custom response headers in one web ACL.
 pub(crate) const MAX_HEADERS_PER_ACL: usize = 100;
 
-/// Which rules of a service's own web ACL must move up by `slots` for
-/// maint's rules to go first, at priorities 0 to `slots - 1`: the rules
-/// below the first run of `slots` free priorities (none when 0 to
-/// `slots - 1` are free). Rule name -> priority now.
-pub(crate) fn first_place(acl: &WebAcl, slots: i32) -> BTreeMap<String, i32> {
+/// Which rules of a service's own web ACL must move up by `slots` for the
+/// rules of maint's part `names` to go first, at priorities 0 to
+/// `slots - 1`: the rules below the first run of `slots` free priorities
+/// (none when 0 to `slots - 1` are free), other windows' parts included.
+/// Rule name -> priority now.
+pub(crate) fn first_place(acl: &WebAcl, slots: i32, names: &PartNames) -> BTreeMap<String, i32> {
     let rules: Vec<&Rule> = acl
         .rules()
         .iter()
-        .filter(|r| !is_maint_rule(r.name()))
+        .filter(|r| !names.is_rule(r.name()))
         .collect();
     let taken = |p: i32| rules.iter().any(|r| r.priority() == p);
     // Shifted by `slots`, the rules below `run` land on priorities below
@@ -46,21 +47,32 @@ pub(crate) fn first_place(acl: &WebAcl, slots: i32) -> BTreeMap<String, i32> {
         .collect()
 }
 
-/// The rules and bodies of `acl` with maint's rule and bodies from `spec`
-/// in place of any maint put there before: maint's rules first (see
-/// [`rules`]), every other rule and body as it is, except that when
-/// maint's rule is not there yet, the rules the record's injection says to
-/// shift (see [`first_place`]) move up by its slots.
+/// The rules and bodies of `acl` with the rules and bodies of the window's
+/// part from `spec` in place of any it had before: its rules first (see
+/// [`rules`]), every other rule and body (other windows' parts included)
+/// as it is, except that when the part's rule is not there yet, the rules
+/// the record's injection says to shift (see [`first_place`]) move up by
+/// its slots.
 pub(crate) fn compose(
     acl: &WebAcl,
     spec: &AclSpec<'_>,
 ) -> Result<(Vec<Rule>, HashMap<String, CustomResponseBody>)> {
-    let present = acl.rules().iter().any(|r| r.name() == RULE_NAME);
+    let names = PartNames::of(spec.record.part.as_deref());
+    let rule_name = names.rule();
     let slots = spec.record.slots();
+    // A part in place keeps its place (another window's part may have
+    // gone in before it since); a new one goes first.
+    let base = acl
+        .rules()
+        .iter()
+        .find(|r| r.name() == rule_name)
+        .map(|r| r.priority() - (slots - 1));
+    let present = base.is_some();
+    let base = base.unwrap_or(0).max(0);
     let mut rules: Vec<Rule> = acl
         .rules()
         .iter()
-        .filter(|r| !is_maint_rule(r.name()))
+        .filter(|r| !names.is_rule(r.name()))
         .cloned()
         .collect();
     if let (false, Some(injection)) = (present, &spec.record.injected) {
@@ -70,7 +82,10 @@ pub(crate) fn compose(
             }
         }
     }
-    if let Some(r) = rules.iter().find(|r| r.priority() < slots) {
+    if let Some(r) = rules
+        .iter()
+        .find(|r| (base..base + slots).contains(&r.priority()))
+    {
         return Err(Error::Conflict {
             resource: acl.arn().to_string(),
             message: format!(
@@ -82,38 +97,43 @@ pub(crate) fn compose(
         });
     }
     let mut mine = self::rules(spec, acl.name())?;
+    for rule in &mut mine {
+        rule.priority += base;
+    }
     mine.append(&mut rules);
     let rules = mine;
-    let mut all = foreign_bodies(acl);
+    let mut all = others_bodies(acl, &names);
     all.extend(bodies(spec)?);
     Ok((rules, all))
 }
 
-/// The custom response bodies of `acl` that are not maint's.
-fn foreign_bodies(acl: &WebAcl) -> HashMap<String, CustomResponseBody> {
+/// The custom response bodies of `acl` that are not the part `names`'s.
+fn others_bodies(acl: &WebAcl, names: &PartNames) -> HashMap<String, CustomResponseBody> {
     acl.custom_response_bodies()
         .map(|b| {
             b.iter()
-                .filter(|(k, _)| !is_maint_body(k))
+                .filter(|(k, _)| !names.is_body(k))
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect()
         })
         .unwrap_or_default()
 }
 
-/// The rules and bodies of a service's own web ACL with everything maint
-/// added taken out: its rule and bodies, and the priorities it shifted put
-/// back (where the old priority is still free; a rule someone moved
-/// meanwhile keeps where they put it). Rules and bodies others added
-/// during the window stay.
+/// The rules and bodies of a service's own web ACL with everything the
+/// window's part `names` added taken out: its rules and bodies, and the
+/// priorities it shifted put back (where the old priority is still free;
+/// a rule someone moved meanwhile keeps where they put it). Rules and
+/// bodies others added during the window stay, other windows' parts
+/// included.
 pub(crate) fn restore(
     acl: &WebAcl,
     injection: &Injection,
+    names: &PartNames,
 ) -> (Vec<Rule>, HashMap<String, CustomResponseBody>) {
     let mut rules: Vec<Rule> = acl
         .rules()
         .iter()
-        .filter(|r| !is_maint_rule(r.name()))
+        .filter(|r| !names.is_rule(r.name()))
         .cloned()
         .collect();
     // Lowest first, so each old priority is freed before it is wanted.
@@ -134,26 +154,28 @@ pub(crate) fn restore(
             );
         }
     }
-    (rules, foreign_bodies(acl))
+    (rules, others_bodies(acl, names))
 }
 
-/// Why maint's rule and bodies cannot go into a service's own web ACL
-/// (`None`: they fit): a rule or body of the ACL already has maint's name,
-/// or one of WAF's per-ACL limits would be exceeded.
+/// Why the rules and bodies of maint's part `names` cannot go into a
+/// service's own web ACL (`None`: they fit): a rule or body of the ACL
+/// already has the part's name, or one of WAF's per-ACL limits would be
+/// exceeded.
 pub(crate) fn will_not_fit(
     acl: &WebAcl,
     rules: &[Rule],
     bodies: &HashMap<String, CustomResponseBody>,
+    names: &PartNames,
 ) -> Option<String> {
     let name = acl.name();
-    if let Some(r) = acl.rules().iter().find(|r| is_maint_rule(r.name())) {
+    if let Some(r) = acl.rules().iter().find(|r| names.is_rule(r.name())) {
         return Some(format!(
             "web ACL {name} already has a rule named {} that maint did not record",
             r.name()
         ));
     }
     if let Some(b) = acl.custom_response_bodies() {
-        if let Some(key) = b.keys().find(|k| is_maint_body(k)) {
+        if let Some(key) = b.keys().find(|k| names.is_body(k)) {
             return Some(format!(
                 "web ACL {name} already has a custom response body named {key}"
             ));

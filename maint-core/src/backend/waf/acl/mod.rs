@@ -17,8 +17,8 @@ mod rules;
 
 pub(crate) use compose::{compose, each_statement, first_place, restore, will_not_fit, MAX_WCU};
 pub(crate) use names::{
-    ip_set_name, is_maint_rule, name_and_id, tags, IpSetId, CLIENT_IP_RULE, LINK_RULE, MANAGED_BY,
-    RULE_NAME, SLOTS, TAG_CREATED, TAG_HOST, TAG_LOAD_BALANCER, TAG_MANAGED_BY, TAG_WINDOW,
+    ip_set_name, is_maint_rule, name_and_id, tags, IpSetId, PartNames, MANAGED_BY, SLOTS,
+    TAG_CREATED, TAG_HOST, TAG_LOAD_BALANCER, TAG_MANAGED_BY, TAG_WINDOW,
 };
 pub(crate) use reader::{read_acl, ReadAcl};
 pub(crate) use record::{Injection, StateRecord};

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use aws_sdk_wafv2::types::{CustomHttpHeader, CustomResponseBody, Rule, WebAcl};
 
-use super::names::{MANAGED_BY, PAGE_KEY, RULE_NAME};
+use super::names::{PartNames, MANAGED_BY};
 use super::record::{state_text, StateRecord};
 use super::rules::{allowlist_on, bypass_on};
 use crate::response::{
@@ -60,19 +60,48 @@ impl ReadAcl {
     }
 }
 
-/// Reads a web ACL as a window of maint's. `None` when it is not one (a name
-/// not of maint's, no state record, or a record naming another window):
-/// such an ACL is never touched. A service's own web ACL holding a record
-/// of an injected window reads as that window. A record written before
-/// windows (one load balancer) reads as a window of one.
+/// Reads a web ACL as a window of maint's: its first part (see
+/// [`read_parts`]). `None` when it holds none.
 pub(crate) fn read_acl(acl: &WebAcl) -> Result<Option<ReadAcl>> {
-    let bodies = acl.custom_response_bodies();
-    let Some(state) = bodies.and_then(state_text) else {
-        return Ok(None);
+    Ok(read_parts(acl)?.into_iter().next())
+}
+
+/// Reads a web ACL as the windows of maint's it holds, one per part (see
+/// [`PartNames`]), the first part first. A part is left out when it is
+/// not one of maint's (no state record, or one naming another window, or
+/// a copy where maint would never have written it): such a part is never
+/// touched. A service's own web ACL holding a record of an injected
+/// window reads as that window. A record written before windows (one
+/// load balancer) reads as a window of one.
+pub(crate) fn read_parts(acl: &WebAcl) -> Result<Vec<ReadAcl>> {
+    let Some(bodies) = acl.custom_response_bodies() else {
+        return Ok(Vec::new());
     };
-    let Ok(mut record) = serde_json::from_str::<StateRecord>(&state) else {
-        return Ok(None);
+    Ok(PartNames::in_bodies(bodies.keys())
+        .iter()
+        .filter_map(|names| read_part(acl, bodies, names))
+        .collect())
+}
+
+/// The part `names` of `acl`, read as in [`read_parts`].
+fn read_part(
+    acl: &WebAcl,
+    all_bodies: &HashMap<String, CustomResponseBody>,
+    names: &PartNames,
+) -> Option<ReadAcl> {
+    let bodies = Some(all_bodies);
+    let state = state_text(all_bodies, names)?;
+    let mut record = serde_json::from_str::<StateRecord>(&state).ok()?;
+    // A part's record says which part it is, and its id is its window's.
+    let part_right = match names.id() {
+        None => record.part.is_none(),
+        Some(id) => {
+            record.part.as_deref() == Some(id) && PartNames::sharing(&record.window) == *names
+        }
     };
+    if !part_right {
+        return None;
+    }
     if let Some(prefix) = record.member_prefix.take() {
         for m in &mut record.members {
             m.insert_str(0, &prefix);
@@ -98,20 +127,21 @@ pub(crate) fn read_acl(acl: &WebAcl) -> Result<Option<ReadAcl>> {
             && !acl.name().starts_with("maint-")
     };
     if record.managed_by != MANAGED_BY || !named_right {
-        return Ok(None);
+        return None;
     }
-    let Some(rule) = acl.rules().iter().find(|r| r.name() == RULE_NAME) else {
-        return Ok(Some(ReadAcl {
+    let rule_name = names.rule();
+    let Some(rule) = acl.rules().iter().find(|r| r.name() == rule_name) else {
+        return Some(ReadAcl {
             record,
-            response: recovered_response(bodies),
+            response: recovered_response(bodies, names),
             rule_present: false,
             revision: None,
             // In a service's own web ACL a missing rule is a reverted
             // window (an IaC apply); in maint's own, damage.
             damage: own.then_some("maintenance rule"),
-        }));
+        });
     };
-    Ok(Some(match read_rule(rule, bodies, &record) {
+    Some(match read_rule(rule, bodies, &record) {
         Ok((response, revision)) => ReadAcl {
             record,
             response,
@@ -121,20 +151,23 @@ pub(crate) fn read_acl(acl: &WebAcl) -> Result<Option<ReadAcl>> {
         },
         Err(what) => ReadAcl {
             record,
-            response: recovered_response(bodies),
+            response: recovered_response(bodies, names),
             rule_present: true,
             revision: None,
             damage: Some(what),
         },
-    }))
+    })
 }
 
 /// The response of a damaged window: its page, as maint last wrote it,
 /// with maint's default status and headers; maint's default response when
 /// the page cannot be read either.
-fn recovered_response(bodies: Option<&HashMap<String, CustomResponseBody>>) -> MaintenanceResponse {
+fn recovered_response(
+    bodies: Option<&HashMap<String, CustomResponseBody>>,
+    names: &PartNames,
+) -> MaintenanceResponse {
     bodies
-        .and_then(|b| b.get(PAGE_KEY))
+        .and_then(|b| b.get(&names.page_key()))
         .and_then(|page| {
             let content_type = ContentType::from_waf_name(page.content_type().as_str())?;
             ResponseBody::new(content_type, page.content().to_string()).ok()

@@ -9,7 +9,7 @@ use aws_sdk_wafv2::types::{CustomResponseBody, ResponseContentType};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::names::{SLOTS, STATE_KEY};
+use super::names::{PartNames, SLOTS};
 use crate::access::{BypassSecret, BypassState, ClientIp};
 use crate::allowlist::Family;
 use crate::response::MAX_BODY_BYTES;
@@ -70,6 +70,12 @@ pub(crate) struct StateRecord {
     /// (absent: everything, none open).
     #[serde(default, skip_serializing_if = "Scope::is_everything")]
     pub scope: Scope,
+    /// Which part of the web ACL the window is (see [`PartNames`]): `None`
+    /// for the first part, with maint's names as they always were; an id
+    /// for a window that shares the web ACL with another, whose rules and
+    /// bodies carry it in their names.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub part: Option<String>,
     /// Read only: in a record written compact (a window of many load
     /// balancers), the common prefix of the members' ARNs, which the
     /// members are written without.
@@ -160,10 +166,11 @@ impl StateRecord {
 pub(super) fn state_bodies(
     record: &StateRecord,
 ) -> Result<Vec<(String, ResponseContentType, String)>> {
+    let state_key = PartNames::of(record.part.as_deref()).state_key();
     let full = encode(record)?;
     if full.len() <= MAX_BODY_BYTES {
         return Ok(vec![(
-            STATE_KEY.to_string(),
+            state_key,
             ResponseContentType::ApplicationJson,
             full,
         )]);
@@ -178,8 +185,8 @@ pub(super) fn state_bodies(
         }
         let (piece, tail) = rest.split_at(end);
         let key = match pieces.len() {
-            0 => STATE_KEY.to_string(),
-            n => format!("{STATE_KEY}-{}", n + 1),
+            0 => state_key.clone(),
+            n => format!("{state_key}-{}", n + 1),
         };
         pieces.push((key, ResponseContentType::TextPlain, piece.to_string()));
         rest = tail;
@@ -187,11 +194,16 @@ pub(super) fn state_bodies(
     Ok(pieces)
 }
 
-/// The state record's text, from its body or its pieces, in order.
-pub(super) fn state_text(bodies: &HashMap<String, CustomResponseBody>) -> Option<String> {
-    let mut text = bodies.get(STATE_KEY)?.content().to_string();
+/// The text of the state record of the part `names`, from its body or
+/// its pieces, in order.
+pub(super) fn state_text(
+    bodies: &HashMap<String, CustomResponseBody>,
+    names: &PartNames,
+) -> Option<String> {
+    let key = names.state_key();
+    let mut text = bodies.get(&key)?.content().to_string();
     for n in 2.. {
-        match bodies.get(&format!("{STATE_KEY}-{n}")) {
+        match bodies.get(&format!("{key}-{n}")) {
             Some(piece) => text.push_str(piece.content()),
             None => break,
         }

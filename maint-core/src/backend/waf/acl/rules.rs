@@ -17,7 +17,7 @@ use aws_sdk_wafv2::types::{
 use aws_smithy_types::error::operation::BuildError;
 use aws_smithy_types::Blob;
 
-use super::names::{ALLOWLISTED_LABEL, CLIENT_IP_RULE, LINK_RULE, PAGE_KEY, RULE_NAME, SLOTS};
+use super::names::{PartNames, SLOTS};
 use super::record::{encode, is_connection, state_bodies, StateRecord};
 use crate::access::{
     BypassSecret, ClientIp, ClientIpFallback, ClientIpPosition, BYPASS_COOKIE, BYPASS_HEADER,
@@ -321,7 +321,7 @@ fn unscoped_blocked(record: &StateRecord) -> Result<Statement> {
                         "label match",
                         LabelMatchStatement::builder()
                             .scope(LabelMatchScope::Label)
-                            .key(ALLOWLISTED_LABEL)
+                            .key(PartNames::of(record.part.as_deref()).label())
                             .build(),
                     )?)
                     .build(),
@@ -411,26 +411,35 @@ fn block_with(status: u16, body_key: Option<&str>, headers: &[(&str, &str)]) -> 
 
 /// maint's rules for a web ACL, in priority order, at priorities below
 /// the record's [`slots`](StateRecord::slots):
-/// - [`CLIENT_IP_RULE`] (Count, adding [`ALLOWLISTED_LABEL`]) when the
+/// - the client address rule (Count, adding the part's label) when the
 ///   allowlist takes part and its address comes from a header;
-/// - [`LINK_RULE`] (302 to `/` setting the bypass cookie) when the bypass
-///   takes part;
-/// - [`RULE_NAME`]: every request not let through gets the maintenance
-///   response.
+/// - the bypass link rule (302 to `/` setting the bypass cookie) when the
+///   bypass takes part;
+/// - the maintenance rule: every request not let through gets the
+///   maintenance response.
+///
+/// Each named as the record's part says ([`PartNames`]), metrics too.
 ///
 /// A window injected with one slot has room for the last only: a bypass or
 /// a header address there is refused (exit and enter again to get room).
-pub(crate) fn rules(spec: &AclSpec<'_>, metric_name: &str) -> Result<Vec<Rule>> {
+pub(crate) fn rules(spec: &AclSpec<'_>, acl_name: &str) -> Result<Vec<Rule>> {
     let record = spec.record;
+    let names = PartNames::of(record.part.as_deref());
+    // A part of its own names its metrics after itself too.
+    let metric_name = match names.id() {
+        Some(id) => format!("{acl_name}-{id}"),
+        None => acl_name.to_string(),
+    };
+    let metric_name = metric_name.as_str();
     let slots = record.slots();
     let mut rules = Vec::new();
     let header_ip = !is_connection(&record.client_ip) && allowlist_on(record);
     let link = bypass_on(record);
     if slots < SLOTS && (header_ip || link.is_some()) {
         return Err(Error::Conflict {
-            resource: metric_name.to_string(),
+            resource: acl_name.to_string(),
             message: format!(
-                "maint's window in web ACL {metric_name} was injected by an earlier maint, with \
+                "maint's window in web ACL {acl_name} was injected by an earlier maint, with \
                  room for one rule: a bypass or a client address from a header needs three; run \
                  `maint exit`, then `maint enter` again"
             ),
@@ -447,13 +456,13 @@ pub(crate) fn rules(spec: &AclSpec<'_>, metric_name: &str) -> Result<Vec<Rule>> 
         rules.push(built(
             "rule",
             Rule::builder()
-                .name(CLIENT_IP_RULE)
+                .name(names.client_ip_rule())
                 .priority(slots - 3)
                 .statement(any_of(sets)?)
                 .action(count)
                 .rule_labels(built(
                     "label",
-                    Label::builder().name(ALLOWLISTED_LABEL).build(),
+                    Label::builder().name(names.label()).build(),
                 )?)
                 .visibility_config(visibility(&format!("{metric_name}-allowlisted"))?)
                 .build(),
@@ -477,7 +486,7 @@ pub(crate) fn rules(spec: &AclSpec<'_>, metric_name: &str) -> Result<Vec<Rule>> 
         rules.push(built(
             "rule",
             Rule::builder()
-                .name(LINK_RULE)
+                .name(names.link_rule())
                 .priority(slots - 2)
                 .statement(all_of(link_match)?)
                 .action(block_with(302, None, &headers)?)
@@ -493,11 +502,12 @@ pub(crate) fn rules(spec: &AclSpec<'_>, metric_name: &str) -> Result<Vec<Rule>> 
         .map(|h| (h.name(), h.value()))
         .chain([(MARKER_HEADER, marker.as_str())])
         .collect();
-    let action = block_with(spec.response.status().code(), Some(PAGE_KEY), &headers)?;
+    let page_key = names.page_key();
+    let action = block_with(spec.response.status().code(), Some(&page_key), &headers)?;
     rules.push(built(
         "rule",
         Rule::builder()
-            .name(RULE_NAME)
+            .name(names.rule())
             .priority(slots - 1)
             .statement(blocked_requests(spec)?)
             .action(action)
@@ -517,7 +527,8 @@ pub(crate) fn bodies(spec: &AclSpec<'_>) -> Result<HashMap<String, CustomRespons
             .content(body.content())
             .build(),
     )?;
-    let mut all = HashMap::from([(PAGE_KEY.to_string(), page)]);
+    let page_key = PartNames::of(spec.record.part.as_deref()).page_key();
+    let mut all = HashMap::from([(page_key, page)]);
     for (key, content_type, content) in state_bodies(spec.record)? {
         let body = CustomResponseBody::builder()
             .content_type(content_type)

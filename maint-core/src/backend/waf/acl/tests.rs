@@ -14,10 +14,10 @@ use chrono::Utc;
 
 use super::compose::{compose, first_place, restore, will_not_fit};
 use super::names::{
-    is_maint_body, IpSetId, ALLOWLISTED_LABEL, CLIENT_IP_RULE, LINK_RULE, MANAGED_BY, RULE_NAME,
-    SLOTS,
+    is_maint_body, IpSetId, PartNames, ALLOWLISTED_LABEL, CLIENT_IP_RULE, LINK_RULE, MANAGED_BY,
+    RULE_NAME, SLOTS,
 };
-use super::reader::read_acl;
+use super::reader::{read_acl, read_parts};
 use super::record::{state_bodies, Injection, StateRecord};
 use super::rules::{
     blocked_requests, bodies, default_action, match_all, rules, visibility, AclSpec,
@@ -58,6 +58,7 @@ fn record(sets: &[&str]) -> StateRecord {
         bypass_enabled: true,
         client_ip: ClientIp::Connection,
         scope: Default::default(),
+        part: None,
         member_prefix: None,
     }
 }
@@ -215,7 +216,7 @@ fn host(priorities: &[(&str, i32)]) -> WebAcl {
 fn injected(acl: &WebAcl) -> StateRecord {
     let mut rec = record(&[V4]);
     rec.injected = Some(Injection {
-        renumbered: first_place(acl, SLOTS),
+        renumbered: first_place(acl, SLOTS, &PartNames::of(None)),
         slots: SLOTS,
     });
     rec
@@ -251,17 +252,17 @@ fn maints_rule_goes_first_and_exit_restores_exactly() {
         ("Shield", 10_000_000),
     ]);
     assert_eq!(
-        first_place(&acl, SLOTS),
+        first_place(&acl, SLOTS, &PartNames::of(None)),
         BTreeMap::from([("managed".to_string(), 0), ("rate".to_string(), 1)]),
         "only the rules below the first three free priorities move"
     );
     assert_eq!(
-        first_place(&acl, 1),
+        first_place(&acl, 1, &PartNames::of(None)),
         BTreeMap::from([("managed".to_string(), 0), ("rate".to_string(), 1)]),
     );
     let gap_of_two = host(&[("a", 0), ("b", 3), ("c", 4), ("d", 8)]);
     assert_eq!(
-        first_place(&gap_of_two, SLOTS),
+        first_place(&gap_of_two, SLOTS, &PartNames::of(None)),
         BTreeMap::from([
             ("a".to_string(), 0),
             ("b".to_string(), 3),
@@ -286,7 +287,7 @@ fn maints_rule_goes_first_and_exit_restores_exactly() {
         ]
     );
     assert_eq!(bodies.len(), 3, "its own body and maint's two");
-    assert!(will_not_fit(&acl, &rules, &bodies).is_none());
+    assert!(will_not_fit(&acl, &rules, &bodies, &PartNames::of(None)).is_none());
     let during = with_rules(&acl, rules, bodies);
     let read = read_acl(&during).unwrap().expect("the injected window");
     assert!(read.injected() && read.rule_present);
@@ -299,10 +300,130 @@ fn maints_rule_goes_first_and_exit_restores_exactly() {
     let (again, _) = compose(&during, &spec).unwrap();
     assert_eq!(priorities(&again), priorities(during.rules()));
 
-    let (rules, bodies) = restore(&during, rec.injected.as_ref().unwrap());
+    let (rules, bodies) = restore(
+        &during,
+        rec.injected.as_ref().unwrap(),
+        &PartNames::of(None),
+    );
     let after = with_rules(&acl, rules, bodies);
     assert_eq!(priorities(after.rules()), priorities(acl.rules()));
     assert_eq!(after.custom_response_bodies(), acl.custom_response_bodies());
+}
+
+#[test]
+fn two_windows_share_a_web_acl_each_in_its_own_part_and_leave_the_other_exactly() {
+    let response = MaintenanceResponse::default();
+    let acl = host(&[("managed", 0), ("rate", 1)]);
+    // The shop's window goes in first, with maint's first names.
+    let shop = injected(&acl);
+    let (rules, bodies) = compose(
+        &acl,
+        &AclSpec {
+            record: &shop,
+            response: &response,
+        },
+    )
+    .unwrap();
+    let with_shop = with_rules(&acl, rules, bodies);
+    // Then the api's, scoped to its host, with names of its own.
+    let mut api = record(&[]);
+    api.window = "maint-svc-api".into();
+    api.service = Some("api".into());
+    let names = PartNames::sharing(&api.window);
+    api.part = names.id().map(str::to_string);
+    api.injected = Some(Injection {
+        renumbered: first_place(&with_shop, SLOTS, &names),
+        slots: SLOTS,
+    });
+    let page = MaintenanceResponse::build(
+        None,
+        Some(crate::response::ResponseStatus::new(503).unwrap()),
+        Some(
+            crate::response::ResponseBody::new(
+                crate::response::ContentType::Json,
+                r#"{"message":"api down"}"#.into(),
+            )
+            .unwrap(),
+        ),
+        crate::response::ContentType::Json,
+        Vec::new(),
+    )
+    .unwrap();
+    let api_spec = AclSpec {
+        record: &api,
+        response: &page,
+    };
+    let (rules, bodies) = compose(&with_shop, &api_spec).unwrap();
+    assert!(will_not_fit(&with_shop, &rules, &bodies, &names).is_none());
+    let both = with_rules(&with_shop, rules, bodies);
+    assert_eq!(
+        priorities(both.rules()),
+        [
+            (names.rule(), 2),
+            ("maint-maintenance".to_string(), 5),
+            ("managed".to_string(), 6),
+            ("rate".to_string(), 7),
+        ],
+        "the newcomer's rules go first, everything else moves up by its slots"
+    );
+    let parts = read_parts(&both).unwrap();
+    let windows: Vec<&str> = parts.iter().map(|p| p.record.window.as_str()).collect();
+    assert_eq!(windows, [shop.window.as_str(), "maint-svc-api"]);
+    assert_eq!(parts[1].record, api);
+    assert_eq!(parts[1].response, page);
+    assert_eq!(parts[0].response, response);
+    assert!(parts.iter().all(|p| p.rule_present && p.damage.is_none()));
+    // The shop's part composed again (an allowlist edit) leaves the api's
+    // where it is.
+    let (again, bodies) = compose(
+        &both,
+        &AclSpec {
+            record: &shop,
+            response: &response,
+        },
+    )
+    .unwrap();
+    assert_eq!(priorities(&again), priorities(both.rules()));
+    assert_eq!(bodies.len(), both.custom_response_bodies().unwrap().len());
+    // The api leaves first: the shop's part and the service's rules are
+    // as they were before it came.
+    let (rules, bodies) = restore(&both, api.injected.as_ref().unwrap(), &names);
+    let after_api = with_rules(&acl, rules, bodies);
+    assert_eq!(priorities(after_api.rules()), priorities(with_shop.rules()));
+    assert_eq!(
+        after_api.custom_response_bodies(),
+        with_shop.custom_response_bodies()
+    );
+    // Or the shop leaves first: the api's part stays whole, and reads as
+    // the only window there.
+    let (rules, bodies) = restore(&both, shop.injected.as_ref().unwrap(), &PartNames::of(None));
+    let after_shop = with_rules(&acl, rules, bodies);
+    let left = read_parts(&after_shop).unwrap();
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0].record, api);
+    assert!(left[0].rule_present && left[0].damage.is_none());
+}
+
+#[test]
+fn a_part_whose_record_claims_another_parts_names_is_not_read() {
+    let response = MaintenanceResponse::default();
+    let acl = host(&[("managed", 0)]);
+    let mut api = injected(&acl);
+    api.window = "maint-svc-api".into();
+    // Written under the names of another window's part.
+    let names = PartNames::sharing("maint-svc-other");
+    api.part = names.id().map(str::to_string);
+    let (rules, bodies) = compose(
+        &acl,
+        &AclSpec {
+            record: &api,
+            response: &response,
+        },
+    )
+    .unwrap();
+    assert!(read_parts(&with_rules(&acl, rules, bodies))
+        .unwrap()
+        .is_empty());
 }
 
 #[test]
@@ -324,7 +445,11 @@ fn a_rule_someone_moved_during_the_window_keeps_its_new_place() {
     let mut extra = host(&[("new", 6)]).rules().to_vec();
     rules.append(&mut extra);
     let during = with_rules(&acl, rules, bodies);
-    let (rules, _) = restore(&during, rec.injected.as_ref().unwrap());
+    let (rules, _) = restore(
+        &during,
+        rec.injected.as_ref().unwrap(),
+        &PartNames::of(None),
+    );
     assert_eq!(
         priorities(&rules),
         [
@@ -345,7 +470,7 @@ fn name_clashes_and_limits_are_refused() {
         response: &response,
     };
     let (rules, bodies) = compose(&clash, &spec).unwrap();
-    assert!(will_not_fit(&clash, &rules, &bodies)
+    assert!(will_not_fit(&clash, &rules, &bodies, &PartNames::of(None))
         .unwrap()
         .contains("already has a rule named"));
 
@@ -365,9 +490,11 @@ fn name_clashes_and_limits_are_refused() {
         response: &response,
     };
     let (rules, bodies) = compose(&crowded, &spec).unwrap();
-    assert!(will_not_fit(&crowded, &rules, &bodies)
-        .unwrap()
-        .contains("custom response bodies"));
+    assert!(
+        will_not_fit(&crowded, &rules, &bodies, &PartNames::of(None))
+            .unwrap()
+            .contains("custom response bodies")
+    );
 }
 
 #[test]
