@@ -14,8 +14,8 @@ use chrono::Utc;
 
 use super::compose::{compose, first_place, restore, will_not_fit};
 use super::names::{
-    is_maint_body, IpSetId, PartNames, ALLOWLISTED_LABEL, CLIENT_IP_RULE, LINK_RULE, MANAGED_BY,
-    RULE_NAME, SLOTS,
+    is_maint_body, is_maint_rule, IpSetId, PartNames, ALLOWLISTED_LABEL, CLIENT_IP_RULE, LINK_RULE,
+    MANAGED_BY, RULE_NAME, SLOTS,
 };
 use super::reader::{read_acl, read_parts};
 use super::record::{state_bodies, Injection, StateRecord};
@@ -711,4 +711,103 @@ fn maints_bodies_are_told_from_others() {
     ] {
         assert!(!is_maint_body(key), "{key}");
     }
+}
+
+/// Two services scoped to their hosts, each window a part of one service
+/// web ACL, each with an allowlist of its own read from a proxy's header
+/// (so each part labels its allowlisted requests): the web ACL as AWS WAF
+/// evaluates it answers each host with its own window's response, and one
+/// service's allowlist never lets anyone into the other.
+#[test]
+fn two_parts_in_one_web_acl_answer_each_host_with_its_own_window() {
+    use crate::backend::waf::evaluate::{evaluate, LiveAcl};
+    use crate::backend::waf::live::rule_json;
+    use crate::check::CheckRequest;
+    use crate::scope::Scope;
+
+    const API_V4: &str =
+        "arn:aws:wafv2:eu-west-1:123456789012:regional/ipset/maint-svc-api-ipv4/cccc";
+    let xff = ClientIp::Header {
+        name: "X-Forwarded-For".into(),
+        position: ClientIpPosition::First,
+        fallback: ClientIpFallback::NoMatch,
+    };
+    let response = MaintenanceResponse::default();
+    let acl = host(&[("managed", 0)]);
+    let mut shop = injected(&acl);
+    shop.client_ip = xff.clone();
+    shop.scope = Scope::parse(&["shop.example.com"], &[] as &[&str], &[] as &[&str]).unwrap();
+    let (rules, bodies) = compose(
+        &acl,
+        &AclSpec {
+            record: &shop,
+            response: &response,
+        },
+    )
+    .unwrap();
+    let with_shop = with_rules(&acl, rules, bodies);
+    let mut api = record(&[API_V4]);
+    api.window = "maint-svc-api".into();
+    api.client_ip = xff;
+    api.scope = Scope::parse(&["api.example.com"], &[] as &[&str], &[] as &[&str]).unwrap();
+    let names = PartNames::sharing(&api.window);
+    api.part = names.id().map(str::to_string);
+    api.injected = Some(Injection {
+        renumbered: first_place(&with_shop, SLOTS, &names),
+        slots: SLOTS,
+    });
+    let (rules, bodies) = compose(
+        &with_shop,
+        &AclSpec {
+            record: &api,
+            response: &response,
+        },
+    )
+    .unwrap();
+    let both = with_rules(&with_shop, rules, bodies);
+    let live = LiveAcl {
+        name: both.name().to_string(),
+        rules: both.rules().iter().map(rule_json).collect(),
+        bodies: both
+            .custom_response_bodies()
+            .unwrap()
+            .iter()
+            .map(|(k, b)| {
+                (
+                    k.clone(),
+                    (
+                        b.content_type().as_str().to_string(),
+                        b.content().to_string(),
+                    ),
+                )
+            })
+            .collect(),
+        ip_sets: HashMap::from([
+            (V4.to_string(), vec!["203.0.113.0/24".parse().unwrap()]),
+            (API_V4.to_string(), vec!["198.51.100.0/24".parse().unwrap()]),
+        ]),
+    };
+    let decided = |host: &str, from: &str| {
+        let request = CheckRequest::new(
+            "192.0.2.1",
+            &[format!("X-Forwarded-For: {from}")],
+            Some("/"),
+        )
+        .unwrap()
+        .with_host(host)
+        .unwrap();
+        evaluate(&live, &request, is_maint_rule).unwrap().decided_by
+    };
+    let shops = Some("maint-maintenance".to_string());
+    let apis = Some(names.rule());
+    // A stranger gets each host's own window.
+    assert_eq!(decided("shop.example.com", "192.0.2.7"), shops);
+    assert_eq!(decided("api.example.com", "192.0.2.7"), apis);
+    // Each allowlist lets its own testers into its own service only.
+    assert_eq!(decided("shop.example.com", "203.0.113.9"), None);
+    assert_eq!(decided("api.example.com", "203.0.113.9"), apis);
+    assert_eq!(decided("api.example.com", "198.51.100.9"), None);
+    assert_eq!(decided("shop.example.com", "198.51.100.9"), shops);
+    // A host in neither scope is left alone.
+    assert_eq!(decided("admin.example.com", "192.0.2.7"), None);
 }
