@@ -47,6 +47,17 @@
 //!   protect).
 //! - Every resource is tagged `maint:managed-by=maint` and
 //!   `maint:window=<window>`.
+//! - The rules, bodies and label above are a window's *part* of its web
+//!   ACL (`acl/names.rs`, `PartNames`). The first part has the names
+//!   above; a window that shares a web ACL with another (services scoped
+//!   to their hosts on one load balancer) has names of its own,
+//!   `maint-p<8 hex digits of its name's hash>-maintenance`, `-page`,
+//!   `-state` and label `maint:allowlisted:p<...>`, so one service's
+//!   allowlist never lets anyone into another. The reader reads every
+//!   part; composing and restoring touch one part and keep the others in
+//!   place. maint still writes every window as the first (and only) part
+//!   of its web ACL; a second window on a load balancer is refused as in
+//!   another window.
 //!
 //! Every member is associated with the one web ACL, so an allowlist edit,
 //! an enable or disable, or a re-enter is one write however many load
