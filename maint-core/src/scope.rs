@@ -115,6 +115,19 @@ impl HostPattern {
         }
     }
 
+    /// Whether one `Host` header could match both patterns: the same host,
+    /// a host under a wildcard's domain, or one wildcard's domain under
+    /// the other's.
+    pub fn overlaps(&self, other: &HostPattern) -> bool {
+        match (self.search(), other.search()) {
+            ((a, false), (b, false)) => a == b,
+            ((exact, false), (suffix, true)) | ((suffix, true), (exact, false)) => {
+                exact.ends_with(suffix)
+            }
+            ((a, true), (b, true)) => a.ends_with(b) || b.ends_with(a),
+        }
+    }
+
     /// Whether a request whose `Host` header is `host` matches.
     pub fn matches(&self, host: &str) -> bool {
         let host = host.to_lowercase();
@@ -233,6 +246,12 @@ impl PathPrefix {
     /// Whether a request for `path` (as sent, without a query) is under it.
     pub fn matches(&self, path: &str) -> bool {
         normalize_path(path).starts_with(&self.0)
+    }
+
+    /// Whether one path could start with both prefixes: one of them
+    /// starts with the other.
+    pub fn overlaps(&self, other: &PathPrefix) -> bool {
+        self.0.starts_with(&other.0) || other.0.starts_with(&self.0)
     }
 }
 
@@ -409,6 +428,18 @@ impl Scope {
         self.hosts.is_empty() || host.is_some_and(|h| self.hosts.iter().any(|p| p.matches(h)))
     }
 
+    /// Whether one request could be within both scopes' hosts and paths
+    /// (open paths aside): two windows of such scopes could not tell whose
+    /// maintenance a request gets, so they cannot share a load balancer.
+    /// A scope of everything overlaps every scope.
+    pub fn overlaps(&self, other: &Scope) -> bool {
+        fn any<T>(a: &[T], b: &[T], overlap: impl Fn(&T, &T) -> bool) -> bool {
+            a.is_empty() || b.is_empty() || a.iter().any(|x| b.iter().any(|y| overlap(x, y)))
+        }
+        any(&self.hosts, &other.hosts, HostPattern::overlaps)
+            && any(&self.paths, &other.paths, PathPrefix::overlaps)
+    }
+
     /// The open path a request for `path` is under, if any.
     pub fn open_path(&self, path: &str) -> Option<&PathPrefix> {
         self.open_paths.iter().find(|p| p.matches(path))
@@ -531,6 +562,25 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
+    const HOSTS: [&str; 6] = [
+        "a.com",
+        "b.a.com",
+        "*.a.com",
+        "c.b.a.com",
+        "*.b.a.com",
+        "x.org",
+    ];
+    const PATHS: [&str; 4] = ["/", "/a", "/a/b", "/b"];
+    const REQUEST_HOSTS: [&str; 6] = [
+        "a.com",
+        "b.a.com",
+        "c.b.a.com",
+        "d.c.b.a.com",
+        "x.org",
+        "y.x.org",
+    ];
+    const REQUEST_PATHS: [&str; 5] = ["/", "/a", "/a/b/c", "/b/x", "/c"];
+
     #[test]
     fn hosts_are_ascii_lower_case_and_refuse_urls() {
         let ok = |s: &str| HostPattern::parse(s).unwrap().to_string();
@@ -634,7 +684,52 @@ mod tests {
         assert!(e.reason.contains("at most 10 paths"), "{e}");
     }
 
+    #[test]
+    fn scopes_overlap_when_one_request_could_be_in_both() {
+        let scope =
+            |hosts: &[&str], paths: &[&str]| Scope::parse(hosts, paths, &[] as &[&str]).unwrap();
+        let shop = scope(&["shop.example.com", "*.shop.example.com"], &[]);
+        for (other, overlaps) in [
+            (scope(&["api.example.com"], &[]), false),
+            (scope(&["SHOP.example.com"], &["/admin"]), true),
+            (scope(&["eu.shop.example.com"], &[]), true),
+            (scope(&["*.example.com"], &[]), true),
+            // `*.x` does not cover `x`.
+            (scope(&["*.api.example.com", "example.com"], &[]), false),
+            (scope(&["shop.example.com:8443"], &[]), false),
+            (scope(&[], &["/checkout"]), true),
+            (Scope::everything(), true),
+        ] {
+            assert_eq!(shop.overlaps(&other), overlaps, "{other:?}");
+            assert_eq!(other.overlaps(&shop), overlaps, "{other:?}");
+        }
+        let checkout = scope(&["shop.example.com"], &["/checkout"]);
+        assert!(!checkout.overlaps(&scope(&["shop.example.com"], &["/api/", "/admin"])));
+        assert!(checkout.overlaps(&scope(&["shop.example.com"], &["/check"])));
+        assert!(checkout.overlaps(&scope(&["shop.example.com"], &["/checkout/pay"])));
+    }
+
     proptest! {
+        /// Sound: two scopes that both cover one request overlap.
+        #[test]
+        fn scopes_that_both_cover_a_request_overlap(
+            a_hosts in proptest::sample::subsequence(HOSTS.to_vec(), 0..3),
+            b_hosts in proptest::sample::subsequence(HOSTS.to_vec(), 0..3),
+            a_paths in proptest::sample::subsequence(PATHS.to_vec(), 0..3),
+            b_paths in proptest::sample::subsequence(PATHS.to_vec(), 0..3),
+        ) {
+            let a = Scope::parse(&a_hosts, &a_paths, &[] as &[&str]).unwrap();
+            let b = Scope::parse(&b_hosts, &b_paths, &[] as &[&str]).unwrap();
+            prop_assert_eq!(a.overlaps(&b), b.overlaps(&a));
+            for host in REQUEST_HOSTS {
+                for path in REQUEST_PATHS {
+                    if a.covers(Some(host), path) && b.covers(Some(host), path) {
+                        prop_assert!(a.overlaps(&b), "{:?} {:?} both cover {} {}", a, b, host, path);
+                    }
+                }
+            }
+        }
+
         #[test]
         fn normalizing_is_idempotent_and_keeps_a_leading_slash(path in "/[a-z./%0-9]{0,24}") {
             let once = normalize_path(&path);
