@@ -310,21 +310,19 @@ fn maints_rule_goes_first_and_exit_restores_exactly() {
     assert_eq!(after.custom_response_bodies(), acl.custom_response_bodies());
 }
 
+/// `acl` with the part of the window `record` composed in.
+fn with_part(acl: &WebAcl, record: &StateRecord, response: &MaintenanceResponse) -> WebAcl {
+    let (rules, bodies) = compose(acl, &AclSpec { record, response }).unwrap();
+    with_rules(acl, rules, bodies)
+}
+
 #[test]
 fn two_windows_share_a_web_acl_each_in_its_own_part_and_leave_the_other_exactly() {
     let response = MaintenanceResponse::default();
     let acl = host(&[("managed", 0), ("rate", 1)]);
     // The shop's window goes in first, with maint's first names.
     let shop = injected(&acl);
-    let (rules, bodies) = compose(
-        &acl,
-        &AclSpec {
-            record: &shop,
-            response: &response,
-        },
-    )
-    .unwrap();
-    let with_shop = with_rules(&acl, rules, bodies);
+    let with_shop = with_part(&acl, &shop, &response);
     // Then the api's, scoped to its host, with names of its own.
     let mut api = record(&[]);
     api.window = "maint-svc-api".into();
@@ -737,15 +735,7 @@ fn two_parts_in_one_web_acl_answer_each_host_with_its_own_window() {
     let mut shop = injected(&acl);
     shop.client_ip = xff.clone();
     shop.scope = Scope::parse(&["shop.example.com"], &[] as &[&str], &[] as &[&str]).unwrap();
-    let (rules, bodies) = compose(
-        &acl,
-        &AclSpec {
-            record: &shop,
-            response: &response,
-        },
-    )
-    .unwrap();
-    let with_shop = with_rules(&acl, rules, bodies);
+    let with_shop = with_part(&acl, &shop, &response);
     let mut api = record(&[API_V4]);
     api.window = "maint-svc-api".into();
     api.client_ip = xff;
@@ -756,15 +746,7 @@ fn two_parts_in_one_web_acl_answer_each_host_with_its_own_window() {
         renumbered: first_place(&with_shop, SLOTS, &names),
         slots: SLOTS,
     });
-    let (rules, bodies) = compose(
-        &with_shop,
-        &AclSpec {
-            record: &api,
-            response: &response,
-        },
-    )
-    .unwrap();
-    let both = with_rules(&with_shop, rules, bodies);
+    let both = with_part(&with_shop, &api, &response);
     let live = LiveAcl {
         name: both.name().to_string(),
         rules: both.rules().iter().map(rule_json).collect(),
