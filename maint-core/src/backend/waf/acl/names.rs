@@ -34,6 +34,15 @@ pub(crate) const ALLOWLISTED_LABEL: &str = "maint:allowlisted";
 /// injected before there were three rules holds one (its rule at 0).
 pub(crate) const SLOTS: i32 = 3;
 
+/// The 32-bit FNV-1a hash of `text`: stable across runs and platforms,
+/// unlike std's hasher, for names and markers that must come out the same
+/// every time.
+pub(super) fn fnv1a(text: &str) -> u32 {
+    text.bytes().fold(0x811c_9dc5_u32, |h, b| {
+        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+    })
+}
+
 /// What each of maint's rules and bodies is, by the end of its name.
 const RULE_ENDS: [&str; 3] = ["maintenance", "client-ip", "bypass-link"];
 
@@ -59,12 +68,8 @@ pub(crate) struct PartNames {
 impl PartNames {
     /// The names of `window`'s part when it shares a web ACL.
     pub(crate) fn sharing(window: &str) -> Self {
-        // FNV-1a: stable across runs and platforms, unlike std's hasher.
-        let hash = window.bytes().fold(0x811c_9dc5_u32, |h, b| {
-            (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
-        });
         Self {
-            id: Some(format!("p{hash:08x}")),
+            id: Some(format!("p{:08x}", fnv1a(window))),
         }
     }
 

@@ -17,7 +17,7 @@ use aws_sdk_wafv2::types::{
 use aws_smithy_types::error::operation::BuildError;
 use aws_smithy_types::Blob;
 
-use super::names::{PartNames, SLOTS};
+use super::names::{fnv1a, PartNames, SLOTS};
 use super::record::{encode, is_connection, state_bodies, StateRecord};
 use crate::access::{
     BypassSecret, ClientIp, ClientIpFallback, ClientIpPosition, BYPASS_COOKIE, BYPASS_HEADER,
@@ -359,11 +359,7 @@ pub(crate) fn revision(spec: &AclSpec<'_>) -> Result<String> {
     }
     text.push('\n');
     text.push_str(spec.response.body().content());
-    // FNV-1a: stable across runs and platforms, unlike std's hasher.
-    let hash = text.bytes().fold(0x811c_9dc5_u32, |h, b| {
-        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
-    });
-    Ok(format!("{hash:08x}"))
+    Ok(format!("{:08x}", fnv1a(&text)))
 }
 
 /// Metrics on, so an SRE can see how many requests got the page
