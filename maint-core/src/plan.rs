@@ -20,6 +20,7 @@ use crate::access::BypassState;
 use crate::maintenance::{
     AllowlistChange, Change, ExistingWebAcl, MaintenanceInfo, MaintenanceSpec, State, Window,
 };
+use crate::scope::Scope;
 use crate::target::LoadBalancerArn;
 use crate::{Error, Result};
 
@@ -167,6 +168,42 @@ pub(crate) fn injected_elsewhere<'m>(
             members.into_iter().cloned().collect::<Vec<_>>().join(", ")
         ),
     }
+}
+
+/// Whether window `window` (of `scope`) may add its part to the web ACL
+/// that `lb` is under, which holds the windows `others` (name and scope
+/// each): only when none of their scopes overlaps its own (see
+/// [`Scope::overlaps`]); else the refusal naming the first it overlaps
+/// and both scopes. Two windows of everything are left to the usual
+/// refusal (`None` here with `Ok(false)`): they were never meant to share.
+pub(crate) fn may_share<'s>(
+    lb: &LoadBalancerArn,
+    window: &Window,
+    scope: &Scope,
+    others: impl IntoIterator<Item = (&'s str, &'s Scope)>,
+) -> Result<bool> {
+    let mut shares = false;
+    for (other, other_scope) in others {
+        if scope.is_everything() && other_scope.is_everything() {
+            return Ok(false);
+        }
+        if scope.overlaps(other_scope) {
+            let says = |s: &Scope| s.describe().unwrap_or_else(|| "every request".into());
+            return Err(Error::Conflict {
+                resource: lb.to_string(),
+                message: format!(
+                    "window {} ({}) and window {other} ({}) would both answer some request to \
+                     it: windows share a load balancer only when each is scoped to hosts or \
+                     paths the other does not cover; nothing was changed",
+                    window.name(),
+                    says(scope),
+                    says(other_scope),
+                ),
+            });
+        }
+        shares = true;
+    }
+    Ok(shares)
 }
 
 /// The refusal of `lb`, not in `window`, when `arm` finds the window in
