@@ -58,3 +58,21 @@ pub async fn resources_in_moto(lb: &LoadBalancerArn) -> Vec<String> {
     names.sort();
     names
 }
+
+/// The IP sets maint made for `window` that exist in moto (by name: they
+/// start with the window's).
+pub async fn ip_sets_of(window: &maint_core::backend::Window) -> Vec<String> {
+    let out = seed::waf_client()
+        .list_ip_sets()
+        .scope(Scope::Regional)
+        .limit(100)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("ListIPSets: {e:?}"));
+    out.ip_sets()
+        .iter()
+        .filter_map(|s| s.name())
+        .filter(|n| n.starts_with(window.name()))
+        .map(str::to_string)
+        .collect()
+}

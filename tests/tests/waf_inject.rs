@@ -16,6 +16,7 @@ use maint_core::backend::{
 };
 use maint_core::{Allowlist, ErrorKind, LoadBalancerArn, MaintenanceBackend};
 use maint_tests::faults::Faults;
+use maint_tests::inspect::ip_sets_of;
 use maint_tests::{fast_settings, faulty_backend, seed, OperationLog};
 
 async fn alb(hint: &str) -> LoadBalancerArn {
@@ -118,23 +119,6 @@ fn window(hint: &str) -> Window {
     Window::of_service(&seed::unique_lb_name(hint))
 }
 
-/// The IP sets maint made for `window` (by name, in moto).
-async fn maint_sets(window: &Window) -> Vec<String> {
-    let out = seed::waf_client()
-        .list_ip_sets()
-        .scope(Scope::Regional)
-        .limit(100)
-        .send()
-        .await
-        .unwrap();
-    out.ip_sets()
-        .iter()
-        .filter_map(|s| s.name())
-        .filter(|n| n.starts_with(window.name()))
-        .map(str::to_string)
-        .collect()
-}
-
 fn all_ok<T: std::fmt::Debug>(results: &[maint_core::Result<T>]) {
     for r in results {
         assert!(r.is_ok(), "{results:?}");
@@ -165,7 +149,7 @@ async fn a_shared_security_acl_gets_maints_rule_and_ends_as_it_was_plus_others_e
         "{failures:?}"
     );
     assert_eq!(shape(&read_acl(&name, &id).await.0), original);
-    assert!(maint_sets(&w).await.is_empty());
+    assert!(ip_sets_of(&w).await.is_empty());
 
     // With consent: one update of the shared ACL puts all three in.
     log.take();
@@ -255,7 +239,7 @@ async fn a_shared_security_acl_gets_maints_rule_and_ends_as_it_was_plus_others_e
         shape(&read_acl(&name, &id).await.0),
         with_rate_limit(original, 1000)
     );
-    assert!(maint_sets(&w).await.is_empty(), "maint's IP sets are gone");
+    assert!(ip_sets_of(&w).await.is_empty(), "maint's IP sets are gone");
     for lb in &lbs {
         assert!(matches!(
             b.status(lb).await.unwrap().state,
@@ -280,7 +264,7 @@ async fn an_acl_that_would_exceed_capacity_or_protects_others_is_refused_with_no
     assert!(err.to_string().contains("5001 WCU"), "{err}");
     assert_eq!(shape(&read_acl(&name, &id).await.0), original);
     assert!(
-        maint_sets(&w).await.is_empty(),
+        ip_sets_of(&w).await.is_empty(),
         "no IP set made for a refused ACL"
     );
 
@@ -316,17 +300,17 @@ async fn a_crash_at_each_step_of_inject_and_of_its_exit_converges_on_rerun() {
     faults.inject("UpdateWebACL", "AccessDeniedException", 1);
     assert!(b.enter_window(&w, &lbs, &s, Mode::Apply).await.is_err());
     assert_eq!(shape(&read_acl(&name, &id).await.0), original);
-    assert_eq!(maint_sets(&w).await.len(), 2, "its IP sets are left");
+    assert_eq!(ip_sets_of(&w).await.len(), 2, "its IP sets are left");
     // ... and `exit` instead of a rerun clears them up.
     all_ok(&b.exit_window(&w, &lbs, Mode::Apply).await.unwrap());
-    assert!(maint_sets(&w).await.is_empty());
+    assert!(ip_sets_of(&w).await.is_empty());
     assert_eq!(shape(&read_acl(&name, &id).await.0), original);
 
     // Again, and this time the rerun of enter finishes it.
     faults.inject("UpdateWebACL", "AccessDeniedException", 1);
     assert!(b.enter_window(&w, &lbs, &s, Mode::Apply).await.is_err());
     all_ok(&b.enter_window(&w, &lbs, &s, Mode::Apply).await.unwrap());
-    assert_eq!(maint_sets(&w).await.len(), 2);
+    assert_eq!(ip_sets_of(&w).await.len(), 2);
     assert!(matches!(
         b.status(&lbs[0]).await.unwrap().state,
         State::Maintenance(_)
@@ -337,7 +321,7 @@ async fn a_crash_at_each_step_of_inject_and_of_its_exit_converges_on_rerun() {
     assert!(b.exit_window(&w, &lbs, Mode::Apply).await.is_err());
     assert_eq!(shape(&read_acl(&name, &id).await.0), original);
     all_ok(&b.exit_window(&w, &lbs, Mode::Apply).await.unwrap());
-    assert!(maint_sets(&w).await.is_empty());
+    assert!(ip_sets_of(&w).await.is_empty());
     assert_eq!(shape(&read_acl(&name, &id).await.0), original);
 }
 
@@ -459,7 +443,7 @@ async fn an_armed_window_of_five_switches_with_one_write_each_way() {
     for lb in &lbs {
         assert_eq!(b.status(lb).await.unwrap().state, State::Normal);
     }
-    assert!(maint_sets(&w).await.is_empty());
+    assert!(ip_sets_of(&w).await.is_empty());
 }
 
 /// Issue 19, item 7: a web ACL maint did not create, named like a window
@@ -535,7 +519,7 @@ async fn a_copy_of_an_injected_window_in_an_acl_named_like_maints_is_never_trust
         .iter()
         .all(|k| matches!(k, ErrorKind::ForeignWebAcl | ErrorKind::Conflict)),);
     assert_eq!(shape(&read_acl(&copy_name, &copy_id).await.0), before);
-    assert!(maint_sets(&w).await.is_empty());
+    assert!(ip_sets_of(&w).await.is_empty());
 }
 
 /// Issue 19, item 3: load balancers named together on the command line
@@ -617,7 +601,7 @@ async fn load_balancers_named_together_under_one_security_acl_are_one_injected_w
     let run = fleet.exit(&targets, Mode::Apply, &Silent).await.unwrap();
     assert_eq!(run.summary.failed, 0, "{run:?}");
     assert_eq!(shape(&read_acl(&name, &id).await.0), original);
-    assert!(maint_sets(&window).await.is_empty());
+    assert!(ip_sets_of(&window).await.is_empty());
 }
 
 /// A member of a service's window injected into its security web ACL,

@@ -38,8 +38,14 @@ pub(super) enum Observed {
 
 impl WafStore {
     /// What `lb`'s association says: no web ACL, a window of maint's, or
-    /// a web ACL maint did not create.
-    pub(super) async fn observe(&self, lb: &LoadBalancerArn) -> Result<Observed> {
+    /// a web ACL maint did not create. A web ACL holding several windows
+    /// (parts) reads as `window`'s part when it holds one, else as its
+    /// first (see [`acl::read_for`]).
+    pub(super) async fn observe(
+        &self,
+        lb: &LoadBalancerArn,
+        window: Option<&str>,
+    ) -> Result<Observed> {
         if lb.region() != self.region() {
             return Err(wrong_region(lb, self.region()).into());
         }
@@ -55,7 +61,11 @@ impl WafStore {
         let Some(acl) = out.web_acl() else {
             return Ok(Observed::Normal);
         };
-        Ok(match acl::read_acl(acl)? {
+        let read = match window {
+            Some(window) => acl::read_for(acl, window)?,
+            None => acl::read_acl(acl)?,
+        };
+        Ok(match read {
             Some(read) => Observed::Ours {
                 acl: Box::new(acl.clone()),
                 read: Box::new(read),
@@ -99,7 +109,7 @@ impl WafStore {
             let Ok(lb) = LoadBalancerArn::parse(member) else {
                 continue;
             };
-            match self.observe(&lb).await {
+            match self.observe(&lb, None).await {
                 Ok(Observed::Ours { acl, .. }) if acl.arn() == acl_arn => {
                     members.push(member.clone())
                 }
@@ -110,7 +120,8 @@ impl WafStore {
         Ok(members)
     }
 
-    /// Reads `lb`'s association, then, when `decide` says so, makes the
+    /// Reads `lb`'s association (as `window` sees it: see
+    /// [`WafStore::observe`]), then, when `decide` says so, makes the
     /// association call `send`, as one attempt; every
     /// attempt reads again, the first and each one after throttling or a
     /// code in `retry_on`, since `AssociateWebACL` replaces and
@@ -124,9 +135,11 @@ impl WafStore {
     /// `DisassociateWebACL` do): throttling, AWS's internal
     /// errors and the codes in `retry_on` are retried here (the latter two
     /// until `deadline`). `Ok(true)` when the call was made.
+    #[allow(clippy::too_many_arguments)]
     pub(super) async fn read_then_call<D, S, Fut>(
         &self,
         lb: &LoadBalancerArn,
+        window: &str,
         what: &str,
         retry_on: &[&str],
         deadline: Duration,
@@ -146,7 +159,7 @@ impl WafStore {
         // quota).
         self.client
             .retrying("", what, &retry_on, deadline, || async move {
-                if !decide(self.observe(lb).await?)? {
+                if !decide(self.observe(lb, Some(window)).await?)? {
                     return Ok(false);
                 }
                 send().await.map(|()| true)
@@ -169,6 +182,7 @@ impl WafStore {
         tracing::info!(%lb, acl_arn, "associating web ACL");
         self.read_then_call(
             lb,
+            window.name(),
             &format!(
                 "associating web ACL {acl_arn} with {lb} (the web ACL exists: run the same \
                  command again to finish, or `maint exit` to remove it)"
@@ -214,7 +228,7 @@ impl WafStore {
         lbs: &[LoadBalancerArn],
     ) -> Result<Vec<String>> {
         if let [lb] = lbs {
-            return Ok(match self.observe(lb).await {
+            return Ok(match self.observe(lb, None).await {
                 Ok(Observed::Ours { acl, .. }) if acl.arn() == acl_arn => vec![lb.to_string()],
                 // Anything else is for its association to say.
                 _ => Vec::new(),
@@ -233,6 +247,7 @@ impl WafStore {
         let result = self
             .read_then_call(
                 lb,
+                window,
                 "disassociate the web ACL",
                 &[],
                 self.settings().delete_deadline,

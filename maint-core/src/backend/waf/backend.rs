@@ -12,7 +12,7 @@ use aws_sdk_elasticloadbalancingv2 as elbv2;
 use aws_sdk_wafv2 as wafv2;
 use chrono::Utc;
 
-use super::acl::{ReadAcl, StateRecord};
+use super::acl::{self, ReadAcl, StateRecord};
 use super::associations::Observed;
 use super::client::WafClient;
 use super::decide::{
@@ -151,8 +151,10 @@ impl MaintenanceBackend for WafBackend {
         // when the window has IP sets but no web ACL of its own (injected,
         // or left by a crashed run); otherwise a foreign web ACL is refused
         // when its member's turn to associate comes.
+        // A scoped window reads it too: its load balancer may carry
+        // another scoped window's web ACL, which it then shares.
         let consent = spec.existing_web_acl == ExistingWebAcl::Inject;
-        let (existing, host) = if consent {
+        let (existing, host) = if consent || !spec.scope.is_everything() {
             futures::future::try_join(
                 self.store.find_window(window, false),
                 self.store.injection_host(window, &lbs[0], Some(spec)),
@@ -253,13 +255,32 @@ impl MaintenanceBackend for WafBackend {
                     })
                     .collect())
             }
+            // Another window's part shares its web ACL: only its own
+            // part leaves (see `exit_window`).
+            Some((locked, read)) if acl::read_parts(&locked.acl)?.len() > 1 => {
+                let host = Host::from_arn(locked.acl.arn())?;
+                let left = self.exit_injected(window, lbs, mode, &host, &read).await?;
+                Ok(left
+                    .into_iter()
+                    .map(|o| {
+                        o.map(|mut o| {
+                            for c in &mut o.changes {
+                                if matches!(c, Change::RuleRemoved { .. }) {
+                                    *c = Change::Disarmed;
+                                }
+                            }
+                            o
+                        })
+                    })
+                    .collect())
+            }
             Some(_) => self.detach(window, lbs, mode, Change::Disarmed, None).await,
             None => {
                 // Nothing armed: normal members are unchanged; an injected
                 // window has nothing to disarm.
                 let mut results = Vec::with_capacity(lbs.len());
                 for lb in lbs {
-                    results.push(match self.store.observe(lb).await {
+                    results.push(match self.store.observe(lb, Some(window.name())).await {
                         Ok(Observed::Normal) => Ok(outcome(lb, mode, Vec::new())),
                         Ok(Observed::Foreign { arn, name }) => Err(foreign(lb, &arn, &name)),
                         Ok(Observed::Ours { read, .. }) if read.record.window == window.name() => {
@@ -298,7 +319,9 @@ impl MaintenanceBackend for WafBackend {
         if lbs.len() > 1 {
             match self.store.find_window(window, false).await? {
                 None => {
-                    if let Ok(Observed::Ours { acl, read }) = self.store.observe(&lbs[0]).await {
+                    if let Ok(Observed::Ours { acl, read }) =
+                        self.store.observe(&lbs[0], Some(window.name())).await
+                    {
                         if read.injected() && read.record.window == window.name() {
                             let host = Host::from_arn(acl.arn())?;
                             return self.exit_injected(window, lbs, mode, &host, &read).await;
@@ -330,6 +353,10 @@ impl MaintenanceBackend for WafBackend {
         }
         // Each leaving member is read again right before its disassociation.
         let located = self.locate(window, lbs, true, known).await?;
+        let shared = match &located.window {
+            Some(ReadWindow { acl, .. }) => acl::read_parts(acl)?.len() > 1,
+            None => false,
+        };
         match &located {
             Located {
                 window: Some(ReadWindow { acl, read }),
@@ -375,6 +402,16 @@ impl MaintenanceBackend for WafBackend {
                         Err(e) => Err(e.clone()),
                     })
                     .collect());
+            }
+            // Its own web ACL holds another window's part too (a shared
+            // load balancer): only its own part leaves, as an injected
+            // window's does; the web ACL stays for the other.
+            Located {
+                window: Some(ReadWindow { acl, read }),
+                ..
+            } if shared => {
+                let host = Host::from_arn(acl.arn())?;
+                return self.exit_injected(window, lbs, mode, &host, read).await;
             }
             Located {
                 window: None, seen, ..
@@ -625,7 +662,7 @@ impl MaintenanceBackend for WafBackend {
         for lb in lbs {
             // A load balancer that cannot be read stays in its window of
             // one: the operation reads it again and reports why.
-            standings.push(match self.store.observe(lb).await {
+            standings.push(match self.store.observe(lb, None).await {
                 Ok(Observed::Ours { read, .. }) => Standing::Window(Window::recorded(
                     &read.record.window,
                     read.record.service.as_deref(),
@@ -781,7 +818,7 @@ impl WafBackend {
         };
         let mut results = Vec::with_capacity(lbs.len());
         for lb in lbs {
-            results.push(match self.store.observe(lb).await {
+            results.push(match self.store.observe(lb, Some(window.name())).await {
                 Ok(Observed::Ours { read, .. }) if read.record.window == window.name() => {
                     Ok(outcome(lb, Mode::DryRun, window_changes.clone()))
                 }

@@ -350,9 +350,12 @@ impl WafStore {
             };
             // The members its record names (or, on a web ACL made before
             // windows, its load balancer tag).
-            let members = match acl::read_acl(&locked.acl)? {
-                Some(read) => read.record.members,
-                None => load_balancer.into_iter().collect(),
+            // Every part's, where windows share it.
+            let parts = acl::read_parts(&locked.acl)?;
+            let members: Vec<String> = if parts.is_empty() {
+                load_balancer.into_iter().collect()
+            } else {
+                parts.into_iter().flat_map(|p| p.record.members).collect()
             };
             let used = !self.members_of(&summary.arn, &members).await?.is_empty();
             in_use.insert(window, used);

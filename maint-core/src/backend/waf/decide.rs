@@ -9,8 +9,8 @@ use aws_sdk_wafv2::types::WebAcl;
 use super::acl::{ReadAcl, StateRecord};
 use crate::maintenance::Window;
 pub(super) use crate::plan::{
-    arming_would_enter, elsewhere, foreign, injected_elsewhere, outcome, reentry_changes,
-    rule_removed,
+    arming_would_enter, elsewhere, foreign, injected_elsewhere, may_share, outcome,
+    reentry_changes, rule_removed,
 };
 use crate::target::LoadBalancerArn;
 use crate::Result;

@@ -9,7 +9,7 @@ use aws_sdk_wafv2::types::{Rule, WebAcl};
 
 use super::acl::{self, AclSpec, IpSetId, ReadAcl};
 use super::associations::Observed;
-use super::decide::foreign;
+use super::decide::{foreign, may_share};
 use super::errors::{code, is_code};
 use super::inventory::{Ownership, Summary};
 use super::ip_sets::{family_entries, ip_set_family};
@@ -83,7 +83,7 @@ impl WafStore {
         spec: Option<&MaintenanceSpec>,
     ) -> Result<Option<Host>> {
         let consent = spec.is_some_and(|s| s.existing_web_acl == ExistingWebAcl::Inject);
-        Ok(match self.observe(first).await {
+        Ok(match self.observe(first, Some(window.name())).await {
             // In place: no new consent needed to update it. Removed by
             // someone else: putting it back needs consent again.
             Ok(Observed::Ours { acl, read })
@@ -98,10 +98,65 @@ impl WafStore {
             {
                 return Err(foreign(first, acl.arn(), acl.name()));
             }
+            // Other windows' parts (a shared load balancer): this window
+            // adds its own when the scopes allow (`enter` only).
+            Ok(Observed::Ours { acl, read }) if read.record.window != window.name() => match spec {
+                Some(spec) if self.may_join(window, first, spec, &acl, consent).await? => {
+                    Some(Host::of(&acl))
+                }
+                _ => None,
+            },
             Ok(Observed::Foreign { arn, .. }) if consent => Some(Host::from_arn(&arn)?),
             // Anything else (including a member that cannot be read) takes
             // the usual way, which reports it per member.
             _ => None,
+        })
+    }
+
+    /// Whether `window` (of `spec`) may add its part to `acl` on `lb`,
+    /// which holds other windows' parts: when no scope overlaps (else the
+    /// refusal naming both, see [`may_share`]), and the web ACL is maint's
+    /// own (or `consent` was given to inject into a service's own).
+    pub(super) async fn may_join(
+        &self,
+        window: &Window,
+        lb: &LoadBalancerArn,
+        spec: &MaintenanceSpec,
+        acl: &WebAcl,
+        consent: bool,
+    ) -> Result<bool> {
+        let parts = acl::read_parts(acl)?;
+        let others = parts
+            .iter()
+            .filter(|p| p.record.window != window.name())
+            .map(|p| (p.record.window.as_str(), &p.record.scope));
+        if spec.scope.is_everything() || !may_share(lb, window, &spec.scope, others)? {
+            return Ok(false);
+        }
+        Ok(consent || self.made_by_maint(acl, &parts).await?)
+    }
+
+    /// Whether maint created `acl` (holding `parts`): a window's own part
+    /// is only ever in maint's own web ACL; without one, its tags say.
+    pub(super) async fn made_by_maint(&self, acl: &WebAcl, parts: &[ReadAcl]) -> Result<bool> {
+        if parts.iter().any(|p| !p.injected()) {
+            return Ok(true);
+        }
+        Ok(matches!(
+            self.ownership(acl.arn()).await?,
+            Ownership::Maint { window, host: None, .. } if window == acl.name()
+        ))
+    }
+
+    /// The part a window adds to `acl`: the first when the web ACL holds
+    /// no window of maint's, else a sharing part of its own names.
+    pub(super) fn new_part(window: &Window, acl: &WebAcl) -> Result<Option<String>> {
+        Ok(if acl::read_parts(acl)?.is_empty() {
+            None
+        } else {
+            acl::PartNames::sharing(window.name())
+                .id()
+                .map(str::to_string)
         })
     }
 
@@ -211,8 +266,10 @@ impl WafStore {
     ) -> Result<Vec<Change>> {
         let members: Vec<&LoadBalancerArn> = lbs.iter().collect();
         let mut record = new_record(window, &members, spec);
+        record.part = Self::new_part(window, &locked.acl)?;
         let mut allowlist = spec.allowlist.clone();
         if let Some(previous) = previous {
+            record.part = previous.record.part.clone();
             // Put back after a revert: the allowlist kept, members joined.
             let entries = self.load_sets(&previous.record).await?.entries;
             allowlist = entries.union(&spec.allowlist)?;
@@ -366,9 +423,9 @@ impl WafStore {
         match self.get_web_acl(&host.name, &host.id).await {
             Err(e) if is_code(&e, &[code::NONEXISTENT]) => Ok(false),
             Err(e) => Err(e),
-            Ok(locked) => {
-                Ok(acl::read_acl(&locked.acl)?.is_some_and(|r| r.record.window == window))
-            }
+            Ok(locked) => Ok(acl::read_parts(&locked.acl)?
+                .iter()
+                .any(|r| r.record.window == window)),
         }
     }
 }

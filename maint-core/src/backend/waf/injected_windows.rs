@@ -47,15 +47,30 @@ impl WafBackend {
                     Some(locked) => locked,
                     None => self.store.get_web_acl(&host.name, &host.id).await?,
                 };
-                let read = acl::read_acl(&locked.acl)?;
+                let read = acl::read_for(&locked.acl, window.name())?;
                 match read {
-                    Some(read) if read.record.window != window.name() => Err(Error::Conflict {
-                        resource: host.arn.clone(),
-                        message: format!(
-                            "web ACL {} carries maint's window {}; act through that window",
-                            host.name, read.record.window
-                        ),
-                    }),
+                    // Other windows' parts only: this window's is added when
+                    // the scopes allow (checked again on what is there now).
+                    Some(read)
+                        if read.record.window != window.name()
+                            && !self
+                                .store
+                                .may_join(window, &lbs[0], spec, &locked.acl, true)
+                                .await? =>
+                    {
+                        Err(Error::Conflict {
+                            resource: host.arn.clone(),
+                            message: format!(
+                                "web ACL {} carries maint's window {}; act through that window",
+                                host.name, read.record.window
+                            ),
+                        })
+                    }
+                    Some(read) if read.record.window != window.name() => {
+                        self.store
+                            .inject(window, lbs, spec, mode, host, &locked, None)
+                            .await
+                    }
                     Some(read) if read.rule_present => {
                         self.reenter_injected(window, lbs, spec, mode, &locked, &read)
                             .await
@@ -139,6 +154,15 @@ impl WafBackend {
                 })
                 .collect());
         }
+        // The last part of a web ACL maint created: it goes, as a window's
+        // own does with its last member (disassociated, then deleted).
+        let acl = self.store.get_web_acl(&host.name, &host.id).await?;
+        let parts = acl::read_parts(&acl.acl)?;
+        if parts.iter().all(|p| p.record.window == window.name())
+            && self.store.made_by_maint(&acl.acl, &parts).await?
+        {
+            return self.last_part_out(window, lbs, mode, &acl, read).await;
+        }
         let mut changes = vec![Change::RuleRemoved {
             web_acl: host.name.clone(),
         }];
@@ -154,7 +178,9 @@ impl WafBackend {
             self.store
                 .with_lock_retries(&host.arn, || async {
                     let locked = self.store.get_web_acl(&host.name, &host.id).await?;
-                    let Some(now) = acl::read_acl(&locked.acl)? else {
+                    let Some(now) = acl::read_for(&locked.acl, window.name())?
+                        .filter(|r| r.record.window == window.name())
+                    else {
                         return Ok(());
                     };
                     let injection = now.record.injected.clone().unwrap_or_default();
@@ -173,6 +199,50 @@ impl WafBackend {
         Ok(lbs
             .iter()
             .map(|lb| Ok(outcome(lb, mode, changes.clone())))
+            .collect())
+    }
+
+    /// The last window's part leaves a web ACL maint created (its owner's
+    /// left first, on a shared load balancer): every member is
+    /// disassociated (each read again right before), then the web ACL and
+    /// the window's IP sets are deleted, as a window's own web ACL is.
+    async fn last_part_out(
+        &self,
+        window: &Window,
+        lbs: &[LoadBalancerArn],
+        mode: Mode,
+        acl: &LockedAcl,
+        read: &ReadAcl,
+    ) -> MemberResults<Outcome> {
+        let owner = Window::recorded(acl.acl.name(), None);
+        let mut left = Vec::with_capacity(lbs.len());
+        for (i, lb) in lbs.iter().enumerate() {
+            if mode == Mode::Apply {
+                self.progress("disassociating", "disassociation", window, i, lbs.len());
+                if let Err(e) = self.store.disassociate(lb, window.name()).await {
+                    left.push(Err(e));
+                    continue;
+                }
+            }
+            left.push(Ok(()));
+        }
+        let deleted = if left.iter().all(Result::is_ok) {
+            self.store
+                .delete_window(&owner, &acl.acl, read, mode)
+                .await?
+        } else {
+            Vec::new()
+        };
+        Ok(lbs
+            .iter()
+            .zip(left)
+            .map(|(lb, left)| {
+                left.map(|()| {
+                    let mut changes = vec![Change::Disassociated];
+                    changes.extend(deleted.iter().cloned());
+                    outcome(lb, mode, changes)
+                })
+            })
             .collect())
     }
 }

@@ -296,6 +296,8 @@ impl WafStore {
             }
         }
         acls.sort();
+        // A web ACL of maint's may host another window's part too.
+        acls.dedup();
         let mut found = Vec::new();
         for (name, id) in acls {
             // One window that cannot be read never hides the others: it is
@@ -315,26 +317,28 @@ impl WafStore {
                 }
                 Ok(locked) => locked,
             };
-            let read = match acl::read_acl(&locked.acl) {
-                Ok(Some(read)) => read,
-                Ok(None) => continue,
+            // Each window's part of it (several on a shared load balancer).
+            let parts = match acl::read_parts(&locked.acl) {
+                Ok(parts) => parts,
                 Err(e) => {
                     found.push(unreadable(e));
                     continue;
                 }
             };
-            let record = &read.record;
-            found.push(WindowSummary {
-                window: Window::recorded(&record.window, record.service.as_deref()),
-                members: record
-                    .members
-                    .iter()
-                    .filter_map(|m| LoadBalancerArn::parse(m).ok())
-                    .collect(),
-                until: record.until,
-                in_maintenance: read.rule_present && record.active,
-                problem: read.damage_error(&locked.acl),
-            });
+            for read in parts {
+                let record = &read.record;
+                found.push(WindowSummary {
+                    window: Window::recorded(&record.window, record.service.as_deref()),
+                    members: record
+                        .members
+                        .iter()
+                        .filter_map(|m| LoadBalancerArn::parse(m).ok())
+                        .collect(),
+                    until: record.until,
+                    in_maintenance: read.rule_present && record.active,
+                    problem: read.damage_error(&locked.acl),
+                });
+            }
         }
         Ok(found)
     }

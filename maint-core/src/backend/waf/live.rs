@@ -167,7 +167,7 @@ impl WafStore {
         lb: &LoadBalancerArn,
         request: &CheckRequest,
     ) -> Result<CheckReport> {
-        let (acl, read) = match self.observe(lb).await? {
+        let (acl, read) = match self.observe(lb, None).await? {
             Observed::Normal => return Ok(check::decide(lb, &State::Normal, request)),
             Observed::Foreign { arn, name } => {
                 let state = State::Foreign {
@@ -176,7 +176,14 @@ impl WafStore {
                 };
                 return Ok(check::decide(lb, &state, request));
             }
-            Observed::Ours { acl, read } => (acl, read),
+            // Several windows' parts: the one whose scope the request is
+            // in explains it (they never overlap); else the first.
+            Observed::Ours { acl, read } => {
+                let covering = acl::read_parts(&acl)?
+                    .into_iter()
+                    .find(|p| p.record.scope.covers(request.host(), request.path()));
+                (acl, covering.map_or(read, Box::new))
+            }
         };
         if !read.rule_present {
             let info = Self::info(&acl, &read, Allowlist::new());

@@ -62,7 +62,7 @@ impl WafBackend {
         }
         // The same web ACL again (a window's own, or the service's web ACL
         // it is injected into).
-        match self.store.reread(&acl).await {
+        match self.store.reread(&acl, window).await {
             Ok((locked, Some(read))) if read.record.window == window.name() => {
                 Ok(ReadWindow::new(locked.acl, read))
             }
@@ -160,7 +160,7 @@ impl WafBackend {
         lb: &LoadBalancerArn,
         found: &mut Option<ReadWindow>,
     ) -> Result<Placement> {
-        match self.store.observe(lb).await? {
+        match self.store.observe(lb, Some(window.name())).await? {
             Observed::Ours { acl, read } if read.record.window == window.name() => {
                 found.get_or_insert(ReadWindow { acl, read });
                 Ok(Placement::Member)

@@ -180,9 +180,14 @@ impl WafStore {
     /// The web ACL with its lock token and maint's record in it (`None` for
     /// the record when maint's is not there, any more): as just read when
     /// `acl` is the version this backend read last, else read again.
-    pub(super) async fn reread(&self, acl: &WebAcl) -> Result<(LockedAcl, Option<ReadAcl>)> {
+    pub(super) async fn reread(
+        &self,
+        acl: &WebAcl,
+        window: &Window,
+    ) -> Result<(LockedAcl, Option<ReadAcl>)> {
         let locked = self.locked(acl).await?;
-        let read = acl::read_acl(&locked.acl)?;
+        let read =
+            acl::read_for(&locked.acl, window.name())?.filter(|r| r.record.window == window.name());
         Ok((locked, read))
     }
 
@@ -213,8 +218,17 @@ impl WafStore {
             }
             other => other?,
         };
-        match acl::read_acl(&locked.acl)? {
+        let parts = acl::read_parts(&locked.acl)?;
+        let has_parts = !parts.is_empty();
+        match parts
+            .into_iter()
+            .find(|p| p.record.window == window.name() && !p.injected())
+        {
             Some(read) => Ok(Some((locked, read))),
+            // The window's part left while another window's part stays (a
+            // shared load balancer): the web ACL is that window's host now,
+            // and this window has none of its own.
+            None if has_parts => Ok(None),
             // maint's by its tags but without a record: a web ACL created by
             // a run that died before writing it cannot be: records are
             // written with the create. So it is someone else's.
@@ -249,6 +263,22 @@ impl WafStore {
                 tracing::info!(window = name, "reusing web ACL left by an earlier run");
                 self.with_lock_retries(&existing.arn, || async {
                     let locked = self.get_web_acl(name, &existing.id).await?;
+                    // Holding another window's part (its own left a shared
+                    // load balancer): associating it elsewhere would take
+                    // that window's rule along.
+                    let parts = acl::read_parts(&locked.acl)?;
+                    if let Some(other) = parts.iter().find(|p| p.record.window != name) {
+                        return Err(Error::Conflict {
+                            resource: existing.arn.clone(),
+                            message: format!(
+                                "web ACL {name} holds window {}'s part (they shared a load \
+                                 balancer): window {name} can join that load balancer's web \
+                                 ACL again, or have a web ACL of its own once {} exits; \
+                                 no load balancer was associated",
+                                other.record.window, other.record.window
+                            ),
+                        });
+                    }
                     self.update_web_acl(window, &locked, spec).await
                 })
                 .await?;
@@ -354,7 +384,7 @@ impl WafStore {
                 Some(set) if set.entries != wanted => self.update_ip_set(set, &wanted).await?,
                 Some(_) => {}
                 None if !wanted.is_empty() => {
-                    let host = acl::read_acl(acl)?
+                    let host = acl::read_for(acl, window.name())?
                         .filter(ReadAcl::injected)
                         .map(|_| acl.arn().to_string());
                     let arn = self
@@ -367,7 +397,7 @@ impl WafStore {
         }
         // Only read the web ACL under its lock token when it has to change:
         // an edit of entries alone is done once the IP sets are written.
-        if let Some(observed) = acl::read_acl(acl)? {
+        if let Some(observed) = acl::read_for(acl, window.name())? {
             let mut record = observed.record.clone();
             let mut response = observed.response.clone();
             edit(&mut record, &mut response);
@@ -381,10 +411,12 @@ impl WafStore {
             }
         }
         let locked = self.locked(acl).await?;
-        let read = acl::read_acl(&locked.acl)?.ok_or_else(|| Error::Conflict {
-            resource: acl.arn().to_string(),
-            message: "the web ACL changed owner while maint was updating it".into(),
-        })?;
+        let read = acl::read_for(&locked.acl, window.name())?
+            .filter(|r| r.record.window == window.name())
+            .ok_or_else(|| Error::Conflict {
+                resource: acl.arn().to_string(),
+                message: "the web ACL changed owner while maint was updating it".into(),
+            })?;
         let mut record = read.record.clone();
         let mut response = read.response.clone();
         edit(&mut record, &mut response);
@@ -443,7 +475,7 @@ impl WafStore {
     /// pass-through: one update under its lock token.
     pub(super) async fn switch(&self, window: &Window, acl: &WebAcl, on: bool) -> Result<()> {
         self.with_lock_retries(acl.arn(), || async {
-            let (locked, read) = self.reread(acl).await?;
+            let (locked, read) = self.reread(acl, window).await?;
             let Some(read) = read else {
                 return Err(Error::Conflict {
                     resource: acl.arn().to_string(),
@@ -460,7 +492,7 @@ impl WafStore {
     /// associated in pass-through form.
     pub(super) async fn mark_armed(&self, window: &Window, acl: &WebAcl) -> Result<()> {
         self.with_lock_retries(acl.arn(), || async {
-            let (locked, read) = self.reread(acl).await?;
+            let (locked, read) = self.reread(acl, window).await?;
             let Some(read) = read else {
                 return Ok(());
             };

@@ -66,6 +66,17 @@ pub(crate) fn read_acl(acl: &WebAcl) -> Result<Option<ReadAcl>> {
     Ok(read_parts(acl)?.into_iter().next())
 }
 
+/// Reads a web ACL as seen by window `window`: its part of it, else (a
+/// web ACL holding other windows, or none of maint's) as [`read_acl`].
+pub(crate) fn read_for(acl: &WebAcl, window: &str) -> Result<Option<ReadAcl>> {
+    let mut parts = read_parts(acl)?;
+    let at = parts
+        .iter()
+        .position(|p| p.record.window == window)
+        .unwrap_or(0);
+    Ok((at < parts.len()).then(|| parts.swap_remove(at)))
+}
+
 /// Reads a web ACL as the windows of maint's it holds, one per part (see
 /// [`PartNames`]), the first part first. A part is left out when it is
 /// not one of maint's (no state record, or one naming another window, or
@@ -116,15 +127,18 @@ fn read_part(
             record.members.push(lb);
         }
     }
-    // maint injects only into a service's own web ACL, never into one
-    // named like maint's: a record saying "injected" in a web ACL named
-    // `maint-...` is a copy (or a forgery), not a window maint can trust.
+    // maint injects the first part only into a service's own web ACL,
+    // never into one named like maint's: a first part saying "injected" in
+    // a web ACL named `maint-...` is a copy (or a forgery), not a window
+    // maint can trust. A sharing part (a window that shares another's web
+    // ACL on one load balancer) may be in either; what maint deletes for
+    // it is checked by tags.
     let named_right = if own {
         record.window == acl.name()
     } else {
         record.injected.is_some()
             && record.window.starts_with("maint-")
-            && !acl.name().starts_with("maint-")
+            && (!acl.name().starts_with("maint-") || names.id().is_some())
     };
     if record.managed_by != MANAGED_BY || !named_right {
         return None;
