@@ -605,6 +605,21 @@ fn status_notes(run: &StatusRun) -> Vec<String> {
         if let Some(scope) = r.scope.as_ref().and_then(maint_core::Scope::describe) {
             notes.push(format!("{}: scope: {scope}", r.target));
         }
+        for other in &r.sharing {
+            let scope = other
+                .scope
+                .describe()
+                .unwrap_or_else(|| "every request".into());
+            let state = if other.in_maintenance {
+                "in maintenance"
+            } else {
+                "not in maintenance"
+            };
+            notes.push(format!(
+                "{}: its load balancer also carries window {} ({scope}): {state}",
+                r.target, other.window
+            ));
+        }
         if !r.leftovers.is_empty() {
             notes.push(format!(
                 "{}: leftovers of an interrupted run: {} (rerun the command, or `maint exit`)",
@@ -749,6 +764,7 @@ mod tests {
             scope: None,
             now_under: None,
             leftovers: Vec::new(),
+            sharing: Vec::new(),
             error: None,
         }
     }

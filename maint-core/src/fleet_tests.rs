@@ -451,6 +451,7 @@ async fn status_reads_every_target_it_can_and_reports_the_others() {
                     load_balancer: lb.clone(),
                     state: State::Normal,
                     leftovers: vec![],
+                    sharing: vec![],
                 })
             })
             .collect())

@@ -563,6 +563,23 @@ pub struct TargetStatus {
     /// not in use (left by an interrupted run): rerun the command, or `exit`
     /// to remove them. Empty in the common case.
     pub leftovers: Vec<String>,
+    /// The other windows on this load balancer, sharing its one web ACL
+    /// (each scoped to hosts or paths of its own; issue 21): empty unless
+    /// services share it.
+    pub sharing: Vec<SharedWindow>,
+}
+
+/// Another window on a load balancer, in the same web ACL (its own part
+/// of it), as `status` lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SharedWindow {
+    /// The window's name.
+    pub window: String,
+    /// Whether it is in maintenance now (else armed, in pass-through form,
+    /// or its rule was removed).
+    pub in_maintenance: bool,
+    /// The hosts and paths it covers.
+    pub scope: Scope,
 }
 
 impl TargetStatus {

@@ -15,7 +15,7 @@ use crate::access::BypassSecret;
 use crate::backend::Leftover;
 use crate::check::{CheckReport, CheckResponse, Verdict, Why};
 use crate::error::{chain, Error, ErrorKind};
-use crate::maintenance::{Change, Mode, Outcome, State, TargetStatus};
+use crate::maintenance::{Change, Mode, Outcome, SharedWindow, State, TargetStatus};
 use crate::scope::Scope;
 use crate::target::TargetRef;
 
@@ -179,6 +179,10 @@ pub struct StatusReport {
     pub now_under: Option<String>,
     /// maint's resources for this target left by an interrupted run.
     pub leftovers: Vec<String>,
+    /// The other windows on its load balancer, each in its own part of
+    /// the one web ACL there: `[{"window", "in_maintenance", "scope"}]`,
+    /// empty unless services share the load balancer.
+    pub sharing: Vec<SharedWindow>,
     /// Why the state could not be read, when `state` is `error`.
     pub error: Option<ErrorReport>,
 }
@@ -210,6 +214,7 @@ impl StatusReport {
             scope: None,
             now_under: None,
             leftovers: Vec::new(),
+            sharing: Vec::new(),
             error: None,
         };
         match result {
@@ -217,6 +222,7 @@ impl StatusReport {
             Ok(status) => {
                 report.load_balancer_arn = Some(status.load_balancer.to_string());
                 report.leftovers = status.leftovers.clone();
+                report.sharing = status.sharing.clone();
                 match &status.state {
                     State::Normal => report.state = TargetState::Normal,
                     State::Foreign {

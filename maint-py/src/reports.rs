@@ -6,7 +6,7 @@
 use chrono::{DateTime, Utc};
 use maint_core::report::{ChangeReport, CheckTargetReport, CleanedUp, StatusReport, TargetState};
 use pyo3::prelude::*;
-use pyo3::types::PyString;
+use pyo3::types::{PyDict, PyString};
 use serde::Serialize;
 
 /// A serializable value as the Python object `json.loads` gives for its
@@ -277,6 +277,28 @@ impl PyTargetStatus {
     #[getter]
     fn leftovers(&self) -> Vec<String> {
         self.report.leftovers.clone()
+    }
+    /// The other windows on its load balancer (services sharing it, each
+    /// scoped to its own hosts or paths): one dict each, with `window`,
+    /// `in_maintenance`, `hosts`, `paths` and `open_paths`.
+    #[getter]
+    fn sharing<'py>(&self, py: Python<'py>) -> PyResult<Vec<Bound<'py, PyDict>>> {
+        fn strings<T: ToString>(v: &[T]) -> Vec<String> {
+            v.iter().map(ToString::to_string).collect()
+        }
+        self.report
+            .sharing
+            .iter()
+            .map(|other| {
+                let d = PyDict::new(py);
+                d.set_item("window", &other.window)?;
+                d.set_item("in_maintenance", other.in_maintenance)?;
+                d.set_item("hosts", strings(other.scope.hosts()))?;
+                d.set_item("paths", strings(other.scope.paths()))?;
+                d.set_item("open_paths", strings(other.scope.open_paths()))?;
+                Ok(d)
+            })
+            .collect()
     }
     /// Why the state could not be read: a `MaintError` (not raised).
     #[getter]

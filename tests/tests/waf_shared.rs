@@ -8,7 +8,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 use maint_core::backend::waf::WafBackend;
-use maint_core::backend::{Change, MaintenanceSpec, Mode, Reason, Window};
+use maint_core::backend::{Change, MaintenanceSpec, Mode, Reason, SharedWindow, Window};
 use maint_core::check::{CheckRequest, Verdict};
 use maint_core::scope::Scope;
 use maint_core::{Allowlist, ErrorKind, LoadBalancerArn, MaintenanceBackend, WafSettings};
@@ -104,6 +104,20 @@ async fn two_scoped_services_share_one_alb_enter_and_exit_on_their_own_in_either
     assert_eq!(counts.get("wafv2:UpdateWebACL"), Some(&1), "{counts:?}");
     assert_eq!(counts.get("wafv2:CreateWebACL"), None, "{counts:?}");
     assert_eq!(counts.get("wafv2:AssociateWebACL"), None, "{counts:?}");
+
+    // status of either window names the other on the load balancer.
+    for (this, other, spec) in [(&shop, &api, &api_spec), (&api, &shop, &shop_spec)] {
+        let status = b.window_status(this, lbs).await.unwrap().remove(0).unwrap();
+        assert_eq!(status.window_info().unwrap().window, this.name());
+        assert_eq!(
+            status.sharing,
+            [SharedWindow {
+                window: other.name().to_string(),
+                in_maintenance: true,
+                scope: spec.scope.clone(),
+            }]
+        );
+    }
 
     // Each host its own window; each window its own testers.
     for (ip, host, want) in [

@@ -511,6 +511,7 @@ impl MaintenanceBackend for MemoryBackend {
                     load_balancer: lb.clone(),
                     state,
                     leftovers,
+                    sharing: Vec::new(),
                 })
             })
             .collect())

@@ -16,7 +16,7 @@ pub(crate) mod contract;
 
 pub use crate::maintenance::{
     AllowlistChange, AllowlistState, Change, ExistingWebAcl, MaintenanceInfo, MaintenanceSpec,
-    Mode, Outcome, Reason, State, TargetStatus, Window, WindowSummary,
+    Mode, Outcome, Reason, SharedWindow, State, TargetStatus, Window, WindowSummary,
 };
 pub use contract::{
     shared_factory, web_acl_name, BackendFactory, BackendFuture, Leftover, MaintenanceBackend,

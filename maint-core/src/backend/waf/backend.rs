@@ -30,8 +30,8 @@ use crate::access::BypassState;
 use crate::backend::contract::{Leftover, MaintenanceBackend, MemberResults};
 use crate::error::Argument;
 use crate::maintenance::{
-    AllowlistChange, AllowlistState, Change, ExistingWebAcl, MaintenanceSpec, Mode, Outcome, State,
-    TargetStatus, Window, WindowSummary,
+    AllowlistChange, AllowlistState, Change, ExistingWebAcl, MaintenanceSpec, Mode, Outcome,
+    SharedWindow, State, TargetStatus, Window, WindowSummary,
 };
 use crate::plan::{allowlist_changes, bypass_changes, detached};
 use crate::platform::LbController;
@@ -557,6 +557,15 @@ impl MaintenanceBackend for WafBackend {
         };
         let mut statuses = Vec::with_capacity(lbs.len());
         for (lb, seen) in lbs.iter().zip(seen) {
+            // The other windows in the web ACL it is under, besides the
+            // one its state shows.
+            let sharing = match (&seen, &found) {
+                (Ok(Placement::Member), Some(ReadWindow { acl, .. })) => {
+                    sharing(acl, window.name())?
+                }
+                (Ok(Placement::Elsewhere(acl, read)), _) => sharing(acl, &read.record.window)?,
+                _ => Vec::new(),
+            };
             let state = match seen {
                 Err(e) => {
                     statuses.push(Err(e));
@@ -635,6 +644,7 @@ impl MaintenanceBackend for WafBackend {
                 load_balancer: lb.clone(),
                 state,
                 leftovers,
+                sharing,
             }));
         }
         Ok(statuses)
@@ -843,4 +853,18 @@ impl WafBackend {
         }
         Ok(results)
     }
+}
+
+/// The windows whose parts `acl` holds besides `shown`'s, as `status`
+/// lists them.
+fn sharing(acl: &aws_sdk_wafv2::types::WebAcl, shown: &str) -> Result<Vec<SharedWindow>> {
+    Ok(acl::read_parts(acl)?
+        .into_iter()
+        .filter(|p| p.record.window != shown)
+        .map(|p| SharedWindow {
+            in_maintenance: p.rule_present && p.record.active,
+            window: p.record.window,
+            scope: p.record.scope,
+        })
+        .collect())
 }
