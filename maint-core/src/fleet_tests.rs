@@ -586,6 +586,25 @@ async fn services_expand_and_bad_targets_are_refused_up_front() {
 }
 
 #[test]
+fn two_services_sharing_a_load_balancer_are_each_acted_on() {
+    let config = Config::parse(
+        "[services.blog]\nload_balancers = [\"edge\"]\nhosts = [\"blog.example.com\"]\n\
+         [services.docs]\nload_balancers = [\"edge\"]\nhosts = [\"docs.example.com\"]\n",
+        Path::new("maint.toml"),
+    )
+    .unwrap();
+    let memory = Arc::new(MemoryBackend::new("us-east-1"));
+    let fleet = Fleet::new(Some(config), None, shared_factory(memory));
+    let refs = fleet.expand(&names(&["blog", "edge", "docs"])).unwrap();
+    let labels: Vec<String> = refs.iter().map(TargetRef::label).collect();
+    assert_eq!(
+        labels,
+        ["blog/edge", "docs/edge"],
+        "each service's window; edge named alone is acted on in them"
+    );
+}
+
+#[test]
 fn enter_requests_combine_with_the_service() {
     let config = Config::parse(
         "[allowlists]\noffice = [\"203.0.113.0/24\"]\n[services.shop]\nload_balancers = [\"a\"]\n\

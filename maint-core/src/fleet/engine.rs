@@ -203,15 +203,36 @@ impl Fleet {
                 }
             }
         }
+        // Windows that share a load balancer (services scoped to their own
+        // hosts on it) go one after the other, in the order named: each
+        // reads what the one before left there. Others run side by side.
+        let mut lanes: Vec<Vec<Group>> = Vec::new();
+        for group in groups {
+            let shares = |other: &Group| {
+                other
+                    .2
+                    .iter()
+                    .any(|(_, a)| group.2.iter().any(|(_, b)| a == b))
+            };
+            match lanes.iter_mut().find(|lane| lane.iter().any(shares)) {
+                Some(lane) => lane.push(group),
+                None => lanes.push(vec![group]),
+            }
+        }
         let op = &op;
-        let mut results = stream::iter(groups)
-            .map(|(window, backend, members)| async move {
-                let arns: Vec<LoadBalancerArn> = members.iter().map(|(_, a)| a.clone()).collect();
-                let first = members.first().map_or(0, |(i, _)| *i);
-                let results = op(backend, window, arns, first).await;
-                (members, results)
+        let mut results = stream::iter(lanes)
+            .map(|lane| {
+                Box::pin(
+                    stream::iter(lane).then(|(window, backend, members)| async move {
+                        let arns: Vec<LoadBalancerArn> =
+                            members.iter().map(|(_, a)| a.clone()).collect();
+                        let first = members.first().map_or(0, |(i, _)| *i);
+                        let results = op(backend, window, arns, first).await;
+                        (members, results)
+                    }),
+                )
             })
-            .buffer_unordered(self.concurrency);
+            .flatten_unordered(self.concurrency);
         while let Some((members, results)) = results.next().await {
             match results {
                 Ok(results) => {

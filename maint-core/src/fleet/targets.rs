@@ -89,9 +89,20 @@ impl Fleet {
             ));
         }
         // The same load balancer named twice (say, by a service and by
-        // name) is acted on once.
+        // name) is acted on once: in its service's window. Two services
+        // sharing a load balancer (each scoped to its own hosts) are two
+        // windows, each acted on.
+        let in_service: HashSet<(Option<String>, String)> = refs
+            .iter()
+            .filter(|r| r.service.is_some())
+            .map(|r| (r.region.clone(), r.load_balancer.to_string()))
+            .collect();
         let mut seen = HashSet::new();
-        refs.retain(|r| seen.insert((r.region.clone(), r.load_balancer.to_string())));
+        refs.retain(|r| {
+            let lb = (r.region.clone(), r.load_balancer.to_string());
+            (r.service.is_some() || !in_service.contains(&lb))
+                && seen.insert((lb, r.service.clone()))
+        });
         Ok(refs)
     }
 

@@ -28,13 +28,23 @@ impl WafBackend {
         mode: Mode,
         host: &Host,
     ) -> MemberResults<Outcome> {
-        // What else the web ACL protects, and the web ACL itself, read at
-        // the same time.
-        let (_, first) = futures::future::try_join(
-            self.store.check_protects(window, host, lbs),
-            self.store.get_web_acl(&host.name, &host.id),
-        )
-        .await?;
+        // The web ACL, then what else it protects: a web ACL maint created
+        // (another window's, shared) can only protect the members its parts
+        // record.
+        let first = self.store.get_web_acl(&host.name, &host.id).await?;
+        let parts = acl::read_parts(&first.acl)?;
+        let recorded = if !parts.is_empty() && self.store.made_by_maint(&first.acl, &parts).await? {
+            let mut members: Vec<String> = lbs.iter().map(ToString::to_string).collect();
+            members.extend(parts.into_iter().flat_map(|p| p.record.members));
+            members.sort();
+            members.dedup();
+            Some(members)
+        } else {
+            None
+        };
+        self.store
+            .check_protects(window, host, lbs, recorded)
+            .await?;
         let first = std::sync::Mutex::new(Some(first));
         let changes = self
             .store
