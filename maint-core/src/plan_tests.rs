@@ -66,11 +66,12 @@ fn world(places: &[At], extra: usize, leftover: bool) -> (Vec<LoadBalancerArn>, 
             arn: arn.clone(),
             name: name.to_string(),
             associated: BTreeSet::new(),
-            window: w,
+            maints: w.as_ref().is_some_and(|w| !w.injected),
+            parts: w.into_iter().collect(),
         });
         acl.associated.insert(who.clone());
-        if let Some(w) = &mut acl.window {
-            w.members.insert(who);
+        for w in &mut acl.parts {
+            w.members.insert(who.clone());
         }
         arn
     };
@@ -108,7 +109,8 @@ fn world(places: &[At], extra: usize, leftover: bool) -> (Vec<LoadBalancerArn>, 
                 arn: own.clone(),
                 name: window(SHOP).name().to_string(),
                 associated: BTreeSet::new(),
-                window: Some(record(SHOP, true, false, false)),
+                parts: vec![record(SHOP, true, false, false)],
+                maints: true,
             },
         );
     }
@@ -665,7 +667,7 @@ fn allowlist_edits_reach_the_window_in_maintenance_only() {
 
 #[test]
 fn states_follow_the_web_acl() {
-    assert_eq!(state_of(None), State::Normal);
+    assert_eq!(state_of(None, SHOP), State::Normal);
     let (_, seen) = world(
         &[
             Own(SHOP, true, false),
@@ -679,7 +681,10 @@ fn states_follow_the_web_acl() {
     let states: Vec<State> = seen
         .members
         .iter()
-        .map(|m| state_of(m.as_ref().unwrap().as_ref().and_then(|a| seen.acls.get(a))))
+        .map(|m| {
+            let acl = m.as_ref().unwrap().as_ref().and_then(|a| seen.acls.get(a));
+            state_of(acl, window(SHOP).name())
+        })
         .collect();
     assert!(matches!(states[0], State::Maintenance(_)));
     assert!(matches!(states[1], State::Armed(_)));
@@ -739,7 +744,8 @@ impl Records for Model<'_> {
             arn: arn.clone(),
             name: window.name().to_string(),
             associated: BTreeSet::new(),
-            window: Some(record(&arn)),
+            parts: vec![record(&arn)],
+            maints: true,
         };
         self.0.acls.insert(arn.clone(), acl);
         self.0.own = Some(arn.clone());
@@ -750,15 +756,25 @@ impl Records for Model<'_> {
         Ok(self.0.acls[acl].name.clone())
     }
 
-    fn set(&mut self, acl: &str, window: Option<WindowRecord>) -> Result<()> {
-        self.acl(acl)?.window = window;
+    fn set(&mut self, acl: &str, window: &str, record: Option<WindowRecord>) -> Result<()> {
+        let parts = &mut self.acl(acl)?.parts;
+        let at = parts.iter().position(|w| w.info.window == window);
+        match (at, record) {
+            (Some(i), Some(record)) => parts[i] = record,
+            (None, Some(record)) => parts.push(record),
+            (Some(i), None) => {
+                parts.remove(i);
+            }
+            (None, None) => {}
+        }
         Ok(())
     }
 
-    fn record(&mut self, acl: &str) -> Result<&mut WindowRecord> {
+    fn record(&mut self, acl: &str, window: &str) -> Result<&mut WindowRecord> {
         self.acl(acl)?
-            .window
-            .as_mut()
+            .parts
+            .iter_mut()
+            .find(|w| w.info.window == window)
             .ok_or_else(|| Error::unexpected("no window"))
     }
 
@@ -825,7 +841,7 @@ proptest! {
         prop_assert!(created == 0 || seen.own.is_none());
         for step in &plan.steps {
             if let Step::Delete { acl } = step {
-                prop_assert!(seen.acls[acl].own().is_some(), "{} is not maint's", acl);
+                prop_assert!(seen.acls[acl].maints, "{} is not maint's", acl);
             }
         }
     }
@@ -899,7 +915,7 @@ fn a_rule_changed_outside_maint_is_restored_by_enter_and_arm() {
         let (lbs, mut seen) = world(&[at], 0, false);
         let own = seen.own.clone().unwrap();
         let acl = seen.acls.get_mut(&own).unwrap();
-        acl.window.as_mut().unwrap().damage = Some("rule action".into());
+        acl.parts[0].damage = Some("rule action".into());
         let first = plan(&window(SHOP), &lbs, &seen, request).unwrap();
         expect("damaged", &first, &[part(Move::Stay, &want)]);
         first
@@ -910,6 +926,6 @@ fn a_rule_changed_outside_maint_is_restored_by_enter_and_arm() {
                 &mut Model(&mut seen),
             )
             .unwrap();
-        assert_eq!(seen.acls[&own].window.as_ref().unwrap().damage, None);
+        assert_eq!(seen.acls[&own].parts[0].damage, None);
     }
 }
