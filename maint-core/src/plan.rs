@@ -17,9 +17,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::access::BypassState;
-use crate::maintenance::{
-    AllowlistChange, Change, ExistingWebAcl, MaintenanceInfo, MaintenanceSpec, State, Window,
-};
+use crate::maintenance::{AllowlistChange, Change, ExistingWebAcl, MaintenanceSpec, Window};
 use crate::scope::Scope;
 use crate::target::LoadBalancerArn;
 use crate::{Error, Result};
@@ -27,12 +25,19 @@ use crate::{Error, Result};
 mod changes;
 mod model;
 
-pub(crate) use changes::{allowlist_changes, bypass_changes, reentry_spec, spec_changes};
+pub(crate) use changes::{
+    allowlist_changes, arming_would_enter, bypass_changes, elsewhere, foreign, injected_elsewhere,
+    may_share, reentry_changes, rule_removed,
+};
+// The path the docs of both backends link to.
+#[allow(unused_imports)]
+pub(crate) use changes::reentry_spec;
 
 #[cfg(feature = "aws")]
 pub(crate) use model::outcome;
 pub(crate) use model::{
-    Move, Observation, ObservedAcl, Part, Plan, Records, Request, Step, WindowRecord,
+    detached, state_of, Move, Observation, ObservedAcl, Part, Plan, Records, Request, Step,
+    WindowRecord,
 };
 
 /// Plans `request` for `lbs`, the members named of `window`, as `seen`
@@ -79,158 +84,10 @@ pub(crate) fn plan(
     }
 }
 
-/// The state a load balancer under `acl` (`None`: none) is in, as window
-/// `window` sees it: the part of `acl` that answers it (see
-/// [`ObservedAcl::part_for`]: its own, else the owner's, else the first).
-pub(crate) fn state_of(acl: Option<&ObservedAcl>, window: &str) -> State {
-    let Some(acl) = acl else {
-        return State::Normal;
-    };
-    match acl.part_for(window) {
-        None => State::Foreign {
-            web_acl_arn: acl.arn.clone(),
-            web_acl_name: acl.name.clone(),
-        },
-        Some(w) if w.active => State::Maintenance(Box::new(w.info.clone())),
-        Some(w) if w.injected => State::Reverted {
-            window: w.info.window.clone(),
-            web_acl_arn: acl.arn.clone(),
-            web_acl_name: acl.name.clone(),
-        },
-        Some(w) => State::Armed(Box::new(w.info.clone())),
-    }
-}
-
-/// The state of a load balancer, found in `state` by its own association,
-/// once the window's own web ACL is known (`own`: its ARN and name, and
-/// whether its record lists the load balancer as a member): a member the
-/// record lists that carries no web ACL, or another's, was detached by
-/// another writer ([`State::Detached`]).
-pub(crate) fn detached(state: State, window: &Window, own: Option<(&str, &str, bool)>) -> State {
-    let Some((arn, name, true)) = own else {
-        return state;
-    };
-    let now = match &state {
-        State::Normal => None,
-        State::Foreign { web_acl_name, .. } => Some(web_acl_name.clone()),
-        _ => return state,
-    };
-    State::Detached {
-        window: window.name().to_string(),
-        web_acl_arn: arn.to_string(),
-        web_acl_name: name.to_string(),
-        now,
-    }
-}
-
 /// Whether the record of the window's own web ACL `own` lists `lb`.
 fn listed(own: Option<&ObservedAcl>, lb: &LoadBalancerArn) -> bool {
     own.and_then(ObservedAcl::own)
         .is_some_and(|w| w.members.contains(lb.as_str()))
-}
-
-/// The refusal of a member under a web ACL maint did not create.
-pub(crate) fn foreign(lb: &LoadBalancerArn, web_acl_arn: &str, web_acl_name: &str) -> Error {
-    Error::ForeignWebAcl {
-        load_balancer: lb.to_string(),
-        web_acl_arn: web_acl_arn.to_string(),
-        web_acl_name: web_acl_name.to_string(),
-    }
-}
-
-/// The refusal of a member that is in another window of maint's, in
-/// maintenance (`active`) or armed.
-pub(crate) fn elsewhere(lb: &LoadBalancerArn, other: &str, active: bool, window: &Window) -> Error {
-    let what = if active { "in maintenance" } else { "armed" };
-    Error::Conflict {
-        resource: lb.to_string(),
-        message: format!(
-            "it is {what} in window {other}, not {}; act on it through that window (name all \
-             its load balancers together, or its config service)",
-            window.name()
-        ),
-    }
-}
-
-/// The refusal of a member under another window's rule, `window`,
-/// injected into web ACL `acl` (one maint did not create) for `members`:
-/// it leaves with that whole window.
-pub(crate) fn injected_elsewhere<'m>(
-    lb: &LoadBalancerArn,
-    window: &str,
-    acl: &str,
-    members: impl IntoIterator<Item = &'m String>,
-) -> Error {
-    Error::Conflict {
-        resource: lb.to_string(),
-        message: format!(
-            "it is in maintenance in window {window}, injected into web ACL {acl}, whose rule \
-             reaches all of {}: exit them together (name all its load balancers together, or \
-             its config service)",
-            members.into_iter().cloned().collect::<Vec<_>>().join(", ")
-        ),
-    }
-}
-
-/// Whether window `window` (of `scope`) may add its part to the web ACL
-/// that `lb` is under, which holds the windows `others` (name and scope
-/// each): only when none of their scopes overlaps its own (see
-/// [`Scope::overlaps`]); else the refusal naming the first it overlaps
-/// and both scopes. Two windows of everything are left to the usual
-/// refusal (`None` here with `Ok(false)`): they were never meant to share.
-pub(crate) fn may_share<'s>(
-    lb: &LoadBalancerArn,
-    window: &Window,
-    scope: &Scope,
-    others: impl IntoIterator<Item = (&'s str, &'s Scope)>,
-) -> Result<bool> {
-    let mut shares = false;
-    for (other, other_scope) in others {
-        if scope.is_everything() && other_scope.is_everything() {
-            return Ok(false);
-        }
-        if scope.overlaps(other_scope) {
-            let says = |s: &Scope| s.describe().unwrap_or_else(|| "every request".into());
-            return Err(Error::Conflict {
-                resource: lb.to_string(),
-                message: format!(
-                    "window {} ({}) and window {other} ({}) would both answer some request to \
-                     it: windows share a load balancer only when each is scoped to hosts or \
-                     paths the other does not cover; nothing was changed",
-                    window.name(),
-                    says(scope),
-                    says(other_scope),
-                ),
-            });
-        }
-        shares = true;
-    }
-    Ok(shares)
-}
-
-/// The refusal of `lb`, not in `window`, when `arm` finds the window in
-/// maintenance: arming would put it into maintenance too.
-pub(crate) fn arming_would_enter(lb: &LoadBalancerArn, window: &Window) -> Error {
-    Error::Conflict {
-        resource: lb.to_string(),
-        message: format!(
-            "window {} is in maintenance: arming would put {lb} into maintenance too; \
-             `maint enter` it, or arm it after `maint exit`",
-            window.name()
-        ),
-    }
-}
-
-/// The refusal of an allowlist edit of `lb`, whose window's rule someone
-/// removed from web ACL `acl` (one maint did not create).
-pub(crate) fn rule_removed(lb: &LoadBalancerArn, acl: &str) -> Error {
-    Error::Conflict {
-        resource: lb.to_string(),
-        message: format!(
-            "maint's rule was removed from web ACL {acl} (an IaC apply?): the service is not in \
-             maintenance; `maint enter` puts the rule back"
-        ),
-    }
 }
 
 /// Where a member is, as the rules see it: under a web ACL, by the part
@@ -795,7 +652,7 @@ impl<'a> Ask<'a> {
                 // pass-through, as it would be alone.
                 if w.active {
                     switched_off.insert(arn);
-                    steps.push(switch_off(arn, self.window.name()));
+                    steps.push(Step::switch_off(arn, self.window.name()));
                 }
                 continue;
             }
@@ -835,7 +692,7 @@ impl<'a> Ask<'a> {
                     // Every member leaves an armed window: switched back to
                     // pass-through, still associated, still armed.
                     switched_off.insert(arn);
-                    steps.push(switch_off(arn, &w.info.window));
+                    steps.push(Step::switch_off(arn, &w.info.window));
                     continue;
                 }
             }
@@ -1053,38 +910,6 @@ fn reentry(
     first: Option<Change>,
 ) -> Result<(MaintenanceSpec, Vec<Change>)> {
     reentry_changes(&w.info, w.damage.as_deref(), spec, first)
-}
-
-/// What a repeated `enter` or `arm` asks of a window now as `current` (see
-/// [`reentry_spec`]) and the changes it reports: `first` (switched on, a
-/// rule put back), then maint's rule restored when `damage` says it was
-/// changed outside maint, then the settings changed.
-pub(crate) fn reentry_changes(
-    current: &MaintenanceInfo,
-    damage: Option<&str>,
-    spec: &MaintenanceSpec,
-    first: Option<Change>,
-) -> Result<(MaintenanceSpec, Vec<Change>)> {
-    let wanted = reentry_spec(current, spec)?;
-    let mut changes: Vec<Change> = first.into_iter().collect();
-    if let Some(what) = damage {
-        changes.push(Change::RuleRestored { what: what.into() });
-    }
-    changes.extend(spec_changes(current, &wanted));
-    Ok((wanted, changes))
-}
-
-/// The step switching the part of window `window` in web ACL `acl` back
-/// to pass-through form (an armed window every member leaves).
-fn switch_off(acl: &str, window: &str) -> Step {
-    Step::Update {
-        acl: acl.to_string(),
-        window: window.to_string(),
-        settings: None,
-        join: Vec::new(),
-        switch: Some(false),
-        arm: false,
-    }
 }
 
 /// Whether `leavers` are every load balancer associated with `acl`.

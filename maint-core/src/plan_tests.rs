@@ -8,6 +8,7 @@ use proptest::prelude::*;
 use super::*;
 use crate::allowlist::Allowlist;
 use crate::error::ErrorKind;
+use crate::maintenance::State;
 
 /// The window every case asks about, and another one.
 const SHOP: &str = "shop";

@@ -13,7 +13,7 @@ use chrono::Utc;
 use crate::access::BypassState;
 use crate::maintenance::{
     AllowlistChange, AllowlistState, Change, MaintenanceInfo, MaintenanceSpec, Mode, Outcome,
-    Window,
+    State, Window,
 };
 use crate::target::LoadBalancerArn;
 use crate::Result;
@@ -172,6 +172,50 @@ impl ObservedAcl {
     }
 }
 
+/// The state a load balancer under `acl` (`None`: none) is in, as window
+/// `window` sees it: the part of `acl` that answers it (see
+/// [`ObservedAcl::part_for`]: its own, else the owner's, else the first).
+pub(crate) fn state_of(acl: Option<&ObservedAcl>, window: &str) -> State {
+    let Some(acl) = acl else {
+        return State::Normal;
+    };
+    match acl.part_for(window) {
+        None => State::Foreign {
+            web_acl_arn: acl.arn.clone(),
+            web_acl_name: acl.name.clone(),
+        },
+        Some(w) if w.active => State::Maintenance(Box::new(w.info.clone())),
+        Some(w) if w.injected => State::Reverted {
+            window: w.info.window.clone(),
+            web_acl_arn: acl.arn.clone(),
+            web_acl_name: acl.name.clone(),
+        },
+        Some(w) => State::Armed(Box::new(w.info.clone())),
+    }
+}
+
+/// The state of a load balancer, found in `state` by its own association,
+/// once the window's own web ACL is known (`own`: its ARN and name, and
+/// whether its record lists the load balancer as a member): a member the
+/// record lists that carries no web ACL, or another's, was detached by
+/// another writer ([`State::Detached`]).
+pub(crate) fn detached(state: State, window: &Window, own: Option<(&str, &str, bool)>) -> State {
+    let Some((arn, name, true)) = own else {
+        return state;
+    };
+    let now = match &state {
+        State::Normal => None,
+        State::Foreign { web_acl_name, .. } => Some(web_acl_name.clone()),
+        _ => return state,
+    };
+    State::Detached {
+        window: window.name().to_string(),
+        web_acl_arn: arn.to_string(),
+        web_acl_name: name.to_string(),
+        now,
+    }
+}
+
 /// What a backend observed before a request.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Observation {
@@ -296,6 +340,21 @@ pub(crate) enum Step {
         /// The bypass after the edit.
         bypass: Option<BypassState>,
     },
+}
+
+impl Step {
+    /// The step switching the part of window `window` in web ACL `acl`
+    /// back to pass-through form (an armed window every member leaves).
+    pub(crate) fn switch_off(acl: &str, window: &str) -> Self {
+        Step::Update {
+            acl: acl.to_string(),
+            window: window.to_string(),
+            settings: None,
+            join: Vec::new(),
+            switch: Some(false),
+            arm: false,
+        }
+    }
 }
 
 /// What a request does: per member, its refusal or its part; for the
