@@ -9,7 +9,9 @@
 //! Like AWS, a load balancer carries at most one web ACL; a web ACL maint did
 //! not create makes `enter` refuse, unless the spec consents to injecting
 //! maint's rule into it ([`ExistingWebAcl::Inject`](crate::maintenance::ExistingWebAcl::Inject)); a window's members
-//! share one web ACL, which goes when its last member leaves; an armed window
+//! share one web ACL, which goes when its last member leaves; windows
+//! scoped to different hosts share a load balancer, each with its part of
+//! the first one's web ACL, which goes with its last part; an armed window
 //! stays associated in pass-through form, switched on by `enter` and off by
 //! `exit`, until `disarm`; `enter` and `exit` are idempotent; every operation
 //! is atomic, so concurrent allowlist edits all survive.
