@@ -17,9 +17,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::access::BypassState;
-use crate::maintenance::{
-    AllowlistChange, Change, ExistingWebAcl, MaintenanceInfo, MaintenanceSpec, State, Window,
-};
+use crate::maintenance::{AllowlistChange, Change, ExistingWebAcl, MaintenanceSpec, Window};
 use crate::scope::Scope;
 use crate::target::LoadBalancerArn;
 use crate::{Error, Result};
@@ -27,12 +25,19 @@ use crate::{Error, Result};
 mod changes;
 mod model;
 
-pub(crate) use changes::{allowlist_changes, bypass_changes, reentry_spec, spec_changes};
+pub(crate) use changes::{
+    allowlist_changes, arming_would_enter, bypass_changes, elsewhere, foreign, injected_elsewhere,
+    may_share, reentry_changes, rule_removed,
+};
+// The path the docs of both backends link to.
+#[allow(unused_imports)]
+pub(crate) use changes::reentry_spec;
 
 #[cfg(feature = "aws")]
 pub(crate) use model::outcome;
 pub(crate) use model::{
-    Move, Observation, ObservedAcl, Part, Plan, Records, Request, Step, WindowRecord,
+    detached, state_of, Move, Observation, ObservedAcl, Part, Plan, Records, Request, Step,
+    WindowRecord,
 };
 
 /// Plans `request` for `lbs`, the members named of `window`, as `seen`
@@ -57,9 +62,9 @@ pub(crate) fn plan(
             let acl = m.clone()?.and_then(|arn| seen.acls.get(&arn));
             Ok(match acl {
                 None => Place::Normal,
-                Some(acl) => match &acl.window {
+                Some(acl) => match acl.part_for(window.name()) {
                     Some(w) if !w.injected => Place::Own(acl, w),
-                    w => Place::Foreign(acl, w.as_ref()),
+                    w => Place::Foreign(acl, w),
                 },
             })
         })
@@ -79,168 +84,35 @@ pub(crate) fn plan(
     }
 }
 
-/// The state a load balancer under `acl` (`None`: none) is in.
-pub(crate) fn state_of(acl: Option<&ObservedAcl>) -> State {
-    let Some(acl) = acl else {
-        return State::Normal;
-    };
-    match &acl.window {
-        None => State::Foreign {
-            web_acl_arn: acl.arn.clone(),
-            web_acl_name: acl.name.clone(),
-        },
-        Some(w) if w.active => State::Maintenance(Box::new(w.info.clone())),
-        Some(w) if w.injected => State::Reverted {
-            window: w.info.window.clone(),
-            web_acl_arn: acl.arn.clone(),
-            web_acl_name: acl.name.clone(),
-        },
-        Some(w) => State::Armed(Box::new(w.info.clone())),
-    }
-}
-
-/// The state of a load balancer, found in `state` by its own association,
-/// once the window's own web ACL is known (`own`: its ARN and name, and
-/// whether its record lists the load balancer as a member): a member the
-/// record lists that carries no web ACL, or another's, was detached by
-/// another writer ([`State::Detached`]).
-pub(crate) fn detached(state: State, window: &Window, own: Option<(&str, &str, bool)>) -> State {
-    let Some((arn, name, true)) = own else {
-        return state;
-    };
-    let now = match &state {
-        State::Normal => None,
-        State::Foreign { web_acl_name, .. } => Some(web_acl_name.clone()),
-        _ => return state,
-    };
-    State::Detached {
-        window: window.name().to_string(),
-        web_acl_arn: arn.to_string(),
-        web_acl_name: name.to_string(),
-        now,
-    }
-}
-
 /// Whether the record of the window's own web ACL `own` lists `lb`.
 fn listed(own: Option<&ObservedAcl>, lb: &LoadBalancerArn) -> bool {
     own.and_then(ObservedAcl::own)
         .is_some_and(|w| w.members.contains(lb.as_str()))
 }
 
-/// The refusal of a member under a web ACL maint did not create.
-pub(crate) fn foreign(lb: &LoadBalancerArn, web_acl_arn: &str, web_acl_name: &str) -> Error {
-    Error::ForeignWebAcl {
-        load_balancer: lb.to_string(),
-        web_acl_arn: web_acl_arn.to_string(),
-        web_acl_name: web_acl_name.to_string(),
-    }
-}
-
-/// The refusal of a member that is in another window of maint's, in
-/// maintenance (`active`) or armed.
-pub(crate) fn elsewhere(lb: &LoadBalancerArn, other: &str, active: bool, window: &Window) -> Error {
-    let what = if active { "in maintenance" } else { "armed" };
-    Error::Conflict {
-        resource: lb.to_string(),
-        message: format!(
-            "it is {what} in window {other}, not {}; act on it through that window (name all \
-             its load balancers together, or its config service)",
-            window.name()
-        ),
-    }
-}
-
-/// The refusal of a member under another window's rule, `window`,
-/// injected into web ACL `acl` (one maint did not create) for `members`:
-/// it leaves with that whole window.
-pub(crate) fn injected_elsewhere<'m>(
-    lb: &LoadBalancerArn,
-    window: &str,
-    acl: &str,
-    members: impl IntoIterator<Item = &'m String>,
-) -> Error {
-    Error::Conflict {
-        resource: lb.to_string(),
-        message: format!(
-            "it is in maintenance in window {window}, injected into web ACL {acl}, whose rule \
-             reaches all of {}: exit them together (name all its load balancers together, or \
-             its config service)",
-            members.into_iter().cloned().collect::<Vec<_>>().join(", ")
-        ),
-    }
-}
-
-/// Whether window `window` (of `scope`) may add its part to the web ACL
-/// that `lb` is under, which holds the windows `others` (name and scope
-/// each): only when none of their scopes overlaps its own (see
-/// [`Scope::overlaps`]); else the refusal naming the first it overlaps
-/// and both scopes. Two windows of everything are left to the usual
-/// refusal (`None` here with `Ok(false)`): they were never meant to share.
-pub(crate) fn may_share<'s>(
-    lb: &LoadBalancerArn,
-    window: &Window,
-    scope: &Scope,
-    others: impl IntoIterator<Item = (&'s str, &'s Scope)>,
-) -> Result<bool> {
-    let mut shares = false;
-    for (other, other_scope) in others {
-        if scope.is_everything() && other_scope.is_everything() {
-            return Ok(false);
-        }
-        if scope.overlaps(other_scope) {
-            let says = |s: &Scope| s.describe().unwrap_or_else(|| "every request".into());
-            return Err(Error::Conflict {
-                resource: lb.to_string(),
-                message: format!(
-                    "window {} ({}) and window {other} ({}) would both answer some request to \
-                     it: windows share a load balancer only when each is scoped to hosts or \
-                     paths the other does not cover; nothing was changed",
-                    window.name(),
-                    says(scope),
-                    says(other_scope),
-                ),
-            });
-        }
-        shares = true;
-    }
-    Ok(shares)
-}
-
-/// The refusal of `lb`, not in `window`, when `arm` finds the window in
-/// maintenance: arming would put it into maintenance too.
-pub(crate) fn arming_would_enter(lb: &LoadBalancerArn, window: &Window) -> Error {
-    Error::Conflict {
-        resource: lb.to_string(),
-        message: format!(
-            "window {} is in maintenance: arming would put {lb} into maintenance too; \
-             `maint enter` it, or arm it after `maint exit`",
-            window.name()
-        ),
-    }
-}
-
-/// The refusal of an allowlist edit of `lb`, whose window's rule someone
-/// removed from web ACL `acl` (one maint did not create).
-pub(crate) fn rule_removed(lb: &LoadBalancerArn, acl: &str) -> Error {
-    Error::Conflict {
-        resource: lb.to_string(),
-        message: format!(
-            "maint's rule was removed from web ACL {acl} (an IaC apply?): the service is not in \
-             maintenance; `maint enter` puts the rule back"
-        ),
-    }
-}
-
-/// Where a member is, as the rules see it.
+/// Where a member is, as the rules see it: under a web ACL, by the part
+/// of it that answers this window (see [`ObservedAcl::part_for`]).
 #[derive(Debug, Clone, Copy)]
 enum Place<'a> {
     /// Under no web ACL.
     Normal,
-    /// Under maint's own web ACL, holding this window or another.
+    /// Under a web ACL whose own window (its part not injected) is this
+    /// window, or, when this window has no part in it, another.
     Own(&'a ObservedAcl, &'a WindowRecord),
-    /// Under a web ACL maint did not create, carrying a window of maint's
-    /// (injected) or not.
+    /// Under a web ACL where the part that answers is injected (this
+    /// window's or another's), or that holds no part at all: one maint did
+    /// not create, or maint's whose own window left it.
     Foreign(&'a ObservedAcl, Option<&'a WindowRecord>),
+}
+
+impl<'a> Place<'a> {
+    /// The web ACL it is under, if any.
+    fn acl(&self) -> Option<&'a ObservedAcl> {
+        match self {
+            Place::Normal => None,
+            Place::Own(acl, _) | Place::Foreign(acl, _) => Some(acl),
+        }
+    }
 }
 
 /// One request being planned.
@@ -257,18 +129,113 @@ impl<'a> Ask<'a> {
         w.info.window == self.window.name()
     }
 
-    /// maint's own web ACL of the window and its record, if there is one.
+    /// maint's own web ACL of the window and its record (its part, not
+    /// injected), if there is one. A web ACL found for the window that
+    /// holds no such part (its part left while other windows' parts stay)
+    /// is none: the window joins it again as a sharing part.
     fn own(&self) -> Result<Option<(&'a ObservedAcl, &'a WindowRecord)>> {
         let Some(arn) = &self.seen.own else {
             return Ok(None);
         };
         match self.seen.acls.get(arn) {
-            Some(acl) => match acl.own() {
-                Some(w) => Ok(Some((acl, w))),
-                None => Err(Error::unexpected("the window's web ACL has no record")),
-            },
+            Some(acl) => Ok(acl
+                .part(self.window.name())
+                .filter(|w| !w.injected)
+                .map(|w| (acl, w))),
             None => Err(Error::unexpected("the window's web ACL was not observed")),
         }
+    }
+
+    /// maint's own web ACL of the window, if there is one (see
+    /// [`Ask::own`]).
+    fn own_acl(&self) -> Option<&'a ObservedAcl> {
+        self.own().ok().flatten().map(|(acl, _)| acl)
+    }
+
+    /// The web ACL this window would add its part to: one a member is
+    /// under that holds other windows' parts and none of this window's,
+    /// when [`may_share`] allows it (no scope overlaps). `Err`: a scope
+    /// overlaps, and the request is refused as a whole, nothing changed.
+    fn shared_host(&self, spec: &MaintenanceSpec) -> Result<Option<&'a ObservedAcl>> {
+        let mut host = None;
+        for (lb, place) in self.lbs.iter().zip(&self.places) {
+            let Some(acl) = place.as_ref().ok().and_then(Place::acl) else {
+                continue;
+            };
+            if acl.part(self.window.name()).is_some() {
+                continue;
+            }
+            let others = acl
+                .parts
+                .iter()
+                .map(|w| (w.info.window.as_str(), &w.info.scope));
+            if may_share(lb, self.window, &spec.scope, others)? {
+                host.get_or_insert(acl);
+            }
+        }
+        Ok(host)
+    }
+
+    /// Refuses this window's part of `acl` brought to `scope` (a repeated
+    /// `enter` or `arm`) when it would overlap another window's part there
+    /// (see [`may_share`]).
+    fn keeps_apart(&self, acl: &ObservedAcl, scope: &Scope) -> Result<()> {
+        let (Some(lb), Some(_)) = (self.lbs.first(), acl.others(self.window.name()).next()) else {
+            return Ok(());
+        };
+        let others = acl
+            .others(self.window.name())
+            .map(|w| (w.info.window.as_str(), &w.info.scope));
+        may_share(lb, self.window, scope, others).map(|_| ())
+    }
+
+    /// Members of `joining` to be associated with the window's own web ACL
+    /// `acl` are refused while it holds other windows' parts: their rules
+    /// would reach them too.
+    fn not_into_shared(&self, acl: &ObservedAcl, joining: &mut [Result<bool>]) {
+        let Some(other) = acl.others(self.window.name()).next() else {
+            return;
+        };
+        for (lb, j) in self.lbs.iter().zip(joining) {
+            if matches!(j, Ok(true)) {
+                *j = Err(Error::Conflict {
+                    resource: lb.to_string(),
+                    message: format!(
+                        "web ACL {} also holds window {}, whose rule would reach it too; a \
+                         load balancer joins a web ACL windows share only with all of them",
+                        acl.name, other.info.window
+                    ),
+                });
+            }
+        }
+    }
+
+    /// Whether this window's part of `host`, a web ACL its rule shares with
+    /// every load balancer under it, may leave: only when every one of
+    /// them, and every member recorded, is `named`; else the conflict
+    /// naming the others (the command to repeat with them: `what`).
+    fn together(&self, host: &ObservedAcl, named: &BTreeSet<&str>, what: &str) -> Result<()> {
+        let w = host.part(self.window.name());
+        let sharing: BTreeSet<&str> = host
+            .associated
+            .iter()
+            .chain(w.iter().flat_map(|w| &w.members))
+            .map(String::as_str)
+            .collect();
+        let missing: Vec<&str> = sharing.difference(named).copied().collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        Err(Error::Conflict {
+            resource: host.arn.clone(),
+            message: format!(
+                "maint's rule in web ACL {} (window {}) is shared by every load balancer \
+                 under it; {what} them together (also {})",
+                host.name,
+                self.window.name(),
+                missing.join(", ")
+            ),
+        })
     }
 
     /// maint's own web ACL of the window, if it exists, after refusing to
@@ -347,6 +314,11 @@ impl<'a> Ask<'a> {
     }
 
     fn enter(&self, spec: &MaintenanceSpec) -> Result<Plan> {
+        // Into a web ACL other windows hold, as a part of its own, when
+        // their scopes and this one's are apart.
+        if let Some(host) = self.shared_host(spec)? {
+            return self.enter_injected(spec, host, true);
+        }
         // Through a foreign web ACL: with consent, or to update (or put
         // back) this window's rule already in one.
         let consent = spec.existing_web_acl == ExistingWebAcl::Inject;
@@ -354,21 +326,31 @@ impl<'a> Ask<'a> {
             Ok(Place::Foreign(_, w)) => consent || w.is_some_and(|w| self.is_this(w)),
             _ => false,
         });
-        if injected {
-            return self.enter_injected(spec);
+        let host = self.places.iter().find_map(|p| match p {
+            Ok(Place::Foreign(acl, _)) => Some(*acl),
+            _ => None,
+        });
+        if let (true, Some(host)) = (injected, host) {
+            return self.enter_injected(spec, host, false);
         }
-        let joining = self.joining();
+        let mut joining = self.joining();
+        let own = self.own_joined()?;
+        if let Some((acl, _)) = own {
+            self.not_into_shared(acl, &mut joining);
+        }
         let new = self.new_members(&joining);
         let mut steps = Vec::new();
         // The window's own changes, reported by every member.
-        let window_changes = match self.own_joined()? {
+        let window_changes = match own {
             Some((acl, w)) => {
                 // An armed window in pass-through form is switched on, in
                 // the same one update.
                 let switch_on = !w.active;
                 let (wanted, changes) = reentry(w, spec, switch_on.then_some(Change::SwitchedOn))?;
+                self.keeps_apart(acl, &wanted.scope)?;
                 steps.push(Step::Update {
                     acl: acl.arn.clone(),
+                    window: self.window.name().to_string(),
                     settings: Some(wanted),
                     join: new.into_iter().collect(),
                     switch: switch_on.then_some(true),
@@ -392,24 +374,26 @@ impl<'a> Ask<'a> {
         Ok(Plan { members, steps })
     }
 
-    /// `enter` through a foreign web ACL: maint's rule injected into (or
-    /// updated in, or put back into) the one web ACL every member is under.
-    /// Refused as a whole, nothing changed, unless every member is under
-    /// that one web ACL and every load balancer under it is a member.
-    fn enter_injected(&self, spec: &MaintenanceSpec) -> Result<Plan> {
-        let Some(host) = self.places.iter().find_map(|p| match p {
-            Ok(Place::Foreign(acl, _)) => Some(*acl),
-            _ => None,
-        }) else {
-            return Err(Error::unexpected("no foreign web ACL to inject into"));
-        };
+    /// `enter` through web ACL `host`, one maint did not create or one
+    /// other windows hold (`shares`: [`may_share`] allowed this window's
+    /// part beside theirs): maint's rule injected into (or updated in, or
+    /// put back into) the one web ACL every member is under. Refused as a
+    /// whole, nothing changed, unless every member is under that one web
+    /// ACL and every load balancer under it is a member (a part's rule
+    /// reaches every load balancer under its web ACL).
+    fn enter_injected(
+        &self,
+        spec: &MaintenanceSpec,
+        host: &'a ObservedAcl,
+        shares: bool,
+    ) -> Result<Plan> {
         let conflict = |message: String| Error::Conflict {
             resource: host.arn.clone(),
             message,
         };
         for (lb, place) in self.lbs.iter().zip(&self.places) {
             match place {
-                Ok(Place::Foreign(acl, _)) if acl.arn == host.arn => {}
+                Ok(p) if p.acl().is_some_and(|acl| acl.arn == host.arn) => {}
                 Ok(_) => {
                     return Err(conflict(format!(
                         "window {} would go into maintenance through web ACL {}, but {lb} is not \
@@ -464,33 +448,41 @@ impl<'a> Ask<'a> {
         let injected = Change::RuleInjected {
             web_acl: host.name.clone(),
         };
-        match &host.window {
-            Some(w) if !self.is_this(w) => Err(conflict(format!(
+        // Each member refused, for a web ACL maint did not create: nothing
+        // is injected into it without consent.
+        let refuse = |parts: Vec<Result<()>>| {
+            let members = self
+                .lbs
+                .iter()
+                .zip(parts)
+                .map(|(lb, p)| p.and_then(|()| Err(foreign(lb, &host.arn, &host.name))))
+                .collect();
+            Ok(Plan {
+                members,
+                steps: Vec::new(),
+            })
+        };
+        // maint's own web ACL (another window's) takes no consent.
+        let consent = spec.existing_web_acl == ExistingWebAcl::Inject || host.maints;
+        match host.part(self.window.name()) {
+            None if !shares && !host.parts.is_empty() => Err(conflict(format!(
                 "web ACL {} carries maint's rule for window {}, not {}; act on it through that \
                  window",
                 host.name,
-                w.info.window,
+                host.parts[0].info.window,
                 self.window.name()
             ))),
-            Some(w) if !w.active && spec.existing_web_acl != ExistingWebAcl::Inject => {
-                // Someone removed maint's rule: putting it back takes
-                // consent again.
-                let members = self
-                    .lbs
-                    .iter()
-                    .zip(parts)
-                    .map(|(lb, p)| p.and_then(|()| Err(foreign(lb, &host.arn, &host.name))))
-                    .collect();
-                Ok(Plan {
-                    members,
-                    steps: Vec::new(),
-                })
-            }
+            // Someone removed maint's rule: putting it back takes consent
+            // again.
+            Some(w) if !w.active && !consent => refuse(parts),
+            None if !consent => refuse(parts),
             Some(w) => {
                 self.check_joins(host, w)?;
                 let (wanted, changes) = reentry(w, spec, (!w.active).then_some(injected))?;
+                self.keeps_apart(host, &wanted.scope)?;
                 let step = Step::Update {
                     acl: host.arn.clone(),
+                    window: self.window.name().to_string(),
                     settings: Some(wanted),
                     join: joining.into_iter().collect(),
                     switch: (!w.active).then_some(true),
@@ -517,7 +509,11 @@ impl<'a> Ask<'a> {
         let mut window_changes = Vec::new();
         // What each member associated reports.
         let mut joined = Some(Change::Armed);
-        match self.own_joined()? {
+        let own = self.own_joined()?;
+        if let Some((acl, _)) = own {
+            self.not_into_shared(acl, &mut joining);
+        }
+        match own {
             Some((acl, w)) if w.active && !acl.associated.is_empty() => {
                 // In maintenance: marked armed, nothing else changes, and
                 // nobody joins (that would be maintenance for them).
@@ -525,6 +521,7 @@ impl<'a> Ask<'a> {
                     window_changes.push(Change::Armed);
                     steps.push(Step::Update {
                         acl: acl.arn.clone(),
+                        window: self.window.name().to_string(),
                         settings: None,
                         join: Vec::new(),
                         switch: None,
@@ -542,9 +539,11 @@ impl<'a> Ask<'a> {
                 // Armed already (or left by an interrupted run): brought to
                 // the spec as a repeated `enter` does, in pass-through form.
                 let (wanted, changes) = reentry(w, spec, None)?;
+                self.keeps_apart(acl, &wanted.scope)?;
                 window_changes = changes;
                 steps.push(Step::Update {
                     acl: acl.arn.clone(),
+                    window: self.window.name().to_string(),
                     settings: Some(wanted),
                     join: self.new_members(&joining).into_iter().collect(),
                     switch: Some(false),
@@ -574,12 +573,13 @@ impl<'a> Ask<'a> {
         enum Leave<'a> {
             /// Nothing: normal, or armed in pass-through form.
             Nothing,
-            /// maint's own web ACL (blocking).
+            /// maint's own web ACL (blocking), held by its window alone.
             Own(&'a ObservedAcl),
-            /// maint's rule in this foreign web ACL.
-            Injected(&'a ObservedAcl),
+            /// This window's part of this web ACL: injected into it, or
+            /// its own beside other windows' parts.
+            Part(&'a ObservedAcl),
         }
-        let own = self.seen.own.as_ref().and_then(|a| self.seen.acls.get(a));
+        let own = self.own_acl();
         let mut leaving: Vec<Result<Leave<'a>>> = self
             .lbs
             .iter()
@@ -589,8 +589,17 @@ impl<'a> Ask<'a> {
                 // A member of another window of maint's own leaves that
                 // window (`maint exit <lb>` names the load balancer alone).
                 Place::Own(_, w) if !w.active => Ok(Leave::Nothing),
+                // Other windows' parts stay: only this window's leaves.
+                Place::Own(acl, w) if self.is_this(w) && acl.parts.len() > 1 => {
+                    Ok(Leave::Part(acl))
+                }
+                // Leaving another window's web ACL that others share would
+                // end their maintenance too.
+                Place::Own(acl, w) if acl.parts.len() > 1 => {
+                    Err(elsewhere(lb, &w.info.window, true, self.window))
+                }
                 Place::Own(acl, _) => Ok(Leave::Own(acl)),
-                Place::Foreign(acl, Some(w)) if self.is_this(w) => Ok(Leave::Injected(acl)),
+                Place::Foreign(acl, Some(w)) if self.is_this(w) => Ok(Leave::Part(acl)),
                 // Another window's injected rule is that window's to
                 // remove, as a whole.
                 Place::Foreign(acl, Some(w)) if w.active => Err(injected_elsewhere(
@@ -607,47 +616,57 @@ impl<'a> Ask<'a> {
             .collect();
         let named = self.named();
         let mut steps = Vec::new();
+        let mut deleted: BTreeSet<&str> = BTreeSet::new();
+        let mut switched_off: BTreeSet<&str> = BTreeSet::new();
 
-        // Injected windows: the rule is shared by every load balancer under
-        // the web ACL, so they leave together or not at all.
+        // This window's parts of web ACLs it shares (with the load
+        // balancers under it, and other windows): the rule reaches every
+        // load balancer under the web ACL, so they leave together or not
+        // at all. The window's own web ACL shared with others (leftovers of
+        // an interrupted run) loses its part the same way.
         let mut removed: BTreeSet<&str> = BTreeSet::new();
-        let hosts: BTreeMap<&str, &ObservedAcl> = leaving
+        let mut hosts: BTreeMap<&str, &ObservedAcl> = leaving
             .iter()
             .filter_map(|l| match l {
-                Ok(Leave::Injected(acl)) => Some((acl.arn.as_str(), *acl)),
+                Ok(Leave::Part(acl)) => Some((acl.arn.as_str(), *acl)),
                 _ => None,
             })
             .collect();
+        if let Some(acl) = own.filter(|a| a.parts.len() > 1) {
+            hosts.entry(acl.arn.as_str()).or_insert(acl);
+        }
         for (arn, host) in hosts {
-            let Some(w) = &host.window else { continue };
-            let sharing: BTreeSet<&str> = host
-                .associated
-                .iter()
-                .chain(&w.members)
-                .map(String::as_str)
-                .collect();
-            let missing: Vec<&str> = sharing.difference(&named).copied().collect();
-            if missing.is_empty() {
-                steps.push(Step::RemoveInjection {
-                    host: arn.to_string(),
-                });
-                removed.insert(arn);
+            let Some(w) = host.part(self.window.name()) else {
+                continue;
+            };
+            if let Err(conflict) = self.together(host, &named, "exit") {
+                for l in &mut leaving {
+                    if matches!(l, Ok(Leave::Part(a)) if a.arn == arn) {
+                        *l = Err(conflict.clone());
+                    }
+                }
                 continue;
             }
-            let conflict = Error::Conflict {
-                resource: arn.to_string(),
-                message: format!(
-                    "maint's rule in web ACL {} (window {}) is shared by every load balancer \
-                     under it; exit them together (also {})",
-                    host.name,
-                    w.info.window,
-                    missing.join(", ")
-                ),
-            };
-            for l in &mut leaving {
-                if matches!(l, Ok(Leave::Injected(a)) if a.arn == arn) {
-                    *l = Err(conflict.clone());
+            if !w.injected && w.info.armed_since.is_some() {
+                // An armed window, its own beside others: switched back to
+                // pass-through, as it would be alone.
+                if w.active {
+                    switched_off.insert(arn);
+                    steps.push(Step::switch_off(arn, self.window.name()));
                 }
+                continue;
+            }
+            steps.push(Step::RemoveInjection {
+                host: arn.to_string(),
+            });
+            // maint's web ACL goes with its last part.
+            if host.maints && host.others(self.window.name()).next().is_none() {
+                steps.push(Step::Delete {
+                    acl: arn.to_string(),
+                });
+                deleted.insert(arn);
+            } else {
+                removed.insert(arn);
             }
         }
 
@@ -661,27 +680,23 @@ impl<'a> Ask<'a> {
             })
             .collect();
         let mut windows = self.by_acl(&own_leaving);
-        if let Some(acl) = own {
+        if let Some(acl) = own.filter(|a| a.parts.len() <= 1) {
             windows
                 .entry(acl.arn.as_str())
                 .or_insert_with(|| (acl, BTreeSet::new()));
         }
-        let mut deleted: BTreeSet<&str> = BTreeSet::new();
-        let mut switched_off: BTreeSet<&str> = BTreeSet::new();
         for (arn, (acl, leavers)) in windows {
-            let armed = acl.own().is_some_and(|w| w.info.armed_since.is_some());
-            if armed && !leavers.is_empty() && all_leave(acl, &leavers) {
-                // Every member leaves an armed window: switched back to
-                // pass-through, still associated, still armed.
-                switched_off.insert(arn);
-                steps.push(Step::Update {
-                    acl: arn.to_string(),
-                    settings: None,
-                    join: Vec::new(),
-                    switch: Some(false),
-                    arm: false,
-                });
-            } else if leave(acl, &leavers, &named, &mut steps) {
+            let armed = acl.own().filter(|w| w.info.armed_since.is_some());
+            if let (Some(w), false) = (armed, leavers.is_empty()) {
+                if all_leave(acl, &leavers) {
+                    // Every member leaves an armed window: switched back to
+                    // pass-through, still associated, still armed.
+                    switched_off.insert(arn);
+                    steps.push(Step::switch_off(arn, &w.info.window));
+                    continue;
+                }
+            }
+            if leave(acl, &leavers, &named, &mut steps) {
                 deleted.insert(arn);
             }
         }
@@ -689,7 +704,12 @@ impl<'a> Ask<'a> {
             .into_iter()
             .map(|left| {
                 let (moves, changes) = match left? {
-                    Leave::Injected(host) => {
+                    Leave::Own(acl) | Leave::Part(acl)
+                        if switched_off.contains(acl.arn.as_str()) =>
+                    {
+                        (Move::Stay, vec![Change::SwitchedOff])
+                    }
+                    Leave::Part(host) if !deleted.contains(host.arn.as_str()) => {
                         let rule =
                             removed
                                 .contains(host.arn.as_str())
@@ -698,10 +718,7 @@ impl<'a> Ask<'a> {
                                 });
                         (Move::Stay, rule.into_iter().collect())
                     }
-                    Leave::Own(acl) if switched_off.contains(acl.arn.as_str()) => {
-                        (Move::Stay, vec![Change::SwitchedOff])
-                    }
-                    Leave::Own(acl) => {
+                    Leave::Own(acl) | Leave::Part(acl) => {
                         let mut changes = vec![Change::Disassociated];
                         changes.extend(deleted_acl(acl, &deleted));
                         (Move::Leave, changes)
@@ -720,7 +737,7 @@ impl<'a> Ask<'a> {
 
     fn disarm(&self) -> Plan {
         // Each member: the armed window it leaves, if any.
-        let leaving: Vec<Result<Option<&ObservedAcl>>> = self
+        let mut leaving: Vec<Result<Option<&ObservedAcl>>> = self
             .lbs
             .iter()
             .zip(&self.places)
@@ -755,17 +772,43 @@ impl<'a> Ask<'a> {
             .iter()
             .map(|l| l.as_ref().ok().copied().flatten())
             .collect();
+        let named = self.named();
         let mut steps = Vec::new();
         let mut deleted: BTreeSet<&str> = BTreeSet::new();
+        // Web ACLs other windows share: only this window's part leaves,
+        // with every load balancer under them.
+        let mut kept: BTreeSet<&str> = BTreeSet::new();
         for (arn, (acl, leavers)) in self.by_acl(&armed) {
-            if leave(acl, &leavers, &leavers, &mut steps) {
-                deleted.insert(arn);
+            if acl.parts.len() <= 1 {
+                if leave(acl, &leavers, &leavers, &mut steps) {
+                    deleted.insert(arn);
+                }
+                continue;
+            }
+            match self.together(acl, &named, "disarm") {
+                Ok(()) => {
+                    steps.push(Step::RemoveInjection {
+                        host: arn.to_string(),
+                    });
+                    kept.insert(arn);
+                }
+                Err(conflict) => {
+                    for l in &mut leaving {
+                        if matches!(l, Ok(Some(a)) if a.arn == arn) {
+                            *l = Err(conflict.clone());
+                        }
+                    }
+                }
             }
         }
         let members = leaving
             .into_iter()
             .map(|left| {
                 Ok(match left? {
+                    Some(acl) if kept.contains(acl.arn.as_str()) => Part {
+                        moves: Move::Stay,
+                        changes: vec![Change::Disarmed],
+                    },
                     Some(acl) => {
                         let mut changes = vec![Change::Disarmed];
                         changes.extend(deleted_acl(acl, &deleted));
@@ -834,7 +877,7 @@ impl<'a> Ask<'a> {
         let Some(acl) = members.into_iter().find_map(Result::ok) else {
             return Ok(Plan::each(parts, Move::Stay, &[], Vec::new()));
         };
-        let Some(w) = &acl.window else {
+        let Some(w) = acl.part(self.window.name()) else {
             return Err(Error::unexpected("the window's web ACL has no record"));
         };
         let info = &w.info;
@@ -869,39 +912,22 @@ fn reentry(
     reentry_changes(&w.info, w.damage.as_deref(), spec, first)
 }
 
-/// What a repeated `enter` or `arm` asks of a window now as `current` (see
-/// [`reentry_spec`]) and the changes it reports: `first` (switched on, a
-/// rule put back), then maint's rule restored when `damage` says it was
-/// changed outside maint, then the settings changed.
-pub(crate) fn reentry_changes(
-    current: &MaintenanceInfo,
-    damage: Option<&str>,
-    spec: &MaintenanceSpec,
-    first: Option<Change>,
-) -> Result<(MaintenanceSpec, Vec<Change>)> {
-    let wanted = reentry_spec(current, spec)?;
-    let mut changes: Vec<Change> = first.into_iter().collect();
-    if let Some(what) = damage {
-        changes.push(Change::RuleRestored { what: what.into() });
-    }
-    changes.extend(spec_changes(current, &wanted));
-    Ok((wanted, changes))
-}
-
 /// Whether `leavers` are every load balancer associated with `acl`.
 fn all_leave(acl: &ObservedAcl, leavers: &BTreeSet<&str>) -> bool {
     acl.associated.iter().all(|a| leavers.contains(a.as_str()))
 }
 
 /// `leavers` leave maint's own web ACL `acl`: it is deleted with its last
-/// member (returns true), else `leaving` leave its record.
+/// member (returns true), else `leaving` leave its record. A web ACL that
+/// holds another window's part too is never deleted here: that would end
+/// the other window's maintenance.
 fn leave(
     acl: &ObservedAcl,
     leavers: &BTreeSet<&str>,
     leaving: &BTreeSet<&str>,
     steps: &mut Vec<Step>,
 ) -> bool {
-    if all_leave(acl, leavers) {
+    if all_leave(acl, leavers) && acl.parts.len() <= 1 {
         steps.push(Step::Delete {
             acl: acl.arn.clone(),
         });
@@ -911,10 +937,10 @@ fn leave(
     false
 }
 
-/// The step taking `leaving` out of the record of the window in `acl`,
-/// when any of them is recorded.
+/// The step taking `leaving` out of the record of the window whose own
+/// web ACL `acl` is, when any of them is recorded.
 fn forget(acl: &ObservedAcl, leaving: &BTreeSet<&str>) -> Option<Step> {
-    let w = acl.window.as_ref()?;
+    let w = acl.own()?;
     let members: Vec<String> = w
         .members
         .iter()
@@ -923,6 +949,7 @@ fn forget(acl: &ObservedAcl, leaving: &BTreeSet<&str>) -> Option<Step> {
         .collect();
     (!members.is_empty()).then(|| Step::Forget {
         acl: acl.arn.clone(),
+        window: w.info.window.clone(),
         members,
     })
 }

@@ -8,6 +8,7 @@ use proptest::prelude::*;
 use super::*;
 use crate::allowlist::Allowlist;
 use crate::error::ErrorKind;
+use crate::maintenance::State;
 
 /// The window every case asks about, and another one.
 const SHOP: &str = "shop";
@@ -66,11 +67,12 @@ fn world(places: &[At], extra: usize, leftover: bool) -> (Vec<LoadBalancerArn>, 
             arn: arn.clone(),
             name: name.to_string(),
             associated: BTreeSet::new(),
-            window: w,
+            maints: w.as_ref().is_some_and(|w| !w.injected),
+            parts: w.into_iter().collect(),
         });
         acl.associated.insert(who.clone());
-        if let Some(w) = &mut acl.window {
-            w.members.insert(who);
+        for w in &mut acl.parts {
+            w.members.insert(who.clone());
         }
         arn
     };
@@ -108,7 +110,8 @@ fn world(places: &[At], extra: usize, leftover: bool) -> (Vec<LoadBalancerArn>, 
                 arn: own.clone(),
                 name: window(SHOP).name().to_string(),
                 associated: BTreeSet::new(),
-                window: Some(record(SHOP, true, false, false)),
+                parts: vec![record(SHOP, true, false, false)],
+                maints: true,
             },
         );
     }
@@ -665,7 +668,7 @@ fn allowlist_edits_reach_the_window_in_maintenance_only() {
 
 #[test]
 fn states_follow_the_web_acl() {
-    assert_eq!(state_of(None), State::Normal);
+    assert_eq!(state_of(None, SHOP), State::Normal);
     let (_, seen) = world(
         &[
             Own(SHOP, true, false),
@@ -679,7 +682,10 @@ fn states_follow_the_web_acl() {
     let states: Vec<State> = seen
         .members
         .iter()
-        .map(|m| state_of(m.as_ref().unwrap().as_ref().and_then(|a| seen.acls.get(a))))
+        .map(|m| {
+            let acl = m.as_ref().unwrap().as_ref().and_then(|a| seen.acls.get(a));
+            state_of(acl, window(SHOP).name())
+        })
         .collect();
     assert!(matches!(states[0], State::Maintenance(_)));
     assert!(matches!(states[1], State::Armed(_)));
@@ -739,7 +745,8 @@ impl Records for Model<'_> {
             arn: arn.clone(),
             name: window.name().to_string(),
             associated: BTreeSet::new(),
-            window: Some(record(&arn)),
+            parts: vec![record(&arn)],
+            maints: true,
         };
         self.0.acls.insert(arn.clone(), acl);
         self.0.own = Some(arn.clone());
@@ -750,15 +757,25 @@ impl Records for Model<'_> {
         Ok(self.0.acls[acl].name.clone())
     }
 
-    fn set(&mut self, acl: &str, window: Option<WindowRecord>) -> Result<()> {
-        self.acl(acl)?.window = window;
+    fn set(&mut self, acl: &str, window: &str, record: Option<WindowRecord>) -> Result<()> {
+        let parts = &mut self.acl(acl)?.parts;
+        let at = parts.iter().position(|w| w.info.window == window);
+        match (at, record) {
+            (Some(i), Some(record)) => parts[i] = record,
+            (None, Some(record)) => parts.push(record),
+            (Some(i), None) => {
+                parts.remove(i);
+            }
+            (None, None) => {}
+        }
         Ok(())
     }
 
-    fn record(&mut self, acl: &str) -> Result<&mut WindowRecord> {
+    fn record(&mut self, acl: &str, window: &str) -> Result<&mut WindowRecord> {
         self.acl(acl)?
-            .window
-            .as_mut()
+            .parts
+            .iter_mut()
+            .find(|w| w.info.window == window)
             .ok_or_else(|| Error::unexpected("no window"))
     }
 
@@ -825,7 +842,7 @@ proptest! {
         prop_assert!(created == 0 || seen.own.is_none());
         for step in &plan.steps {
             if let Step::Delete { acl } = step {
-                prop_assert!(seen.acls[acl].own().is_some(), "{} is not maint's", acl);
+                prop_assert!(seen.acls[acl].maints, "{} is not maint's", acl);
             }
         }
     }
@@ -899,7 +916,7 @@ fn a_rule_changed_outside_maint_is_restored_by_enter_and_arm() {
         let (lbs, mut seen) = world(&[at], 0, false);
         let own = seen.own.clone().unwrap();
         let acl = seen.acls.get_mut(&own).unwrap();
-        acl.window.as_mut().unwrap().damage = Some("rule action".into());
+        acl.parts[0].damage = Some("rule action".into());
         let first = plan(&window(SHOP), &lbs, &seen, request).unwrap();
         expect("damaged", &first, &[part(Move::Stay, &want)]);
         first
@@ -910,6 +927,332 @@ fn a_rule_changed_outside_maint_is_restored_by_enter_and_arm() {
                 &mut Model(&mut seen),
             )
             .unwrap();
-        assert_eq!(seen.acls[&own].window.as_ref().unwrap().damage, None);
+        assert_eq!(seen.acls[&own].parts[0].damage, None);
     }
+}
+
+/// The web ACL the windows below share (issue 21): `OTHER`'s own, unless
+/// a case says otherwise.
+const SHARED: &str = "maint-svc-other";
+
+/// A scope of `host` alone (`None`: everything).
+fn scope(host: Option<&str>) -> Scope {
+    host.map_or_else(Scope::everything, |h| {
+        Scope::parse(&[h], &[] as &[&str], &[] as &[&str]).unwrap()
+    })
+}
+
+/// A spec of `host` alone (`None`: everything).
+fn scoped(host: Option<&str>) -> MaintenanceSpec {
+    MaintenanceSpec {
+        scope: scope(host),
+        ..MaintenanceSpec::default()
+    }
+}
+
+/// The part of window `service`, in maintenance, of `host` alone (`None`:
+/// everything), injected or the web ACL's own.
+fn part_of(service: &str, host: Option<&str>, injected: bool) -> WindowRecord {
+    let mut w = record(service, true, false, injected);
+    w.info.scope = scope(host);
+    w
+}
+
+/// `n` load balancers under web ACL `name` (maint's when `maints`),
+/// holding `parts`, each recording them all; the first `named` are the
+/// members named. The window of `SHOP` has its own web ACL when one of
+/// the parts is its own.
+fn shared(
+    n: usize,
+    named: usize,
+    name: &str,
+    maints: bool,
+    parts: Vec<WindowRecord>,
+) -> (Vec<LoadBalancerArn>, Observation) {
+    let arn = acl_arn(name);
+    let all: BTreeSet<String> = (0..n).map(|i| lb(i).to_string()).collect();
+    let parts: Vec<WindowRecord> = parts
+        .into_iter()
+        .map(|w| WindowRecord {
+            members: all.clone(),
+            ..w
+        })
+        .collect();
+    let own = parts
+        .iter()
+        .any(|w| !w.injected && w.info.window == window(SHOP).name())
+        .then(|| arn.clone());
+    let acl = ObservedAcl {
+        arn: arn.clone(),
+        name: name.to_string(),
+        associated: all,
+        parts,
+        maints,
+    };
+    let seen = Observation {
+        members: (0..named).map(|_| Ok(Some(arn.clone()))).collect(),
+        acls: BTreeMap::from([(arn, acl)]),
+        own,
+    };
+    ((0..named).map(lb).collect(), seen)
+}
+
+#[test]
+fn windows_scoped_apart_share_a_web_acl_part_by_part() {
+    let (shop, other) = (Some("shop.example.com"), Some("api.example.com"));
+    let (spec, unscoped) = (scoped(shop), scoped(None));
+    let to = |name: &str| name.to_string();
+    let injected = |name: &str| Change::RuleInjected { web_acl: to(name) };
+    let removed = |name: &str| Change::RuleRemoved { web_acl: to(name) };
+    let mut armed = part_of(SHOP, shop, false);
+    armed.active = false;
+    armed.info.armed_since = Some(armed.info.since);
+    // What, on which parts (of a web ACL of `name`, maint's or not), with
+    // how many load balancers under it and named: each member's part and
+    // the steps.
+    type Case<'a> = (
+        &'a str,
+        Vec<WindowRecord>,
+        (&'a str, bool),
+        (usize, usize),
+        Request<'a>,
+        Vec<Got>,
+        Vec<&'a str>,
+    );
+    let cases: Vec<Case<'_>> = vec![
+        (
+            "a window scoped apart joins another's own web ACL, no consent asked",
+            vec![part_of(OTHER, other, false)],
+            (SHARED, true),
+            (2, 2),
+            Request::Enter(&spec),
+            vec![part(Move::Stay, &[injected(SHARED)]); 2],
+            vec!["inject"],
+        ),
+        (
+            "into a web ACL maint did not create, only with consent",
+            vec![part_of(OTHER, other, true)],
+            ("team", false),
+            (1, 1),
+            Request::Enter(&spec),
+            vec![refused(ForeignWebAcl, "team")],
+            vec![],
+        ),
+        (
+            "two windows of everything: refused as in another window",
+            vec![part_of(OTHER, None, false)],
+            (SHARED, true),
+            (1, 1),
+            Request::Enter(&unscoped),
+            vec![refused(
+                Conflict,
+                "in maintenance in window maint-svc-other",
+            )],
+            vec![],
+        ),
+        (
+            "the part of a window that shares leaves, the owner's stays",
+            vec![part_of(OTHER, other, false), part_of(SHOP, shop, true)],
+            (SHARED, true),
+            (2, 2),
+            Request::Exit,
+            vec![part(Move::Stay, &[removed(SHARED)]); 2],
+            vec!["remove injection"],
+        ),
+        (
+            "the last part of maint's web ACL leaves: it goes",
+            vec![part_of(SHOP, shop, true)],
+            (SHARED, true),
+            (1, 1),
+            Request::Exit,
+            vec![part(
+                Move::Leave,
+                &[
+                    Change::Disassociated,
+                    Change::DeletedWebAcl { name: to(SHARED) },
+                ],
+            )],
+            vec!["remove injection", "delete"],
+        ),
+        (
+            "the owner leaves while another part stays: never disassociated",
+            vec![part_of(SHOP, shop, false), part_of(OTHER, other, true)],
+            ("maint-svc-shop", true),
+            (2, 2),
+            Request::Exit,
+            vec![part(Move::Stay, &[removed("maint-svc-shop")]); 2],
+            vec!["remove injection"],
+        ),
+        (
+            "the owner leaves naming only some of the load balancers under it",
+            vec![part_of(SHOP, shop, false), part_of(OTHER, other, true)],
+            ("maint-svc-shop", true),
+            (2, 1),
+            Request::Exit,
+            vec![refused(Conflict, "exit them together (also")],
+            vec![],
+        ),
+        (
+            "an armed owner is disarmed: its part goes, the other stays",
+            vec![armed, part_of(OTHER, other, true)],
+            ("maint-svc-shop", true),
+            (1, 1),
+            Request::Disarm,
+            vec![part(Move::Stay, &[Change::Disarmed])],
+            vec!["remove injection"],
+        ),
+        (
+            "its own part gone, a window joins its web ACL again as a part",
+            vec![part_of(OTHER, other, true)],
+            ("maint-svc-shop", true),
+            (1, 1),
+            Request::Enter(&spec),
+            vec![part(Move::Stay, &[injected("maint-svc-shop")])],
+            vec!["inject"],
+        ),
+    ];
+    for (case, parts, (name, maints), (n, named), request, want, steps) in cases {
+        let (lbs, mut seen) = shared(n, named, name, maints, parts);
+        // A backend that finds the window's web ACL by its name.
+        seen.own = seen.own.or_else(|| {
+            let arn = acl_arn(name);
+            (name == window(SHOP).name()).then_some(arn)
+        });
+        let plan =
+            plan(&window(SHOP), &lbs, &seen, request).unwrap_or_else(|e| panic!("{case}: {e}"));
+        expect(case, &plan, &want);
+        assert_eq!(kinds(&plan), steps, "{case}");
+    }
+}
+
+#[test]
+fn windows_whose_scopes_overlap_never_share() {
+    let cases = [
+        (Some("*.example.com"), Some("shop.example.com")),
+        (None, Some("shop.example.com")),
+        (Some("api.example.com"), None),
+    ];
+    for (other, shop) in cases {
+        let (lbs, seen) = shared(1, 1, SHARED, true, vec![part_of(OTHER, other, false)]);
+        let e = plan(&window(SHOP), &lbs, &seen, Request::Enter(&scoped(shop))).unwrap_err();
+        let text = e.to_string();
+        assert_eq!(e.kind(), Conflict, "{text}");
+        for piece in ["maint-svc-shop", "maint-svc-other", "nothing was changed"] {
+            assert!(text.contains(piece), "{other:?} {shop:?}: {text}");
+        }
+    }
+}
+
+#[test]
+fn an_allowlist_edit_changes_only_its_window_part() {
+    let parts = vec![
+        part_of(OTHER, Some("api.example.com"), false),
+        part_of(SHOP, Some("shop.example.com"), true),
+    ];
+    let (lbs, mut seen) = shared(1, 1, SHARED, true, parts);
+    let other = seen.acls[&acl_arn(SHARED)].parts[0].clone();
+    let add = AllowlistChange::Add(Allowlist::parse(["192.0.2.1"]).unwrap());
+    let plan = plan(&window(SHOP), &lbs, &seen, Request::Allowlist(&add)).unwrap();
+    assert!(
+        matches!(plan.steps.as_slice(), [Step::SetAccess { acl, .. }] if *acl == acl_arn(SHARED)),
+        "{plan:?}"
+    );
+    plan.apply(&window(SHOP), &lbs, None, &mut Model(&mut seen))
+        .unwrap();
+    let acl = &seen.acls[&acl_arn(SHARED)];
+    assert_eq!(acl.part(other.info.window.as_str()), Some(&other));
+    let shop = acl.part(window(SHOP).name()).unwrap();
+    assert_eq!(
+        shop.info.allowlist.entries,
+        Allowlist::parse(["192.0.2.1"]).unwrap()
+    );
+}
+
+/// The own web ACL of window `name` in `seen` (the one holding its part
+/// not injected), as a backend finds it.
+fn own_of(seen: &Observation, name: &str) -> Option<String> {
+    seen.acls
+        .values()
+        .find(|a| a.part(name).is_some_and(|w| !w.injected))
+        .map(|a| a.arn.clone())
+}
+
+proptest! {
+    /// Two windows scoped apart enter and exit one load balancer in any
+    /// order: each is in maintenance exactly while it is in, the other's
+    /// part is never touched, and once both are out no web ACL is left
+    /// and the load balancer is normal. (Only a window that is in exits:
+    /// an exit naming a member of another window alone takes it out of
+    /// that window, `maint exit <lb>`.)
+    #[test]
+    fn two_windows_scoped_apart_come_and_go_on_one_load_balancer(
+        ops in prop::collection::vec((any::<bool>(), any::<bool>()), 0..12),
+        last in any::<bool>(),
+    ) {
+        let windows = [
+            (window(SHOP), scoped(Some("shop.example.com"))),
+            (window(OTHER), scoped(Some("api.example.com"))),
+        ];
+        let (lbs, mut seen) = world(&[Normal], 0, false);
+        let mut inside = [false, false];
+        let finish = [(last, false), (!last, false)];
+        for (first, enter) in ops.into_iter().chain(finish) {
+            let (me, you) = if first { (0, 1) } else { (1, 0) };
+            if !enter && !inside[me] {
+                continue;
+            }
+            let (w, spec) = &windows[me];
+            seen.own = own_of(&seen, w.name());
+            let request = if enter { Request::Enter(spec) } else { Request::Exit };
+            let plan = plan(w, &lbs, &seen, request).unwrap();
+            prop_assert!(plan.members[0].is_ok(), "{:?}", plan);
+            let part = |seen: &Observation, name: &str| {
+                seen.acls.values().find_map(|a| a.part(name).cloned())
+            };
+            let theirs = part(&seen, windows[you].0.name());
+            let own = seen.own.clone();
+            plan.apply(w, &lbs, own, &mut Model(&mut seen)).unwrap();
+            prop_assert_eq!(part(&seen, windows[you].0.name()), theirs);
+            inside[me] = enter;
+            for (i, (w, _)) in windows.iter().enumerate() {
+                let under = seen.members[0].as_ref().unwrap().as_ref();
+                let state = state_of(under.and_then(|a| seen.acls.get(a)), w.name());
+                let blocked = matches!(&state, State::Maintenance(info) if info.window == w.name());
+                prop_assert_eq!(blocked, inside[i], "{}: {:?}", w.name(), state);
+            }
+        }
+        prop_assert!(seen.acls.is_empty(), "{:?}", seen.acls);
+        prop_assert!(matches!(seen.members[0], Ok(None)));
+    }
+}
+
+#[test]
+fn a_window_sharing_a_web_acl_stays_apart_and_brings_no_one_else_in() {
+    let parts = || {
+        vec![
+            part_of(SHOP, Some("shop.example.com"), false),
+            part_of(OTHER, Some("api.example.com"), true),
+        ]
+    };
+    // Widened over the other window's hosts: refused, nothing changed.
+    let (lbs, seen) = shared(1, 1, "maint-svc-shop", true, parts());
+    let wide = scoped(Some("*.example.com"));
+    let e = plan(&window(SHOP), &lbs, &seen, Request::Enter(&wide)).unwrap_err();
+    assert_eq!(e.kind(), Conflict, "{e}");
+    assert!(e.to_string().contains("maint-svc-other"), "{e}");
+    // A load balancer joining would come under the other window's rule
+    // too: refused alone, the member already in stays.
+    let (mut lbs, mut seen) = shared(1, 1, "maint-svc-shop", true, parts());
+    lbs.push(lb(1));
+    seen.members.push(Ok(None));
+    let spec = scoped(Some("shop.example.com"));
+    let plan = plan(&window(SHOP), &lbs, &seen, Request::Enter(&spec)).unwrap();
+    expect(
+        "joining",
+        &plan,
+        &[
+            part(Move::Stay, &[]),
+            refused(Conflict, "also holds window maint-svc-other"),
+        ],
+    );
 }

@@ -9,7 +9,9 @@
 //! Like AWS, a load balancer carries at most one web ACL; a web ACL maint did
 //! not create makes `enter` refuse, unless the spec consents to injecting
 //! maint's rule into it ([`ExistingWebAcl::Inject`](crate::maintenance::ExistingWebAcl::Inject)); a window's members
-//! share one web ACL, which goes when its last member leaves; an armed window
+//! share one web ACL, which goes when its last member leaves; windows
+//! scoped to different hosts share a load balancer, each with its part of
+//! the first one's web ACL, which goes with its last part; an armed window
 //! stays associated in pass-through form, switched on by `enter` and off by
 //! `exit`, until `disarm`; `enter` and `exit` are idempotent; every operation
 //! is atomic, so concurrent allowlist edits all survive.
@@ -81,16 +83,20 @@ struct LoadBalancer {
 #[derive(Debug)]
 struct StoredAcl {
     name: String,
-    /// The window of maint's it holds: maint's own web ACL, or maint's rule
-    /// injected into one maint did not create (with consent); `None`: a
-    /// web ACL of someone else's with no rule of maint's.
-    window: Option<WindowRecord>,
+    /// The windows of maint's it holds, one part each: in maint's own web
+    /// ACL, its window's part and those of windows scoped apart that share
+    /// its load balancers; in one maint did not create, maint's rule
+    /// injected (with consent). None: a web ACL of someone else's with no
+    /// rule of maint's.
+    parts: Vec<WindowRecord>,
+    /// Whether maint created it (it goes with its last part).
+    maints: bool,
 }
 
 impl StoredAcl {
-    /// Whether it is maint's own web ACL (not one maint injected into).
-    fn ours(&self) -> bool {
-        self.window.as_ref().is_some_and(|w| !w.injected)
+    /// The part of window `window`, if it holds one.
+    fn part_mut(&mut self, window: &str) -> Option<&mut WindowRecord> {
+        self.parts.iter_mut().find(|w| w.info.window == window)
     }
 }
 
@@ -107,11 +113,16 @@ struct World {
 }
 
 impl World {
-    /// The ARN of maint's web ACL named `name`, if there is one.
+    /// The ARN of the own web ACL of window `name` (the one holding its
+    /// part not injected), if there is one.
     fn window_arn(&self, name: &str) -> Option<String> {
         self.web_acls
             .iter()
-            .find(|(_, acl)| acl.ours() && acl.name == name)
+            .find(|(_, acl)| {
+                acl.parts
+                    .iter()
+                    .any(|w| !w.injected && w.info.window == name)
+            })
             .map(|(arn, _)| arn.clone())
     }
 
@@ -131,7 +142,8 @@ impl World {
             arn: arn.to_string(),
             name: acl.name.clone(),
             associated: self.associated(arn),
-            window: acl.window.clone(),
+            parts: acl.parts.clone(),
+            maints: acl.maints,
         })
     }
 
@@ -143,11 +155,11 @@ impl World {
             .cloned()
     }
 
-    /// The window held by web ACL `arn`.
-    fn record_mut(&mut self, arn: &str) -> Result<&mut WindowRecord> {
+    /// The part of window `window` in web ACL `arn`.
+    fn record_mut(&mut self, arn: &str, window: &str) -> Result<&mut WindowRecord> {
         self.web_acls
             .get_mut(arn)
-            .and_then(|acl| acl.window.as_mut())
+            .and_then(|acl| acl.part_mut(window))
             .ok_or_else(|| Error::unexpected("window vanished"))
     }
 }
@@ -224,7 +236,8 @@ impl MemoryBackend {
             arn.clone(),
             StoredAcl {
                 name: name.to_string(),
-                window: None,
+                parts: Vec::new(),
+                maints: false,
             },
         );
         world
@@ -263,20 +276,19 @@ impl MemoryBackend {
     /// consent again) or `exit` (which removes the rest, reporting
     /// [`Change::RuleRemoved`](crate::maintenance::Change::RuleRemoved),
     /// after which the ACL is as it was before maint). Returns whether a
-    /// rule of maint's was there.
+    /// rule of maint's was there. It acts on the injected parts only (a
+    /// web ACL maint did not create holds no other).
     pub fn revert_injection(&self, web_acl_arn: &str) -> bool {
         let mut world = self.lock();
-        match world
-            .web_acls
-            .get_mut(web_acl_arn)
-            .and_then(|a| a.window.as_mut())
-        {
-            Some(w) if w.injected && w.active => {
-                w.active = false;
-                true
-            }
-            _ => false,
+        let Some(acl) = world.web_acls.get_mut(web_acl_arn) else {
+            return false;
+        };
+        let mut reverted = false;
+        for w in acl.parts.iter_mut().filter(|w| w.injected && w.active) {
+            w.active = false;
+            reverted = true;
         }
+        reverted
     }
 
     fn web_acl_arn(&self, name: &str, id: u64) -> String {
@@ -360,7 +372,8 @@ impl Records for Applying<'_> {
         let armed = window.info.armed_since.is_some();
         let acl = StoredAcl {
             name: name.clone(),
-            window: Some(window),
+            parts: vec![window],
+            maints: true,
         };
         self.world.web_acls.insert(arn.clone(), acl);
         if !armed && self.backend.interrupt.swap(false, Ordering::SeqCst) {
@@ -378,18 +391,20 @@ impl Records for Applying<'_> {
         }
     }
 
-    fn set(&mut self, acl: &str, window: Option<WindowRecord>) -> Result<()> {
-        match self.world.web_acls.get_mut(acl) {
-            Some(acl) => {
-                acl.window = window;
-                Ok(())
-            }
-            None => Err(Error::unexpected("web ACL vanished")),
+    fn set(&mut self, acl: &str, window: &str, record: Option<WindowRecord>) -> Result<()> {
+        let Some(acl) = self.world.web_acls.get_mut(acl) else {
+            return Err(Error::unexpected("web ACL vanished"));
+        };
+        match (acl.part_mut(window), record) {
+            (Some(part), Some(record)) => *part = record,
+            (None, Some(record)) => acl.parts.push(record),
+            (_, None) => acl.parts.retain(|w| w.info.window != window),
         }
+        Ok(())
     }
 
-    fn record(&mut self, acl: &str) -> Result<&mut WindowRecord> {
-        self.world.record_mut(acl)
+    fn record(&mut self, acl: &str, window: &str) -> Result<&mut WindowRecord> {
+        self.world.record_mut(acl, window)
     }
 
     fn delete(&mut self, acl: &str) {
@@ -499,7 +514,7 @@ impl MaintenanceBackend for MemoryBackend {
                         record.members.contains(lb.as_str()),
                     ))
                 });
-                let state = detached(state_of(acl.as_ref()), window, own);
+                let state = detached(state_of(acl.as_ref(), window.name()), window, own);
                 let leftovers = match state {
                     crate::maintenance::State::Normal
                     | crate::maintenance::State::Detached { .. } => {
@@ -548,7 +563,10 @@ impl MaintenanceBackend for MemoryBackend {
                 let Some(acl) = world.under(lb).and_then(|arn| world.web_acls.get(&arn)) else {
                     return Standing::Other;
                 };
-                match &acl.window {
+                // The window the load balancer is in first: the owner's
+                // part, else the first.
+                let part = acl.parts.iter().find(|w| !w.injected);
+                match part.or(acl.parts.first()) {
                     Some(w) => {
                         Standing::Window(Window::recorded(&w.info.window, w.service.as_deref()))
                     }
@@ -566,7 +584,7 @@ impl MaintenanceBackend for MemoryBackend {
         let mut found: Vec<WindowSummary> = world
             .web_acls
             .values()
-            .filter_map(|acl| acl.window.as_ref())
+            .flat_map(|acl| &acl.parts)
             .map(|w| WindowSummary {
                 window: Window::recorded(&w.info.window, w.service.as_deref()),
                 members: w
@@ -588,6 +606,25 @@ impl MaintenanceBackend for MemoryBackend {
         lb: &LoadBalancerArn,
         request: &crate::check::CheckRequest,
     ) -> Result<crate::check::CheckReport> {
+        // Several windows' parts: the one whose scope covers the request
+        // answers, else the first (which says it is out of scope).
+        let shared = {
+            let world = self.lock();
+            world
+                .under(lb)
+                .and_then(|arn| world.view(&arn))
+                .filter(|acl| acl.parts.len() > 1)
+        };
+        if let Some(acl) = shared {
+            let covers = |w: &&WindowRecord| w.info.scope.covers(request.host(), request.path());
+            let part = acl.parts.iter().find(covers).or(acl.parts.first());
+            let window = part.map_or("", |w| w.info.window.as_str());
+            return Ok(crate::check::decide(
+                lb,
+                &state_of(Some(&acl), window),
+                request,
+            ));
+        }
         let status = self.status(lb).await?;
         Ok(crate::check::decide(lb, &status.state, request))
     }
@@ -597,7 +634,9 @@ impl MaintenanceBackend for MemoryBackend {
         let leftovers: Vec<Leftover> = world
             .web_acls
             .iter()
-            .filter(|(arn, acl)| acl.ours() && world.associated(arn).is_empty())
+            // maint's own with no load balancer under it: a part there is
+            // in use by nobody.
+            .filter(|(arn, acl)| acl.maints && world.associated(arn).is_empty())
             .map(|(arn, acl)| Leftover {
                 kind: "web-acl",
                 name: acl.name.clone(),

@@ -373,3 +373,45 @@ async fn arn_of_another_region_is_refused() {
     let err = backend.status(&arn).await.unwrap_err();
     assert!(err.to_string().contains("--region us-east-1"), "{err}");
 }
+
+/// Two windows scoped apart on one load balancer, in what only this
+/// backend lists: one window per part (`windows`), the owner's as the
+/// window of the load balancer (`shared_windows`), and a web ACL holding a
+/// part in use never a leftover, even after its owner's part left.
+#[tokio::test]
+async fn windows_sharing_a_web_acl_are_listed_part_by_part() {
+    let backend = MemoryBackend::new("eu-west-1");
+    let lb = backend.add_load_balancer("shared", LoadBalancerType::Application);
+    let lbs = [LoadBalancerArn::parse(&lb).unwrap()];
+    let (shop, api) = (Window::of_service("shop"), Window::of_service("api"));
+    for (w, host) in [(&shop, "shop.example.com"), (&api, "api.example.com")] {
+        let spec = MaintenanceSpec {
+            scope: crate::scope::Scope::parse(&[host], &[] as &[&str], &[] as &[&str]).unwrap(),
+            ..MaintenanceSpec::default()
+        };
+        changes(backend.enter_window(w, &lbs, &spec, Mode::Apply).await);
+    }
+    let listed = |found: Vec<crate::maintenance::WindowSummary>| -> Vec<(String, bool)> {
+        found
+            .into_iter()
+            .map(|s| (s.window.name().to_string(), s.in_maintenance))
+            .collect()
+    };
+    let both = vec![
+        (api.name().to_string(), true),
+        (shop.name().to_string(), true),
+    ];
+    assert_eq!(listed(backend.windows().await.unwrap()), both);
+    let first = backend.shared_windows(&lbs, false).await.unwrap();
+    assert_eq!(first, [Some(shop.clone())]);
+    assert_eq!(backend.cleanup(Mode::DryRun).await.unwrap(), []);
+
+    changes(backend.exit_window(&shop, &lbs, Mode::Apply).await);
+    let api_only = vec![(api.name().to_string(), true)];
+    assert_eq!(listed(backend.windows().await.unwrap()), api_only);
+    assert_eq!(backend.cleanup(Mode::DryRun).await.unwrap(), []);
+    assert!(matches!(
+        &states(&backend, &api, &lbs).await[..],
+        [State::Maintenance(_)]
+    ));
+}

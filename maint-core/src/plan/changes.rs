@@ -1,9 +1,15 @@
-//! The changes a window's rules report, and what a repeated `enter` or
-//! `arm` asks of a window already in place: written once, for both
-//! backends (the planner, and the WAF backend's allowlist edits).
+//! What a window's rules report: the changes, the refusals (worded here
+//! and nowhere else), and what a repeated `enter` or `arm` asks of a
+//! window already in place: written once, for both backends (the planner,
+//! and the WAF backend's own rules and allowlist edits).
 
 use crate::access::{BypassRequest, BypassState};
-use crate::maintenance::{AllowlistState, Change, MaintenanceInfo, MaintenanceSpec, Reason};
+use crate::maintenance::{
+    AllowlistState, Change, MaintenanceInfo, MaintenanceSpec, Reason, Window,
+};
+use crate::scope::Scope;
+use crate::target::LoadBalancerArn;
+use crate::{Error, Result};
 
 /// What a repeated `enter` (or `arm`) asks of a window already in place:
 /// the allowlist entries already there kept and `spec`'s added, the
@@ -136,6 +142,129 @@ pub(crate) fn allowlist_changes(before: &AllowlistState, after: &AllowlistState)
         _ => {}
     }
     changes
+}
+
+/// The refusal of a member under a web ACL maint did not create.
+pub(crate) fn foreign(lb: &LoadBalancerArn, web_acl_arn: &str, web_acl_name: &str) -> Error {
+    Error::ForeignWebAcl {
+        load_balancer: lb.to_string(),
+        web_acl_arn: web_acl_arn.to_string(),
+        web_acl_name: web_acl_name.to_string(),
+    }
+}
+
+/// The refusal of a member that is in another window of maint's, in
+/// maintenance (`active`) or armed.
+pub(crate) fn elsewhere(lb: &LoadBalancerArn, other: &str, active: bool, window: &Window) -> Error {
+    let what = if active { "in maintenance" } else { "armed" };
+    Error::Conflict {
+        resource: lb.to_string(),
+        message: format!(
+            "it is {what} in window {other}, not {}; act on it through that window (name all \
+             its load balancers together, or its config service)",
+            window.name()
+        ),
+    }
+}
+
+/// The refusal of a member under another window's rule, `window`,
+/// injected into web ACL `acl` (one maint did not create) for `members`:
+/// it leaves with that whole window.
+pub(crate) fn injected_elsewhere<'m>(
+    lb: &LoadBalancerArn,
+    window: &str,
+    acl: &str,
+    members: impl IntoIterator<Item = &'m String>,
+) -> Error {
+    Error::Conflict {
+        resource: lb.to_string(),
+        message: format!(
+            "it is in maintenance in window {window}, injected into web ACL {acl}, whose rule \
+             reaches all of {}: exit them together (name all its load balancers together, or \
+             its config service)",
+            members.into_iter().cloned().collect::<Vec<_>>().join(", ")
+        ),
+    }
+}
+
+/// Whether window `window` (of `scope`) may add its part to the web ACL
+/// that `lb` is under, which holds the windows `others` (name and scope
+/// each): only when none of their scopes overlaps its own (see
+/// [`Scope::overlaps`]); else the refusal naming the first it overlaps
+/// and both scopes. Two windows of everything are left to the usual
+/// refusal (`None` here with `Ok(false)`): they were never meant to share.
+pub(crate) fn may_share<'s>(
+    lb: &LoadBalancerArn,
+    window: &Window,
+    scope: &Scope,
+    others: impl IntoIterator<Item = (&'s str, &'s Scope)>,
+) -> Result<bool> {
+    let mut shares = false;
+    for (other, other_scope) in others {
+        if scope.is_everything() && other_scope.is_everything() {
+            return Ok(false);
+        }
+        if scope.overlaps(other_scope) {
+            let says = |s: &Scope| s.describe().unwrap_or_else(|| "every request".into());
+            return Err(Error::Conflict {
+                resource: lb.to_string(),
+                message: format!(
+                    "window {} ({}) and window {other} ({}) would both answer some request to \
+                     it: windows share a load balancer only when each is scoped to hosts or \
+                     paths the other does not cover; nothing was changed",
+                    window.name(),
+                    says(scope),
+                    says(other_scope),
+                ),
+            });
+        }
+        shares = true;
+    }
+    Ok(shares)
+}
+
+/// The refusal of `lb`, not in `window`, when `arm` finds the window in
+/// maintenance: arming would put it into maintenance too.
+pub(crate) fn arming_would_enter(lb: &LoadBalancerArn, window: &Window) -> Error {
+    Error::Conflict {
+        resource: lb.to_string(),
+        message: format!(
+            "window {} is in maintenance: arming would put {lb} into maintenance too; \
+             `maint enter` it, or arm it after `maint exit`",
+            window.name()
+        ),
+    }
+}
+
+/// The refusal of an allowlist edit of `lb`, whose window's rule someone
+/// removed from web ACL `acl` (one maint did not create).
+pub(crate) fn rule_removed(lb: &LoadBalancerArn, acl: &str) -> Error {
+    Error::Conflict {
+        resource: lb.to_string(),
+        message: format!(
+            "maint's rule was removed from web ACL {acl} (an IaC apply?): the service is not in \
+             maintenance; `maint enter` puts the rule back"
+        ),
+    }
+}
+
+/// What a repeated `enter` or `arm` asks of a window now as `current` (see
+/// [`reentry_spec`]) and the changes it reports: `first` (switched on, a
+/// rule put back), then maint's rule restored when `damage` says it was
+/// changed outside maint, then the settings changed.
+pub(crate) fn reentry_changes(
+    current: &MaintenanceInfo,
+    damage: Option<&str>,
+    spec: &MaintenanceSpec,
+    first: Option<Change>,
+) -> Result<(MaintenanceSpec, Vec<Change>)> {
+    let wanted = reentry_spec(current, spec)?;
+    let mut changes: Vec<Change> = first.into_iter().collect();
+    if let Some(what) = damage {
+        changes.push(Change::RuleRestored { what: what.into() });
+    }
+    changes.extend(spec_changes(current, &wanted));
+    Ok((wanted, changes))
 }
 
 #[cfg(test)]

@@ -13,12 +13,14 @@ use chrono::Utc;
 use crate::access::BypassState;
 use crate::maintenance::{
     AllowlistChange, AllowlistState, Change, MaintenanceInfo, MaintenanceSpec, Mode, Outcome,
-    Window,
+    State, Window,
 };
 use crate::target::LoadBalancerArn;
 use crate::Result;
 
-/// A window of maint's as observed in the web ACL that holds it.
+/// A window of maint's as observed in the web ACL that holds it: its part
+/// of that web ACL (a web ACL holds one part per window, so that windows
+/// scoped to different hosts can share a load balancer, issue 21).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct WindowRecord {
     /// The window's settings, as recorded.
@@ -49,9 +51,16 @@ pub(crate) struct ObservedAcl {
     pub name: String,
     /// The load balancers associated with it now.
     pub associated: BTreeSet<String>,
-    /// The window of maint's it holds: `None` for a web ACL maint did not
-    /// create that carries no rule of maint's (foreign).
-    pub window: Option<WindowRecord>,
+    /// The windows of maint's it holds, one part each, in the order they
+    /// came: none for a web ACL maint did not create that carries no rule
+    /// of maint's (foreign). The first window on a load balancer owns
+    /// maint's web ACL (its part is not injected); a window scoped apart
+    /// from it adds its own part, as an injection.
+    pub parts: Vec<WindowRecord>,
+    /// Whether maint created it: it is some window's own, even after that
+    /// window's part left, and goes with its last part (a web ACL of a
+    /// service's own never goes).
+    pub maints: bool,
 }
 
 impl WindowRecord {
@@ -136,9 +145,74 @@ impl WindowRecord {
 }
 
 impl ObservedAcl {
-    /// The window it holds, when it is maint's own web ACL.
+    /// The part of window `window`, if it holds one.
+    pub(crate) fn part(&self, window: &str) -> Option<&WindowRecord> {
+        self.parts.iter().find(|w| w.info.window == window)
+    }
+
+    /// The part of the window whose own web ACL it is (the one part not
+    /// injected), if that window is still in it.
     pub(crate) fn own(&self) -> Option<&WindowRecord> {
-        self.window.as_ref().filter(|w| !w.injected)
+        self.parts.iter().find(|w| !w.injected)
+    }
+
+    /// The part that answers for a load balancer under it when window
+    /// `window` asks: that window's own part; else the owner's (the window
+    /// the load balancer is in first); else the first; `None`: no part
+    /// (foreign).
+    pub(crate) fn part_for(&self, window: &str) -> Option<&WindowRecord> {
+        self.part(window)
+            .or_else(|| self.own())
+            .or_else(|| self.parts.first())
+    }
+
+    /// The parts of windows other than `window`.
+    pub(crate) fn others<'s>(&'s self, window: &'s str) -> impl Iterator<Item = &'s WindowRecord> {
+        self.parts.iter().filter(move |w| w.info.window != window)
+    }
+}
+
+/// The state a load balancer under `acl` (`None`: none) is in, as window
+/// `window` sees it: the part of `acl` that answers it (see
+/// [`ObservedAcl::part_for`]: its own, else the owner's, else the first).
+pub(crate) fn state_of(acl: Option<&ObservedAcl>, window: &str) -> State {
+    let Some(acl) = acl else {
+        return State::Normal;
+    };
+    match acl.part_for(window) {
+        None => State::Foreign {
+            web_acl_arn: acl.arn.clone(),
+            web_acl_name: acl.name.clone(),
+        },
+        Some(w) if w.active => State::Maintenance(Box::new(w.info.clone())),
+        Some(w) if w.injected => State::Reverted {
+            window: w.info.window.clone(),
+            web_acl_arn: acl.arn.clone(),
+            web_acl_name: acl.name.clone(),
+        },
+        Some(w) => State::Armed(Box::new(w.info.clone())),
+    }
+}
+
+/// The state of a load balancer, found in `state` by its own association,
+/// once the window's own web ACL is known (`own`: its ARN and name, and
+/// whether its record lists the load balancer as a member): a member the
+/// record lists that carries no web ACL, or another's, was detached by
+/// another writer ([`State::Detached`]).
+pub(crate) fn detached(state: State, window: &Window, own: Option<(&str, &str, bool)>) -> State {
+    let Some((arn, name, true)) = own else {
+        return state;
+    };
+    let now = match &state {
+        State::Normal => None,
+        State::Foreign { web_acl_name, .. } => Some(web_acl_name.clone()),
+        _ => return state,
+    };
+    State::Detached {
+        window: window.name().to_string(),
+        web_acl_arn: arn.to_string(),
+        web_acl_name: name.to_string(),
+        now,
     }
 }
 
@@ -215,10 +289,14 @@ pub(crate) enum Step {
         /// What the window is.
         spec: MaintenanceSpec,
     },
-    /// The window in web ACL `acl` is changed in place, in one write.
+    /// The window's part of web ACL `acl` is changed in place, in one
+    /// write.
     Update {
         /// The ARN of the web ACL holding the window.
         acl: String,
+        /// The window whose part it is (the one asked about, or the owner
+        /// of the web ACL a member of another window leaves).
+        window: String,
         /// Its settings brought to this (a repeated `enter` or `arm`, see
         /// [`reentry_spec`](crate::plan::reentry_spec)).
         settings: Option<MaintenanceSpec>,
@@ -230,26 +308,30 @@ pub(crate) enum Step {
         /// Marked armed (since now, unless it is already).
         arm: bool,
     },
-    /// Members leave the record of the window in web ACL `acl`.
+    /// Members leave the record of a window's part of web ACL `acl`.
     Forget {
         /// The ARN of the web ACL holding the window.
         acl: String,
+        /// The window whose part it is (as in [`Step::Update`]).
+        window: String,
         /// The members leaving its record.
         members: Vec<String>,
     },
-    /// maint's own web ACL `acl` is deleted: its last member left.
+    /// maint's own web ACL `acl` is deleted: its last member, or its last
+    /// part, left.
     Delete {
         /// The ARN of the web ACL.
         acl: String,
     },
-    /// maint's rule and record leave web ACL `host`, which stays as it was
-    /// before maint.
+    /// The window's part (its rule and record) leaves web ACL `host`: one
+    /// maint did not create, which stays as it was before maint, or one
+    /// shared with other windows, whose parts stay as they are.
     RemoveInjection {
         /// The ARN of the web ACL.
         host: String,
     },
-    /// The allowlist and bypass of the window in web ACL `acl` become
-    /// these.
+    /// The allowlist and bypass of the window's part of web ACL `acl`
+    /// become these (no other window's part changes).
     SetAccess {
         /// The ARN of the web ACL holding the window.
         acl: String,
@@ -258,6 +340,21 @@ pub(crate) enum Step {
         /// The bypass after the edit.
         bypass: Option<BypassState>,
     },
+}
+
+impl Step {
+    /// The step switching the part of window `window` in web ACL `acl`
+    /// back to pass-through form (an armed window every member leaves).
+    pub(crate) fn switch_off(acl: &str, window: &str) -> Self {
+        Step::Update {
+            acl: acl.to_string(),
+            window: window.to_string(),
+            settings: None,
+            join: Vec::new(),
+            switch: Some(false),
+            arm: false,
+        }
+    }
 }
 
 /// What a request does: per member, its refusal or its part; for the
@@ -288,10 +385,11 @@ pub(crate) trait Records {
     fn create(&mut self, window: &Window, record: &dyn Fn(&str) -> WindowRecord) -> Result<String>;
     /// The name of web ACL `acl`.
     fn name(&self, acl: &str) -> Result<String>;
-    /// The window held by web ACL `acl`, set (or taken away: `None`).
-    fn set(&mut self, acl: &str, window: Option<WindowRecord>) -> Result<()>;
-    /// The window held by web ACL `acl`.
-    fn record(&mut self, acl: &str) -> Result<&mut WindowRecord>;
+    /// The part of window `window` in web ACL `acl`, added or replaced
+    /// (or taken away: `None`); the other windows' parts stay.
+    fn set(&mut self, acl: &str, window: &str, record: Option<WindowRecord>) -> Result<()>;
+    /// The part of window `window` in web ACL `acl`.
+    fn record(&mut self, acl: &str, window: &str) -> Result<&mut WindowRecord>;
     /// Deletes web ACL `acl`.
     fn delete(&mut self, acl: &str);
     /// Associates `lb` with web ACL `acl` (`None`: disassociates it).
@@ -327,31 +425,36 @@ impl Plan {
                 } => {
                     let name = Some(records.name(host)?);
                     let record = WindowRecord::new(window, host, spec, name, false, members);
-                    records.set(host, Some(record))?;
+                    records.set(host, window.name(), Some(record))?;
                 }
                 Step::Update {
                     acl,
+                    window,
                     settings,
                     join,
                     switch,
                     arm,
                 } => records
-                    .record(acl)?
+                    .record(acl, window)?
                     .update(settings.as_ref(), join, *switch, *arm),
-                Step::Forget { acl, members } => {
+                Step::Forget {
+                    acl,
+                    window,
+                    members,
+                } => {
                     records
-                        .record(acl)?
+                        .record(acl, window)?
                         .members
                         .retain(|m| !members.contains(m));
                 }
                 Step::Delete { acl } => records.delete(acl),
-                Step::RemoveInjection { host } => records.set(host, None)?,
+                Step::RemoveInjection { host } => records.set(host, window.name(), None)?,
                 Step::SetAccess {
                     acl,
                     allowlist,
                     bypass,
                 } => {
-                    let info = &mut records.record(acl)?.info;
+                    let info = &mut records.record(acl, window.name())?.info;
                     info.allowlist = allowlist.clone();
                     info.bypass = bypass.clone();
                 }

@@ -13,7 +13,9 @@
 //! and `cleanup`), `window` (several members sharing one web ACL), `arm`
 //! (armed windows, disarm), `inject` (maint's rule in a service's own web
 //! ACL), `bypass` (the bypass secret) and `scope` (hosts, paths, open
-//! paths) and `refusals` (what every command refuses, in the same words); `helpers` holds what they share and
+//! paths; two windows scoped apart sharing a load balancer) and
+//! `refusals` (what every command refuses, in the same words); `helpers`
+//! holds what they share and
 //! `fixture` the [`Fixture`] trait.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -57,6 +59,7 @@ pub async fn run_all(f: &dyn Fixture) {
     inject::a_window_of_one_is_injected_into_its_own_web_acl_with_consent(f).await;
     bypass::the_bypass_is_kept_rotated_shut_and_removed(f).await;
     scope::a_scoped_window_covers_its_hosts_and_paths_only(f).await;
+    scope::two_scoped_windows_share_one_load_balancer(f).await;
     refusals::a_member_of_another_window_is_refused_by_every_command(f).await;
     refusals::disarm_with_nothing_armed_says_why(f).await;
     refusals::arming_a_window_in_maintenance_refuses_only_its_new_members(f).await;
