@@ -596,7 +596,7 @@ fn two_services_sharing_a_load_balancer_are_each_acted_on() {
     let memory = Arc::new(MemoryBackend::new("us-east-1"));
     let fleet = Fleet::new(Some(config), None, shared_factory(memory));
     let refs = fleet.expand(&names(&["blog", "edge", "docs"])).unwrap();
-    let labels: Vec<String> = refs.iter().map(TargetRef::label).collect();
+    let labels: Vec<String> = refs.iter().map(crate::TargetRef::label).collect();
     assert_eq!(
         labels,
         ["blog/edge", "docs/edge"],
