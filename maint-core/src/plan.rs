@@ -27,17 +27,17 @@ mod model;
 
 pub(crate) use changes::{
     allowlist_changes, arming_would_enter, bypass_changes, elsewhere, foreign, injected_elsewhere,
-    may_share, reentry_changes, rule_removed,
+    into_shared, may_share, reentry_changes, rule_removed,
 };
 // The path the docs of both backends link to.
 #[allow(unused_imports)]
 pub(crate) use changes::reentry_spec;
 
 #[cfg(feature = "aws")]
-pub(crate) use model::outcome;
+pub(crate) use model::{beside, outcome};
 pub(crate) use model::{
-    detached, state_of, Move, Observation, ObservedAcl, Part, Plan, Records, Request, Step,
-    WindowRecord,
+    detached, state_of, status_of, Move, Observation, ObservedAcl, Part, Plan, Records, Request,
+    Step, WindowRecord,
 };
 
 /// Plans `request` for `lbs`, the members named of `window`, as `seen`
@@ -198,14 +198,7 @@ impl<'a> Ask<'a> {
         };
         for (lb, j) in self.lbs.iter().zip(joining) {
             if matches!(j, Ok(true)) {
-                *j = Err(Error::Conflict {
-                    resource: lb.to_string(),
-                    message: format!(
-                        "web ACL {} also holds window {}, whose rule would reach it too; a \
-                         load balancer joins a web ACL windows share only with all of them",
-                        acl.name, other.info.window
-                    ),
-                });
+                *j = Err(into_shared(lb, &acl.name, &other.info.window));
             }
         }
     }

@@ -105,6 +105,23 @@ async fn two_scoped_services_share_one_alb_enter_and_exit_on_their_own_in_either
     assert_eq!(counts.get("wafv2:CreateWebACL"), None, "{counts:?}");
     assert_eq!(counts.get("wafv2:AssociateWebACL"), None, "{counts:?}");
 
+    // A second load balancer cannot join shop's web ACL while api's part
+    // is in it: api's rule would reach it too. The first stays as it was.
+    let lb2 = LoadBalancerArn::parse(
+        &seed::create_load_balancer(&format!("{name}-2"), "application").await,
+    )
+    .unwrap();
+    let both = [lb.clone(), lb2.clone()];
+    let mut results = b
+        .enter_window(&shop, &both, &shop_spec, Mode::Apply)
+        .await
+        .unwrap();
+    let refused = results.remove(1).expect_err("refused");
+    assert_eq!(refused.kind(), ErrorKind::Conflict);
+    assert!(refused.to_string().contains(api.name()), "{refused}");
+    results.remove(0).unwrap();
+    assert_eq!(under(&lb2).await, None);
+
     // status of either window names the other on the load balancer.
     for (this, other, spec) in [(&shop, &api, &api_spec), (&api, &shop, &shop_spec)] {
         let status = b.window_status(this, lbs).await.unwrap().remove(0).unwrap();

@@ -37,7 +37,7 @@ use crate::maintenance::{
     Window, WindowSummary,
 };
 use crate::plan::{
-    detached, plan, state_of, Observation, ObservedAcl, Records, Request, WindowRecord,
+    detached, plan, state_of, status_of, Observation, ObservedAcl, Records, Request, WindowRecord,
 };
 use crate::platform::LbController;
 use crate::target::{not_an_alb, wrong_region, LoadBalancerArn, LoadBalancerRef};
@@ -514,7 +514,8 @@ impl MaintenanceBackend for MemoryBackend {
                         record.members.contains(lb.as_str()),
                     ))
                 });
-                let state = detached(state_of(acl.as_ref(), window.name()), window, own);
+                let (state, sharing) = status_of(acl.as_ref(), window.name());
+                let state = detached(state, window, own);
                 let leftovers = match state {
                     crate::maintenance::State::Normal
                     | crate::maintenance::State::Detached { .. } => {
@@ -526,7 +527,7 @@ impl MaintenanceBackend for MemoryBackend {
                     load_balancer: lb.clone(),
                     state,
                     leftovers,
-                    sharing: Vec::new(),
+                    sharing,
                 })
             })
             .collect())
@@ -606,14 +607,16 @@ impl MaintenanceBackend for MemoryBackend {
         lb: &LoadBalancerArn,
         request: &crate::check::CheckRequest,
     ) -> Result<crate::check::CheckReport> {
-        // Several windows' parts: the one whose scope covers the request
-        // answers, else the first (which says it is out of scope).
+        // The windows' parts of its web ACL: the one whose scope covers
+        // the request answers, else the first (which says it is out of
+        // scope). (`status` of the load balancer's own window would show it
+        // beside windows scoped elsewhere, not in them.)
         let shared = {
             let world = self.lock();
             world
                 .under(lb)
                 .and_then(|arn| world.view(&arn))
-                .filter(|acl| acl.parts.len() > 1)
+                .filter(|acl| !acl.parts.is_empty())
         };
         if let Some(acl) = shared {
             let covers = |w: &&WindowRecord| w.info.scope.covers(request.host(), request.path());

@@ -223,6 +223,18 @@ pub(crate) fn may_share<'s>(
     Ok(shares)
 }
 
+/// The refusal of `lb` joining web ACL `acl`, which also holds window
+/// `other`'s part: that window's rule would reach it too.
+pub(crate) fn into_shared(lb: &LoadBalancerArn, acl: &str, other: &str) -> Error {
+    Error::Conflict {
+        resource: lb.to_string(),
+        message: format!(
+            "web ACL {acl} also holds window {other}, whose rule would reach it too; a load \
+             balancer joins a web ACL windows share only with all of them"
+        ),
+    }
+}
+
 /// The refusal of `lb`, not in `window`, when `arm` finds the window in
 /// maintenance: arming would put it into maintenance too.
 pub(crate) fn arming_would_enter(lb: &LoadBalancerArn, window: &Window) -> Error {

@@ -13,8 +13,9 @@ use chrono::Utc;
 use crate::access::BypassState;
 use crate::maintenance::{
     AllowlistChange, AllowlistState, Change, MaintenanceInfo, MaintenanceSpec, Mode, Outcome,
-    State, Window,
+    SharedWindow, State, Window,
 };
+use crate::scope::Scope;
 use crate::target::LoadBalancerArn;
 use crate::Result;
 
@@ -170,6 +171,53 @@ impl ObservedAcl {
     pub(crate) fn others<'s>(&'s self, window: &'s str) -> impl Iterator<Item = &'s WindowRecord> {
         self.parts.iter().filter(move |w| w.info.window != window)
     }
+}
+
+/// Whether a load balancer whose web ACL holds the windows `parts` (name
+/// and scope each) is beside `window` rather than in another window:
+/// `window` has no part there and every part is scoped to hosts or paths
+/// of its own (requests outside them are untouched). `status` of `window`
+/// then shows it normal, the others listed as sharing it.
+pub(crate) fn beside<'a>(
+    window: &str,
+    parts: impl IntoIterator<Item = (&'a str, &'a Scope)>,
+) -> bool {
+    let mut any = false;
+    for (name, scope) in parts {
+        if name == window || scope.is_everything() {
+            return false;
+        }
+        any = true;
+    }
+    any
+}
+
+/// What `status` of `window` shows for a load balancer under `acl`
+/// (`None`: none): its state (see [`state_of`], or normal when it is
+/// [`beside`] the windows there) and the other windows in `acl`.
+pub(crate) fn status_of(acl: Option<&ObservedAcl>, window: &str) -> (State, Vec<SharedWindow>) {
+    let Some(acl) = acl else {
+        return (State::Normal, Vec::new());
+    };
+    let parts = acl
+        .parts
+        .iter()
+        .map(|w| (w.info.window.as_str(), &w.info.scope));
+    let (state, shown) = if beside(window, parts) {
+        (State::Normal, "")
+    } else {
+        let shown = acl.part_for(window).map_or("", |w| w.info.window.as_str());
+        (state_of(Some(acl), window), shown)
+    };
+    let sharing = acl
+        .others(shown)
+        .map(|w| SharedWindow {
+            window: w.info.window.clone(),
+            in_maintenance: w.active,
+            scope: w.info.scope.clone(),
+        })
+        .collect();
+    (state, sharing)
 }
 
 /// The state a load balancer under `acl` (`None`: none) is in, as window

@@ -7,7 +7,8 @@ use super::fixture::Fixture;
 use super::helpers::{alb, all_ok, list, spec, states, status, without_ip_sets};
 use crate::check::{CheckRequest, Verdict, Why};
 use crate::maintenance::{
-    AllowlistChange, Change, Given, MaintenanceInfo, MaintenanceSpec, Mode, State, Window,
+    AllowlistChange, Change, Given, MaintenanceInfo, MaintenanceSpec, Mode, SharedWindow, State,
+    Window,
 };
 use crate::scope::{Scope, ScopeParts};
 use crate::target::LoadBalancerArn;
@@ -203,7 +204,10 @@ pub(super) async fn two_scoped_windows_share_one_load_balancer(f: &dyn Fixture) 
         ("www.example.com", Verdict::LetThrough),
     ];
     verdicts(f, &lb, &both).await;
-    for (w, spec) in [(&shop, &shop_spec), (&api, &api_spec)] {
+    for (w, spec, other) in [(&shop, &shop_spec, &api), (&api, &api_spec, &shop)] {
+        let st = states(f, w, lbs).await.remove(0);
+        let others: Vec<&str> = st.sharing.iter().map(|s| s.window.as_str()).collect();
+        assert_eq!(others, [other.name()], "{w} lists the other window");
         let info = shown(f, w, &lb).await;
         assert_eq!(info.scope, spec.scope, "{w}");
         assert_eq!(info.allowlist.entries, spec.allowlist, "{w}");
@@ -251,6 +255,17 @@ pub(super) async fn two_scoped_windows_share_one_load_balancer(f: &dyn Fixture) 
     ];
     verdicts(f, &lb, &api_only).await;
     assert_eq!(shown(f, &api, &lb).await, before.1);
+    // shop is out, beside api: normal, api listed as sharing the load
+    // balancer; api's status lists nobody else.
+    let beside = states(f, &shop, lbs).await.remove(0);
+    assert_eq!(beside.state, State::Normal, "{beside:?}");
+    let sharing = [SharedWindow {
+        window: api.name().to_string(),
+        in_maintenance: true,
+        scope: api_spec.scope.clone(),
+    }];
+    assert_eq!(beside.sharing, sharing);
+    assert_eq!(states(f, &api, lbs).await.remove(0).sharing, []);
     assert_eq!(
         all_ok(
             "enter shop again",

@@ -16,8 +16,8 @@ use super::acl::{self, ReadAcl, StateRecord};
 use super::associations::Observed;
 use super::client::WafClient;
 use super::decide::{
-    arming_would_enter, check_identity, elsewhere, foreign, outcome, reentry_changes, rule_removed,
-    Placement,
+    arming_would_enter, check_identity, elsewhere, foreign, into_shared, outcome, reentry_changes,
+    rule_removed, Placement,
 };
 use super::inject::Host;
 use super::ip_sets::WindowSets;
@@ -33,7 +33,7 @@ use crate::maintenance::{
     AllowlistChange, AllowlistState, Change, ExistingWebAcl, MaintenanceSpec, Mode, Outcome,
     SharedWindow, State, TargetStatus, Window, WindowSummary,
 };
-use crate::plan::{allowlist_changes, bypass_changes, detached};
+use crate::plan::{allowlist_changes, beside, bypass_changes, detached};
 use crate::platform::LbController;
 use crate::response::MaintenanceResponse;
 use crate::target::{LoadBalancerArn, LoadBalancerRef};
@@ -559,12 +559,27 @@ impl MaintenanceBackend for WafBackend {
         for (lb, seen) in lbs.iter().zip(seen) {
             // The other windows in the web ACL it is under, besides the
             // one its state shows.
-            let sharing = match (&seen, &found) {
+            // A load balancer whose web ACL holds only other windows'
+            // parts, each scoped to its own hosts or paths, is beside this
+            // window, not in another: normal, the others listed.
+            let (seen, sharing) = match (seen, &found) {
                 (Ok(Placement::Member), Some(ReadWindow { acl, .. })) => {
-                    sharing(acl, window.name())?
+                    let sharing = sharing(acl, window.name())?;
+                    (Ok(Placement::Member), sharing)
                 }
-                (Ok(Placement::Elsewhere(acl, read)), _) => sharing(acl, &read.record.window)?,
-                _ => Vec::new(),
+                (Ok(Placement::Elsewhere(acl, read)), _) => {
+                    let parts = acl::read_parts(&acl)?;
+                    let named = parts
+                        .iter()
+                        .map(|p| (p.record.window.as_str(), &p.record.scope));
+                    if beside(window.name(), named) {
+                        (Ok(Placement::Normal), sharing(&acl, "")?)
+                    } else {
+                        let sharing = sharing(&acl, &read.record.window)?;
+                        (Ok(Placement::Elsewhere(acl, read)), sharing)
+                    }
+                }
+                (seen, _) => (seen, Vec::new()),
             };
             let state = match seen {
                 Err(e) => {
@@ -703,15 +718,27 @@ impl WafBackend {
         existing: Option<(LockedAcl, ReadAcl)>,
         arm: bool,
     ) -> MemberResults<Outcome> {
+        let mut shared = None;
         let (acl_arn, already, recorded, window_changes) = match existing {
             Some((locked, read)) => {
                 let recorded = read.record.members.clone();
                 check_identity(window, &read.record, lbs)?;
                 let arn = locked.acl.arn().to_string();
+                // Another window's part in its web ACL (a shared load
+                // balancer): no load balancer joins, nor its record.
+                shared = acl::read_parts(&locked.acl)?
+                    .into_iter()
+                    .find(|p| p.record.window != window.name())
+                    .map(|p| (locked.acl.name().to_string(), p.record.window));
+                let staying: Vec<LoadBalancerArn> = lbs
+                    .iter()
+                    .filter(|lb| shared.is_none() || recorded.contains(&lb.to_string()))
+                    .cloned()
+                    .collect();
                 // Which members are associated already, read while the
                 // window is updated.
                 let (changes, already) = futures::future::try_join(
-                    self.reenter(window, lbs, spec, locked, read, !arm),
+                    self.reenter(window, &staying, spec, locked, read, !arm),
                     self.store.already_members(&arn, lbs),
                 )
                 .await?;
@@ -734,6 +761,18 @@ impl WafBackend {
         } else {
             Change::Associated
         };
+        if let Some((acl, other)) = shared {
+            return Ok(lbs
+                .iter()
+                .map(|lb| {
+                    if already.contains(&lb.to_string()) {
+                        Ok(outcome(lb, Mode::Apply, window_changes.clone()))
+                    } else {
+                        Err(into_shared(lb, &acl, &other))
+                    }
+                })
+                .collect());
+        }
         self.join(
             window,
             lbs,
