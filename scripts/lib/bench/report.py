@@ -119,7 +119,7 @@ def write_report(a, sections):
                      f"{('met' if ok else 'missed') if n_hi >= 50 else 'measured at N=' + str(n_hi)} |")
     sf = sections.get("switch_figures")
     if sf is None:
-        L.append(f"| enter and exit without associating (armed, injected) | – | "
+        L.append(f"| enter and exit without associating (armed, injected, shared) | – | "
                  f"not measured: {sections.get('switch_note', '?')} |")
     else:
         for scenario in SWITCH_SCENARIOS:
@@ -191,7 +191,7 @@ def write_report(a, sections):
     L.append("")
 
     # Switching without associating
-    L.append("## Switching without associating: an armed window, an injected rule (under the quotas)\n")
+    L.append("## Switching without associating: an armed window, an injected rule, a shared load balancer (under the quotas)\n")
     L.append("The same quota proxy (`--quotas --answer-list-resources --answer-check-capacity`, "
              f"{a.delay_ms:g} ms per call; CheckCapacity, which moto lacks, answered with a WCU estimate of the "
              "rules). For each N, one config service `bench` of N ALBs: **armed**: "
@@ -206,7 +206,11 @@ def write_report(a, sections):
              f"(after enter: `{MAINT_RULE}` at priority 2 (0-1 kept free for maint's bypass and client-address "
              "rules), the security rules at 3-6 and 10000000, bodies "
              f"{' and '.join(f'`{b}`' for b in MAINT_BODIES)} added; after exit: exactly the original rules "
-             "and bodies). *Web ACL writes*: Create/Update/Delete/Associate/Disassociate of a web ACL; *all "
+             "and bodies); **shared** (issue 21): `bench` scoped to `bench.example.com` is in maintenance "
+             "on the N ALBs (entered first, not timed), and a second service `other` scoped to "
+             "`other.example.com` on the same ALBs enters and exits (timed): its part added to bench's web ACL "
+             "and taken out, one UpdateWebACL each, no association (after enter: its own `maint-p...` rules "
+             "added, bench's as they were; after exit: exactly bench's rules and bodies). *Web ACL writes*: Create/Update/Delete/Associate/Disassociate of a web ACL; *all "
              "writes* adds the IP sets'. Target: under 1 s for any N, one web ACL write per command (the "
              "service's one ACL), 0 throttled. Wall time less the emulator's own ListResourcesForWebACL time, "
              "as above.\n")

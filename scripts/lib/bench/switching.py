@@ -1,12 +1,13 @@
 """Switching without associating (issue 10), under AWS WAF's call-rate
-quotas (the quota proxy): an armed window, and maint's rule injected into a
-security team's web ACL shared by the N ALBs; `enter` and `exit` timed, and
-their tables."""
+quotas (the quota proxy): an armed window, maint's rule injected into a
+security team's web ACL shared by the N ALBs, and a second service scoped
+to its own host on ALBs another service is in (issue 21: its part added to
+that service's web ACL); `enter` and `exit` timed, and their tables."""
 
 from .harness import ALLOW, REGION, cli_env, moto_reset, seed, seed_albs, service_folder
 from .quota import quota_floor, run_paced
 
-SWITCH_SCENARIOS = ["armed", "injected"]
+SWITCH_SCENARIOS = ["armed", "injected", "shared"]
 # The target: at 100 ms per call, enter and exit under 1 s whatever N, one
 # web ACL write per ACL (the service's one ACL), nothing throttled.
 SWITCH_TARGET_S = 1.0
@@ -102,6 +103,40 @@ def run_switch_cycles(binary, moto, proxy, ns, log, scenario):
                     f"{r['acl_writes']} web ACL writes ({r['writes']} in all), {r['counts']['throttled']} "
                     f"throttled, {r['failed']} failed, exit {r['code']}"
                     + (f": {r['error']}" if r["error"] else ""))
+            results[n] = per
+        elif scenario == "shared":
+            names = seed_albs(moto, n, prefix="shared-alb")
+            quoted = ", ".join(f'"{name}"' for name in names)
+            cwd = service_folder("maint-shared-", names,
+                                 'hosts = ["bench.example.com"]\n\n[services.other]\n'
+                                 f'load_balancers = [{quoted}]\nhosts = ["other.example.com"]\n')
+            # bench in maintenance first (associating each ALB: not timed).
+            setup = run_counted(binary, enter, env, cwd, proxy, n)
+            waf = seed.client("wafv2", moto, REGION)
+            listed = waf.list_web_acls(Scope="REGIONAL", Limit=100)["WebACLs"]
+            arn = next((a["ARN"] for a in listed if a["Name"] == "maint-svc-bench"), None)
+            before = rules_of(moto, arn) if arn else None
+            per = {}
+            other = ["enter", "other", "--allow", ALLOW, "--reason", "benchmark"]
+            for op, args in (("enter", other), ("exit", ["exit", "other"])):
+                per[op] = r = run_counted(binary, args, env, cwd, proxy, n)
+                after = rules_of(moto, arn) if arn else None
+                if setup["failed"] or setup["code"] or before is None:
+                    r["check"] = f"setup: enter bench failed: {setup['error']}"
+                elif op == "enter":
+                    # other's part: its own maint-p<id>- rules and bodies,
+                    # bench's part where it was.
+                    added = [name for _, name in after[0] if name.startswith("maint-p")]
+                    kept = [rule for rule in after[0] if not rule[1].startswith("maint-p")]
+                    r["check"] = None if added and kept == before[0] else f"rules {after[0]}"
+                else:
+                    r["check"] = None if after == before else f"rules {after[0]}, bodies {after[1]}"
+                log(f"  shared N={n} {op}: {r['wall']:.2f} s, {r['counts']['total']} calls, "
+                    f"{r['acl_writes']} web ACL writes ({r['writes']} in all), {r['counts']['throttled']} "
+                    f"throttled, {r['failed']} failed, exit {r['code']}"
+                    + (f": {r['error']}" if r["error"] else "")
+                    + ("" if r["check"] is None else f"; the ACL is not as expected: {r['check']}"))
+            run_counted(binary, ["exit", "bench"], env, cwd, proxy, n)
             results[n] = per
         else:
             moto_reset(moto)
