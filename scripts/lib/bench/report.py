@@ -210,7 +210,8 @@ def write_report(a, sections):
              "on the N ALBs (entered first, not timed), and a second service `other` scoped to "
              "`other.example.com` on the same ALBs enters and exits (timed): its part added to bench's web ACL "
              "and taken out, one UpdateWebACL each, no association (after enter: its own `maint-p...` rules "
-             "added, bench's as they were; after exit: exactly bench's rules and bodies). *Web ACL writes*: Create/Update/Delete/Associate/Disassociate of a web ACL; *all "
+             "first, bench's all kept, moved down to make room; after exit: exactly bench's rules, "
+             "priorities and bodies). *Web ACL writes*: Create/Update/Delete/Associate/Disassociate of a web ACL; *all "
              "writes* adds the IP sets'. Target: under 1 s for any N, one web ACL write per command (the "
              "service's one ACL), 0 throttled. Wall time less the emulator's own ListResourcesForWebACL time, "
              "as above.\n")

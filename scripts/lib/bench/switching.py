@@ -124,11 +124,14 @@ def run_switch_cycles(binary, moto, proxy, ns, log, scenario):
                 if setup["failed"] or setup["code"] or before is None:
                     r["check"] = f"setup: enter bench failed: {setup['error']}"
                 elif op == "enter":
-                    # other's part: its own maint-p<id>- rules and bodies,
-                    # bench's part where it was.
+                    # other's part first, its own maint-p<id>- rules; bench's
+                    # rules all kept (moved down to make room, as an
+                    # injection moves a web ACL's rules).
                     added = [name for _, name in after[0] if name.startswith("maint-p")]
-                    kept = [rule for rule in after[0] if not rule[1].startswith("maint-p")]
-                    r["check"] = None if added and kept == before[0] else f"rules {after[0]}"
+                    kept = sorted(name for _, name in after[0] if not name.startswith("maint-p"))
+                    first = min(after[0])[1] if after[0] else ""
+                    ok = added and first.startswith("maint-p") and kept == sorted(n for _, n in before[0])
+                    r["check"] = None if ok else f"rules {after[0]}"
                 else:
                     r["check"] = None if after == before else f"rules {after[0]}, bodies {after[1]}"
                 log(f"  shared N={n} {op}: {r['wall']:.2f} s, {r['counts']['total']} calls, "

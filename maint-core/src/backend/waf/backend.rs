@@ -19,7 +19,6 @@ use super::decide::{
     arming_would_enter, check_identity, elsewhere, foreign, into_shared, outcome, reentry_changes,
     rule_removed, Placement,
 };
-use super::inject::Host;
 use super::ip_sets::WindowSets;
 use super::locate::{Attempt, Located};
 use super::pacing::margin;
@@ -258,8 +257,9 @@ impl MaintenanceBackend for WafBackend {
             // Another window's part shares its web ACL: only its own
             // part leaves (see `exit_window`).
             Some((locked, read)) if acl::read_parts(&locked.acl)?.len() > 1 => {
-                let host = Host::from_arn(locked.acl.arn())?;
-                let left = self.exit_injected(window, lbs, mode, &host, &read).await?;
+                let left = self
+                    .exit_injected(window, lbs, mode, &locked.acl, &read)
+                    .await?;
                 Ok(left
                     .into_iter()
                     .map(|o| {
@@ -323,8 +323,7 @@ impl MaintenanceBackend for WafBackend {
                         self.store.observe(&lbs[0], Some(window.name())).await
                     {
                         if read.injected() && read.record.window == window.name() {
-                            let host = Host::from_arn(acl.arn())?;
-                            return self.exit_injected(window, lbs, mode, &host, &read).await;
+                            return self.exit_injected(window, lbs, mode, &acl, &read).await;
                         }
                     }
                 }
@@ -362,8 +361,7 @@ impl MaintenanceBackend for WafBackend {
                 window: Some(ReadWindow { acl, read }),
                 ..
             } if read.injected() => {
-                let host = Host::from_arn(acl.arn())?;
-                return self.exit_injected(window, lbs, mode, &host, read).await;
+                return self.exit_injected(window, lbs, mode, acl, read).await;
             }
             Located {
                 window: Some(ReadWindow { acl, read }),
@@ -410,8 +408,7 @@ impl MaintenanceBackend for WafBackend {
                 window: Some(ReadWindow { acl, read }),
                 ..
             } if shared => {
-                let host = Host::from_arn(acl.arn())?;
-                return self.exit_injected(window, lbs, mode, &host, read).await;
+                return self.exit_injected(window, lbs, mode, acl, read).await;
             }
             Located {
                 window: None, seen, ..

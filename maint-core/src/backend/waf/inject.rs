@@ -160,38 +160,32 @@ impl WafStore {
         })
     }
 
-    /// The load balancers a service's web ACL protects must be exactly the
-    /// window's: a rule in a web ACL reaches every resource it is
-    /// associated with. `recorded`: for a web ACL maint created (another
-    /// window's, shared), the members its parts record, which are all it
-    /// can be associated with (maint associates only members): read one
-    /// by one where `ListResourcesForWebACL` is not available. A service's
-    /// own web ACL must be listed.
-    pub(super) async fn check_protects(
-        &self,
+    /// The load balancers web ACL `host` protects, from
+    /// `ListResourcesForWebACL`: maint must know them all before adding its
+    /// rule to a service's own web ACL.
+    pub(super) async fn protected(&self, host: &Host) -> Result<Vec<String>> {
+        let listed = self.client.list_resources_for_web_acl(&host.arn).await;
+        listed
+            .map(|out| out.resource_arns().to_vec())
+            .map_err(|e| Error::Conflict {
+                resource: host.arn.clone(),
+                message: format!(
+                    "maint must know every load balancer web ACL {} protects before adding its \
+                     rule (ListResourcesForWebACL failed: {e}); nothing was changed",
+                    host.name
+                ),
+            })
+    }
+
+    /// The load balancers a service's web ACL protects (`listed`) must be
+    /// exactly the window's: a rule in a web ACL reaches every resource it
+    /// is associated with.
+    pub(super) fn check_protects(
         window: &Window,
         host: &Host,
         lbs: &[LoadBalancerArn],
-        recorded: Option<Vec<String>>,
+        listed: &[String],
     ) -> Result<()> {
-        let arn = host.arn.as_str();
-        let listed = match recorded {
-            Some(recorded) => self.members_of(arn, &recorded).await?,
-            None => self
-                .client
-                .list_resources_for_web_acl(arn)
-                .await
-                .map_err(|e| Error::Conflict {
-                    resource: host.arn.clone(),
-                    message: format!(
-                        "maint must know every load balancer web ACL {} protects before adding \
-                         its rule (ListResourcesForWebACL failed: {e}); nothing was changed",
-                        host.name
-                    ),
-                })?
-                .resource_arns()
-                .to_vec(),
-        };
         let outside: Vec<&str> = lbs
             .iter()
             .map(LoadBalancerArn::as_str)

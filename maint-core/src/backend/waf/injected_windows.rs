@@ -3,6 +3,8 @@
 //! the new spec, as a repeated `enter` does), `exit` takes out exactly
 //! that, every member together. The store does the reading and writing
 //! (`inject.rs`).
+use aws_sdk_wafv2::types::WebAcl;
+
 use super::acl::{self, IpSetId, ReadAcl};
 use super::backend::WafBackend;
 use super::decide::{outcome, reentry_changes};
@@ -28,23 +30,31 @@ impl WafBackend {
         mode: Mode,
         host: &Host,
     ) -> MemberResults<Outcome> {
-        // The web ACL, then what else it protects: a web ACL maint created
-        // (another window's, shared) can only protect the members its parts
-        // record.
-        let first = self.store.get_web_acl(&host.name, &host.id).await?;
-        let parts = acl::read_parts(&first.acl)?;
-        let recorded = if !parts.is_empty() && self.store.made_by_maint(&first.acl, &parts).await? {
-            let mut members: Vec<String> = lbs.iter().map(ToString::to_string).collect();
-            members.extend(parts.into_iter().flat_map(|p| p.record.members));
-            members.sort();
-            members.dedup();
-            Some(members)
-        } else {
-            None
+        // The web ACL and what else it protects, read at the same time.
+        // Where the listing is not available (an emulator), a web ACL maint
+        // created (another window's, shared) can only protect the members
+        // its parts record (maint associates nothing else), read one by one.
+        let (first, listed) = futures::future::join(
+            self.store.get_web_acl(&host.name, &host.id),
+            self.store.protected(host),
+        )
+        .await;
+        let first = first?;
+        let listed = match listed {
+            Ok(listed) => listed,
+            Err(e) => {
+                let parts = acl::read_parts(&first.acl)?;
+                if parts.is_empty() || !self.store.made_by_maint(&first.acl, &parts).await? {
+                    return Err(e);
+                }
+                let mut recorded: Vec<String> = lbs.iter().map(ToString::to_string).collect();
+                recorded.extend(parts.into_iter().flat_map(|p| p.record.members));
+                recorded.sort();
+                recorded.dedup();
+                self.store.members_of(&host.arn, &recorded).await?
+            }
         };
-        self.store
-            .check_protects(window, host, lbs, recorded)
-            .await?;
+        WafStore::check_protects(window, host, lbs, &listed)?;
         let first = std::sync::Mutex::new(Some(first));
         let changes = self
             .store
@@ -136,9 +146,10 @@ impl WafBackend {
         window: &Window,
         lbs: &[LoadBalancerArn],
         mode: Mode,
-        host: &Host,
+        acl: &WebAcl,
         read: &ReadAcl,
     ) -> MemberResults<Outcome> {
+        let host = &Host::from_arn(acl.arn())?;
         let staying: Vec<&str> = read
             .record
             .members
@@ -164,14 +175,15 @@ impl WafBackend {
                 })
                 .collect());
         }
-        // The last part of a web ACL maint created: it goes, as a window's
-        // own does with its last member (disassociated, then deleted).
-        let acl = self.store.get_web_acl(&host.name, &host.id).await?;
-        let parts = acl::read_parts(&acl.acl)?;
-        if parts.iter().all(|p| p.record.window == window.name())
-            && self.store.made_by_maint(&acl.acl, &parts).await?
+        // The last part of a web ACL maint created (named as maint names
+        // its own, and so tagged): it goes, as a window's own does with its
+        // last member (disassociated, then deleted).
+        let parts = acl::read_parts(acl)?;
+        if acl.name().starts_with("maint-")
+            && parts.iter().all(|p| p.record.window == window.name())
+            && self.store.made_by_maint(acl, &parts).await?
         {
-            return self.last_part_out(window, lbs, mode, &acl, read).await;
+            return self.last_part_out(window, lbs, mode, acl, read).await;
         }
         let mut changes = vec![Change::RuleRemoved {
             web_acl: host.name.clone(),
@@ -221,10 +233,10 @@ impl WafBackend {
         window: &Window,
         lbs: &[LoadBalancerArn],
         mode: Mode,
-        acl: &LockedAcl,
+        acl: &WebAcl,
         read: &ReadAcl,
     ) -> MemberResults<Outcome> {
-        let owner = Window::recorded(acl.acl.name(), None);
+        let owner = Window::recorded(acl.name(), None);
         let mut left = Vec::with_capacity(lbs.len());
         for (i, lb) in lbs.iter().enumerate() {
             if mode == Mode::Apply {
@@ -237,9 +249,7 @@ impl WafBackend {
             left.push(Ok(()));
         }
         let deleted = if left.iter().all(Result::is_ok) {
-            self.store
-                .delete_window(&owner, &acl.acl, read, mode)
-                .await?
+            self.store.delete_window(&owner, acl, read, mode).await?
         } else {
             Vec::new()
         };
