@@ -157,6 +157,10 @@ impl<'a> Ask<'a> {
     /// when [`may_share`] allows it (no scope overlaps). `Err`: a scope
     /// overlaps, and the request is refused as a whole, nothing changed.
     fn shared_host(&self, spec: &MaintenanceSpec) -> Result<Option<&'a ObservedAcl>> {
+        // A window of everything never shares: the usual refusals say why.
+        if spec.scope.is_everything() {
+            return Ok(None);
+        }
         let mut host = None;
         for (lb, place) in self.lbs.iter().zip(&self.places) {
             let Some(acl) = place.as_ref().ok().and_then(Place::acl) else {

@@ -191,6 +191,22 @@ async fn two_scoped_services_share_one_alb_enter_and_exit_on_their_own_in_either
         assert_eq!(counts.get(call), None, "{call}: {counts:?}");
     }
 
+    // Nor may api widen its own scope over shop's with a repeated enter.
+    log.take();
+    let widened = b
+        .enter_window(
+            &api,
+            lbs,
+            &scoped("*.example.com", "198.51.100.0/24"),
+            Mode::Apply,
+        )
+        .await
+        .expect_err("a scope widened over another window's is refused");
+    assert_eq!(widened.kind(), ErrorKind::Conflict);
+    assert!(widened.to_string().contains(shop.name()), "{widened}");
+    let counts = log.counts();
+    assert_eq!(counts.get("wafv2:UpdateWebACL"), None, "{counts:?}");
+
     // shop leaves first: only its part; api stays in maintenance.
     let left = b.exit_window(&shop, lbs, Mode::Apply).await;
     assert_eq!(

@@ -808,6 +808,9 @@ impl WafBackend {
                 let WindowSets { entries, sets } = self.store.load_sets(&read.record).await?;
                 let current = WafStore::info(&acl, &read, entries);
                 let (wanted, mut changes) = reentry_changes(&current, read.damage, spec, None)?;
+                if let Some(lb) = lbs.first() {
+                    WafStore::keeps_apart(window, lb, &acl, &wanted.scope)?;
+                }
                 let switching = switch_on && !read.record.active;
                 if switching {
                     changes.insert(0, Change::SwitchedOn);

@@ -136,6 +136,23 @@ impl WafStore {
         Ok(consent || self.made_by_maint(acl, &parts).await?)
     }
 
+    /// Refuses `window`'s part of `acl` brought to `scope` (a repeated
+    /// `enter` or `arm`) when it would overlap another window's part there
+    /// (see [`may_share`]).
+    pub(super) fn keeps_apart(
+        window: &Window,
+        lb: &LoadBalancerArn,
+        acl: &WebAcl,
+        scope: &crate::scope::Scope,
+    ) -> Result<()> {
+        let parts = acl::read_parts(acl)?;
+        let others = parts
+            .iter()
+            .filter(|p| p.record.window != window.name())
+            .map(|p| (p.record.window.as_str(), &p.record.scope));
+        may_share(lb, window, scope, others).map(|_| ())
+    }
+
     /// Whether maint created `acl` (holding `parts`): a window's own part
     /// is only ever in maint's own web ACL; without one, its tags say.
     pub(super) async fn made_by_maint(&self, acl: &WebAcl, parts: &[ReadAcl]) -> Result<bool> {

@@ -127,6 +127,7 @@ impl WafBackend {
         let WindowSets { entries, sets } = self.store.load_sets(&read.record).await?;
         let current = WafStore::info(&locked.acl, read, entries);
         let (wanted, changes) = reentry_changes(&current, read.damage, spec, None)?;
+        WafStore::keeps_apart(window, &lbs[0], &locked.acl, &wanted.scope)?;
         if mode == Mode::DryRun {
             return Ok(changes);
         }
