@@ -405,6 +405,20 @@ fn block_with(status: u16, body_key: Option<&str>, headers: &[(&str, &str)]) -> 
         .build())
 }
 
+/// What maint's metric names start with in web ACL `acl_name`: its name,
+/// and a part of its own's id (`id`), cut short so that the longest name
+/// (`...-bypass-link`, `...-allowlisted`) keeps within the 128 characters
+/// AWS WAF allows a metric name: a web ACL's name may have 128 itself.
+pub(crate) fn metric_base(acl_name: &str, id: Option<&str>) -> String {
+    const MAX: usize = 128 - "-bypass-link".len();
+    let tail = id.map(|id| format!("-{id}")).unwrap_or_default();
+    let mut keep = MAX.saturating_sub(tail.len()).min(acl_name.len());
+    while !acl_name.is_char_boundary(keep) {
+        keep -= 1;
+    }
+    format!("{}{tail}", &acl_name[..keep])
+}
+
 /// maint's rules for a web ACL, in priority order, at priorities below
 /// the record's [`slots`](StateRecord::slots):
 /// - the client address rule (Count, adding the part's label) when the
@@ -421,11 +435,7 @@ fn block_with(status: u16, body_key: Option<&str>, headers: &[(&str, &str)]) -> 
 pub(crate) fn rules(spec: &AclSpec<'_>, acl_name: &str) -> Result<Vec<Rule>> {
     let record = spec.record;
     let names = PartNames::of(record.part.as_deref());
-    // A part of its own names its metrics after itself too.
-    let metric_name = match names.id() {
-        Some(id) => format!("{acl_name}-{id}"),
-        None => acl_name.to_string(),
-    };
+    let metric_name = metric_base(acl_name, names.id());
     let metric_name = metric_name.as_str();
     let slots = record.slots();
     let mut rules = Vec::new();

@@ -20,7 +20,7 @@ use super::names::{
 use super::reader::{read_acl, read_parts};
 use super::record::{state_bodies, Injection, StateRecord};
 use super::rules::{
-    blocked_requests, bodies, default_action, match_all, rules, visibility, AclSpec,
+    blocked_requests, bodies, default_action, match_all, metric_base, rules, visibility, AclSpec,
 };
 use crate::access::{BypassSecret, ClientIp, ClientIpFallback, ClientIpPosition};
 use crate::response::MaintenanceResponse;
@@ -792,4 +792,40 @@ fn two_parts_in_one_web_acl_answer_each_host_with_its_own_window() {
     assert_eq!(decided("shop.example.com", "198.51.100.9"), shops);
     // A host in neither scope is left alone.
     assert_eq!(decided("admin.example.com", "192.0.2.7"), None);
+}
+
+#[test]
+fn metric_names_keep_within_awss_128_characters_in_a_web_acl_of_the_longest_name() {
+    // A service's own web ACL may be named with 128 characters; maint's
+    // first part, and a sharing part, in it.
+    let long = "a".repeat(128);
+    let response = MaintenanceResponse::default();
+    for part in [None, PartNames::sharing("maint-svc-api").id()] {
+        let mut rec = record(&[V4]);
+        rec.bypass = Some(BypassSecret::random().expose().to_string());
+        rec.part = part.map(str::to_string);
+        let spec = AclSpec {
+            record: &rec,
+            response: &response,
+        };
+        let rules = rules(&spec, &long).unwrap();
+        assert_eq!(rules.len(), 2, "bypass link and maintenance rules");
+        let names: Vec<&str> = rules
+            .iter()
+            .map(|r| r.visibility_config().unwrap().metric_name())
+            .collect();
+        for name in &names {
+            assert!(name.len() <= 128, "{} characters: {name}", name.len());
+        }
+        // Still one metric per rule, and a sharing part's its own.
+        assert_ne!(names[0], names[1]);
+        if let Some(id) = part {
+            assert!(names.iter().all(|n| n.contains(id)), "{names:?}");
+        }
+    }
+    // A short name is kept whole.
+    assert_eq!(
+        metric_base("security-acl", Some("p0123abcd")),
+        "security-acl-p0123abcd"
+    );
 }
