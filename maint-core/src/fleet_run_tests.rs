@@ -286,3 +286,38 @@ async fn a_controllers_load_balancer_is_named_with_what_keeps_the_window() {
         .unwrap();
     assert!(run.warnings.is_empty(), "{:?}", run.warnings);
 }
+
+/// A scoped service on a load balancer the controller made: the note
+/// names the service window's web ACL (its ARN in the annotation), read
+/// through the service's window: the load balancer's own would see it
+/// beside the service's scoped part, with no web ACL to name.
+#[tokio::test]
+async fn a_scoped_service_on_a_controllers_load_balancer_gets_its_web_acl_in_the_note() {
+    use crate::platform::{CLUSTER_TAG, INGRESS_STACK_TAG, WAF_ANNOTATION};
+    let (fleet, memory) = shop("hosts = [\"shop.example.com\"]\n");
+    let arn = crate::LoadBalancerArn::parse(
+        &memory.add_load_balancer("shop-a", LoadBalancerType::Application),
+    )
+    .unwrap();
+    memory.tag_load_balancer(&arn, CLUSTER_TAG, "prod");
+    memory.tag_load_balancer(&arn, INGRESS_STACK_TAG, "shop-group");
+    let request = ChangeRequest::new(Command::Enter(EnterRequest::default()), vec!["shop".into()]);
+    let run = fleet.run(request, &Silent).await.unwrap();
+    let window = crate::maintenance::Window::of_service("shop");
+    let statuses = crate::MaintenanceBackend::window_status(memory.as_ref(), &window, &[arn])
+        .await
+        .unwrap();
+    let acl = statuses[0]
+        .as_ref()
+        .unwrap()
+        .window_info()
+        .unwrap()
+        .web_acl_arn
+        .clone();
+    assert_eq!(run.warnings.len(), 1, "{:?}", run.warnings);
+    assert!(
+        run.warnings[0].contains(&format!("{WAF_ANNOTATION}: {acl}")),
+        "{}",
+        run.warnings[0]
+    );
+}

@@ -260,6 +260,47 @@ def test_a_config_service_expands_in_order_with_its_settings(moto_endpoint, make
     assert [r.target for r in client.exit()] == [f"shop/{b}", f"shop/{a}"]
 
 
+def test_two_services_on_one_load_balancer_enter_and_exit_on_their_own(
+    moto_endpoint, make_lb, tmp_path
+):
+    edge, _ = make_lb(prefix="edge")
+    (tmp_path / "maint.toml").write_text(
+        f'region = "{REGION}"\n'
+        "[services.blog]\n"
+        f'load_balancers = ["{edge}"]\n'
+        'hosts = ["blog.example.com"]\n'
+        "[services.docs]\n"
+        f'load_balancers = ["{edge}"]\n'
+        'hosts = ["docs.example.com"]\n'
+    )
+    client = maint.Client(endpoint_url=moto_endpoint, config=tmp_path / "maint.toml")
+    # One command, both services: they run one after the other, the second
+    # adding its part to the first's web ACL.
+    blog, docs = client.enter("blog", "docs", allow=["198.51.100.1"])
+    assert blog.ok and docs.ok, (blog, docs)
+    assert [c["change"] for c in docs.details] == ["rule_injected"], docs.details
+    by_target = {s.target: s for s in client.status("blog", "docs")}
+    blog_status, docs_status = by_target[f"blog/{edge}"], by_target[f"docs/{edge}"]
+    assert blog_status.state == docs_status.state == "maintenance"
+    assert blog_status.sharing == [{
+        "window": "maint-svc-docs", "in_maintenance": True,
+        "hosts": ["docs.example.com"], "paths": [], "open_paths": [],
+    }]
+    assert [w["window"] for w in docs_status.sharing] == ["maint-svc-blog"]
+    assert docs_status.to_dict()["sharing"][0]["scope"] == {"hosts": ["blog.example.com"]}
+
+    # blog leaves; docs stays in maintenance; blog is normal beside it.
+    [left] = client.exit("blog")
+    assert left.ok, left
+    by_target = {s.target: s for s in client.status("blog", "docs")}
+    assert by_target[f"blog/{edge}"].state == "normal"
+    assert [w["window"] for w in by_target[f"blog/{edge}"].sharing] == ["maint-svc-docs"]
+    assert by_target[f"docs/{edge}"].state == "maintenance"
+    [left] = client.exit("docs")
+    assert left.ok and "deleted_web_acl" in [c["change"] for c in left.details], left.details
+    assert all(s.state == "normal" for s in client.status("blog", "docs"))
+
+
 def test_a_scope_is_entered_and_read_back_and_a_repeated_enter_keeps_what_it_is_not_given(
     client, make_lb,
 ):

@@ -205,13 +205,23 @@ impl Fleet {
                          associated"
                     ));
                 } else if has(|c| matches!(c, Change::Associated | Change::Armed)) {
-                    let acl = match backend.status(arn).await {
-                        Ok(status) => status
-                            .window_info()
-                            .map(|i| i.web_acl_arn.clone())
-                            .unwrap_or_else(|| "<maint's web ACL ARN, see maint status>".into()),
-                        Err(_) => "<maint's web ACL ARN, see maint status>".into(),
+                    // Read through the target's window: a service's is its
+                    // own (a scoped one's web ACL may hold other windows).
+                    let window = match &report.service {
+                        Some(service) => crate::maintenance::Window::of_service(service),
+                        None => crate::maintenance::Window::of_load_balancer(arn),
                     };
+                    let status = backend
+                        .window_status(&window, std::slice::from_ref(arn))
+                        .await
+                        .ok()
+                        .and_then(|mut s| s.pop())
+                        .and_then(Result::ok);
+                    let acl = status
+                        .as_ref()
+                        .and_then(|s| s.window_info())
+                        .map(|i| i.web_acl_arn.clone())
+                        .unwrap_or_else(|| "<maint's web ACL ARN, see maint status>".into());
                     notes.push(format!(
                         "{who}: controller versions up to 2.8.1 remove a web ACL no Ingress \
                          names, which would end this window unseen; run the controller at \
