@@ -348,3 +348,58 @@ def test_a_window_scoped_to_one_host_leaves_the_other_site_of_its_load_balancer_
                     ("/healthz", "let_through")}, seen
     hosts = {h for x in edge.exchanges for h in x.headers if h.startswith("Host: ")}
     assert hosts == {"Host: shop.example.com", "Host: api.example.com"}, hosts
+
+
+def test_two_services_on_one_load_balancer_each_show_their_own_page(
+    browser, moto_endpoint, make_lb, make_edge, tmp_path
+):
+    import maint
+
+    from conftest import REGION
+
+    name, _ = make_lb(prefix="browser")
+    (tmp_path / "api.html").write_text(
+        "<!doctype html><html><head><meta name=viewport content='width=device-width'>"
+        "<title>API</title></head><body><h1>The API is paused</h1></body></html>"
+    )
+    (tmp_path / "maint.toml").write_text(
+        f'region = "{REGION}"\n'
+        "[services.shop]\n"
+        f'load_balancers = ["{name}"]\n'
+        'hosts = ["shop.example.com"]\n'
+        "[services.api]\n"
+        f'load_balancers = ["{name}"]\n'
+        'hosts = ["api.example.com"]\n'
+        'page = "api.html"\n'
+    )
+    services = maint.Client(endpoint_url=moto_endpoint, config=tmp_path / "maint.toml")
+    shop, api = services.enter("shop", "api")
+    assert shop.ok and api.ok, (shop, api)
+    edge = make_edge(name, TESTER)
+    rules = "MAP shop.example.com 127.0.0.1, MAP api.example.com 127.0.0.1"
+    resolving = browser.browser_type.launch(
+        executable_path=str(CHROMIUM),
+        headless=True,
+        args=[*CHROMIUM_ARGS, f"--host-resolver-rules={rules}"],
+    )
+    try:
+        context, page = new_page(resolving, PHONE)
+        shop_url = f"http://shop.example.com:{edge.port}/"
+        api_url = f"http://api.example.com:{edge.port}/"
+        # One load balancer, one web ACL: each host its own window's page.
+        assert_maintenance_page(page, page.goto(shop_url))
+        response = page.goto(api_url)
+        assert response is not None and response.status == 503, response and response.status
+        assert page.locator("h1").inner_text() == "The API is paused"
+        # shop leaves: its site is back, the API still paused.
+        [left] = services.exit("shop")
+        assert left.ok, left
+        assert_app(page, page.goto(shop_url))
+        assert page.goto(api_url).status == 503
+        assert page.locator("h1").inner_text() == "The API is paused"
+        [left] = services.exit("api")
+        assert left.ok, left
+        assert_app(page, page.goto(api_url))
+        context.close()
+    finally:
+        resolving.close()
