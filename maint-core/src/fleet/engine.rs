@@ -220,35 +220,37 @@ impl Fleet {
             }
         }
         let op = &op;
-        let mut results = stream::iter(lanes)
-            .map(|lane| {
-                Box::pin(
-                    stream::iter(lane).then(|(window, backend, members)| async move {
-                        let arns: Vec<LoadBalancerArn> =
-                            members.iter().map(|(_, a)| a.clone()).collect();
-                        let first = members.first().map_or(0, |(i, _)| *i);
-                        let results = op(backend, window, arns, first).await;
-                        (members, results)
-                    }),
-                )
-            })
-            .flatten_unordered(self.concurrency);
-        while let Some((members, results)) = results.next().await {
-            match results {
-                Ok(results) => {
-                    let mut results = results.into_iter();
-                    for (i, _) in members {
-                        let result = results.next().unwrap_or_else(|| {
-                            Err(Error::unexpected(
-                                "the backend gave fewer results than members",
-                            ))
-                        });
-                        done(i, result);
-                    }
+        let mut lanes = stream::iter(lanes)
+            .map(|lane| async move {
+                let mut done = Vec::with_capacity(lane.len());
+                for (window, backend, members) in lane {
+                    let arns: Vec<LoadBalancerArn> =
+                        members.iter().map(|(_, a)| a.clone()).collect();
+                    let first = members.first().map_or(0, |(i, _)| *i);
+                    let results = op(backend, window, arns, first).await;
+                    done.push((members, results));
                 }
-                Err(e) => {
-                    for (i, _) in members {
-                        done(i, Err(e.clone()));
+                done
+            })
+            .buffer_unordered(self.concurrency);
+        while let Some(lane) = lanes.next().await {
+            for (members, results) in lane {
+                match results {
+                    Ok(results) => {
+                        let mut results = results.into_iter();
+                        for (i, _) in members {
+                            let result = results.next().unwrap_or_else(|| {
+                                Err(Error::unexpected(
+                                    "the backend gave fewer results than members",
+                                ))
+                            });
+                            done(i, result);
+                        }
+                    }
+                    Err(e) => {
+                        for (i, _) in members {
+                            done(i, Err(e.clone()));
+                        }
                     }
                 }
             }

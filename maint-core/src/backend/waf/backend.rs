@@ -38,6 +38,9 @@ use crate::response::MaintenanceResponse;
 use crate::target::{LoadBalancerArn, LoadBalancerRef};
 use crate::{Error, Result};
 
+/// How many load balancers' associations `shared_windows` reads at once.
+const SHARED_READS: usize = 32;
+
 /// Maintenance mode through AWS WAF web ACLs on Application Load Balancers
 /// of one region: the [`MaintenanceBackend`] on top of the store of web
 /// ACLs, IP sets and associations, which makes its AWS calls through the
@@ -680,18 +683,25 @@ impl MaintenanceBackend for WafBackend {
         consent: bool,
     ) -> Result<Vec<Option<Window>>> {
         use crate::maintenance::Standing;
+        // Read side by side, a few at a time (the paced client keeps to
+        // AWS's quota of GetWebACLForResource; one after the other, 50 load
+        // balancers took 50 round trips before anything changed).
         let mut standings = Vec::with_capacity(lbs.len());
-        for lb in lbs {
-            // A load balancer that cannot be read stays in its window of
-            // one: the operation reads it again and reports why.
-            standings.push(match self.store.observe(lb, None).await {
-                Ok(Observed::Ours { read, .. }) => Standing::Window(Window::recorded(
-                    &read.record.window,
-                    read.record.service.as_deref(),
-                )),
-                Ok(Observed::Foreign { name, .. }) => Standing::Foreign { web_acl: name },
-                _ => Standing::Other,
-            });
+        for some in lbs.chunks(SHARED_READS) {
+            let read =
+                futures::future::join_all(some.iter().map(|lb| self.store.observe(lb, None)));
+            for observed in read.await {
+                // A load balancer that cannot be read stays in its window of
+                // one: the operation reads it again and reports why.
+                standings.push(match observed {
+                    Ok(Observed::Ours { read, .. }) => Standing::Window(Window::recorded(
+                        &read.record.window,
+                        read.record.service.as_deref(),
+                    )),
+                    Ok(Observed::Foreign { name, .. }) => Standing::Foreign { web_acl: name },
+                    _ => Standing::Other,
+                });
+            }
         }
         Ok(crate::maintenance::shared_windows(lbs, &standings, consent))
     }
