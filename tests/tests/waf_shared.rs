@@ -8,7 +8,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 use maint_core::backend::waf::WafBackend;
-use maint_core::backend::{Change, MaintenanceSpec, Mode, Reason, SharedWindow, Window};
+use maint_core::backend::{Change, MaintenanceSpec, Mode, Reason, SharedWindow, State, Window};
 use maint_core::check::{CheckRequest, Verdict};
 use maint_core::scope::Scope;
 use maint_core::{Allowlist, ErrorKind, LoadBalancerArn, MaintenanceBackend, WafSettings};
@@ -216,6 +216,18 @@ async fn two_scoped_services_share_one_alb_enter_and_exit_on_their_own_in_either
         }]
     );
     assert_eq!(under(&lb).await.as_deref(), Some(shop.name()));
+    // shop is normal beside api: its name's web ACL is in use (api's
+    // part), not a leftover.
+    let beside = b
+        .window_status(&shop, lbs)
+        .await
+        .unwrap()
+        .remove(0)
+        .unwrap();
+    assert_eq!(beside.state, State::Normal, "{beside:?}");
+    assert_eq!(beside.leftovers, Vec::<String>::new());
+    let others: Vec<&str> = beside.sharing.iter().map(|w| w.window.as_str()).collect();
+    assert_eq!(others, [api.name()]);
     assert!(ip_sets_of(&shop).await.is_empty());
     assert!(!ip_sets_of(&api).await.is_empty());
     assert_eq!(

@@ -641,13 +641,19 @@ impl MaintenanceBackend for WafBackend {
             if matches!(state, State::Normal | State::Detached { .. }) {
                 let (acl, sets) = self.store.resources_of(window, false).await?;
                 let unused = match &acl {
-                    Some((_, summary)) => match &found {
+                    Some((name, summary)) => match &found {
                         Some(ReadWindow { read, .. }) => self
                             .store
                             .members_of(&summary.arn, &read.record.members)
                             .await?
                             .is_empty(),
-                        None => true,
+                        // The web ACL named after the window, with no part
+                        // of it: in use while it hosts other windows' parts
+                        // (the window left a shared load balancer first).
+                        None => match self.store.get_web_acl(name, &summary.id).await {
+                            Ok(locked) => acl::read_parts(&locked.acl)?.is_empty(),
+                            Err(_) => true,
+                        },
                     },
                     None => true,
                 };
