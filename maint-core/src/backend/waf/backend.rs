@@ -29,8 +29,8 @@ use crate::access::BypassState;
 use crate::backend::contract::{Leftover, MaintenanceBackend, MemberResults};
 use crate::error::Argument;
 use crate::maintenance::{
-    AllowlistChange, AllowlistState, Change, ExistingWebAcl, MaintenanceSpec, Mode, Outcome,
-    SharedWindow, State, TargetStatus, Window, WindowSummary,
+    AllowlistChange, AllowlistState, Change, ExistingWebAcl, MaintenanceSpec, Mode, Outcome, State,
+    TargetStatus, Window, WindowSummary,
 };
 use crate::plan::{allowlist_changes, beside, bypass_changes, detached};
 use crate::platform::LbController;
@@ -564,7 +564,7 @@ impl MaintenanceBackend for WafBackend {
             // window, not in another: normal, the others listed.
             let (seen, sharing) = match (seen, &found) {
                 (Ok(Placement::Member), Some(ReadWindow { acl, .. })) => {
-                    let sharing = sharing(acl, window.name())?;
+                    let sharing = acl::sharing(acl, window.name())?;
                     (Ok(Placement::Member), sharing)
                 }
                 (Ok(Placement::Elsewhere(acl, read)), _) => {
@@ -573,9 +573,9 @@ impl MaintenanceBackend for WafBackend {
                         .iter()
                         .map(|p| (p.record.window.as_str(), &p.record.scope));
                     if beside(window.name(), named) {
-                        (Ok(Placement::Normal), sharing(&acl, "")?)
+                        (Ok(Placement::Normal), acl::sharing(&acl, "")?)
                     } else {
-                        let sharing = sharing(&acl, &read.record.window)?;
+                        let sharing = acl::sharing(&acl, &read.record.window)?;
                         (Ok(Placement::Elsewhere(acl, read)), sharing)
                     }
                 }
@@ -908,18 +908,4 @@ impl WafBackend {
         }
         Ok(results)
     }
-}
-
-/// The windows whose parts `acl` holds besides `shown`'s, as `status`
-/// lists them.
-fn sharing(acl: &aws_sdk_wafv2::types::WebAcl, shown: &str) -> Result<Vec<SharedWindow>> {
-    Ok(acl::read_parts(acl)?
-        .into_iter()
-        .filter(|p| p.record.window != shown)
-        .map(|p| SharedWindow {
-            in_maintenance: p.rule_present && p.record.active,
-            window: p.record.window,
-            scope: p.record.scope,
-        })
-        .collect())
 }

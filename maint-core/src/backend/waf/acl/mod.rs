@@ -20,7 +20,7 @@ pub(crate) use names::{
     ip_set_name, is_maint_rule, name_and_id, tags, IpSetId, PartNames, MANAGED_BY, SLOTS,
     TAG_CREATED, TAG_HOST, TAG_LOAD_BALANCER, TAG_MANAGED_BY, TAG_WINDOW,
 };
-pub(crate) use reader::{read_acl, read_for, read_parts, ReadAcl};
+pub(crate) use reader::{read_acl, read_for, read_parts, sharing, ReadAcl};
 pub(crate) use record::{Injection, StateRecord};
 pub(crate) use rules::{bodies, default_action, rules, visibility, AclSpec};
 

@@ -9,6 +9,7 @@ use aws_sdk_wafv2::types::{CustomHttpHeader, CustomResponseBody, Rule, WebAcl};
 use super::names::{PartNames, MANAGED_BY};
 use super::record::{state_text, StateRecord};
 use super::rules::{allowlist_on, bypass_on};
+use crate::maintenance::SharedWindow;
 use crate::response::{
     ContentType, MaintenanceResponse, ResponseBody, ResponseHeader, ResponseHeaders,
     ResponseStatus, MARKER_HEADER,
@@ -75,6 +76,20 @@ pub(crate) fn read_for(acl: &WebAcl, window: &str) -> Result<Option<ReadAcl>> {
         .position(|p| p.record.window == window)
         .unwrap_or(0);
     Ok((at < parts.len()).then(|| parts.swap_remove(at)))
+}
+
+/// The windows whose parts `acl` holds besides `shown`'s, as `status`
+/// lists them.
+pub(crate) fn sharing(acl: &WebAcl, shown: &str) -> Result<Vec<SharedWindow>> {
+    Ok(read_parts(acl)?
+        .into_iter()
+        .filter(|p| p.record.window != shown)
+        .map(|p| SharedWindow {
+            in_maintenance: p.rule_present && p.record.active,
+            window: p.record.window,
+            scope: p.record.scope,
+        })
+        .collect())
 }
 
 /// Reads a web ACL as the windows of maint's it holds, one per part (see
