@@ -647,11 +647,14 @@ impl MaintenanceBackend for WafBackend {
                             .members_of(&summary.arn, &read.record.members)
                             .await?
                             .is_empty(),
-                        // The web ACL named after the window, with no part
-                        // of it: in use while it hosts other windows' parts
-                        // (the window left a shared load balancer first).
+                        // The web ACL named after the window, not found
+                        // through a member: in use while it hosts other
+                        // windows' parts (the window left a shared load
+                        // balancer first); else left by an interrupted run.
                         None => match self.store.get_web_acl(name, &summary.id).await {
-                            Ok(locked) => acl::read_parts(&locked.acl)?.is_empty(),
+                            Ok(locked) => !acl::read_parts(&locked.acl)?
+                                .iter()
+                                .any(|p| p.record.window != window.name()),
                             Err(_) => true,
                         },
                     },
