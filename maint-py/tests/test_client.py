@@ -30,7 +30,7 @@ STATUS_FIELDS = {
     "target", "service", "load_balancer_arn", "state", "window", "web_acl_arn", "web_acl_name",
     "allowlist_enabled", "allowlist", "reason", "since", "until", "response_status",
     "leftovers", "error", "injected", "armed_since", "bypass", "client_ip_from", "overdue",
-    "revision", "scope",
+    "revision", "scope", "sharing",
 }
 
 
@@ -73,6 +73,8 @@ def test_a_full_cycle_enters_reports_and_exits(client, make_lb):
     assert set(d) == STATUS_FIELDS
     # No scope given: every host and path, nothing open.
     assert d["scope"] is None
+    # Alone on its load balancer: no other window shares it.
+    assert d["sharing"] == [] and status.sharing == []
     assert status.hosts == [] and status.paths == [] and status.open_paths == []
     assert d["until"] == "2031-05-17T18:30:00Z" and d["state"] == "maintenance"
     assert "state='maintenance'" in repr(status) and "Release 2.1" in repr(status)
