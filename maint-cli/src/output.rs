@@ -881,7 +881,7 @@ mod tests {
 
     #[test]
     fn check_says_a_request_outside_the_scope_or_on_an_open_path_is_let_through() {
-        let lb: maint_core::LoadBalancerArn =
+        let lb: maint_core::ResourceArn =
             "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/shop-web/0123456789abcdef"
                 .parse()
                 .expect("an ALB ARN");

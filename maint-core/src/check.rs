@@ -19,7 +19,7 @@ use crate::access::{
 use crate::allowlist::Cidr;
 use crate::error::InvalidInput;
 use crate::maintenance::{MaintenanceInfo, State};
-use crate::target::LoadBalancerArn;
+use crate::target::ResourceArn;
 
 /// One request to check: the client's address as the load balancer sees
 /// the connection, its headers and its path.
@@ -351,7 +351,7 @@ pub struct CheckResponse {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CheckReport {
     /// The load balancer.
-    pub load_balancer: LoadBalancerArn,
+    pub load_balancer: ResourceArn,
     /// The web ACL read (maint's, or the service's own), if any.
     pub web_acl: Option<String>,
     /// What the request gets.
@@ -407,7 +407,7 @@ pub(crate) fn blocked_because(info: &MaintenanceInfo, request: &CheckRequest) ->
 /// rules to decide (the in-memory backend's answer; the WAF backend
 /// evaluates the live rules instead, and the tests hold the two against
 /// each other).
-pub fn decide(lb: &LoadBalancerArn, state: &State, request: &CheckRequest) -> CheckReport {
+pub fn decide(lb: &ResourceArn, state: &State, request: &CheckRequest) -> CheckReport {
     let report = |web_acl: Option<String>, verdict, why, response| CheckReport {
         load_balancer: lb.clone(),
         web_acl,

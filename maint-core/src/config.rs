@@ -290,6 +290,9 @@ impl<'de> Deserialize<'de> for RawAllowlist {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawService {
+    // `resources` (issue 22) names the same list: load balancers and the
+    // other regional resources AWS WAF protects, by ARN.
+    #[serde(alias = "resources")]
     load_balancers: Spanned<Vec<Spanned<String>>>,
     #[serde(default)]
     allowlists: Vec<Spanned<String>>,
@@ -681,7 +684,7 @@ fn validate_service(
         problems.at(
             Some(raw.load_balancers.span()),
             Some(format!("{key}.load_balancers")),
-            "a service needs at least one load balancer",
+            "a service needs at least one load balancer (or other resource)",
         );
     }
     for lb in raw.load_balancers.get_ref() {

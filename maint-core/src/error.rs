@@ -39,8 +39,9 @@ pub enum Error {
     #[error(transparent)]
     InvalidConfig(Problems),
 
-    /// The load balancer named by a target does not exist (in the region asked).
-    #[error("load balancer not found: {target}")]
+    /// The load balancer (or other resource) named by a target does not
+    /// exist (in the region asked).
+    #[error("{} not found: {target}", crate::target::not_found_what(target))]
     TargetNotFound {
         /// The target as the user gave it (a name or an ARN).
         target: String,

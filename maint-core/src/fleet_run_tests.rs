@@ -201,7 +201,7 @@ async fn a_base_url_with_a_trailing_slash_gives_the_same_links() {
 async fn a_controllers_load_balancer_is_named_with_what_keeps_the_window() {
     use crate::platform::{CLUSTER_TAG, INGRESS_STACK_TAG, WAF_ANNOTATION};
     let (fleet, memory) = shop("");
-    let arn = crate::LoadBalancerArn::parse(
+    let arn = crate::ResourceArn::parse(
         &memory.add_load_balancer("eks-a", LoadBalancerType::Application),
     )
     .unwrap();
@@ -227,7 +227,7 @@ async fn a_controllers_load_balancer_is_named_with_what_keeps_the_window() {
     assert!(note.contains(&format!("{WAF_ANNOTATION}: {acl}")), "{note}");
     // Under the Ingress's web ACL: refused without consent, with why and
     // how; with consent, injected, and said so.
-    let ingress = crate::LoadBalancerArn::parse(
+    let ingress = crate::ResourceArn::parse(
         &memory.add_load_balancer("eks-b", LoadBalancerType::Application),
     )
     .unwrap();
@@ -295,7 +295,7 @@ async fn a_controllers_load_balancer_is_named_with_what_keeps_the_window() {
 async fn a_scoped_service_on_a_controllers_load_balancer_gets_its_web_acl_in_the_note() {
     use crate::platform::{CLUSTER_TAG, INGRESS_STACK_TAG, WAF_ANNOTATION};
     let (fleet, memory) = shop("hosts = [\"shop.example.com\"]\n");
-    let arn = crate::LoadBalancerArn::parse(
+    let arn = crate::ResourceArn::parse(
         &memory.add_load_balancer("shop-a", LoadBalancerType::Application),
     )
     .unwrap();

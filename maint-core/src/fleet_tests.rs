@@ -27,7 +27,7 @@ use crate::maintenance::{Change, State, TargetStatus};
 use crate::report::ChangeRun;
 use crate::report::ResultKind;
 use crate::response::ResponseStatus;
-use crate::target::{LoadBalancerArn, LoadBalancerRef};
+use crate::target::{LoadBalancerRef, ResourceArn};
 use crate::{Error, Result};
 
 mockall::mock! {
@@ -35,48 +35,48 @@ mockall::mock! {
 
     #[async_trait]
     impl MaintenanceBackend for Backend {
-        async fn resolve(&self, refs: &[LoadBalancerRef]) -> Result<Vec<Result<LoadBalancerArn>>>;
+        async fn resolve(&self, refs: &[LoadBalancerRef]) -> Result<Vec<Result<ResourceArn>>>;
         async fn enter_window(
             &self,
             window: &Window,
-            lbs: &[LoadBalancerArn],
+            lbs: &[ResourceArn],
             spec: &MaintenanceSpec,
             mode: Mode,
         ) -> MemberResults<Outcome>;
         async fn exit_window(
             &self,
             window: &Window,
-            lbs: &[LoadBalancerArn],
+            lbs: &[ResourceArn],
             mode: Mode,
         ) -> MemberResults<Outcome>;
         async fn update_window_allowlist(
             &self,
             window: &Window,
-            lbs: &[LoadBalancerArn],
+            lbs: &[ResourceArn],
             change: &AllowlistChange,
             mode: Mode,
         ) -> MemberResults<Outcome>;
         async fn window_status(
             &self,
             window: &Window,
-            lbs: &[LoadBalancerArn],
+            lbs: &[ResourceArn],
         ) -> MemberResults<TargetStatus>;
         async fn arm_window(
             &self,
             window: &Window,
-            lbs: &[LoadBalancerArn],
+            lbs: &[ResourceArn],
             spec: &MaintenanceSpec,
             mode: Mode,
         ) -> MemberResults<Outcome>;
         async fn disarm_window(
             &self,
             window: &Window,
-            lbs: &[LoadBalancerArn],
+            lbs: &[ResourceArn],
             mode: Mode,
         ) -> MemberResults<Outcome>;
         async fn check(
             &self,
-            lb: &LoadBalancerArn,
+            lb: &ResourceArn,
             request: &crate::check::CheckRequest,
         ) -> Result<crate::check::CheckReport>;
         async fn windows(&self) -> Result<Vec<crate::maintenance::WindowSummary>>;
@@ -84,8 +84,8 @@ mockall::mock! {
     }
 }
 
-fn arn(name: &str) -> LoadBalancerArn {
-    LoadBalancerArn::parse(&format!(
+fn arn(name: &str) -> ResourceArn {
+    ResourceArn::parse(&format!(
         "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/{name}/0123456789abcdef"
     ))
     .unwrap()
@@ -111,7 +111,7 @@ fn resolving(missing: &'static [&'static str]) -> MockBackend {
     mock
 }
 
-fn outcome(lb: &LoadBalancerArn, mode: Mode, changes: Vec<Change>) -> Outcome {
+fn outcome(lb: &ResourceArn, mode: Mode, changes: Vec<Change>) -> Outcome {
     Outcome {
         load_balancer: lb.clone(),
         mode,
@@ -120,7 +120,7 @@ fn outcome(lb: &LoadBalancerArn, mode: Mode, changes: Vec<Change>) -> Outcome {
 }
 
 /// Every member's outcome with the same changes.
-fn outcomes(lbs: &[LoadBalancerArn], mode: Mode, changes: Vec<Change>) -> MemberResults<Outcome> {
+fn outcomes(lbs: &[ResourceArn], mode: Mode, changes: Vec<Change>) -> MemberResults<Outcome> {
     Ok(lbs
         .iter()
         .map(|lb| Ok(outcome(lb, mode, changes.clone())))
@@ -185,7 +185,7 @@ struct Delayed {
 }
 
 impl Delayed {
-    async fn wait(&self, lbs: &[LoadBalancerArn]) {
+    async fn wait(&self, lbs: &[ResourceArn]) {
         let ms = self
             .delays
             .iter()
@@ -197,13 +197,13 @@ impl Delayed {
 
 #[async_trait]
 impl MaintenanceBackend for Delayed {
-    async fn resolve(&self, refs: &[LoadBalancerRef]) -> Result<Vec<Result<LoadBalancerArn>>> {
+    async fn resolve(&self, refs: &[LoadBalancerRef]) -> Result<Vec<Result<ResourceArn>>> {
         self.inner.resolve(refs).await
     }
     async fn enter_window(
         &self,
         window: &Window,
-        lbs: &[LoadBalancerArn],
+        lbs: &[ResourceArn],
         spec: &MaintenanceSpec,
         mode: Mode,
     ) -> MemberResults<Outcome> {
@@ -213,7 +213,7 @@ impl MaintenanceBackend for Delayed {
     async fn exit_window(
         &self,
         window: &Window,
-        lbs: &[LoadBalancerArn],
+        lbs: &[ResourceArn],
         mode: Mode,
     ) -> MemberResults<Outcome> {
         self.wait(lbs).await;
@@ -222,7 +222,7 @@ impl MaintenanceBackend for Delayed {
     async fn arm_window(
         &self,
         window: &Window,
-        lbs: &[LoadBalancerArn],
+        lbs: &[ResourceArn],
         spec: &MaintenanceSpec,
         mode: Mode,
     ) -> MemberResults<Outcome> {
@@ -232,7 +232,7 @@ impl MaintenanceBackend for Delayed {
     async fn disarm_window(
         &self,
         window: &Window,
-        lbs: &[LoadBalancerArn],
+        lbs: &[ResourceArn],
         mode: Mode,
     ) -> MemberResults<Outcome> {
         self.wait(lbs).await;
@@ -240,7 +240,7 @@ impl MaintenanceBackend for Delayed {
     }
     async fn check(
         &self,
-        lb: &LoadBalancerArn,
+        lb: &ResourceArn,
         request: &crate::check::CheckRequest,
     ) -> Result<crate::check::CheckReport> {
         self.inner.check(lb, request).await
@@ -251,7 +251,7 @@ impl MaintenanceBackend for Delayed {
     async fn update_window_allowlist(
         &self,
         window: &Window,
-        lbs: &[LoadBalancerArn],
+        lbs: &[ResourceArn],
         change: &AllowlistChange,
         mode: Mode,
     ) -> MemberResults<Outcome> {
@@ -263,7 +263,7 @@ impl MaintenanceBackend for Delayed {
     async fn window_status(
         &self,
         window: &Window,
-        lbs: &[LoadBalancerArn],
+        lbs: &[ResourceArn],
     ) -> MemberResults<TargetStatus> {
         self.wait(lbs).await;
         self.inner.window_status(window, lbs).await
@@ -618,12 +618,12 @@ fn enter_requests_combine_with_the_service() {
         headers: vec!["X-Team: release".parse().unwrap()],
         ..EnterRequest::default()
     };
-    let spec = request.spec_for(shop).unwrap();
+    let spec = request.spec_for(shop, false).unwrap();
     assert_eq!(spec.allowlist.len(), 2);
     assert_eq!(spec.response.status().code(), 429);
     assert_eq!(spec.response.headers().get("x-team"), Some("release"));
     assert_eq!(spec.response.headers().get("x-keep"), Some("1"));
-    let plain = request.spec_for(None).unwrap();
+    let plain = request.spec_for(None, false).unwrap();
     assert_eq!(plain.allowlist.len(), 1);
     assert_eq!(plain.response.status().code(), 503);
 }
@@ -876,7 +876,7 @@ async fn response_of(
     window: &str,
     lb: &str,
 ) -> crate::response::MaintenanceResponse {
-    let lb = LoadBalancerArn::parse(lb).unwrap();
+    let lb = ResourceArn::parse(lb).unwrap();
     let status = memory
         .window_status(&Window::of_service(window), &[lb])
         .await
@@ -984,10 +984,10 @@ async fn a_repeated_enter_or_arm_keeps_every_setting_it_is_not_given() {
 #[tokio::test]
 async fn load_balancers_named_together_under_one_web_acl_are_one_window_in_memory() {
     let memory = Arc::new(MemoryBackend::new("us-east-1"));
-    let a = LoadBalancerArn::parse(&memory.add_load_balancer("a", LoadBalancerType::Application))
-        .unwrap();
-    let b = LoadBalancerArn::parse(&memory.add_load_balancer("b", LoadBalancerType::Application))
-        .unwrap();
+    let a =
+        ResourceArn::parse(&memory.add_load_balancer("a", LoadBalancerType::Application)).unwrap();
+    let b =
+        ResourceArn::parse(&memory.add_load_balancer("b", LoadBalancerType::Application)).unwrap();
     let acl = memory.associate_foreign_web_acl(&a, "security");
     memory.associate_web_acl(&b, &acl);
     let fleet = Fleet::new(None, None, shared_factory(memory.clone()));
@@ -1038,7 +1038,7 @@ async fn the_builder_makes_a_fleet_on_a_given_backend_with_its_config() {
     let status = memory
         .window_status(
             &Window::of_service("shop"),
-            &[LoadBalancerArn::parse(&a).unwrap()],
+            &[ResourceArn::parse(&a).unwrap()],
         )
         .await
         .unwrap()

@@ -7,7 +7,7 @@
 //!
 //! Typed values, each validated when built:
 //! - [`allowlist`]: validated, folded IP allowlists ([`Cidr`], [`Allowlist`]).
-//! - [`target`]: load balancer ARNs and names ([`LoadBalancerArn`],
+//! - [`target`]: load balancer ARNs and names ([`ResourceArn`],
 //!   [`LoadBalancerRef`]) and the targets a user names ([`TargetRef`]).
 //! - [`response`]: the maintenance response (status, body, headers).
 //! - [`maintenance`]: a maintenance window ([`backend::MaintenanceSpec`]),
@@ -135,4 +135,6 @@ pub use fleet::{
 pub use maintenance::{Mode, Reason};
 pub use report::{ChangeRun, StatusRun};
 pub use scope::Scope;
-pub use target::{LoadBalancerArn, LoadBalancerName, LoadBalancerRef, TargetRef};
+pub use target::{
+    LoadBalancerArn, LoadBalancerName, LoadBalancerRef, ResourceArn, ResourceKind, TargetRef,
+};

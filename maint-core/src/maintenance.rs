@@ -12,7 +12,7 @@ use crate::allowlist::{Allowlist, AllowlistError, Cidr};
 use crate::error::InvalidInput;
 use crate::response::{MaintenanceResponse, ResponseRequest};
 use crate::scope::{Scope, ScopeParts};
-use crate::target::LoadBalancerArn;
+use crate::target::ResourceArn;
 
 /// Why a service is in maintenance, as shown by `status`: 1 to
 /// [`Reason::MAX_CHARS`] characters, no control characters, trimmed.
@@ -172,11 +172,18 @@ impl Window {
         }
     }
 
-    /// The window of one load balancer named on its own:
-    /// `maint-<name>-<id>`.
-    pub fn of_load_balancer(lb: &LoadBalancerArn) -> Self {
+    /// The window of one load balancer (or other resource) named on its
+    /// own: `maint-<name>-<id>` (for a resource other than a load balancer,
+    /// characters WAF does not allow in names made `-`, and a hash keeping
+    /// such names apart).
+    pub fn of_load_balancer(lb: &ResourceArn) -> Self {
+        let name = if lb.is_load_balancer() {
+            format!("maint-{}-{}", lb.name(), lb.id())
+        } else {
+            Self::named("maint-", &format!("{}-{}", lb.name(), lb.id()))
+        };
         Self {
-            name: format!("maint-{}-{}", lb.name(), lb.id()),
+            name,
             service: None,
         }
     }
@@ -213,7 +220,7 @@ impl Window {
         resource: &str,
         service: Option<&str>,
         members: impl IntoIterator<Item = &'a str>,
-        lbs: &[LoadBalancerArn],
+        lbs: &[ResourceArn],
     ) -> Result<(), crate::Error> {
         let members: Vec<&str> = members.into_iter().collect();
         let shared = lbs.iter().any(|lb| members.contains(&lb.as_str()));
@@ -527,7 +534,7 @@ pub struct WindowSummary {
     /// The window.
     pub window: Window,
     /// Its recorded members.
-    pub members: Vec<LoadBalancerArn>,
+    pub members: Vec<ResourceArn>,
     /// Its planned end.
     pub until: Option<DateTime<Utc>>,
     /// Whether it is in maintenance (an armed window in pass-through form
@@ -556,7 +563,7 @@ impl WindowSummary {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TargetStatus {
     /// The load balancer.
-    pub load_balancer: LoadBalancerArn,
+    pub load_balancer: ResourceArn,
     /// Its state.
     pub state: State,
     /// Names of maint's resources for this load balancer that exist but are
@@ -774,7 +781,7 @@ impl fmt::Display for Change {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outcome {
     /// The load balancer acted on.
-    pub load_balancer: LoadBalancerArn,
+    pub load_balancer: ResourceArn,
     /// Whether the changes were applied or only planned.
     pub mode: Mode,
     /// The changes, in the order made. Empty when the target already was as
@@ -812,7 +819,7 @@ pub enum Standing {
 /// it ([`Window::of_host_acl`]): a rule there reaches all of them, so they
 /// go into maintenance together, with one update.
 pub fn shared_windows(
-    lbs: &[LoadBalancerArn],
+    lbs: &[ResourceArn],
     standings: &[Standing],
     consent: bool,
 ) -> Vec<Option<Window>> {
@@ -892,7 +899,7 @@ mod window_tests {
         assert_eq!(odd, Window::of_service("shop.eu west"));
         let long = Window::of_service(&"x".repeat(300));
         assert!(long.name().len() + "-ipv4".len() <= 128);
-        let lb = LoadBalancerArn::parse(
+        let lb = ResourceArn::parse(
             "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/web/0123456789abcdef",
         )
         .unwrap_or_else(|e| panic!("{e}"));
@@ -910,7 +917,7 @@ mod window_tests {
     #[test]
     fn load_balancers_named_together_share_the_windows_they_are_in_or_their_host() {
         let lb = |name: &str| {
-            LoadBalancerArn::parse(&format!(
+            ResourceArn::parse(&format!(
                 "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/{name}/0123456789abcdef"
             ))
             .unwrap_or_else(|e| panic!("{e}"))

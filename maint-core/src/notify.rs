@@ -12,7 +12,7 @@ use serde::Serialize;
 use crate::backend::Window;
 use crate::error::{redact_url, transport_failure};
 use crate::report::{ChangeRun, ErrorReport};
-use crate::target::LoadBalancerArn;
+use crate::target::ResourceArn;
 use crate::{Error, Result};
 
 /// What a command was asked, for the summary.
@@ -76,7 +76,7 @@ impl Notification {
         for r in &run.results {
             let window = match (&r.service, &r.load_balancer_arn) {
                 (Some(service), _) => Window::of_service(service),
-                (None, Some(arn)) => match LoadBalancerArn::parse(arn) {
+                (None, Some(arn)) => match ResourceArn::parse(arn) {
                     Ok(lb) => Window::of_load_balancer(&lb),
                     Err(_) => continue,
                 },

@@ -19,7 +19,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::access::BypassState;
 use crate::maintenance::{AllowlistChange, Change, ExistingWebAcl, MaintenanceSpec, Window};
 use crate::scope::Scope;
-use crate::target::LoadBalancerArn;
+use crate::target::ResourceArn;
 use crate::{Error, Result};
 
 mod changes;
@@ -44,7 +44,7 @@ pub(crate) use model::{
 /// observed them. `Err`: the request is refused as a whole.
 pub(crate) fn plan(
     window: &Window,
-    lbs: &[LoadBalancerArn],
+    lbs: &[ResourceArn],
     seen: &Observation,
     request: Request<'_>,
 ) -> Result<Plan> {
@@ -85,7 +85,7 @@ pub(crate) fn plan(
 }
 
 /// Whether the record of the window's own web ACL `own` lists `lb`.
-fn listed(own: Option<&ObservedAcl>, lb: &LoadBalancerArn) -> bool {
+fn listed(own: Option<&ObservedAcl>, lb: &ResourceArn) -> bool {
     own.and_then(ObservedAcl::own)
         .is_some_and(|w| w.members.contains(lb.as_str()))
 }
@@ -118,7 +118,7 @@ impl<'a> Place<'a> {
 /// One request being planned.
 struct Ask<'a> {
     window: &'a Window,
-    lbs: &'a [LoadBalancerArn],
+    lbs: &'a [ResourceArn],
     seen: &'a Observation,
     places: Vec<Result<Place<'a>>>,
 }
@@ -256,7 +256,7 @@ impl<'a> Ask<'a> {
 
     /// The members named, by ARN.
     fn named(&self) -> BTreeSet<&'a str> {
-        self.lbs.iter().map(LoadBalancerArn::as_str).collect()
+        self.lbs.iter().map(ResourceArn::as_str).collect()
     }
 
     /// Who joins the window as `enter` and `arm` see it: `Ok(true)` to be

@@ -35,8 +35,8 @@ fn window(service: &str) -> Window {
     Window::of_service(service)
 }
 
-fn lb(i: usize) -> LoadBalancerArn {
-    LoadBalancerArn::parse(&format!(
+fn lb(i: usize) -> ResourceArn {
+    ResourceArn::parse(&format!(
         "arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/lb{i}/{i:016x}"
     ))
     .unwrap()
@@ -58,8 +58,8 @@ fn record(service: &str, active: bool, armed: bool, injected: bool) -> WindowRec
 /// A world of `places` (member `i` is `lb(i)`); `extra` load balancers
 /// (not named) are under the same web ACLs as the first member; `leftover`:
 /// the window of `SHOP` exists with no member (an interrupted run).
-fn world(places: &[At], extra: usize, leftover: bool) -> (Vec<LoadBalancerArn>, Observation) {
-    let lbs: Vec<LoadBalancerArn> = (0..places.len()).map(lb).collect();
+fn world(places: &[At], extra: usize, leftover: bool) -> (Vec<ResourceArn>, Observation) {
+    let lbs: Vec<ResourceArn> = (0..places.len()).map(lb).collect();
     let mut seen = Observation::default();
     let add = |seen: &mut Observation, name: &str, who: String, w: Option<WindowRecord>| {
         let arn = acl_arn(name);
@@ -711,7 +711,7 @@ fn place() -> impl Strategy<Value = At> {
 
 /// Plans request number `n` (enter, enter with consent, arm, exit,
 /// disarm, an allowlist edit) for `lbs` as `seen` observed them.
-fn ask(n: u8, lbs: &[LoadBalancerArn], seen: &Observation) -> Result<Plan> {
+fn ask(n: u8, lbs: &[ResourceArn], seen: &Observation) -> Result<Plan> {
     let (refuse, inject) = (MaintenanceSpec::default(), consent());
     let add = AllowlistChange::Add(Allowlist::parse(["192.0.2.1"]).unwrap());
     let request = match n {
@@ -786,7 +786,7 @@ impl Records for Model<'_> {
         }
     }
 
-    fn associate(&mut self, lb: &LoadBalancerArn, acl: Option<&str>) {
+    fn associate(&mut self, lb: &ResourceArn, acl: Option<&str>) {
         let i = lb.name()[2..].parse::<usize>().unwrap();
         let Ok(under) = &mut self.0.members[i] else {
             return;
@@ -968,7 +968,7 @@ fn shared(
     name: &str,
     maints: bool,
     parts: Vec<WindowRecord>,
-) -> (Vec<LoadBalancerArn>, Observation) {
+) -> (Vec<ResourceArn>, Observation) {
     let arn = acl_arn(name);
     let all: BTreeSet<String> = (0..n).map(|i| lb(i).to_string()).collect();
     let parts: Vec<WindowRecord> = parts

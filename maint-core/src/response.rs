@@ -793,10 +793,21 @@ impl ResponseRequest {
     /// The response of a new window ending at `until`: what was asked, and
     /// maint's defaults for the rest (see [`MaintenanceResponse::build`]).
     pub fn build(&self, until: Option<DateTime<Utc>>) -> Result<MaintenanceResponse, InvalidInput> {
+        self.build_or(until, ContentType::Html)
+    }
+
+    /// As [`build`](Self::build), with maint's default page of `default`
+    /// when neither a page nor a content type was asked for (JSON for a
+    /// window of APIs).
+    pub fn build_or(
+        &self,
+        until: Option<DateTime<Utc>>,
+        default: ContentType,
+    ) -> Result<MaintenanceResponse, InvalidInput> {
         let content_type = self
             .content_type
             .or(self.page.as_ref().map(ResponseBody::content_type))
-            .unwrap_or(ContentType::Html);
+            .unwrap_or(default);
         MaintenanceResponse::build(
             until,
             self.status,

@@ -2,10 +2,10 @@
 //! line.
 //!
 //! Everything here is validated when it is built, by hand-written checks that
-//! follow AWS's published formats, so code holding a [`LoadBalancerArn`] or a
+//! follow AWS's published formats, so code holding a [`ResourceArn`] or a
 //! [`LoadBalancerName`] never has to check it again:
 //!
-//! - [`LoadBalancerArn`]: the ARN of an *Application* Load Balancer,
+//! - [`ResourceArn`]: the ARN of an *Application* Load Balancer,
 //!   `arn:<partition>:elasticloadbalancing:<region>:<account-id>:loadbalancer/app/<name>/<id>`.
 //!   AWS WAF can only be associated with Application Load Balancers, so ARNs of
 //!   Network, Gateway and Classic Load Balancers, target groups, listeners and
@@ -178,28 +178,36 @@ impl<'de> Deserialize<'de> for LoadBalancerName {
 }
 
 // ---------------------------------------------------------------------------
-// LoadBalancerArn
+// ResourceArn
 // ---------------------------------------------------------------------------
 
-/// A valid Application Load Balancer ARN:
-/// `arn:<partition>:elasticloadbalancing:<region>:<account-id>:loadbalancer/app/<name>/<id>`.
+/// The ARN of a resource AWS WAF protects in a Region (issue 22): an
+/// Application Load Balancer, as before, or an API Gateway REST API stage,
+/// an AppSync GraphQL API, a Cognito user pool, an App Runner service or a
+/// Verified Access instance, each associated with a web ACL by
+/// `AssociateWebACL` in the same way ([`ResourceKind`]).
 ///
-/// A caller may rely on:
+/// An Application Load Balancer's ARN is
+/// `arn:<partition>:elasticloadbalancing:<region>:<account-id>:loadbalancer/app/<name>/<id>`,
+/// and a caller may rely on:
 /// - the partition being `aws` or `aws-` followed by hyphen-separated groups of
 ///   lowercase letters (`aws-cn`, `aws-us-gov`, `aws-iso-b`, ...);
-/// - the service being exactly `elasticloadbalancing`;
 /// - the region being two or more hyphen-separated groups of lowercase letters
 ///   followed by a hyphen and a number (`us-east-1`, `us-gov-west-1`, ...);
-/// - the account ID being exactly 12 ASCII digits;
+/// - the account ID being exactly 12 ASCII digits (empty for an API Gateway
+///   stage, whose ARN has none);
 /// - the resource being `loadbalancer/app/<name>/<id>`, where `<name>` is a
 ///   valid [`LoadBalancerName`] and `<id>` is 16 lowercase hexadecimal digits,
-///   with nothing after it.
+///   with nothing after it; the other kinds' resources follow AWS's formats
+///   (`/restapis/<api-id>/stages/<stage>`, `apis/<api-id>`,
+///   `userpool/<pool-id>`, `service/<name>/<id>`,
+///   `verified-access-instance/<id>`).
 ///
 /// The ARN is kept exactly as given; comparison, ordering and hashing are
 /// those of the ARN string. It displays and serializes as the ARN string;
-/// deserializing goes through [`LoadBalancerArn::parse`].
+/// deserializing goes through [`ResourceArn::parse`].
 #[derive(Clone)]
-pub struct LoadBalancerArn {
+pub struct ResourceArn {
     /// The whole ARN.
     arn: String,
     /// Byte ranges of the parts within `arn`, found by `parse`.
@@ -208,18 +216,115 @@ pub struct LoadBalancerArn {
     account: (usize, usize),
     name: (usize, usize),
     id: (usize, usize),
+    kind: ResourceKind,
 }
 
-impl LoadBalancerArn {
-    /// Parses and validates an Application Load Balancer ARN.
+/// The former name of [`ResourceArn`], from when maint protected only
+/// Application Load Balancers.
+pub type LoadBalancerArn = ResourceArn;
+
+/// The kinds of regional resource AWS WAF protects, each associated with a
+/// web ACL by `AssociateWebACL` (CloudFront distributions, associated
+/// through CloudFront, are not among them).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ResourceKind {
+    /// An Application Load Balancer.
+    LoadBalancer,
+    /// An API Gateway REST API stage.
+    ApiGatewayStage,
+    /// An AppSync GraphQL API.
+    AppSyncApi,
+    /// A Cognito user pool (its hosted sign-in pages).
+    CognitoUserPool,
+    /// An App Runner service.
+    AppRunnerService,
+    /// A Verified Access instance.
+    VerifiedAccessInstance,
+}
+
+impl ResourceKind {
+    /// Every kind, in the order AWS's documentation lists them.
+    pub const ALL: [ResourceKind; 6] = [
+        ResourceKind::LoadBalancer,
+        ResourceKind::ApiGatewayStage,
+        ResourceKind::AppSyncApi,
+        ResourceKind::CognitoUserPool,
+        ResourceKind::AppRunnerService,
+        ResourceKind::VerifiedAccessInstance,
+    ];
+
+    /// The kind in words, for messages: "Application Load Balancer", ...
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::LoadBalancer => "Application Load Balancer",
+            Self::ApiGatewayStage => "API Gateway REST API stage",
+            Self::AppSyncApi => "AppSync GraphQL API",
+            Self::CognitoUserPool => "Cognito user pool",
+            Self::AppRunnerService => "App Runner service",
+            Self::VerifiedAccessInstance => "Verified Access instance",
+        }
+    }
+
+    /// Whether the resource answers API clients rather than browsers (an
+    /// API Gateway stage, an AppSync API): its maintenance response is JSON
+    /// unless the window is given a page.
+    pub fn serves_api(self) -> bool {
+        matches!(self, Self::ApiGatewayStage | Self::AppSyncApi)
+    }
+
+    /// AWS WAF's `ResourceType` for the kind (`ListResourcesForWebACL`).
+    pub fn waf_resource_type(self) -> &'static str {
+        match self {
+            Self::LoadBalancer => "APPLICATION_LOAD_BALANCER",
+            Self::ApiGatewayStage => "API_GATEWAY",
+            Self::AppSyncApi => "APPSYNC",
+            Self::CognitoUserPool => "COGNITO_USER_POOL",
+            Self::AppRunnerService => "APP_RUNNER_SERVICE",
+            Self::VerifiedAccessInstance => "VERIFIED_ACCESS_INSTANCE",
+        }
+    }
+}
+
+impl fmt::Display for ResourceKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.describe())
+    }
+}
+
+impl ResourceArn {
+    /// Parses and validates the ARN of a resource AWS WAF protects in a
+    /// Region (an Application Load Balancer or another [`ResourceKind`]).
     ///
     /// The input is not trimmed. On failure the error's `subject` is
-    /// `load balancer ARN "<input>"` and its `reason` names the part that is
-    /// wrong and what is expected there; the ARN of a Network, Gateway or
-    /// Classic Load Balancer, a target group, a listener or a listener rule is
-    /// refused with a reason saying so.
+    /// `load balancer ARN "<input>"` (`resource ARN "<input>"` for another
+    /// service's) and its `reason` names the part that is wrong and what is
+    /// expected there; the ARN of a Network, Gateway or Classic Load
+    /// Balancer, a target group, a listener or a listener rule is refused
+    /// with a reason saying so, and so is a resource of a service AWS WAF
+    /// does not protect (an S3 bucket, ...).
     pub fn parse(s: &str) -> Result<Self, InvalidInput> {
-        parse_arn(s).map_err(|reason| InvalidInput::new(format!("load balancer ARN {s:?}"), reason))
+        let elb = s
+            .split(':')
+            .nth(2)
+            .is_none_or(|service| service == ELB_SERVICE);
+        let subject = if elb {
+            "load balancer ARN"
+        } else {
+            "resource ARN"
+        };
+        parse_arn(s).map_err(|reason| InvalidInput::new(format!("{subject} {s:?}"), reason))
+    }
+
+    /// What kind of resource the ARN names.
+    pub fn kind(&self) -> ResourceKind {
+        self.kind
+    }
+
+    /// Whether it is an Application Load Balancer's ARN.
+    pub fn is_load_balancer(&self) -> bool {
+        self.kind == ResourceKind::LoadBalancer
     }
 
     /// The whole ARN, exactly as it was given.
@@ -237,17 +342,28 @@ impl LoadBalancerArn {
         self.part(self.region)
     }
 
-    /// The 12-digit ID of the account that owns the load balancer.
+    /// The 12-digit ID of the account that owns the resource (empty for an
+    /// API Gateway stage, whose ARN carries none).
     pub fn account_id(&self) -> &str {
         self.part(self.account)
     }
 
-    /// The load balancer's name (always a valid [`LoadBalancerName`]).
+    /// The resource's name: a load balancer's (always a valid
+    /// [`LoadBalancerName`]), a stage's, an App Runner service's; for the
+    /// kinds whose ARN has no name, the kind's short word (`appsync`,
+    /// `userpool`, `verified-access`).
     pub fn name(&self) -> &str {
-        self.part(self.name)
+        match self.kind {
+            ResourceKind::AppSyncApi => "appsync",
+            ResourceKind::CognitoUserPool => "userpool",
+            ResourceKind::VerifiedAccessInstance => "verified-access",
+            _ => self.part(self.name),
+        }
     }
 
-    /// The load balancer's ID: 16 lowercase hexadecimal digits.
+    /// The resource's ID: a load balancer's 16 lowercase hexadecimal
+    /// digits, a REST API's ID (of a stage), an AppSync API's, a user
+    /// pool's, an App Runner service's, a Verified Access instance's.
     pub fn id(&self) -> &str {
         self.part(self.id)
     }
@@ -264,7 +380,7 @@ fn span(whole: &str, part: &str) -> (usize, usize) {
 }
 
 /// Validates `s` as an ALB ARN, returning the reason on failure.
-fn parse_arn(s: &str) -> Result<LoadBalancerArn, String> {
+fn parse_arn(s: &str) -> Result<ResourceArn, String> {
     if s.is_empty() {
         return Err(format!("it is empty; expected {ARN_FORMAT}"));
     }
@@ -297,10 +413,8 @@ fn parse_arn(s: &str) -> Result<LoadBalancerArn, String> {
              lowercase letters, such as \"aws-cn\" or \"aws-us-gov\""
         ));
     }
-    if service != ELB_SERVICE {
-        return Err(format!(
-            "service {service:?} is not {ELB_SERVICE:?}; this is not an Elastic Load Balancing ARN"
-        ));
+    if !WAF_SERVICES.iter().any(|(known, _)| *known == service) {
+        return Err(not_protected(service));
     }
     if let Some(problem) = region_problem(region) {
         return Err(format!(
@@ -309,28 +423,125 @@ fn parse_arn(s: &str) -> Result<LoadBalancerArn, String> {
              \"us-gov-west-1\""
         ));
     }
-    if let Some(problem) = account_problem(account) {
+    if service == "apigateway" {
+        if !account.is_empty() {
+            return Err(format!(
+                "account ID {account:?}: an API Gateway ARN has none; expected \
+                 {APIGW_FORMAT}"
+            ));
+        }
+    } else if let Some(problem) = account_problem(account) {
         return Err(format!(
             "account ID {account:?} is not valid: {problem}; expected exactly 12 digits"
         ));
     }
-
-    let (name, id) = split_resource(resource)?;
-    if let Some(problem) = name_problem(name) {
-        return Err(format!(
-            "load balancer name {name:?} in the resource is not valid: {problem}"
-        ));
-    }
-    check_id(id)?;
-
-    Ok(LoadBalancerArn {
+    let (kind, name, id) = if service == ELB_SERVICE {
+        let (name, id) = split_resource(resource)?;
+        if let Some(problem) = name_problem(name) {
+            return Err(format!(
+                "load balancer name {name:?} in the resource is not valid: {problem}"
+            ));
+        }
+        check_id(id)?;
+        (ResourceKind::LoadBalancer, name, id)
+    } else {
+        other_resource(service, resource)?
+    };
+    Ok(ResourceArn {
         arn: s.to_owned(),
         partition: span(s, partition),
         region: span(s, region),
         account: span(s, account),
         name: span(s, name),
         id: span(s, id),
+        kind,
     })
+}
+
+/// The services whose regional resources AWS WAF protects, with the
+/// shape of their ARNs' resource part, quoted in error messages.
+const WAF_SERVICES: [(&str, &str); 6] = [
+    (ELB_SERVICE, "loadbalancer/app/<name>/<id>"),
+    ("apigateway", "/restapis/<api-id>/stages/<stage>"),
+    ("appsync", "apis/<api-id>"),
+    ("cognito-idp", "userpool/<user-pool-id>"),
+    ("apprunner", "service/<name>/<id>"),
+    ("ec2", "verified-access-instance/<id>"),
+];
+
+/// An API Gateway REST API stage's ARN, quoted in error messages.
+const APIGW_FORMAT: &str = "arn:<partition>:apigateway:<region>::/restapis/<api-id>/stages/<stage>";
+
+/// The refusal of an ARN of a service whose resources AWS WAF does not
+/// protect in a Region.
+fn not_protected(service: &str) -> String {
+    let cloudfront = if service == "cloudfront" {
+        "CloudFront distributions are not yet supported (their web ACLs are global); "
+    } else {
+        ""
+    };
+    format!(
+        "service {service:?} is not one whose resources AWS WAF protects in a Region; \
+         {cloudfront}expected an Application Load Balancer (elasticloadbalancing), an API \
+         Gateway REST API stage (apigateway), an AppSync GraphQL API (appsync), a Cognito user \
+         pool (cognito-idp), an App Runner service (apprunner) or a Verified Access instance \
+         (ec2)"
+    )
+}
+
+/// Whether `s` is 1 to `max` characters of ASCII letters, digits and
+/// `extra`.
+fn is_token(s: &str, max: usize, extra: &[char]) -> bool {
+    (1..=max).contains(&s.len())
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || extra.contains(&c))
+}
+
+/// The kind, name and ID of a resource of a service other than ELB, or
+/// what is wrong with it.
+fn other_resource<'a>(
+    service: &str,
+    resource: &'a str,
+) -> Result<(ResourceKind, &'a str, &'a str), String> {
+    let format = WAF_SERVICES
+        .iter()
+        .find(|(known, _)| *known == service)
+        .map_or("", |(_, format)| format);
+    let wrong = |what: &str| format!("{what}; expected the resource {format}");
+    let parts: Vec<&'a str> = resource.split('/').collect();
+    match (service, &parts[..]) {
+        ("apigateway", ["", "restapis", api, "stages", stage]) => {
+            if !is_token(api, 64, &[]) {
+                return Err(wrong(&format!("REST API ID {api:?} is not valid")));
+            }
+            if !is_token(stage, 128, &['-', '_']) {
+                return Err(wrong(&format!("stage name {stage:?} is not valid")));
+            }
+            Ok((ResourceKind::ApiGatewayStage, stage, api))
+        }
+        ("apigateway", ["", "restapis", _]) | ("apigateway", ["", "restapis", _, ..]) => Err(
+            wrong("this is a REST API, not one of its stages; AWS WAF protects a stage"),
+        ),
+        ("appsync", ["apis", api]) if is_token(api, 64, &[]) => {
+            Ok((ResourceKind::AppSyncApi, resource, api))
+        }
+        ("cognito-idp", ["userpool", pool]) if is_token(pool, 64, &['_', '-']) => {
+            Ok((ResourceKind::CognitoUserPool, resource, pool))
+        }
+        ("apprunner", ["service", name, id])
+            if is_token(name, 40, &['-', '_']) && is_token(id, 32, &[]) =>
+        {
+            Ok((ResourceKind::AppRunnerService, name, id))
+        }
+        ("ec2", ["verified-access-instance", id]) if is_token(id, 64, &['-']) => {
+            Ok((ResourceKind::VerifiedAccessInstance, resource, id))
+        }
+        ("ec2", _) => Err(wrong(&format!(
+            "resource {resource:?} is not a Verified Access instance, the only EC2 resource \
+             AWS WAF protects"
+        ))),
+        _ => Err(wrong(&format!("resource {resource:?} is not valid"))),
+    }
 }
 
 /// `aws`, or `aws` followed by one or more `-<lowercase letters>` groups.
@@ -510,39 +721,39 @@ fn check_id(id: &str) -> Result<(), String> {
     ))
 }
 
-impl fmt::Debug for LoadBalancerArn {
+impl fmt::Debug for ResourceArn {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("LoadBalancerArn").field(&self.arn).finish()
+        f.debug_tuple("ResourceArn").field(&self.arn).finish()
     }
 }
 
-impl PartialEq for LoadBalancerArn {
+impl PartialEq for ResourceArn {
     fn eq(&self, other: &Self) -> bool {
         self.arn == other.arn
     }
 }
 
-impl Eq for LoadBalancerArn {}
+impl Eq for ResourceArn {}
 
-impl Hash for LoadBalancerArn {
+impl Hash for ResourceArn {
     fn hash<H: Hasher>(&self, state: &mut H) {
         self.arn.hash(state);
     }
 }
 
-impl PartialOrd for LoadBalancerArn {
+impl PartialOrd for ResourceArn {
     fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
         Some(self.cmp(other))
     }
 }
 
-impl Ord for LoadBalancerArn {
+impl Ord for ResourceArn {
     fn cmp(&self, other: &Self) -> Ordering {
         self.arn.cmp(&other.arn)
     }
 }
 
-impl FromStr for LoadBalancerArn {
+impl FromStr for ResourceArn {
     type Err = InvalidInput;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
@@ -550,25 +761,25 @@ impl FromStr for LoadBalancerArn {
     }
 }
 
-impl fmt::Display for LoadBalancerArn {
+impl fmt::Display for ResourceArn {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.arn)
     }
 }
 
-impl AsRef<str> for LoadBalancerArn {
+impl AsRef<str> for ResourceArn {
     fn as_ref(&self) -> &str {
         &self.arn
     }
 }
 
-impl Serialize for LoadBalancerArn {
+impl Serialize for ResourceArn {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(&self.arn)
     }
 }
 
-impl<'de> Deserialize<'de> for LoadBalancerArn {
+impl<'de> Deserialize<'de> for ResourceArn {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let s = String::deserialize(deserializer)?;
         Self::parse(&s).map_err(serde::de::Error::custom)
@@ -587,7 +798,7 @@ impl<'de> Deserialize<'de> for LoadBalancerArn {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum LoadBalancerRef {
     /// Designated by its full ARN.
-    Arn(LoadBalancerArn),
+    Arn(ResourceArn),
     /// Designated by its name.
     Name(LoadBalancerName),
 }
@@ -596,13 +807,13 @@ impl LoadBalancerRef {
     /// Parses a load balancer ARN or name.
     ///
     /// Input beginning with `arn:` (in any case) is parsed as a
-    /// [`LoadBalancerArn`], and its errors are those of
-    /// [`LoadBalancerArn::parse`]; anything else is parsed as a
+    /// [`ResourceArn`], and its errors are those of
+    /// [`ResourceArn::parse`]; anything else is parsed as a
     /// [`LoadBalancerName`]. The input is not trimmed.
     pub fn parse(s: &str) -> Result<Self, InvalidInput> {
         let looks_like_arn = s.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("arn:"));
         if looks_like_arn {
-            LoadBalancerArn::parse(s).map(Self::Arn)
+            ResourceArn::parse(s).map(Self::Arn)
         } else {
             LoadBalancerName::parse(s).map(Self::Name)
         }
@@ -625,7 +836,7 @@ impl LoadBalancerRef {
     }
 
     /// The ARN, when the load balancer was designated by ARN.
-    pub fn arn(&self) -> Option<&LoadBalancerArn> {
+    pub fn arn(&self) -> Option<&ResourceArn> {
         match self {
             Self::Arn(arn) => Some(arn),
             Self::Name(_) => None,
@@ -633,8 +844,8 @@ impl LoadBalancerRef {
     }
 }
 
-impl From<LoadBalancerArn> for LoadBalancerRef {
-    fn from(arn: LoadBalancerArn) -> Self {
+impl From<ResourceArn> for LoadBalancerRef {
+    fn from(arn: ResourceArn) -> Self {
         Self::Arn(arn)
     }
 }
@@ -696,6 +907,15 @@ impl TargetRef {
     }
 }
 
+/// What a target that was not found is, in words: "load balancer" for a
+/// name or a load balancer's ARN, the kind of any other resource's ARN.
+pub(crate) fn not_found_what(target: &str) -> &'static str {
+    match ResourceArn::parse(target) {
+        Ok(arn) if !arn.is_load_balancer() => arn.kind().describe(),
+        _ => "load balancer",
+    }
+}
+
 /// The refusal for a load balancer that is not an Application Load Balancer.
 #[cfg_attr(not(any(feature = "aws", feature = "testing")), allow(dead_code))]
 pub(crate) fn not_an_alb(target: &str, kind: &str) -> InvalidInput {
@@ -709,7 +929,7 @@ pub(crate) fn not_an_alb(target: &str, kind: &str) -> InvalidInput {
 
 /// The refusal for an ARN outside the region a backend works in.
 #[cfg_attr(not(any(feature = "aws", feature = "testing")), allow(dead_code))]
-pub(crate) fn wrong_region(lb: &LoadBalancerArn, region: &str) -> InvalidInput {
+pub(crate) fn wrong_region(lb: &ResourceArn, region: &str) -> InvalidInput {
     InvalidInput::new(
         format!("target {lb}"),
         format!(
@@ -733,7 +953,7 @@ mod tests {
 
     /// Parses `s` as an ARN that must be refused; returns the reason.
     fn arn_err(s: &str) -> String {
-        let err = LoadBalancerArn::parse(s).expect_err(s);
+        let err = ResourceArn::parse(s).expect_err(s);
         assert_eq!(err.subject, format!("load balancer ARN {s:?}"));
         err.reason
     }
@@ -782,7 +1002,7 @@ mod tests {
             ),
         ];
         for (s, partition, region, account, name, id) in cases {
-            let arn = LoadBalancerArn::parse(s).expect(s);
+            let arn = ResourceArn::parse(s).expect(s);
             assert_eq!(arn.as_str(), s);
             assert_eq!(arn.to_string(), s);
             assert_eq!(arn.partition(), partition);
@@ -790,7 +1010,7 @@ mod tests {
             assert_eq!(arn.account_id(), account);
             assert_eq!(arn.name(), name);
             assert_eq!(arn.id(), id);
-            let again: LoadBalancerArn = arn.to_string().parse().expect("round trip");
+            let again: ResourceArn = arn.to_string().parse().expect("round trip");
             assert_eq!(again, arn);
         }
     }
@@ -798,14 +1018,14 @@ mod tests {
     #[test]
     fn arns_compare_hash_and_display_as_text() {
         use std::collections::HashSet;
-        let a = LoadBalancerArn::parse(ARN).expect("valid");
-        let b = LoadBalancerArn::parse(&arn_with("loadbalancer/app/zz/50dc6c495c0c9188"))
-            .expect("valid");
+        let a = ResourceArn::parse(ARN).expect("valid");
+        let b =
+            ResourceArn::parse(&arn_with("loadbalancer/app/zz/50dc6c495c0c9188")).expect("valid");
         assert!(a < b);
         assert_eq!(a.clone(), a);
         let set: HashSet<_> = [a.clone(), a.clone(), b].into_iter().collect();
         assert_eq!(set.len(), 2);
-        assert_eq!(format!("{a:?}"), format!("LoadBalancerArn({ARN:?})"));
+        assert_eq!(format!("{a:?}"), format!("ResourceArn({ARN:?})"));
     }
 
     #[test]
@@ -855,8 +1075,135 @@ mod tests {
         assert!(r.contains("lacks the load balancer ID"), "{r}");
         let r = arn_err(&arn_with("loadbalancer/xyz/my-lb/50dc6c495c0c9188"));
         assert!(r.contains("type \"xyz\""), "{r}");
-        let r = arn_err("arn:aws:ec2:us-east-1:123456789012:instance/i-0123456789abcdef0");
-        assert!(r.contains("service \"ec2\""), "{r}");
+        let instance = "arn:aws:ec2:us-east-1:123456789012:instance/i-0123456789abcdef0";
+        let err = ResourceArn::parse(instance).expect_err(instance);
+        assert_eq!(err.subject, format!("resource ARN {instance:?}"));
+        assert!(
+            err.reason.contains("not a Verified Access instance"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn every_regional_kind_aws_waf_protects_is_a_target() {
+        let cases = [
+            (
+                "arn:aws:apigateway:eu-west-1::/restapis/a1b2c3d4e5/stages/prod",
+                ResourceKind::ApiGatewayStage,
+                "",
+                "prod",
+                "a1b2c3d4e5",
+            ),
+            (
+                "arn:aws:appsync:eu-west-1:123456789012:apis/abcdefghijklmnopqrstuvwxyz",
+                ResourceKind::AppSyncApi,
+                "123456789012",
+                "appsync",
+                "abcdefghijklmnopqrstuvwxyz",
+            ),
+            (
+                "arn:aws:cognito-idp:eu-west-1:123456789012:userpool/eu-west-1_AbCdEfGhI",
+                ResourceKind::CognitoUserPool,
+                "123456789012",
+                "userpool",
+                "eu-west-1_AbCdEfGhI",
+            ),
+            (
+                "arn:aws:apprunner:eu-west-1:123456789012:service/shop-web/8fe1e10304f84fd2b0df550fe98a71fa",
+                ResourceKind::AppRunnerService,
+                "123456789012",
+                "shop-web",
+                "8fe1e10304f84fd2b0df550fe98a71fa",
+            ),
+            (
+                "arn:aws:ec2:eu-west-1:123456789012:verified-access-instance/vai-0ce000c0b7643abea",
+                ResourceKind::VerifiedAccessInstance,
+                "123456789012",
+                "verified-access",
+                "vai-0ce000c0b7643abea",
+            ),
+        ];
+        for (arn, kind, account, name, id) in cases {
+            let parsed = ResourceArn::parse(arn).unwrap_or_else(|e| panic!("{arn}: {e}"));
+            assert_eq!(parsed.kind(), kind, "{arn}");
+            assert!(!parsed.is_load_balancer());
+            assert_eq!(parsed.region(), "eu-west-1");
+            assert_eq!(parsed.account_id(), account);
+            assert_eq!((parsed.name(), parsed.id()), (name, id), "{arn}");
+            assert_eq!(parsed.as_str(), arn);
+            // Named on its own, each is a window of a name WAF accepts.
+            let window = crate::maintenance::Window::of_load_balancer(&parsed);
+            assert!(
+                window.name().len() <= 128
+                    && window
+                        .name()
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "-_".contains(c)),
+                "{}",
+                window.name()
+            );
+            assert!(
+                matches!(LoadBalancerRef::parse(arn), Ok(LoadBalancerRef::Arn(a)) if a == parsed)
+            );
+        }
+        assert!(ResourceArn::parse(ARN).expect("an ALB").is_load_balancer());
+        assert!(
+            ResourceKind::ApiGatewayStage.serves_api() && ResourceKind::AppSyncApi.serves_api()
+        );
+        assert!(!ResourceKind::LoadBalancer.serves_api());
+    }
+
+    #[test]
+    fn a_resource_aws_waf_does_not_protect_is_refused_naming_what_it_protects() {
+        for (arn, says) in [
+            (
+                "arn:aws:s3:::my-bucket",
+                "service \"s3\" is not one whose resources AWS WAF protects",
+            ),
+            (
+                "arn:aws:cloudfront::123456789012:distribution/E2QWRUHAPOMQZL",
+                "CloudFront distributions are not yet supported",
+            ),
+            (
+                "arn:aws:apigateway:us-east-1::/restapis/a1b2c3d4e5",
+                "a REST API, not one of its stages",
+            ),
+            (
+                "arn:aws:apigateway:us-east-1:123456789012:/restapis/a1b2c3d4e5/stages/prod",
+                "an API Gateway ARN has none",
+            ),
+            (
+                "arn:aws:appsync:us-east-1:123456789012:apis/",
+                "expected the resource apis/<api-id>",
+            ),
+            (
+                "arn:aws:apprunner:us-east-1:123456789012:service/web",
+                "service/<name>/<id>",
+            ),
+        ] {
+            let err = ResourceArn::parse(arn).expect_err(arn);
+            assert_eq!(err.subject, format!("resource ARN {arn:?}"));
+            assert!(err.reason.contains(says), "{arn}: {}", err.reason);
+        }
+        // Bad input, before any AWS call: exit 2.
+        let err = crate::Error::from(ResourceArn::parse("arn:aws:s3:::my-bucket").expect_err("s3"));
+        assert_eq!(err.kind(), crate::ErrorKind::InvalidInput);
+    }
+
+    #[test]
+    fn a_target_not_found_is_named_by_its_kind() {
+        let missing = |target: &str| {
+            crate::Error::TargetNotFound {
+                target: target.into(),
+            }
+            .to_string()
+        };
+        assert_eq!(missing("shop"), "load balancer not found: shop");
+        let stage = "arn:aws:apigateway:us-east-1::/restapis/a1b2c3d4e5/stages/prod";
+        assert_eq!(
+            missing(stage),
+            format!("API Gateway REST API stage not found: {stage}")
+        );
     }
 
     #[test]
@@ -1027,10 +1374,10 @@ mod tests {
 
     #[test]
     fn an_arn_round_trips_through_serde() {
-        let arn = LoadBalancerArn::parse(ARN).expect("valid");
+        let arn = ResourceArn::parse(ARN).expect("valid");
         let json = serde_json::to_string(&arn).expect("serialize");
         assert_eq!(json, format!("{ARN:?}"));
-        let back: LoadBalancerArn = serde_json::from_str(&json).expect("deserialize");
+        let back: ResourceArn = serde_json::from_str(&json).expect("deserialize");
         assert_eq!(back, arn);
 
         let name = LoadBalancerName::parse("my-lb").expect("valid");
@@ -1050,12 +1397,11 @@ mod tests {
     #[test]
     fn serde_rejects_an_invalid_arn() {
         let bad = arn_with("loadbalancer/net/my-nlb/50dc6c495c0c9188");
-        let err =
-            serde_json::from_str::<LoadBalancerArn>(&format!("{bad:?}")).expect_err("bad arn");
+        let err = serde_json::from_str::<ResourceArn>(&format!("{bad:?}")).expect_err("bad arn");
         let msg = err.to_string();
         assert!(msg.contains("Network Load Balancer"), "{msg}");
         assert!(msg.contains("invalid load balancer ARN"), "{msg}");
-        assert!(serde_json::from_str::<LoadBalancerArn>("42").is_err());
+        assert!(serde_json::from_str::<ResourceArn>("42").is_err());
         assert!(serde_json::from_str::<LoadBalancerName>("\"internal-x\"").is_err());
         assert!(serde_json::from_str::<LoadBalancerRef>("\"bad_name\"").is_err());
     }

@@ -924,6 +924,9 @@ def make_handler(config):
 
     def list_resources_for_web_acl(body):
         asked = json.loads(body or b"{}")
+        # One ResourceType per call, as AWS; only load balancers are known here.
+        if asked.get("ResourceType", "APPLICATION_LOAD_BALANCER") != "APPLICATION_LOAD_BALANCER":
+            return json.dumps({"ResourceArns": []}).encode()
         acl = asked.get("WebACLArn", "")
         region = acl.split(":")[3] if acl.count(":") >= 4 else "us-east-1"
         arns = load_balancer_arns(region)

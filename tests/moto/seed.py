@@ -285,6 +285,28 @@ def create_security_web_acl(endpoint: str, name: str, associate=(), region: str 
     }
 
 
+def create_api_stage(endpoint: str, name: str, region: str = REGION) -> str:
+    """An API Gateway REST API `name` with one GET method on `/` (a mock
+    integration) deployed to stage `prod`; returns the stage's ARN, the
+    form AWS WAF associates (`arn:aws:apigateway:REGION::/restapis/ID/stages/prod`)."""
+    api = client("apigateway", endpoint, region)
+    rest = api.create_rest_api(name=name)
+    root = api.get_resources(restApiId=rest["id"])["items"][0]["id"]
+    api.put_method(restApiId=rest["id"], resourceId=root, httpMethod="GET",
+                   authorizationType="NONE")
+    api.put_integration(restApiId=rest["id"], resourceId=root, httpMethod="GET", type="MOCK")
+    api.create_deployment(restApiId=rest["id"], stageName="prod")
+    return f"arn:aws:apigateway:{region}::/restapis/{rest['id']}/stages/prod"
+
+
+def stage_web_acl(endpoint: str, stage_arn: str, region: str = REGION) -> str:
+    """The web ACL ARN API Gateway records on the stage (moto records an
+    association there, as AWS shows it in GetStage), or "" when none."""
+    rest_id, stage = stage_arn.split("/")[-3], stage_arn.split("/")[-1]
+    got = client("apigateway", endpoint, region).get_stage(restApiId=rest_id, stageName=stage)
+    return got.get("webAclArn", "")
+
+
 def main(argv: list[str]) -> int:
     import argparse
 
@@ -298,6 +320,10 @@ def main(argv: list[str]) -> int:
     p.add_argument("--security-acl", metavar="NAME",
                    help="create a security team's web ACL NAME associated with the ALB ARNs given "
                         "in place of names; print it as JSON")
+    p.add_argument("--api-stage", metavar="NAME",
+                   help="create a REST API NAME deployed to stage prod; print the stage's ARN")
+    p.add_argument("--stage-web-acl", metavar="STAGE_ARN",
+                   help="print the web ACL ARN the stage records (empty line: none)")
     p.add_argument("endpoint", help="moto's URL, e.g. http://127.0.0.1:5000")
     p.add_argument("specs", nargs="*", metavar="NAME[:TYPE]",
                    help="TYPE: application (default) or network")
@@ -306,6 +332,12 @@ def main(argv: list[str]) -> int:
         if a.specs:
             p.error("--subnets takes no load balancer names")
         print("\n".join(two_subnets(a.endpoint, a.region)))
+        return 0
+    if a.api_stage:
+        print(create_api_stage(a.endpoint, a.api_stage, a.region))
+        return 0
+    if a.stage_web_acl:
+        print(stage_web_acl(a.endpoint, a.stage_web_acl, a.region))
         return 0
     if a.security_acl:
         import json

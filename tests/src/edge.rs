@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 
 use maint_core::backend::waf::evaluate::{self, LiveAcl};
 use maint_core::check::CheckRequest;
-use maint_core::{Cidr, LoadBalancerArn};
+use maint_core::{Cidr, ResourceArn};
 use serde_json::json;
 
 use crate::moto::server;
@@ -31,7 +31,7 @@ pub const APP_PAGE: &str = "<h1>Shop is open</h1>";
 
 /// The web ACL associated with `lb` and the IP sets its rules reference,
 /// as moto returns them on the wire; `None` when none is associated.
-pub fn live_from_the_wire(lb: &LoadBalancerArn) -> Option<LiveAcl> {
+pub fn live_from_the_wire(lb: &ResourceArn) -> Option<LiveAcl> {
     let moto = server();
     let found = moto.raw_waf_call(
         "GetWebACLForResource",
@@ -95,7 +95,7 @@ pub struct Edge {
 impl Edge {
     /// Starts an edge for `lb` that serves changes `delay` after moto has
     /// them, to requests from `client_ip`.
-    pub fn start(lb: &LoadBalancerArn, delay: Duration, client_ip: &str) -> Self {
+    pub fn start(lb: &ResourceArn, delay: Duration, client_ip: &str) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind the edge");
         let url = format!("http://{}/", listener.local_addr().expect("edge address"));
         let stop = Arc::new(AtomicBool::new(false));

@@ -372,9 +372,17 @@ fn check_capacity(answer: CapacityAnswer, body: &[u8]) -> Response<SdkBody> {
 
 /// `{"ResourceArns": [...]}`: every load balancer in the web ACL's region
 /// that moto has associated with the web ACL the request names (however
-/// many share it, maint's or not).
+/// many share it, maint's or not). AWS lists one `ResourceType` per call
+/// (load balancers when none is given); this emulation knows only load
+/// balancers, and answers no resources of another type.
 async fn list_resources_for_web_acl(body: Vec<u8>) -> Response<SdkBody> {
     let asked: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+    let kind = asked["ResourceType"]
+        .as_str()
+        .unwrap_or("APPLICATION_LOAD_BALANCER");
+    if kind != "APPLICATION_LOAD_BALANCER" {
+        return json_response(200, serde_json::json!({ "ResourceArns": [] }).to_string());
+    }
     let acl = asked["WebACLArn"].as_str().unwrap_or_default().to_string();
     // arn:aws:wafv2:<region>:<account>:regional/webacl/<name>/<id>
     let region = acl

@@ -8,7 +8,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use maint_core::backend::conformance::Fixture;
 use maint_core::backend::waf::{WafBackend, WafSettings};
-use maint_core::{LoadBalancerArn, LoadBalancerName, MaintenanceBackend};
+use maint_core::{LoadBalancerName, MaintenanceBackend, ResourceArn};
 
 use crate::faults::Faults;
 use crate::moto::{server, REGION};
@@ -107,7 +107,7 @@ impl WafFixture {
     }
 
     /// Creates a fresh ALB and resolves it through the backend.
-    pub async fn new_alb(&self, hint: &str) -> LoadBalancerArn {
+    pub async fn new_alb(&self, hint: &str) -> ResourceArn {
         let name = self.new_load_balancer(hint).await;
         let mut resolved = self
             .backend
@@ -146,11 +146,11 @@ impl Fixture for WafFixture {
         new_lb(hint, "network").await
     }
 
-    async fn associate_foreign_web_acl(&self, lb: &LoadBalancerArn) -> String {
+    async fn associate_foreign_web_acl(&self, lb: &ResourceArn) -> String {
         seed::foreign_web_acl(lb.as_str()).await
     }
 
-    async fn disassociate(&self, lb: &LoadBalancerArn) {
+    async fn disassociate(&self, lb: &ResourceArn) {
         seed::waf_client()
             .disassociate_web_acl()
             .resource_arn(lb.as_str())

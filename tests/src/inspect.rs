@@ -3,13 +3,13 @@
 
 use aws_sdk_wafv2::types::Scope;
 use maint_core::backend::web_acl_name;
-use maint_core::LoadBalancerArn;
+use maint_core::ResourceArn;
 
 use crate::seed;
 
 /// The names of maint's web ACLs and IP sets for `lb` that exist in moto,
 /// sorted.
-pub async fn resources_in_moto(lb: &LoadBalancerArn) -> Vec<String> {
+pub async fn resources_in_moto(lb: &ResourceArn) -> Vec<String> {
     let waf = seed::waf_client();
     let prefix = web_acl_name(lb);
     let mut names = Vec::new();

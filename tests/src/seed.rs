@@ -263,29 +263,14 @@ pub async fn security_web_acl(lb_arns: &[&str]) -> SecurityAcl {
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
     let name = format!("security-acl-{}-{n}", std::process::id());
     let lbs: Vec<String> = lb_arns.iter().map(|a| (*a).to_string()).collect();
-    let endpoint = server().endpoint();
-    let run_name = name.clone();
-    let out = tokio::task::spawn_blocking(move || {
-        let seed = workspace_root().join("tests/moto/seed.py");
-        std::process::Command::new(python_path())
-            .arg(&seed)
-            .args(["--security-acl", &run_name, &endpoint])
-            .args(&lbs)
-            .stdin(std::process::Stdio::null())
-            .output()
-    })
-    .await
-    .unwrap_or_else(|e| panic!("seed.py --security-acl {name}: {e}"))
-    .unwrap_or_else(|e| {
-        panic!("run seed.py --security-acl {name}: {e}; run ./scripts/test to set up .venv")
-    });
-    assert!(
-        out.status.success(),
-        "seed.py --security-acl {name} failed ({}):\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let made: serde_json::Value = serde_json::from_slice(&out.stdout)
+    let mut args = vec![
+        "--security-acl".to_string(),
+        name.clone(),
+        server().endpoint(),
+    ];
+    args.extend(lbs);
+    let out = run_seed(args).await;
+    let made: serde_json::Value = serde_json::from_str(&out)
         .unwrap_or_else(|e| panic!("seed.py --security-acl {name} printed no JSON: {e}"));
     let text = |key: &str| {
         made[key]
@@ -311,6 +296,52 @@ pub async fn security_web_acl(lb_arns: &[&str]) -> SecurityAcl {
             .unwrap_or_default(),
         wcu: made["wcu"].as_u64().unwrap_or_default(),
     }
+}
+
+/// Runs `tests/moto/seed.py` with `args` (the one seeding helper of the
+/// Rust and Python tests) and returns what it printed; panics, with its
+/// error output, when it fails.
+async fn run_seed(args: Vec<String>) -> String {
+    let what = args.join(" ");
+    let out = tokio::task::spawn_blocking(move || {
+        let seed = workspace_root().join("tests/moto/seed.py");
+        std::process::Command::new(python_path())
+            .arg(&seed)
+            .args(&args)
+            .stdin(std::process::Stdio::null())
+            .output()
+    })
+    .await
+    .unwrap_or_else(|e| panic!("seed.py {what}: {e}"))
+    .unwrap_or_else(|e| panic!("run seed.py {what}: {e}; run ./scripts/test to set up .venv"));
+    assert!(
+        out.status.success(),
+        "seed.py {what} failed ({}):\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap_or_else(|e| panic!("seed.py {what}: {e}"))
+}
+
+/// Creates an API Gateway REST API (`hint` and a counter) deployed to
+/// stage `prod`, through boto3 (the tests' SDKs have no API Gateway
+/// client); returns the stage's ARN, as AWS WAF associates it.
+pub async fn api_stage(hint: &str) -> maint_core::ResourceArn {
+    let name = unique_lb_name(hint);
+    let printed = run_seed(vec!["--api-stage".into(), name, server().endpoint()]).await;
+    maint_core::ResourceArn::parse(printed.trim()).expect("seed.py printed a stage ARN")
+}
+
+/// The web ACL ARN API Gateway records on `stage` (`GetStage`'s
+/// `webAclArn`), if any.
+pub async fn stage_web_acl(stage: &maint_core::ResourceArn) -> Option<String> {
+    let args = vec![
+        "--stage-web-acl".into(),
+        stage.to_string(),
+        server().endpoint(),
+    ];
+    let printed = run_seed(args).await;
+    Some(printed.trim().to_string()).filter(|arn| !arn.is_empty())
 }
 
 #[cfg(test)]

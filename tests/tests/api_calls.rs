@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use maint_core::backend::{AllowlistChange, MaintenanceBackend, MaintenanceSpec, Mode};
-use maint_core::{Allowlist, LoadBalancerArn};
+use maint_core::{Allowlist, ResourceArn};
 use maint_tests::{OperationLog, WafFixture};
 
 /// The budgets file, compiled in (a change to it rebuilds this test).
@@ -73,7 +73,7 @@ async fn api_calls_per_operation() {
 
     let f = WafFixture::new();
     let b = f.waf();
-    let lb: LoadBalancerArn = f.new_alb("calls").await;
+    let lb: ResourceArn = f.new_alb("calls").await;
     let spec = MaintenanceSpec {
         allowlist: Allowlist::parse(["192.0.2.0/24", "198.51.100.7"]).unwrap(),
         ..MaintenanceSpec::default()

@@ -4,15 +4,15 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 use maint_core::backend::web_acl_name;
-use maint_core::LoadBalancerArn;
+use maint_core::ResourceArn;
 use maint_tests::cli::Workdir;
 use maint_tests::{resources_in_moto, seed};
 
 /// A new ALB; returns its name and ARN.
-async fn alb(hint: &str) -> (String, LoadBalancerArn) {
+async fn alb(hint: &str) -> (String, ResourceArn) {
     let name = seed::unique_lb_name(hint);
     let arn = seed::create_load_balancer(&name, "application").await;
-    (name, LoadBalancerArn::parse(&arn).unwrap())
+    (name, ResourceArn::parse(&arn).unwrap())
 }
 
 fn assert_code(run: &maint_tests::cli::Run, code: i32) {

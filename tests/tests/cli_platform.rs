@@ -6,11 +6,11 @@
 //! keeps it.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
-use maint_core::LoadBalancerArn;
+use maint_core::ResourceArn;
 use maint_tests::cli::Workdir;
 use maint_tests::seed;
 
-async fn controller_alb(hint: &str) -> (String, LoadBalancerArn) {
+async fn controller_alb(hint: &str) -> (String, ResourceArn) {
     let name = seed::unique_lb_name(hint);
     let arn = seed::create_load_balancer(&name, "application").await;
     seed::tag_load_balancer(
@@ -21,7 +21,7 @@ async fn controller_alb(hint: &str) -> (String, LoadBalancerArn) {
         ],
     )
     .await;
-    (name, LoadBalancerArn::parse(&arn).unwrap())
+    (name, ResourceArn::parse(&arn).unwrap())
 }
 
 #[tokio::test(flavor = "multi_thread")]

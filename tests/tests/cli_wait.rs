@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use maint_core::LoadBalancerArn;
+use maint_core::ResourceArn;
 use maint_tests::cli::Workdir;
 use maint_tests::edge::Edge;
 use maint_tests::seed;
@@ -30,10 +30,10 @@ fn get_status(url: &str) -> u16 {
     answer.split_whitespace().nth(1).unwrap().parse().unwrap()
 }
 
-async fn alb(hint: &str) -> (String, LoadBalancerArn) {
+async fn alb(hint: &str) -> (String, ResourceArn) {
     let name = seed::unique_lb_name(hint);
     let arn = seed::create_load_balancer(&name, "application").await;
-    (name, LoadBalancerArn::parse(&arn).unwrap())
+    (name, ResourceArn::parse(&arn).unwrap())
 }
 
 #[tokio::test(flavor = "multi_thread")]

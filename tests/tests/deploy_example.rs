@@ -7,7 +7,7 @@
 
 use std::time::{Duration, Instant};
 
-use maint_core::LoadBalancerArn;
+use maint_core::ResourceArn;
 use maint_tests::cli::{example_binary, maint_binary, Run, Workdir};
 use maint_tests::edge::Edge;
 use maint_tests::seed;
@@ -17,10 +17,10 @@ const DELAY: Duration = Duration::from_secs(2);
 const CLIENT: &str = "198.51.100.7";
 
 /// A seeded ALB: its name and ARN.
-async fn alb(hint: &str) -> (String, LoadBalancerArn) {
+async fn alb(hint: &str) -> (String, ResourceArn) {
     let name = seed::unique_lb_name(hint);
     let arn = seed::create_load_balancer(&name, "application").await;
-    (name, LoadBalancerArn::parse(&arn).unwrap())
+    (name, ResourceArn::parse(&arn).unwrap())
 }
 
 /// A config file naming the ALB `lb` as the only load balancer of a

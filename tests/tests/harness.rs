@@ -5,7 +5,7 @@
 
 use aws_sdk_elasticloadbalancingv2::types::LoadBalancerTypeEnum;
 use aws_sdk_wafv2::types::{ResourceType, Scope};
-use maint_core::LoadBalancerArn;
+use maint_core::ResourceArn;
 use maint_tests::faults::{self, Faults};
 use maint_tests::{seed, server, OperationLog};
 
@@ -15,7 +15,7 @@ async fn harness_seeds_albs_and_foreign_acls() {
     let nlb_name = seed::unique_lb_name("harness-nlb");
     let alb_arn = seed::create_load_balancer(&alb_name, "application").await;
     let nlb_arn = seed::create_load_balancer(&nlb_name, "network").await;
-    LoadBalancerArn::parse(&alb_arn).expect("moto's ALB ARN is a valid ALB ARN");
+    ResourceArn::parse(&alb_arn).expect("moto's ALB ARN is a valid ALB ARN");
 
     let elb = seed::elb_client();
     let described = elb

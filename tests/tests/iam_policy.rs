@@ -22,17 +22,44 @@ use serde_json::Value;
 /// Which of the ELB actions is evaluated depends on the account's
 /// permission setting (the newer granular actions or the legacy
 /// `SetWebAcl`), so the policy must carry both.
+///
+/// The other regional kinds a target may be (issue 22: API Gateway stages,
+/// AppSync APIs, Cognito user pools, App Runner services, Verified Access
+/// instances) each add their service's action to the same operations (the
+/// same Guide table; CloudFormation's `AWS::WAFv2::WebACLAssociation`
+/// handler lists the same set), so the policy carries them all: which are
+/// evaluated depends on the target, not on the operation recorded here.
 fn additional_permissions(action: &str) -> &'static [&'static str] {
     match action {
         "wafv2:AssociateWebACL" => &[
             "elasticloadbalancing:CreateWebACLAssociation",
             "elasticloadbalancing:SetWebAcl",
+            "apigateway:SetWebACL",
+            "appsync:SetWebACL",
+            "cognito-idp:AssociateWebACL",
+            "apprunner:AssociateWebAcl",
+            "ec2:AssociateVerifiedAccessInstanceWebAcl",
         ],
         "wafv2:DisassociateWebACL" => &[
             "elasticloadbalancing:DeleteWebACLAssociation",
             "elasticloadbalancing:SetWebAcl",
+            "apigateway:SetWebACL",
+            "appsync:SetWebACL",
+            "cognito-idp:DisassociateWebACL",
+            "apprunner:DisassociateWebAcl",
+            "ec2:DisassociateVerifiedAccessInstanceWebAcl",
         ],
-        "wafv2:GetWebACLForResource" => &["elasticloadbalancing:GetLoadBalancerWebACL"],
+        "wafv2:GetWebACLForResource" => &[
+            "elasticloadbalancing:GetLoadBalancerWebACL",
+            "cognito-idp:GetWebACLForResource",
+            "apprunner:DescribeWebAclForService",
+            "ec2:GetVerifiedAccessInstanceWebAcl",
+        ],
+        "wafv2:ListResourcesForWebACL" => &[
+            "cognito-idp:ListResourcesForWebACL",
+            "apprunner:ListAssociatedServicesForWebAcl",
+            "ec2:DescribeVerifiedAccessInstanceWebAclAssociations",
+        ],
         // Creating with tags also needs TagResource.
         "wafv2:CreateWebACL" | "wafv2:CreateIPSet" => &["wafv2:TagResource"],
         _ => &[],

@@ -3,7 +3,7 @@
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
 use maint_core::backend::{AllowlistChange, MaintenanceBackend, MaintenanceSpec, Mode};
-use maint_core::{Allowlist, LoadBalancerArn};
+use maint_core::{Allowlist, ResourceArn};
 use maint_tests::{fast_settings, waf_backend, OperationLog, WafFixture};
 
 const EDITS: u8 = 8;
@@ -13,7 +13,7 @@ fn address(i: u8) -> String {
     format!("203.0.113.{}", 10 + 2 * i)
 }
 
-async fn enter(backend: &dyn MaintenanceBackend, lb: &LoadBalancerArn) {
+async fn enter(backend: &dyn MaintenanceBackend, lb: &ResourceArn) {
     let spec = MaintenanceSpec {
         allowlist: Allowlist::parse(["198.51.100.1"]).unwrap(),
         ..MaintenanceSpec::default()
@@ -24,7 +24,7 @@ async fn enter(backend: &dyn MaintenanceBackend, lb: &LoadBalancerArn) {
         .expect("enter maintenance");
 }
 
-async fn assert_all_present(backend: &dyn MaintenanceBackend, lb: &LoadBalancerArn) {
+async fn assert_all_present(backend: &dyn MaintenanceBackend, lb: &ResourceArn) {
     let status = backend.status(lb).await.expect("status");
     let info = status
         .maintenance()

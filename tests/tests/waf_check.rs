@@ -15,13 +15,13 @@ use maint_core::access::{
 use maint_core::backend::waf::evaluate::{evaluate, LiveAcl};
 use maint_core::backend::{AllowlistChange, ExistingWebAcl, MaintenanceSpec, Mode, State, Window};
 use maint_core::check::{self, CheckRequest, Verdict};
-use maint_core::{Allowlist, LoadBalancerArn, MaintenanceBackend};
+use maint_core::{Allowlist, MaintenanceBackend, ResourceArn};
 use maint_tests::faults::Faults;
 use maint_tests::{fast_settings, faulty_backend, seed, waf_backend, OperationLog};
 
-async fn alb(hint: &str) -> LoadBalancerArn {
+async fn alb(hint: &str) -> ResourceArn {
     let name = seed::unique_lb_name(hint);
-    LoadBalancerArn::parse(&seed::create_load_balancer(&name, "application").await).unwrap()
+    ResourceArn::parse(&seed::create_load_balancer(&name, "application").await).unwrap()
 }
 
 fn spec(bypass: BypassRequest, client_ip: ClientIp) -> MaintenanceSpec {
@@ -39,12 +39,12 @@ fn request(ip: &str, headers: &[&str], path: &str) -> CheckRequest {
 }
 
 /// The web ACL associated with `lb` as moto returns it on the wire.
-fn live_from_the_wire(lb: &LoadBalancerArn) -> LiveAcl {
+fn live_from_the_wire(lb: &ResourceArn) -> LiveAcl {
     maint_tests::edge::live_from_the_wire(lb).expect("a web ACL is associated")
 }
 
 /// What `request` gets, three ways; asserts they agree and returns it.
-async fn verdict(b: &dyn MaintenanceBackend, lb: &LoadBalancerArn, r: &CheckRequest) -> Verdict {
+async fn verdict(b: &dyn MaintenanceBackend, lb: &ResourceArn, r: &CheckRequest) -> Verdict {
     let checked = b.check(lb, r).await.unwrap();
     let status = b.status(lb).await.unwrap();
     let intended = check::decide(lb, &status.state, r);
@@ -319,7 +319,7 @@ async fn in_a_services_own_web_acl_the_bypass_and_header_address_continue_into_i
     faults.answer_check_capacity();
     let b = faulty_backend(&faults, &OperationLog::new(), fast_settings());
     let lbs = vec![alb("check-inj-a").await, alb("check-inj-b").await];
-    let arns: Vec<&str> = lbs.iter().map(LoadBalancerArn::as_str).collect();
+    let arns: Vec<&str> = lbs.iter().map(ResourceArn::as_str).collect();
     let security = seed::security_web_acl(&arns).await;
     let read = || async {
         seed::waf_client()

@@ -7,13 +7,13 @@ use std::time::Duration;
 
 use maint_core::backend::waf::WafSettings;
 use maint_core::backend::{web_acl_name, MaintenanceSpec, Mode};
-use maint_core::{Allowlist, LoadBalancerArn, MaintenanceBackend};
+use maint_core::{Allowlist, MaintenanceBackend, ResourceArn};
 use maint_tests::faults::Faults;
 use maint_tests::{fast_settings, faulty_backend, resources_in_moto, seed, OperationLog};
 
-async fn alb(hint: &str) -> LoadBalancerArn {
+async fn alb(hint: &str) -> ResourceArn {
     let name = seed::unique_lb_name(hint);
-    LoadBalancerArn::parse(&seed::create_load_balancer(&name, "application").await).unwrap()
+    ResourceArn::parse(&seed::create_load_balancer(&name, "application").await).unwrap()
 }
 
 fn spec(entry: &str) -> MaintenanceSpec {

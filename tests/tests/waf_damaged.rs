@@ -8,16 +8,16 @@
 
 use chrono::{Duration, Utc};
 use maint_core::backend::{MaintenanceSpec, Mode};
-use maint_core::{Allowlist, LoadBalancerArn, MaintenanceBackend};
+use maint_core::{Allowlist, MaintenanceBackend, ResourceArn};
 use maint_tests::cli::Workdir;
 use maint_tests::moto::server;
 use maint_tests::{fast_settings, seed, waf_backend, OperationLog};
 use serde_json::{json, Value};
 
-async fn alb(hint: &str) -> (String, LoadBalancerArn) {
+async fn alb(hint: &str) -> (String, ResourceArn) {
     let name = seed::unique_lb_name(hint);
     let arn = seed::create_load_balancer(&name, "application").await;
-    (name, LoadBalancerArn::parse(&arn).unwrap())
+    (name, ResourceArn::parse(&arn).unwrap())
 }
 
 fn overdue() -> MaintenanceSpec {
@@ -30,7 +30,7 @@ fn overdue() -> MaintenanceSpec {
 
 /// Edits the web ACL associated with `lb` as a person in the console
 /// would: `edit` gets its rules; everything else is written back as read.
-fn edit_by_hand(lb: &LoadBalancerArn, edit: impl FnOnce(&mut [Value])) {
+fn edit_by_hand(lb: &ResourceArn, edit: impl FnOnce(&mut [Value])) {
     let moto = server();
     let acl = moto.raw_waf_call(
         "GetWebACLForResource",
@@ -101,7 +101,7 @@ async fn a_damaged_window_is_reported_put_right_by_enter_ended_by_exit_and_never
     let cron = w.maint(&["--json", "exit", "--expired"]);
     assert_eq!(cron.code, 1, "{}\n{}", cron.stdout, cron.stderr);
     let results = cron.json()["results"].as_array().unwrap().clone();
-    let by_arn = |arn: &LoadBalancerArn| {
+    let by_arn = |arn: &ResourceArn| {
         results
             .iter()
             .find(|r| r["load_balancer_arn"] == arn.as_str())

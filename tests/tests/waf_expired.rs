@@ -5,14 +5,14 @@
 
 use chrono::{Duration, Utc};
 use maint_core::backend::{MaintenanceSpec, Mode, Window};
-use maint_core::{Allowlist, LoadBalancerArn, MaintenanceBackend};
+use maint_core::{Allowlist, MaintenanceBackend, ResourceArn};
 use maint_tests::cli::Workdir;
 use maint_tests::{fast_settings, seed, waf_backend, OperationLog};
 
-async fn alb(hint: &str) -> (String, LoadBalancerArn) {
+async fn alb(hint: &str) -> (String, ResourceArn) {
     let name = seed::unique_lb_name(hint);
     let arn = seed::create_load_balancer(&name, "application").await;
-    (name, LoadBalancerArn::parse(&arn).unwrap())
+    (name, ResourceArn::parse(&arn).unwrap())
 }
 
 fn until(minutes: i64) -> MaintenanceSpec {

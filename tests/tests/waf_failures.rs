@@ -11,16 +11,16 @@ use maint_core::backend::{
     web_acl_name, AllowlistChange, Change, MaintenanceSpec, Mode, Reason, State,
 };
 use maint_core::MaintenanceBackend;
-use maint_core::{Allowlist, Error, LoadBalancerArn, LoadBalancerName, LoadBalancerRef};
+use maint_core::{Allowlist, Error, LoadBalancerName, LoadBalancerRef, ResourceArn};
 use maint_tests::faults::Faults;
 use maint_tests::{
     fast_settings, faulty_backend as backend, resources_in_moto, seed, OperationLog,
 };
 
-async fn alb(hint: &str) -> LoadBalancerArn {
+async fn alb(hint: &str) -> ResourceArn {
     let name = seed::unique_lb_name(hint);
     let arn = seed::create_load_balancer(&name, "application").await;
-    let lb = LoadBalancerArn::parse(&arn).unwrap();
+    let lb = ResourceArn::parse(&arn).unwrap();
     assert_eq!(lb.name(), LoadBalancerName::parse(&name).unwrap().as_str());
     lb
 }
@@ -33,7 +33,7 @@ fn spec(entries: &[&str]) -> MaintenanceSpec {
     }
 }
 
-async fn entries(b: &WafBackend, lb: &LoadBalancerArn) -> Vec<String> {
+async fn entries(b: &WafBackend, lb: &ResourceArn) -> Vec<String> {
     let status = b.status(lb).await.unwrap();
     let info = status.maintenance().expect("in maintenance");
     info.allowlist
@@ -406,7 +406,7 @@ async fn another_processs_changes_are_not_hidden_by_a_stale_listing() {
 /// Associates a web ACL "of the security team" with `lb` from a thread of
 /// its own (own runtime, own clients), as another process would; returns
 /// its ARN. Like AWS (unlike moto), the association replaces any other.
-fn another_process_associates_a_foreign_acl(lb: &LoadBalancerArn) -> String {
+fn another_process_associates_a_foreign_acl(lb: &ResourceArn) -> String {
     let arn = lb.as_str().to_string();
     std::thread::spawn(move || {
         tokio::runtime::Runtime::new().unwrap().block_on(async {
@@ -424,7 +424,7 @@ fn another_process_associates_a_foreign_acl(lb: &LoadBalancerArn) -> String {
 }
 
 /// What moto says is associated with `lb`.
-async fn associated_with(lb: &LoadBalancerArn) -> Option<String> {
+async fn associated_with(lb: &ResourceArn) -> Option<String> {
     seed::waf_client()
         .get_web_acl_for_resource()
         .resource_arn(lb.as_str())

@@ -14,19 +14,19 @@ use maint_core::backend::waf::WafBackend;
 use maint_core::backend::{
     AllowlistChange, Change, ExistingWebAcl, MaintenanceSpec, Mode, Reason, State, Window,
 };
-use maint_core::{Allowlist, ErrorKind, LoadBalancerArn, MaintenanceBackend};
+use maint_core::{Allowlist, ErrorKind, MaintenanceBackend, ResourceArn};
 use maint_tests::faults::Faults;
 use maint_tests::inspect::ip_sets_of;
 use maint_tests::{fast_settings, faulty_backend, seed, OperationLog};
 
-async fn alb(hint: &str) -> LoadBalancerArn {
+async fn alb(hint: &str) -> ResourceArn {
     let name = seed::unique_lb_name(hint);
-    LoadBalancerArn::parse(&seed::create_load_balancer(&name, "application").await).unwrap()
+    ResourceArn::parse(&seed::create_load_balancer(&name, "application").await).unwrap()
 }
 
 /// A production-like security web ACL (see `seed::security_web_acl`)
 /// shared by `lbs`. Returns (name, id, arn).
-async fn security_acl(lbs: &[&LoadBalancerArn]) -> (String, String, String) {
+async fn security_acl(lbs: &[&ResourceArn]) -> (String, String, String) {
     let arns: Vec<&str> = lbs.iter().map(|lb| lb.as_str()).collect();
     let acl = seed::security_web_acl(&arns).await;
     (acl.name, acl.id, acl.arn)

@@ -11,7 +11,7 @@ use maint_core::backend::waf::WafBackend;
 use maint_core::backend::{Change, MaintenanceSpec, Mode, Reason, SharedWindow, State, Window};
 use maint_core::check::{CheckRequest, Verdict};
 use maint_core::scope::Scope;
-use maint_core::{Allowlist, ErrorKind, LoadBalancerArn, MaintenanceBackend, WafSettings};
+use maint_core::{Allowlist, ErrorKind, MaintenanceBackend, ResourceArn, WafSettings};
 use maint_tests::faults::Faults;
 use maint_tests::inspect::ip_sets_of;
 use maint_tests::{fast_settings, faulty_backend, seed, OperationLog};
@@ -39,7 +39,7 @@ fn scoped(host: &str, allow: &str) -> MaintenanceSpec {
 
 /// What a caller at `ip` asking for `host` gets from `lb`, per the live
 /// rules.
-async fn verdict(b: &WafBackend, lb: &LoadBalancerArn, ip: &str, host: &str) -> Verdict {
+async fn verdict(b: &WafBackend, lb: &ResourceArn, ip: &str, host: &str) -> Verdict {
     let request = CheckRequest::new(ip, &[], Some("/"))
         .and_then(|r| r.with_host(host))
         .unwrap();
@@ -47,7 +47,7 @@ async fn verdict(b: &WafBackend, lb: &LoadBalancerArn, ip: &str, host: &str) -> 
 }
 
 /// The name of the web ACL `lb` is under, if any.
-async fn under(lb: &LoadBalancerArn) -> Option<String> {
+async fn under(lb: &ResourceArn) -> Option<String> {
     let out = seed::waf_client()
         .get_web_acl_for_resource()
         .resource_arn(lb.as_str())
@@ -77,8 +77,7 @@ fn without_sets(changes: Vec<Change>) -> Vec<Change> {
 async fn two_scoped_services_share_one_alb_enter_and_exit_on_their_own_in_either_order() {
     let (b, log) = backend();
     let name = seed::unique_lb_name("shared");
-    let lb =
-        LoadBalancerArn::parse(&seed::create_load_balancer(&name, "application").await).unwrap();
+    let lb = ResourceArn::parse(&seed::create_load_balancer(&name, "application").await).unwrap();
     let lbs = std::slice::from_ref(&lb);
     let shop = Window::of_service(&format!("{name}-shop"));
     let api = Window::of_service(&format!("{name}-api"));
@@ -107,10 +106,9 @@ async fn two_scoped_services_share_one_alb_enter_and_exit_on_their_own_in_either
 
     // A second load balancer cannot join shop's web ACL while api's part
     // is in it: api's rule would reach it too. The first stays as it was.
-    let lb2 = LoadBalancerArn::parse(
-        &seed::create_load_balancer(&format!("{name}-2"), "application").await,
-    )
-    .unwrap();
+    let lb2 =
+        ResourceArn::parse(&seed::create_load_balancer(&format!("{name}-2"), "application").await)
+            .unwrap();
     let both = [lb.clone(), lb2.clone()];
     let mut results = b
         .enter_window(&shop, &both, &shop_spec, Mode::Apply)

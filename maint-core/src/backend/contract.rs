@@ -11,7 +11,7 @@ use crate::maintenance::{
     AllowlistChange, MaintenanceSpec, Mode, Outcome, TargetStatus, Window, WindowSummary,
 };
 use crate::platform::LbController;
-use crate::target::{LoadBalancerArn, LoadBalancerRef};
+use crate::target::{LoadBalancerRef, ResourceArn};
 use crate::Result;
 
 /// A future that makes the backend for a region.
@@ -34,7 +34,7 @@ pub fn shared_factory(backend: Arc<dyn MaintenanceBackend>) -> BackendFactory {
 /// `maint-<name>-<id>`, within WAF's name rules (1-128 of `[A-Za-z0-9_-]`;
 /// an ALB name is at most 32 characters and its id 16 hex digits), so a rerun
 /// after a crash finds what the crashed run created.
-pub fn web_acl_name(lb: &LoadBalancerArn) -> String {
+pub fn web_acl_name(lb: &ResourceArn) -> String {
     Window::of_load_balancer(lb).name().to_string()
 }
 
@@ -83,12 +83,12 @@ pub trait MaintenanceBackend: Send + Sync {
     /// balancer of another type (network, gateway) or an ARN of another
     /// region is [`Error::InvalidInput`](crate::Error::InvalidInput). The
     /// outer error is for a failure of the whole look-up (e.g. access denied).
-    async fn resolve(&self, refs: &[LoadBalancerRef]) -> Result<Vec<Result<LoadBalancerArn>>>;
+    async fn resolve(&self, refs: &[LoadBalancerRef]) -> Result<Vec<Result<ResourceArn>>>;
 
     /// For each of `lbs`, the AWS Load Balancer Controller that made it
     /// (and reconciles its web ACL), as its tags say; `None`: none. The
     /// default knows of none.
-    async fn controllers(&self, lbs: &[LoadBalancerArn]) -> Result<Vec<Option<LbController>>> {
+    async fn controllers(&self, lbs: &[ResourceArn]) -> Result<Vec<Option<LbController>>> {
         Ok(vec![None; lbs.len()])
     }
 
@@ -113,7 +113,7 @@ pub trait MaintenanceBackend: Send + Sync {
     async fn enter_window(
         &self,
         window: &Window,
-        lbs: &[LoadBalancerArn],
+        lbs: &[ResourceArn],
         spec: &MaintenanceSpec,
         mode: Mode,
     ) -> MemberResults<Outcome>;
@@ -128,7 +128,7 @@ pub trait MaintenanceBackend: Send + Sync {
     async fn exit_window(
         &self,
         window: &Window,
-        lbs: &[LoadBalancerArn],
+        lbs: &[ResourceArn],
         mode: Mode,
     ) -> MemberResults<Outcome>;
 
@@ -141,7 +141,7 @@ pub trait MaintenanceBackend: Send + Sync {
     async fn update_window_allowlist(
         &self,
         window: &Window,
-        lbs: &[LoadBalancerArn],
+        lbs: &[ResourceArn],
         change: &AllowlistChange,
         mode: Mode,
     ) -> MemberResults<Outcome>;
@@ -151,7 +151,7 @@ pub trait MaintenanceBackend: Send + Sync {
     async fn window_status(
         &self,
         window: &Window,
-        lbs: &[LoadBalancerArn],
+        lbs: &[ResourceArn],
     ) -> MemberResults<TargetStatus>;
 
     /// Arms `lbs` in `window`: maint's own web ACL for the window is created
@@ -168,7 +168,7 @@ pub trait MaintenanceBackend: Send + Sync {
     async fn arm_window(
         &self,
         window: &Window,
-        lbs: &[LoadBalancerArn],
+        lbs: &[ResourceArn],
         spec: &MaintenanceSpec,
         mode: Mode,
     ) -> MemberResults<Outcome>;
@@ -181,7 +181,7 @@ pub trait MaintenanceBackend: Send + Sync {
     async fn disarm_window(
         &self,
         window: &Window,
-        lbs: &[LoadBalancerArn],
+        lbs: &[ResourceArn],
         mode: Mode,
     ) -> MemberResults<Outcome>;
 
@@ -190,7 +190,7 @@ pub trait MaintenanceBackend: Send + Sync {
     /// memory of what maint wrote. Changes nothing.
     async fn check(
         &self,
-        lb: &LoadBalancerArn,
+        lb: &ResourceArn,
         request: &crate::check::CheckRequest,
     ) -> Result<crate::check::CheckReport>;
 
@@ -209,7 +209,7 @@ pub trait MaintenanceBackend: Send + Sync {
     /// in its window of one.
     async fn shared_windows(
         &self,
-        lbs: &[LoadBalancerArn],
+        lbs: &[ResourceArn],
         consent: bool,
     ) -> Result<Vec<Option<Window>>> {
         let _ = consent;
@@ -222,12 +222,7 @@ pub trait MaintenanceBackend: Send + Sync {
     async fn cleanup(&self, mode: Mode) -> Result<Vec<Leftover>>;
 
     /// [`enter_window`](Self::enter_window) for a window of one.
-    async fn enter(
-        &self,
-        lb: &LoadBalancerArn,
-        spec: &MaintenanceSpec,
-        mode: Mode,
-    ) -> Result<Outcome> {
+    async fn enter(&self, lb: &ResourceArn, spec: &MaintenanceSpec, mode: Mode) -> Result<Outcome> {
         let window = Window::of_load_balancer(lb);
         one(self
             .enter_window(&window, std::slice::from_ref(lb), spec, mode)
@@ -235,7 +230,7 @@ pub trait MaintenanceBackend: Send + Sync {
     }
 
     /// [`exit_window`](Self::exit_window) for a window of one.
-    async fn exit(&self, lb: &LoadBalancerArn, mode: Mode) -> Result<Outcome> {
+    async fn exit(&self, lb: &ResourceArn, mode: Mode) -> Result<Outcome> {
         let window = Window::of_load_balancer(lb);
         one(self
             .exit_window(&window, std::slice::from_ref(lb), mode)
@@ -246,7 +241,7 @@ pub trait MaintenanceBackend: Send + Sync {
     /// window of one.
     async fn update_allowlist(
         &self,
-        lb: &LoadBalancerArn,
+        lb: &ResourceArn,
         change: &AllowlistChange,
         mode: Mode,
     ) -> Result<Outcome> {
@@ -258,7 +253,7 @@ pub trait MaintenanceBackend: Send + Sync {
     }
 
     /// [`window_status`](Self::window_status) for a window of one.
-    async fn status(&self, lb: &LoadBalancerArn) -> Result<TargetStatus> {
+    async fn status(&self, lb: &ResourceArn) -> Result<TargetStatus> {
         let window = Window::of_load_balancer(lb);
         one(self.window_status(&window, std::slice::from_ref(lb)).await)
     }

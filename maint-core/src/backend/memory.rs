@@ -40,7 +40,7 @@ use crate::plan::{
     detached, plan, state_of, status_of, Observation, ObservedAcl, Records, Request, WindowRecord,
 };
 use crate::platform::LbController;
-use crate::target::{not_an_alb, wrong_region, LoadBalancerArn, LoadBalancerRef};
+use crate::target::{not_an_alb, wrong_region, LoadBalancerRef, ResourceArn};
 use crate::{Error, Result};
 
 /// The type of a load balancer, as ELBv2 reports it.
@@ -148,7 +148,7 @@ impl World {
     }
 
     /// The web ACL `lb` is under, if any.
-    fn under(&self, lb: &LoadBalancerArn) -> Option<String> {
+    fn under(&self, lb: &ResourceArn) -> Option<String> {
         self.associations
             .get(lb.as_str())
             .filter(|arn| self.web_acls.contains_key(*arn))
@@ -194,7 +194,7 @@ impl MemoryBackend {
     }
 
     /// Adds a load balancer and returns its ARN (as a string, since only
-    /// application load balancers have a [`LoadBalancerArn`]).
+    /// application load balancers have a [`ResourceArn`]).
     pub fn add_load_balancer(&self, name: &str, kind: LoadBalancerType) -> String {
         let mut world = self.lock();
         world.next_id += 1;
@@ -217,7 +217,7 @@ impl MemoryBackend {
 
     /// Tags a load balancer (`elbv2.k8s.aws/cluster` = `prod` makes it the
     /// AWS Load Balancer Controller's, see [`crate::platform`]).
-    pub fn tag_load_balancer(&self, lb: &LoadBalancerArn, key: &str, value: &str) {
+    pub fn tag_load_balancer(&self, lb: &ResourceArn, key: &str, value: &str) {
         self.lock()
             .tags
             .entry(lb.as_str().to_string())
@@ -228,7 +228,7 @@ impl MemoryBackend {
     /// Associates a web ACL that maint did not create (a team's security
     /// ACL) with a load balancer, replacing any association, and returns the
     /// ACL's ARN.
-    pub fn associate_foreign_web_acl(&self, lb: &LoadBalancerArn, name: &str) -> String {
+    pub fn associate_foreign_web_acl(&self, lb: &ResourceArn, name: &str) -> String {
         let mut world = self.lock();
         world.next_id += 1;
         let arn = self.web_acl_arn(name, world.next_id);
@@ -249,7 +249,7 @@ impl MemoryBackend {
     /// Disassociates whatever web ACL `lb` carries, as another writer does
     /// behind maint's back (`status` then shows a member of a window as
     /// [`State::Detached`](crate::maintenance::State::Detached)).
-    pub fn disassociate(&self, lb: &LoadBalancerArn) {
+    pub fn disassociate(&self, lb: &ResourceArn) {
         self.lock().associations.remove(lb.as_str());
     }
 
@@ -257,7 +257,7 @@ impl MemoryBackend {
     /// [`associate_foreign_web_acl`](Self::associate_foreign_web_acl)) with
     /// another load balancer as well, replacing any association, as a
     /// console user would: several load balancers under one shared web ACL.
-    pub fn associate_web_acl(&self, lb: &LoadBalancerArn, web_acl_arn: &str) {
+    pub fn associate_web_acl(&self, lb: &ResourceArn, web_acl_arn: &str) {
         let mut world = self.lock();
         world
             .associations
@@ -304,7 +304,7 @@ impl MemoryBackend {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    fn check_exists(&self, world: &World, lb: &LoadBalancerArn) -> Result<()> {
+    fn check_exists(&self, world: &World, lb: &ResourceArn) -> Result<()> {
         if lb.region() != self.region {
             return Err(wrong_region(lb, &self.region).into());
         }
@@ -318,7 +318,7 @@ impl MemoryBackend {
     }
 
     /// What the window rules need to see of `window` and `lbs`.
-    fn observe(&self, world: &World, window: &Window, lbs: &[LoadBalancerArn]) -> Observation {
+    fn observe(&self, world: &World, window: &Window, lbs: &[ResourceArn]) -> Observation {
         let members: Vec<Result<Option<String>>> = lbs
             .iter()
             .map(|lb| self.check_exists(world, lb).map(|()| world.under(lb)))
@@ -338,7 +338,7 @@ impl MemoryBackend {
     fn run(
         &self,
         window: &Window,
-        lbs: &[LoadBalancerArn],
+        lbs: &[ResourceArn],
         request: Request<'_>,
         mode: Mode,
     ) -> MemberResults<Outcome> {
@@ -411,7 +411,7 @@ impl Records for Applying<'_> {
         self.world.web_acls.remove(acl);
     }
 
-    fn associate(&mut self, lb: &LoadBalancerArn, acl: Option<&str>) {
+    fn associate(&mut self, lb: &ResourceArn, acl: Option<&str>) {
         match acl {
             Some(acl) => self
                 .world
@@ -424,7 +424,7 @@ impl Records for Applying<'_> {
 
 #[async_trait]
 impl MaintenanceBackend for MemoryBackend {
-    async fn controllers(&self, lbs: &[LoadBalancerArn]) -> Result<Vec<Option<LbController>>> {
+    async fn controllers(&self, lbs: &[ResourceArn]) -> Result<Vec<Option<LbController>>> {
         let world = self.lock();
         Ok(lbs
             .iter()
@@ -436,7 +436,7 @@ impl MaintenanceBackend for MemoryBackend {
             .collect())
     }
 
-    async fn resolve(&self, refs: &[LoadBalancerRef]) -> Result<Vec<Result<LoadBalancerArn>>> {
+    async fn resolve(&self, refs: &[LoadBalancerRef]) -> Result<Vec<Result<ResourceArn>>> {
         let world = self.lock();
         Ok(refs
             .iter()
@@ -451,7 +451,7 @@ impl MaintenanceBackend for MemoryBackend {
                     if lb.kind != LoadBalancerType::Application {
                         return Err(not_an_alb(name.as_str(), lb.kind.as_str()).into());
                     }
-                    Ok(LoadBalancerArn::parse(&lb.arn)?)
+                    Ok(ResourceArn::parse(&lb.arn)?)
                 }
             })
             .collect())
@@ -460,7 +460,7 @@ impl MaintenanceBackend for MemoryBackend {
     async fn enter_window(
         &self,
         window: &Window,
-        lbs: &[LoadBalancerArn],
+        lbs: &[ResourceArn],
         spec: &MaintenanceSpec,
         mode: Mode,
     ) -> MemberResults<Outcome> {
@@ -470,7 +470,7 @@ impl MaintenanceBackend for MemoryBackend {
     async fn exit_window(
         &self,
         window: &Window,
-        lbs: &[LoadBalancerArn],
+        lbs: &[ResourceArn],
         mode: Mode,
     ) -> MemberResults<Outcome> {
         self.run(window, lbs, Request::Exit, mode)
@@ -479,7 +479,7 @@ impl MaintenanceBackend for MemoryBackend {
     async fn update_window_allowlist(
         &self,
         window: &Window,
-        lbs: &[LoadBalancerArn],
+        lbs: &[ResourceArn],
         change: &AllowlistChange,
         mode: Mode,
     ) -> MemberResults<Outcome> {
@@ -489,7 +489,7 @@ impl MaintenanceBackend for MemoryBackend {
     async fn window_status(
         &self,
         window: &Window,
-        lbs: &[LoadBalancerArn],
+        lbs: &[ResourceArn],
     ) -> MemberResults<TargetStatus> {
         let world = self.lock();
         // The window's web ACL with no load balancer using it: left by an
@@ -536,7 +536,7 @@ impl MaintenanceBackend for MemoryBackend {
     async fn arm_window(
         &self,
         window: &Window,
-        lbs: &[LoadBalancerArn],
+        lbs: &[ResourceArn],
         spec: &MaintenanceSpec,
         mode: Mode,
     ) -> MemberResults<Outcome> {
@@ -546,7 +546,7 @@ impl MaintenanceBackend for MemoryBackend {
     async fn disarm_window(
         &self,
         window: &Window,
-        lbs: &[LoadBalancerArn],
+        lbs: &[ResourceArn],
         mode: Mode,
     ) -> MemberResults<Outcome> {
         self.run(window, lbs, Request::Disarm, mode)
@@ -554,7 +554,7 @@ impl MaintenanceBackend for MemoryBackend {
 
     async fn shared_windows(
         &self,
-        lbs: &[LoadBalancerArn],
+        lbs: &[ResourceArn],
         consent: bool,
     ) -> Result<Vec<Option<Window>>> {
         let world = self.lock();
@@ -591,7 +591,7 @@ impl MaintenanceBackend for MemoryBackend {
                 members: w
                     .members
                     .iter()
-                    .filter_map(|m| LoadBalancerArn::parse(m).ok())
+                    .filter_map(|m| ResourceArn::parse(m).ok())
                     .collect(),
                 until: w.info.until,
                 in_maintenance: w.active,
@@ -604,7 +604,7 @@ impl MaintenanceBackend for MemoryBackend {
 
     async fn check(
         &self,
-        lb: &LoadBalancerArn,
+        lb: &ResourceArn,
         request: &crate::check::CheckRequest,
     ) -> Result<crate::check::CheckReport> {
         // The windows' parts of its web ACL: the one whose scope covers

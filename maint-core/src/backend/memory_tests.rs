@@ -13,7 +13,7 @@ use crate::backend::memory::{LoadBalancerType, MemoryBackend};
 use crate::maintenance::{
     AllowlistChange, Change, ExistingWebAcl, MaintenanceSpec, Mode, Outcome, State, Window,
 };
-use crate::target::{LoadBalancerArn, LoadBalancerName};
+use crate::target::{LoadBalancerName, ResourceArn};
 use crate::Error;
 
 struct MemoryFixture {
@@ -48,11 +48,11 @@ impl Fixture for MemoryFixture {
     async fn new_network_load_balancer(&self, hint: &str) -> LoadBalancerName {
         self.add(hint, LoadBalancerType::Network)
     }
-    async fn associate_foreign_web_acl(&self, lb: &LoadBalancerArn) -> String {
+    async fn associate_foreign_web_acl(&self, lb: &ResourceArn) -> String {
         self.backend
             .associate_foreign_web_acl(lb, "security-team-acl")
     }
-    async fn disassociate(&self, lb: &LoadBalancerArn) {
+    async fn disassociate(&self, lb: &ResourceArn) {
         self.backend.disassociate(lb);
     }
     async fn interrupt_next_enter(&self) {
@@ -73,12 +73,12 @@ async fn the_conformance_suite_passes_on_the_memory_backend() {
 
 /// Three load balancers under one shared foreign web ACL, a fourth
 /// under nothing; the service window of the three.
-fn shared_acl() -> (MemoryBackend, Vec<LoadBalancerArn>, String, Window) {
+fn shared_acl() -> (MemoryBackend, Vec<ResourceArn>, String, Window) {
     let backend = MemoryBackend::new("eu-west-1");
-    let lbs: Vec<LoadBalancerArn> = ["shop-a", "shop-b", "shop-c", "other"]
+    let lbs: Vec<ResourceArn> = ["shop-a", "shop-b", "shop-c", "other"]
         .iter()
         .map(|n| {
-            LoadBalancerArn::parse(&backend.add_load_balancer(n, LoadBalancerType::Application))
+            ResourceArn::parse(&backend.add_load_balancer(n, LoadBalancerType::Application))
                 .unwrap()
         })
         .collect();
@@ -97,7 +97,7 @@ fn inject_spec(entries: &[&str], reason: &str) -> MaintenanceSpec {
     }
 }
 
-async fn states(backend: &MemoryBackend, w: &Window, lbs: &[LoadBalancerArn]) -> Vec<State> {
+async fn states(backend: &MemoryBackend, w: &Window, lbs: &[ResourceArn]) -> Vec<State> {
     backend
         .window_status(w, lbs)
         .await
@@ -366,7 +366,7 @@ async fn an_injected_rule_belongs_to_its_window() {
 #[tokio::test]
 async fn arn_of_another_region_is_refused() {
     let backend = MemoryBackend::new("eu-west-1");
-    let arn = LoadBalancerArn::parse(
+    let arn = ResourceArn::parse(
         "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/web/0123456789abcdef",
     )
     .unwrap();
@@ -382,7 +382,7 @@ async fn arn_of_another_region_is_refused() {
 async fn windows_sharing_a_web_acl_are_listed_part_by_part() {
     let backend = MemoryBackend::new("eu-west-1");
     let lb = backend.add_load_balancer("shared", LoadBalancerType::Application);
-    let lbs = [LoadBalancerArn::parse(&lb).unwrap()];
+    let lbs = [ResourceArn::parse(&lb).unwrap()];
     let (shop, api) = (Window::of_service("shop"), Window::of_service("api"));
     for (w, host) in [(&shop, "shop.example.com"), (&api, "api.example.com")] {
         let spec = MaintenanceSpec {

@@ -23,7 +23,7 @@ use crate::report::{
     ChangeReport, ChangeRun, CleanedUp, CleanupRun, ErrorReport, Operation, RegionError,
     StatusReport, StatusRun,
 };
-use crate::target::{LoadBalancerArn, LoadBalancerRef, TargetRef};
+use crate::target::{LoadBalancerRef, ResourceArn, TargetRef};
 use crate::{Error, Result};
 
 /// How many windows are acted on at once by default. Within a window the
@@ -33,7 +33,7 @@ use crate::{Error, Result};
 pub const DEFAULT_CONCURRENCY: usize = 32;
 
 /// A load balancer found in AWS, with the backend of its region.
-type Found = (LoadBalancerArn, Arc<dyn MaintenanceBackend>);
+type Found = (ResourceArn, Arc<dyn MaintenanceBackend>);
 
 /// The targets of one command and the backends that reach them.
 pub struct Fleet {
@@ -167,13 +167,13 @@ impl Fleet {
         op: F,
         mut done: impl FnMut(usize, Result<T>),
     ) where
-        F: Fn(Arc<dyn MaintenanceBackend>, Window, Vec<LoadBalancerArn>, usize) -> Fut,
+        F: Fn(Arc<dyn MaintenanceBackend>, Window, Vec<ResourceArn>, usize) -> Fut,
         Fut: Future<Output = MemberResults<T>>,
     {
         type Group = (
             Window,
             Arc<dyn MaintenanceBackend>,
-            Vec<(usize, LoadBalancerArn)>,
+            Vec<(usize, ResourceArn)>,
         );
         let mut groups: Vec<Group> = Vec::new();
         let mut keys: HashMap<(Option<String>, String), usize> = HashMap::new();
@@ -224,8 +224,7 @@ impl Fleet {
             .map(|lane| async move {
                 let mut done = Vec::with_capacity(lane.len());
                 for (window, backend, members) in lane {
-                    let arns: Vec<LoadBalancerArn> =
-                        members.iter().map(|(_, a)| a.clone()).collect();
+                    let arns: Vec<ResourceArn> = members.iter().map(|(_, a)| a.clone()).collect();
                     let first = members.first().map_or(0, |(i, _)| *i);
                     let results = op(backend, window, arns, first).await;
                     done.push((members, results));
@@ -278,7 +277,7 @@ impl Fleet {
         }
         for members in by_region.into_values().filter(|m| m.len() > 1) {
             let backend = found[members[0]].1.clone();
-            let lbs: Vec<LoadBalancerArn> = members.iter().map(|&i| found[i].0.clone()).collect();
+            let lbs: Vec<ResourceArn> = members.iter().map(|&i| found[i].0.clone()).collect();
             let windows = backend.shared_windows(&lbs, consent).await?;
             for (i, window) in members.into_iter().zip(windows) {
                 shared[i] = window;
@@ -300,7 +299,7 @@ impl Fleet {
         op: F,
     ) -> Result<ChangeRun>
     where
-        F: Fn(Arc<dyn MaintenanceBackend>, Window, Vec<LoadBalancerArn>, usize) -> Fut,
+        F: Fn(Arc<dyn MaintenanceBackend>, Window, Vec<ResourceArn>, usize) -> Fut,
         Fut: Future<Output = MemberResults<crate::backend::Outcome>>,
     {
         observer.event(&Event::Started { targets: &targets });
@@ -427,7 +426,13 @@ impl Fleet {
                         .service
                         .as_deref()
                         .and_then(|name| self.config.as_ref().and_then(|c| c.service(name)));
-                    let spec = Arc::new(request.spec_for(service)?);
+                    // A window of APIs only answers in JSON by default.
+                    let serves_api = refs.iter().filter(|o| o.service == r.service).all(|o| {
+                        o.load_balancer
+                            .arn()
+                            .is_some_and(|arn| arn.kind().serves_api())
+                    });
+                    let spec = Arc::new(request.spec_for(service, serves_api)?);
                     by_service.insert(r.service.clone(), spec.clone());
                     spec
                 }
@@ -551,7 +556,7 @@ impl Fleet {
             let Some(error) = summary.problem else {
                 continue;
             };
-            let report = |target: String, lb: Option<&LoadBalancerArn>| ChangeReport {
+            let report = |target: String, lb: Option<&ResourceArn>| ChangeReport {
                 target,
                 service: summary.window.service().map(str::to_string),
                 load_balancer_arn: lb.map(ToString::to_string),

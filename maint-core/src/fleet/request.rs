@@ -63,7 +63,15 @@ impl EnterRequest {
     /// request or the service), so a repeated `enter` or `arm` keeps the
     /// window's own value of everything else. Fails when the combination
     /// breaks a WAF rule (too many headers, too many entries).
-    pub fn spec_for(&self, service: Option<&Service>) -> Result<MaintenanceSpec, Error> {
+    ///
+    /// `serves_api`: every target of the window is an API (API Gateway
+    /// stages, AppSync APIs), whose maintenance response is then maint's
+    /// JSON body unless a page or content type is given.
+    pub fn spec_for(
+        &self,
+        service: Option<&Service>,
+        serves_api: bool,
+    ) -> Result<MaintenanceSpec, Error> {
         let allowlist = match service {
             Some(s) => self.allowlist.union(&s.allowlist)?,
             None => self.allowlist.clone(),
@@ -90,7 +98,12 @@ impl EnterRequest {
             content_type,
             headers,
         };
-        let response = asked.build(until)?;
+        let default = if serves_api {
+            ContentType::Json
+        } else {
+            ContentType::Html
+        };
+        let response = asked.build_or(until, default)?;
         let existing_web_acl = if self.inject {
             ExistingWebAcl::Inject
         } else {

@@ -137,7 +137,7 @@ impl Fleet {
     async fn controller_notes(&self, request: &ChangeRequest, run: &ChangeRun) -> Vec<String> {
         use crate::maintenance::Change;
         use crate::platform::WAF_ANNOTATION;
-        use crate::target::LoadBalancerArn;
+        use crate::target::ResourceArn;
         if !matches!(request.command, Command::Enter(_) | Command::Arm(_)) {
             return Vec::new();
         }
@@ -146,10 +146,8 @@ impl Fleet {
         };
         let region_of: HashMap<String, Option<String>> =
             refs.iter().map(|t| (t.label(), t.region.clone())).collect();
-        let mut by_region: std::collections::BTreeMap<
-            Option<String>,
-            Vec<(usize, LoadBalancerArn)>,
-        > = Default::default();
+        let mut by_region: std::collections::BTreeMap<Option<String>, Vec<(usize, ResourceArn)>> =
+            Default::default();
         for (i, r) in run.results.iter().enumerate() {
             // A refused member's ARN is in its refusal.
             let refused = r.error.as_ref().and_then(|e| match &e.error {
@@ -160,7 +158,7 @@ impl Fleet {
                 .load_balancer_arn
                 .as_deref()
                 .or(refused)
-                .and_then(|a| LoadBalancerArn::parse(a).ok());
+                .and_then(|a| ResourceArn::parse(a).ok());
             if let (Some(arn), Some(region)) = (arn, region_of.get(&r.target)) {
                 by_region.entry(region.clone()).or_default().push((i, arn));
             }
@@ -170,7 +168,7 @@ impl Fleet {
             let Ok(backend) = self.backend(region).await else {
                 continue;
             };
-            let arns: Vec<LoadBalancerArn> = members.iter().map(|(_, a)| a.clone()).collect();
+            let arns: Vec<ResourceArn> = members.iter().map(|(_, a)| a.clone()).collect();
             let controllers = match backend.controllers(&arns).await {
                 Ok(c) => c,
                 Err(e) => {

@@ -10,7 +10,7 @@ use crate::error::Argument;
 #[cfg(feature = "http")]
 use crate::report::ChangeRun;
 #[cfg(feature = "http")]
-use crate::target::LoadBalancerArn;
+use crate::target::ResourceArn;
 use crate::{Error, Result};
 
 impl Fleet {
@@ -90,7 +90,7 @@ impl Fleet {
             };
             let window = match (&report.service, &report.load_balancer_arn) {
                 (Some(service), _) => Window::of_service(service),
-                (None, Some(arn)) => Window::of_load_balancer(&LoadBalancerArn::parse(arn)?),
+                (None, Some(arn)) => Window::of_load_balancer(&ResourceArn::parse(arn)?),
                 (None, None) => continue,
             };
             if probes

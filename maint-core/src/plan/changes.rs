@@ -8,7 +8,7 @@ use crate::maintenance::{
     AllowlistState, Change, MaintenanceInfo, MaintenanceSpec, Reason, Window,
 };
 use crate::scope::Scope;
-use crate::target::LoadBalancerArn;
+use crate::target::ResourceArn;
 use crate::{Error, Result};
 
 /// What a repeated `enter` (or `arm`) asks of a window already in place:
@@ -145,7 +145,7 @@ pub(crate) fn allowlist_changes(before: &AllowlistState, after: &AllowlistState)
 }
 
 /// The refusal of a member under a web ACL maint did not create.
-pub(crate) fn foreign(lb: &LoadBalancerArn, web_acl_arn: &str, web_acl_name: &str) -> Error {
+pub(crate) fn foreign(lb: &ResourceArn, web_acl_arn: &str, web_acl_name: &str) -> Error {
     Error::ForeignWebAcl {
         load_balancer: lb.to_string(),
         web_acl_arn: web_acl_arn.to_string(),
@@ -155,7 +155,7 @@ pub(crate) fn foreign(lb: &LoadBalancerArn, web_acl_arn: &str, web_acl_name: &st
 
 /// The refusal of a member that is in another window of maint's, in
 /// maintenance (`active`) or armed.
-pub(crate) fn elsewhere(lb: &LoadBalancerArn, other: &str, active: bool, window: &Window) -> Error {
+pub(crate) fn elsewhere(lb: &ResourceArn, other: &str, active: bool, window: &Window) -> Error {
     let what = if active { "in maintenance" } else { "armed" };
     Error::Conflict {
         resource: lb.to_string(),
@@ -171,7 +171,7 @@ pub(crate) fn elsewhere(lb: &LoadBalancerArn, other: &str, active: bool, window:
 /// injected into web ACL `acl` (one maint did not create) for `members`:
 /// it leaves with that whole window.
 pub(crate) fn injected_elsewhere<'m>(
-    lb: &LoadBalancerArn,
+    lb: &ResourceArn,
     window: &str,
     acl: &str,
     members: impl IntoIterator<Item = &'m String>,
@@ -194,7 +194,7 @@ pub(crate) fn injected_elsewhere<'m>(
 /// and both scopes. Two windows of everything are left to the usual
 /// refusal (`None` here with `Ok(false)`): they were never meant to share.
 pub(crate) fn may_share<'s>(
-    lb: &LoadBalancerArn,
+    lb: &ResourceArn,
     window: &Window,
     scope: &Scope,
     others: impl IntoIterator<Item = (&'s str, &'s Scope)>,
@@ -225,7 +225,7 @@ pub(crate) fn may_share<'s>(
 
 /// The refusal of `lb` joining web ACL `acl`, which also holds window
 /// `other`'s part: that window's rule would reach it too.
-pub(crate) fn into_shared(lb: &LoadBalancerArn, acl: &str, other: &str) -> Error {
+pub(crate) fn into_shared(lb: &ResourceArn, acl: &str, other: &str) -> Error {
     Error::Conflict {
         resource: lb.to_string(),
         message: format!(
@@ -237,7 +237,7 @@ pub(crate) fn into_shared(lb: &LoadBalancerArn, acl: &str, other: &str) -> Error
 
 /// The refusal of `lb`, not in `window`, when `arm` finds the window in
 /// maintenance: arming would put it into maintenance too.
-pub(crate) fn arming_would_enter(lb: &LoadBalancerArn, window: &Window) -> Error {
+pub(crate) fn arming_would_enter(lb: &ResourceArn, window: &Window) -> Error {
     Error::Conflict {
         resource: lb.to_string(),
         message: format!(
@@ -250,7 +250,7 @@ pub(crate) fn arming_would_enter(lb: &LoadBalancerArn, window: &Window) -> Error
 
 /// The refusal of an allowlist edit of `lb`, whose window's rule someone
 /// removed from web ACL `acl` (one maint did not create).
-pub(crate) fn rule_removed(lb: &LoadBalancerArn, acl: &str) -> Error {
+pub(crate) fn rule_removed(lb: &ResourceArn, acl: &str) -> Error {
     Error::Conflict {
         resource: lb.to_string(),
         message: format!(

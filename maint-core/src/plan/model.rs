@@ -16,7 +16,7 @@ use crate::maintenance::{
     SharedWindow, State, Window,
 };
 use crate::scope::Scope;
-use crate::target::LoadBalancerArn;
+use crate::target::ResourceArn;
 use crate::Result;
 
 /// A window of maint's as observed in the web ACL that holds it: its part
@@ -416,7 +416,7 @@ pub(crate) struct Plan {
 }
 
 /// What `lb` reports of an operation (in `mode`): `changes`.
-pub(crate) fn outcome(lb: &LoadBalancerArn, mode: Mode, changes: Vec<Change>) -> Outcome {
+pub(crate) fn outcome(lb: &ResourceArn, mode: Mode, changes: Vec<Change>) -> Outcome {
     Outcome {
         load_balancer: lb.clone(),
         mode,
@@ -441,7 +441,7 @@ pub(crate) trait Records {
     /// Deletes web ACL `acl`.
     fn delete(&mut self, acl: &str);
     /// Associates `lb` with web ACL `acl` (`None`: disassociates it).
-    fn associate(&mut self, lb: &LoadBalancerArn, acl: Option<&str>);
+    fn associate(&mut self, lb: &ResourceArn, acl: Option<&str>);
 }
 
 impl Plan {
@@ -451,7 +451,7 @@ impl Plan {
     pub(crate) fn apply(
         &self,
         window: &Window,
-        lbs: &[LoadBalancerArn],
+        lbs: &[ResourceArn],
         mut own: Option<String>,
         records: &mut dyn Records,
     ) -> Result<()> {
@@ -523,7 +523,7 @@ impl Plan {
     }
 
     /// Each member's outcome (in `mode`) or refusal.
-    pub(crate) fn outcomes(&self, lbs: &[LoadBalancerArn], mode: Mode) -> Vec<Result<Outcome>> {
+    pub(crate) fn outcomes(&self, lbs: &[ResourceArn], mode: Mode) -> Vec<Result<Outcome>> {
         lbs.iter()
             .zip(&self.members)
             .map(|(lb, part)| part.clone().map(|part| outcome(lb, mode, part.changes)))

@@ -6,10 +6,10 @@ use super::helpers::{alb, edit, spec, status};
 use crate::access::{BypassRequest, BypassState};
 use crate::check::{CheckRequest, Verdict};
 use crate::maintenance::{AllowlistChange, Change, MaintenanceSpec, Mode, TargetStatus};
-use crate::target::LoadBalancerArn;
+use crate::target::ResourceArn;
 
 /// What `request` gets from `lb`, by the backend's `check`.
-async fn verdict(f: &dyn Fixture, lb: &LoadBalancerArn, ip: &str, headers: &[String]) -> Verdict {
+async fn verdict(f: &dyn Fixture, lb: &ResourceArn, ip: &str, headers: &[String]) -> Verdict {
     let request = CheckRequest::new(ip, headers, None).unwrap();
     f.backend()
         .check(lb, &request)

@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 
 use crate::backend::contract::MaintenanceBackend;
-use crate::target::{LoadBalancerArn, LoadBalancerName};
+use crate::target::{LoadBalancerName, ResourceArn};
 
 /// What a scenario needs besides the backend: fresh load balancers and a way
 /// to put a web ACL that maint did not create in front of one.
@@ -18,10 +18,10 @@ pub trait Fixture: Send + Sync {
     /// Creates a Network Load Balancer and returns its name.
     async fn new_network_load_balancer(&self, hint: &str) -> LoadBalancerName;
     /// Associates a web ACL that maint did not create with `lb`; returns its ARN.
-    async fn associate_foreign_web_acl(&self, lb: &LoadBalancerArn) -> String;
+    async fn associate_foreign_web_acl(&self, lb: &ResourceArn) -> String;
     /// Disassociates whatever web ACL `lb` carries, as another writer (the
     /// AWS Load Balancer Controller, an IaC apply) does behind maint's back.
-    async fn disassociate(&self, lb: &LoadBalancerArn);
+    async fn disassociate(&self, lb: &ResourceArn);
     /// Makes the backend's next `enter` stop after creating its resources
     /// and before associating them, as a run killed half way does. Cleanup
     /// scenarios need the backend to clean up resources of any age.

@@ -11,11 +11,11 @@ use crate::maintenance::{
     AllowlistChange, Change, MaintenanceSpec, Mode, Outcome, Reason, State, TargetStatus, Window,
 };
 use crate::response::MaintenanceResponse;
-use crate::target::{LoadBalancerArn, LoadBalancerRef};
+use crate::target::{LoadBalancerRef, ResourceArn};
 use crate::Error;
 
 /// A fresh Application Load Balancer, resolved to its ARN.
-pub(super) async fn alb(f: &dyn Fixture, hint: &str) -> LoadBalancerArn {
+pub(super) async fn alb(f: &dyn Fixture, hint: &str) -> ResourceArn {
     let name = f.new_load_balancer(hint).await;
     let mut resolved = f
         .backend()
@@ -46,7 +46,7 @@ pub(super) fn spec(entries: &[&str], reason: &str) -> MaintenanceSpec {
 }
 
 /// `lb`'s status.
-pub(super) async fn status(f: &dyn Fixture, lb: &LoadBalancerArn) -> TargetStatus {
+pub(super) async fn status(f: &dyn Fixture, lb: &ResourceArn) -> TargetStatus {
     f.backend()
         .status(lb)
         .await
@@ -55,7 +55,7 @@ pub(super) async fn status(f: &dyn Fixture, lb: &LoadBalancerArn) -> TargetStatu
 
 /// Whether `lb`'s allowlist is enabled, and its entries; `lb` must be in
 /// maintenance.
-pub(super) async fn entries(f: &dyn Fixture, lb: &LoadBalancerArn) -> (bool, Vec<String>) {
+pub(super) async fn entries(f: &dyn Fixture, lb: &ResourceArn) -> (bool, Vec<String>) {
     let st = status(f, lb).await;
     let info = st
         .maintenance()
@@ -73,7 +73,7 @@ pub(super) async fn entries(f: &dyn Fixture, lb: &LoadBalancerArn) -> (bool, Vec
 /// Applies `change` to `lb` and returns what it changed.
 pub(super) async fn edit(
     f: &dyn Fixture,
-    lb: &LoadBalancerArn,
+    lb: &ResourceArn,
     change: AllowlistChange,
 ) -> Vec<Change> {
     f.backend()
@@ -99,7 +99,7 @@ pub(super) fn all_ok(
 pub(super) async fn states(
     f: &dyn Fixture,
     window: &Window,
-    lbs: &[LoadBalancerArn],
+    lbs: &[ResourceArn],
 ) -> Vec<TargetStatus> {
     f.backend()
         .window_status(window, lbs)
@@ -112,11 +112,7 @@ pub(super) async fn states(
 
 /// Asserts that each of `lbs` is out of `window` and back to normal, with no
 /// leftovers.
-pub(super) async fn all_normal_and_clean(
-    f: &dyn Fixture,
-    window: &Window,
-    lbs: &[LoadBalancerArn],
-) {
+pub(super) async fn all_normal_and_clean(f: &dyn Fixture, window: &Window, lbs: &[ResourceArn]) {
     for s in states(f, window, lbs).await {
         assert_eq!(s.state, State::Normal);
         assert!(s.leftovers.is_empty(), "{:?}", s.leftovers);
@@ -128,7 +124,7 @@ pub(super) async fn all_normal_and_clean(
 pub(super) async fn only_the_foreign_member_refused<T: std::fmt::Debug>(
     f: &dyn Fixture,
     results: &[crate::Result<T>],
-    taken: &LoadBalancerArn,
+    taken: &ResourceArn,
     acl: &str,
 ) {
     assert!(results[0].is_ok(), "{:?}", results[0]);

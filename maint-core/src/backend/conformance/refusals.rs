@@ -6,16 +6,11 @@
 use super::fixture::Fixture;
 use super::helpers::{alb, all_ok, list, spec, states, status};
 use crate::maintenance::{AllowlistChange, Change, ExistingWebAcl, Mode, Outcome, State, Window};
-use crate::target::LoadBalancerArn;
+use crate::target::ResourceArn;
 use crate::{Error, Result};
 
 /// Asserts that `result` is a conflict whose message says `words`.
-fn conflict_saying<T: std::fmt::Debug>(
-    what: &str,
-    lb: &LoadBalancerArn,
-    r: &Result<T>,
-    words: &str,
-) {
+fn conflict_saying<T: std::fmt::Debug>(what: &str, lb: &ResourceArn, r: &Result<T>, words: &str) {
     match r {
         Err(e @ Error::Conflict { .. }) if e.to_string().contains(words) => {}
         other => panic!("{what} of {lb}: expected a refusal saying {words:?}, got {other:?}"),

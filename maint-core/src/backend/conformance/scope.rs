@@ -11,16 +11,11 @@ use crate::maintenance::{
     Window,
 };
 use crate::scope::{Scope, ScopeParts};
-use crate::target::LoadBalancerArn;
+use crate::target::ResourceArn;
 use crate::Error;
 
 /// What a stranger's request for `host` and `path` gets, and why.
-async fn answer(
-    f: &dyn Fixture,
-    lb: &LoadBalancerArn,
-    host: &str,
-    path: &str,
-) -> (Verdict, Vec<Why>) {
+async fn answer(f: &dyn Fixture, lb: &ResourceArn, host: &str, path: &str) -> (Verdict, Vec<Why>) {
     let request = CheckRequest::new("198.51.100.7", &[], Some(path))
         .and_then(|r| r.with_host(host))
         .unwrap();
@@ -148,7 +143,7 @@ fn of_host(host: &str, entries: &[&str]) -> MaintenanceSpec {
 }
 
 /// The maintenance `w` shows for `lb`, which must be in it.
-async fn shown(f: &dyn Fixture, w: &Window, lb: &LoadBalancerArn) -> MaintenanceInfo {
+async fn shown(f: &dyn Fixture, w: &Window, lb: &ResourceArn) -> MaintenanceInfo {
     let st = states(f, w, std::slice::from_ref(lb)).await.remove(0);
     let info = st.maintenance().unwrap_or_else(|| panic!("{w}: {st:?}"));
     assert_eq!(info.window, w.name(), "{w} shows its own part");
@@ -156,7 +151,7 @@ async fn shown(f: &dyn Fixture, w: &Window, lb: &LoadBalancerArn) -> Maintenance
 }
 
 /// Asserts what a stranger's request for each host gets from `lb`.
-async fn verdicts(f: &dyn Fixture, lb: &LoadBalancerArn, want: &[(&str, Verdict)]) {
+async fn verdicts(f: &dyn Fixture, lb: &ResourceArn, want: &[(&str, Verdict)]) {
     for (host, verdict) in want {
         assert_eq!(answer(f, lb, host, "/").await.0, *verdict, "{host}");
     }

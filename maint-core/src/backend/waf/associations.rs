@@ -13,7 +13,7 @@ use super::errors::{code, is_code};
 use super::store::WafStore;
 use crate::error::Argument;
 use crate::maintenance::Window;
-use crate::target::{wrong_region, LoadBalancerArn};
+use crate::target::{wrong_region, ResourceArn, ResourceKind};
 use crate::{Error, Result};
 
 /// What the load balancer's association says.
@@ -41,11 +41,7 @@ impl WafStore {
     /// a web ACL maint did not create. A web ACL holding several windows
     /// (parts) reads as `window`'s part when it holds one, else as its
     /// first (see [`acl::read_for`]).
-    pub(super) async fn observe(
-        &self,
-        lb: &LoadBalancerArn,
-        window: Option<&str>,
-    ) -> Result<Observed> {
+    pub(super) async fn observe(&self, lb: &ResourceArn, window: Option<&str>) -> Result<Observed> {
         if lb.region() != self.region() {
             return Err(wrong_region(lb, self.region()).into());
         }
@@ -77,6 +73,27 @@ impl WafStore {
         })
     }
 
+    /// The resources web ACL `acl_arn` is associated with, from
+    /// `ListResourcesForWebACL` of each of `kinds` and of load balancers
+    /// (AWS lists one kind per call; the calls at once).
+    pub(super) async fn listed(
+        &self,
+        acl_arn: &str,
+        kinds: impl Iterator<Item = ResourceKind>,
+    ) -> Result<Vec<String>> {
+        let mut kinds: Vec<ResourceKind> = kinds.chain([ResourceKind::LoadBalancer]).collect();
+        kinds.sort();
+        kinds.dedup();
+        let calls = kinds
+            .into_iter()
+            .map(|kind| self.client.list_resources_for_web_acl(acl_arn, kind));
+        Ok(futures::future::try_join_all(calls)
+            .await?
+            .iter()
+            .flat_map(|out| out.resource_arns().iter().cloned())
+            .collect())
+    }
+
     /// The load balancers the web ACL is associated with now, from
     /// `ListResourcesForWebACL` (one call for any number), or, where that is
     /// not available (an emulator, or a policy without it), from
@@ -90,9 +107,12 @@ impl WafStore {
             .list_resources
             .load(std::sync::atomic::Ordering::Relaxed)
         {
-            let listed = self.client.list_resources_for_web_acl(acl_arn).await;
-            match listed {
-                Ok(out) => return Ok(out.resource_arns().to_vec()),
+            let kinds = recorded
+                .iter()
+                .filter_map(|member| ResourceArn::parse(member).ok())
+                .map(|member| member.kind());
+            match self.listed(acl_arn, kinds).await {
+                Ok(listed) => return Ok(listed),
                 Err(e) if is_code(&e, &[code::NONEXISTENT]) => return Ok(Vec::new()),
                 Err(e) => {
                     tracing::info!(
@@ -106,7 +126,7 @@ impl WafStore {
         }
         let mut members = Vec::new();
         for member in recorded {
-            let Ok(lb) = LoadBalancerArn::parse(member) else {
+            let Ok(lb) = ResourceArn::parse(member) else {
                 continue;
             };
             match self.observe(&lb, None).await {
@@ -138,7 +158,7 @@ impl WafStore {
     #[allow(clippy::too_many_arguments)]
     pub(super) async fn read_then_call<D, S, Fut>(
         &self,
-        lb: &LoadBalancerArn,
+        lb: &ResourceArn,
         window: &str,
         what: &str,
         retry_on: &[&str],
@@ -176,7 +196,7 @@ impl WafStore {
     pub(super) async fn associate(
         &self,
         window: &Window,
-        lb: &LoadBalancerArn,
+        lb: &ResourceArn,
         acl_arn: &str,
     ) -> Result<bool> {
         tracing::info!(%lb, acl_arn, "associating web ACL");
@@ -225,7 +245,7 @@ impl WafStore {
     pub(super) async fn already_members(
         &self,
         acl_arn: &str,
-        lbs: &[LoadBalancerArn],
+        lbs: &[ResourceArn],
     ) -> Result<Vec<String>> {
         if let [lb] = lbs {
             return Ok(match self.observe(lb, None).await {
@@ -243,7 +263,7 @@ impl WafStore {
     /// ([`WafStore::read_then_call`]): a web ACL that appeared since
     /// maint's first look (or while AWS throttled the call) is never
     /// removed, and the error names it.
-    pub(super) async fn disassociate(&self, lb: &LoadBalancerArn, window: &str) -> Result<()> {
+    pub(super) async fn disassociate(&self, lb: &ResourceArn, window: &str) -> Result<()> {
         let result = self
             .read_then_call(
                 lb,

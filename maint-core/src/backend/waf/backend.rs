@@ -35,7 +35,7 @@ use crate::maintenance::{
 use crate::plan::{allowlist_changes, beside, bypass_changes, detached};
 use crate::platform::LbController;
 use crate::response::MaintenanceResponse;
-use crate::target::{LoadBalancerArn, LoadBalancerRef};
+use crate::target::{LoadBalancerRef, ResourceArn};
 use crate::{Error, Result};
 
 /// How many load balancers' associations `shared_windows` reads at once.
@@ -130,18 +130,18 @@ impl WafBackend {
 
 #[async_trait]
 impl MaintenanceBackend for WafBackend {
-    async fn resolve(&self, refs: &[LoadBalancerRef]) -> Result<Vec<Result<LoadBalancerArn>>> {
+    async fn resolve(&self, refs: &[LoadBalancerRef]) -> Result<Vec<Result<ResourceArn>>> {
         self.store.resolve(refs).await
     }
 
-    async fn controllers(&self, lbs: &[LoadBalancerArn]) -> Result<Vec<Option<LbController>>> {
+    async fn controllers(&self, lbs: &[ResourceArn]) -> Result<Vec<Option<LbController>>> {
         self.store.controllers(lbs).await
     }
 
     async fn enter_window(
         &self,
         window: &Window,
-        lbs: &[LoadBalancerArn],
+        lbs: &[ResourceArn],
         spec: &MaintenanceSpec,
         mode: Mode,
     ) -> MemberResults<Outcome> {
@@ -187,7 +187,7 @@ impl MaintenanceBackend for WafBackend {
     async fn arm_window(
         &self,
         window: &Window,
-        lbs: &[LoadBalancerArn],
+        lbs: &[ResourceArn],
         spec: &MaintenanceSpec,
         mode: Mode,
     ) -> MemberResults<Outcome> {
@@ -212,7 +212,7 @@ impl MaintenanceBackend for WafBackend {
                 // balancer joins (that would put it into maintenance):
                 // each one named that is not a member is refused.
                 let member =
-                    |lb: &LoadBalancerArn| read.record.members.iter().any(|m| m == lb.as_str());
+                    |lb: &ResourceArn| read.record.members.iter().any(|m| m == lb.as_str());
                 let changes = if read.record.armed_since.is_none() && lbs.iter().any(member) {
                     self.store.mark_armed(window, &locked.acl).await?;
                     vec![Change::Armed]
@@ -237,7 +237,7 @@ impl MaintenanceBackend for WafBackend {
     async fn disarm_window(
         &self,
         window: &Window,
-        lbs: &[LoadBalancerArn],
+        lbs: &[ResourceArn],
         mode: Mode,
     ) -> MemberResults<Outcome> {
         match self.store.find_window(window, false).await? {
@@ -311,7 +311,7 @@ impl MaintenanceBackend for WafBackend {
     async fn exit_window(
         &self,
         window: &Window,
-        lbs: &[LoadBalancerArn],
+        lbs: &[ResourceArn],
         mode: Mode,
     ) -> MemberResults<Outcome> {
         // For a fleet, the window by name first: an armed window that every
@@ -436,7 +436,7 @@ impl MaintenanceBackend for WafBackend {
     async fn update_window_allowlist(
         &self,
         window: &Window,
-        lbs: &[LoadBalancerArn],
+        lbs: &[ResourceArn],
         change: &AllowlistChange,
         mode: Mode,
     ) -> MemberResults<Outcome> {
@@ -537,7 +537,7 @@ impl MaintenanceBackend for WafBackend {
     async fn window_status(
         &self,
         window: &Window,
-        lbs: &[LoadBalancerArn],
+        lbs: &[ResourceArn],
     ) -> MemberResults<TargetStatus> {
         let Located {
             window: found,
@@ -676,7 +676,7 @@ impl MaintenanceBackend for WafBackend {
 
     async fn check(
         &self,
-        lb: &LoadBalancerArn,
+        lb: &ResourceArn,
         request: &crate::check::CheckRequest,
     ) -> Result<crate::check::CheckReport> {
         self.store.check_live(lb, request).await
@@ -688,7 +688,7 @@ impl MaintenanceBackend for WafBackend {
 
     async fn shared_windows(
         &self,
-        lbs: &[LoadBalancerArn],
+        lbs: &[ResourceArn],
         consent: bool,
     ) -> Result<Vec<Option<Window>>> {
         use crate::maintenance::Standing;
@@ -729,7 +729,7 @@ impl WafBackend {
     async fn bring_in(
         &self,
         window: &Window,
-        lbs: &[LoadBalancerArn],
+        lbs: &[ResourceArn],
         spec: &MaintenanceSpec,
         existing: Option<(LockedAcl, ReadAcl)>,
         arm: bool,
@@ -746,7 +746,7 @@ impl WafBackend {
                     .into_iter()
                     .find(|p| p.record.window != window.name())
                     .map(|p| (locked.acl.name().to_string(), p.record.window));
-                let staying: Vec<LoadBalancerArn> = lbs
+                let staying: Vec<ResourceArn> = lbs
                     .iter()
                     .filter(|lb| shared.is_none() || recorded.contains(&lb.to_string()))
                     .cloned()
@@ -761,7 +761,7 @@ impl WafBackend {
                 (arn, already, recorded, changes)
             }
             None => {
-                let members: Vec<&LoadBalancerArn> = lbs.iter().collect();
+                let members: Vec<&ResourceArn> = lbs.iter().collect();
                 let arn = self
                     .store
                     .create_window(window, &members, spec, arm)
@@ -808,7 +808,7 @@ impl WafBackend {
     async fn reenter(
         &self,
         window: &Window,
-        lbs: &[LoadBalancerArn],
+        lbs: &[ResourceArn],
         spec: &MaintenanceSpec,
         locked: LockedAcl,
         read: ReadAcl,
@@ -847,7 +847,7 @@ impl WafBackend {
     async fn plan_enter(
         &self,
         window: &Window,
-        lbs: &[LoadBalancerArn],
+        lbs: &[ResourceArn],
         spec: &MaintenanceSpec,
         arm: bool,
     ) -> MemberResults<Outcome> {

@@ -35,6 +35,7 @@ use aws_smithy_runtime_api::http::Response as HttpResponse;
 use super::errors::{code, is_code, quota_reached, sdk_failure};
 use super::pacing::{Pacer, ELB_DESCRIBE, ELB_DESCRIBE_TAGS};
 use super::settings::WafSettings;
+use crate::target::ResourceKind;
 use crate::{Error, Result};
 
 /// The log target of AWS calls (pacing, throttling, retries, re-reads): the
@@ -445,18 +446,19 @@ impl WafClient {
         .await
     }
 
-    /// `ListResourcesForWebACL`: the load balancers a web ACL is associated
-    /// with.
+    /// `ListResourcesForWebACL`: the resources of one kind a web ACL is
+    /// associated with (AWS lists one `ResourceType` per call).
     pub(super) async fn list_resources_for_web_acl(
         &self,
         web_acl_arn: &str,
+        kind: ResourceKind,
     ) -> Result<ListResourcesForWebAclOutput> {
-        let what = "list the load balancers of the web ACL";
+        let what = "list the resources of the web ACL";
         self.call("ListResourcesForWebACL", what, || {
             self.waf
                 .list_resources_for_web_acl()
                 .web_acl_arn(web_acl_arn)
-                .resource_type(ResourceType::ApplicationLoadBalancer)
+                .resource_type(ResourceType::from(kind.waf_resource_type()))
                 .send()
         })
         .await

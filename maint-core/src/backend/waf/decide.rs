@@ -12,7 +12,7 @@ pub(super) use crate::plan::{
     arming_would_enter, elsewhere, foreign, injected_elsewhere, into_shared, may_share, outcome,
     reentry_changes, rule_removed,
 };
-use crate::target::LoadBalancerArn;
+use crate::target::ResourceArn;
 use crate::Result;
 
 /// What a load balancer is to a window.
@@ -31,7 +31,7 @@ pub(super) enum Placement {
 pub(super) fn check_identity(
     window: &Window,
     record: &StateRecord,
-    lbs: &[LoadBalancerArn],
+    lbs: &[ResourceArn],
 ) -> Result<()> {
     window.check_joins(
         &record.window,

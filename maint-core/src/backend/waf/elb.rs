@@ -6,7 +6,7 @@ use aws_sdk_elasticloadbalancingv2 as elbv2;
 use super::errors::{code, is_code};
 use super::store::WafStore;
 use crate::platform::LbController;
-use crate::target::{not_an_alb, wrong_region, LoadBalancerArn, LoadBalancerRef};
+use crate::target::{not_an_alb, wrong_region, LoadBalancerRef, ResourceArn};
 use crate::{Error, Result};
 
 impl WafStore {
@@ -62,13 +62,36 @@ impl WafStore {
         Ok(found)
     }
 
+    /// Whether each of `resources` (regional resources AWS WAF protects
+    /// other than load balancers) exists, from `GetWebACLForResource`,
+    /// which answers `WAFNonexistentItemException` for one that does not
+    /// (one call per resource, in its quota; no SDK per kind).
+    async fn look_up_others(&self, resources: &[&ResourceArn]) -> Result<HashMap<String, bool>> {
+        let calls = resources.iter().map(|arn| async move {
+            match self.client.get_web_acl_for_resource(arn.as_str()).await {
+                Ok(_) => Ok((arn.to_string(), true)),
+                Err(e) if is_code(&e, &[code::NONEXISTENT]) => Ok((arn.to_string(), false)),
+                Err(e) => Err(e),
+            }
+        });
+        Ok(futures::future::try_join_all(calls)
+            .await?
+            .into_iter()
+            .collect())
+    }
+
     /// The AWS Load Balancer Controller of each of `lbs`, from their tags
-    /// (`DescribeTags`, 20 per call, the calls at once).
+    /// (`DescribeTags`, 20 per call, the calls at once); resources that are
+    /// not load balancers have none.
     pub(super) async fn controllers(
         &self,
-        lbs: &[LoadBalancerArn],
+        lbs: &[ResourceArn],
     ) -> Result<Vec<Option<LbController>>> {
-        let arns: Vec<String> = lbs.iter().map(ToString::to_string).collect();
+        let arns: Vec<String> = lbs
+            .iter()
+            .filter(|lb| lb.is_load_balancer())
+            .map(ToString::to_string)
+            .collect();
         let calls = arns
             .chunks(20)
             .map(|chunk| self.client.describe_tags(chunk));
@@ -77,10 +100,10 @@ impl WafStore {
             .into_iter()
             .flatten()
             .collect();
-        Ok(arns
+        Ok(lbs
             .iter()
             .map(|arn| {
-                tagged.get(arn).and_then(|tags| {
+                tagged.get(arn.as_str()).and_then(|tags| {
                     LbController::from_tags(tags.iter().map(|(k, v)| (k.as_str(), v.as_str())))
                 })
             })
@@ -92,7 +115,7 @@ impl WafStore {
     pub(super) async fn resolve(
         &self,
         refs: &[LoadBalancerRef],
-    ) -> Result<Vec<Result<LoadBalancerArn>>> {
+    ) -> Result<Vec<Result<ResourceArn>>> {
         let names: Vec<String> = refs
             .iter()
             .filter_map(|r| match r {
@@ -103,18 +126,40 @@ impl WafStore {
         let arns: Vec<String> = refs
             .iter()
             .filter_map(|r| match r {
-                LoadBalancerRef::Arn(a) if a.region() == self.region() => Some(a.to_string()),
+                LoadBalancerRef::Arn(a) if a.region() == self.region() && a.is_load_balancer() => {
+                    Some(a.to_string())
+                }
                 _ => None,
             })
             .collect();
-        let by_name = self.describe_many(&names, false).await?;
-        let by_arn = self.describe_many(&arns, true).await?;
+        let others: Vec<&ResourceArn> = refs
+            .iter()
+            .filter_map(|r| match r {
+                LoadBalancerRef::Arn(a) if a.region() == self.region() && !a.is_load_balancer() => {
+                    Some(a)
+                }
+                _ => None,
+            })
+            .collect();
+        let (by_name, by_arn, others) = futures::try_join!(
+            self.describe_many(&names, false),
+            self.describe_many(&arns, true),
+            self.look_up_others(&others),
+        )?;
         Ok(refs
             .iter()
             .map(|r| {
                 let (key, found) = match r {
                     LoadBalancerRef::Arn(a) if a.region() != self.region() => {
                         return Err(wrong_region(a, self.region()).into())
+                    }
+                    LoadBalancerRef::Arn(a) if !a.is_load_balancer() => {
+                        return match others.get(a.as_str()) {
+                            Some(true) => Ok(a.clone()),
+                            _ => Err(Error::TargetNotFound {
+                                target: a.to_string(),
+                            }),
+                        };
                     }
                     LoadBalancerRef::Arn(a) => (a.to_string(), by_arn.get(a.as_str())),
                     LoadBalancerRef::Name(n) => (n.to_string(), by_name.get(n.as_str())),
@@ -130,7 +175,7 @@ impl WafStore {
                     return Err(not_an_alb(&key, kind).into());
                 }
                 let arn = lb.load_balancer_arn().unwrap_or_default();
-                Ok(LoadBalancerArn::parse(arn)?)
+                Ok(ResourceArn::parse(arn)?)
             })
             .collect())
     }

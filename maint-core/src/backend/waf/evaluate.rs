@@ -28,7 +28,7 @@ use crate::check::{
 };
 use crate::maintenance::MaintenanceInfo;
 use crate::scope::{normalized, url_decode};
-use crate::target::LoadBalancerArn;
+use crate::target::ResourceArn;
 
 /// A web ACL as read from AWS, in WAF's JSON form, with the contents of
 /// the IP sets its rules reference.
@@ -511,7 +511,7 @@ fn byte_match(body: &Value, req: &CheckRequest) -> Result<StatementResult, Strin
 /// wording only (what is disabled).
 #[allow(clippy::too_many_arguments)]
 pub fn explain(
-    lb: &LoadBalancerArn,
+    lb: &ResourceArn,
     acl_name: &str,
     eval: &Evaluation,
     names: [&str; 3],

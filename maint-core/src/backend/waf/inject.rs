@@ -17,7 +17,7 @@ use super::store::WafStore;
 use super::web_acls::{new_record, LockedAcl, Resource};
 use crate::allowlist::Family;
 use crate::maintenance::{Change, ExistingWebAcl, MaintenanceSpec, Mode, Window};
-use crate::target::LoadBalancerArn;
+use crate::target::ResourceArn;
 use crate::{Error, Result};
 
 /// A service's own web ACL, by identity.
@@ -79,7 +79,7 @@ impl WafStore {
     pub(super) async fn injection_host(
         &self,
         window: &Window,
-        first: &LoadBalancerArn,
+        first: &ResourceArn,
         spec: Option<&MaintenanceSpec>,
     ) -> Result<Option<Host>> {
         let consent = spec.is_some_and(|s| s.existing_web_acl == ExistingWebAcl::Inject);
@@ -120,7 +120,7 @@ impl WafStore {
     pub(super) async fn may_join(
         &self,
         window: &Window,
-        lb: &LoadBalancerArn,
+        lb: &ResourceArn,
         spec: &MaintenanceSpec,
         acl: &WebAcl,
         consent: bool,
@@ -141,7 +141,7 @@ impl WafStore {
     /// (see [`may_share`]).
     pub(super) fn keeps_apart(
         window: &Window,
-        lb: &LoadBalancerArn,
+        lb: &ResourceArn,
         acl: &WebAcl,
         scope: &crate::scope::Scope,
     ) -> Result<()> {
@@ -177,21 +177,21 @@ impl WafStore {
         })
     }
 
-    /// The load balancers web ACL `host` protects, from
-    /// `ListResourcesForWebACL`: maint must know them all before adding its
-    /// rule to a service's own web ACL.
-    pub(super) async fn protected(&self, host: &Host) -> Result<Vec<String>> {
-        let listed = self.client.list_resources_for_web_acl(&host.arn).await;
-        listed
-            .map(|out| out.resource_arns().to_vec())
-            .map_err(|e| Error::Conflict {
-                resource: host.arn.clone(),
-                message: format!(
-                    "maint must know every load balancer web ACL {} protects before adding its \
+    /// The resources web ACL `host` protects, from
+    /// `ListResourcesForWebACL` of each kind in `lbs` and of load
+    /// balancers: maint must know them all before adding its rule to a
+    /// service's own web ACL.
+    pub(super) async fn protected(&self, host: &Host, lbs: &[ResourceArn]) -> Result<Vec<String>> {
+        let kinds = lbs.iter().map(ResourceArn::kind);
+        let listed = self.listed(&host.arn, kinds).await;
+        listed.map_err(|e| Error::Conflict {
+            resource: host.arn.clone(),
+            message: format!(
+                "maint must know every load balancer web ACL {} protects before adding its \
                      rule (ListResourcesForWebACL failed: {e}); nothing was changed",
-                    host.name
-                ),
-            })
+                host.name
+            ),
+        })
     }
 
     /// The load balancers a service's web ACL protects (`listed`) must be
@@ -200,12 +200,12 @@ impl WafStore {
     pub(super) fn check_protects(
         window: &Window,
         host: &Host,
-        lbs: &[LoadBalancerArn],
+        lbs: &[ResourceArn],
         listed: &[String],
     ) -> Result<()> {
         let outside: Vec<&str> = lbs
             .iter()
-            .map(LoadBalancerArn::as_str)
+            .map(ResourceArn::as_str)
             .filter(|lb| !listed.iter().any(|l| l == lb))
             .collect();
         if !outside.is_empty() {
@@ -277,14 +277,14 @@ impl WafStore {
     pub(super) async fn inject(
         &self,
         window: &Window,
-        lbs: &[LoadBalancerArn],
+        lbs: &[ResourceArn],
         spec: &MaintenanceSpec,
         mode: Mode,
         host: &Host,
         locked: &LockedAcl,
         previous: Option<&ReadAcl>,
     ) -> Result<Vec<Change>> {
-        let members: Vec<&LoadBalancerArn> = lbs.iter().collect();
+        let members: Vec<&ResourceArn> = lbs.iter().collect();
         let mut record = new_record(window, &members, spec);
         record.part = Self::new_part(window, &locked.acl)?;
         let mut allowlist = spec.allowlist.clone();

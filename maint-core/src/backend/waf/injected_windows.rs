@@ -15,7 +15,7 @@ use super::web_acls::LockedAcl;
 use crate::allowlist::Family;
 use crate::backend::contract::MemberResults;
 use crate::maintenance::{Change, MaintenanceSpec, Mode, Outcome, Window};
-use crate::target::LoadBalancerArn;
+use crate::target::ResourceArn;
 use crate::{Error, Result};
 
 impl WafBackend {
@@ -25,7 +25,7 @@ impl WafBackend {
     pub(super) async fn enter_injected(
         &self,
         window: &Window,
-        lbs: &[LoadBalancerArn],
+        lbs: &[ResourceArn],
         spec: &MaintenanceSpec,
         mode: Mode,
         host: &Host,
@@ -36,7 +36,7 @@ impl WafBackend {
         // its parts record (maint associates nothing else), read one by one.
         let (first, listed) = futures::future::join(
             self.store.get_web_acl(&host.name, &host.id),
-            self.store.protected(host),
+            self.store.protected(host, lbs),
         )
         .await;
         let first = first?;
@@ -112,7 +112,7 @@ impl WafBackend {
     async fn reenter_injected(
         &self,
         window: &Window,
-        lbs: &[LoadBalancerArn],
+        lbs: &[ResourceArn],
         spec: &MaintenanceSpec,
         mode: Mode,
         locked: &LockedAcl,
@@ -145,7 +145,7 @@ impl WafBackend {
     pub(super) async fn exit_injected(
         &self,
         window: &Window,
-        lbs: &[LoadBalancerArn],
+        lbs: &[ResourceArn],
         mode: Mode,
         acl: &WebAcl,
         read: &ReadAcl,
@@ -232,7 +232,7 @@ impl WafBackend {
     async fn last_part_out(
         &self,
         window: &Window,
-        lbs: &[LoadBalancerArn],
+        lbs: &[ResourceArn],
         mode: Mode,
         acl: &WebAcl,
         read: &ReadAcl,

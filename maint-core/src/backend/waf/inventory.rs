@@ -10,7 +10,7 @@ use super::errors::{code, is_code};
 use super::store::WafStore;
 use crate::allowlist::Family;
 use crate::maintenance::{Window, WindowSummary};
-use crate::target::LoadBalancerArn;
+use crate::target::ResourceArn;
 use crate::{Error, Result};
 
 /// A summary from a region-wide listing.
@@ -196,7 +196,7 @@ impl WafStore {
         // Resources made before windows name their load balancer instead.
         let window = tag(acl::TAG_WINDOW).or_else(|| {
             tag(acl::TAG_LOAD_BALANCER)
-                .and_then(|lb| LoadBalancerArn::parse(&lb).ok())
+                .and_then(|lb| ResourceArn::parse(&lb).ok())
                 .map(|lb| Window::of_load_balancer(&lb).name().to_string())
         });
         Ok(match (tag(acl::TAG_MANAGED_BY).as_deref(), window) {
@@ -332,7 +332,7 @@ impl WafStore {
                     members: record
                         .members
                         .iter()
-                        .filter_map(|m| LoadBalancerArn::parse(m).ok())
+                        .filter_map(|m| ResourceArn::parse(m).ok())
                         .collect(),
                     until: record.until,
                     in_maintenance: read.rule_present && record.active,

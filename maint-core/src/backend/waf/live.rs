@@ -13,7 +13,7 @@ use super::store::WafStore;
 use crate::allowlist::{Allowlist, Cidr, Family};
 use crate::check::{self, CheckReport, CheckRequest};
 use crate::maintenance::State;
-use crate::target::LoadBalancerArn;
+use crate::target::ResourceArn;
 use crate::{Error, Result};
 
 /// A rule in WAF's JSON form (the shapes the WAFv2 API sends), as far as
@@ -164,7 +164,7 @@ impl WafStore {
     /// ACL evaluated (see [`crate::check`]).
     pub(super) async fn check_live(
         &self,
-        lb: &LoadBalancerArn,
+        lb: &ResourceArn,
         request: &CheckRequest,
     ) -> Result<CheckReport> {
         let (acl, read) = match self.observe(lb, None).await? {

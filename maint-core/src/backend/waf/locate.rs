@@ -12,7 +12,7 @@ use super::errors::{code, is_code};
 use super::ip_sets::WindowSets;
 use super::web_acls::ReadWindow;
 use crate::maintenance::Window;
-use crate::target::LoadBalancerArn;
+use crate::target::ResourceArn;
 use crate::{Error, Result};
 
 /// A lock-retried change of a window: its first attempt uses the window
@@ -87,7 +87,7 @@ impl WafBackend {
     pub(super) async fn locate(
         &self,
         window: &Window,
-        lbs: &[LoadBalancerArn],
+        lbs: &[ResourceArn],
         by_name: bool,
         known: Option<ReadWindow>,
     ) -> Result<Located> {
@@ -157,7 +157,7 @@ impl WafBackend {
     async fn seen(
         &self,
         window: &Window,
-        lb: &LoadBalancerArn,
+        lb: &ResourceArn,
         found: &mut Option<ReadWindow>,
     ) -> Result<Placement> {
         match self.store.observe(lb, Some(window.name())).await? {

@@ -9,7 +9,7 @@ use super::locate::Located;
 use super::web_acls::ReadWindow;
 use crate::backend::contract::MemberResults;
 use crate::maintenance::{Change, Mode, Outcome, Window};
-use crate::target::LoadBalancerArn;
+use crate::target::ResourceArn;
 use crate::{Error, ErrorKind, Result};
 
 impl WafBackend {
@@ -22,7 +22,7 @@ impl WafBackend {
     pub(super) async fn join(
         &self,
         window: &Window,
-        lbs: &[LoadBalancerArn],
+        lbs: &[ResourceArn],
         acl_arn: &str,
         already: Vec<String>,
         recorded: &[String],
@@ -86,7 +86,7 @@ impl WafBackend {
     pub(super) async fn detach(
         &self,
         window: &Window,
-        lbs: &[LoadBalancerArn],
+        lbs: &[ResourceArn],
         mode: Mode,
         gone: Change,
         located: Option<Located>,

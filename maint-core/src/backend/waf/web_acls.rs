@@ -13,13 +13,13 @@ use super::store::WafStore;
 use crate::allowlist::{Allowlist, Family};
 use crate::maintenance::{MaintenanceSpec, Window};
 use crate::response::MaintenanceResponse;
-use crate::target::LoadBalancerArn;
+use crate::target::ResourceArn;
 use crate::{Error, Result};
 
 /// The record of a window about to be made, from `spec`.
 pub(super) fn new_record(
     window: &Window,
-    members: &[&LoadBalancerArn],
+    members: &[&ResourceArn],
     spec: &MaintenanceSpec,
 ) -> StateRecord {
     let mut record = StateRecord {
@@ -335,7 +335,7 @@ impl WafStore {
     pub(super) async fn create_window(
         &self,
         window: &Window,
-        members: &[&LoadBalancerArn],
+        members: &[&ResourceArn],
         spec: &MaintenanceSpec,
         armed: bool,
     ) -> Result<String> {
