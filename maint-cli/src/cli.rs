@@ -196,7 +196,7 @@ impl DryRunArgs {
 /// Targets and `--dry-run`.
 #[derive(Debug, Args)]
 pub struct TargetsArgs {
-    /// Service names (from the config file), ALB names or ALB ARNs.
+    /// Service names (from the config file), ALB names, or ARNs of ALBs (or of other resources AWS WAF protects: API Gateway stages, AppSync APIs, ...).
     #[arg(required = true, value_name = "TARGET")]
     pub targets: Vec<String>,
     #[command(flatten)]
@@ -206,7 +206,7 @@ pub struct TargetsArgs {
 /// `exit`.
 #[derive(Debug, Args)]
 pub struct ExitArgs {
-    /// Service names (from the config file), ALB names or ALB ARNs.
+    /// Service names (from the config file), ALB names, or ARNs of ALBs (or of other resources AWS WAF protects: API Gateway stages, AppSync APIs, ...).
     #[arg(required_unless_present = "expired", value_name = "TARGET")]
     pub targets: Vec<String>,
     /// End only the windows whose planned end has passed: among the targets,
@@ -263,7 +263,7 @@ pub struct EnableArgs {
 /// `enter`.
 #[derive(Debug, Args)]
 pub struct EnterArgs {
-    /// Service names (from the config file), ALB names or ALB ARNs.
+    /// Service names (from the config file), ALB names, or ARNs of ALBs (or of other resources AWS WAF protects: API Gateway stages, AppSync APIs, ...).
     #[arg(required = true, value_name = "TARGET")]
     pub targets: Vec<String>,
 
@@ -287,7 +287,7 @@ pub struct EnterArgs {
 /// `arm`: the settings of `enter`, prepared ahead of time.
 #[derive(Debug, Args)]
 pub struct ArmArgs {
-    /// Service names (from the config file), ALB names or ALB ARNs.
+    /// Service names (from the config file), ALB names, or ARNs of ALBs (or of other resources AWS WAF protects: API Gateway stages, AppSync APIs, ...).
     #[arg(required = true, value_name = "TARGET")]
     pub targets: Vec<String>,
 
@@ -435,7 +435,7 @@ pub enum AllowlistCommand {
     Set(EditArgs),
     /// Print the allowlist of targets in maintenance.
     Show {
-        /// Service names, ALB names or ALB ARNs.
+        /// Service names, ALB names, or ARNs of ALBs or other resources AWS WAF protects.
         #[arg(required = true, value_name = "TARGET")]
         targets: Vec<String>,
     },
@@ -470,7 +470,7 @@ pub enum BypassCommand {
     /// through. The link's host is --base-url, else the service's `url` in
     /// the config file; without either, the path is printed.
     Link {
-        /// Service names, ALB names or ALB ARNs.
+        /// Service names, ALB names, or ARNs of ALBs or other resources AWS WAF protects.
         #[arg(required = true, value_name = "TARGET")]
         targets: Vec<String>,
         /// The site's address, e.g. `https://shop.example.com`.
@@ -482,7 +482,7 @@ pub enum BypassCommand {
 /// `check`.
 #[derive(Debug, Args)]
 pub struct CheckArgs {
-    /// Service names (from the config file), ALB names or ALB ARNs.
+    /// Service names (from the config file), ALB names, or ARNs of ALBs (or of other resources AWS WAF protects: API Gateway stages, AppSync APIs, ...).
     #[arg(required = true, value_name = "TARGET")]
     pub targets: Vec<String>,
     /// The client's address as the load balancer sees the connection.
@@ -507,7 +507,7 @@ pub struct CheckArgs {
 /// `allowlist add|remove|set`.
 #[derive(Debug, Args)]
 pub struct EditArgs {
-    /// A service name, ALB name or ALB ARN.
+    /// A service name, ALB name, or ARN of an ALB or other resource AWS WAF protects.
     #[arg(value_name = "TARGET")]
     pub target: String,
     /// Addresses or CIDRs.
@@ -523,7 +523,7 @@ pub struct EditArgs {
 /// `status`.
 #[derive(Debug, Args)]
 pub struct StatusArgs {
-    /// Service names, ALB names or ALB ARNs [default: every service of the config file].
+    /// Service names, ALB names or resource ARNs [default: every service of the config file].
     #[arg(value_name = "TARGET")]
     pub targets: Vec<String>,
     /// Exit 0 if every target is in maintenance, 3 if not.

@@ -146,6 +146,10 @@ impl Fixture for WafFixture {
         new_lb(hint, "network").await
     }
 
+    async fn new_api_stage(&self, hint: &str) -> ResourceArn {
+        seed::api_stage(hint).await
+    }
+
     async fn associate_foreign_web_acl(&self, lb: &ResourceArn) -> String {
         seed::foreign_web_acl(lb.as_str()).await
     }

@@ -107,6 +107,9 @@ struct World {
     associations: HashMap<String, String>,
     /// Web ACL ARN -> web ACL.
     web_acls: HashMap<String, StoredAcl>,
+    /// Resources other than load balancers (API Gateway stages, ...), by
+    /// ARN.
+    resources: BTreeSet<String>,
     /// Load balancer ARN -> its tags.
     tags: HashMap<String, Vec<(String, String)>>,
     next_id: u64,
@@ -215,6 +218,19 @@ impl MemoryBackend {
         arn
     }
 
+    /// Adds an API Gateway REST API `api` (letters and digits) deployed
+    /// to stage `prod`, and returns the stage's ARN (issue 22: a resource
+    /// AWS WAF protects that is not a load balancer).
+    pub fn add_api_stage(&self, api: &str) -> ResourceArn {
+        let arn = format!(
+            "arn:aws:apigateway:{}::/restapis/{api}/stages/prod",
+            self.region
+        );
+        let arn = ResourceArn::parse(&arn).unwrap_or_else(|e| panic!("a stage of {api:?}: {e}"));
+        self.lock().resources.insert(arn.to_string());
+        arn
+    }
+
     /// Tags a load balancer (`elbv2.k8s.aws/cluster` = `prod` makes it the
     /// AWS Load Balancer Controller's, see [`crate::platform`]).
     pub fn tag_load_balancer(&self, lb: &ResourceArn, key: &str, value: &str) {
@@ -308,7 +324,9 @@ impl MemoryBackend {
         if lb.region() != self.region {
             return Err(wrong_region(lb, &self.region).into());
         }
-        if world.load_balancers.values().any(|l| l.arn == lb.as_str()) {
+        if world.load_balancers.values().any(|l| l.arn == lb.as_str())
+            || world.resources.contains(lb.as_str())
+        {
             Ok(())
         } else {
             Err(Error::TargetNotFound {

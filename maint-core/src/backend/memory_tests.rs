@@ -48,6 +48,10 @@ impl Fixture for MemoryFixture {
     async fn new_network_load_balancer(&self, hint: &str) -> LoadBalancerName {
         self.add(hint, LoadBalancerType::Network)
     }
+    async fn new_api_stage(&self, hint: &str) -> ResourceArn {
+        let n = self.counter.fetch_add(1, Ordering::Relaxed);
+        self.backend.add_api_stage(&format!("{hint}{n}"))
+    }
     async fn associate_foreign_web_acl(&self, lb: &ResourceArn) -> String {
         self.backend
             .associate_foreign_web_acl(lb, "security-team-acl")

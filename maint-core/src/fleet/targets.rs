@@ -83,7 +83,7 @@ impl Fleet {
             return Err(Error::invalid(
                 format!("target{}", if problems.len() > 1 { "s" } else { "" }),
                 format!(
-                    "not a service, load balancer name or ARN{services_note}: {}",
+                    "not a service, load balancer name or resource ARN{services_note}: {}",
                     problems.join("; ")
                 ),
             ));

@@ -15,6 +15,10 @@ pub trait Fixture: Send + Sync {
     /// Creates an Application Load Balancer no other scenario uses, with a
     /// name starting with `hint`, and returns its name.
     async fn new_load_balancer(&self, hint: &str) -> LoadBalancerName;
+    /// Creates an API Gateway REST API deployed to a stage, a resource
+    /// AWS WAF protects that is not a load balancer (issue 22), and returns
+    /// the stage's ARN.
+    async fn new_api_stage(&self, hint: &str) -> ResourceArn;
     /// Creates a Network Load Balancer and returns its name.
     async fn new_network_load_balancer(&self, hint: &str) -> LoadBalancerName;
     /// Associates a web ACL that maint did not create with `lb`; returns its ARN.

@@ -50,6 +50,7 @@ pub async fn run_all(f: &dyn Fixture) {
     window::two_services_with_the_same_name_are_never_merged(f).await;
     window::a_foreign_member_does_not_stop_the_others_of_its_window(f).await;
     window::a_member_another_writer_detached_is_reported_and_put_back(f).await;
+    window::a_window_of_a_load_balancer_and_an_api_stage_switches_both(f).await;
     arm::an_armed_window_switches_without_associating(f).await;
     arm::disarm_is_refused_in_maintenance(f).await;
     arm::arming_a_window_in_maintenance_only_marks_it_armed(f).await;

@@ -6,7 +6,9 @@ use super::fixture::Fixture;
 use super::helpers::{
     alb, all_normal_and_clean, all_ok, list, only_the_foreign_member_refused, spec, states, status,
 };
+use crate::maintenance::MaintenanceSpec;
 use crate::maintenance::{AllowlistChange, Change, Mode, State, Window};
+use crate::target::{LoadBalancerRef, ResourceArn};
 use crate::Error;
 
 /// The members of a service share one web ACL: entered together, edited
@@ -21,36 +23,9 @@ pub(super) async fn a_window_of_several_members_shares_one_web_acl(f: &dyn Fixtu
         alb(f, "win-c").await,
     ];
     let w = Window::of_service(&format!("conformance-{}", lbs[0].name()));
-    let entered = all_ok(
-        "enter",
-        b.enter_window(&w, &lbs, &spec(&["192.0.2.1"], "window"), Mode::Apply)
-            .await,
-    );
-    for changes in &entered {
-        assert!(changes.contains(&Change::Associated), "{changes:?}");
-    }
-    let st = states(f, &w, &lbs).await;
-    let acls: Vec<String> = st
-        .iter()
-        .map(|s| {
-            let info = s.maintenance().unwrap_or_else(|| panic!("{s:?}"));
-            assert_eq!(info.window, w.name());
-            info.web_acl_arn.clone()
-        })
-        .collect();
-    assert!(acls.iter().all(|a| *a == acls[0]), "one web ACL: {acls:?}");
+    enter_together(f, &w, &lbs, &spec(&["192.0.2.1"], "window")).await;
 
-    let added = all_ok(
-        "allowlist add",
-        b.update_window_allowlist(
-            &w,
-            &lbs,
-            &AllowlistChange::Add(list(&["192.0.2.2"])),
-            Mode::Apply,
-        )
-        .await,
-    );
-    assert!(added.iter().all(|c| c.len() == 1), "{added:?}");
+    add_to_allowlist(f, &w, &lbs, "192.0.2.2").await;
     for s in states(f, &w, &lbs).await {
         let entries: Vec<String> = s
             .maintenance()
@@ -230,4 +205,66 @@ pub(super) async fn a_member_another_writer_detached_is_reported_and_put_back(f:
         other => panic!("the other writer's web ACL stays: {other:?}"),
     }
     assert!(status(f, &lb).await.leftovers.is_empty());
+}
+
+/// A window of an ALB and an API Gateway stage (issue 22): the stage,
+/// named by ARN, resolves to itself, enters with the ALB under the one web
+/// ACL, takes the same allowlist edit, and leaves with it; status tells of
+/// each the same way.
+pub(super) async fn a_window_of_a_load_balancer_and_an_api_stage_switches_both(f: &dyn Fixture) {
+    let b = f.backend();
+    let stage = f.new_api_stage("stage").await;
+    let resolved = b
+        .resolve(&[LoadBalancerRef::Arn(stage.clone())])
+        .await
+        .expect("resolve call");
+    assert_eq!(resolved[0].as_ref().expect("the stage resolves"), &stage);
+    let lbs = [alb(f, "stage-alb").await, stage];
+    let w = Window::of_service(&format!("conformance-{}", lbs[0].name()));
+    enter_together(f, &w, &lbs, &spec(&["192.0.2.1"], "api too")).await;
+    add_to_allowlist(f, &w, &lbs, "192.0.2.2").await;
+    for s in states(f, &w, &lbs).await {
+        let info = s.maintenance().expect("in maintenance");
+        assert_eq!(info.allowlist.entries, list(&["192.0.2.1", "192.0.2.2"]));
+    }
+    let left = all_ok("exit", b.exit_window(&w, &lbs, Mode::Apply).await);
+    assert!(
+        left.iter().all(|c| c.contains(&Change::Disassociated)),
+        "{left:?}"
+    );
+    all_normal_and_clean(f, &w, &lbs).await;
+}
+
+/// Enters `lbs` into window `w` together: each is associated, and all are
+/// under the one web ACL of the window.
+async fn enter_together(f: &dyn Fixture, w: &Window, lbs: &[ResourceArn], s: &MaintenanceSpec) {
+    let entered = all_ok(
+        "enter",
+        f.backend().enter_window(w, lbs, s, Mode::Apply).await,
+    );
+    for changes in &entered {
+        assert!(changes.contains(&Change::Associated), "{changes:?}");
+    }
+    let acls: Vec<String> = states(f, w, lbs)
+        .await
+        .iter()
+        .map(|s| {
+            let info = s.maintenance().unwrap_or_else(|| panic!("{s:?}"));
+            assert_eq!(info.window, w.name());
+            info.web_acl_arn.clone()
+        })
+        .collect();
+    assert!(acls.iter().all(|a| *a == acls[0]), "one web ACL: {acls:?}");
+}
+
+/// Adds `entry` to window `w`'s allowlist: one change for each member.
+async fn add_to_allowlist(f: &dyn Fixture, w: &Window, lbs: &[ResourceArn], entry: &str) {
+    let add = AllowlistChange::Add(list(&[entry]));
+    let added = all_ok(
+        "allowlist add",
+        f.backend()
+            .update_window_allowlist(w, lbs, &add, Mode::Apply)
+            .await,
+    );
+    assert!(added.iter().all(|c| c.len() == 1), "{added:?}");
 }
