@@ -922,14 +922,39 @@ def make_handler(config):
                 return arns
             marker = m.group(1)
 
+    def api_stage_arns(region):
+        """Every API Gateway REST API stage moto has in `region` (REST-JSON)."""
+        def get(path):
+            conn = http.client.HTTPConnection(up_host, up_port, timeout=60)
+            try:
+                conn.request("GET", path, headers={
+                    "Authorization": f"AWS4-HMAC-SHA256 Credential=testing/20260101/{region}/"
+                                     "apigateway/aws4_request",
+                })
+                return json.loads(conn.getresponse().read() or b"{}")
+            finally:
+                conn.close()
+
+        arns = []
+        for api in get("/restapis?limit=500").get("item", []):
+            for stage in get(f"/restapis/{api['id']}/stages").get("item", []):
+                arns.append(f"arn:aws:apigateway:{region}::/restapis/{api['id']}/stages/"
+                            f"{stage['stageName']}")
+        return arns
+
     def list_resources_for_web_acl(body):
         asked = json.loads(body or b"{}")
-        # One ResourceType per call, as AWS; only load balancers are known here.
-        if asked.get("ResourceType", "APPLICATION_LOAD_BALANCER") != "APPLICATION_LOAD_BALANCER":
-            return json.dumps({"ResourceArns": []}).encode()
         acl = asked.get("WebACLArn", "")
         region = acl.split(":")[3] if acl.count(":") >= 4 else "us-east-1"
-        arns = load_balancer_arns(region)
+        # One ResourceType per call, as AWS; load balancers and API Gateway
+        # stages are known here, no other kind.
+        kind = asked.get("ResourceType", "APPLICATION_LOAD_BALANCER")
+        if kind == "APPLICATION_LOAD_BALANCER":
+            arns = load_balancer_arns(region)
+        elif kind == "API_GATEWAY":
+            arns = api_stage_arns(region)
+        else:
+            arns = []
 
         def associated(arn):
             answer = moto_call("AWSWAF_20190729.GetWebACLForResource", {"ResourceArn": arn})

@@ -11,7 +11,7 @@ import traceback
 from .engines import PythonEngine, python_overhead_section, python_package_available, run_python_overhead
 from .harness import sh
 from .latency import cycle_tables, measure_cli, run_cycles
-from .quota import quota_tables, run_quota_cycles
+from .quota import mixed_table, quota_tables, run_mixed_cycles, run_quota_cycles
 from .report import read_allowlist, write_report
 from .switching import SWITCH_SCENARIOS, run_switch_cycles, switch_tables
 
@@ -38,6 +38,8 @@ def parse_args():
     p.add_argument("--load-before", help="load average when scripts/bench started")
     p.add_argument("--only-switch", action="store_true",
                    help="run only the switching scenarios (armed, injected) through the quota proxy")
+    p.add_argument("--only-mixed", action="store_true",
+                   help="run only the mixed service (ALBs and API stages) through the quota proxy")
     a = p.parse_args()
     a.ns = [int(x) for x in a.ns.split(",") if x.strip()]
     return a
@@ -53,10 +55,10 @@ def main():
     sections.update(read_allowlist(a.allowlist_summary, a.allowlist_divan))
 
     # The CLI under AWS-like latency, without quotas.
-    if a.only_switch:
+    if a.only_switch or a.only_mixed:
         a.no_python = True
         sections["cli_note"] = sections["quota_note"] = "--only-switch given"
-    if a.maint and not a.only_switch:
+    if a.maint and not (a.only_switch or a.only_mixed):
         log(f"CLI cycle: N = {a.ns}, {a.runs} run(s)")
         m = re.search(r"--concurrency\b[^\[]*\[default: (\d+)\]", sh([a.maint, "--help"]))
         sections["cli_concurrency"] = m.group(1) if m else None
@@ -66,11 +68,11 @@ def main():
         except Exception:  # noqa: BLE001
             sections["cli_note"] = "the CLI cycle failed, see Errors"
             sections["errors"].append("CLI cycle:\n" + traceback.format_exc())
-    elif not a.only_switch:
+    elif not (a.only_switch or a.only_mixed):
         sections["cli_note"] = a.cli_note or "no maint binary given"
 
     # The quota model, the default: one service of N ALBs.
-    if a.only_switch:
+    if a.only_switch or a.only_mixed:
         pass
     elif a.maint and a.quota_proxy:
         log(f"quota model: N = {a.ns}")
@@ -83,6 +85,20 @@ def main():
             sections["errors"].append("quota model:\n" + traceback.format_exc())
     else:
         sections["quota_note"] = "no maint binary or no quota proxy given"
+
+    # A service of ALBs and API Gateway stages (issue 22), under the quotas.
+    if a.maint and a.quota_proxy and not a.only_switch:
+        log(f"mixed service (ALBs and API stages): N = {a.ns}")
+        try:
+            sections["mixed"] = mixed_table(run_mixed_cycles(a.maint, a.moto, a.quota_proxy, a.ns, log), a.ns)
+        except Exception:  # noqa: BLE001
+            sections["errors"].append("mixed service:\n" + traceback.format_exc())
+    if a.only_mixed:
+        write_report(a, sections)
+        log(f"wrote {a.out}")
+        for e in sections["errors"]:
+            log(e)
+        return 1 if sections["errors"] else 0
 
     # Switching without associating: an armed window, an injected rule.
     if a.maint and a.quota_proxy:

@@ -6,7 +6,8 @@ import json
 import subprocess
 import time
 
-from .harness import ADDED, ALLOW, cli_env, proxy_counts, proxy_reset, seed_albs, service_folder
+from .harness import (ADDED, ALLOW, REGION, cli_env, moto_reset, proxy_counts, proxy_reset, seed,
+                      seed_albs, service_folder)
 
 QUOTA_OPS = ["enter", "re-enter", "allowlist add", "allowlist disable", "status", "exit"]
 # AWS WAF allows one AssociateWebACL (and one DisassociateWebACL) every 2 s
@@ -100,3 +101,58 @@ def quota_tables(results, ns):
                         f"{r['writes']} | {c['throttled']} | {r['failed']} | {r['emulation']:.2f} s |")
         figures["hi"] = results[ns[-1]]
     return "\n".join(rows), figures
+
+
+MIXED_OPS = ["enter", "allowlist add", "status", "exit"]
+
+
+def run_mixed_cycles(binary, moto, proxy, ns, log):
+    """Issue 22: for each N, one config service `bench` of N regional
+    targets, half of them (at least one) API Gateway REST API stages named
+    by ARN and the rest ALBs, through the same quota proxy: enter, allowlist
+    add, status, exit. AssociateWebACL's one call per 2 s is per account and
+    Region, whatever the resource, so the floor is the quota model's."""
+    env = cli_env(proxy)
+    args = {
+        "enter": ["enter", "bench", "--allow", ALLOW, "--reason", "benchmark"],
+        "allowlist add": ["allowlist", "add", "bench", ADDED],
+        "status": ["status", "bench"],
+        "exit": ["exit", "bench"],
+    }
+    results = {}
+    for n in ns:
+        stages = max(1, n // 2)
+        names = seed_albs(moto, n - stages, prefix="mixed-alb") if n > stages else []
+        if not names:
+            moto_reset(moto)
+        arns = [seed.create_api_stage(moto, f"mixedapi{i:03d}", REGION) for i in range(stages)]
+        cwd = service_folder("maint-mixed-", names + arns)
+        per = {}
+        for op in MIXED_OPS:
+            p, wall, counts, out = run_paced(binary, args[op], env, cwd, proxy, n)
+            failed = out["summary"]["failed"] if "summary" in out else sum(
+                1 for t in out["targets"] if t["error"] or t["state"] != "maintenance")
+            emulation = counts.get("emulation_seconds", 0.0)
+            per[op] = {"wall": wall - emulation, "counts": counts, "failed": failed,
+                       "code": p.returncode, "albs": n - stages, "stages": stages}
+            log(f"  mixed N={n} ({n - stages} ALBs, {stages} stages) {op}: {wall:.2f} s "
+                f"(floor {quota_floor(op, n):.0f} s), {counts['total']} calls, "
+                f"{counts['throttled']} throttled, {failed} failed")
+        results[n] = per
+    return results
+
+
+def mixed_table(results, ns):
+    """The mixed service's table: wall time against the quota floor."""
+    rows = ["| N (ALBs + API stages) | command | wall time | quota floor | wall / floor "
+            "| AWS calls | throttled | failed targets |",
+            "|---|---|---:|---:|---:|---:|---:|---:|"]
+    for n in ns:
+        for op in MIXED_OPS:
+            r = results[n][op]
+            c = r["counts"]
+            floor = quota_floor(op, n)
+            ratio = f"{r['wall'] / floor:.2f}" if floor > 0 else "–"
+            rows.append(f"| {n} ({r['albs']} + {r['stages']}) | {op} | {r['wall']:.2f} s | {floor:.0f} s | "
+                        f"{ratio} | {c['total']} | {c['throttled']} | {r['failed']} |")
+    return "\n".join(rows)

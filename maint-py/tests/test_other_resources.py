@@ -1,0 +1,44 @@
+"""Targets other than load balancers (issue 22) from Python: an API Gateway
+REST API stage, by ARN, beside an ALB in one call; the stage records the
+association as AWS's GetStage shows it, and ends as it began; an ARN of a
+resource AWS WAF does not protect is bad input, nothing changed."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+import seed
+from conftest import REGION, web_acl_names
+
+import maint
+
+
+def test_an_api_stage_and_an_alb_enter_and_exit_together(client, make_lb, moto_endpoint):
+    name, arn = make_lb()
+    stage = seed.create_api_stage(moto_endpoint, f"py{uuid.uuid4().hex[:10]}", REGION)
+    entered = client.enter(name, stage, allow=["203.0.113.0/24"], reason="api migration")
+    assert [r.ok for r in entered] == [True, True], entered
+    assert {r.load_balancer_arn for r in entered} == {arn, stage}
+    assert seed.stage_web_acl(moto_endpoint, stage, REGION).startswith("arn:aws:wafv2:")
+
+    statuses = client.status(stage, name)
+    assert [s.state for s in statuses] == ["maintenance", "maintenance"]
+    assert statuses[0].allowlist == ["203.0.113.0/24"]
+    # Named without a service, each is a window of its own.
+    assert statuses[0].window != statuses[1].window
+
+    exited = client.exit(name, stage)
+    assert all(r.ok and r.changed for r in exited), exited
+    assert seed.stage_web_acl(moto_endpoint, stage, REGION) == ""
+    assert client.status(stage)[0].state == "normal"
+
+
+def test_a_resource_aws_waf_does_not_protect_is_bad_input(client, make_lb, aws):
+    name, _ = make_lb()
+    before = web_acl_names(aws)
+    with pytest.raises(maint.InvalidInputError) as refused:
+        client.enter(name, "arn:aws:s3:::release-artifacts")
+    assert "AWS WAF protects" in str(refused.value)
+    assert web_acl_names(aws) == before
+    assert client.status(name)[0].state == "normal"
