@@ -40,6 +40,23 @@ def run_paced(binary, args, env, cwd, proxy, n):
     return p, wall, counts, out
 
 
+def measure(binary, args, env, cwd, proxy, n):
+    """One paced `maint --json ARGS` (see run_paced): its wall time less the
+    emulator's own, the calls, the failed targets, the writes."""
+    p, wall, counts, out = run_paced(binary, args, env, cwd, proxy, n)
+    if "summary" in out:
+        failed = out["summary"]["failed"]
+    else:
+        failed = sum(1 for t in out["targets"] if t["error"] or t["state"] != "maintenance")
+    writes = sum(v for k, v in counts["calls"].items()
+                 if k.split(":", 1)[1].startswith(("Create", "Update", "Delete", "Put")))
+    # The proxy's own time answering ListResourcesForWebACL from moto (it
+    # asks moto about every resource; AWS answers in one round trip).
+    emulation = counts.get("emulation_seconds", 0.0)
+    return {"wall": wall - emulation, "raw_wall": wall, "emulation": emulation,
+            "counts": counts, "failed": failed, "writes": writes, "code": p.returncode}
+
+
 def run_quota_cycles(binary, moto, proxy, ns, log):
     """For each N: moto reset, N ALBs seeded, one config service `bench`
     holding them, then the real CLI (paced to 100% of the quotas) through
@@ -61,20 +78,9 @@ def run_quota_cycles(binary, moto, proxy, ns, log):
         cwd = service_folder("maint-quota-", names)
         per = {}
         for op in QUOTA_OPS:
-            p, wall, counts, out = run_paced(binary, args[op], env, cwd, proxy, n)
-            if "summary" in out:
-                failed = out["summary"]["failed"]
-            else:
-                failed = sum(1 for t in out["targets"] if t["error"] or t["state"] != "maintenance")
-            writes = sum(v for k, v in counts["calls"].items()
-                         if k.split(":", 1)[1].startswith(("Create", "Update", "Delete", "Put")))
-            # The proxy's own time answering ListResourcesForWebACL from moto
-            # (it asks moto about every ALB; AWS answers in one round trip).
-            emulation = counts.get("emulation_seconds", 0.0)
-            per[op] = {"wall": wall - emulation, "raw_wall": wall, "emulation": emulation,
-                       "counts": counts, "failed": failed, "writes": writes, "code": p.returncode}
-            log(f"  quota model N={n} {op}: {wall:.2f} s (floor {quota_floor(op, n):.0f} s), "
-                f"{counts['total']} calls, {counts['throttled']} throttled, {failed} failed")
+            per[op] = r = measure(binary, args[op], env, cwd, proxy, n)
+            log(f"  quota model N={n} {op}: {r['raw_wall']:.2f} s (floor {quota_floor(op, n):.0f} s), "
+                f"{r['counts']['total']} calls, {r['counts']['throttled']} throttled, {r['failed']} failed")
         results[n] = per
     return results
 
@@ -129,15 +135,11 @@ def run_mixed_cycles(binary, moto, proxy, ns, log):
         cwd = service_folder("maint-mixed-", names + arns)
         per = {}
         for op in MIXED_OPS:
-            p, wall, counts, out = run_paced(binary, args[op], env, cwd, proxy, n)
-            failed = out["summary"]["failed"] if "summary" in out else sum(
-                1 for t in out["targets"] if t["error"] or t["state"] != "maintenance")
-            emulation = counts.get("emulation_seconds", 0.0)
-            per[op] = {"wall": wall - emulation, "counts": counts, "failed": failed,
-                       "code": p.returncode, "albs": n - stages, "stages": stages}
-            log(f"  mixed N={n} ({n - stages} ALBs, {stages} stages) {op}: {wall:.2f} s "
-                f"(floor {quota_floor(op, n):.0f} s), {counts['total']} calls, "
-                f"{counts['throttled']} throttled, {failed} failed")
+            per[op] = r = measure(binary, args[op], env, cwd, proxy, n)
+            r.update(albs=n - stages, stages=stages)
+            log(f"  mixed N={n} ({n - stages} ALBs, {stages} stages) {op}: {r['raw_wall']:.2f} s "
+                f"(floor {quota_floor(op, n):.0f} s), {r['counts']['total']} calls, "
+                f"{r['counts']['throttled']} throttled, {r['failed']} failed")
         results[n] = per
     return results
 
