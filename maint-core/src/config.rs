@@ -55,6 +55,8 @@ use crate::response::{ContentType, ResponseBody, ResponseHeader, ResponseStatus}
 use crate::scope::{HostPattern, PathPrefix, Scope};
 use crate::target::LoadBalancerRef;
 
+pub use crate::suggest::did_you_mean;
+
 /// The default config file name, looked up in the current directory.
 pub const DEFAULT_FILE: &str = "maint.toml";
 
@@ -290,10 +292,10 @@ impl<'de> Deserialize<'de> for RawAllowlist {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawService {
-    // `resources` (issue 22) names the same list: load balancers and the
-    // other regional resources AWS WAF protects, by ARN.
-    #[serde(alias = "resources")]
-    load_balancers: Spanned<Vec<Spanned<String>>>,
+    // Load balancers; `resources` (issue 22): the other regional resources
+    // AWS WAF protects, by ARN (either list may hold either kind).
+    load_balancers: Option<Spanned<Vec<Spanned<String>>>>,
+    resources: Option<Spanned<Vec<Spanned<String>>>>,
     #[serde(default)]
     allowlists: Vec<Spanned<String>>,
     region: Option<Spanned<String>>,
@@ -366,39 +368,6 @@ fn line_column(text: &str, offset: usize) -> (usize, usize) {
     let line = before.matches('\n').count() + 1;
     let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
     (line, column)
-}
-
-/// The closest of `candidates` to `word`, when close enough to be a typo.
-pub fn did_you_mean<'a>(
-    word: &str,
-    candidates: impl IntoIterator<Item = &'a str>,
-) -> Option<&'a str> {
-    candidates
-        .into_iter()
-        .map(|c| (edit_distance(word, c), c))
-        .filter(|(d, c)| *d <= (c.len().max(word.len()) / 3).max(1))
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, c)| c)
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.iter().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let cur = row[j + 1];
-            row[j + 1] = if ca == cb {
-                prev
-            } else {
-                1 + prev.min(row[j]).min(row[j + 1])
-            };
-            prev = cur;
-        }
-    }
-    row[b.len()]
 }
 
 #[cfg(feature = "config")]
@@ -680,22 +649,29 @@ fn validate_service(
 ) -> Option<Service> {
     let before = problems.found.len();
     let mut load_balancers = Vec::new();
-    if raw.load_balancers.get_ref().is_empty() {
-        problems.at(
-            Some(raw.load_balancers.span()),
-            Some(format!("{key}.load_balancers")),
-            "a service needs at least one load balancer (or other resource)",
-        );
-    }
-    for lb in raw.load_balancers.get_ref() {
-        match LoadBalancerRef::parse(lb.get_ref()) {
-            Ok(r) => load_balancers.push(r),
-            Err(e) => problems.at(
-                Some(lb.span()),
-                Some(format!("{key}.load_balancers")),
-                e.to_string(),
-            ),
+    let lists = [
+        ("load_balancers", &raw.load_balancers),
+        ("resources", &raw.resources),
+    ];
+    for (list, given) in lists.iter().filter_map(|(k, l)| l.as_ref().map(|l| (k, l))) {
+        for lb in given.get_ref() {
+            match LoadBalancerRef::parse(lb.get_ref()) {
+                Ok(r) => load_balancers.push(r),
+                Err(e) => problems.at(
+                    Some(lb.span()),
+                    Some(format!("{key}.{list}")),
+                    e.to_string(),
+                ),
+            }
         }
+    }
+    if load_balancers.is_empty() && problems.found.len() == before {
+        let at = raw.load_balancers.as_ref().or(raw.resources.as_ref());
+        problems.at(
+            Some(at.map_or(span.clone(), Spanned::span)),
+            Some(format!("{key}.load_balancers")),
+            "a service needs at least one load balancer (or other resource: `resources`)",
+        );
     }
     let mut allowlist = Allowlist::new();
     let mut allowlist_names = Vec::new();
@@ -1274,6 +1250,46 @@ headers = { "Content-Type" = "text/html" }
         assert_eq!(got.len(), 1, "{got:?}");
         assert!(got[0].contains("at most 10 paths"), "{got:?}");
         assert!(got[0].contains("services.shop"), "{got:?}");
+    }
+
+    #[test]
+    fn resources_list_other_kinds_beside_the_load_balancers() {
+        let stage = "arn:aws:apigateway:us-east-1::/restapis/a1b2c3d4e5/stages/prod";
+        let both = format!(
+            "[services.shop]\nload_balancers = [\"shop-web\"]\nresources = [\"{stage}\"]\n\n\
+             [services.orders]\nresources = [\"{stage}\"]\n"
+        );
+        let config = Config::parse(&both, Path::new("m.toml")).unwrap();
+        let named: Vec<String> = config.services["shop"]
+            .load_balancers
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(named, ["shop-web", stage]);
+        assert_eq!(config.services["orders"].load_balancers.len(), 1);
+        // A bad entry is named with its list; a service of neither list is
+        // told what it needs.
+        let err = Config::parse(
+            "[services.shop]\nresources = [\"arn:aws:s3:::bucket\"]\n",
+            Path::new("m.toml"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("m.toml:2:14: services.shop.resources:"),
+            "{err}"
+        );
+        assert!(err.contains("AWS WAF protects"), "{err}");
+        let err = Config::parse(
+            "[services.shop]\nregion = \"us-east-1\"\n",
+            Path::new("m.toml"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("services.shop.load_balancers: a service needs at least one"),
+            "{err}"
+        );
     }
 
     #[test]

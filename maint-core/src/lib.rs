@@ -117,6 +117,8 @@ mod plan;
 pub mod report;
 pub mod response;
 pub mod scope;
+// Did-you-mean suggestions (`config::did_you_mean`).
+mod suggest;
 pub mod target;
 #[cfg(feature = "http")]
 pub mod wait;
