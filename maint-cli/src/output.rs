@@ -744,6 +744,7 @@ mod tests {
             target: target.into(),
             service: None,
             load_balancer_arn: None,
+            resource_kind: None,
             state,
             window: None,
             web_acl_arn: None,

@@ -262,6 +262,7 @@ mod tests {
             target: format!("{service}/alb"),
             service: Some(service.to_string()),
             load_balancer_arn: None,
+            resource_kind: None,
             result: ResultKind::Ok,
             changed: true,
             dry_run: false,

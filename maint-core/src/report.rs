@@ -17,7 +17,7 @@ use crate::check::{CheckReport, CheckResponse, Verdict, Why};
 use crate::error::{chain, Error, ErrorKind};
 use crate::maintenance::{Change, Mode, Outcome, SharedWindow, State, TargetStatus};
 use crate::scope::Scope;
-use crate::target::TargetRef;
+use crate::target::{ResourceKind, TargetRef};
 
 /// One target's error, for reports.
 #[derive(Debug, Clone, Serialize)]
@@ -122,6 +122,9 @@ pub struct StatusReport {
     pub service: Option<String>,
     /// The load balancer's ARN (null when it could not be found).
     pub load_balancer_arn: Option<String>,
+    /// What kind of resource that ARN names (`load_balancer`,
+    /// `api_gateway_stage`, ...; null when it could not be found).
+    pub resource_kind: Option<ResourceKind>,
     /// The target's state.
     pub state: TargetState,
     /// The maintenance window it is in (its web ACL's name), when in
@@ -194,6 +197,7 @@ impl StatusReport {
             target: target.label(),
             service: target.service.clone(),
             load_balancer_arn: None,
+            resource_kind: None,
             state: TargetState::Error,
             window: None,
             web_acl_arn: None,
@@ -221,6 +225,7 @@ impl StatusReport {
             Err(e) => report.error = Some(ErrorReport::new(e)),
             Ok(status) => {
                 report.load_balancer_arn = Some(status.load_balancer.to_string());
+                report.resource_kind = Some(status.load_balancer.kind());
                 report.leftovers = status.leftovers.clone();
                 report.sharing = status.sharing.clone();
                 match &status.state {
@@ -307,6 +312,9 @@ pub struct CheckTargetReport {
     pub service: Option<String>,
     /// The load balancer's ARN (null when it could not be found).
     pub load_balancer_arn: Option<String>,
+    /// What kind of resource that ARN names (`load_balancer`,
+    /// `api_gateway_stage`, ...; null when it could not be found).
+    pub resource_kind: Option<ResourceKind>,
     /// The web ACL read (maint's, or the service's own).
     pub web_acl: Option<String>,
     /// `let_through`, `maintenance`, `bypass_link`; null on error.
@@ -330,6 +338,7 @@ impl CheckTargetReport {
             target: target.label(),
             service: target.service.clone(),
             load_balancer_arn: None,
+            resource_kind: None,
             web_acl: None,
             verdict: None,
             why: Vec::new(),
@@ -340,6 +349,7 @@ impl CheckTargetReport {
         match result {
             Ok(answer) => {
                 report.load_balancer_arn = Some(answer.load_balancer.to_string());
+                report.resource_kind = Some(answer.load_balancer.kind());
                 report.web_acl = answer.web_acl.clone();
                 report.verdict = Some(answer.verdict);
                 report.reasons = answer.why.iter().map(ToString::to_string).collect();
@@ -361,6 +371,9 @@ pub struct ChangeReport {
     pub service: Option<String>,
     /// The load balancer's ARN (null when it could not be found).
     pub load_balancer_arn: Option<String>,
+    /// What kind of resource that ARN names (`load_balancer`,
+    /// `api_gateway_stage`, ...; null when it could not be found).
+    pub resource_kind: Option<ResourceKind>,
     /// Whether the command succeeded for this target.
     pub result: ResultKind,
     /// Whether anything changed (in a dry run: would change).
@@ -383,6 +396,7 @@ impl ChangeReport {
                 target: target.label(),
                 service: target.service.clone(),
                 load_balancer_arn: Some(outcome.load_balancer.to_string()),
+                resource_kind: Some(outcome.load_balancer.kind()),
                 result: ResultKind::Ok,
                 changed: outcome.changed(),
                 dry_run: outcome.mode.is_dry_run(),
@@ -394,6 +408,7 @@ impl ChangeReport {
                 target: target.label(),
                 service: target.service.clone(),
                 load_balancer_arn: None,
+                resource_kind: None,
                 result: ResultKind::Error,
                 changed: false,
                 dry_run: mode.is_dry_run(),

@@ -235,6 +235,7 @@ pub enum ResourceKind {
     /// An API Gateway REST API stage.
     ApiGatewayStage,
     /// An AppSync GraphQL API.
+    #[serde(rename = "appsync_api")]
     AppSyncApi,
     /// A Cognito user pool (its hosted sign-in pages).
     CognitoUserPool,
@@ -254,6 +255,20 @@ impl ResourceKind {
         ResourceKind::AppRunnerService,
         ResourceKind::VerifiedAccessInstance,
     ];
+
+    /// The kind as JSON gives it: `load_balancer`, `api_gateway_stage`,
+    /// `appsync_api`, `cognito_user_pool`, `app_runner_service`,
+    /// `verified_access_instance`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::LoadBalancer => "load_balancer",
+            Self::ApiGatewayStage => "api_gateway_stage",
+            Self::AppSyncApi => "appsync_api",
+            Self::CognitoUserPool => "cognito_user_pool",
+            Self::AppRunnerService => "app_runner_service",
+            Self::VerifiedAccessInstance => "verified_access_instance",
+        }
+    }
 
     /// The kind in words, for messages: "Application Load Balancer", ...
     pub fn describe(self) -> &'static str {
@@ -933,7 +948,12 @@ pub(crate) fn wrong_region(lb: &ResourceArn, region: &str) -> InvalidInput {
     InvalidInput::new(
         format!("target {lb}"),
         format!(
-            "the load balancer is in region {}, but maint is working in {region}; pass {}",
+            "the {} is in region {}, but maint is working in {region}; pass {}",
+            if lb.is_load_balancer() {
+                "load balancer"
+            } else {
+                lb.kind().describe()
+            },
             lb.region(),
             crate::error::Argument::Region.given(lb.region())
         ),
@@ -1151,6 +1171,10 @@ mod tests {
             ResourceKind::ApiGatewayStage.serves_api() && ResourceKind::AppSyncApi.serves_api()
         );
         assert!(!ResourceKind::LoadBalancer.serves_api());
+        for kind in ResourceKind::ALL {
+            let json = serde_json::to_value(kind).expect("a kind serializes");
+            assert_eq!(json, kind.as_str(), "JSON and as_str agree");
+        }
     }
 
     #[test]

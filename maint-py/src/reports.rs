@@ -62,6 +62,12 @@ impl ChangeResult {
     fn load_balancer_arn(&self) -> Option<&str> {
         self.report.load_balancer_arn.as_deref()
     }
+    /// What kind of resource that ARN names: `"load_balancer"`,
+    /// `"api_gateway_stage"`, ... (None when it could not be found).
+    #[getter]
+    fn resource_kind(&self) -> Option<&'static str> {
+        self.report.resource_kind.map(|kind| kind.as_str())
+    }
     /// `"ok"` or `"error"`.
     #[getter]
     fn result(&self) -> &'static str {
@@ -159,6 +165,12 @@ impl PyTargetStatus {
     #[getter]
     fn load_balancer_arn(&self) -> Option<&str> {
         self.report.load_balancer_arn.as_deref()
+    }
+    /// What kind of resource that ARN names: `"load_balancer"`,
+    /// `"api_gateway_stage"`, ... (None when it could not be found).
+    #[getter]
+    fn resource_kind(&self) -> Option<&'static str> {
+        self.report.resource_kind.map(|kind| kind.as_str())
     }
     /// `"normal"`, `"maintenance"`, `"foreign"`, `"armed"` (maint's web ACL
     /// associated in pass-through form), `"reverted"` (maint's injected rule
@@ -429,6 +441,12 @@ impl CheckResult {
     #[getter]
     fn load_balancer_arn(&self) -> Option<&str> {
         self.report.load_balancer_arn.as_deref()
+    }
+    /// What kind of resource that ARN names: `"load_balancer"`,
+    /// `"api_gateway_stage"`, ... (None when it could not be found).
+    #[getter]
+    fn resource_kind(&self) -> Option<&'static str> {
+        self.report.resource_kind.map(|kind| kind.as_str())
     }
     /// The web ACL read (maint's, or the service's own), if any.
     #[getter]

@@ -23,11 +23,12 @@ import seed  # tests/moto/seed.py, put on sys.path by conftest
 
 UTC = dt.timezone.utc
 CHANGE_FIELDS = {
-    "target", "service", "load_balancer_arn", "result", "changed", "dry_run",
+    "target", "service", "load_balancer_arn", "resource_kind", "result", "changed", "dry_run",
     "changes", "details", "error",
 }
 STATUS_FIELDS = {
-    "target", "service", "load_balancer_arn", "state", "window", "web_acl_arn", "web_acl_name",
+    "target", "service", "load_balancer_arn", "resource_kind", "state", "window", "web_acl_arn",
+    "web_acl_name",
     "allowlist_enabled", "allowlist", "reason", "since", "until", "response_status",
     "leftovers", "error", "injected", "armed_since", "bypass", "client_ip_from", "overdue",
     "revision", "scope", "sharing",
@@ -49,7 +50,7 @@ def test_a_full_cycle_enters_reports_and_exits(client, make_lb):
     assert entered.ok and entered.result == "ok" and entered.error is None
     assert entered.changed and not entered.dry_run
     assert entered.target == name and entered.service is None
-    assert entered.load_balancer_arn == arn
+    assert entered.load_balancer_arn == arn and entered.resource_kind == "load_balancer"
     assert any("associate" in c for c in entered.changes), entered.changes
     assert {"change": "associated"} in entered.details
     assert set(entered.to_dict()) == CHANGE_FIELDS

@@ -19,7 +19,10 @@ def test_an_api_stage_and_an_alb_enter_and_exit_together(client, make_lb, moto_e
     stage = seed.create_api_stage(moto_endpoint, f"py{uuid.uuid4().hex[:10]}", REGION)
     entered = client.enter(name, stage, allow=["203.0.113.0/24"], reason="api migration")
     assert [r.ok for r in entered] == [True, True], entered
-    assert {r.load_balancer_arn for r in entered} == {arn, stage}
+    assert {(r.load_balancer_arn, r.resource_kind) for r in entered} == {
+        (arn, "load_balancer"),
+        (stage, "api_gateway_stage"),
+    }
     assert seed.stage_web_acl(moto_endpoint, stage, REGION).startswith("arn:aws:wafv2:")
 
     statuses = client.status(stage, name)

@@ -111,7 +111,14 @@ async fn an_api_stage_and_an_alb_in_one_service_enter_edit_and_exit_together() {
     assert!(
         shown
             .iter()
-            .any(|t| t["load_balancer_arn"] == stage.as_str()),
+            .any(|t| t["load_balancer_arn"] == stage.as_str()
+                && t["resource_kind"] == "api_gateway_stage"),
+        "{shown:?}"
+    );
+    assert!(
+        shown.iter().any(
+            |t| t["load_balancer_arn"] == alb.as_str() && t["resource_kind"] == "load_balancer"
+        ),
         "{shown:?}"
     );
 

@@ -560,6 +560,7 @@ impl Fleet {
                 target,
                 service: summary.window.service().map(str::to_string),
                 load_balancer_arn: lb.map(ToString::to_string),
+                resource_kind: lb.map(ResourceArn::kind),
                 result: crate::report::ResultKind::Error,
                 changed: false,
                 dry_run: mode.is_dry_run(),

@@ -187,7 +187,7 @@ impl WafStore {
         listed.map_err(|e| Error::Conflict {
             resource: host.arn.clone(),
             message: format!(
-                "maint must know every load balancer web ACL {} protects before adding its \
+                "maint must know every resource web ACL {} protects before adding its \
                      rule (ListResourcesForWebACL failed: {e}); nothing was changed",
                 host.name
             ),
