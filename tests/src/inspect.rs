@@ -7,6 +7,18 @@ use maint_core::ResourceArn;
 
 use crate::seed;
 
+/// The name of the web ACL `resource` is under, per AWS WAF in moto, if
+/// any.
+pub async fn web_acl_of(resource: &ResourceArn) -> Option<String> {
+    let out = seed::waf_client()
+        .get_web_acl_for_resource()
+        .resource_arn(resource.as_str())
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("moto GetWebACLForResource {resource}: {e}"));
+    out.web_acl().map(|a| a.name().to_string())
+}
+
 /// The names of maint's web ACLs and IP sets for `lb` that exist in moto,
 /// sorted.
 pub async fn resources_in_moto(lb: &ResourceArn) -> Vec<String> {

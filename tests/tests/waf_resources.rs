@@ -12,18 +12,8 @@
 use maint_core::{Error, LoadBalancerRef, MaintenanceBackend, ResourceArn, ResourceKind};
 use maint_tests::cli::Workdir;
 use maint_tests::faults::Faults;
+use maint_tests::inspect::web_acl_of;
 use maint_tests::{fast_settings, faulty_backend, seed, OperationLog};
-
-/// The name of the web ACL `resource` is under, per AWS WAF.
-async fn under(resource: &ResourceArn) -> Option<String> {
-    let out = seed::waf_client()
-        .get_web_acl_for_resource()
-        .resource_arn(resource.as_str())
-        .send()
-        .await
-        .unwrap();
-    out.web_acl().map(|a| a.name().to_string())
-}
 
 /// Every regional web ACL in moto.
 async fn web_acls() -> Vec<aws_sdk_wafv2::types::WebAclSummary> {
@@ -90,8 +80,8 @@ async fn an_api_stage_and_an_alb_in_one_service_enter_edit_and_exit_together() {
         "db upgrade",
     ]);
     assert_eq!(entered.code, 0, "{}\n{}", entered.stdout, entered.stderr);
-    assert_eq!(under(&alb).await.as_deref(), Some("maint-svc-shop"));
-    assert_eq!(under(&stage).await.as_deref(), Some("maint-svc-shop"));
+    assert_eq!(web_acl_of(&alb).await.as_deref(), Some("maint-svc-shop"));
+    assert_eq!(web_acl_of(&stage).await.as_deref(), Some("maint-svc-shop"));
     // API Gateway records the association on the stage too.
     let recorded = seed::stage_web_acl(&stage)
         .await
@@ -140,10 +130,10 @@ async fn an_api_stage_and_an_alb_in_one_service_enter_edit_and_exit_together() {
 
     let exited = w.maint(&["exit", "shop"]);
     assert_eq!(exited.code, 0, "{}\n{}", exited.stdout, exited.stderr);
-    assert_eq!(under(&alb).await, None);
-    assert_eq!(under(&stage).await, None);
+    assert_eq!(web_acl_of(&alb).await, None);
+    assert_eq!(web_acl_of(&stage).await, None);
     assert_eq!(seed::stage_web_acl(&stage).await, None);
-    assert_eq!(under(&api_only).await, None);
+    assert_eq!(web_acl_of(&api_only).await, None);
     let left: Vec<String> = web_acl_names()
         .await
         .into_iter()

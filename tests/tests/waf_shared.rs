@@ -13,7 +13,7 @@ use maint_core::check::{CheckRequest, Verdict};
 use maint_core::scope::Scope;
 use maint_core::{Allowlist, ErrorKind, MaintenanceBackend, ResourceArn, WafSettings};
 use maint_tests::faults::Faults;
-use maint_tests::inspect::ip_sets_of;
+use maint_tests::inspect::{ip_sets_of, web_acl_of};
 use maint_tests::{fast_settings, faulty_backend, seed, OperationLog};
 
 fn backend() -> (WafBackend, OperationLog) {
@@ -44,17 +44,6 @@ async fn verdict(b: &WafBackend, lb: &ResourceArn, ip: &str, host: &str) -> Verd
         .and_then(|r| r.with_host(host))
         .unwrap();
     b.check(lb, &request).await.unwrap().verdict
-}
-
-/// The name of the web ACL `lb` is under, if any.
-async fn under(lb: &ResourceArn) -> Option<String> {
-    let out = seed::waf_client()
-        .get_web_acl_for_resource()
-        .resource_arn(lb.as_str())
-        .send()
-        .await
-        .unwrap();
-    out.web_acl().map(|a| a.name().to_string())
 }
 
 /// The changes the one member reports.
@@ -118,7 +107,7 @@ async fn two_scoped_services_share_one_alb_enter_and_exit_on_their_own_in_either
     assert_eq!(refused.kind(), ErrorKind::Conflict);
     assert!(refused.to_string().contains(api.name()), "{refused}");
     results.remove(0).unwrap();
-    assert_eq!(under(&lb2).await, None);
+    assert_eq!(web_acl_of(&lb2).await, None);
 
     // status of either window names the other on the load balancer.
     for (this, other, spec) in [(&shop, &api, &api_spec), (&api, &shop, &shop_spec)] {
@@ -213,7 +202,7 @@ async fn two_scoped_services_share_one_alb_enter_and_exit_on_their_own_in_either
             web_acl: shop.name().to_string()
         }]
     );
-    assert_eq!(under(&lb).await.as_deref(), Some(shop.name()));
+    assert_eq!(web_acl_of(&lb).await.as_deref(), Some(shop.name()));
     // shop is normal beside api: its name's web ACL is in use (api's
     // part), not a leftover.
     let beside = b
@@ -273,7 +262,7 @@ async fn two_scoped_services_share_one_alb_enter_and_exit_on_their_own_in_either
             }
         ]
     );
-    assert_eq!(under(&lb).await, None);
+    assert_eq!(web_acl_of(&lb).await, None);
     assert!(ip_sets_of(&shop).await.is_empty());
     assert!(ip_sets_of(&api).await.is_empty());
     let leftovers = b.cleanup(Mode::DryRun).await.unwrap();
