@@ -233,7 +233,8 @@ pub struct WaitArgs {
     /// Probe this URL (implies --wait).
     #[arg(long, value_name = "URL", help_heading = "Waiting")]
     pub wait_url: Option<String>,
-    /// How long to wait at most [default: 5m].
+    /// How long to wait at most [default: 5m; 30m for a CloudFront
+    /// distribution, whose changes take minutes to reach every edge].
     #[arg(long, value_name = "DURATION", value_parser = parse_duration, help_heading = "Waiting")]
     pub wait_timeout: Option<Duration>,
 }
@@ -244,9 +245,7 @@ impl WaitArgs {
         let wanted = self.wait || self.wait_url.is_some();
         wanted.then(|| maint_core::WaitPlan {
             url: self.wait_url.clone(),
-            timeout: self
-                .wait_timeout
-                .unwrap_or(maint_core::WaitPlan::DEFAULT_TIMEOUT),
+            timeout: self.wait_timeout,
         })
     }
 }

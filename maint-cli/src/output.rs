@@ -411,10 +411,16 @@ impl Observer for ChangeLines {
                 window,
                 seen,
                 elapsed,
+                cloudfront,
             } => {
+                let edge = if *cloudfront {
+                    " (CloudFront: minutes until every edge location has the change)"
+                } else {
+                    ""
+                };
                 tracing::info!(
                     target: "maint::progress",
-                    "waiting for {url} ({window}): {seen} after {} s",
+                    "waiting for {url} ({window}): {seen} after {} s{edge}",
                     elapsed.as_secs()
                 );
             }
@@ -605,6 +611,14 @@ fn status_notes(run: &StatusRun) -> Vec<String> {
         if let Some(scope) = r.scope.as_ref().and_then(maint_core::Scope::describe) {
             notes.push(format!("{}: scope: {scope}", r.target));
         }
+        if let Some(deployment) = &r.deployment {
+            let note = if deployment == "Deployed" {
+                "deployed: CloudFront's edge locations serve its current config"
+            } else {
+                "InProgress: a change is still reaching CloudFront's edge locations (minutes)"
+            };
+            notes.push(format!("{}: distribution {note}", r.target));
+        }
         for other in &r.sharing {
             let scope = other
                 .scope
@@ -766,6 +780,7 @@ mod tests {
             now_under: None,
             leftovers: Vec::new(),
             sharing: Vec::new(),
+            deployment: None,
             error: None,
         }
     }

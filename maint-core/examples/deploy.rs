@@ -46,7 +46,8 @@ struct Args {
     reason: Option<String>,
     wait: bool,
     wait_url: Option<String>,
-    wait_timeout: Duration,
+    /// `None`: the default for the service's kinds.
+    wait_timeout: Option<Duration>,
     keep_on_failure: bool,
     command: Vec<String>,
 }
@@ -58,7 +59,7 @@ const USAGE: &str = "usage: deploy --config FILE --service NAME [--reason TEXT] 
 fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
     let (mut config, mut service, mut reason, mut wait_url) = (None, None, None, None);
     let (mut wait, mut keep_on_failure) = (false, false);
-    let mut wait_timeout = WaitPlan::DEFAULT_TIMEOUT;
+    let mut wait_timeout = None;
     let value = |args: &mut dyn Iterator<Item = String>, flag: &str| {
         args.next().ok_or_else(|| format!("{flag} needs a value"))
     };
@@ -75,7 +76,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
                 let secs: u64 = v
                     .parse()
                     .map_err(|_| format!("--wait-timeout {v:?}: expected whole seconds"))?;
-                wait_timeout = Duration::from_secs(secs);
+                wait_timeout = Some(Duration::from_secs(secs));
             }
             "--keep-on-failure" => keep_on_failure = true,
             "--" => {

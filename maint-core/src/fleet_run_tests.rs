@@ -95,7 +95,7 @@ async fn the_webhooks_are_told_even_when_the_wait_fails() {
     let request = ChangeRequest::new(Command::Enter(EnterRequest::default()), vec!["shop".into()])
         .wait(Some(WaitPlan {
             url: Some(closed_url()),
-            timeout: Duration::from_millis(300),
+            timeout: Some(Duration::from_millis(300)),
         }));
     let run = fleet.run(request, &observer).await.unwrap();
     assert_eq!(run.summary.changed, 1, "the change itself was made");
@@ -123,7 +123,7 @@ async fn no_webhook_is_told_when_asked_not_to_and_a_dry_run_waits_for_nothing() 
         .mode(Mode::DryRun)
         .wait(Some(WaitPlan {
             url: Some(closed_url()),
-            timeout: Duration::from_secs(60),
+            timeout: Some(Duration::from_secs(60)),
         }));
     let run = fleet.run(request, &Silent).await.unwrap();
     assert!(run.wait_error.is_none() && run.waited.is_empty());

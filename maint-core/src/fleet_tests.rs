@@ -452,6 +452,7 @@ async fn status_reads_every_target_it_can_and_reports_the_others() {
                     state: State::Normal,
                     leftovers: vec![],
                     sharing: vec![],
+                    deployment: None,
                 })
             })
             .collect())

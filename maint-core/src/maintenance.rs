@@ -574,6 +574,10 @@ pub struct TargetStatus {
     /// (each scoped to hosts or paths of its own; issue 21): empty unless
     /// services share it.
     pub sharing: Vec<SharedWindow>,
+    /// A CloudFront distribution's status: `Deployed`, or `InProgress`
+    /// while a change (maint's web ACL set or cleared) reaches CloudFront's
+    /// edge locations, which takes minutes; `None` for other kinds.
+    pub deployment: Option<String>,
 }
 
 /// Another window on a load balancer, in the same web ACL (its own part

@@ -186,6 +186,10 @@ pub struct StatusReport {
     /// the one web ACL there: `[{"window", "in_maintenance", "scope"}]`,
     /// empty unless services share the load balancer.
     pub sharing: Vec<SharedWindow>,
+    /// A CloudFront distribution's status: `Deployed`, or `InProgress`
+    /// while a change reaches CloudFront's edge locations (minutes); null
+    /// for other kinds.
+    pub deployment: Option<String>,
     /// Why the state could not be read, when `state` is `error`.
     pub error: Option<ErrorReport>,
 }
@@ -219,6 +223,7 @@ impl StatusReport {
             now_under: None,
             leftovers: Vec::new(),
             sharing: Vec::new(),
+            deployment: None,
             error: None,
         };
         match result {
@@ -228,6 +233,7 @@ impl StatusReport {
                 report.resource_kind = Some(status.load_balancer.kind());
                 report.leftovers = status.leftovers.clone();
                 report.sharing = status.sharing.clone();
+                report.deployment = status.deployment.clone();
                 match &status.state {
                     State::Normal => report.state = TargetState::Normal,
                     State::Foreign {

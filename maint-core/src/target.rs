@@ -243,22 +243,27 @@ pub enum ResourceKind {
     AppRunnerService,
     /// A Verified Access instance.
     VerifiedAccessInstance,
+    /// A CloudFront distribution: global, under a web ACL of scope
+    /// CLOUDFRONT (in us-east-1), set through CloudFront's own API.
+    #[serde(rename = "cloudfront_distribution")]
+    CloudFrontDistribution,
 }
 
 impl ResourceKind {
     /// Every kind, in the order AWS's documentation lists them.
-    pub const ALL: [ResourceKind; 6] = [
+    pub const ALL: [ResourceKind; 7] = [
         ResourceKind::LoadBalancer,
         ResourceKind::ApiGatewayStage,
         ResourceKind::AppSyncApi,
         ResourceKind::CognitoUserPool,
         ResourceKind::AppRunnerService,
         ResourceKind::VerifiedAccessInstance,
+        ResourceKind::CloudFrontDistribution,
     ];
 
     /// The kind as JSON gives it: `load_balancer`, `api_gateway_stage`,
     /// `appsync_api`, `cognito_user_pool`, `app_runner_service`,
-    /// `verified_access_instance`.
+    /// `verified_access_instance`, `cloudfront_distribution`.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::LoadBalancer => "load_balancer",
@@ -267,6 +272,7 @@ impl ResourceKind {
             Self::CognitoUserPool => "cognito_user_pool",
             Self::AppRunnerService => "app_runner_service",
             Self::VerifiedAccessInstance => "verified_access_instance",
+            Self::CloudFrontDistribution => "cloudfront_distribution",
         }
     }
 
@@ -279,6 +285,7 @@ impl ResourceKind {
             Self::CognitoUserPool => "Cognito user pool",
             Self::AppRunnerService => "App Runner service",
             Self::VerifiedAccessInstance => "Verified Access instance",
+            Self::CloudFrontDistribution => "CloudFront distribution",
         }
     }
 
@@ -289,7 +296,16 @@ impl ResourceKind {
         matches!(self, Self::ApiGatewayStage | Self::AppSyncApi)
     }
 
-    /// AWS WAF's `ResourceType` for the kind (`ListResourcesForWebACL`).
+    /// Whether the kind is global (a CloudFront distribution: web ACLs of
+    /// scope CLOUDFRONT, in us-east-1) rather than regional (`AssociateWebACL`
+    /// in the resource's Region). A window never mixes the two.
+    pub fn is_global(self) -> bool {
+        matches!(self, Self::CloudFrontDistribution)
+    }
+
+    /// AWS WAF's `ResourceType` for the kind (`ListResourcesForWebACL`;
+    /// `CLOUDFRONT` names the scope, since WAF lists no distributions:
+    /// CloudFront does).
     pub fn waf_resource_type(self) -> &'static str {
         match self {
             Self::LoadBalancer => "APPLICATION_LOAD_BALANCER",
@@ -298,6 +314,7 @@ impl ResourceKind {
             Self::CognitoUserPool => "COGNITO_USER_POOL",
             Self::AppRunnerService => "APP_RUNNER_SERVICE",
             Self::VerifiedAccessInstance => "VERIFIED_ACCESS_INSTANCE",
+            Self::CloudFrontDistribution => "CLOUDFRONT",
         }
     }
 }
@@ -352,7 +369,8 @@ impl ResourceArn {
         self.part(self.partition)
     }
 
-    /// The region, such as `us-east-1`.
+    /// The region, such as `us-east-1` (empty for a CloudFront
+    /// distribution, which is global).
     pub fn region(&self) -> &str {
         self.part(self.region)
     }
@@ -372,13 +390,15 @@ impl ResourceArn {
             ResourceKind::AppSyncApi => "appsync",
             ResourceKind::CognitoUserPool => "userpool",
             ResourceKind::VerifiedAccessInstance => "verified-access",
+            ResourceKind::CloudFrontDistribution => "distribution",
             _ => self.part(self.name),
         }
     }
 
     /// The resource's ID: a load balancer's 16 lowercase hexadecimal
     /// digits, a REST API's ID (of a stage), an AppSync API's, a user
-    /// pool's, an App Runner service's, a Verified Access instance's.
+    /// pool's, an App Runner service's, a Verified Access instance's, a
+    /// CloudFront distribution's (`E2QWRUHAPOMQZL`).
     pub fn id(&self) -> &str {
         self.part(self.id)
     }
@@ -431,7 +451,14 @@ fn parse_arn(s: &str) -> Result<ResourceArn, String> {
     if !WAF_SERVICES.iter().any(|(known, _)| *known == service) {
         return Err(not_protected(service));
     }
-    if let Some(problem) = region_problem(region) {
+    if service == CLOUDFRONT_SERVICE {
+        if !region.is_empty() {
+            return Err(format!(
+                "region {region:?}: a CloudFront distribution is global and its ARN names no \
+                 Region; expected {CLOUDFRONT_FORMAT}"
+            ));
+        }
+    } else if let Some(problem) = region_problem(region) {
         return Err(format!(
             "region {region:?} is not valid: {problem}; expected lowercase letter groups \
              separated by hyphens and ending in a number, such as \"us-east-1\" or \
@@ -475,14 +502,50 @@ fn parse_arn(s: &str) -> Result<ResourceArn, String> {
 
 /// The services whose regional resources AWS WAF protects, with the
 /// shape of their ARNs' resource part, quoted in error messages.
-const WAF_SERVICES: [(&str, &str); 6] = [
+const WAF_SERVICES: [(&str, &str); 7] = [
     (ELB_SERVICE, "loadbalancer/app/<name>/<id>"),
     ("apigateway", "/restapis/<api-id>/stages/<stage>"),
     ("appsync", "apis/<api-id>"),
     ("cognito-idp", "userpool/<user-pool-id>"),
     ("apprunner", "service/<name>/<id>"),
     ("ec2", "verified-access-instance/<id>"),
+    (CLOUDFRONT_SERVICE, "distribution/<distribution-id>"),
 ];
+
+/// CloudFront's service name in ARNs.
+const CLOUDFRONT_SERVICE: &str = "cloudfront";
+
+/// A CloudFront distribution's ARN, quoted in error messages.
+const CLOUDFRONT_FORMAT: &str = "arn:<partition>:cloudfront::<account-id>:distribution/<id>";
+
+/// Whether `s` has the shape of a CloudFront distribution ID: 13 to 15
+/// capital letters and digits, beginning with a letter and with at least
+/// one digit (`E2QWRUHAPOMQZL`, `EDFDVBD6EXAMPLE`; AWS's begin with `E`,
+/// emulators' not always). Such a name is taken as a distribution, not a
+/// load balancer (see [`LoadBalancerRef::parse`]); a load balancer of that
+/// very shape (capitals only, no hyphen) is named by its ARN.
+pub fn is_distribution_id(s: &str) -> bool {
+    (13..=15).contains(&s.len())
+        && s.starts_with(|c: char| c.is_ascii_uppercase())
+        && s.chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+        && s.chars().any(|c| c.is_ascii_digit())
+}
+
+/// Whether `s` is a DNS name with at least one dot (a CloudFront
+/// distribution's alternate domain name, such as `www.example.com`, or a
+/// wildcard `*.example.com`): labels of ASCII letters, digits and hyphens.
+pub fn is_domain_name(s: &str) -> bool {
+    let s = s.strip_prefix("*.").unwrap_or(s);
+    s.len() <= 253
+        && s.contains('.')
+        && s.split('.').all(|label| {
+            (1..=63).contains(&label.len())
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        })
+}
 
 /// An API Gateway REST API stage's ARN, quoted in error messages.
 const APIGW_FORMAT: &str = "arn:<partition>:apigateway:<region>::/restapis/<api-id>/stages/<stage>";
@@ -490,17 +553,12 @@ const APIGW_FORMAT: &str = "arn:<partition>:apigateway:<region>::/restapis/<api-
 /// The refusal of an ARN of a service whose resources AWS WAF does not
 /// protect in a Region.
 fn not_protected(service: &str) -> String {
-    let cloudfront = if service == "cloudfront" {
-        "CloudFront distributions are not yet supported (their web ACLs are global); "
-    } else {
-        ""
-    };
     format!(
-        "service {service:?} is not one whose resources AWS WAF protects in a Region; \
-         {cloudfront}expected an Application Load Balancer (elasticloadbalancing), an API \
-         Gateway REST API stage (apigateway), an AppSync GraphQL API (appsync), a Cognito user \
-         pool (cognito-idp), an App Runner service (apprunner) or a Verified Access instance \
-         (ec2)"
+        "service {service:?} is not one whose resources AWS WAF protects; expected an \
+         Application Load Balancer (elasticloadbalancing), an API Gateway REST API stage \
+         (apigateway), an AppSync GraphQL API (appsync), a Cognito user pool (cognito-idp), an \
+         App Runner service (apprunner), a Verified Access instance (ec2) or a CloudFront \
+         distribution (cloudfront)"
     )
 }
 
@@ -550,6 +608,9 @@ fn other_resource<'a>(
         }
         ("ec2", ["verified-access-instance", id]) if is_token(id, 64, &['-']) => {
             Ok((ResourceKind::VerifiedAccessInstance, resource, id))
+        }
+        (CLOUDFRONT_SERVICE, ["distribution", id]) if is_distribution_id(id) => {
+            Ok((ResourceKind::CloudFrontDistribution, resource, id))
         }
         ("ec2", _) => Err(wrong(&format!(
             "resource {resource:?} is not a Verified Access instance, the only EC2 resource \
@@ -816,6 +877,10 @@ pub enum LoadBalancerRef {
     Arn(ResourceArn),
     /// Designated by its name.
     Name(LoadBalancerName),
+    /// A CloudFront distribution designated by its ID (`E2QWRUHAPOMQZL`)
+    /// or one of its alternate domain names (`www.example.com`), looked up
+    /// in CloudFront.
+    Distribution(String),
 }
 
 impl LoadBalancerRef {
@@ -823,14 +888,28 @@ impl LoadBalancerRef {
     ///
     /// Input beginning with `arn:` (in any case) is parsed as a
     /// [`ResourceArn`], and its errors are those of
-    /// [`ResourceArn::parse`]; anything else is parsed as a
-    /// [`LoadBalancerName`]. The input is not trimmed.
+    /// [`ResourceArn::parse`]; a CloudFront distribution's ID
+    /// ([`is_distribution_id`]) or a domain name ([`is_domain_name`]: a
+    /// load balancer name has no dots) designates a distribution; anything
+    /// else is parsed as a [`LoadBalancerName`]. The input is not trimmed.
     pub fn parse(s: &str) -> Result<Self, InvalidInput> {
         let looks_like_arn = s.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("arn:"));
         if looks_like_arn {
             ResourceArn::parse(s).map(Self::Arn)
+        } else if is_distribution_id(s) || is_domain_name(s) {
+            Ok(Self::Distribution(s.to_owned()))
         } else {
             LoadBalancerName::parse(s).map(Self::Name)
+        }
+    }
+
+    /// Whether it designates a CloudFront distribution (by ARN, ID or
+    /// alternate domain name), whose web ACL is global.
+    pub fn is_global(&self) -> bool {
+        match self {
+            Self::Arn(arn) => arn.kind().is_global(),
+            Self::Name(_) => false,
+            Self::Distribution(_) => true,
         }
     }
 
@@ -839,14 +918,17 @@ impl LoadBalancerRef {
         match self {
             Self::Arn(arn) => arn.as_str(),
             Self::Name(name) => name.as_str(),
+            Self::Distribution(given) => given,
         }
     }
 
-    /// The load balancer's name: the name itself, or the name inside the ARN.
+    /// The load balancer's name: the name itself, or the name inside the
+    /// ARN (a distribution's ID or domain name, as given).
     pub fn name(&self) -> &str {
         match self {
             Self::Arn(arn) => arn.name(),
             Self::Name(name) => name.as_str(),
+            Self::Distribution(given) => given,
         }
     }
 
@@ -854,7 +936,7 @@ impl LoadBalancerRef {
     pub fn arn(&self) -> Option<&ResourceArn> {
         match self {
             Self::Arn(arn) => Some(arn),
-            Self::Name(_) => None,
+            Self::Name(_) | Self::Distribution(_) => None,
         }
     }
 }
@@ -925,8 +1007,9 @@ impl TargetRef {
 /// What a target that was not found is, in words: "load balancer" for a
 /// name or a load balancer's ARN, the kind of any other resource's ARN.
 pub(crate) fn not_found_what(target: &str) -> &'static str {
-    match ResourceArn::parse(target) {
-        Ok(arn) if !arn.is_load_balancer() => arn.kind().describe(),
+    match LoadBalancerRef::parse(target) {
+        Ok(LoadBalancerRef::Arn(arn)) if !arn.is_load_balancer() => arn.kind().describe(),
+        Ok(LoadBalancerRef::Distribution(_)) => ResourceKind::CloudFrontDistribution.describe(),
         _ => "load balancer",
     }
 }
@@ -1185,8 +1268,12 @@ mod tests {
                 "service \"s3\" is not one whose resources AWS WAF protects",
             ),
             (
-                "arn:aws:cloudfront::123456789012:distribution/E2QWRUHAPOMQZL",
-                "CloudFront distributions are not yet supported",
+                "arn:aws:cloudfront:us-east-1:123456789012:distribution/E2QWRUHAPOMQZL",
+                "a CloudFront distribution is global",
+            ),
+            (
+                "arn:aws:cloudfront::123456789012:streaming-distribution/E2QWRUHAPOMQZL",
+                "expected the resource distribution/<distribution-id>",
             ),
             (
                 "arn:aws:apigateway:us-east-1::/restapis/a1b2c3d4e5",
@@ -1215,6 +1302,40 @@ mod tests {
     }
 
     #[test]
+    fn a_cloudfront_distribution_is_named_by_arn_id_or_domain_name() {
+        let arn = "arn:aws:cloudfront::123456789012:distribution/E2QWRUHAPOMQZL";
+        let parsed = ResourceArn::parse(arn).unwrap();
+        assert_eq!(parsed.kind(), ResourceKind::CloudFrontDistribution);
+        assert_eq!(parsed.id(), "E2QWRUHAPOMQZL");
+        assert_eq!(parsed.region(), "");
+        assert_eq!(parsed.account_id(), "123456789012");
+        assert!(parsed.kind().is_global() && !parsed.kind().serves_api());
+        assert_eq!(
+            serde_json::to_string(&parsed.kind()).unwrap(),
+            "\"cloudfront_distribution\""
+        );
+        for given in [
+            "E2QWRUHAPOMQZL",
+            "EDFDVBD6EXAMPLE",
+            "www.example.com",
+            "*.example.com",
+        ] {
+            let r = LoadBalancerRef::parse(given).unwrap();
+            assert_eq!(r, LoadBalancerRef::Distribution(given.into()), "{given}");
+            assert!(r.is_global());
+        }
+        // Load balancer names stay names: hyphens, lowercase, no digit, too short.
+        for name in ["shop-web", "ESHOPWEBPRODALB", "e2qwruhapomqzl", "E2QWRU"] {
+            let r = LoadBalancerRef::parse(name).unwrap();
+            assert!(matches!(r, LoadBalancerRef::Name(_)), "{name}");
+            assert!(!r.is_global());
+        }
+        // Not a domain name either: still a bad load balancer name.
+        assert!(LoadBalancerRef::parse("www..example.com").is_err());
+        assert!(LoadBalancerRef::parse("-bad.example.com").is_err());
+    }
+
+    #[test]
     fn a_target_not_found_is_named_by_its_kind() {
         let missing = |target: &str| {
             crate::Error::TargetNotFound {
@@ -1223,6 +1344,10 @@ mod tests {
             .to_string()
         };
         assert_eq!(missing("shop"), "load balancer not found: shop");
+        assert_eq!(
+            missing("www.example.com"),
+            "CloudFront distribution not found: www.example.com"
+        );
         let stage = "arn:aws:apigateway:us-east-1::/restapis/a1b2c3d4e5/stages/prod";
         assert_eq!(
             missing(stage),

@@ -45,6 +45,9 @@ pub struct Probe {
     pub window: String,
     /// What the public must see.
     pub expect: Expect,
+    /// Whether the window is a CloudFront distribution's: a change takes
+    /// minutes to reach every edge location, and messages say so.
+    pub cloudfront: bool,
 }
 
 /// What one probe saw.
@@ -199,9 +202,15 @@ impl Prober {
                     Expect::Maintenance { .. } => "serve maint's maintenance page",
                     Expect::Gone => "stop serving maint's maintenance page",
                 };
+                let edge = if probe.cloudfront {
+                    " (a CloudFront distribution: a change takes minutes, often 5 to 20, to \
+                     reach every edge location; see `maint status` for Deployed or InProgress)"
+                } else {
+                    ""
+                };
                 return Err(Error::Timeout {
                     what: format!(
-                        "waiting for {} to {what} of {}; the last probe saw {}",
+                        "waiting for {} to {what} of {}; the last probe saw {}{edge}",
                         probe.url,
                         probe.window,
                         seen.describe()
@@ -242,6 +251,7 @@ mod tests {
             url: "https://shop.example.com/".into(),
             window: "maint-svc-shop".into(),
             expect,
+            cloudfront: false,
         };
         let on = probe(Expect::Maintenance { revision: None });
         assert!(seen(503, Some("maint-svc-shop; rev=1")).matches(&on));

@@ -197,8 +197,8 @@ fn wait_plan(
     timeout: Option<f64>,
 ) -> PyResult<Option<WaitPlan>> {
     let timeout = match timeout {
-        None => WaitPlan::DEFAULT_TIMEOUT,
-        Some(t) if t.is_finite() && t > 0.0 => Duration::from_secs_f64(t),
+        None => None,
+        Some(t) if t.is_finite() && t > 0.0 => Some(Duration::from_secs_f64(t)),
         Some(t) => {
             return Err(invalid(
                 py,

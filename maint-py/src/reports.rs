@@ -285,6 +285,13 @@ impl PyTargetStatus {
     fn now_under(&self) -> Option<&str> {
         self.report.now_under.as_deref()
     }
+    /// A CloudFront distribution's status: "Deployed", or "InProgress"
+    /// while a change reaches CloudFront's edge locations (minutes); None
+    /// for other kinds.
+    #[getter]
+    fn deployment(&self) -> Option<&str> {
+        self.report.deployment.as_deref()
+    }
     /// maint's resources for this target left by an interrupted run.
     #[getter]
     fn leftovers(&self) -> Vec<String> {

@@ -31,7 +31,7 @@ STATUS_FIELDS = {
     "web_acl_name",
     "allowlist_enabled", "allowlist", "reason", "since", "until", "response_status",
     "leftovers", "error", "injected", "armed_since", "bypass", "client_ip_from", "overdue",
-    "revision", "scope", "sharing",
+    "revision", "scope", "sharing", "deployment",
 }
 
 

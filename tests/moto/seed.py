@@ -22,7 +22,15 @@ As a command (from any python with boto3, e.g. the project's .venv):
     seed.py [--region REGION] --security-acl NAME ENDPOINT [ALB_ARN...]
         creates a security team's web ACL like production ones (see
         create_security_web_acl), associates it with the ALBs, and prints
-        what create_security_web_acl returns as one line of JSON.
+        what create_security_web_acl returns as one line of JSON;
+    seed.py --api-stage NAME ENDPOINT / --stage-web-acl STAGE_ARN ENDPOINT
+        creates a REST API deployed to stage prod (prints the stage ARN) /
+        prints the web ACL the stage records;
+    seed.py --distribution ALIAS ENDPOINT / --distribution-info ID ENDPOINT /
+    seed.py --set-comment ID COMMENT ENDPOINT
+        creates a CloudFront distribution serving ALIAS (prints {"arn", "id",
+        "status"}) / prints its {"web_acl_id", "comment"} / changes its
+        comment, as another writer would.
 
 REGION defaults to us-east-1. Used by ./scripts/demo, the Rust test harness
 (`tests/src/moto.rs`, for the subnets; it creates load balancers through the
@@ -32,6 +40,7 @@ SDK), maint-py/tests/conftest.py and scripts/lib/bench/harness.py.
 from __future__ import annotations
 
 import sys
+import time
 
 REGION = "us-east-1"
 
@@ -307,6 +316,48 @@ def stage_web_acl(endpoint: str, stage_arn: str, region: str = REGION) -> str:
     return got.get("webAclArn", "")
 
 
+def create_distribution(endpoint: str, alias: str) -> dict:
+    """A CloudFront distribution serving alternate domain name `alias` from
+    a custom origin; returns its ARN, ID and status as JSON-ready values."""
+    cf = client("cloudfront", endpoint, "us-east-1")
+    config = {
+        "CallerReference": f"maint-test-{alias}-{time.time_ns()}",
+        "Aliases": {"Quantity": 1, "Items": [alias]},
+        "Origins": {"Quantity": 1, "Items": [{
+            "Id": "origin", "DomainName": "origin.example.com",
+            "CustomOriginConfig": {"HTTPPort": 80, "HTTPSPort": 443,
+                                   "OriginProtocolPolicy": "https-only"},
+        }]},
+        "DefaultCacheBehavior": {
+            "TargetOriginId": "origin", "ViewerProtocolPolicy": "redirect-to-https",
+            "MinTTL": 0,
+            "ForwardedValues": {"QueryString": False, "Cookies": {"Forward": "none"}},
+            "TrustedSigners": {"Enabled": False, "Quantity": 0},
+        },
+        "Comment": f"served at {alias}",
+        "Enabled": True,
+    }
+    d = cf.create_distribution(DistributionConfig=config)["Distribution"]
+    return {"arn": d["ARN"], "id": d["Id"], "status": d["Status"]}
+
+
+def distribution_info(endpoint: str, dist_id: str) -> dict:
+    """What a distribution's config says now: its web ACL ("" none) and
+    comment."""
+    cf = client("cloudfront", endpoint, "us-east-1")
+    config = cf.get_distribution_config(Id=dist_id)["DistributionConfig"]
+    return {"web_acl_id": config.get("WebACLId", ""), "comment": config.get("Comment", "")}
+
+
+def set_distribution_comment(endpoint: str, dist_id: str, comment: str) -> None:
+    """Another writer's change to a distribution: its comment."""
+    cf = client("cloudfront", endpoint, "us-east-1")
+    got = cf.get_distribution_config(Id=dist_id)
+    config = got["DistributionConfig"]
+    config["Comment"] = comment
+    cf.update_distribution(Id=dist_id, IfMatch=got["ETag"], DistributionConfig=config)
+
+
 def main(argv: list[str]) -> int:
     import argparse
 
@@ -324,6 +375,13 @@ def main(argv: list[str]) -> int:
                    help="create a REST API NAME deployed to stage prod; print the stage's ARN")
     p.add_argument("--stage-web-acl", metavar="STAGE_ARN",
                    help="print the web ACL ARN the stage records (empty line: none)")
+    p.add_argument("--distribution", metavar="ALIAS",
+                   help="create a CloudFront distribution serving ALIAS; print its ARN, ID and "
+                        "status as JSON")
+    p.add_argument("--distribution-info", metavar="ID",
+                   help="print the distribution's web ACL and comment as JSON")
+    p.add_argument("--set-comment", nargs=2, metavar=("ID", "COMMENT"),
+                   help="change the distribution's comment (another writer)")
     p.add_argument("endpoint", help="moto's URL, e.g. http://127.0.0.1:5000")
     p.add_argument("specs", nargs="*", metavar="NAME[:TYPE]",
                    help="TYPE: application (default) or network")
@@ -335,6 +393,16 @@ def main(argv: list[str]) -> int:
         return 0
     if a.api_stage:
         print(create_api_stage(a.endpoint, a.api_stage, a.region))
+        return 0
+    if a.distribution or a.distribution_info or a.set_comment:
+        import json
+
+        if a.distribution:
+            print(json.dumps(create_distribution(a.endpoint, a.distribution)))
+        elif a.distribution_info:
+            print(json.dumps(distribution_info(a.endpoint, a.distribution_info)))
+        else:
+            set_distribution_comment(a.endpoint, *a.set_comment)
         return 0
     if a.stage_web_acl:
         print(stage_web_acl(a.endpoint, a.stage_web_acl, a.region))

@@ -85,6 +85,18 @@ pub trait MaintenanceBackend: Send + Sync {
     /// outer error is for a failure of the whole look-up (e.g. access denied).
     async fn resolve(&self, refs: &[LoadBalancerRef]) -> Result<Vec<Result<ResourceArn>>>;
 
+    /// The backend for CloudFront distributions beside this one: web ACLs
+    /// of scope CLOUDFRONT (in us-east-1), set through CloudFront. A fleet
+    /// sends it every target that names a distribution, and a service with
+    /// distributions and regional resources becomes one window per scope.
+    /// The default has none: such targets are refused as bad input.
+    async fn cloudfront(&self) -> Result<Arc<dyn MaintenanceBackend>> {
+        Err(crate::Error::invalid(
+            "target",
+            "a CloudFront distribution, which this backend does not reach",
+        ))
+    }
+
     /// For each of `lbs`, the AWS Load Balancer Controller that made it
     /// (and reconciles its web ACL), as its tags say; `None`: none. The
     /// default knows of none.

@@ -471,6 +471,9 @@ impl MaintenanceBackend for MemoryBackend {
                     }
                     Ok(ResourceArn::parse(&lb.arn)?)
                 }
+                LoadBalancerRef::Distribution(given) => Err(Error::TargetNotFound {
+                    target: given.clone(),
+                }),
             })
             .collect())
     }
@@ -546,6 +549,7 @@ impl MaintenanceBackend for MemoryBackend {
                     state,
                     leftovers,
                     sharing,
+                    deployment: None,
                 })
             })
             .collect())

@@ -32,6 +32,10 @@ use crate::{Error, Result};
 /// bounds the calls in flight.
 pub const DEFAULT_CONCURRENCY: usize = 32;
 
+/// The fleet's key for CloudFront distributions, beside the Regions: the
+/// empty Region a distribution's ARN carries (distributions are global).
+pub(crate) const GLOBAL: &str = "";
+
 /// A load balancer found in AWS, with the backend of its region.
 type Found = (ResourceArn, Arc<dyn MaintenanceBackend>);
 
@@ -82,7 +86,9 @@ impl Fleet {
         self.config.as_ref()
     }
 
-    /// The backend for a region, made on first use.
+    /// The backend for a region, made on first use; for [`GLOBAL`], the
+    /// CloudFront backend beside the default region's
+    /// ([`MaintenanceBackend::cloudfront`]).
     pub(super) async fn backend(
         &self,
         region: Option<String>,
@@ -91,7 +97,20 @@ impl Fleet {
         if let Some(b) = backends.get(&region) {
             return Ok(b.clone());
         }
-        let backend = (self.factory)(region.clone()).await?;
+        let backend = if region.as_deref() == Some(GLOBAL) {
+            let home = self.default_region();
+            let regional = match backends.get(&home) {
+                Some(b) => b.clone(),
+                None => {
+                    let b = (self.factory)(home.clone()).await?;
+                    backends.insert(home, b.clone());
+                    b
+                }
+            };
+            regional.cloudfront().await?
+        } else {
+            (self.factory)(region.clone()).await?
+        };
         backends.insert(region, backend.clone());
         Ok(backend)
     }

@@ -40,6 +40,9 @@ pub enum Event<'a> {
         seen: &'a str,
         /// Time since the wait began.
         elapsed: Duration,
+        /// Whether the window is a CloudFront distribution's (a change
+        /// takes minutes to reach every edge location).
+        cloudfront: bool,
     },
     /// Something the user should know (a client address taken from a
     /// spoofable header, a webhook that failed); also in the run's

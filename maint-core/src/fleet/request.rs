@@ -187,20 +187,26 @@ impl Command {
 pub struct WaitPlan {
     /// The URL to probe for every target, instead of each service's `url`.
     pub url: Option<String>,
-    /// How long to wait at most for each window.
-    pub timeout: Duration,
+    /// How long to wait at most for each window (`None`: the default for
+    /// its kind, [`WaitPlan::DEFAULT_TIMEOUT`] or, for a CloudFront
+    /// distribution's window, [`WaitPlan::CLOUDFRONT_TIMEOUT`]).
+    pub timeout: Option<Duration>,
 }
 
 impl WaitPlan {
     /// How long a wait lasts by default: 5 minutes.
     pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
+    /// How long a wait for a CloudFront distribution's window lasts by
+    /// default: 30 minutes, since a change reaches every edge location in
+    /// minutes (users report 5 to 20).
+    pub const CLOUDFRONT_TIMEOUT: Duration = Duration::from_secs(1800);
 }
 
 impl Default for WaitPlan {
     fn default() -> Self {
         Self {
             url: None,
-            timeout: Self::DEFAULT_TIMEOUT,
+            timeout: None,
         }
     }
 }

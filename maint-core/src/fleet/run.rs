@@ -253,6 +253,7 @@ impl Fleet {
                     window: &probe.window,
                     seen: &seen.describe(),
                     elapsed,
+                    cloudfront: probe.cloudfront,
                 });
             };
         let gone = request.command.ends_maintenance();

@@ -5,7 +5,7 @@
 use std::collections::HashSet;
 use std::path::PathBuf;
 
-use super::engine::Fleet;
+use super::engine::{Fleet, GLOBAL};
 use crate::allowlist::Allowlist;
 use crate::config::did_you_mean;
 use crate::target::{LoadBalancerRef, TargetRef};
@@ -50,6 +50,7 @@ impl Fleet {
                         region: match lb {
                             LoadBalancerRef::Arn(arn) => Some(arn.region().to_string()),
                             LoadBalancerRef::Name(_) => region.clone(),
+                            LoadBalancerRef::Distribution(_) => Some(GLOBAL.to_string()),
                         },
                         load_balancer: lb.clone(),
                     });
@@ -63,6 +64,7 @@ impl Fleet {
                     region: match &lb {
                         LoadBalancerRef::Arn(arn) => Some(arn.region().to_string()),
                         LoadBalancerRef::Name(_) => self.default_region(),
+                        LoadBalancerRef::Distribution(_) => Some(GLOBAL.to_string()),
                     },
                     load_balancer: lb,
                 }),
@@ -83,7 +85,8 @@ impl Fleet {
             return Err(Error::invalid(
                 format!("target{}", if problems.len() > 1 { "s" } else { "" }),
                 format!(
-                    "not a service, load balancer name or resource ARN{services_note}: {}",
+                    "not a service, load balancer name, resource ARN, or CloudFront distribution ID \
+                     or domain name{services_note}: {}",
                     problems.join("; ")
                 ),
             ));
@@ -137,10 +140,11 @@ impl Fleet {
         if let Some(config) = &self.config {
             for service in config.services.values() {
                 let own = service.region.clone().or_else(|| self.default_region());
-                let arns = service
-                    .load_balancers
-                    .iter()
-                    .filter_map(|lb| lb.arn().map(|a| Some(a.region().to_string())));
+                let arns = service.load_balancers.iter().filter_map(|lb| match lb {
+                    LoadBalancerRef::Arn(a) => Some(Some(a.region().to_string())),
+                    LoadBalancerRef::Distribution(_) => Some(Some(GLOBAL.to_string())),
+                    LoadBalancerRef::Name(_) => None,
+                });
                 for region in std::iter::once(own).chain(arns) {
                     if !regions.contains(&region) {
                         regions.push(region);

@@ -64,18 +64,20 @@ impl Fleet {
         progress: &(dyn Fn(&crate::wait::Probe, &crate::wait::Seen, std::time::Duration) + Sync),
     ) -> Result<Vec<crate::report::WaitReport>> {
         let urls: Vec<Option<&str>> = urls.iter().map(|u| Some(u.as_str())).collect();
-        self.wait_each(run, &urls, gone, timeout, progress).await
+        self.wait_each(run, &urls, gone, Some(timeout), progress)
+            .await
     }
 
     /// [`wait_for`](Self::wait_for), with a URL or none per result of
-    /// `run` (none: that target is not waited for).
+    /// `run` (none: that target is not waited for); `timeout` `None`: the
+    /// default for each window's kind (see [`super::WaitPlan`]).
     #[cfg(feature = "http")]
     pub(super) async fn wait_each(
         &self,
         run: &ChangeRun,
         urls: &[Option<&str>],
         gone: bool,
-        timeout: std::time::Duration,
+        timeout: Option<std::time::Duration>,
         progress: &(dyn Fn(&crate::wait::Probe, &crate::wait::Seen, std::time::Duration) + Sync),
     ) -> Result<Vec<crate::report::WaitReport>> {
         use crate::wait::{Expect, Probe, Prober, INTERVAL};
@@ -93,16 +95,21 @@ impl Fleet {
                 (None, Some(arn)) => Window::of_load_balancer(&ResourceArn::parse(arn)?),
                 (None, None) => continue,
             };
-            if probes
-                .iter()
-                .any(|p| p.url == url && p.window == window.name())
+            let cloudfront = report.resource_kind.is_some_and(|k| k.is_global());
+            // A service with a distribution and regional resources is two
+            // windows of one name: one probe of its URL, the slower kind's.
+            if let Some(p) = probes
+                .iter_mut()
+                .find(|p| p.url == url && p.window == window.name())
             {
+                p.cloudfront |= cloudfront;
                 continue;
             }
             probes.push(Probe {
                 url: url.to_string(),
                 window: window.name().to_string(),
                 expect: Expect::Gone,
+                cloudfront,
             });
             // Read back by ARN: a service's `service/lb` label is not a target.
             labels.push(
@@ -121,9 +128,14 @@ impl Fleet {
             }
         }
         let prober = Prober::new(INTERVAL)?;
-        let waits = probes
-            .iter()
-            .map(|probe| prober.wait(probe, timeout, progress));
+        let default = |probe: &Probe| match probe.cloudfront {
+            true => super::WaitPlan::CLOUDFRONT_TIMEOUT,
+            false => super::WaitPlan::DEFAULT_TIMEOUT,
+        };
+        let waits = probes.iter().map(|probe| {
+            let timeout = timeout.unwrap_or_else(|| default(probe));
+            prober.wait(probe, timeout, progress)
+        });
         let mut reports = Vec::new();
         for (probe, result) in probes.iter().zip(futures::future::join_all(waits).await) {
             let waited = result?;

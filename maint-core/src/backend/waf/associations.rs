@@ -9,6 +9,7 @@ use aws_sdk_wafv2::types::WebAcl;
 
 use super::acl::{self, ReadAcl};
 use super::decide::{elsewhere, foreign};
+use super::distributions::distribution_id;
 use super::errors::{code, is_code};
 use super::store::WafStore;
 use crate::error::Argument;
@@ -42,12 +43,13 @@ impl WafStore {
     /// (parts) reads as `window`'s part when it holds one, else as its
     /// first (see [`acl::read_for`]).
     pub(super) async fn observe(&self, lb: &ResourceArn, window: Option<&str>) -> Result<Observed> {
-        if lb.region() != self.region() {
-            return Err(wrong_region(lb, self.region()).into());
-        }
-        let out = self.client.get_web_acl_for_resource(lb.as_str()).await;
+        self.check_place(lb)?;
+        let out = match distribution_id(lb.as_str()) {
+            Some(id) => self.client.distribution_web_acl(&id).await,
+            None => self.client.get_web_acl_for_resource(lb.as_str()).await,
+        };
         let out = match out {
-            Err(e) if is_code(&e, &[code::NONEXISTENT]) => {
+            Err(e) if is_code(&e, &[code::NONEXISTENT, code::NO_SUCH_DISTRIBUTION]) => {
                 return Err(Error::TargetNotFound {
                     target: lb.to_string(),
                 })
@@ -73,15 +75,38 @@ impl WafStore {
         })
     }
 
+    /// Whether `lb` is a resource this store acts on: a distribution for a
+    /// store of scope CLOUDFRONT, a resource of its Region for a regional
+    /// one.
+    pub(super) fn check_place(&self, lb: &ResourceArn) -> Result<()> {
+        match (lb.kind().is_global(), self.client.is_global()) {
+            (false, false) if lb.region() != self.region() => {
+                Err(wrong_region(lb, self.region()).into())
+            }
+            (false, false) | (true, true) => Ok(()),
+            (global, _) => Err(Error::unexpected(format!(
+                "{lb} went to the {} backend",
+                if global { "regional" } else { "CloudFront" }
+            ))),
+        }
+    }
+
     /// The resources web ACL `acl_arn` is associated with, from
     /// `ListResourcesForWebACL` of each of `kinds` and of load balancers
-    /// (AWS lists one kind per call; the calls at once).
+    /// (AWS lists one kind per call; the calls at once); for a web ACL of
+    /// scope CLOUDFRONT, the distributions whose config names it.
     pub(super) async fn listed(
         &self,
         acl_arn: &str,
         kinds: impl Iterator<Item = ResourceKind>,
     ) -> Result<Vec<String>> {
-        let mut kinds: Vec<ResourceKind> = kinds.chain([ResourceKind::LoadBalancer]).collect();
+        if self.client.is_global() {
+            return self.client.distributions_under(acl_arn).await;
+        }
+        let mut kinds: Vec<ResourceKind> = kinds
+            .filter(|kind| !kind.is_global())
+            .chain([ResourceKind::LoadBalancer])
+            .collect();
         kinds.sort();
         kinds.dedup();
         let calls = kinds
@@ -207,7 +232,7 @@ impl WafStore {
                 "associating web ACL {acl_arn} with {lb} (the web ACL exists: run the same \
                  command again to finish, or `maint exit` to remove it)"
             ),
-            &[code::UNAVAILABLE],
+            &[code::UNAVAILABLE, code::PRECONDITION_FAILED],
             self.settings().associate_deadline,
             |observed| match observed {
                 Observed::Foreign { arn, name } => Err(foreign(lb, &arn, &name)),
@@ -235,7 +260,12 @@ impl WafStore {
                 )),
                 Observed::Normal => Ok(true),
             },
-            || self.client.associate_web_acl(acl_arn, lb.as_str()),
+            || async move {
+                match distribution_id(lb.as_str()) {
+                    Some(id) => self.client.set_distribution_web_acl(&id, "", acl_arn).await,
+                    None => self.client.associate_web_acl(acl_arn, lb.as_str()).await,
+                }
+            },
         )
         .await
     }
@@ -264,28 +294,43 @@ impl WafStore {
     /// maint's first look (or while AWS throttled the call) is never
     /// removed, and the error names it.
     pub(super) async fn disassociate(&self, lb: &ResourceArn, window: &str) -> Result<()> {
+        // The web ACL the read found, which a distribution's conditional
+        // write expects to find again.
+        let seen = std::sync::Mutex::new(String::new());
+        let seen = &seen;
         let result = self
             .read_then_call(
                 lb,
                 window,
                 "disassociate the web ACL",
-                &[],
+                &[code::PRECONDITION_FAILED],
                 self.settings().delete_deadline,
                 |observed| match observed {
-                    Observed::Ours { read, .. } if read.record.window == window => {
+                    Observed::Ours { read, acl } if read.record.window == window => {
                         tracing::info!(%lb, window, "disassociating web ACL");
+                        *seen.lock().unwrap_or_else(|e| e.into_inner()) = acl.arn().to_string();
                         Ok(true)
                     }
                     Observed::Normal => Ok(false),
                     Observed::Foreign { arn, name } => Err(foreign(lb, &arn, &name)),
                     Observed::Ours { acl, .. } => Err(foreign(lb, acl.arn(), acl.name())),
                 },
-                || self.client.disassociate_web_acl(lb.as_str()),
+                || async move {
+                    match distribution_id(lb.as_str()) {
+                        Some(id) => {
+                            let expected = seen.lock().unwrap_or_else(|e| e.into_inner()).clone();
+                            self.client
+                                .set_distribution_web_acl(&id, &expected, "")
+                                .await
+                        }
+                        None => self.client.disassociate_web_acl(lb.as_str()).await,
+                    }
+                },
             )
             .await;
         match result {
             // The load balancer is gone: nothing is associated.
-            Err(e) if is_code(&e, &[code::NONEXISTENT]) => Ok(()),
+            Err(e) if is_code(&e, &[code::NONEXISTENT, code::NO_SUCH_DISTRIBUTION]) => Ok(()),
             other => other.map(|_| ()),
         }
     }

@@ -19,6 +19,7 @@ use super::decide::{
     arming_would_enter, check_identity, elsewhere, foreign, into_shared, outcome, reentry_changes,
     rule_removed, Placement,
 };
+use super::distributions::distribution_id;
 use super::ip_sets::WindowSets;
 use super::locate::{Attempt, Located};
 use super::pacing::margin;
@@ -38,6 +39,9 @@ use crate::response::MaintenanceResponse;
 use crate::target::{LoadBalancerRef, ResourceArn};
 use crate::{Error, Result};
 
+/// The Region of every web ACL of scope CLOUDFRONT (AWS WAF's rule).
+const CLOUDFRONT_REGION: &str = "us-east-1";
+
 /// How many load balancers' associations `shared_windows` reads at once.
 const SHARED_READS: usize = 32;
 
@@ -48,6 +52,11 @@ const SHARED_READS: usize = 32;
 #[derive(Debug)]
 pub struct WafBackend {
     pub(super) store: WafStore,
+    /// The configuration the clients were built from (`None`: clients
+    /// given by the caller), for the CloudFront backend beside this one.
+    config: Option<aws_config::SdkConfig>,
+    /// The backend for CloudFront distributions, made on first use.
+    cloudfront: tokio::sync::OnceCell<std::sync::Arc<WafBackend>>,
 }
 
 impl WafBackend {
@@ -85,6 +94,31 @@ impl WafBackend {
         .naming_endpoints(config);
         Self {
             store: WafStore::new(client),
+            config: Some(config.clone()),
+            cloudfront: tokio::sync::OnceCell::new(),
+        }
+    }
+
+    /// The backend for CloudFront distributions: web ACLs of scope
+    /// CLOUDFRONT, which AWS keeps in us-east-1 whatever the Region of
+    /// `config`, and distributions through CloudFront.
+    pub fn for_cloudfront(config: &aws_config::SdkConfig, settings: WafSettings) -> Self {
+        let config = config
+            .to_builder()
+            .region(aws_config::Region::new(CLOUDFRONT_REGION))
+            .build();
+        let client = WafClient::new(
+            wafv2::Client::new(&config),
+            elbv2::Client::new(&config),
+            CLOUDFRONT_REGION.to_string(),
+            settings,
+        )
+        .for_cloudfront(aws_sdk_cloudfront::Client::new(&config))
+        .naming_endpoints(&config);
+        Self {
+            store: WafStore::new(client),
+            config: None,
+            cloudfront: tokio::sync::OnceCell::new(),
         }
     }
 
@@ -98,6 +132,8 @@ impl WafBackend {
     ) -> Self {
         Self {
             store: WafStore::new(WafClient::new(waf, elb, region.into(), settings)),
+            config: None,
+            cloudfront: tokio::sync::OnceCell::new(),
         }
     }
 
@@ -131,7 +167,35 @@ impl WafBackend {
 #[async_trait]
 impl MaintenanceBackend for WafBackend {
     async fn resolve(&self, refs: &[LoadBalancerRef]) -> Result<Vec<Result<ResourceArn>>> {
+        if self.store.client.is_global() {
+            return self.store.resolve_distributions(refs).await;
+        }
         self.store.resolve(refs).await
+    }
+
+    async fn cloudfront(&self) -> Result<std::sync::Arc<dyn MaintenanceBackend>> {
+        if self.store.client.is_global() {
+            return Err(Error::unexpected(
+                "the CloudFront backend has no CloudFront backend",
+            ));
+        }
+        let Some(config) = &self.config else {
+            return Err(Error::invalid(
+                "target",
+                "a CloudFront distribution, which a backend over clients given by the caller \
+                 does not reach (build it with WafBackend::with_settings)",
+            ));
+        };
+        let backend = self
+            .cloudfront
+            .get_or_init(|| async {
+                std::sync::Arc::new(WafBackend::for_cloudfront(
+                    config,
+                    self.store.settings().clone(),
+                ))
+            })
+            .await;
+        Ok(backend.clone())
     }
 
     async fn controllers(&self, lbs: &[ResourceArn]) -> Result<Vec<Option<LbController>>> {
@@ -664,11 +728,16 @@ impl MaintenanceBackend for WafBackend {
                     leftovers.extend(acl.into_iter().chain(sets).map(|(name, _)| name));
                 }
             }
+            let deployment = match distribution_id(lb.as_str()) {
+                Some(id) => Some(self.store.distribution_status(&id).await?),
+                None => None,
+            };
             statuses.push(Ok(TargetStatus {
                 load_balancer: lb.clone(),
                 state,
                 leftovers,
                 sharing,
+                deployment,
             }));
         }
         Ok(statuses)

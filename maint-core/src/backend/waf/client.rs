@@ -12,6 +12,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use aws_sdk_cloudfront as cloudfront;
 use aws_sdk_elasticloadbalancingv2 as elbv2;
 use aws_sdk_wafv2 as wafv2;
 use aws_sdk_wafv2::error::{ProvideErrorMetadata, SdkError};
@@ -38,6 +39,17 @@ use super::settings::WafSettings;
 use crate::target::ResourceKind;
 use crate::{Error, Result};
 
+/// CloudFront's endpoint (global), as messages show it.
+const CLOUDFRONT_HOST: &str = "https://cloudfront.amazonaws.com";
+
+/// The CloudFront calls maint makes (for the endpoint their errors name).
+const CLOUDFRONT_CALLS: [&str; 4] = [
+    "GetDistribution",
+    "GetDistributionConfig",
+    "UpdateDistribution",
+    "ListDistributions",
+];
+
 /// The log target of AWS calls (pacing, throttling, retries, re-reads): the
 /// logger `maint.backend.waf.calls` in Python, as the README documents, kept
 /// when the calls moved into the client layer.
@@ -59,6 +71,7 @@ fn sent_once() -> wafv2::config::Builder {
 struct Endpoints {
     waf: Option<String>,
     elb: Option<String>,
+    cloudfront: Option<String>,
 }
 
 /// The endpoint a client of `service` (`aws_sdk_wafv2`, ...) built from
@@ -87,11 +100,16 @@ macro_rules! resolved_endpoint {
 }
 
 /// The AWS SDK clients of one Region, paced and retried on AWS's terms:
-/// one method per AWS call.
+/// one method per AWS call. A client of scope CLOUDFRONT (in us-east-1)
+/// also holds a CloudFront client, for distributions.
 #[derive(Debug)]
 pub(crate) struct WafClient {
     waf: wafv2::Client,
     elb: elbv2::Client,
+    /// CloudFront, in a client of scope CLOUDFRONT.
+    cloudfront: Option<cloudfront::Client>,
+    /// REGIONAL, or CLOUDFRONT (distributions; web ACLs in us-east-1).
+    scope: Scope,
     region: String,
     settings: WafSettings,
     /// Shared with every client of the process for this Region.
@@ -114,11 +132,28 @@ impl WafClient {
         Self {
             waf,
             elb,
+            cloudfront: None,
+            scope: Scope::Regional,
             region,
             settings,
             pacer,
             endpoints: Endpoints::default(),
         }
+    }
+
+    /// This client for CloudFront distributions: web ACLs of scope
+    /// CLOUDFRONT (the client must act in us-east-1), distributions through
+    /// `cloudfront`.
+    pub(super) fn for_cloudfront(mut self, cloudfront: cloudfront::Client) -> Self {
+        self.cloudfront = Some(cloudfront);
+        self.scope = Scope::Cloudfront;
+        self
+    }
+
+    /// Whether this client acts on CloudFront distributions (scope
+    /// CLOUDFRONT) rather than a Region's resources.
+    pub(super) fn is_global(&self) -> bool {
+        self.scope == Scope::Cloudfront
     }
 
     /// This client with the endpoints `config` resolves to named in its
@@ -127,6 +162,16 @@ impl WafClient {
         self.endpoints = Endpoints {
             waf: resolved_endpoint!(wafv2, config),
             elb: resolved_endpoint!(elbv2, config),
+            cloudfront: self
+                .cloudfront
+                .is_some()
+                .then(|| config.endpoint_url().map(crate::error::redact_url))
+                .flatten()
+                .or_else(|| {
+                    self.cloudfront
+                        .is_some()
+                        .then(|| CLOUDFRONT_HOST.to_string())
+                }),
         };
         self
     }
@@ -149,6 +194,7 @@ impl WafClient {
     {
         let endpoint = match operation {
             ELB_DESCRIBE | ELB_DESCRIBE_TAGS => &self.endpoints.elb,
+            a if CLOUDFRONT_CALLS.contains(&a) => &self.endpoints.cloudfront,
             _ => &self.endpoints.waf,
         };
         sdk_failure(operation, endpoint.as_deref(), err)
@@ -333,7 +379,7 @@ impl WafClient {
                 .get_web_acl()
                 .name(name)
                 .id(id)
-                .scope(Scope::Regional)
+                .scope(self.scope.clone())
                 .send()
         })
         .await
@@ -356,7 +402,7 @@ impl WafClient {
             self.waf
                 .create_web_acl()
                 .name(name)
-                .scope(Scope::Regional)
+                .scope(self.scope.clone())
                 .description(description)
                 .default_action(default_action.clone())
                 .set_rules(Some(rules.to_vec()))
@@ -385,7 +431,7 @@ impl WafClient {
                 .update_web_acl()
                 .name(acl.name())
                 .id(acl.id())
-                .scope(Scope::Regional)
+                .scope(self.scope.clone())
                 .set_description(sent_back(acl.description()))
                 .set_default_action(acl.default_action().cloned())
                 .set_rules(Some(rules.to_vec()))
@@ -425,7 +471,7 @@ impl WafClient {
                 .delete_web_acl()
                 .name(name)
                 .id(id)
-                .scope(Scope::Regional)
+                .scope(self.scope.clone())
                 .lock_token(lock_token)
                 .send()
         })
@@ -438,7 +484,7 @@ impl WafClient {
         self.call("ListWebACLs", "list maint's resources", || {
             self.waf
                 .list_web_acls()
-                .scope(Scope::Regional)
+                .scope(self.scope.clone())
                 .limit(100)
                 .set_next_marker(marker.map(String::from))
                 .send()
@@ -506,7 +552,7 @@ impl WafClient {
                 .get_ip_set()
                 .name(name)
                 .id(id)
-                .scope(Scope::Regional)
+                .scope(self.scope.clone())
                 .send()
         })
         .await
@@ -525,7 +571,7 @@ impl WafClient {
             self.waf
                 .create_ip_set()
                 .name(name)
-                .scope(Scope::Regional)
+                .scope(self.scope.clone())
                 .description(description)
                 .ip_address_version(version.clone())
                 .set_addresses(Some(addresses.to_vec()))
@@ -550,7 +596,7 @@ impl WafClient {
                 .update_ip_set()
                 .name(name)
                 .id(id)
-                .scope(Scope::Regional)
+                .scope(self.scope.clone())
                 .set_description(description.map(str::to_string))
                 .set_addresses(Some(addresses.to_vec()))
                 .lock_token(lock_token)
@@ -575,7 +621,7 @@ impl WafClient {
                 .delete_ip_set()
                 .name(name)
                 .id(id)
-                .scope(Scope::Regional)
+                .scope(self.scope.clone())
                 .lock_token(lock_token)
                 .send()
         })
@@ -588,7 +634,7 @@ impl WafClient {
         self.call("ListIPSets", "list maint's resources", || {
             self.waf
                 .list_ip_sets()
-                .scope(Scope::Regional)
+                .scope(self.scope.clone())
                 .limit(100)
                 .set_next_marker(marker.map(String::from))
                 .send()
@@ -615,11 +661,108 @@ impl WafClient {
         self.call("CheckCapacity", "price the web ACL's rules", || {
             self.waf
                 .check_capacity()
-                .scope(Scope::Regional)
+                .scope(self.scope.clone())
                 .set_rules(Some(rules.to_vec()))
                 .send()
         })
         .await
+    }
+
+    /// The CloudFront client (a client of scope CLOUDFRONT has one).
+    fn cloudfront(&self) -> Result<&cloudfront::Client> {
+        self.cloudfront
+            .as_ref()
+            .ok_or_else(|| Error::unexpected("a CloudFront call on a regional WAF client"))
+    }
+
+    /// CloudFront's `GetDistribution`: a distribution, with its status
+    /// (`Deployed`, `InProgress`).
+    pub(super) async fn get_distribution(
+        &self,
+        id: &str,
+    ) -> Result<cloudfront::types::Distribution> {
+        let cf = self.cloudfront()?;
+        let out = self
+            .call("GetDistribution", "read the distribution", || {
+                cf.get_distribution().id(id).send()
+            })
+            .await?;
+        out.distribution
+            .ok_or_else(|| Error::unexpected("GetDistribution answered no distribution"))
+    }
+
+    /// CloudFront's `GetDistributionConfig`: a distribution's config and
+    /// its ETag (for a conditional `UpdateDistribution`).
+    pub(super) async fn get_distribution_config(
+        &self,
+        id: &str,
+    ) -> Result<(cloudfront::types::DistributionConfig, String)> {
+        let cf = self.cloudfront()?;
+        let out = self
+            .call(
+                "GetDistributionConfig",
+                "read the distribution's config",
+                || cf.get_distribution_config().id(id).send(),
+            )
+            .await?;
+        let etag = out.e_tag.unwrap_or_default();
+        let config = out.distribution_config.ok_or_else(|| {
+            Error::unexpected("GetDistributionConfig answered no distribution config")
+        })?;
+        Ok((config, etag))
+    }
+
+    /// CloudFront's `UpdateDistribution`, only if the distribution's
+    /// config is still the one read with `etag` (`IfMatch`): else AWS
+    /// answers `PreconditionFailed`, and nothing is written. Sent once:
+    /// the caller reads again before another attempt.
+    pub(super) async fn update_distribution(
+        &self,
+        id: &str,
+        etag: &str,
+        config: cloudfront::types::DistributionConfig,
+    ) -> Result<()> {
+        let cf = self.cloudfront()?;
+        self.once("UpdateDistribution", || {
+            cf.update_distribution()
+                .id(id)
+                .if_match(etag)
+                .distribution_config(config)
+                .customize()
+                .config_override(
+                    cloudfront::config::Builder::default()
+                        .retry_config(cloudfront::config::retry::RetryConfig::disabled()),
+                )
+                .send()
+        })
+        .await
+        .map(|_| ())
+    }
+
+    /// CloudFront's `ListDistributions`: one page (up to 100) after
+    /// `marker`, and the marker of the next page when there is one.
+    pub(super) async fn list_distributions(
+        &self,
+        marker: Option<&str>,
+    ) -> Result<(Vec<cloudfront::types::DistributionSummary>, Option<String>)> {
+        let cf = self.cloudfront()?;
+        let out = self
+            .call("ListDistributions", "list distributions", || {
+                cf.list_distributions()
+                    .max_items(100)
+                    .set_marker(marker.map(String::from))
+                    .send()
+            })
+            .await?;
+        let Some(list) = out.distribution_list else {
+            return Ok((Vec::new(), None));
+        };
+        let next = list
+            .is_truncated
+            .then_some(list.next_marker)
+            .flatten()
+            .filter(|m| !m.is_empty());
+        Ok((list.items.unwrap_or_default(), next))
     }
 
     /// ELBv2's `DescribeLoadBalancers`, by name or ARN (ELB takes one kind

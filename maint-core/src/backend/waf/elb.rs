@@ -120,7 +120,7 @@ impl WafStore {
             .iter()
             .filter_map(|r| match r {
                 LoadBalancerRef::Name(n) => Some(n.to_string()),
-                LoadBalancerRef::Arn(_) => None,
+                LoadBalancerRef::Arn(_) | LoadBalancerRef::Distribution(_) => None,
             })
             .collect();
         let arns: Vec<String> = refs
@@ -150,6 +150,16 @@ impl WafStore {
             .iter()
             .map(|r| {
                 let (key, found) = match r {
+                    LoadBalancerRef::Distribution(_) => {
+                        return Err(Error::unexpected(format!(
+                            "{r} went to the regional backend, not CloudFront's"
+                        )))
+                    }
+                    LoadBalancerRef::Arn(a) if a.kind().is_global() => {
+                        return Err(Error::unexpected(format!(
+                            "{a} went to the regional backend, not CloudFront's"
+                        )))
+                    }
                     LoadBalancerRef::Arn(a) if a.region() != self.region() => {
                         return Err(wrong_region(a, self.region()).into())
                     }

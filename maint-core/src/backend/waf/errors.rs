@@ -16,6 +16,11 @@ pub(super) mod code {
     pub const UNAVAILABLE: &str = "WAFUnavailableEntityException";
     pub const ASSOCIATED: &str = "WAFAssociatedItemException";
     pub const NONEXISTENT: &str = "WAFNonexistentItemException";
+    /// CloudFront: the distribution does not exist.
+    pub const NO_SUCH_DISTRIBUTION: &str = "NoSuchDistribution";
+    /// CloudFront: the distribution changed since the config was read
+    /// (`IfMatch` no longer matches its ETag); read again.
+    pub const PRECONDITION_FAILED: &str = "PreconditionFailed";
     /// AWS's code, and moto's.
     pub const DUPLICATE: [&str; 2] = ["WAFDuplicateItemException", "WafV2DuplicateItem"];
     pub const LB_NOT_FOUND: [&str; 2] = ["LoadBalancerNotFound", "LoadBalancerNotFoundException"];

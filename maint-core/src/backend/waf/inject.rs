@@ -29,7 +29,8 @@ pub(super) struct Host {
 }
 
 impl Host {
-    /// From a web ACL ARN (`...:regional/webacl/<name>/<id>`).
+    /// From a web ACL ARN (`...:regional/webacl/<name>/<id>`, `global/`
+    /// for scope CLOUDFRONT).
     pub(super) fn from_arn(arn: &str) -> Result<Self> {
         match acl::name_and_id(arn, "webacl") {
             Some((name, id)) => Ok(Self {
@@ -65,9 +66,10 @@ fn will_not_fit(host: &Host, why: String) -> Error {
 
 /// A placeholder IP set ARN, to price and count a rule before its sets
 /// exist.
-fn pending_set(region: &str, window: &Window, family: Family) -> String {
+fn pending_set(region: &str, global: bool, window: &Window, family: Family) -> String {
+    let scope = if global { "global" } else { "regional" };
     format!(
-        "arn:aws:wafv2:{region}:000000000000:regional/ipset/{}/pending",
+        "arn:aws:wafv2:{region}:000000000000:{scope}/ipset/{}/pending",
         acl::ip_set_name(window.name(), family)
     )
 }
@@ -318,7 +320,12 @@ impl WafStore {
         let mut provisional = record.clone();
         for family in [Family::Ipv4, Family::Ipv6] {
             if !family_entries(&allowlist, family).is_empty() && record.set(family).is_none() {
-                *provisional.set_mut(family) = Some(pending_set(self.region(), window, family));
+                *provisional.set_mut(family) = Some(pending_set(
+                    self.region(),
+                    self.client.is_global(),
+                    window,
+                    family,
+                ));
             }
         }
         let fit = AclSpec {

@@ -135,6 +135,7 @@ mod backend;
 mod cleanup;
 mod client;
 mod decide;
+mod distributions;
 mod elb;
 mod errors;
 pub mod evaluate;

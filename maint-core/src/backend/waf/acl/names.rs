@@ -240,21 +240,22 @@ impl IpSetId {
                 arn: arn.to_string(),
             }),
             None => Err(Error::unexpected(format!(
-                "maint's state record names {arn:?}, which is not a regional IP set ARN"
+                "maint's state record names {arn:?}, which is not an AWS WAF IP set ARN"
             ))),
         }
     }
 }
 
-/// The name and id in a regional AWS WAF ARN of `kind` (`ipset`,
-/// `webacl`): `arn:aws:wafv2:<region>:<account>:regional/<kind>/<name>/<id>`.
+/// The name and id in an AWS WAF ARN of `kind` (`ipset`, `webacl`):
+/// `arn:aws:wafv2:<region>:<account>:regional/<kind>/<name>/<id>`, or
+/// `global/` for scope CLOUDFRONT.
 pub(crate) fn name_and_id<'a>(arn: &'a str, kind: &str) -> Option<(&'a str, &'a str)> {
     let mut parts = arn.rsplitn(3, '/');
     match (parts.next(), parts.next(), parts.next()) {
         (Some(id), Some(name), Some(rest))
             if rest
                 .strip_suffix(kind)
-                .is_some_and(|r| r.ends_with(":regional/")) =>
+                .is_some_and(|r| r.ends_with(":regional/") || r.ends_with(":global/")) =>
         {
             Some((name, id))
         }
