@@ -1304,14 +1304,14 @@ mod tests {
     #[test]
     fn a_cloudfront_distribution_is_named_by_arn_id_or_domain_name() {
         let arn = "arn:aws:cloudfront::123456789012:distribution/E2QWRUHAPOMQZL";
-        let parsed = ResourceArn::parse(arn).unwrap();
+        let parsed = ResourceArn::parse(arn).expect("a distribution ARN");
         assert_eq!(parsed.kind(), ResourceKind::CloudFrontDistribution);
         assert_eq!(parsed.id(), "E2QWRUHAPOMQZL");
         assert_eq!(parsed.region(), "");
         assert_eq!(parsed.account_id(), "123456789012");
         assert!(parsed.kind().is_global() && !parsed.kind().serves_api());
         assert_eq!(
-            serde_json::to_string(&parsed.kind()).unwrap(),
+            serde_json::to_string(&parsed.kind()).expect("JSON"),
             "\"cloudfront_distribution\""
         );
         for given in [
@@ -1320,13 +1320,13 @@ mod tests {
             "www.example.com",
             "*.example.com",
         ] {
-            let r = LoadBalancerRef::parse(given).unwrap();
+            let r = LoadBalancerRef::parse(given).expect("a distribution");
             assert_eq!(r, LoadBalancerRef::Distribution(given.into()), "{given}");
             assert!(r.is_global());
         }
         // Load balancer names stay names: hyphens, lowercase, no digit, too short.
         for name in ["shop-web", "ESHOPWEBPRODALB", "e2qwruhapomqzl", "E2QWRU"] {
-            let r = LoadBalancerRef::parse(name).unwrap();
+            let r = LoadBalancerRef::parse(name).expect("a name");
             assert!(matches!(r, LoadBalancerRef::Name(_)), "{name}");
             assert!(!r.is_global());
         }

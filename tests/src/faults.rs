@@ -58,6 +58,9 @@ struct State {
     check_capacity: Option<CapacityAnswer>,
     /// Calls answered by an emulation, per operation.
     answered: BTreeMap<String, usize>,
+    /// Every call that reached the connector, as IAM names its action
+    /// (`wafv2:GetWebACL`, `cloudfront:UpdateDistribution`).
+    actions: BTreeMap<String, usize>,
 }
 
 /// The answer to `CheckCapacity`.
@@ -173,10 +176,32 @@ impl fmt::Debug for Faults {
     }
 }
 
-/// The WAF operation of a request, from `X-Amz-Target: AWSWAF_20190729.<Op>`.
+/// The operation of a request: AWS WAF's (and any awsJson service's) from
+/// `X-Amz-Target: AWSWAF_20190729.<Op>`; CloudFront's (restXml) from its
+/// method and path (`PUT /2020-05-31/distribution/<id>/config` is
+/// `UpdateDistribution`).
 fn operation_of(request: &HttpRequest) -> Option<String> {
-    let target = request.headers().get("x-amz-target")?;
-    target.rsplit('.').next().map(str::to_string)
+    if let Some(target) = request.headers().get("x-amz-target") {
+        return target.rsplit('.').next().map(str::to_string);
+    }
+    // The URI is absolute (`http://host:port/2020-05-31/...`): its path.
+    let uri = request.uri();
+    let uri = uri.split_once("://").map_or(uri, |(_, rest)| rest);
+    let path = uri
+        .find('/')
+        .map_or("", |i| &uri[i..])
+        .split('?')
+        .next()
+        .unwrap_or_default();
+    let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
+    let operation = match (request.method(), &parts[..]) {
+        ("PUT", [_, "distribution", _, "config"]) => "UpdateDistribution",
+        ("GET", [_, "distribution", _, "config"]) => "GetDistributionConfig",
+        ("GET", [_, "distribution", _]) => "GetDistribution",
+        ("GET", [_, "distribution"]) => "ListDistributions",
+        _ => return None,
+    };
+    Some(operation.to_string())
 }
 
 impl Faults {
@@ -198,6 +223,20 @@ impl Faults {
         let body =
             format!(r#"{{"__type":"{code}","Message":"injected by the test harness: {code}"}}"#);
         self.respond(operation, 400, &body, times);
+    }
+
+    /// The next `times` calls of CloudFront `operation` fail with
+    /// CloudFront error `code` and HTTP `status` (a restXml error body), as
+    /// CloudFront sends it: `PreconditionFailed` (412) when the `IfMatch`
+    /// ETag is no longer the distribution's.
+    pub fn inject_cloudfront(&self, operation: &str, code: &str, status: u16, times: usize) {
+        let body = format!(
+            "<?xml version=\"1.0\"?><ErrorResponse \
+             xmlns=\"http://cloudfront.amazonaws.com/doc/2020-05-31/\"><Error><Type>Sender</Type>\
+             <Code>{code}</Code><Message>injected by the test harness: {code}</Message></Error>\
+             <RequestId>00000000-0000-4000-8000-00000000fa17</RequestId></ErrorResponse>"
+        );
+        self.respond(operation, status, &body, times);
     }
 
     /// Every call of `operation` fails with `code` until [`Faults::clear`].
@@ -266,6 +305,12 @@ impl Faults {
         state.faults.clear();
         state.hooks.clear();
         state.during.clear();
+    }
+
+    /// Every AWS WAF and CloudFront call made through this client, as IAM
+    /// names its action, with how many times.
+    pub fn actions(&self) -> BTreeMap<String, usize> {
+        self.lock().actions.clone()
     }
 
     /// How many injected responses `operation` got.
@@ -338,15 +383,19 @@ impl fmt::Debug for FaultyConnector {
     }
 }
 
-/// An awsJson response with `status` and `body`.
+/// An awsJson response with `status` and `body` (restXml when the body is
+/// XML: CloudFront's errors).
 fn json_response(status: u16, body: String) -> Response<SdkBody> {
+    let content_type = if body.starts_with('<') {
+        "text/xml"
+    } else {
+        "application/x-amz-json-1.1"
+    };
     let mut response = Response::new(
         StatusCode::try_from(status).unwrap_or_else(|_| panic!("bad status {status}")),
         SdkBody::from(body),
     );
-    response
-        .headers_mut()
-        .insert("content-type", "application/x-amz-json-1.1");
+    response.headers_mut().insert("content-type", content_type);
     response
         .headers_mut()
         .insert("x-amzn-requestid", "00000000-0000-4000-8000-00000000fa17");
@@ -431,9 +480,23 @@ async fn list_resources_for_web_acl(body: Vec<u8>) -> Response<SdkBody> {
     json_response(200, serde_json::json!({ "ResourceArns": arns }).to_string())
 }
 
+/// The IAM action of a request (`wafv2:<Op>`, `cloudfront:<Op>`), when
+/// its service is one [`operation_of`] names.
+fn action_of(request: &HttpRequest, operation: &str) -> Option<String> {
+    let service = match request.headers().get("x-amz-target") {
+        Some(target) if target.starts_with("AWSWAF") => "wafv2",
+        Some(_) => return None,
+        None => "cloudfront",
+    };
+    (!operation.is_empty()).then(|| format!("{service}:{operation}"))
+}
+
 impl HttpConnector for FaultyConnector {
     fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
         let operation = operation_of(&request).unwrap_or_default();
+        if let Some(action) = action_of(&request, &operation) {
+            *self.faults.lock().actions.entry(action).or_default() += 1;
+        }
         let (fault, hook) = self.faults.take(&operation);
         if let Some((status, body, during)) = fault {
             if let Some(during) = during {

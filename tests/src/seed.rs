@@ -344,6 +344,70 @@ pub async fn stage_web_acl(stage: &maint_core::ResourceArn) -> Option<String> {
     Some(printed.trim().to_string()).filter(|arn| !arn.is_empty())
 }
 
+/// A CloudFront distribution seeded in moto.
+#[derive(Debug, Clone)]
+pub struct Distribution {
+    /// Its ARN.
+    pub arn: maint_core::ResourceArn,
+    /// Its ID.
+    pub id: String,
+    /// The alternate domain name it serves.
+    pub alias: String,
+}
+
+/// Creates a CloudFront distribution serving a unique alternate domain
+/// name (`hint`, a counter, `.example.com`), through boto3.
+pub async fn distribution(hint: &str) -> Distribution {
+    let alias = format!("{}.example.com", unique_lb_name(hint));
+    let printed = run_seed(vec![
+        "--distribution".into(),
+        alias.clone(),
+        server().endpoint(),
+    ])
+    .await;
+    let made: serde_json::Value = serde_json::from_str(printed.trim()).expect("seed.py JSON");
+    Distribution {
+        arn: maint_core::ResourceArn::parse(made["arn"].as_str().expect("arn"))
+            .expect("a distribution ARN"),
+        id: made["id"].as_str().expect("id").to_string(),
+        alias,
+    }
+}
+
+/// What distribution `id`'s config says now: its web ACL (`None`: none)
+/// and its comment.
+pub async fn distribution_info(id: &str) -> (Option<String>, String) {
+    let args = vec![
+        "--distribution-info".into(),
+        id.to_string(),
+        server().endpoint(),
+    ];
+    let printed = run_seed(args).await;
+    let info: serde_json::Value = serde_json::from_str(printed.trim()).expect("seed.py JSON");
+    let acl = info["web_acl_id"].as_str().unwrap_or_default().to_string();
+    (
+        Some(acl).filter(|a| !a.is_empty()),
+        info["comment"].as_str().unwrap_or_default().to_string(),
+    )
+}
+
+/// Another writer changes distribution `id`'s comment (synchronously:
+/// for a hook that runs while maint's call is on the wire).
+pub fn set_distribution_comment_now(id: &str, comment: &str) {
+    let seed = workspace_root().join("tests/moto/seed.py");
+    let out = std::process::Command::new(python_path())
+        .arg(&seed)
+        .args(["--set-comment", id, comment, &server().endpoint()])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("seed.py --set-comment: {e}"));
+    assert!(
+        out.status.success(),
+        "seed.py --set-comment failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]

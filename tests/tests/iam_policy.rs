@@ -10,8 +10,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use maint_core::backend::conformance::run_all;
-use maint_tests::moto::workspace_root;
+use maint_core::backend::waf::WafBackend;
+use maint_core::backend::{AllowlistChange, MaintenanceBackend, MaintenanceSpec, Mode};
+use maint_tests::faults::Faults;
+use maint_tests::moto::{server, workspace_root};
 use maint_tests::WafFixture;
+use maint_tests::{fast_settings, seed};
 use serde_json::Value;
 
 /// Permissions AWS checks in addition to an operation's own action, for an
@@ -59,6 +63,16 @@ fn additional_permissions(action: &str) -> &'static [&'static str] {
             "cognito-idp:ListResourcesForWebACL",
             "apprunner:ListAssociatedServicesForWebAcl",
             "ec2:DescribeVerifiedAccessInstanceWebAclAssociations",
+        ],
+        // CloudFront checks that the caller may read the web ACL it is
+        // given (its `InvalidWebACLId` error: "Unable to verify read
+        // permissions on Web ACL"); the WAF actions for associating are
+        // asked for too, to be safe where AWS evaluates them for a
+        // distribution's web ACL.
+        "cloudfront:UpdateDistribution" => &[
+            "wafv2:GetWebACL",
+            "wafv2:AssociateWebACL",
+            "wafv2:DisassociateWebACL",
         ],
         // Creating with tags also needs TagResource.
         "wafv2:CreateWebACL" | "wafv2:CreateIPSet" => &["wafv2:TagResource"],
@@ -187,4 +201,84 @@ async fn example_policy_allows_every_call_of_the_backend() {
             Err(e) => panic!("conformance suite task: {e}"),
         }
     }
+}
+
+/// The actions of `recorded` the policy does not allow, each with the
+/// recorded action that needs it.
+fn not_allowed(policy: &Value, recorded: &[String]) -> Vec<String> {
+    let allowed = allowed_actions(policy);
+    let mut needed: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for op in recorded {
+        needed.entry(op.clone()).or_default().insert(op.clone());
+        for extra in additional_permissions(op) {
+            needed
+                .entry(extra.to_string())
+                .or_default()
+                .insert(op.clone());
+        }
+    }
+    needed
+        .iter()
+        .filter(|(action, _)| !allowed.iter().any(|p| matches(p, action)))
+        .map(|(action, by)| {
+            format!(
+                "{action} (for {})",
+                by.iter().cloned().collect::<Vec<_>>().join(", ")
+            )
+        })
+        .collect()
+}
+
+/// A CloudFront distribution's whole cycle (look-up, enter, status, an
+/// allowlist edit, exit) makes only calls the example policy allows:
+/// every AWS WAF (scope CLOUDFRONT) and CloudFront call is recorded on
+/// the wire.
+#[tokio::test(flavor = "multi_thread")]
+async fn example_policy_allows_every_call_for_a_cloudfront_distribution() {
+    let path = workspace_root().join("examples/iam-policy.json");
+    let policy: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let cdn = seed::distribution("iam-edge").await;
+    let faults = Faults::new();
+    let config = server()
+        .sdk_config()
+        .to_builder()
+        .http_client(faults.http_client())
+        .build();
+    let edge = WafBackend::with_settings(&config, fast_settings())
+        .unwrap()
+        .cloudfront()
+        .await
+        .unwrap();
+    let refs = [maint_core::LoadBalancerRef::parse(&cdn.alias).unwrap()];
+    let arn = edge.resolve(&refs).await.unwrap()[0].clone().unwrap();
+    edge.enter(&arn, &MaintenanceSpec::default(), Mode::Apply)
+        .await
+        .unwrap();
+    edge.status(&arn).await.unwrap();
+    let allow = maint_core::Allowlist::parse(["203.0.113.9"]).unwrap();
+    edge.update_allowlist(&arn, &AllowlistChange::Add(allow), Mode::Apply)
+        .await
+        .unwrap();
+    edge.exit(&arn, Mode::Apply).await.unwrap();
+
+    let recorded: Vec<String> = faults.actions().into_keys().collect();
+    eprintln!("actions recorded: {recorded:?}");
+    for expected in [
+        "cloudfront:ListDistributions",
+        "cloudfront:GetDistributionConfig",
+        "cloudfront:UpdateDistribution",
+        "wafv2:CreateWebACL",
+    ] {
+        assert!(
+            recorded.iter().any(|a| a == expected),
+            "{expected} in {recorded:?}"
+        );
+    }
+    let missing = not_allowed(&policy, &recorded);
+    assert!(
+        missing.is_empty(),
+        "{} does not allow actions a distribution needs:\n  {}",
+        path.display(),
+        missing.join("\n  ")
+    );
 }

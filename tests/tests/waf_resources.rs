@@ -154,10 +154,6 @@ async fn a_resource_aws_waf_does_not_protect_is_bad_input_and_nothing_is_made() 
             "service \"s3\" is not one whose resources AWS WAF protects",
         ),
         (
-            "arn:aws:cloudfront::123456789012:distribution/E2QWRUHAPOMQZL",
-            "CloudFront distributions are not yet supported",
-        ),
-        (
             "arn:aws:apigateway:us-east-1::/restapis/a1b2c3d4e5",
             "a REST API, not one of its stages",
         ),

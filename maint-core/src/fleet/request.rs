@@ -183,7 +183,7 @@ impl Command {
 }
 
 /// `--wait`: wait after the change until the public sees it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct WaitPlan {
     /// The URL to probe for every target, instead of each service's `url`.
     pub url: Option<String>,
@@ -200,15 +200,6 @@ impl WaitPlan {
     /// default: 30 minutes, since a change reaches every edge location in
     /// minutes (users report 5 to 20).
     pub const CLOUDFRONT_TIMEOUT: Duration = Duration::from_secs(1800);
-}
-
-impl Default for WaitPlan {
-    fn default() -> Self {
-        Self {
-            url: None,
-            timeout: None,
-        }
-    }
 }
 
 /// One changing command from request to report, for

@@ -251,7 +251,7 @@ mod tests {
             .arn(format!(
                 "arn:aws:cloudfront::123456789012:distribution/{id}"
             ))
-            .aliases(a.build().unwrap())
+            .aliases(a.build().expect("aliases"))
             .web_acl_id("")
             .build_with_defaults()
     }
@@ -272,7 +272,7 @@ mod tests {
                 .is_ipv6_enabled(true)
                 .staging(false)
                 .build()
-                .unwrap()
+                .expect("a summary")
         }
     }
 
