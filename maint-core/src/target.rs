@@ -609,7 +609,9 @@ fn other_resource<'a>(
         ("ec2", ["verified-access-instance", id]) if is_token(id, 64, &['-']) => {
             Ok((ResourceKind::VerifiedAccessInstance, resource, id))
         }
-        (CLOUDFRONT_SERVICE, ["distribution", id]) if is_distribution_id(id) => {
+        (CLOUDFRONT_SERVICE, ["distribution", id])
+            if is_token(id, 64, &[]) && !id.chars().any(|c| c.is_ascii_lowercase()) =>
+        {
             Ok((ResourceKind::CloudFrontDistribution, resource, id))
         }
         ("ec2", _) => Err(wrong(&format!(

@@ -358,6 +358,33 @@ def set_distribution_comment(endpoint: str, dist_id: str, comment: str) -> None:
     cf.update_distribution(Id=dist_id, IfMatch=got["ETag"], DistributionConfig=config)
 
 
+def protect_distribution(endpoint: str, dist_id: str, name: str) -> str:
+    """A team's own web ACL `name` (scope CLOUDFRONT, in us-east-1, one
+    blocking rule `team-rule`) set on distribution `dist_id`; returns its ARN."""
+    waf = client("wafv2", endpoint, "us-east-1")
+    visibility = {"SampledRequestsEnabled": False, "CloudWatchMetricsEnabled": False}
+    made = waf.create_web_acl(
+        Name=name, Scope="CLOUDFRONT", DefaultAction={"Allow": {}},
+        VisibilityConfig={**visibility, "MetricName": name},
+        Rules=[{
+            "Name": "team-rule", "Priority": 10, "Action": {"Block": {}},
+            "Statement": {"ByteMatchStatement": {
+                "SearchString": b"/admin", "FieldToMatch": {"UriPath": {}},
+                "TextTransformations": [{"Priority": 0, "Type": "NONE"}],
+                "PositionalConstraint": "STARTS_WITH",
+            }},
+            "VisibilityConfig": {**visibility, "MetricName": "team-rule"},
+        }],
+    )
+    arn = made["Summary"]["ARN"]
+    cf = client("cloudfront", endpoint, "us-east-1")
+    got = cf.get_distribution_config(Id=dist_id)
+    config = got["DistributionConfig"]
+    config["WebACLId"] = arn
+    cf.update_distribution(Id=dist_id, IfMatch=got["ETag"], DistributionConfig=config)
+    return arn
+
+
 def main(argv: list[str]) -> int:
     import argparse
 
@@ -380,6 +407,9 @@ def main(argv: list[str]) -> int:
                         "status as JSON")
     p.add_argument("--distribution-info", metavar="ID",
                    help="print the distribution's web ACL and comment as JSON")
+    p.add_argument("--protect-distribution", nargs=2, metavar=("ID", "NAME"),
+                   help="set a team's own CLOUDFRONT web ACL NAME on the distribution; "
+                        "print its ARN")
     p.add_argument("--set-comment", nargs=2, metavar=("ID", "COMMENT"),
                    help="change the distribution's comment (another writer)")
     p.add_argument("endpoint", help="moto's URL, e.g. http://127.0.0.1:5000")
@@ -393,6 +423,9 @@ def main(argv: list[str]) -> int:
         return 0
     if a.api_stage:
         print(create_api_stage(a.endpoint, a.api_stage, a.region))
+        return 0
+    if a.protect_distribution:
+        print(protect_distribution(a.endpoint, *a.protect_distribution))
         return 0
     if a.distribution or a.distribution_info or a.set_comment:
         import json

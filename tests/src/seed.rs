@@ -391,6 +391,18 @@ pub async fn distribution_info(id: &str) -> (Option<String>, String) {
     )
 }
 
+/// Sets a team's own web ACL `name` (scope CLOUDFRONT, one rule
+/// `team-rule`) on distribution `id`; returns its ARN.
+pub async fn protect_distribution(id: &str, name: &str) -> String {
+    let args = vec![
+        "--protect-distribution".into(),
+        id.to_string(),
+        name.to_string(),
+        server().endpoint(),
+    ];
+    run_seed(args).await.trim().to_string()
+}
+
 /// Another writer changes distribution `id`'s comment (synchronously:
 /// for a hook that runs while maint's call is on the wire).
 pub fn set_distribution_comment_now(id: &str, comment: &str) {

@@ -156,7 +156,7 @@ async fn a_distribution_another_writer_changed_meanwhile_is_read_again_and_their
     let backend = WafBackend::with_settings(&config, fast_settings()).unwrap();
     let edge = backend.cloudfront().await.unwrap();
     let found = edge
-        .resolve(&[maint_core::LoadBalancerRef::parse(&cdn.id).unwrap()])
+        .resolve(&[maint_core::LoadBalancerRef::parse(cdn.arn.as_str()).unwrap()])
         .await
         .unwrap();
     let arn = found[0].as_ref().unwrap().clone();
@@ -242,4 +242,59 @@ async fn bad_cloudfront_targets_are_bad_input_and_nothing_is_made() {
         web_acl_names(Scope::Cloudfront).await,
     );
     assert_eq!(after, before);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn inject_into_a_distributions_own_web_acl_keeps_its_rules_and_association() {
+    let cdn = seed::distribution("edge-team").await;
+    let team = format!("team-{}", cdn.id.to_lowercase());
+    let team_arn = seed::protect_distribution(&cdn.id, &team).await;
+    let w = Workdir::new();
+    // By ARN: moto's distribution IDs do not always have AWS's shape.
+    let target = cdn.arn.to_string();
+
+    // Without consent, the team's web ACL is never replaced.
+    let refused = w.maint(&["enter", &target]);
+    assert_eq!(refused.code, 1, "{}\n{}", refused.stdout, refused.stderr);
+    assert!(refused.stdout.contains(&team), "{}", refused.stdout);
+    assert_eq!(
+        seed::distribution_info(&cdn.id).await.0.as_deref(),
+        Some(team_arn.as_str())
+    );
+
+    let entered = w.maint(&["enter", &target, "--inject"]);
+    assert_eq!(entered.code, 0, "{}\n{}", entered.stdout, entered.stderr);
+    let status = w.maint(&["--json", "status", &target]);
+    let t = &targets(&status)[0];
+    assert_eq!(t["state"], "maintenance", "{t}");
+    assert_eq!(t["injected"], true, "{t}");
+    assert_eq!(
+        seed::distribution_info(&cdn.id).await.0.as_deref(),
+        Some(team_arn.as_str())
+    );
+
+    let exited = w.maint(&["exit", &target]);
+    assert_eq!(exited.code, 0, "{}\n{}", exited.stdout, exited.stderr);
+    // Still the team's web ACL, with exactly its own rule.
+    assert_eq!(
+        seed::distribution_info(&cdn.id).await.0.as_deref(),
+        Some(team_arn.as_str())
+    );
+    let id = team_arn.rsplit('/').next().unwrap();
+    let acl = seed::waf_client()
+        .get_web_acl()
+        .name(&team)
+        .scope(Scope::Cloudfront)
+        .id(id)
+        .send()
+        .await
+        .unwrap();
+    let rules: Vec<&str> = acl
+        .web_acl()
+        .unwrap()
+        .rules()
+        .iter()
+        .map(|r| r.name())
+        .collect();
+    assert_eq!(rules, ["team-rule"]);
 }
