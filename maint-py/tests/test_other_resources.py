@@ -1,7 +1,9 @@
 """Targets other than load balancers (issue 22) from Python: an API Gateway
 REST API stage, by ARN, beside an ALB in one call; the stage records the
 association as AWS's GetStage shows it, and ends as it began; an ARN of a
-resource AWS WAF does not protect is bad input, nothing changed."""
+resource AWS WAF does not protect is bad input, nothing changed; a CloudFront
+distribution by its domain name enters and exits, its status saying Deployed or
+InProgress."""
 
 from __future__ import annotations
 
@@ -45,3 +47,31 @@ def test_a_resource_aws_waf_does_not_protect_is_bad_input(client, make_lb, aws):
     assert "AWS WAF protects" in str(refused.value)
     assert web_acl_names(aws) == before
     assert client.status(name)[0].state == "normal"
+
+
+def test_a_cloudfront_distribution_by_domain_name_enters_and_exits(client, moto_endpoint):
+    alias = f"py{uuid.uuid4().hex[:10]}.example.com"
+    made = seed.create_distribution(moto_endpoint, alias)
+    [entered] = client.enter(alias, reason="edge cut-over")
+    assert entered.ok and entered.changed, entered
+    assert (entered.load_balancer_arn, entered.resource_kind) == (
+        made["arn"],
+        "cloudfront_distribution",
+    )
+    acl = seed.distribution_info(moto_endpoint, made["id"])["web_acl_id"]
+    assert ":global/webacl/" in acl, acl
+
+    [status] = client.status(alias)
+    assert status.state == "maintenance"
+    assert status.deployment in ("Deployed", "InProgress")
+    assert status.to_dict()["deployment"] == status.deployment
+
+    [exited] = client.exit(alias)
+    assert exited.ok and exited.changed, exited
+    assert seed.distribution_info(moto_endpoint, made["id"])["web_acl_id"] == ""
+
+
+def test_a_domain_name_no_distribution_serves_is_not_found(client):
+    with pytest.raises(maint.MaintError) as refused:
+        client.enter("nobody-serves-this.example.net")
+    assert "CloudFront distribution not found" in str(refused.value)

@@ -39,7 +39,7 @@ def parse_args():
     p.add_argument("--only-switch", action="store_true",
                    help="run only the switching scenarios (armed, injected) through the quota proxy")
     p.add_argument("--only-mixed", action="store_true",
-                   help="run only the mixed service (ALBs and API stages) through the quota proxy")
+                   help="run only the mixed service (ALBs, API stages, a distribution) through the quota proxy")
     a = p.parse_args()
     a.ns = [int(x) for x in a.ns.split(",") if x.strip()]
     return a
@@ -88,7 +88,7 @@ def main():
 
     # A service of ALBs and API Gateway stages (issue 22), under the quotas.
     if a.maint and a.quota_proxy and not a.only_switch:
-        log(f"mixed service (ALBs and API stages): N = {a.ns}")
+        log(f"mixed service (ALBs, API stages, a distribution): N = {a.ns}")
         try:
             sections["mixed"] = mixed_table(run_mixed_cycles(a.maint, a.moto, a.quota_proxy, a.ns, log), a.ns)
         except Exception:  # noqa: BLE001

@@ -113,11 +113,15 @@ MIXED_OPS = ["enter", "allowlist add", "status", "exit"]
 
 
 def run_mixed_cycles(binary, moto, proxy, ns, log):
-    """Issue 22: for each N, one config service `bench` of N regional
-    targets, half of them (at least one) API Gateway REST API stages named
-    by ARN and the rest ALBs, through the same quota proxy: enter, allowlist
-    add, status, exit. AssociateWebACL's one call per 2 s is per account and
-    Region, whatever the resource, so the floor is the quota model's."""
+    """Issue 22: for each N, one config service `bench` of N targets: half
+    of them (at least one) API Gateway REST API stages named by ARN, one
+    CloudFront distribution by its domain name (from N = 3), and the rest
+    ALBs, through the same quota proxy: enter, allowlist add, status, exit.
+    AssociateWebACL's one call per 2 s is per account and Region, whatever
+    the regional resource, so the floor is the quota model's for the
+    regional targets; the distribution is a window of its own (scope
+    CLOUDFRONT), set through CloudFront (AWS publishes no rate: maint paces
+    its writes at one per second), side by side with the regional one."""
     env = cli_env(proxy)
     args = {
         "enter": ["enter", "bench", "--allow", ALLOW, "--reason", "benchmark"],
@@ -128,33 +132,39 @@ def run_mixed_cycles(binary, moto, proxy, ns, log):
     results = {}
     for n in ns:
         stages = max(1, n // 2)
-        names = seed_albs(moto, n - stages, prefix="mixed-alb") if n > stages else []
+        cdns = 1 if n >= 3 else 0
+        albs = n - stages - cdns
+        names = seed_albs(moto, albs, prefix="mixed-alb") if albs else []
         if not names:
             moto_reset(moto)
         arns = [seed.create_api_stage(moto, f"mixedapi{i:03d}", REGION) for i in range(stages)]
-        cwd = service_folder("maint-mixed-", names + arns)
+        aliases = [f"mixed{i}.example.com" for i in range(cdns)]
+        for alias in aliases:
+            seed.create_distribution(moto, alias)
+        cwd = service_folder("maint-mixed-", names + arns + aliases)
         per = {}
         for op in MIXED_OPS:
-            per[op] = r = measure(binary, args[op], env, cwd, proxy, n)
-            r.update(albs=n - stages, stages=stages)
-            log(f"  mixed N={n} ({n - stages} ALBs, {stages} stages) {op}: {r['raw_wall']:.2f} s "
-                f"(floor {quota_floor(op, n):.0f} s), {r['counts']['total']} calls, "
-                f"{r['counts']['throttled']} throttled, {r['failed']} failed")
+            per[op] = r = measure(binary, args[op], env, cwd, proxy, n - cdns)
+            r.update(albs=albs, stages=stages, cdns=cdns)
+            log(f"  mixed N={n} ({albs} ALBs, {stages} stages, {cdns} distribution) {op}: "
+                f"{r['raw_wall']:.2f} s (floor {quota_floor(op, n - cdns):.0f} s), "
+                f"{r['counts']['total']} calls, {r['counts']['throttled']} throttled, "
+                f"{r['failed']} failed")
         results[n] = per
     return results
 
 
 def mixed_table(results, ns):
     """The mixed service's table: wall time against the quota floor."""
-    rows = ["| N (ALBs + API stages) | command | wall time | quota floor | wall / floor "
+    rows = ["| N (ALBs + API stages + distributions) | command | wall time | quota floor | wall / floor "
             "| AWS calls | throttled | failed targets |",
             "|---|---|---:|---:|---:|---:|---:|---:|"]
     for n in ns:
         for op in MIXED_OPS:
             r = results[n][op]
             c = r["counts"]
-            floor = quota_floor(op, n)
+            floor = quota_floor(op, n - r["cdns"])
             ratio = f"{r['wall'] / floor:.2f}" if floor > 0 else "–"
-            rows.append(f"| {n} ({r['albs']} + {r['stages']}) | {op} | {r['wall']:.2f} s | {floor:.0f} s | "
+            rows.append(f"| {n} ({r['albs']} + {r['stages']} + {r['cdns']}) | {op} | {r['wall']:.2f} s | {floor:.0f} s | "
                         f"{ratio} | {c['total']} | {c['throttled']} | {r['failed']} |")
     return "\n".join(rows)

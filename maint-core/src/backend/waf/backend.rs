@@ -8,13 +8,11 @@
 //! write the window once. Which members a window has is read with one
 //! `ListResourcesForWebACL` where AWS allows it.
 use async_trait::async_trait;
-use aws_sdk_elasticloadbalancingv2 as elbv2;
-use aws_sdk_wafv2 as wafv2;
 use chrono::Utc;
 
 use super::acl::{self, ReadAcl, StateRecord};
 use super::associations::Observed;
-use super::client::WafClient;
+use super::construct::WafBackend;
 use super::decide::{
     arming_would_enter, check_identity, elsewhere, foreign, into_shared, outcome, reentry_changes,
     rule_removed, Placement,
@@ -23,12 +21,10 @@ use super::distributions::distribution_id;
 use super::ip_sets::WindowSets;
 use super::locate::{Attempt, Located};
 use super::pacing::margin;
-use super::settings::WafSettings;
 use super::store::WafStore;
 use super::web_acls::{LockedAcl, ReadWindow};
 use crate::access::BypassState;
 use crate::backend::contract::{Leftover, MaintenanceBackend, MemberResults};
-use crate::error::Argument;
 use crate::maintenance::{
     AllowlistChange, AllowlistState, Change, ExistingWebAcl, MaintenanceSpec, Mode, Outcome, State,
     TargetStatus, Window, WindowSummary,
@@ -39,109 +35,8 @@ use crate::response::MaintenanceResponse;
 use crate::target::{LoadBalancerRef, ResourceArn};
 use crate::{Error, Result};
 
-/// The Region of every web ACL of scope CLOUDFRONT (AWS WAF's rule).
-const CLOUDFRONT_REGION: &str = "us-east-1";
-
 /// How many load balancers' associations `shared_windows` reads at once.
 const SHARED_READS: usize = 32;
-
-/// Maintenance mode through AWS WAF web ACLs on Application Load Balancers
-/// of one region: the [`MaintenanceBackend`] on top of the store of web
-/// ACLs, IP sets and associations, which makes its AWS calls through the
-/// paced client.
-#[derive(Debug)]
-pub struct WafBackend {
-    pub(super) store: WafStore,
-    /// The configuration the clients were built from (`None`: clients
-    /// given by the caller), for the CloudFront backend beside this one.
-    config: Option<aws_config::SdkConfig>,
-    /// The backend for CloudFront distributions, made on first use.
-    cloudfront: tokio::sync::OnceCell<std::sync::Arc<WafBackend>>,
-}
-
-impl WafBackend {
-    /// A backend for the region of `config` (the standard AWS configuration:
-    /// credential chain, `AWS_PROFILE`, `AWS_REGION`, `AWS_ENDPOINT_URL`).
-    /// Fails when no region is configured.
-    pub fn new(config: &aws_config::SdkConfig) -> Result<Self> {
-        Self::with_settings(config, WafSettings::default())
-    }
-
-    /// [`WafBackend::new`] with `settings`.
-    pub fn with_settings(config: &aws_config::SdkConfig, settings: WafSettings) -> Result<Self> {
-        let region = config.region().map(ToString::to_string).ok_or_else(|| {
-            Error::invalid(
-                "AWS region",
-                format!(
-                    "none configured; pass {} or set AWS_REGION (or a region in your AWS profile)",
-                    Argument::Region
-                ),
-            )
-        })?;
-        crate::target::check_region(&region)?;
-        Ok(Self::over(config, region, settings))
-    }
-
-    /// A backend over clients built from `config`, naming their endpoints
-    /// in messages.
-    fn over(config: &aws_config::SdkConfig, region: String, settings: WafSettings) -> Self {
-        let client = WafClient::new(
-            wafv2::Client::new(config),
-            elbv2::Client::new(config),
-            region,
-            settings,
-        )
-        .naming_endpoints(config);
-        Self {
-            store: WafStore::new(client),
-            config: Some(config.clone()),
-            cloudfront: tokio::sync::OnceCell::new(),
-        }
-    }
-
-    /// The backend for CloudFront distributions: web ACLs of scope
-    /// CLOUDFRONT, which AWS keeps in us-east-1 whatever the Region of
-    /// `config`, and distributions through CloudFront.
-    pub fn for_cloudfront(config: &aws_config::SdkConfig, settings: WafSettings) -> Self {
-        let config = config
-            .to_builder()
-            .region(aws_config::Region::new(CLOUDFRONT_REGION))
-            .build();
-        let client = WafClient::new(
-            wafv2::Client::new(&config),
-            elbv2::Client::new(&config),
-            CLOUDFRONT_REGION.to_string(),
-            settings,
-        )
-        .for_cloudfront(aws_sdk_cloudfront::Client::new(&config))
-        .naming_endpoints(&config);
-        Self {
-            store: WafStore::new(client),
-            config: None,
-            cloudfront: tokio::sync::OnceCell::new(),
-        }
-    }
-
-    /// A backend over clients configured by the caller (interceptors, test
-    /// endpoints, mocks), acting in `region`.
-    pub fn from_clients(
-        waf: wafv2::Client,
-        elb: elbv2::Client,
-        region: impl Into<String>,
-        settings: WafSettings,
-    ) -> Self {
-        Self {
-            store: WafStore::new(WafClient::new(waf, elb, region.into(), settings)),
-            config: None,
-            cloudfront: tokio::sync::OnceCell::new(),
-        }
-    }
-
-    /// The region this backend acts in.
-    pub fn region(&self) -> &str {
-        self.store.region()
-    }
-}
 
 impl WafBackend {
     /// Says what a window is waiting on, for progress lines and `-v`

@@ -6,7 +6,7 @@
 use aws_sdk_wafv2::types::WebAcl;
 
 use super::acl::{self, IpSetId, ReadAcl};
-use super::backend::WafBackend;
+use super::construct::WafBackend;
 use super::decide::{outcome, reentry_changes};
 use super::inject::Host;
 use super::ip_sets::WindowSets;

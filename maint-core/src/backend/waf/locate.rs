@@ -6,7 +6,7 @@ use aws_sdk_wafv2::types::WebAcl;
 
 use super::acl::ReadAcl;
 use super::associations::Observed;
-use super::backend::WafBackend;
+use super::construct::WafBackend;
 use super::decide::Placement;
 use super::errors::{code, is_code};
 use super::ip_sets::WindowSets;

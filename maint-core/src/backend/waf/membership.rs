@@ -3,7 +3,7 @@
 //! before), and disassociating those leaving, each window then kept for its
 //! other members or deleted with its last.
 
-use super::backend::WafBackend;
+use super::construct::WafBackend;
 use super::decide::{foreign, injected_elsewhere, outcome, Placement};
 use super::locate::Located;
 use super::web_acls::ReadWindow;

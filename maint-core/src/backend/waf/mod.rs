@@ -134,6 +134,7 @@ mod associations;
 mod backend;
 mod cleanup;
 mod client;
+mod construct;
 mod decide;
 mod distributions;
 mod elb;
@@ -151,6 +152,6 @@ mod settings;
 mod store;
 mod web_acls;
 
-pub use backend::WafBackend;
+pub use construct::WafBackend;
 pub use pacing::CallRates;
 pub use settings::{caller_identity, waf_factory, AwsOptions, WafSettings};

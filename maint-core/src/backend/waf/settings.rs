@@ -6,8 +6,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::backend::WafBackend;
 use super::client::get_caller_identity;
+use super::construct::WafBackend;
 use super::pacing::CallRates;
 use crate::backend::contract::{BackendFactory, MaintenanceBackend};
 use crate::{Error, Result};
