@@ -14,7 +14,7 @@ use crate::{Error, Result};
 const CLOUDFRONT_REGION: &str = "us-east-1";
 
 /// Maintenance mode through AWS WAF web ACLs on Application Load Balancers
-/// of one region: the [`MaintenanceBackend`] on top of the store of web
+/// of one region: the [`MaintenanceBackend`](crate::backend::MaintenanceBackend) on top of the store of web
 /// ACLs, IP sets and associations, which makes its AWS calls through the
 /// paced client.
 #[derive(Debug)]

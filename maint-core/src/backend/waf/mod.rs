@@ -1,5 +1,18 @@
 //! [`WafBackend`]: maintenance mode on AWS WAF, for Application Load
-//! Balancers.
+//! Balancers, the other regional resources AWS WAF protects, and CloudFront
+//! distributions.
+//!
+//! # CloudFront distributions
+//! A backend acts in one Region at scope REGIONAL; beside it,
+//! [`MaintenanceBackend::cloudfront`](crate::backend::MaintenanceBackend::cloudfront)
+//! gives the backend of scope CLOUDFRONT (web ACLs in us-east-1), which the
+//! fleet sends every distribution, so a window never mixes the scopes. Its
+//! client reads and sets a distribution's web ACL through CloudFront
+//! (`distributions.rs`: `GetDistributionConfig`, then `UpdateDistribution`
+//! with `IfMatch`, only `WebACLId` changed, and only while it is still the
+//! web ACL read; `PreconditionFailed` reads again), and lists what a web
+//! ACL protects from `ListDistributions`; everything else (web ACLs, IP
+//! sets, records, inject) is the same code at the other scope.
 //!
 //! # What maint creates, per window
 //! A window is the load balancers that go into maintenance together: a
@@ -118,7 +131,8 @@
 //!   inventory over the client, in files by concern (`web_acls.rs`,
 //!   `associations.rs`, `ip_sets.rs`, `inventory.rs`, `cleanup.rs`,
 //!   `elb.rs`, `inject.rs`, `live.rs`).
-//! - `backend.rs`: [`WafBackend`], the
+//! - `construct.rs`: the [`WafBackend`] type and how it is made.
+//! - `backend.rs`: [`WafBackend`]'s
 //!   [`MaintenanceBackend`](crate::backend::MaintenanceBackend) trait on
 //!   top, asking the store; beside it, where members stand with a window
 //!   (`locate.rs`), members joining and leaving (`membership.rs`), the
