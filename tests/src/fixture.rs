@@ -56,6 +56,24 @@ pub fn faulty_backend(faults: &Faults, log: &OperationLog, settings: WafSettings
     WafBackend::from_clients(waf, elb, REGION, settings)
 }
 
+/// The backend of scope CLOUDFRONT (distributions; web ACLs in us-east-1)
+/// on moto, made as a fleet makes it (beside a regional backend built from
+/// an AWS configuration), every call through `faults` ([`fast_settings`]).
+pub async fn cloudfront_backend(
+    faults: &Faults,
+) -> std::sync::Arc<dyn maint_core::backend::MaintenanceBackend> {
+    let config = server()
+        .sdk_config()
+        .to_builder()
+        .http_client(faults.http_client())
+        .build();
+    let regional = WafBackend::with_settings(&config, fast_settings())
+        .unwrap_or_else(|e| panic!("a backend on moto: {e}"));
+    maint_core::backend::MaintenanceBackend::cloudfront(&regional)
+        .await
+        .unwrap_or_else(|e| panic!("the CloudFront backend: {e}"))
+}
+
 /// The conformance [`Fixture`] for the WAF backend on moto. Load balancers
 /// and foreign web ACLs are seeded with separate, un-instrumented clients, so
 /// [`WafFixture::log`] holds only the backend's own calls.

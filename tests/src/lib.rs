@@ -24,7 +24,7 @@ pub mod moto;
 pub mod oplog;
 pub mod seed;
 
-pub use fixture::{fast_settings, faulty_backend, waf_backend, WafFixture};
+pub use fixture::{cloudfront_backend, fast_settings, faulty_backend, waf_backend, WafFixture};
 pub use inspect::resources_in_moto;
 pub use moto::{server, MotoServer};
 pub use oplog::OperationLog;

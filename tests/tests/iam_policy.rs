@@ -10,12 +10,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use maint_core::backend::conformance::run_all;
-use maint_core::backend::waf::WafBackend;
-use maint_core::backend::{AllowlistChange, MaintenanceBackend, MaintenanceSpec, Mode};
+use maint_core::backend::{AllowlistChange, MaintenanceSpec, Mode};
 use maint_tests::faults::Faults;
-use maint_tests::moto::{server, workspace_root};
+use maint_tests::moto::workspace_root;
 use maint_tests::WafFixture;
-use maint_tests::{fast_settings, seed};
+use maint_tests::{cloudfront_backend, seed};
 use serde_json::Value;
 
 /// Permissions AWS checks in addition to an operation's own action, for an
@@ -156,29 +155,8 @@ async fn example_policy_allows_every_call_of_the_backend() {
         "the backend made no AWS calls: is the interceptor attached?"
     );
 
-    // Every needed action, with the recorded operation that needs it.
-    let mut needed: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for op in counts.keys() {
-        needed.entry(op.clone()).or_default().insert(op.clone());
-        for extra in additional_permissions(op) {
-            needed
-                .entry(extra.to_string())
-                .or_default()
-                .insert(op.clone());
-        }
-    }
-    let missing: Vec<String> = needed
-        .iter()
-        .filter(|(action, _)| !allowed.iter().any(|p| matches(p, action)))
-        .map(|(action, by)| {
-            let by: Vec<_> = by.iter().filter(|o| *o != action).cloned().collect();
-            if by.is_empty() {
-                format!("{action} (called)")
-            } else {
-                format!("{action} (required by {})", by.join(", "))
-            }
-        })
-        .collect();
+    let needed = needed_actions(counts.keys());
+    let missing = not_allowed(&allowed, &needed);
 
     let unused: Vec<&String> = allowed
         .iter()
@@ -203,10 +181,11 @@ async fn example_policy_allows_every_call_of_the_backend() {
     }
 }
 
-/// The actions of `recorded` the policy does not allow, each with the
-/// recorded action that needs it.
-fn not_allowed(policy: &Value, recorded: &[String]) -> Vec<String> {
-    let allowed = allowed_actions(policy);
+/// Every action `recorded` needs (its own and those AWS checks besides,
+/// [`additional_permissions`]), each with the recorded actions that need it.
+fn needed_actions<'a>(
+    recorded: impl Iterator<Item = &'a String>,
+) -> BTreeMap<String, BTreeSet<String>> {
     let mut needed: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for op in recorded {
         needed.entry(op.clone()).or_default().insert(op.clone());
@@ -218,13 +197,20 @@ fn not_allowed(policy: &Value, recorded: &[String]) -> Vec<String> {
         }
     }
     needed
+}
+
+/// The needed actions `allowed` does not cover, each with what needs it.
+fn not_allowed(allowed: &[String], needed: &BTreeMap<String, BTreeSet<String>>) -> Vec<String> {
+    needed
         .iter()
         .filter(|(action, _)| !allowed.iter().any(|p| matches(p, action)))
         .map(|(action, by)| {
-            format!(
-                "{action} (for {})",
-                by.iter().cloned().collect::<Vec<_>>().join(", ")
-            )
+            let by: Vec<_> = by.iter().filter(|o| *o != action).cloned().collect();
+            if by.is_empty() {
+                format!("{action} (called)")
+            } else {
+                format!("{action} (required by {})", by.join(", "))
+            }
         })
         .collect()
 }
@@ -239,16 +225,7 @@ async fn example_policy_allows_every_call_for_a_cloudfront_distribution() {
     let policy: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     let cdn = seed::distribution("iam-edge").await;
     let faults = Faults::new();
-    let config = server()
-        .sdk_config()
-        .to_builder()
-        .http_client(faults.http_client())
-        .build();
-    let edge = WafBackend::with_settings(&config, fast_settings())
-        .unwrap()
-        .cloudfront()
-        .await
-        .unwrap();
+    let edge = cloudfront_backend(&faults).await;
     let refs = [maint_core::LoadBalancerRef::parse(&cdn.alias).unwrap()];
     let arn = edge.resolve(&refs).await.unwrap()[0].clone().unwrap();
     edge.enter(&arn, &MaintenanceSpec::default(), Mode::Apply)
@@ -274,7 +251,7 @@ async fn example_policy_allows_every_call_for_a_cloudfront_distribution() {
             "{expected} in {recorded:?}"
         );
     }
-    let missing = not_allowed(&policy, &recorded);
+    let missing = not_allowed(&allowed_actions(&policy), &needed_actions(recorded.iter()));
     assert!(
         missing.is_empty(),
         "{} does not allow actions a distribution needs:\n  {}",

@@ -14,13 +14,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 use aws_sdk_wafv2::types::Scope;
-use maint_core::backend::waf::WafBackend;
-use maint_core::backend::{MaintenanceBackend, MaintenanceSpec, Mode};
+use maint_core::backend::{MaintenanceSpec, Mode};
 use maint_core::ResourceKind;
 use maint_tests::cli::Workdir;
 use maint_tests::faults::Faults;
 use maint_tests::inspect::web_acl_of;
-use maint_tests::{fast_settings, moto::server, seed};
+use maint_tests::{cloudfront_backend, seed};
 
 /// The names of every web ACL of `scope` in moto (CLOUDFRONT ones live in
 /// us-east-1, the region of the test client).
@@ -148,13 +147,7 @@ async fn an_alb_a_stage_and_a_distribution_in_one_service_enter_edit_and_exit_to
 async fn a_distribution_another_writer_changed_meanwhile_is_read_again_and_their_change_kept() {
     let cdn = seed::distribution("edge-race").await;
     let faults = Faults::new();
-    let config = server()
-        .sdk_config()
-        .to_builder()
-        .http_client(faults.http_client())
-        .build();
-    let backend = WafBackend::with_settings(&config, fast_settings()).unwrap();
-    let edge = backend.cloudfront().await.unwrap();
+    let edge = cloudfront_backend(&faults).await;
     let found = edge
         .resolve(&[maint_core::LoadBalancerRef::parse(cdn.arn.as_str()).unwrap()])
         .await
