@@ -44,9 +44,11 @@ impl WafStore {
     /// first (see [`acl::read_for`]).
     pub(super) async fn observe(&self, lb: &ResourceArn, window: Option<&str>) -> Result<Observed> {
         self.check_place(lb)?;
+        // Boxed: the two reads' futures are large, and this one is awaited
+        // deep inside every window operation's future.
         let out = match distribution_id(lb.as_str()) {
-            Some(id) => self.client.distribution_web_acl(&id).await,
-            None => self.client.get_web_acl_for_resource(lb.as_str()).await,
+            Some(id) => Box::pin(self.client.distribution_web_acl(&id)).await,
+            None => Box::pin(self.client.get_web_acl_for_resource(lb.as_str())).await,
         };
         let out = match out {
             Err(e) if is_code(&e, &[code::NONEXISTENT, code::NO_SUCH_DISTRIBUTION]) => {
@@ -262,7 +264,9 @@ impl WafStore {
             },
             || async move {
                 match distribution_id(lb.as_str()) {
-                    Some(id) => self.client.set_distribution_web_acl(&id, "", acl_arn).await,
+                    Some(id) => {
+                        Box::pin(self.client.set_distribution_web_acl(&id, "", acl_arn)).await
+                    }
                     None => self.client.associate_web_acl(acl_arn, lb.as_str()).await,
                 }
             },
@@ -319,9 +323,7 @@ impl WafStore {
                     match distribution_id(lb.as_str()) {
                         Some(id) => {
                             let expected = seen.lock().unwrap_or_else(|e| e.into_inner()).clone();
-                            self.client
-                                .set_distribution_web_acl(&id, &expected, "")
-                                .await
+                            Box::pin(self.client.set_distribution_web_acl(&id, &expected, "")).await
                         }
                         None => self.client.disassociate_web_acl(lb.as_str()).await,
                     }
