@@ -73,6 +73,27 @@ pub struct Workdir {
 }
 
 impl Workdir {
+    /// `maint allowlist add SERVICE ADDRESS`, then checks that `status`
+    /// shows `expected` as the allowlist of every target of the service.
+    pub fn add_to_allowlist_of_every_target(
+        &self,
+        service: &str,
+        address: &str,
+        expected: &[&str],
+    ) {
+        let added = self.maint(&["--json", "allowlist", "add", service, address]);
+        assert_eq!(added.code, 0, "{}\n{}", added.stdout, added.stderr);
+        let status = self.maint(&["--json", "status", service]);
+        let targets = status.json()["targets"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        assert!(!targets.is_empty(), "{}", status.stdout);
+        for t in targets {
+            assert_eq!(t["allowlist"], serde_json::json!(expected), "{t}");
+        }
+    }
+
     /// A new, empty scratch directory.
     pub fn new() -> Self {
         let path = std::env::temp_dir().join(format!(

@@ -115,15 +115,11 @@ async fn an_alb_a_stage_and_a_distribution_in_one_service_enter_edit_and_exit_to
     let human = w.maint(&["status", "edge"]);
     assert!(human.stdout.contains("distribution"), "{}", human.stdout);
 
-    let added = w.maint(&["--json", "allowlist", "add", "edge", "198.51.100.7"]);
-    assert_eq!(added.code, 0, "{}\n{}", added.stdout, added.stderr);
-    for t in targets(&w.maint(&["--json", "status", "edge"])) {
-        assert_eq!(
-            t["allowlist"],
-            serde_json::json!(["198.51.100.7/32", "203.0.113.0/24"]),
-            "{t}"
-        );
-    }
+    w.add_to_allowlist_of_every_target(
+        "edge",
+        "198.51.100.7",
+        &["198.51.100.7/32", "203.0.113.0/24"],
+    );
 
     let exited = w.maint(&["exit", "edge"]);
     assert_eq!(exited.code, 0, "{}\n{}", exited.stdout, exited.stderr);

@@ -112,15 +112,11 @@ async fn an_api_stage_and_an_alb_in_one_service_enter_edit_and_exit_together() {
         "{shown:?}"
     );
 
-    let added = w.maint(&["--json", "allowlist", "add", "shop", "198.51.100.7"]);
-    assert_eq!(added.code, 0, "{}\n{}", added.stdout, added.stderr);
-    for t in targets(&w.maint(&["--json", "status", "shop"])) {
-        assert_eq!(
-            t["allowlist"],
-            serde_json::json!(["198.51.100.7/32", "203.0.113.0/24"]),
-            "{t}"
-        );
-    }
+    w.add_to_allowlist_of_every_target(
+        "shop",
+        "198.51.100.7",
+        &["198.51.100.7/32", "203.0.113.0/24"],
+    );
 
     // A service of APIs only answers API clients: JSON by default.
     let orders = w.maint(&["enter", "orders"]);
