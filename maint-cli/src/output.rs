@@ -757,6 +757,7 @@ mod tests {
         maint_core::report::StatusReport {
             target: target.into(),
             service: None,
+            account: None,
             load_balancer_arn: None,
             resource_kind: None,
             state,
@@ -906,6 +907,7 @@ mod tests {
             service: Some("shop".into()),
             load_balancer: maint_core::LoadBalancerRef::parse("shop-web").expect("a name"),
             region: None,
+            account: None,
         };
         let answer = |why: Why| -> maint_core::Result<CheckReport> {
             Ok(CheckReport {

@@ -19,6 +19,14 @@
 //! bypass = true                              # a bypass secret on enter
 //! url = "https://shop.example.com"           # for the bypass link
 //! client_ip = { header = "X-Forwarded-For", position = "last" }  # behind CloudFront
+//!
+//! [accounts.prod]                           # optional: other AWS accounts
+//! role_arn = "arn:aws:iam::111122223333:role/maint"
+//! regions = ["us-east-1", "eu-west-1"]
+//!
+//! [services.checkout]
+//! account = "prod"                          # acts there, in each of its regions
+//! load_balancers = ["checkout"]
 //! ```
 //!
 //! Loading validates everything (addresses, load balancer names and ARNs,
@@ -42,6 +50,7 @@ use toml::Spanned;
 use crate::access::ClientIp;
 #[cfg(feature = "config")]
 use crate::access::{ClientIpFallback, ClientIpPosition};
+use crate::account::Account;
 use crate::allowlist::Allowlist;
 #[cfg(feature = "config")]
 use crate::allowlist::Cidr;
@@ -155,6 +164,10 @@ pub struct Service {
     pub allowlist_names: Vec<String>,
     /// Its region, if it has its own.
     pub region: Option<String>,
+    /// The config account it is in (`account = "prod"`); `None`: the
+    /// account of the credentials maint runs with (or, for an ARN, the
+    /// config account with that ID).
+    pub account: Option<String>,
     /// Its maintenance page, read and validated.
     pub page: Option<ResponseBody>,
     /// The content type for the built-in page when it has no page of its own.
@@ -221,6 +234,8 @@ pub struct Config {
     pub allowlists: BTreeMap<String, Allowlist>,
     /// Named services.
     pub services: BTreeMap<String, Service>,
+    /// Other AWS accounts (`[accounts.NAME]`), by name.
+    pub accounts: BTreeMap<String, Account>,
 }
 
 #[cfg(feature = "config")]
@@ -234,6 +249,20 @@ struct RawConfig {
     allowlists: BTreeMap<Spanned<String>, Spanned<RawAllowlist>>,
     #[serde(default)]
     services: BTreeMap<Spanned<String>, Spanned<RawService>>,
+    #[serde(default)]
+    accounts: BTreeMap<Spanned<String>, Spanned<RawAccount>>,
+}
+
+#[cfg(feature = "config")]
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAccount {
+    role_arn: Option<Spanned<String>>,
+    external_id: Option<Spanned<String>>,
+    profile: Option<Spanned<String>>,
+    id: Option<Spanned<String>>,
+    #[serde(default)]
+    regions: Vec<Spanned<String>>,
 }
 
 /// An allowlist in the config: a list of entries, or `{ file = "..." }`.
@@ -299,6 +328,7 @@ struct RawService {
     #[serde(default)]
     allowlists: Vec<Spanned<String>>,
     region: Option<Spanned<String>>,
+    account: Option<Spanned<String>>,
     page: Option<Spanned<String>>,
     content_type: Option<Spanned<String>>,
     status: Option<Spanned<i64>>,
@@ -478,9 +508,16 @@ impl Config {
                 config.allowlists.insert(name.get_ref().clone(), parsed);
             }
         }
+        for (name, account) in &raw.accounts {
+            let key = format!("accounts.{}", name.get_ref());
+            if let Some(parsed) = validate_account(name.get_ref(), account, &key, problems) {
+                config.accounts.insert(parsed.name.clone(), parsed);
+            }
+        }
         for (name, service) in raw.services {
             let key = format!("services.{}", name.get_ref());
             let span = service.span();
+            let account = service.get_ref().account.clone();
             if let Some(parsed) = validate_service(
                 name.into_inner(),
                 service.into_inner(),
@@ -491,10 +528,68 @@ impl Config {
                 base,
                 problems,
             ) {
-                config.services.insert(parsed.name.clone(), parsed);
+                if let Some(parsed) = config.service_account(parsed, account, &key, problems) {
+                    config.services.insert(parsed.name.clone(), parsed);
+                }
             }
         }
         config
+    }
+
+    /// `service` in its `account`, which must be defined; each ARN of the
+    /// service that carries an account ID must be in that account.
+    #[cfg(feature = "config")]
+    fn service_account(
+        &self,
+        mut service: Service,
+        account: Option<Spanned<String>>,
+        key: &str,
+        problems: &mut Validation<'_>,
+    ) -> Option<Service> {
+        let Some(account) = account else {
+            return Some(service);
+        };
+        let name = account.get_ref();
+        let at = |problems: &mut Validation<'_>, message: String| {
+            problems.at(
+                Some(account.span()),
+                Some(format!("{key}.account")),
+                message,
+            );
+        };
+        let Some(defined) = self.accounts.get(name) else {
+            let hint = did_you_mean(name, self.accounts.keys().map(String::as_str))
+                .map(|b| format!("; did you mean {b:?}?"))
+                .unwrap_or_else(|| "; define it under [accounts]".to_string());
+            at(problems, format!("no account named {name:?}{hint}"));
+            return None;
+        };
+        if let Some(id) = &defined.id {
+            let elsewhere: Vec<String> = service
+                .load_balancers
+                .iter()
+                .filter_map(|lb| lb.arn())
+                .filter(|arn| !arn.account_id().is_empty() && arn.account_id() != id)
+                .map(ToString::to_string)
+                .collect();
+            if !elsewhere.is_empty() {
+                at(
+                    problems,
+                    format!(
+                        "the account {defined} does not hold {}: its ARN names another account",
+                        elsewhere.join(", ")
+                    ),
+                );
+                return None;
+            }
+        }
+        service.account = Some(name.clone());
+        Some(service)
+    }
+
+    /// The config account with the 12-digit ID `id`, if any.
+    pub fn account_with_id(&self, id: &str) -> Option<&Account> {
+        self.accounts.values().find(|a| a.id.as_deref() == Some(id))
     }
 
     /// A service by name.
@@ -542,6 +637,123 @@ impl Config {
 
 /// The environment variable that names the config file when none is given.
 pub const ENV_VAR: &str = "MAINT_CONFIG";
+
+/// One `[accounts.NAME]`: a role ARN (and its external ID), or a profile,
+/// or neither (the caller's own credentials, named by `id`); an `id` must
+/// agree with the role's account; its Regions are valid.
+#[cfg(feature = "config")]
+fn validate_account(
+    name: &str,
+    raw: &Spanned<RawAccount>,
+    key: &str,
+    problems: &mut Validation<'_>,
+) -> Option<Account> {
+    use crate::account::{external_id_problem, is_account_id, role_account, AccountAccess};
+    let before = problems.found.len();
+    let span = raw.span();
+    let raw = raw.get_ref();
+    let mut at = |place: Option<Range<usize>>, field: &str, message: String| {
+        problems.at(
+            Some(place.unwrap_or_else(|| span.clone())),
+            Some(format!("{key}{field}")),
+            message,
+        );
+    };
+    let mut id = None;
+    if let Some(given) = &raw.id {
+        if is_account_id(given.get_ref()) {
+            id = Some(given.get_ref().clone());
+        } else {
+            at(
+                Some(given.span()),
+                ".id",
+                format!("{:?} is not a 12-digit AWS account ID", given.get_ref()),
+            );
+        }
+    }
+    let access = match (&raw.role_arn, &raw.profile) {
+        (Some(_), Some(profile)) => {
+            at(
+                Some(profile.span()),
+                ".profile",
+                "give either role_arn (assumed with STS) or profile, not both".into(),
+            );
+            return None;
+        }
+        (Some(role), None) => {
+            match role_account(role.get_ref()) {
+                Ok(account) => match &id {
+                    Some(given) if given != account => at(
+                        Some(role.span()),
+                        ".role_arn",
+                        format!("the role is in account {account}, but id = {given:?}"),
+                    ),
+                    _ => id = Some(account.to_string()),
+                },
+                Err(message) => at(Some(role.span()), ".role_arn", message),
+            }
+            let external_id =
+                raw.external_id
+                    .as_ref()
+                    .and_then(|e| match external_id_problem(e.get_ref()) {
+                        Some(message) => {
+                            at(Some(e.span()), ".external_id", message);
+                            None
+                        }
+                        None => Some(e.get_ref().clone()),
+                    });
+            AccountAccess::Role {
+                arn: role.get_ref().clone(),
+                external_id,
+            }
+        }
+        (None, profile) => {
+            if let Some(e) = &raw.external_id {
+                at(
+                    Some(e.span()),
+                    ".external_id",
+                    "an external ID goes with a role_arn, and there is none".into(),
+                );
+            }
+            match profile {
+                Some(p) if p.get_ref().trim().is_empty() => {
+                    at(
+                        Some(p.span()),
+                        ".profile",
+                        "the profile name is empty".into(),
+                    );
+                    return None;
+                }
+                Some(p) => AccountAccess::Profile(p.get_ref().clone()),
+                None if id.is_none() && raw.id.is_none() => {
+                    at(
+                        None,
+                        "",
+                        "give role_arn (a role maint assumes there), profile (an AWS CLI \
+                         profile), or id (the account of maint's own credentials)"
+                            .into(),
+                    );
+                    return None;
+                }
+                None => AccountAccess::Caller,
+            }
+        }
+    };
+    let mut regions = Vec::new();
+    for region in &raw.regions {
+        if check_region(region, &format!("{key}.regions"), problems) {
+            if !regions.contains(region.get_ref()) {
+                regions.push(region.get_ref().clone());
+            }
+        }
+    }
+    (problems.found.len() == before).then(|| Account {
+        name: name.to_string(),
+        id,
+        access,
+        regions,
+    })
+}
 
 #[cfg(feature = "config")]
 fn check_region(region: &Spanned<String>, key: &str, problems: &mut Validation<'_>) -> bool {
@@ -826,6 +1038,7 @@ fn validate_service(
         allowlist,
         allowlist_names,
         region,
+        account: None,
         page,
         content_type,
         status,

@@ -483,7 +483,8 @@ async fn cleanup_covers_every_region_of_the_config_and_reports_a_failed_one() {
     let asked = Arc::new(StdMutex::new(Vec::new()));
     let factory: BackendFactory = {
         let asked = asked.clone();
-        Box::new(move |region: Option<String>| {
+        Box::new(move |place: crate::backend::BackendPlace| {
+            let region = place.region;
             asked.lock().unwrap().push(region.clone());
             let mut mock = MockBackend::new();
             let name = region.clone().unwrap_or_default();

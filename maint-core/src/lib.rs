@@ -98,6 +98,7 @@
 //! own.
 
 pub mod access;
+pub mod account;
 pub mod allowlist;
 pub mod backend;
 pub mod check;
@@ -123,12 +124,13 @@ pub mod target;
 #[cfg(feature = "http")]
 pub mod wait;
 
+pub use account::Account;
 pub use allowlist::{Allowlist, Cidr};
 #[cfg(feature = "testing")]
 pub use backend::memory::MemoryBackend;
 #[cfg(feature = "aws")]
 pub use backend::waf::{AwsOptions, WafSettings};
-pub use backend::{BackendFactory, MaintenanceBackend};
+pub use backend::{BackendFactory, BackendPlace, MaintenanceBackend};
 pub use config::{Config, Service};
 pub use error::{Error, ErrorKind, Result};
 pub use fleet::{

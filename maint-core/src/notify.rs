@@ -261,6 +261,7 @@ mod tests {
         let report = ChangeReport {
             target: format!("{service}/alb"),
             service: Some(service.to_string()),
+            account: None,
             load_balancer_arn: None,
             resource_kind: None,
             result: ResultKind::Ok,

@@ -17,7 +17,7 @@ use crate::check::{CheckReport, CheckResponse, Verdict, Why};
 use crate::error::{chain, Error, ErrorKind};
 use crate::maintenance::{Change, Mode, Outcome, SharedWindow, State, TargetStatus};
 use crate::scope::Scope;
-use crate::target::{ResourceKind, TargetRef};
+use crate::target::{ResourceArn, ResourceKind, TargetRef};
 
 /// One target's error, for reports.
 #[derive(Debug, Clone, Serialize)]
@@ -113,6 +113,16 @@ impl ResultKind {
     }
 }
 
+/// The account a target is in, for output: its config account's name,
+/// else the account ID of its ARN (`arn`, once found, else the one named).
+fn account_label(target: &TargetRef, arn: Option<&ResourceArn>) -> Option<String> {
+    target.account.clone().or_else(|| {
+        arn.or_else(|| target.load_balancer.arn())
+            .map(|a| a.account_id().to_string())
+            .filter(|id| !id.is_empty())
+    })
+}
+
 /// One target's state, as `status --json` prints it.
 #[derive(Debug, Clone, Serialize)]
 pub struct StatusReport {
@@ -120,6 +130,9 @@ pub struct StatusReport {
     pub target: String,
     /// The config service, if the target came from one.
     pub service: Option<String>,
+    /// The account it is in: the config account's name, else the account
+    /// ID its ARN carries (null when neither is known).
+    pub account: Option<String>,
     /// The load balancer's ARN (null when it could not be found).
     pub load_balancer_arn: Option<String>,
     /// What kind of resource that ARN names (`load_balancer`,
@@ -200,6 +213,7 @@ impl StatusReport {
         let mut report = StatusReport {
             target: target.label(),
             service: target.service.clone(),
+            account: account_label(target, None),
             load_balancer_arn: None,
             resource_kind: None,
             state: TargetState::Error,
@@ -229,6 +243,7 @@ impl StatusReport {
         match result {
             Err(e) => report.error = Some(ErrorReport::new(e)),
             Ok(status) => {
+                report.account = account_label(target, Some(&status.load_balancer));
                 report.load_balancer_arn = Some(status.load_balancer.to_string());
                 report.resource_kind = Some(status.load_balancer.kind());
                 report.leftovers = status.leftovers.clone();
@@ -316,6 +331,9 @@ pub struct CheckTargetReport {
     pub target: String,
     /// The config service, if the target came from one.
     pub service: Option<String>,
+    /// The account it is in: the config account's name, else the account
+    /// ID its ARN carries (null when neither is known).
+    pub account: Option<String>,
     /// The load balancer's ARN (null when it could not be found).
     pub load_balancer_arn: Option<String>,
     /// What kind of resource that ARN names (`load_balancer`,
@@ -343,6 +361,7 @@ impl CheckTargetReport {
         let mut report = CheckTargetReport {
             target: target.label(),
             service: target.service.clone(),
+            account: account_label(target, None),
             load_balancer_arn: None,
             resource_kind: None,
             web_acl: None,
@@ -354,6 +373,7 @@ impl CheckTargetReport {
         };
         match result {
             Ok(answer) => {
+                report.account = account_label(target, Some(&answer.load_balancer));
                 report.load_balancer_arn = Some(answer.load_balancer.to_string());
                 report.resource_kind = Some(answer.load_balancer.kind());
                 report.web_acl = answer.web_acl.clone();
@@ -375,6 +395,9 @@ pub struct ChangeReport {
     pub target: String,
     /// The config service, if the target came from one.
     pub service: Option<String>,
+    /// The account it is in: the config account's name, else the account
+    /// ID its ARN carries (null when neither is known).
+    pub account: Option<String>,
     /// The load balancer's ARN (null when it could not be found).
     pub load_balancer_arn: Option<String>,
     /// What kind of resource that ARN names (`load_balancer`,
@@ -401,6 +424,7 @@ impl ChangeReport {
             Ok(outcome) => ChangeReport {
                 target: target.label(),
                 service: target.service.clone(),
+                account: account_label(target, Some(&outcome.load_balancer)),
                 load_balancer_arn: Some(outcome.load_balancer.to_string()),
                 resource_kind: Some(outcome.load_balancer.kind()),
                 result: ResultKind::Ok,
@@ -413,6 +437,7 @@ impl ChangeReport {
             Err(e) => ChangeReport {
                 target: target.label(),
                 service: target.service.clone(),
+                account: account_label(target, None),
                 load_balancer_arn: None,
                 resource_kind: None,
                 result: ResultKind::Error,
@@ -571,6 +596,8 @@ impl StatusRun {
 pub struct CleanedUp {
     /// The region (null: the AWS configuration's default).
     pub region: Option<String>,
+    /// The config account (null: the credentials' own).
+    pub account: Option<String>,
     /// The resource.
     #[serde(flatten)]
     pub resource: Leftover,
@@ -581,6 +608,8 @@ pub struct CleanedUp {
 pub struct RegionError {
     /// The region (null: the AWS configuration's default).
     pub region: Option<String>,
+    /// The config account (null: the credentials' own).
+    pub account: Option<String>,
     /// Why.
     pub error: ErrorReport,
 }

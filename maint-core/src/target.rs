@@ -993,6 +993,9 @@ pub struct TargetRef {
     pub load_balancer: LoadBalancerRef,
     /// The region to look in (`None`: the AWS configuration's default).
     pub region: Option<String>,
+    /// The config account to act in (`None`: the account of the
+    /// credentials maint runs with).
+    pub account: Option<String>,
 }
 
 impl TargetRef {

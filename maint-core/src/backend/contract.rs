@@ -17,14 +17,34 @@ use crate::Result;
 /// A future that makes the backend for a region.
 pub type BackendFuture = Pin<Box<dyn Future<Output = Result<Arc<dyn MaintenanceBackend>>> + Send>>;
 
-/// Makes the backend for a region (`None`: the region the AWS configuration
-/// chain gives). A [`Fleet`](crate::fleet::Fleet) calls it once per region.
-pub type BackendFactory = Box<dyn Fn(Option<String>) -> BackendFuture + Send + Sync>;
+/// Where a backend acts: an account and a region.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct BackendPlace {
+    /// The config account (`None`: the account of the credentials maint
+    /// runs with).
+    pub account: Option<crate::account::Account>,
+    /// The region (`None`: the region the AWS configuration chain gives).
+    pub region: Option<String>,
+}
+
+impl BackendPlace {
+    /// The place of a region in the credentials' own account.
+    pub fn region(region: Option<String>) -> Self {
+        Self {
+            account: None,
+            region,
+        }
+    }
+}
+
+/// Makes the backend for an account and region. A
+/// [`Fleet`](crate::fleet::Fleet) calls it once per account and region.
+pub type BackendFactory = Box<dyn Fn(BackendPlace) -> BackendFuture + Send + Sync>;
 
 /// A factory that hands out one shared backend for every region (for the
 /// in-memory backend and tests).
 pub fn shared_factory(backend: Arc<dyn MaintenanceBackend>) -> BackendFactory {
-    Box::new(move |_| {
+    Box::new(move |_: BackendPlace| {
         let backend = backend.clone();
         Box::pin(async move { Ok(backend) })
     })

@@ -19,8 +19,8 @@ pub use crate::maintenance::{
     Mode, Outcome, Reason, SharedWindow, State, TargetStatus, Window, WindowSummary,
 };
 pub use contract::{
-    shared_factory, web_acl_name, BackendFactory, BackendFuture, Leftover, MaintenanceBackend,
-    MemberResults,
+    shared_factory, web_acl_name, BackendFactory, BackendFuture, BackendPlace, Leftover,
+    MaintenanceBackend, MemberResults,
 };
 #[cfg(any(test, feature = "testing"))]
 pub use memory::{LoadBalancerType, MemoryBackend};

@@ -39,12 +39,17 @@ pub(crate) const GLOBAL: &str = "";
 /// A load balancer found in AWS, with the backend of its region.
 type Found = (ResourceArn, Arc<dyn MaintenanceBackend>);
 
+/// Where the fleet acts: a config account (`None`: the credentials' own)
+/// and a region (`None`: the AWS configuration chain's; [`GLOBAL`]:
+/// CloudFront). One backend, and one set of call-rate buckets, per place.
+pub type Place = (Option<String>, Option<String>);
+
 /// The targets of one command and the backends that reach them.
 pub struct Fleet {
     pub(super) config: Option<Config>,
     pub(super) region: Option<String>,
     pub(super) factory: BackendFactory,
-    pub(super) backends: Mutex<HashMap<Option<String>, Arc<dyn MaintenanceBackend>>>,
+    pub(super) backends: Mutex<HashMap<Place, Arc<dyn MaintenanceBackend>>>,
     pub(super) concurrency: usize,
     /// The AWS options of the WAF backend, when the builder made it: whose
     /// credentials name who ran a change in notifications.
@@ -86,32 +91,39 @@ impl Fleet {
         self.config.as_ref()
     }
 
-    /// The backend for a region, made on first use; for [`GLOBAL`], the
-    /// CloudFront backend beside the default region's
-    /// ([`MaintenanceBackend::cloudfront`]).
-    pub(super) async fn backend(
-        &self,
-        region: Option<String>,
-    ) -> Result<Arc<dyn MaintenanceBackend>> {
+    /// The backend for an account and region, made on first use; for
+    /// [`GLOBAL`], the CloudFront backend beside the account's home
+    /// region's ([`MaintenanceBackend::cloudfront`]).
+    pub(super) async fn backend(&self, place: &Place) -> Result<Arc<dyn MaintenanceBackend>> {
         let mut backends = self.backends.lock().await;
-        if let Some(b) = backends.get(&region) {
+        if let Some(b) = backends.get(place) {
             return Ok(b.clone());
         }
+        let (account, region) = place;
+        let account_of = self.account(account.as_deref())?.cloned();
         let backend = if region.as_deref() == Some(GLOBAL) {
-            let home = self.default_region();
+            let home = (account.clone(), self.home_region(account.as_deref()));
             let regional = match backends.get(&home) {
                 Some(b) => b.clone(),
                 None => {
-                    let b = (self.factory)(home.clone()).await?;
+                    let b = (self.factory)(crate::backend::BackendPlace {
+                        account: account_of,
+                        region: home.1.clone(),
+                    })
+                    .await?;
                     backends.insert(home, b.clone());
                     b
                 }
             };
             regional.cloudfront().await?
         } else {
-            (self.factory)(region.clone()).await?
+            (self.factory)(crate::backend::BackendPlace {
+                account: account_of,
+                region: region.clone(),
+            })
+            .await?
         };
-        backends.insert(region, backend.clone());
+        backends.insert(place.clone(), backend.clone());
         Ok(backend)
     }
 
@@ -119,13 +131,16 @@ impl Fleet {
     /// whose backend or look-up fails gives every one of its targets that
     /// error.
     async fn resolve(&self, targets: &[TargetRef]) -> Vec<Result<Found>> {
-        let mut by_region: BTreeMap<Option<String>, Vec<usize>> = BTreeMap::new();
+        let mut by_place: BTreeMap<Place, Vec<usize>> = BTreeMap::new();
         for (i, t) in targets.iter().enumerate() {
-            by_region.entry(t.region.clone()).or_default().push(i);
+            by_place
+                .entry((t.account.clone(), t.region.clone()))
+                .or_default()
+                .push(i);
         }
         let mut results: Vec<Option<Result<Found>>> = targets.iter().map(|_| None).collect();
-        for (region, indexes) in by_region {
-            let backend = match self.backend(region).await {
+        for (place, indexes) in by_place {
+            let backend = match self.backend(&place).await {
                 Ok(b) => b,
                 Err(e) => {
                     for i in indexes {
@@ -158,8 +173,11 @@ impl Fleet {
     }
 
     /// Finds every target, or none: any failure is [`Error::Unresolved`]
-    /// listing every target that failed, and nothing is changed.
+    /// listing every target that failed, and nothing is changed. An account
+    /// maint cannot act in (its role cannot be assumed) fails the whole
+    /// command with that one error, before any look-up.
     async fn resolve_all(&self, targets: &[TargetRef]) -> Result<Vec<Found>> {
+        self.open_accounts(targets).await?;
         let resolved = self.resolve(targets).await;
         let failures: Vec<(String, Error)> = targets
             .iter()
@@ -195,7 +213,7 @@ impl Fleet {
             Vec<(usize, ResourceArn)>,
         );
         let mut groups: Vec<Group> = Vec::new();
-        let mut keys: HashMap<(Option<String>, String), usize> = HashMap::new();
+        let mut keys: HashMap<(Place, String), usize> = HashMap::new();
         let mut shared = shared.into_iter();
         for (i, (target, found)) in targets.iter().zip(found).enumerate() {
             let shared = shared.next().flatten();
@@ -213,7 +231,10 @@ impl Fleet {
             };
             // The resolved ARN's region, not the target's: a service's
             // members named by name and by ARN are one window.
-            let key = (Some(arn.region().to_string()), window.name().to_string());
+            let key = (
+                (target.account.clone(), Some(arn.region().to_string())),
+                window.name().to_string(),
+            );
             match keys.get(&key) {
                 Some(&g) => groups[g].2.push((i, arn)),
                 None => {
@@ -288,10 +309,13 @@ impl Fleet {
         consent: bool,
     ) -> Result<Vec<Option<Window>>> {
         let mut shared = vec![None; targets.len()];
-        let mut by_region: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+        let mut by_region: BTreeMap<(Option<&str>, &str), Vec<usize>> = BTreeMap::new();
         for (i, (target, (arn, _))) in targets.iter().zip(found).enumerate() {
             if target.service.is_none() {
-                by_region.entry(arn.region()).or_default().push(i);
+                by_region
+                    .entry((target.account.as_deref(), arn.region()))
+                    .or_default()
+                    .push(i);
             }
         }
         for members in by_region.into_values().filter(|m| m.len() > 1) {
@@ -522,27 +546,29 @@ impl Fleet {
                 .collect();
             return self.exit_refs(overdue, mode, observer).await;
         }
-        let mut found: Vec<(Option<String>, Arc<dyn MaintenanceBackend>, WindowSummary)> =
-            Vec::new();
-        let mut stuck: Vec<(Option<String>, WindowSummary)> = Vec::new();
-        for region in self.regions() {
-            let backend = self.backend(region.clone()).await?;
+        let mut found: Vec<(Place, Arc<dyn MaintenanceBackend>, WindowSummary)> = Vec::new();
+        let mut stuck: Vec<(Place, WindowSummary)> = Vec::new();
+        let places = self.places();
+        self.open_places(&places).await?;
+        for place in places {
+            let backend = self.backend(&place).await?;
             for summary in backend.windows().await? {
                 if summary.stuck(now) {
-                    stuck.push((region.clone(), summary));
+                    stuck.push((place.clone(), summary));
                 } else if summary.problem.is_none() && summary.overdue(now) {
-                    found.push((region.clone(), backend.clone(), summary));
+                    found.push((place.clone(), backend.clone(), summary));
                 }
             }
         }
         let refs: Vec<TargetRef> = found
             .iter()
-            .flat_map(|(region, _, s)| {
+            .flat_map(|((account, region), _, s)| {
                 s.members.iter().map(move |lb| TargetRef {
                     given: lb.to_string(),
                     service: s.window.service().map(str::to_string),
                     load_balancer: LoadBalancerRef::Arn(lb.clone()),
                     region: region.clone(),
+                    account: account.clone(),
                 })
             })
             .collect();
@@ -571,13 +597,17 @@ impl Fleet {
         }
         // A window that cannot be read as one of maint's is reported (per
         // recorded member, else by its name), and ends nothing else.
-        for (_, summary) in stuck {
+        for ((account, _), summary) in stuck {
             let Some(error) = summary.problem else {
                 continue;
             };
             let report = |target: String, lb: Option<&ResourceArn>| ChangeReport {
                 target,
                 service: summary.window.service().map(str::to_string),
+                account: account
+                    .clone()
+                    .or_else(|| lb.map(|a| a.account_id().to_string()))
+                    .filter(|a| !a.is_empty()),
                 load_balancer_arn: lb.map(ToString::to_string),
                 resource_kind: lb.map(ResourceArn::kind),
                 result: crate::report::ResultKind::Error,
@@ -671,19 +701,21 @@ impl Fleet {
         Ok(refs.into_iter().zip(answers).collect())
     }
 
-    /// Runs `cleanup` in every region of [`Fleet::regions`]. A region that
-    /// fails is reported and the others are cleaned all the same.
+    /// Runs `cleanup` in every account and region of [`Fleet::places`]. A
+    /// place that fails is reported and the others are cleaned all the
+    /// same.
     pub async fn cleanup(&self, mode: Mode) -> CleanupRun {
-        let regions = self.regions();
+        let places = self.places();
         let mut run = CleanupRun {
             dry_run: mode.is_dry_run(),
-            regions: regions.clone(),
+            regions: self.regions(),
             resources: Vec::new(),
             kept: Vec::new(),
             errors: Vec::new(),
         };
-        for region in regions {
-            let result = match self.backend(region.clone()).await {
+        for (account, region) in places {
+            let place = (account.clone(), region.clone());
+            let result = match self.backend(&place).await {
                 Ok(backend) => backend.cleanup(mode).await,
                 Err(e) => Err(e),
             };
@@ -693,6 +725,7 @@ impl Fleet {
                         let kept = resource.kept.is_some();
                         let cleaned = CleanedUp {
                             region: region.clone(),
+                            account: account.clone(),
                             resource,
                         };
                         if kept {
@@ -704,6 +737,7 @@ impl Fleet {
                 }
                 Err(e) => run.errors.push(RegionError {
                     region,
+                    account,
                     error: ErrorReport::new(&e),
                 }),
             }

@@ -144,10 +144,14 @@ impl Fleet {
         let Ok(refs) = self.expand(&request.targets) else {
             return Vec::new();
         };
-        let region_of: HashMap<String, Option<String>> =
-            refs.iter().map(|t| (t.label(), t.region.clone())).collect();
-        let mut by_region: std::collections::BTreeMap<Option<String>, Vec<(usize, ResourceArn)>> =
-            Default::default();
+        let account_of: HashMap<String, Option<String>> = refs
+            .iter()
+            .map(|t| (t.label(), t.account.clone()))
+            .collect();
+        let mut by_place: std::collections::BTreeMap<
+            super::engine::Place,
+            Vec<(usize, ResourceArn)>,
+        > = Default::default();
         for (i, r) in run.results.iter().enumerate() {
             // A refused member's ARN is in its refusal.
             let refused = r.error.as_ref().and_then(|e| match &e.error {
@@ -159,13 +163,14 @@ impl Fleet {
                 .as_deref()
                 .or(refused)
                 .and_then(|a| ResourceArn::parse(a).ok());
-            if let (Some(arn), Some(region)) = (arn, region_of.get(&r.target)) {
-                by_region.entry(region.clone()).or_default().push((i, arn));
+            if let (Some(arn), Some(account)) = (arn, account_of.get(&r.target)) {
+                let place = (account.clone(), Some(arn.region().to_string()));
+                by_place.entry(place).or_default().push((i, arn));
             }
         }
         let mut notes = Vec::new();
-        for (region, members) in by_region {
-            let Ok(backend) = self.backend(region).await else {
+        for (place, members) in by_place {
+            let Ok(backend) = self.backend(&place).await else {
                 continue;
             };
             let arns: Vec<ResourceArn> = members.iter().map(|(_, a)| a.clone()).collect();

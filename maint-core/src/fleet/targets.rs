@@ -5,9 +5,10 @@
 use std::collections::HashSet;
 use std::path::PathBuf;
 
-use super::engine::{Fleet, GLOBAL};
+use super::engine::{Fleet, Place, GLOBAL};
+use crate::account::Account;
 use crate::allowlist::Allowlist;
-use crate::config::did_you_mean;
+use crate::config::{did_you_mean, Service};
 use crate::target::{LoadBalancerRef, TargetRef};
 use crate::{Error, Result};
 
@@ -42,32 +43,35 @@ impl Fleet {
         let mut problems = Vec::new();
         for t in &given {
             if let Some(service) = services.and_then(|s| s.get(t)) {
-                let region = service.region.clone().or_else(|| self.default_region());
                 for lb in &service.load_balancers {
-                    refs.push(TargetRef {
-                        given: t.clone(),
-                        service: Some(service.name.clone()),
-                        region: match lb {
-                            LoadBalancerRef::Arn(arn) => Some(arn.region().to_string()),
-                            LoadBalancerRef::Name(_) => region.clone(),
-                            LoadBalancerRef::Distribution(_) => Some(GLOBAL.to_string()),
-                        },
-                        load_balancer: lb.clone(),
-                    });
+                    match self.places_of(Some(service), lb) {
+                        Ok(places) => {
+                            refs.extend(places.into_iter().map(|(account, region)| TargetRef {
+                                given: t.clone(),
+                                service: Some(service.name.clone()),
+                                region,
+                                account,
+                                load_balancer: lb.clone(),
+                            }));
+                        }
+                        Err(e) => problems.push(format!("{t:?}: {e}")),
+                    }
                 }
                 continue;
             }
             match LoadBalancerRef::parse(t) {
-                Ok(lb) => refs.push(TargetRef {
-                    given: t.clone(),
-                    service: None,
-                    region: match &lb {
-                        LoadBalancerRef::Arn(arn) => Some(arn.region().to_string()),
-                        LoadBalancerRef::Name(_) => self.default_region(),
-                        LoadBalancerRef::Distribution(_) => Some(GLOBAL.to_string()),
-                    },
-                    load_balancer: lb,
-                }),
+                Ok(lb) => match self.places_of(None, &lb) {
+                    Ok(places) => {
+                        refs.extend(places.into_iter().map(|(account, region)| TargetRef {
+                            given: t.clone(),
+                            service: None,
+                            region,
+                            account,
+                            load_balancer: lb.clone(),
+                        }));
+                    }
+                    Err(e) => problems.push(format!("{t:?}: {e}")),
+                },
                 Err(e) => {
                     let hint = services
                         .and_then(|s| did_you_mean(t, s.keys().map(String::as_str)))
@@ -82,27 +86,39 @@ impl Fleet {
                 Some(s) if !s.is_empty() => "",
                 _ => " (no config file services to match)",
             };
+            let what = if problems.iter().any(|p| p.contains(ACCOUNT_PROBLEM)) {
+                "not in an account maint can act in".to_string()
+            } else {
+                format!(
+                    "not a service, load balancer name, resource ARN, or CloudFront distribution \
+                     ID or domain name{services_note}"
+                )
+            };
             return Err(Error::invalid(
                 format!("target{}", if problems.len() > 1 { "s" } else { "" }),
-                format!(
-                    "not a service, load balancer name, resource ARN, or CloudFront distribution ID \
-                     or domain name{services_note}: {}",
-                    problems.join("; ")
-                ),
+                format!("{what}: {}", problems.join("; ")),
             ));
         }
         // The same load balancer named twice (say, by a service and by
         // name) is acted on once: in its service's window. Two services
         // sharing a load balancer (each scoped to its own hosts) are two
         // windows, each acted on.
-        let in_service: HashSet<(Option<String>, String)> = refs
+        let in_service: HashSet<(Place, String)> = refs
             .iter()
             .filter(|r| r.service.is_some())
-            .map(|r| (r.region.clone(), r.load_balancer.to_string()))
+            .map(|r| {
+                (
+                    (r.account.clone(), r.region.clone()),
+                    r.load_balancer.to_string(),
+                )
+            })
             .collect();
         let mut seen = HashSet::new();
         refs.retain(|r| {
-            let lb = (r.region.clone(), r.load_balancer.to_string());
+            let lb = (
+                (r.account.clone(), r.region.clone()),
+                r.load_balancer.to_string(),
+            );
             (r.service.is_some() || !in_service.contains(&lb))
                 && seen.insert((lb, r.service.clone()))
         });
@@ -133,25 +149,186 @@ impl Fleet {
         Ok(list)
     }
 
-    /// The regions `cleanup` covers: the default region, then every other
-    /// region a config service uses (its own, or its load balancer ARNs').
-    pub fn regions(&self) -> Vec<Option<String>> {
-        let mut regions = vec![self.default_region()];
-        if let Some(config) = &self.config {
-            for service in config.services.values() {
-                let own = service.region.clone().or_else(|| self.default_region());
-                let arns = service.load_balancers.iter().filter_map(|lb| match lb {
-                    LoadBalancerRef::Arn(a) => Some(Some(a.region().to_string())),
-                    LoadBalancerRef::Distribution(_) => Some(Some(GLOBAL.to_string())),
-                    LoadBalancerRef::Name(_) => None,
-                });
-                for region in std::iter::once(own).chain(arns) {
-                    if !regions.contains(&region) {
-                        regions.push(region);
+    /// The account and regions a load balancer (of `service`, if any) is
+    /// looked up in:
+    /// - the account: the service's, else (for an ARN) the config account
+    ///   with the ARN's account ID; an ARN in an account the config does not
+    ///   name, when it names some, is refused (maint has no credentials
+    ///   there); else the credentials' own;
+    /// - the regions: an ARN's own (CloudFront's [`GLOBAL`] for a
+    ///   distribution); for a name, the service's region, else every region
+    ///   of its account, else the fleet's default.
+    fn places_of(
+        &self,
+        service: Option<&Service>,
+        lb: &LoadBalancerRef,
+    ) -> std::result::Result<Vec<Place>, String> {
+        let accounts = self.config.as_ref().map(|c| &c.accounts);
+        let mut account = service.and_then(|s| s.account.clone());
+        if let (None, Some(arn), Some(accounts)) = (&account, lb.arn(), accounts) {
+            let id = arn.account_id();
+            if !id.is_empty() && !accounts.is_empty() {
+                match accounts.values().find(|a| a.id.as_deref() == Some(id)) {
+                    Some(a) => account = Some(a.name.clone()),
+                    None => {
+                        return Err(format!(
+                            "{ACCOUNT_PROBLEM} {id}: add [accounts.NAME] with a role_arn or \
+                             profile there (or id = \"{id}\" if maint's own credentials are \
+                             in it); accounts: {}",
+                            accounts
+                                .values()
+                                .map(ToString::to_string)
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ))
                     }
                 }
+            }
+        }
+        let regions = match lb {
+            LoadBalancerRef::Arn(arn) => vec![Some(arn.region().to_string())],
+            LoadBalancerRef::Distribution(_) => vec![Some(GLOBAL.to_string())],
+            LoadBalancerRef::Name(_) => self.name_regions(service, account.as_deref()),
+        };
+        Ok(regions
+            .into_iter()
+            .map(|region| (account.clone(), region))
+            .collect())
+    }
+
+    /// The regions a load balancer named by name (of `service`, if any,
+    /// in `account`) is looked up in: the service's region, else every
+    /// region of the account, else the fleet's default.
+    fn name_regions(
+        &self,
+        service: Option<&Service>,
+        account: Option<&str>,
+    ) -> Vec<Option<String>> {
+        if let Some(region) = service.and_then(|s| s.region.clone()) {
+            return vec![Some(region)];
+        }
+        match self.account_regions(account) {
+            regions if !regions.is_empty() => regions.into_iter().map(Some).collect(),
+            _ => vec![self.default_region()],
+        }
+    }
+
+    /// The config account `name` (`None`: the credentials' own account).
+    pub(super) fn account(&self, name: Option<&str>) -> Result<Option<&Account>> {
+        let Some(name) = name else {
+            return Ok(None);
+        };
+        self.config
+            .as_ref()
+            .and_then(|c| c.accounts.get(name))
+            .map(Some)
+            .ok_or_else(|| Error::invalid(format!("account {name:?}"), "not in the config file"))
+    }
+
+    /// The regions of the config account `name` (none for the credentials'
+    /// own account, or an account that names none).
+    fn account_regions(&self, name: Option<&str>) -> Vec<String> {
+        self.account(name)
+            .ok()
+            .flatten()
+            .map(|a| a.regions.clone())
+            .unwrap_or_default()
+    }
+
+    /// Where an account's CloudFront backend is made beside: its first
+    /// region, else the fleet's default.
+    pub(super) fn home_region(&self, account: Option<&str>) -> Option<String> {
+        self.account_regions(account)
+            .into_iter()
+            .next()
+            .or_else(|| self.default_region())
+    }
+
+    /// Makes the backend of each place the targets are in, before any
+    /// look-up, so that an account maint cannot act in (its role cannot be
+    /// assumed) is one error for the whole command, not one per target.
+    pub(super) async fn open_accounts(&self, targets: &[TargetRef]) -> Result<()> {
+        let mut places: Vec<Place> = Vec::new();
+        for t in targets {
+            let place = (t.account.clone(), t.region.clone());
+            if !places.contains(&place) {
+                places.push(place);
+            }
+        }
+        self.open_places(&places).await
+    }
+
+    /// Makes the backend of each of `places`; fails with every account that
+    /// could not be opened, each named once.
+    pub(super) async fn open_places(&self, places: &[Place]) -> Result<()> {
+        let mut failures: Vec<(String, Error)> = Vec::new();
+        for place in places {
+            let Some(account) = &place.0 else {
+                continue;
+            };
+            let label = format!("account {account}");
+            if failures.iter().any(|(l, _)| *l == label) {
+                continue;
+            }
+            if let Err(e) = self.backend(place).await {
+                failures.push((label, e));
+            }
+        }
+        match failures.len() {
+            0 => Ok(()),
+            _ => Err(Error::Unresolved { failures }),
+        }
+    }
+
+    /// The accounts and regions `status`, `cleanup` and `exit --expired`
+    /// without targets cover: the credentials' own account in the default
+    /// region, each config account in each of its regions, then every
+    /// other place a config service uses.
+    pub fn places(&self) -> Vec<Place> {
+        let mut places: Vec<Place> = vec![(None, self.default_region())];
+        let mut add = |place: Place| {
+            if !places.contains(&place) {
+                places.push(place);
+            }
+        };
+        if let Some(config) = &self.config {
+            for account in config.accounts.values() {
+                let name = Some(account.name.clone());
+                if account.regions.is_empty() {
+                    add((name.clone(), self.default_region()));
+                }
+                for region in &account.regions {
+                    add((name.clone(), Some(region.clone())));
+                }
+            }
+            for service in config.services.values() {
+                let account = service.account.as_deref();
+                for region in self.name_regions(Some(service), account) {
+                    add((service.account.clone(), region));
+                }
+                let lbs = service
+                    .load_balancers
+                    .iter()
+                    .filter_map(|lb| self.places_of(Some(service), lb).ok());
+                for place in lbs.flatten() {
+                    add(place);
+                }
+            }
+        }
+        places
+    }
+
+    /// The regions of [`Fleet::places`], each once.
+    pub fn regions(&self) -> Vec<Option<String>> {
+        let mut regions = Vec::new();
+        for (_, region) in self.places() {
+            if !regions.contains(&region) {
+                regions.push(region);
             }
         }
         regions
     }
 }
+
+/// What an ARN in an account the config does not name is told.
+const ACCOUNT_PROBLEM: &str = "no account of the config file is";

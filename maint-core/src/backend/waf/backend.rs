@@ -84,10 +84,10 @@ impl MaintenanceBackend for WafBackend {
         let backend = self
             .cloudfront
             .get_or_init(|| async {
-                std::sync::Arc::new(WafBackend::for_cloudfront(
-                    config,
-                    self.store.settings().clone(),
-                ))
+                std::sync::Arc::new(
+                    WafBackend::for_cloudfront(config, self.store.settings().clone())
+                        .in_account(self.store.client.account()),
+                )
             })
             .await;
         Ok(backend.clone())

@@ -111,8 +111,11 @@ pub(crate) struct WafClient {
     /// REGIONAL, or CLOUDFRONT (distributions; web ACLs in us-east-1).
     scope: Scope,
     region: String,
+    /// The account whose call-rate quotas the pace shares ("": the
+    /// credentials' own).
+    account: String,
     settings: WafSettings,
-    /// Shared with every client of the process for this Region.
+    /// Shared with every client of the process for this account and Region.
     pacer: Option<Arc<Pacer>>,
     /// Where the clients send their calls, for messages.
     endpoints: Endpoints,
@@ -128,12 +131,15 @@ impl WafClient {
         region: String,
         settings: WafSettings,
     ) -> Self {
-        let pacer = settings.rates.map(|rates| Pacer::shared(&region, rates));
+        let pacer = settings
+            .rates
+            .map(|rates| Pacer::shared("", &region, rates));
         Self {
             waf,
             elb,
             cloudfront: None,
             scope: Scope::Regional,
+            account: String::new(),
             region,
             settings,
             pacer,
@@ -148,6 +154,24 @@ impl WafClient {
         self.cloudfront = Some(cloudfront);
         self.scope = Scope::Cloudfront;
         self
+    }
+
+    /// This client paced with the other clients of `account` (its key: an
+    /// account ID or a config account's name) rather than with those of
+    /// the credentials' own account.
+    pub(super) fn in_account(mut self, account: &str) -> Self {
+        self.account = account.to_string();
+        self.pacer = self
+            .settings
+            .rates
+            .map(|rates| Pacer::shared(account, &self.region, rates));
+        self
+    }
+
+    /// The account this client's pace is shared in ("" for the
+    /// credentials' own).
+    pub(super) fn account(&self) -> &str {
+        &self.account
     }
 
     /// Whether this client acts on CloudFront distributions (scope

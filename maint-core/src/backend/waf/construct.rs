@@ -105,6 +105,17 @@ impl WafBackend {
         }
     }
 
+    /// This backend paced together with every other backend of `account`
+    /// in its Region, and apart from other accounts' (AWS's call-rate quotas
+    /// are per account and Region). `account` is a key: an account ID, or a
+    /// name that stands for one. A backend made without it shares the pace
+    /// of the credentials' own account.
+    #[must_use]
+    pub fn in_account(mut self, account: &str) -> Self {
+        self.store.client = self.store.client.in_account(account);
+        self
+    }
+
     /// The region this backend acts in.
     pub fn region(&self) -> &str {
         self.store.region()

@@ -162,6 +162,7 @@ mod live;
 mod locate;
 mod membership;
 mod pacing;
+mod roles;
 mod settings;
 mod store;
 mod web_acls;

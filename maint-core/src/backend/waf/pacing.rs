@@ -108,10 +108,13 @@ pub(super) struct Pacer {
 }
 
 impl Pacer {
-    /// The process's pacer for `region` at `rates`.
-    pub(super) fn shared(region: &str, rates: CallRates) -> Arc<Pacer> {
+    /// The process's pacer for `region` of `account` at `rates`: AWS's
+    /// quotas are per account and Region, so every client of one account
+    /// and Region shares one set of buckets, and other accounts and Regions
+    /// have their own (`account` is "" for the credentials' own account).
+    pub(super) fn shared(account: &str, region: &str, rates: CallRates) -> Arc<Pacer> {
         static PACERS: OnceLock<std::sync::Mutex<HashMap<String, Arc<Pacer>>>> = OnceLock::new();
-        let key = format!("{region}|{rates:?}");
+        let key = format!("{account}|{region}|{rates:?}");
         let mut pacers = PACERS
             .get_or_init(Default::default)
             .lock()
@@ -233,14 +236,18 @@ mod tests {
     }
 
     #[test]
-    fn one_pacer_per_region_and_rates_is_shared() {
-        let a = Pacer::shared("eu-west-3", CallRates::AWS);
-        let b = Pacer::shared("eu-west-3", CallRates::AWS);
-        let other_region = Pacer::shared("eu-south-2", CallRates::AWS);
-        let other_rates = Pacer::shared("eu-west-3", CallRates::AWS.share(0.5));
+    fn one_pacer_per_account_region_and_rates_is_shared() {
+        let a = Pacer::shared("", "eu-west-3", CallRates::AWS);
+        let b = Pacer::shared("", "eu-west-3", CallRates::AWS);
+        let other_region = Pacer::shared("", "eu-south-2", CallRates::AWS);
+        let other_rates = Pacer::shared("", "eu-west-3", CallRates::AWS.share(0.5));
+        let other_account = Pacer::shared("111122223333", "eu-west-3", CallRates::AWS);
+        let same_account = Pacer::shared("111122223333", "eu-west-3", CallRates::AWS);
         assert!(Arc::ptr_eq(&a, &b));
         assert!(!Arc::ptr_eq(&a, &other_region));
         assert!(!Arc::ptr_eq(&a, &other_rates));
+        assert!(!Arc::ptr_eq(&a, &other_account));
+        assert!(Arc::ptr_eq(&other_account, &same_account));
     }
 
     #[tokio::test]
@@ -249,7 +256,7 @@ mod tests {
             associate: Duration::from_millis(150),
             ..CallRates::AWS
         };
-        let pacer = Pacer::shared("test-pacing-1", rates);
+        let pacer = Pacer::shared("", "test-pacing-1", rates);
         let start = Instant::now();
         pacer.wait("AssociateWebACL").await;
         assert!(
@@ -269,7 +276,7 @@ mod tests {
 
     #[tokio::test]
     async fn elbs_describe_calls_have_a_burst_of_forty() {
-        let pacer = Pacer::shared("test-pacing-2", CallRates::AWS);
+        let pacer = Pacer::shared("", "test-pacing-2", CallRates::AWS);
         let start = Instant::now();
         for _ in 0..40 {
             pacer.wait(ELB_DESCRIBE).await;

@@ -9,7 +9,7 @@ use std::time::Duration;
 use super::client::get_caller_identity;
 use super::construct::WafBackend;
 use super::pacing::CallRates;
-use crate::backend::contract::{BackendFactory, MaintenanceBackend};
+use crate::backend::contract::{BackendFactory, BackendPlace, MaintenanceBackend};
 use crate::{Error, Result};
 
 /// The backend's pace and the bounds on its own waits and retries.
@@ -120,22 +120,37 @@ impl AwsOptions {
     }
 }
 
-/// A factory of WAF backends, one per region, from AWS settings. The region
-/// asked for wins over `options.region`.
+/// A factory of WAF backends, one per account and region, from AWS
+/// settings. The region asked for wins over `options.region`. In a config
+/// account, the backend acts with that account's credentials (its role,
+/// assumed once for every region of the factory, or its profile) and is
+/// paced apart from the other accounts.
 pub fn waf_factory(options: AwsOptions, settings: WafSettings) -> BackendFactory {
-    Box::new(move |region: Option<String>| {
-        let (options, settings) = (options.clone(), settings.clone());
+    let roles = Arc::new(super::roles::Roles::default());
+    Box::new(move |place: BackendPlace| {
+        let (options, settings, roles) = (options.clone(), settings.clone(), roles.clone());
         Box::pin(async move {
-            let config = sdk_config(&options, region).await;
-            let backend: Arc<dyn MaintenanceBackend> =
-                Arc::new(WafBackend::with_settings(&config, settings)?);
+            let backend = match &place.account {
+                None => {
+                    WafBackend::with_settings(&sdk_config(&options, place.region).await, settings)?
+                }
+                Some(account) => {
+                    let config = roles.config(&options, account, place.region).await?;
+                    let key = account.id.clone().unwrap_or_else(|| account.name.clone());
+                    WafBackend::with_settings(&config, settings)?.in_account(&key)
+                }
+            };
+            let backend: Arc<dyn MaintenanceBackend> = Arc::new(backend);
             Ok(backend)
         })
     })
 }
 
 /// The AWS SDK configuration `options` give, in `region` (else theirs).
-async fn sdk_config(options: &AwsOptions, region: Option<String>) -> aws_config::SdkConfig {
+pub(super) async fn sdk_config(
+    options: &AwsOptions,
+    region: Option<String>,
+) -> aws_config::SdkConfig {
     let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
     if let Some(region) = region.or_else(|| options.region.clone()) {
         loader = loader.region(aws_config::Region::new(region));
