@@ -360,8 +360,9 @@ pub struct ChangeLines {
     progress: bool,
     command: &'static str,
     verb: &'static str,
-    /// The progress line and the width of the target column, once started.
-    state: Mutex<Option<(Progress, usize)>>,
+    /// The progress line, the width of the target column and (for a run
+    /// across accounts or Regions) of the place column, once started.
+    state: Mutex<Option<(Progress, usize, Option<usize>)>>,
 }
 
 impl Observer for ChangeLines {
@@ -382,28 +383,40 @@ impl Observer for ChangeLines {
                         self.progress,
                     ),
                     width,
+                    place_width(targets),
                 ));
             }
             Event::ChangeDone { report, .. } => {
-                if let Some((progress, width)) = state.as_ref() {
+                if let Some((progress, width, places)) = state.as_ref() {
                     progress.tick();
                     if !self.json {
-                        self.screen.line(&change_line(self.verb, report, *width));
+                        let line = change_line(self.verb, report, *width);
+                        self.screen.line(&match places {
+                            Some(w) => format!(
+                                "{:<w$}  {line}",
+                                place_of(
+                                    report.account.as_deref(),
+                                    report.load_balancer_arn.as_deref()
+                                )
+                            ),
+                            None => line,
+                        });
                     }
                 }
             }
             Event::StatusDone { .. } => {
-                if let Some((progress, _)) = state.as_ref() {
+                if let Some((progress, _, _)) = state.as_ref() {
                     progress.tick();
                 }
             }
             Event::Waiting { .. } => {
                 // The targets are done: the line says what the wait sees.
-                let width = state.as_ref().map_or(0, |(_, w)| *w);
+                let (width, places) = state.as_ref().map_or((0, None), |(_, w, p)| (*w, *p));
                 *state = None;
                 *state = Some((
                     Progress::start(&self.screen, "wait", None, self.progress),
                     width,
+                    places,
                 ));
             }
             Event::Probed {
@@ -500,12 +513,69 @@ fn allowlist_names(why: &Why, service: Option<&str>, config: Option<&Config>) ->
     }
 }
 
+/// Where a target is, for people: its account (the config account's name,
+/// else its ID; `-` when unknown) and Region (`global` for CloudFront).
+fn place_of(account: Option<&str>, arn: Option<&str>) -> String {
+    let region = match arn.and_then(|a| a.split(':').nth(3)) {
+        Some("") => "global",
+        Some(region) => region,
+        None => "-",
+    };
+    format!("{} {region}", account.unwrap_or("-"))
+}
+
+/// The width of the place column ([`place_of`]) for targets in more than
+/// one account or Region; `None` when they are all in one (no column).
+fn place_width(targets: &[TargetRef]) -> Option<usize> {
+    let mut places: Vec<(Option<&str>, Option<&str>)> = Vec::new();
+    for t in targets {
+        let place = (t.account.as_deref(), t.region.as_deref());
+        if !places.contains(&place) {
+            places.push(place);
+        }
+    }
+    // An account's ID is 12 digits; a Region name is at most 14 characters.
+    (places.len() > 1).then(|| {
+        places
+            .iter()
+            .map(|(a, r)| a.map_or(12, str::len) + 1 + r.map_or(9, str::len).max(6))
+            .max()
+            .unwrap_or(0)
+    })
+}
+
 /// The status table for people, aligned by tabwriter (which skips the
-/// colour codes when measuring).
+/// colour codes when measuring). Targets of more than one account or
+/// Region are grouped by them (in the order each first appears), under an
+/// ACCOUNT and a REGION column.
 fn status_table(run: &StatusRun) -> String {
     let mut table = TabWriter::new(Vec::new()).padding(2).ansi(true);
-    let _ = writeln!(table, "TARGET\tSTATE\tALLOWLIST\tSINCE\tUNTIL\tREASON");
+    let place = |r: &&maint_core::report::StatusReport| {
+        place_of(r.account.as_deref(), r.load_balancer_arn.as_deref())
+    };
+    let mut places: Vec<String> = Vec::new();
     for r in &run.targets {
+        let p = place(&r);
+        if !places.contains(&p) {
+            places.push(p);
+        }
+    }
+    let grouped = places.len() > 1;
+    let mut rows: Vec<&maint_core::report::StatusReport> = run.targets.iter().collect();
+    if grouped {
+        rows.sort_by_key(|r| places.iter().position(|p| *p == place(r)));
+    }
+    let _ = writeln!(
+        table,
+        "{}TARGET\tSTATE\tALLOWLIST\tSINCE\tUNTIL\tREASON",
+        if grouped { "ACCOUNT\tREGION\t" } else { "" }
+    );
+    for r in rows {
+        if grouped {
+            let p = place(&r);
+            let (account, region) = p.split_once(' ').unwrap_or((&p, "-"));
+            let _ = write!(table, "{account}\t{region}\t");
+        }
         let mut allowlist = match r.allowlist_enabled {
             Some(true) => format!("on ({})", r.allowlist.len()),
             Some(false) => format!("off ({})", r.allowlist.len()),

@@ -528,7 +528,11 @@ impl Config {
                 base,
                 problems,
             ) {
-                if let Some(parsed) = config.service_account(parsed, account, &key, problems) {
+                let defined: Vec<&str> =
+                    raw.accounts.keys().map(|k| k.get_ref().as_str()).collect();
+                if let Some(parsed) =
+                    config.service_account(parsed, account, &defined, &key, problems)
+                {
                     config.services.insert(parsed.name.clone(), parsed);
                 }
             }
@@ -543,6 +547,7 @@ impl Config {
         &self,
         mut service: Service,
         account: Option<Spanned<String>>,
+        defined: &[&str],
         key: &str,
         problems: &mut Validation<'_>,
     ) -> Option<Service> {
@@ -557,14 +562,18 @@ impl Config {
                 message,
             );
         };
-        let Some(defined) = self.accounts.get(name) else {
-            let hint = did_you_mean(name, self.accounts.keys().map(String::as_str))
+        let Some(account_of) = self.accounts.get(name) else {
+            // Defined but invalid: already reported where it is defined.
+            if defined.contains(&name.as_str()) {
+                return None;
+            }
+            let hint = did_you_mean(name, defined.iter().copied())
                 .map(|b| format!("; did you mean {b:?}?"))
                 .unwrap_or_else(|| "; define it under [accounts]".to_string());
             at(problems, format!("no account named {name:?}{hint}"));
             return None;
         };
-        if let Some(id) = &defined.id {
+        if let Some(id) = &account_of.id {
             let elsewhere: Vec<String> = service
                 .load_balancers
                 .iter()
@@ -576,7 +585,7 @@ impl Config {
                 at(
                     problems,
                     format!(
-                        "the account {defined} does not hold {}: its ARN names another account",
+                        "the account {account_of} does not hold {}: its ARN names another account",
                         elsewhere.join(", ")
                     ),
                 );
@@ -1290,6 +1299,94 @@ headers = { "Content-Type" = "text/html" }
             "missing.html",
             "services.shop.headers: ",
             "bad.txt:2: 10.1.2.3/16: host bits are set; did you mean 10.1.0.0/16? (allowlist allowlists.vpn)",
+        ] {
+            assert!(joined.contains(expected), "missing {expected:?} in:\n{joined}");
+        }
+    }
+
+    #[test]
+    fn accounts_load_with_their_access_and_services_name_them() {
+        use crate::account::AccountAccess;
+        let d = dir();
+        let text = r#"[accounts.prod]
+role_arn = "arn:aws:iam::111122223333:role/maint"
+external_id = "maint-prod"
+regions = ["us-east-1", "eu-west-1"]
+
+[accounts.staging]
+profile = "staging"
+id = "444455556666"
+
+[accounts.tools]
+id = "123456789012"
+
+[services.shop]
+account = "prod"
+load_balancers = ["shop", "arn:aws:elasticloadbalancing:eu-west-1:111122223333:loadbalancer/app/shop-eu/0123456789abcdef"]
+"#;
+        let path = d.join("maint.toml");
+        let config = Config::parse(text, &path).unwrap();
+        let prod = &config.accounts["prod"];
+        assert_eq!(prod.id.as_deref(), Some("111122223333"));
+        assert_eq!(
+            prod.access,
+            AccountAccess::Role {
+                arn: "arn:aws:iam::111122223333:role/maint".into(),
+                external_id: Some("maint-prod".into()),
+            }
+        );
+        assert_eq!(prod.regions, ["us-east-1", "eu-west-1"]);
+        assert_eq!(prod.to_string(), "prod (111122223333)");
+        assert_eq!(
+            config.accounts["staging"].access,
+            AccountAccess::Profile("staging".into())
+        );
+        assert_eq!(config.accounts["tools"].access, AccountAccess::Caller);
+        assert_eq!(config.services["shop"].account.as_deref(), Some("prod"));
+        assert_eq!(
+            config
+                .account_with_id("444455556666")
+                .map(|a| a.name.as_str()),
+            Some("staging")
+        );
+    }
+
+    #[test]
+    fn a_bad_account_is_reported_where_it_is() {
+        let d = dir();
+        let text = r#"[accounts.prod]
+role_arn = "arn:aws:iam::12345:role/maint"
+[accounts.both]
+role_arn = "arn:aws:iam::111122223333:role/maint"
+profile = "x"
+[accounts.none]
+regions = ["eu-west-1"]
+[accounts.mismatch]
+role_arn = "arn:aws:iam::111122223333:role/maint"
+id = "999999999999"
+[accounts.ext]
+profile = "p"
+external_id = "abc"
+[accounts.tools]
+id = "123456789012"
+
+[services.shop]
+account = "prd"
+load_balancers = ["shop"]
+[services.api]
+account = "tools"
+load_balancers = ["arn:aws:elasticloadbalancing:eu-west-1:111122223333:loadbalancer/app/api/0123456789abcdef"]
+"#;
+        let got = problems(text, &d);
+        let joined = got.join("\n");
+        for expected in [
+            "maint.toml:2:12: accounts.prod.role_arn: \"arn:aws:iam::12345:role/maint\": the account \"12345\" is not a 12-digit AWS account ID",
+            "maint.toml:5:11: accounts.both.profile: give either role_arn (assumed with STS) or profile, not both",
+            "accounts.none: give role_arn",
+            "accounts.mismatch.role_arn: the role is in account 111122223333, but id = \"999999999999\"",
+            "accounts.ext.external_id: an external ID goes with a role_arn",
+            "maint.toml:18:11: services.shop.account: no account named \"prd\"; did you mean \"prod\"?",
+            "services.api.account: the account tools (123456789012) does not hold arn:aws:elasticloadbalancing:eu-west-1:111122223333:",
         ] {
             assert!(joined.contains(expected), "missing {expected:?} in:\n{joined}");
         }

@@ -32,6 +32,8 @@ pub struct Asked {
 pub struct NotifiedTarget {
     /// The target as named.
     pub target: String,
+    /// Its account (the config account's name, else its ID), if known.
+    pub account: Option<String>,
     /// Its load balancer.
     pub load_balancer_arn: Option<String>,
     /// Whether it changed.
@@ -53,6 +55,8 @@ pub struct Notification {
     pub command: String,
     /// The windows acted on.
     pub windows: Vec<String>,
+    /// The accounts touched (config account names, else IDs), in order.
+    pub accounts: Vec<String>,
     /// Who ran it (a caller identity ARN), if known.
     pub who: Option<String>,
     /// The reason given, if any.
@@ -93,6 +97,12 @@ impl Notification {
                 services.push(name);
             }
         }
+        let mut accounts: Vec<String> = Vec::new();
+        for account in run.results.iter().filter_map(|r| r.account.as_ref()) {
+            if !accounts.contains(account) {
+                accounts.push(account.clone());
+            }
+        }
         let s = run.summary;
         let verb = match run.command.as_str() {
             "enter" => "put into maintenance",
@@ -112,6 +122,15 @@ impl Notification {
             text.push_str(&format!(", {} FAILED", s.failed));
         }
         text.push(')');
+        // Across accounts, or in an account of the config: say where.
+        let named = accounts.iter().any(|a| !crate::account::is_account_id(a));
+        if accounts.len() > 1 || named {
+            text.push_str(&format!(
+                " in account{} {}",
+                if accounts.len() == 1 { "" } else { "s" },
+                accounts.join(", ")
+            ));
+        }
         if let Some(who) = &asked.who {
             text.push_str(&format!(" by {who}"));
         }
@@ -126,6 +145,7 @@ impl Notification {
             text: slack_escape(&text),
             command: run.command.as_str().to_string(),
             windows,
+            accounts,
             who: asked.who.clone(),
             reason: asked.reason.clone(),
             until,
@@ -135,6 +155,7 @@ impl Notification {
                 .iter()
                 .map(|r| NotifiedTarget {
                     target: r.target.clone(),
+                    account: r.account.clone(),
                     load_balancer_arn: r.load_balancer_arn.clone(),
                     changed: r.changed,
                     changes: r.changes.clone(),
@@ -292,6 +313,29 @@ mod tests {
         );
         assert!(!note.text.contains('<') && !note.text.contains('>'));
         assert_eq!(note.reason.as_deref(), Some(reason));
+    }
+
+    #[test]
+    fn the_text_names_the_accounts_of_a_run_across_accounts() {
+        let mut run = entered("shop");
+        let mut other = run.results[0].clone();
+        other.target = "api/alb".into();
+        other.account = Some("stage".into());
+        run.results[0].account = Some("111122223333".into());
+        run.results.push(other);
+        let note = Notification::of(&run, &Asked::default()).unwrap();
+        assert_eq!(note.accounts, ["111122223333", "stage"]);
+        assert!(
+            note.text.ends_with(") in accounts 111122223333, stage"),
+            "{}",
+            note.text
+        );
+        assert_eq!(note.targets[1].account.as_deref(), Some("stage"));
+        // One account of the credentials' own: no place in the line.
+        let mut one = entered("shop");
+        one.results[0].account = Some("111122223333".into());
+        let note = Notification::of(&one, &Asked::default()).unwrap();
+        assert!(!note.text.contains("account"), "{}", note.text);
     }
 
     #[tokio::test]

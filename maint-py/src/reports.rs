@@ -57,6 +57,12 @@ impl ChangeResult {
     fn service(&self) -> Option<&str> {
         self.report.service.as_deref()
     }
+    /// The account it is in: the config account's name, else the account
+    /// ID its ARN carries (None when neither is known).
+    #[getter]
+    fn account(&self) -> Option<&str> {
+        self.report.account.as_deref()
+    }
     /// The load balancer's ARN (None when it could not be found).
     #[getter]
     fn load_balancer_arn(&self) -> Option<&str> {
@@ -160,6 +166,12 @@ impl PyTargetStatus {
     #[getter]
     fn service(&self) -> Option<&str> {
         self.report.service.as_deref()
+    }
+    /// The account it is in: the config account's name, else the account
+    /// ID its ARN carries (None when neither is known).
+    #[getter]
+    fn account(&self) -> Option<&str> {
+        self.report.account.as_deref()
     }
     /// The load balancer's ARN (None when it could not be found).
     #[getter]
@@ -385,6 +397,11 @@ impl Leftover {
     fn region(&self) -> Option<&str> {
         self.0.region.as_deref()
     }
+    /// The config account (None: the credentials' own).
+    #[getter]
+    fn account(&self) -> Option<&str> {
+        self.0.account.as_deref()
+    }
     /// `"web-acl"` or `"ip-set"`.
     #[getter]
     fn kind(&self) -> &'static str {
@@ -443,6 +460,12 @@ impl CheckResult {
     #[getter]
     fn service(&self) -> Option<&str> {
         self.report.service.as_deref()
+    }
+    /// The account it is in: the config account's name, else the account
+    /// ID its ARN carries (None when neither is known).
+    #[getter]
+    fn account(&self) -> Option<&str> {
+        self.report.account.as_deref()
     }
     /// The load balancer's ARN (None when it could not be found).
     #[getter]

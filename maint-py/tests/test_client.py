@@ -23,11 +23,11 @@ import seed  # tests/moto/seed.py, put on sys.path by conftest
 
 UTC = dt.timezone.utc
 CHANGE_FIELDS = {
-    "target", "service", "load_balancer_arn", "resource_kind", "result", "changed", "dry_run",
+    "target", "service", "account", "load_balancer_arn", "resource_kind", "result", "changed", "dry_run",
     "changes", "details", "error",
 }
 STATUS_FIELDS = {
-    "target", "service", "load_balancer_arn", "resource_kind", "state", "window", "web_acl_arn",
+    "target", "service", "account", "load_balancer_arn", "resource_kind", "state", "window", "web_acl_arn",
     "web_acl_name",
     "allowlist_enabled", "allowlist", "reason", "since", "until", "response_status",
     "leftovers", "error", "injected", "armed_since", "bypass", "client_ip_from", "overdue",

@@ -32,6 +32,14 @@ As a command (from any python with boto3, e.g. the project's .venv):
         "status"}) / prints its {"web_acl_id", "comment"} / changes its
         comment, as another writer would.
 
+    seed.py --account ID ...
+        does any of the above in account ID: as moto's role ID/maint-seed
+        (moto acts in a role's account with the credentials AssumeRole
+        gives);
+    seed.py [--account ID] [--region REGION] --account-state ENDPOINT
+        prints that account and region's web ACLs and IP sets, and the web
+        ACL of each load balancer, as JSON ({"web_acls", "ip_sets", "by_lb"}).
+
 REGION defaults to us-east-1. Used by ./scripts/demo, the Rust test harness
 (`tests/src/moto.rs`, for the subnets; it creates load balancers through the
 SDK), maint-py/tests/conftest.py and scripts/lib/bench/harness.py.
@@ -53,6 +61,38 @@ ACCOUNT_ID = "123456789012"
 # moto accepts any credentials; these never reach a real AWS account.
 CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 
+# The account clients act in (None: moto's default, ACCOUNT_ID); see
+# in_account.
+_ACCOUNT: str | None = None
+_ASSUMED: dict[tuple[str, str], dict] = {}
+
+
+def in_account(account: str | None) -> None:
+    """Makes every client after this act in `account` (None: moto's
+    default), with the credentials of moto's AssumeRole of role
+    `maint-seed` there."""
+    global _ACCOUNT
+    _ACCOUNT = None if account in (None, ACCOUNT_ID) else account
+
+
+def _credentials(endpoint: str) -> dict:
+    if _ACCOUNT is None:
+        return CREDENTIALS
+    key = (endpoint, _ACCOUNT)
+    if key not in _ASSUMED:
+        import boto3
+
+        sts = boto3.client("sts", region_name=REGION, endpoint_url=endpoint, **CREDENTIALS)
+        c = sts.assume_role(
+            RoleArn=f"arn:aws:iam::{_ACCOUNT}:role/maint-seed", RoleSessionName="seed"
+        )["Credentials"]
+        _ASSUMED[key] = {
+            "aws_access_key_id": c["AccessKeyId"],
+            "aws_secret_access_key": c["SecretAccessKey"],
+            "aws_session_token": c["SessionToken"],
+        }
+    return _ASSUMED[key]
+
 
 def client(service: str, endpoint: str, region: str = REGION, **config):
     """A boto3 client for `service` on moto at `endpoint`, with dummy
@@ -68,7 +108,7 @@ def client(service: str, endpoint: str, region: str = REGION, **config):
         region_name=region,
         endpoint_url=endpoint,
         config=Config(**config),
-        **CREDENTIALS,
+        **_credentials(endpoint),
     )
 
 
@@ -385,6 +425,26 @@ def protect_distribution(endpoint: str, dist_id: str, name: str) -> str:
     return arn
 
 
+def account_state(endpoint: str, region: str = REGION) -> dict:
+    """The web ACLs and IP sets (names, REGIONAL) of the clients' account in
+    `region`, and the web ACL name (or None) of each of its load
+    balancers."""
+    waf = client("wafv2", endpoint, region)
+    elb = client("elbv2", endpoint, region)
+    acls = waf.list_web_acls(Scope="REGIONAL", Limit=100)["WebACLs"]
+    ip_sets = waf.list_ip_sets(Scope="REGIONAL", Limit=100)["IPSets"]
+    by_lb = {}
+    for lb in elb.describe_load_balancers()["LoadBalancers"]:
+        arn = lb["LoadBalancerArn"]
+        acl = waf.get_web_acl_for_resource(ResourceArn=arn).get("WebACL")
+        by_lb[arn] = acl["Name"] if acl else None
+    return {
+        "web_acls": sorted(a["Name"] for a in acls),
+        "ip_sets": sorted(i["Name"] for i in ip_sets),
+        "by_lb": by_lb,
+    }
+
+
 def main(argv: list[str]) -> int:
     import argparse
 
@@ -393,6 +453,10 @@ def main(argv: list[str]) -> int:
         description="Seed a moto server with load balancers (see the module docstring).",
     )
     p.add_argument("--region", default=REGION, help=f"default {REGION}")
+    p.add_argument("--account", metavar="ID",
+                   help="act in account ID (through moto's AssumeRole); default moto's own")
+    p.add_argument("--account-state", action="store_true",
+                   help="print the account and region's web ACLs, IP sets and associations")
     p.add_argument("--subnets", action="store_true",
                    help="print the two subnet ids instead of creating anything")
     p.add_argument("--security-acl", metavar="NAME",
@@ -416,6 +480,12 @@ def main(argv: list[str]) -> int:
     p.add_argument("specs", nargs="*", metavar="NAME[:TYPE]",
                    help="TYPE: application (default) or network")
     a = p.parse_args(argv)
+    in_account(a.account)
+    if a.account_state:
+        import json
+
+        print(json.dumps(account_state(a.endpoint, a.region)))
+        return 0
     if a.subnets:
         if a.specs:
             p.error("--subnets takes no load balancer names")

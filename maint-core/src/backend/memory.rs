@@ -188,6 +188,15 @@ impl MemoryBackend {
         }
     }
 
+    /// An empty region with the given name, in account `account_id` (the
+    /// ARNs of its load balancers carry it).
+    pub fn in_account(region: &str, account_id: &str) -> Self {
+        Self {
+            account_id: account_id.to_string(),
+            ..Self::new(region)
+        }
+    }
+
     /// Makes the next `enter` that creates a window stop right after
     /// creating its web ACL, before associating it, as a run killed half way
     /// does: the web ACL is left over (see `status`'s leftovers and

@@ -53,3 +53,7 @@ pub use request::{ChangeRequest, Command, EnterRequest, WaitPlan};
 #[cfg(test)]
 #[path = "../fleet_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "../fleet_accounts_tests.rs"]
+mod accounts_tests;
