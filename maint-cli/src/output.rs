@@ -54,9 +54,8 @@ pub fn write_error(w: &mut impl Write, context: Option<&str>, error: &Error) {
         Error::Unresolved { failures } => {
             let head = writeln!(
                 w,
-                "{prefix}{} target{} could not be looked up, so nothing was changed:",
-                failures.len(),
-                if failures.len() == 1 { "" } else { "s" }
+                "{prefix}{}:",
+                maint_core::error::unresolved_heading(failures)
             );
             head.and_then(|()| {
                 failures

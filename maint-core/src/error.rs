@@ -212,13 +212,30 @@ fn unresolved_message(failures: &[(String, Error)]) -> String {
         .iter()
         .map(|(target, error)| format!("{target}: {}", chain(error)))
         .collect();
+    format!("{}: {}", unresolved_heading(failures), list.join("; "))
+}
+
+/// The first words of an [`Error::Unresolved`]: how many targets could not
+/// be looked up (or, when every failure is an account maint could not act
+/// in, how many accounts), and that nothing was changed.
+pub fn unresolved_heading(failures: &[(String, Error)]) -> String {
+    let accounts =
+        !failures.is_empty() && failures.iter().all(|(t, _)| t.starts_with(ACCOUNT_LABEL));
+    let (what, verb) = if accounts {
+        ("account", "could not be acted in")
+    } else {
+        ("target", "could not be looked up")
+    };
     format!(
-        "{} target{} could not be looked up, so nothing was changed: {}",
+        "{} {what}{} {verb}, so nothing was changed",
         failures.len(),
         if failures.len() == 1 { "" } else { "s" },
-        list.join("; ")
     )
 }
+
+/// How an account maint cannot act in is labelled in
+/// [`Error::Unresolved`]: `account <name>`.
+pub(crate) const ACCOUNT_LABEL: &str = "account ";
 
 /// What kind of failure an [`Error`] is: what the caller can do about it.
 ///

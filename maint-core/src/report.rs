@@ -596,11 +596,11 @@ impl StatusRun {
 pub struct CleanedUp {
     /// The region (null: the AWS configuration's default).
     pub region: Option<String>,
-    /// The config account (null: the credentials' own).
-    pub account: Option<String>,
     /// The resource.
     #[serde(flatten)]
     pub resource: Leftover,
+    /// The config account (null: the credentials' own).
+    pub account: Option<String>,
 }
 
 /// A region `cleanup` could not clean.

@@ -226,7 +226,7 @@ def test_cleanup_finds_and_deletes_leftovers(moto_endpoint, client, make_lb, aws
     assert mine[0].kind == "web-acl" and mine[0].arn.startswith("arn:aws:wafv2:")
     assert mine[0].region == REGION
     assert mine[0].to_dict() == {
-        "region": REGION, "kind": "web-acl", "name": name, "arn": mine[0].arn,
+        "region": REGION, "kind": "web-acl", "name": name, "arn": mine[0].arn, "account": None,
     }
     assert repr(mine[0]).startswith(f"Leftover(region='{REGION}', kind='web-acl'")
     assert name in web_acl_names(aws)

@@ -36,6 +36,16 @@ action, five per second of each other Get or List action. A call over its
 quota is answered as AWS answers it, without reaching moto: HTTP 400,
 `ThrottlingException`, "Rate exceeded". Throttled calls are counted.
 
+Calls are counted per account and Region too (`by_place` in the counts, keyed
+`ACCOUNT/REGION`), and `--quotas` holds each account and Region to its own
+quotas, as AWS does: the Region is the SigV4 credential scope's, the account
+is "own" for the caller's credentials, or the account of the role whose
+`AssumeRole` (seen through the proxy) gave the access key signing the call.
+
+With `--deny-role ARN` (repeatable), `AssumeRole` of that role is answered
+as AWS answers a caller the role's trust policy does not allow: HTTP 403,
+`AccessDenied`, without reaching moto (which lets any role be assumed).
+
 With `--answer-list-resources`, ListResourcesForWebACL (which moto lacks: it
 answers 500) is answered from moto's real state, as AWS would: every load
 balancer moto has whose GetWebACLForResource is the web ACL asked for.
@@ -95,7 +105,7 @@ Usage:
   python latency_proxy.py --upstream http://127.0.0.1:5000 [--port 0]
       [--port-file FILE] [--delay-ms 100] [--write-rate 0] [--write-burst 1]
       [--quotas] [--answer-list-resources] [--answer-check-capacity]
-      [--validate] [--parent-pid PID] [--verbose]
+      [--validate] [--deny-role ARN]... [--parent-pid PID] [--verbose]
 
 With `--port 0` (the default) a free loopback port is chosen; it is printed
 as `listening on http://127.0.0.1:PORT` and written to `--port-file`. Stops
@@ -139,6 +149,19 @@ HOP_BY_HOP = {
 }
 
 SCOPE_RE = re.compile(r"Credential=[^/,\s]+/\d{8}/[^/]+/([^/]+)/aws4_request")
+# The access key and Region of a SigV4 credential scope.
+KEY_REGION_RE = re.compile(r"Credential=([^/,\s]+)/\d{8}/([^/]+)/")
+
+
+def denied_role_body(role_arn):
+    """STS's answer to an AssumeRole the role's trust policy refuses."""
+    return (
+        '<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error>'
+        "<Type>Sender</Type><Code>AccessDenied</Code>"
+        "<Message>User: arn:aws:iam::123456789012:user/moto is not authorized to perform: "
+        f"sts:AssumeRole on resource: {role_arn}</Message></Error>"
+        "<RequestId>00000000-0000-4000-8000-0000000000a3</RequestId></ErrorResponse>"
+    ).encode()
 
 
 class TokenBucket:
@@ -241,12 +264,14 @@ class Quotas:
         self.next_free = {}
         self.lock = threading.Lock()
 
-    def admit(self, op):
+    def admit(self, op, place="own/us-east-1"):
+        """Per account and Region (`place`), as AWS's quotas are."""
         with self.lock:
             now = time.monotonic()
-            if now < self.next_free.get(op, 0.0):
+            key = (place, op)
+            if now < self.next_free.get(key, 0.0):
                 return False
-            self.next_free[op] = now + quota_period(op)
+            self.next_free[key] = now + quota_period(op)
             return True
 
 
@@ -826,6 +851,7 @@ class Stats:
         self.in_flight = 0
         self.max_in_flight = 0
         self.throttled = {}
+        self.by_place = {}
         self.emulation = 0.0
         self.invalid = 0
         self.invalid_calls = collections.deque(maxlen=INVALID_CALLS_KEPT)
@@ -842,6 +868,7 @@ class Stats:
                 "max_in_flight": self.max_in_flight,
                 "throttled": sum(self.throttled.values()),
                 "throttled_calls": dict(sorted(self.throttled.items())),
+                "by_place": {k: dict(v) for k, v in sorted(self.by_place.items())},
                 "emulation_seconds": round(self.emulation, 6),
                 "invalid": self.invalid,
                 "invalid_calls": list(self.invalid_calls),
@@ -886,21 +913,33 @@ def make_handler(config):
     quotas = config.quotas
     validator = config.validator
     delay = config.delay_ms / 1000.0
+    # Access keys from AssumeRole answers, and the account of each role.
+    key_accounts = {}
 
-    def moto_call(target, payload):
-        """One awsJson call to moto (no signature needed); the parsed answer."""
+    def place_of(headers):
+        """(ACCOUNT/REGION, access key) of a signed call."""
+        m = KEY_REGION_RE.search(headers.get("Authorization", ""))
+        if not m:
+            return "own/us-east-1", "testing"
+        key, region = m.group(1), m.group(2)
+        return f"{key_accounts.get(key, 'own')}/{region}", key
+
+    def moto_call(target, payload, region="us-east-1", key="testing"):
+        """One awsJson call to moto (no signature needed) in `region` of the
+        account of access key `key`; the parsed answer."""
         conn = http.client.HTTPConnection(up_host, up_port, timeout=60)
         try:
             conn.request("POST", "/", body=json.dumps(payload), headers={
                 "X-Amz-Target": target, "Content-Type": "application/x-amz-json-1.1",
-                "Authorization": "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/wafv2/aws4_request",
+                "Authorization": f"AWS4-HMAC-SHA256 Credential={key}/20260101/{region}/wafv2/aws4_request",
             })
             return json.loads(conn.getresponse().read() or b"{}")
         finally:
             conn.close()
 
-    def load_balancer_arns(region):
-        """Every load balancer moto has in `region` (ELBv2, query protocol)."""
+    def load_balancer_arns(region, key="testing"):
+        """Every load balancer moto has in `region` of the account of access
+        key `key` (ELBv2, query protocol)."""
         arns, marker = [], None
         while True:
             form = {"Action": "DescribeLoadBalancers", "Version": "2015-12-01"}
@@ -910,7 +949,7 @@ def make_handler(config):
             try:
                 conn.request("POST", "/", body=urllib.parse.urlencode(form), headers={
                     "Content-Type": "application/x-www-form-urlencoded",
-                    "Authorization": f"AWS4-HMAC-SHA256 Credential=testing/20260101/{region}/"
+                    "Authorization": f"AWS4-HMAC-SHA256 Credential={key}/20260101/{region}/"
                                      "elasticloadbalancing/aws4_request",
                 })
                 text = conn.getresponse().read().decode("utf-8", "replace")
@@ -922,13 +961,13 @@ def make_handler(config):
                 return arns
             marker = m.group(1)
 
-    def api_stage_arns(region):
+    def api_stage_arns(region, key="testing"):
         """Every API Gateway REST API stage moto has in `region` (REST-JSON)."""
         def get(path):
             conn = http.client.HTTPConnection(up_host, up_port, timeout=60)
             try:
                 conn.request("GET", path, headers={
-                    "Authorization": f"AWS4-HMAC-SHA256 Credential=testing/20260101/{region}/"
+                    "Authorization": f"AWS4-HMAC-SHA256 Credential={key}/20260101/{region}/"
                                      "apigateway/aws4_request",
                 })
                 return json.loads(conn.getresponse().read() or b"{}")
@@ -942,7 +981,7 @@ def make_handler(config):
                             f"{stage['stageName']}")
         return arns
 
-    def list_resources_for_web_acl(body):
+    def list_resources_for_web_acl(body, key="testing"):
         asked = json.loads(body or b"{}")
         acl = asked.get("WebACLArn", "")
         region = acl.split(":")[3] if acl.count(":") >= 4 else "us-east-1"
@@ -950,14 +989,15 @@ def make_handler(config):
         # stages are known here, no other kind.
         kind = asked.get("ResourceType", "APPLICATION_LOAD_BALANCER")
         if kind == "APPLICATION_LOAD_BALANCER":
-            arns = load_balancer_arns(region)
+            arns = load_balancer_arns(region, key)
         elif kind == "API_GATEWAY":
-            arns = api_stage_arns(region)
+            arns = api_stage_arns(region, key)
         else:
             arns = []
 
         def associated(arn):
-            answer = moto_call("AWSWAF_20190729.GetWebACLForResource", {"ResourceArn": arn})
+            answer = moto_call("AWSWAF_20190729.GetWebACLForResource", {"ResourceArn": arn},
+                               region, key)
             return (answer.get("WebACL") or {}).get("ARN") == acl
 
         # At once: AWS answers this in one call, the emulation should not
@@ -1049,8 +1089,12 @@ def make_handler(config):
                 self._control(body)
                 return
             call = classify(self.headers, self.path, body)
+            if call is not None and call[1] == "AssumeRole":
+                self._assume_role(body)
+                return
             if call is not None:
                 service, op = call
+                place, access_key = place_of(self.headers)
                 is_write = service == "wafv2" and op.startswith(WRITE_PREFIXES)
                 with stats.lock:
                     key = f"{service}:{op}"
@@ -1059,9 +1103,13 @@ def make_handler(config):
                     stats.writes += int(is_write)
                     stats.in_flight += 1
                     stats.max_in_flight = max(stats.max_in_flight, stats.in_flight)
-                if service == "wafv2" and quotas is not None and not quotas.admit(op):
+                    if service == "wafv2":
+                        counted = stats.by_place.setdefault(place, {"calls": 0, "throttled": 0})
+                        counted["calls"] += 1
+                if service == "wafv2" and quotas is not None and not quotas.admit(op, place):
                     with stats.lock:
                         stats.throttled[key] = stats.throttled.get(key, 0) + 1
+                        stats.by_place[place]["throttled"] += 1
                         stats.in_flight -= 1
                     if delay > 0:
                         time.sleep(delay)
@@ -1104,7 +1152,7 @@ def make_handler(config):
                         self._send(*check_capacity(body))
                     elif op == "ListResourcesForWebACL" and config.answer_list_resources:
                         started = time.monotonic()
-                        answer = list_resources_for_web_acl(body)
+                        answer = list_resources_for_web_acl(body, access_key)
                         with stats.lock:
                             stats.emulation += time.monotonic() - started
                         self._send(200, answer, [("Content-Type", "application/x-amz-json-1.1")])
@@ -1115,6 +1163,23 @@ def make_handler(config):
                         stats.in_flight -= 1
             else:
                 self._relay(body)
+
+        def _assume_role(self, body):
+            """AssumeRole: refused for a --deny-role role, else forwarded,
+            and the access key it gives is tied to the role's account."""
+            fields = urllib.parse.parse_qs(body.decode("utf-8", "replace"))
+            role = (fields.get("RoleArn") or [""])[0]
+            with stats.lock:
+                stats.calls["sts:AssumeRole"] = stats.calls.get("sts:AssumeRole", 0) + 1
+                stats.total += 1
+            if role in config.deny_role:
+                self._send(403, denied_role_body(role), [("Content-Type", "text/xml")])
+                return
+            data = self._relay(body)
+            m = re.search(r"<AccessKeyId>([^<]+)</AccessKeyId>", (data or b"").decode("utf-8", "replace"))
+            parts = role.split(":")
+            if m and len(parts) > 4:
+                key_accounts[m.group(1)] = parts[4]
 
         def _relay(self, body):
             headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
@@ -1130,10 +1195,11 @@ def make_handler(config):
             except OSError as e:
                 self._send(502, f'{{"error": "upstream: {e}"}}\n'.encode(),
                            [("Content-Type", "application/json")])
-                return
+                return None
             finally:
                 conn.close()
             self._send(status, data, out_headers)
+            return data
 
         do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = _forward
 
@@ -1165,6 +1231,8 @@ def main(argv=None):
     p.add_argument("--validate", action="store_true",
                    help="check every AWS WAF request against botocore's model of it (needs botocore); "
                         "answer ValidationException as AWS does when it breaks a rule")
+    p.add_argument("--deny-role", action="append", default=[], metavar="ARN",
+                   help="answer AssumeRole of this role with AccessDenied (repeatable)")
     p.add_argument("--parent-pid", type=int, help="stop when this process is gone")
     p.add_argument("--verbose", action="store_true")
     config = p.parse_args(argv)
@@ -1187,6 +1255,7 @@ def main(argv=None):
         "answer_list_resources": config.answer_list_resources,
         "answer_check_capacity": config.answer_check_capacity,
         "validate": config.validate,
+        "deny_role": list(config.deny_role),
         "forced_capacity": None,
     }
     config.forced_capacity = None

@@ -22,6 +22,7 @@ pub mod fixture;
 pub mod inspect;
 pub mod moto;
 pub mod oplog;
+pub mod proxy;
 pub mod seed;
 
 pub use fixture::{cloudfront_backend, fast_settings, faulty_backend, waf_backend, WafFixture};

@@ -446,3 +446,33 @@ mod tests {
         assert!(unique_lb_name("resolve").starts_with("resolve-"));
     }
 }
+
+/// Creates an application load balancer `name` in `region` of account
+/// `account` (moto acts there with the credentials of `AssumeRole` of a
+/// role in it), through boto3; returns its ARN.
+pub async fn load_balancer_in(account: &str, region: &str, name: &str) -> String {
+    let args = vec![
+        "--account".into(),
+        account.to_string(),
+        "--region".into(),
+        region.to_string(),
+        server().endpoint(),
+        name.to_string(),
+    ];
+    run_seed(args).await.trim().to_string()
+}
+
+/// What account `account` holds in `region`: its REGIONAL web ACLs and IP
+/// sets (names, sorted) and the web ACL of each of its load balancers
+/// (`{"web_acls": [...], "ip_sets": [...], "by_lb": {ARN: name or null}}`).
+pub async fn account_state(account: &str, region: &str) -> serde_json::Value {
+    let args = vec![
+        "--account".into(),
+        account.to_string(),
+        "--region".into(),
+        region.to_string(),
+        "--account-state".into(),
+        server().endpoint(),
+    ];
+    serde_json::from_str(run_seed(args).await.trim()).expect("seed.py --account-state JSON")
+}

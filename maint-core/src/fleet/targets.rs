@@ -266,7 +266,7 @@ impl Fleet {
             let Some(account) = &place.0 else {
                 continue;
             };
-            let label = format!("account {account}");
+            let label = format!("{}{account}", crate::error::ACCOUNT_LABEL);
             if failures.iter().any(|(l, _)| *l == label) {
                 continue;
             }

@@ -152,10 +152,7 @@ impl AssumedRole {
             .map_err(|e| {
                 let mut error = sdk_failure("AssumeRole", self.endpoint.as_deref(), e);
                 if let Error::Aws(AwsError { message, .. }) = &mut error {
-                    *message = format!(
-                        "cannot assume the role {} of account {}: {message}",
-                        self.arn, self.account
-                    );
+                    *message = format!("cannot assume the role {}: {message}", self.arn);
                 }
                 error
             })?;
