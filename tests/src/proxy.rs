@@ -55,6 +55,37 @@ impl Proxy {
     }
 }
 
+impl Proxy {
+    /// The API calls that went through, by IAM's name for their action
+    /// (`sts:AssumeRole`, `wafv2:GetWebACL`), and how many of each: the
+    /// proxy's `GET /_proxy/counts`.
+    pub fn calls(&self) -> std::collections::BTreeMap<String, u64> {
+        use std::io::{Read, Write};
+        let addr = self.url.trim_start_matches("http://");
+        let mut stream = std::net::TcpStream::connect(addr)
+            .unwrap_or_else(|e| panic!("connect to the proxy: {e}"));
+        write!(
+            stream,
+            "GET /_proxy/counts HTTP/1.0\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+        )
+        .expect("ask the proxy");
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).expect("read the proxy");
+        let body = answer.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+        let counts: serde_json::Value =
+            serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {answer}"));
+        counts["calls"]
+            .as_object()
+            .map(|calls| {
+                calls
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.as_u64().unwrap_or(0)))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
 impl Drop for Proxy {
     fn drop(&mut self) {
         let _ = self.child.kill();

@@ -259,3 +259,58 @@ async fn example_policy_allows_every_call_for_a_cloudfront_distribution() {
         missing.join("\n  ")
     );
 }
+
+/// A cycle across accounts (a role assumed in another account, then enter,
+/// status and exit there) through the `maint` binary makes only calls the
+/// example policy allows: `sts:AssumeRole` for the caller, the same WAF and
+/// ELB actions as in its own account for the role. Every call is recorded
+/// on the wire by the proxy. The member account's trust policy example lets
+/// a caller in with the external ID maint sends.
+#[tokio::test(flavor = "multi_thread")]
+async fn example_policies_allow_every_call_across_accounts() {
+    let path = workspace_root().join("examples/iam-policy.json");
+    let policy: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let allowed = allowed_actions(&policy);
+    let name = seed::unique_lb_name("iam-org");
+    seed::load_balancer_in("666666666666", "eu-west-1", &name).await;
+    let w = maint_tests::cli::Workdir::new();
+    w.write(
+        "maint.toml",
+        &format!(
+            "[accounts.prod]\nrole_arn = \"arn:aws:iam::666666666666:role/maint\"\n\
+             external_id = \"maint-prod\"\nregions = [\"eu-west-1\"]\n\
+             [services.{name}]\naccount = \"prod\"\nload_balancers = [\"{name}\"]\n"
+        ),
+    );
+    let proxy = maint_tests::proxy::Proxy::start(&[]);
+    let through = [("AWS_ENDPOINT_URL", proxy.url.as_str())];
+    for args in [
+        vec!["enter", name.as_str(), "--allow", "203.0.113.0/24"],
+        vec!["status", name.as_str()],
+        vec!["exit", name.as_str()],
+    ] {
+        let run = w.maint_with(&args, &[], &through);
+        assert_eq!(run.code, 0, "{args:?}\n{}\n{}", run.stdout, run.stderr);
+    }
+    let calls = proxy.calls();
+    assert!(calls.contains_key("sts:AssumeRole"), "{calls:?}");
+    assert!(calls.contains_key("wafv2:AssociateWebACL"), "{calls:?}");
+    let needed = needed_actions(calls.keys());
+    let missing = not_allowed(&allowed, &needed);
+    assert!(missing.is_empty(), "not in {}: {missing:?}", path.display());
+
+    let trust: Value = serde_json::from_str(
+        &std::fs::read_to_string(workspace_root().join("examples/iam-trust-policy.json")).unwrap(),
+    )
+    .unwrap();
+    let statement = &trust["Statement"][0];
+    assert_eq!(statement["Effect"], "Allow");
+    assert_eq!(statement["Action"], "sts:AssumeRole");
+    assert!(statement["Principal"]["AWS"]
+        .as_str()
+        .is_some_and(|p| p.starts_with("arn:aws:iam::")));
+    assert_eq!(
+        statement["Condition"]["StringEquals"]["sts:ExternalId"], "maint-prod",
+        "the external ID of the README's example"
+    );
+}
