@@ -1406,7 +1406,16 @@ load_balancers = ["arn:aws:elasticloadbalancing:eu-west-1:111122223333:loadbalan
     fn the_example_config_in_the_repository_loads() {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/maint.toml");
         let config = Config::load(&path).unwrap();
-        assert_eq!(config.services.len(), 2);
+        assert_eq!(config.services.len(), 3);
+        assert_eq!(
+            config.service("checkout-eu").unwrap().account.as_deref(),
+            Some("prod-eu")
+        );
+        assert_eq!(config.accounts["prod-eu"].regions.len(), 2);
+        assert_eq!(
+            config.account_with_id("123456789012").unwrap().name,
+            "tools"
+        );
         assert_eq!(config.service("shop").unwrap().allowlist.len(), 4);
         assert_eq!(config.service("shop").unwrap().hosts.len(), 2);
         assert_eq!(config.service("shop").unwrap().open_paths.len(), 2);

@@ -206,6 +206,17 @@ impl std::fmt::Debug for Roles {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use aws_smithy_runtime_api::client::http::{
+        HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpClient,
+        SharedHttpConnector,
+    };
+    use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
+    use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+    use aws_smithy_runtime_api::http::{Response, StatusCode};
+    use aws_smithy_types::body::SdkBody;
+
     use super::*;
 
     #[test]
@@ -215,5 +226,141 @@ mod tests {
         assert!(fresh(Some(now + Duration::from_secs(11 * 60)), now));
         assert!(!fresh(Some(now + Duration::from_secs(9 * 60)), now));
         assert!(!fresh(Some(now - Duration::from_secs(1)), now));
+    }
+
+    /// STS on the wire: answers each `AssumeRole` with credentials that
+    /// expire `lifetime` later (or AccessDenied), and keeps each request's
+    /// form body.
+    #[derive(Debug, Clone)]
+    struct FakeSts {
+        lifetime: Option<Duration>,
+        asked: Arc<Mutex<Vec<String>>>,
+    }
+
+    impl HttpClient for FakeSts {
+        fn http_connector(
+            &self,
+            _: &HttpConnectorSettings,
+            _: &RuntimeComponents,
+        ) -> SharedHttpConnector {
+            SharedHttpConnector::new(self.clone())
+        }
+    }
+
+    impl HttpConnector for FakeSts {
+        fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
+            let body = String::from_utf8_lossy(request.body().bytes().unwrap_or_default());
+            let n = {
+                let mut asked = self.asked.lock().unwrap_or_else(|e| e.into_inner());
+                asked.push(body.into_owned());
+                asked.len()
+            };
+            let (status, text) = match self.lifetime {
+                Some(lifetime) => {
+                    let expiry =
+                        chrono::DateTime::<chrono::Utc>::from(SystemTime::now() + lifetime)
+                            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+                    (
+                        200,
+                        format!(
+                            "<AssumeRoleResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">\
+                             <AssumeRoleResult><Credentials><AccessKeyId>ASIAFAKE{n}</AccessKeyId>\
+                             <SecretAccessKey>secret</SecretAccessKey><SessionToken>token</SessionToken>\
+                             <Expiration>{expiry}</Expiration></Credentials>\
+                             <AssumedRoleUser><AssumedRoleId>AROA:s</AssumedRoleId>\
+                             <Arn>arn:aws:sts::111122223333:assumed-role/maint/s</Arn></AssumedRoleUser>\
+                             </AssumeRoleResult></AssumeRoleResponse>"
+                        ),
+                    )
+                }
+                None => (
+                    403,
+                    "<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code>\
+                     <Message>not authorized to perform: sts:AssumeRole</Message></Error>\
+                     <RequestId>r-1</RequestId></ErrorResponse>"
+                        .to_string(),
+                ),
+            };
+            let mut response = Response::new(
+                StatusCode::try_from(status).unwrap_or_else(|_| unreachable!()),
+                SdkBody::from(text),
+            );
+            response.headers_mut().insert("content-type", "text/xml");
+            HttpConnectorFuture::ready(Ok(response))
+        }
+    }
+
+    fn fake_role(lifetime: Option<Duration>) -> (AssumedRole, Arc<Mutex<Vec<String>>>) {
+        let asked = Arc::new(Mutex::new(Vec::new()));
+        let config = aws_sdk_sts::Config::builder()
+            .behavior_version(aws_sdk_sts::config::BehaviorVersion::latest())
+            .region(aws_sdk_sts::config::Region::new("us-east-1"))
+            .credentials_provider(Credentials::new("AKIDCALLER", "s", None, None, "test"))
+            .http_client(SharedHttpClient::new(FakeSts {
+                lifetime,
+                asked: asked.clone(),
+            }))
+            .build();
+        let role = AssumedRole {
+            sts: aws_sdk_sts::Client::from_conf(config),
+            endpoint: None,
+            account: "prod".into(),
+            arn: "arn:aws:iam::111122223333:role/maint".into(),
+            external_id: Some("maint-prod".into()),
+            session: "maint-alice".into(),
+            current: tokio::sync::Mutex::new(None),
+        };
+        (role, asked)
+    }
+
+    #[tokio::test]
+    async fn a_role_is_assumed_once_while_its_credentials_last_and_again_before_they_expire() {
+        let (role, asked) = fake_role(Some(Duration::from_secs(3600)));
+        let first = role.credentials().await.unwrap();
+        let again = role.credentials().await.unwrap();
+        assert_eq!(first.access_key_id(), "ASIAFAKE1");
+        assert_eq!(
+            again.access_key_id(),
+            "ASIAFAKE1",
+            "reused, not assumed again"
+        );
+        let bodies = asked.lock().unwrap().clone();
+        assert_eq!(bodies.len(), 1);
+        for part in [
+            "Action=AssumeRole",
+            "RoleArn=arn%3Aaws%3Aiam%3A%3A111122223333%3Arole%2Fmaint",
+            "RoleSessionName=maint-alice",
+            "ExternalId=maint-prod",
+        ] {
+            assert!(bodies[0].contains(part), "{part} not in {}", bodies[0]);
+        }
+
+        // Credentials of a short session (5 minutes left): renewed on use.
+        let (short, asked) = fake_role(Some(Duration::from_secs(300)));
+        assert_eq!(
+            short.credentials().await.unwrap().access_key_id(),
+            "ASIAFAKE1"
+        );
+        assert_eq!(
+            short.credentials().await.unwrap().access_key_id(),
+            "ASIAFAKE2"
+        );
+        assert_eq!(asked.lock().unwrap().len(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_role_that_cannot_be_assumed_is_an_aws_error_naming_it_asked_once() {
+        let (role, asked) = fake_role(None);
+        let err = role.credentials().await.unwrap_err();
+        let message = err.to_string();
+        assert!(message.contains("AccessDenied"), "{message}");
+        assert!(
+            message.contains("cannot assume the role arn:aws:iam::111122223333:role/maint"),
+            "{message}"
+        );
+        assert_eq!(err.kind(), crate::ErrorKind::Aws);
+        let again = role.credentials().await.unwrap_err();
+        assert_eq!(again.to_string(), message);
+        assert_eq!(asked.lock().unwrap().len(), 1, "reported once, not retried");
     }
 }
