@@ -361,7 +361,7 @@ pub struct ChangeLines {
     verb: &'static str,
     /// The progress line, the width of the target column and (for a run
     /// across accounts or Regions) of the place column, once started.
-    state: Mutex<Option<(Progress, usize, Option<usize>)>>,
+    state: Mutex<Option<(Progress, usize, PlaceColumns)>>,
 }
 
 impl Observer for ChangeLines {
@@ -382,24 +382,21 @@ impl Observer for ChangeLines {
                         self.progress,
                     ),
                     width,
-                    place_width(targets),
+                    PlaceColumns::of_targets(targets),
                 ));
             }
             Event::ChangeDone { report, .. } => {
                 if let Some((progress, width, places)) = state.as_ref() {
                     progress.tick();
                     if !self.json {
-                        let line = change_line(self.verb, report, *width);
-                        self.screen.line(&match places {
-                            Some(w) => format!(
-                                "{:<w$}  {line}",
-                                place_of(
-                                    report.account.as_deref(),
-                                    report.load_balancer_arn.as_deref()
-                                )
+                        self.screen.line(&format!(
+                            "{}{}",
+                            places.prefix(
+                                report.account.as_deref(),
+                                report.load_balancer_arn.as_deref()
                             ),
-                            None => line,
-                        });
+                            change_line(self.verb, report, *width)
+                        ));
                     }
                 }
             }
@@ -410,7 +407,9 @@ impl Observer for ChangeLines {
             }
             Event::Waiting { .. } => {
                 // The targets are done: the line says what the wait sees.
-                let (width, places) = state.as_ref().map_or((0, None), |(_, w, p)| (*w, *p));
+                let (width, places) = state
+                    .as_ref()
+                    .map_or((0, PlaceColumns::default()), |(_, w, p)| (*w, *p));
                 *state = None;
                 *state = Some((
                     Progress::start(&self.screen, "wait", None, self.progress),
@@ -512,69 +511,121 @@ fn allowlist_names(why: &Why, service: Option<&str>, config: Option<&Config>) ->
     }
 }
 
-/// Where a target is, for people: its account (the config account's name,
-/// else its ID; `-` when unknown) and Region (`global` for CloudFront).
-fn place_of(account: Option<&str>, arn: Option<&str>) -> String {
-    let region = match arn.and_then(|a| a.split(':').nth(3)) {
+/// A target's Region, for people, from its ARN: `global` for CloudFront,
+/// `-` when not found.
+fn region_of(arn: Option<&str>) -> &str {
+    match arn.and_then(|a| a.split(':').nth(3)) {
         Some("") => "global",
         Some(region) => region,
         None => "-",
-    };
-    format!("{} {region}", account.unwrap_or("-"))
+    }
 }
 
-/// The width of the place column ([`place_of`]) for targets in more than
-/// one account or Region; `None` when they are all in one (no column).
-fn place_width(targets: &[TargetRef]) -> Option<usize> {
-    let mut places: Vec<(Option<&str>, Option<&str>)> = Vec::new();
-    for t in targets {
-        let place = (t.account.as_deref(), t.region.as_deref());
-        if !places.contains(&place) {
-            places.push(place);
+/// The place columns a run across accounts or Regions shows before each
+/// target: ACCOUNT (the config account's name, else the ID of the target's
+/// ARN, `-` when unknown) when its targets are in more than one account,
+/// REGION when in more than one Region; each with its width.
+#[derive(Debug, Clone, Copy, Default)]
+struct PlaceColumns {
+    account: Option<usize>,
+    region: Option<usize>,
+}
+
+impl PlaceColumns {
+    /// The columns for the targets a command starts on.
+    fn of_targets(targets: &[TargetRef]) -> Self {
+        let mut accounts: Vec<Option<&str>> =
+            targets.iter().map(|t| t.account.as_deref()).collect();
+        accounts.sort_unstable();
+        accounts.dedup();
+        let mut regions: Vec<Option<&str>> = targets.iter().map(|t| t.region.as_deref()).collect();
+        regions.sort_unstable();
+        regions.dedup();
+        // An account's ID is 12 digits; "ap-southeast-4" is 14 characters.
+        Self {
+            account: (accounts.len() > 1).then(|| {
+                accounts
+                    .iter()
+                    .map(|a| a.map_or(12, str::len))
+                    .max()
+                    .unwrap_or(12)
+            }),
+            region: (regions.len() > 1).then_some(14),
         }
     }
-    // An account's ID is 12 digits; a Region name is at most 14 characters.
-    (places.len() > 1).then(|| {
-        places
+
+    /// The columns of a finished `status`: accounts as reported (those
+    /// known), Regions from the targets' ARNs.
+    fn of_status(reports: &[&maint_core::report::StatusReport]) -> Self {
+        let mut accounts: Vec<&str> = reports
             .iter()
-            .map(|(a, r)| a.map_or(12, str::len) + 1 + r.map_or(9, str::len).max(6))
-            .max()
-            .unwrap_or(0)
-    })
+            .filter_map(|r| r.account.as_deref())
+            .collect();
+        accounts.sort_unstable();
+        accounts.dedup();
+        let mut regions: Vec<&str> = reports
+            .iter()
+            .map(|r| region_of(r.load_balancer_arn.as_deref()))
+            .collect();
+        regions.sort_unstable();
+        regions.dedup();
+        Self {
+            account: (accounts.len() > 1).then_some(0),
+            region: (regions.len() > 1).then_some(0),
+        }
+    }
+
+    /// The cells before a target's own, each padded and followed by two
+    /// spaces (for a tab-aligned table, give widths of 0 and replace).
+    fn prefix(&self, account: Option<&str>, arn: Option<&str>) -> String {
+        let mut cells = String::new();
+        if let Some(w) = self.account {
+            cells.push_str(&format!("{:<w$}  ", account.unwrap_or("-")));
+        }
+        if let Some(w) = self.region {
+            cells.push_str(&format!("{:<w$}  ", region_of(arn)));
+        }
+        cells
+    }
 }
 
 /// The status table for people, aligned by tabwriter (which skips the
 /// colour codes when measuring). Targets of more than one account or
 /// Region are grouped by them (in the order each first appears), under an
-/// ACCOUNT and a REGION column.
+/// ACCOUNT and a REGION column (each only when there is more than one).
 fn status_table(run: &StatusRun) -> String {
     let mut table = TabWriter::new(Vec::new()).padding(2).ansi(true);
-    let place = |r: &&maint_core::report::StatusReport| {
-        place_of(r.account.as_deref(), r.load_balancer_arn.as_deref())
+    let mut rows: Vec<&maint_core::report::StatusReport> = run.targets.iter().collect();
+    let columns = PlaceColumns::of_status(&rows);
+    let cells = |r: &maint_core::report::StatusReport| {
+        columns
+            .prefix(r.account.as_deref(), r.load_balancer_arn.as_deref())
+            .replace("  ", "\t")
     };
     let mut places: Vec<String> = Vec::new();
-    for r in &run.targets {
-        let p = place(&r);
+    for r in &rows {
+        let p = cells(r);
         if !places.contains(&p) {
             places.push(p);
         }
     }
-    let grouped = places.len() > 1;
-    let mut rows: Vec<&maint_core::report::StatusReport> = run.targets.iter().collect();
-    if grouped {
-        rows.sort_by_key(|r| places.iter().position(|p| *p == place(r)));
-    }
+    rows.sort_by_key(|r| places.iter().position(|p| *p == cells(r)));
     let _ = writeln!(
         table,
-        "{}TARGET\tSTATE\tALLOWLIST\tSINCE\tUNTIL\tREASON",
-        if grouped { "ACCOUNT\tREGION\t" } else { "" }
+        "{}{}TARGET\tSTATE\tALLOWLIST\tSINCE\tUNTIL\tREASON",
+        if columns.account.is_some() {
+            "ACCOUNT\t"
+        } else {
+            ""
+        },
+        if columns.region.is_some() {
+            "REGION\t"
+        } else {
+            ""
+        },
     );
     for r in rows {
-        if grouped {
-            let p = place(&r);
-            let (account, region) = p.split_once(' ').unwrap_or((&p, "-"));
-            let _ = write!(table, "{account}\t{region}\t");
-        }
+        let _ = write!(table, "{}", cells(r));
         let mut allowlist = match r.allowlist_enabled {
             Some(true) => format!("on ({})", r.allowlist.len()),
             Some(false) => format!("off ({})", r.allowlist.len()),
