@@ -22,6 +22,11 @@
 //! Region, and runs different accounts and Regions side by side.
 
 use std::fmt;
+#[cfg(feature = "config")]
+use std::ops::Range;
+
+#[cfg(feature = "config")]
+use toml::Spanned;
 
 /// How maint gets credentials in an account.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -156,7 +161,168 @@ pub fn session_name(caller_arn: Option<&str>) -> String {
     name
 }
 
+/// `[accounts.NAME]` as the config file gives it.
+#[cfg(feature = "config")]
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawAccount {
+    role_arn: Option<Spanned<String>>,
+    external_id: Option<Spanned<String>>,
+    profile: Option<Spanned<String>>,
+    id: Option<Spanned<String>>,
+    #[serde(default)]
+    regions: Vec<Spanned<String>>,
+}
+
+/// A problem in a config account: where (`None`: the account's table), the
+/// key under it (`".role_arn"`; `""`: the table) and what is wrong.
+#[cfg(feature = "config")]
+pub(crate) type AccountProblem = (Option<Range<usize>>, &'static str, String);
+
+#[cfg(feature = "config")]
+impl Account {
+    /// One `[accounts.NAME]`: a role ARN (and its external ID), or a
+    /// profile, or neither (the caller's own credentials, named by `id`);
+    /// an `id` must agree with the role's account; its Regions are valid.
+    /// Every problem is returned, each with its place.
+    pub(crate) fn from_config(
+        name: &str,
+        raw: &RawAccount,
+    ) -> Result<Account, Vec<AccountProblem>> {
+        let mut found: Vec<AccountProblem> = Vec::new();
+        let mut id = None;
+        if let Some(given) = &raw.id {
+            if is_account_id(given.get_ref()) {
+                id = Some(given.get_ref().clone());
+            } else {
+                let message = format!("{:?} is not a 12-digit AWS account ID", given.get_ref());
+                found.push((Some(given.span()), ".id", message));
+            }
+        }
+        let access = match (&raw.role_arn, &raw.profile) {
+            (Some(_), Some(profile)) => {
+                let message = "give either role_arn (assumed with STS) or profile, not both";
+                return Err(vec![(Some(profile.span()), ".profile", message.into())]);
+            }
+            (Some(role), None) => {
+                match role_account(role.get_ref()) {
+                    Ok(account) => match &id {
+                        Some(given) if given != account => found.push((
+                            Some(role.span()),
+                            ".role_arn",
+                            format!("the role is in account {account}, but id = {given:?}"),
+                        )),
+                        _ => id = Some(account.to_string()),
+                    },
+                    Err(message) => found.push((Some(role.span()), ".role_arn", message)),
+                }
+                let external_id = raw.external_id.as_ref().and_then(|e| {
+                    let problem = external_id_problem(e.get_ref());
+                    if let Some(message) = problem {
+                        found.push((Some(e.span()), ".external_id", message));
+                        return None;
+                    }
+                    Some(e.get_ref().clone())
+                });
+                AccountAccess::Role {
+                    arn: role.get_ref().clone(),
+                    external_id,
+                }
+            }
+            (None, profile) => {
+                if let Some(e) = &raw.external_id {
+                    let message = "an external ID goes with a role_arn, and there is none";
+                    found.push((Some(e.span()), ".external_id", message.into()));
+                }
+                match profile {
+                    Some(p) if p.get_ref().trim().is_empty() => {
+                        found.push((
+                            Some(p.span()),
+                            ".profile",
+                            "the profile name is empty".into(),
+                        ));
+                        return Err(found);
+                    }
+                    Some(p) => AccountAccess::Profile(p.get_ref().clone()),
+                    None if raw.id.is_none() => {
+                        let message = "give role_arn (a role maint assumes there), profile (an AWS \
+                                       CLI profile), or id (the account of maint's own credentials)";
+                        found.push((None, "", message.into()));
+                        return Err(found);
+                    }
+                    None => AccountAccess::Caller,
+                }
+            }
+        };
+        let mut regions: Vec<String> = Vec::new();
+        for region in &raw.regions {
+            match crate::target::check_region(region.get_ref()) {
+                Err(_) => found.push((
+                    Some(region.span()),
+                    ".regions",
+                    format!(
+                        "{:?} is not an AWS region (like us-east-1)",
+                        region.get_ref()
+                    ),
+                )),
+                Ok(()) if !regions.contains(region.get_ref()) => {
+                    regions.push(region.get_ref().clone())
+                }
+                Ok(()) => {}
+            }
+        }
+        if !found.is_empty() {
+            return Err(found);
+        }
+        Ok(Account {
+            name: name.to_string(),
+            id,
+            access,
+            regions,
+        })
+    }
+
+    /// Whether the account `name` (of `accounts`, the valid ones; `defined`:
+    /// every name the config defines) can hold a service of `members`:
+    /// it must be defined, and each member's ARN that carries an account ID
+    /// must be in it. `Err(None)`: defined but invalid (reported there).
+    pub(crate) fn holds(
+        accounts: &std::collections::BTreeMap<String, Account>,
+        name: &str,
+        defined: &[&str],
+        members: &[crate::target::LoadBalancerRef],
+    ) -> Result<(), Option<String>> {
+        let Some(account) = accounts.get(name) else {
+            if defined.contains(&name) {
+                return Err(None);
+            }
+            let hint = crate::suggest::did_you_mean(name, defined.iter().copied())
+                .map(|b| format!("; did you mean {b:?}?"))
+                .unwrap_or_else(|| "; define it under [accounts]".to_string());
+            return Err(Some(format!("no account named {name:?}{hint}")));
+        };
+        let Some(id) = &account.id else {
+            return Ok(());
+        };
+        let elsewhere: Vec<String> = members
+            .iter()
+            .filter_map(|lb| lb.arn())
+            .filter(|arn| !arn.account_id().is_empty() && arn.account_id() != id)
+            .map(ToString::to_string)
+            .collect();
+        if elsewhere.is_empty() {
+            Ok(())
+        } else {
+            Err(Some(format!(
+                "the account {account} does not hold {}: its ARN names another account",
+                elsewhere.join(", ")
+            )))
+        }
+    }
+}
+
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

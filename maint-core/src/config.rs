@@ -35,6 +35,7 @@
 //! An unknown key is an error with a did-you-mean.
 
 use std::collections::BTreeMap;
+#[cfg(feature = "config")]
 use std::fmt;
 #[cfg(feature = "config")]
 use std::ops::Range;
@@ -54,9 +55,9 @@ use crate::account::Account;
 use crate::allowlist::Allowlist;
 #[cfg(feature = "config")]
 use crate::allowlist::Cidr;
+use crate::error::Error;
 #[cfg(feature = "config")]
 use crate::error::InvalidInput;
-use crate::error::{self, Error};
 use crate::maintenance::ExistingWebAcl;
 #[cfg(feature = "config")]
 use crate::response::ResponseHeaders;
@@ -69,86 +70,7 @@ pub use crate::suggest::did_you_mean;
 /// The default config file name, looked up in the current directory.
 pub const DEFAULT_FILE: &str = "maint.toml";
 
-/// One problem in a config file.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConfigProblem {
-    /// The file the problem is in (the config file, or an allowlist file it
-    /// names).
-    pub file: PathBuf,
-    /// 1-based line, when known.
-    pub line: Option<usize>,
-    /// 1-based column, when known.
-    pub column: Option<usize>,
-    /// The dotted key, e.g. `services.shop.status`, when known.
-    pub key: Option<String>,
-    /// What is wrong.
-    pub message: String,
-}
-
-impl fmt::Display for ConfigProblem {
-    /// `FILE:LINE:COLUMN: KEY: message`, leaving out unknown parts.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.file.display())?;
-        if let Some(line) = self.line {
-            write!(f, ":{line}")?;
-            if let Some(column) = self.column {
-                write!(f, ":{column}")?;
-            }
-        }
-        if let Some(key) = &self.key {
-            write!(f, ": {key}")?;
-        }
-        write!(f, ": {}", self.message)
-    }
-}
-
-/// A config file that could not be loaded, with every problem found.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConfigError {
-    problems: Vec<ConfigProblem>,
-}
-
-impl ConfigError {
-    /// Every problem, in file order. Never empty.
-    pub fn problems(&self) -> &[ConfigProblem] {
-        &self.problems
-    }
-}
-
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.problems.as_slice() {
-            [one] => write!(f, "invalid config: {one}"),
-            many => {
-                write!(f, "invalid config ({} problems):", many.len())?;
-                for p in many {
-                    write!(f, "\n  {p}")?;
-                }
-                Ok(())
-            }
-        }
-    }
-}
-
-impl std::error::Error for ConfigError {}
-
-impl From<ConfigError> for Error {
-    fn from(e: ConfigError) -> Self {
-        let problems = e
-            .problems
-            .into_iter()
-            .map(|p| error::Problem {
-                file: Some(p.file.display().to_string()),
-                line: p.line,
-                column: p.column,
-                key: p.key,
-                entry: None,
-                message: p.message,
-            })
-            .collect();
-        Error::InvalidConfig(error::Problems::new("config", problems))
-    }
-}
+pub use crate::config_problem::{ConfigError, ConfigProblem};
 
 /// A named service: the load balancers that go into maintenance together,
 /// and how their maintenance looks.
@@ -250,19 +172,7 @@ struct RawConfig {
     #[serde(default)]
     services: BTreeMap<Spanned<String>, Spanned<RawService>>,
     #[serde(default)]
-    accounts: BTreeMap<Spanned<String>, Spanned<RawAccount>>,
-}
-
-#[cfg(feature = "config")]
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawAccount {
-    role_arn: Option<Spanned<String>>,
-    external_id: Option<Spanned<String>>,
-    profile: Option<Spanned<String>>,
-    id: Option<Spanned<String>>,
-    #[serde(default)]
-    regions: Vec<Spanned<String>>,
+    accounts: BTreeMap<Spanned<String>, Spanned<crate::account::RawAccount>>,
 }
 
 /// An allowlist in the config: a list of entries, or `{ file = "..." }`.
@@ -425,14 +335,14 @@ impl Config {
     #[cfg(feature = "config")]
     /// Reads and validates a config file.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
-            problems: vec![ConfigProblem {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            ConfigError::new(vec![ConfigProblem {
                 file: path.to_path_buf(),
                 line: None,
                 column: None,
                 key: None,
                 message: format!("cannot read the config file: {e}"),
-            }],
+            }])
         })?;
         Self::parse(&text, path)
     }
@@ -450,9 +360,7 @@ impl Config {
             Ok(raw) => raw,
             Err(e) => {
                 problems.at(e.span(), None, explain_toml_error(e.message()));
-                return Err(ConfigError {
-                    problems: problems.found,
-                });
+                return Err(ConfigError::new(problems.found));
             }
         };
         let base = path.parent().unwrap_or(Path::new("."));
@@ -463,9 +371,7 @@ impl Config {
             problems
                 .found
                 .sort_by_key(|p| (p.file != path, p.line, p.column));
-            Err(ConfigError {
-                problems: problems.found,
-            })
+            Err(ConfigError::new(problems.found))
         }
     }
 
@@ -509,9 +415,20 @@ impl Config {
             }
         }
         for (name, account) in &raw.accounts {
-            let key = format!("accounts.{}", name.get_ref());
-            if let Some(parsed) = validate_account(name.get_ref(), account, &key, problems) {
-                config.accounts.insert(parsed.name.clone(), parsed);
+            match Account::from_config(name.get_ref(), account.get_ref()) {
+                Ok(parsed) => {
+                    config.accounts.insert(parsed.name.clone(), parsed);
+                }
+                Err(found) => {
+                    for (span, field, message) in found {
+                        let key = format!("accounts.{}{field}", name.get_ref());
+                        problems.at(
+                            Some(span.unwrap_or_else(|| account.span())),
+                            Some(key),
+                            message,
+                        );
+                    }
+                }
             }
         }
         for (name, service) in raw.services {
@@ -540,8 +457,7 @@ impl Config {
         config
     }
 
-    /// `service` in its `account`, which must be defined; each ARN of the
-    /// service that carries an account ID must be in that account.
+    /// `service` in its `account` (see [`Account::holds`]).
     #[cfg(feature = "config")]
     fn service_account(
         &self,
@@ -555,45 +471,21 @@ impl Config {
             return Some(service);
         };
         let name = account.get_ref();
-        let at = |problems: &mut Validation<'_>, message: String| {
-            problems.at(
-                Some(account.span()),
-                Some(format!("{key}.account")),
-                message,
-            );
-        };
-        let Some(account_of) = self.accounts.get(name) else {
-            // Defined but invalid: already reported where it is defined.
-            if defined.contains(&name.as_str()) {
-                return None;
+        match Account::holds(&self.accounts, name, defined, &service.load_balancers) {
+            Ok(()) => {
+                service.account = Some(name.clone());
+                Some(service)
             }
-            let hint = did_you_mean(name, defined.iter().copied())
-                .map(|b| format!("; did you mean {b:?}?"))
-                .unwrap_or_else(|| "; define it under [accounts]".to_string());
-            at(problems, format!("no account named {name:?}{hint}"));
-            return None;
-        };
-        if let Some(id) = &account_of.id {
-            let elsewhere: Vec<String> = service
-                .load_balancers
-                .iter()
-                .filter_map(|lb| lb.arn())
-                .filter(|arn| !arn.account_id().is_empty() && arn.account_id() != id)
-                .map(ToString::to_string)
-                .collect();
-            if !elsewhere.is_empty() {
-                at(
-                    problems,
-                    format!(
-                        "the account {account_of} does not hold {}: its ARN names another account",
-                        elsewhere.join(", ")
-                    ),
+            Err(Some(message)) => {
+                problems.at(
+                    Some(account.span()),
+                    Some(format!("{key}.account")),
+                    message,
                 );
-                return None;
+                None
             }
+            Err(None) => None,
         }
-        service.account = Some(name.clone());
-        Some(service)
     }
 
     /// The config account with the 12-digit ID `id`, if any.
@@ -646,123 +538,6 @@ impl Config {
 
 /// The environment variable that names the config file when none is given.
 pub const ENV_VAR: &str = "MAINT_CONFIG";
-
-/// One `[accounts.NAME]`: a role ARN (and its external ID), or a profile,
-/// or neither (the caller's own credentials, named by `id`); an `id` must
-/// agree with the role's account; its Regions are valid.
-#[cfg(feature = "config")]
-fn validate_account(
-    name: &str,
-    raw: &Spanned<RawAccount>,
-    key: &str,
-    problems: &mut Validation<'_>,
-) -> Option<Account> {
-    use crate::account::{external_id_problem, is_account_id, role_account, AccountAccess};
-    let before = problems.found.len();
-    let span = raw.span();
-    let raw = raw.get_ref();
-    let mut at = |place: Option<Range<usize>>, field: &str, message: String| {
-        problems.at(
-            Some(place.unwrap_or_else(|| span.clone())),
-            Some(format!("{key}{field}")),
-            message,
-        );
-    };
-    let mut id = None;
-    if let Some(given) = &raw.id {
-        if is_account_id(given.get_ref()) {
-            id = Some(given.get_ref().clone());
-        } else {
-            at(
-                Some(given.span()),
-                ".id",
-                format!("{:?} is not a 12-digit AWS account ID", given.get_ref()),
-            );
-        }
-    }
-    let access = match (&raw.role_arn, &raw.profile) {
-        (Some(_), Some(profile)) => {
-            at(
-                Some(profile.span()),
-                ".profile",
-                "give either role_arn (assumed with STS) or profile, not both".into(),
-            );
-            return None;
-        }
-        (Some(role), None) => {
-            match role_account(role.get_ref()) {
-                Ok(account) => match &id {
-                    Some(given) if given != account => at(
-                        Some(role.span()),
-                        ".role_arn",
-                        format!("the role is in account {account}, but id = {given:?}"),
-                    ),
-                    _ => id = Some(account.to_string()),
-                },
-                Err(message) => at(Some(role.span()), ".role_arn", message),
-            }
-            let external_id =
-                raw.external_id
-                    .as_ref()
-                    .and_then(|e| match external_id_problem(e.get_ref()) {
-                        Some(message) => {
-                            at(Some(e.span()), ".external_id", message);
-                            None
-                        }
-                        None => Some(e.get_ref().clone()),
-                    });
-            AccountAccess::Role {
-                arn: role.get_ref().clone(),
-                external_id,
-            }
-        }
-        (None, profile) => {
-            if let Some(e) = &raw.external_id {
-                at(
-                    Some(e.span()),
-                    ".external_id",
-                    "an external ID goes with a role_arn, and there is none".into(),
-                );
-            }
-            match profile {
-                Some(p) if p.get_ref().trim().is_empty() => {
-                    at(
-                        Some(p.span()),
-                        ".profile",
-                        "the profile name is empty".into(),
-                    );
-                    return None;
-                }
-                Some(p) => AccountAccess::Profile(p.get_ref().clone()),
-                None if id.is_none() && raw.id.is_none() => {
-                    at(
-                        None,
-                        "",
-                        "give role_arn (a role maint assumes there), profile (an AWS CLI \
-                         profile), or id (the account of maint's own credentials)"
-                            .into(),
-                    );
-                    return None;
-                }
-                None => AccountAccess::Caller,
-            }
-        }
-    };
-    let mut regions = Vec::new();
-    for region in &raw.regions {
-        if check_region(region, &format!("{key}.regions"), problems) {
-            if !regions.contains(region.get_ref()) {
-                regions.push(region.get_ref().clone());
-            }
-        }
-    }
-    (problems.found.len() == before).then(|| Account {
-        name: name.to_string(),
-        id,
-        access,
-        regions,
-    })
-}
 
 #[cfg(feature = "config")]
 fn check_region(region: &Spanned<String>, key: &str, problems: &mut Validation<'_>) -> bool {

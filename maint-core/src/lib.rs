@@ -103,6 +103,7 @@ pub mod allowlist;
 pub mod backend;
 pub mod check;
 pub mod config;
+mod config_problem;
 pub mod error;
 pub mod fleet;
 pub mod maintenance;

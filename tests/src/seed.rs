@@ -420,33 +420,6 @@ pub fn set_distribution_comment_now(id: &str, comment: &str) {
     );
 }
 
-#[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used)]
-    use super::unique_lb_name;
-    use maint_core::LoadBalancerName;
-
-    #[test]
-    fn names_are_valid_and_unique() {
-        let hints = [
-            "resolve",
-            "resolve-nlb",
-            "a-very-long-hint-that-goes-on-and-on-and-on",
-            "-x-",
-            "",
-            "internal-thing",
-            "with spaces/and:colons",
-        ];
-        let mut seen = std::collections::HashSet::new();
-        for h in hints {
-            let name = unique_lb_name(h);
-            LoadBalancerName::parse(&name).unwrap_or_else(|e| panic!("{h:?} -> {name:?}: {e}"));
-            assert!(seen.insert(name));
-        }
-        assert!(unique_lb_name("resolve").starts_with("resolve-"));
-    }
-}
-
 /// Creates an application load balancer `name` in `region` of account
 /// `account` (moto acts there with the credentials of `AssumeRole` of a
 /// role in it), through boto3; returns its ARN.
@@ -475,4 +448,31 @@ pub async fn account_state(account: &str, region: &str) -> serde_json::Value {
         server().endpoint(),
     ];
     serde_json::from_str(run_seed(args).await.trim()).expect("seed.py --account-state JSON")
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::unique_lb_name;
+    use maint_core::LoadBalancerName;
+
+    #[test]
+    fn names_are_valid_and_unique() {
+        let hints = [
+            "resolve",
+            "resolve-nlb",
+            "a-very-long-hint-that-goes-on-and-on-and-on",
+            "-x-",
+            "",
+            "internal-thing",
+            "with spaces/and:colons",
+        ];
+        let mut seen = std::collections::HashSet::new();
+        for h in hints {
+            let name = unique_lb_name(h);
+            LoadBalancerName::parse(&name).unwrap_or_else(|e| panic!("{h:?} -> {name:?}: {e}"));
+            assert!(seen.insert(name));
+        }
+        assert!(unique_lb_name("resolve").starts_with("resolve-"));
+    }
 }

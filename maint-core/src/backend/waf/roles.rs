@@ -205,6 +205,7 @@ impl std::fmt::Debug for Roles {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use std::sync::{Arc, Mutex};
 
