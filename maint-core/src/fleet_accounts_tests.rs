@@ -258,3 +258,48 @@ async fn an_arn_goes_to_the_account_of_its_id_and_an_unknown_account_is_bad_inpu
     assert!(message.contains("prod (111122223333)"), "{message}");
     assert!(opened.lock().unwrap().is_empty(), "nothing was opened");
 }
+
+#[tokio::test]
+async fn cleanup_covers_every_account_and_region_and_names_each_resources_account() {
+    let (factory, places, _) = org(&[]);
+    let fleet = fleet(factory);
+    // A run killed half way in stage's second Region leaves its web ACL.
+    fleet.status(&names(&["api"]), &Silent).await.unwrap();
+    let stage_ap = places
+        .lock()
+        .unwrap()
+        .get(&(Some("stage".into()), Some("ap-south-1".into())))
+        .unwrap()
+        .clone();
+    stage_ap.interrupt_next_enter();
+    let run = fleet
+        .enter(
+            &names(&["api"]),
+            &EnterRequest::default(),
+            Mode::Apply,
+            &Silent,
+        )
+        .await
+        .unwrap();
+    assert_eq!(run.summary.failed, 1, "{run:?}");
+    let cleaned = fleet.cleanup(Mode::DryRun).await;
+    assert!(cleaned.errors.is_empty(), "{:?}", cleaned.errors);
+    let found: Vec<(Option<&str>, Option<&str>, &str)> = cleaned
+        .resources
+        .iter()
+        .map(|c| (c.account.as_deref(), c.region.as_deref(), c.resource.kind))
+        .collect();
+    assert_eq!(
+        found,
+        [(Some("stage"), Some("ap-south-1"), "web-acl")],
+        "only the leftover, in its account and Region"
+    );
+    // Every place of the config was covered.
+    for region in ["us-east-1", "eu-west-1", "ap-south-1"] {
+        assert!(
+            cleaned.regions.contains(&Some(region.to_string())),
+            "{:?}",
+            cleaned.regions
+        );
+    }
+}
