@@ -14,7 +14,10 @@ the allowlist micro-benchmarks, builds the CLI, then runs this package, which:
    through its cycle, then switching without associating: an armed window
    (`maint arm` first) and maint's rule injected into a security team's web
    ACL shared by the N ALBs, `enter` and `exit` timed (`--only-switch`: only
-   these);
+   these); a service of ALBs, API Gateway stages and a distribution
+   (`--only-mixed`); an organisation, 4 accounts (roles assumed) x 2 Regions
+   x N ALBs, switched in one command and one account at a time
+   (`--only-org`);
 3. the same cycle through the Python package (`import maint`), when it
    imports, and the package's call overhead over the Rust API;
 4. writes BENCHMARKS.md (or --out) with the machine, settings, every figure,
@@ -30,7 +33,8 @@ One concern a module:
 - targets.py: the call budgets, the time targets, the verdicts;
 - latency.py: the cycle under AWS-like latency (1, and 3's cycle), its tables;
 - engines.py: the CLI and Python engines, the Python call overhead;
-- quota.py: the quota model's cycle and table (2);
+- quota.py: the quota model's cycle and table, the mixed service's (2);
+- org.py: the organisation across accounts and Regions, its table (2);
 - switching.py: the armed and injected scenarios and their tables (2);
 - report.py: the machine, the report's text, the allowlist output read (4).
 

@@ -11,6 +11,7 @@ import traceback
 from .engines import PythonEngine, python_overhead_section, python_package_available, run_python_overhead
 from .harness import sh
 from .latency import cycle_tables, measure_cli, run_cycles
+from .org import org_table, run_org_cycles
 from .quota import mixed_table, quota_tables, run_mixed_cycles, run_quota_cycles
 from .report import read_allowlist, write_report
 from .switching import SWITCH_SCENARIOS, run_switch_cycles, switch_tables
@@ -40,8 +41,11 @@ def parse_args():
                    help="run only the switching scenarios (armed, injected) through the quota proxy")
     p.add_argument("--only-mixed", action="store_true",
                    help="run only the mixed service (ALBs, API stages, a distribution) through the quota proxy")
+    p.add_argument("--only-org", action="store_true",
+                   help="run only the organisation (4 accounts x 2 Regions x N ALBs) through the quota proxy")
     a = p.parse_args()
     a.ns = [int(x) for x in a.ns.split(",") if x.strip()]
+    a.only = a.only_switch or a.only_mixed or a.only_org
     return a
 
 
@@ -55,10 +59,12 @@ def main():
     sections.update(read_allowlist(a.allowlist_summary, a.allowlist_divan))
 
     # The CLI under AWS-like latency, without quotas.
-    if a.only_switch or a.only_mixed:
+    if a.only:
         a.no_python = True
-        sections["cli_note"] = sections["quota_note"] = "--only-switch given"
-    if a.maint and not (a.only_switch or a.only_mixed):
+        given = next(f for f, on in (("--only-switch", a.only_switch), ("--only-mixed", a.only_mixed),
+                                     ("--only-org", a.only_org)) if on)
+        sections["cli_note"] = sections["quota_note"] = f"{given} given"
+    if a.maint and not a.only:
         log(f"CLI cycle: N = {a.ns}, {a.runs} run(s)")
         m = re.search(r"--concurrency\b[^\[]*\[default: (\d+)\]", sh([a.maint, "--help"]))
         sections["cli_concurrency"] = m.group(1) if m else None
@@ -68,11 +74,11 @@ def main():
         except Exception:  # noqa: BLE001
             sections["cli_note"] = "the CLI cycle failed, see Errors"
             sections["errors"].append("CLI cycle:\n" + traceback.format_exc())
-    elif not (a.only_switch or a.only_mixed):
+    elif not a.only:
         sections["cli_note"] = a.cli_note or "no maint binary given"
 
     # The quota model, the default: one service of N ALBs.
-    if a.only_switch or a.only_mixed:
+    if a.only:
         pass
     elif a.maint and a.quota_proxy:
         log(f"quota model: N = {a.ns}")
@@ -87,13 +93,29 @@ def main():
         sections["quota_note"] = "no maint binary or no quota proxy given"
 
     # A service of ALBs and API Gateway stages (issue 22), under the quotas.
-    if a.maint and a.quota_proxy and not a.only_switch:
+    if a.maint and a.quota_proxy and not (a.only_switch or a.only_org):
         log(f"mixed service (ALBs, API stages, a distribution): N = {a.ns}")
         try:
             sections["mixed"] = mixed_table(run_mixed_cycles(a.maint, a.moto, a.quota_proxy, a.ns, log), a.ns)
         except Exception:  # noqa: BLE001
             sections["errors"].append("mixed service:\n" + traceback.format_exc())
-    if a.only_mixed:
+
+    # Many accounts and Regions (issue 23), under the quotas: with
+    # --only-org, N from --ns; else the N up to 10 (N = 50 would be 400
+    # ALBs), and in quick mode only the largest N (CI: the scenario runs).
+    if a.maint and a.quota_proxy and not (a.only_switch or a.only_mixed):
+        if a.only_org:
+            org_ns = a.ns
+        elif a.mode == "quick":
+            org_ns = a.ns[-1:]
+        else:
+            org_ns = [n for n in a.ns if n <= 10]
+        log(f"organisation (4 accounts x 2 Regions): N = {org_ns} per account-Region")
+        try:
+            sections["org"] = org_table(run_org_cycles(a.maint, a.moto, a.quota_proxy, org_ns, log), org_ns)
+        except Exception:  # noqa: BLE001
+            sections["errors"].append("organisation:\n" + traceback.format_exc())
+    if a.only_mixed or a.only_org:
         write_report(a, sections)
         log(f"wrote {a.out}")
         for e in sections["errors"]:

@@ -9,6 +9,7 @@ import platform
 import re
 
 from .harness import ADDED, ALLOW, sh
+from .org import ORG_INTRO
 from .switching import MAINT_BODIES, MAINT_RULE, SWITCH_SCENARIOS, SWITCH_TARGET_S
 from .targets import CALL_TARGETS, FOLD_TARGET_MS, RATIO_TARGETS, verdict
 
@@ -238,6 +239,12 @@ def write_report(a, sections):
                  "no rate; maint paces its writes at one per second), and the floor counts the N-1 regional "
                  "targets.\n")
         L.append(sections["mixed"])
+        L.append("")
+
+    if sections.get("org"):
+        L.append("## Many accounts and Regions: an organisation-wide switch (under the quotas)\n")
+        L.append(ORG_INTRO)
+        L.append(sections["org"])
         L.append("")
 
     L.append("## The CLI under AWS-like latency, without quotas (for comparison)\n")
