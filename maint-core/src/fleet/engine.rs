@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use chrono::Utc;
 use futures::stream::{self, StreamExt};
-use tokio::sync::Mutex;
+use tokio::sync::{Mutex, OnceCell};
 
 use super::builder::FleetBuilder;
 use super::events::{Event, Observer, Silent};
@@ -49,7 +49,10 @@ pub struct Fleet {
     pub(super) config: Option<Config>,
     pub(super) region: Option<String>,
     pub(super) factory: BackendFactory,
-    pub(super) backends: Mutex<HashMap<Place, Arc<dyn MaintenanceBackend>>>,
+    /// One backend per place, each made once (a place's cell is filled
+    /// by the first caller; others wait for it, while other places are
+    /// made side by side).
+    pub(super) backends: Mutex<HashMap<Place, Arc<OnceCell<Arc<dyn MaintenanceBackend>>>>>,
     pub(super) concurrency: usize,
     /// The AWS options of the WAF backend, when the builder made it: whose
     /// credentials name who ran a change in notifications.
@@ -91,40 +94,39 @@ impl Fleet {
         self.config.as_ref()
     }
 
-    /// The backend for an account and region, made on first use; for
-    /// [`GLOBAL`], the CloudFront backend beside the account's home
-    /// region's ([`MaintenanceBackend::cloudfront`]).
-    pub(super) async fn backend(&self, place: &Place) -> Result<Arc<dyn MaintenanceBackend>> {
-        let mut backends = self.backends.lock().await;
-        if let Some(b) = backends.get(place) {
-            return Ok(b.clone());
-        }
-        let (account, region) = place;
-        let account_of = self.account(account.as_deref())?.cloned();
-        let backend = if region.as_deref() == Some(GLOBAL) {
-            let home = (account.clone(), self.home_region(account.as_deref()));
-            let regional = match backends.get(&home) {
-                Some(b) => b.clone(),
-                None => {
-                    let b = (self.factory)(crate::backend::BackendPlace {
-                        account: account_of,
-                        region: home.1.clone(),
+    /// The backend for an account and region, made on first use (once,
+    /// however many ask at the same time); for [`GLOBAL`], the CloudFront
+    /// backend beside the account's home region's
+    /// ([`MaintenanceBackend::cloudfront`]). A backend that could not be
+    /// made is asked for again next time.
+    pub(super) fn backend<'a>(
+        &'a self,
+        place: &'a Place,
+    ) -> futures::future::BoxFuture<'a, Result<Arc<dyn MaintenanceBackend>>> {
+        Box::pin(async move {
+            let cell = self
+                .backends
+                .lock()
+                .await
+                .entry(place.clone())
+                .or_default()
+                .clone();
+            let made = cell
+                .get_or_try_init(|| async {
+                    let (account, region) = place;
+                    if region.as_deref() == Some(GLOBAL) {
+                        let home = (account.clone(), self.home_region(account.as_deref()));
+                        return self.backend(&home).await?.cloudfront().await;
+                    }
+                    (self.factory)(crate::backend::BackendPlace {
+                        account: self.account(account.as_deref())?.cloned(),
+                        region: region.clone(),
                     })
-                    .await?;
-                    backends.insert(home, b.clone());
-                    b
-                }
-            };
-            regional.cloudfront().await?
-        } else {
-            (self.factory)(crate::backend::BackendPlace {
-                account: account_of,
-                region: region.clone(),
-            })
-            .await?
-        };
-        backends.insert(place.clone(), backend.clone());
-        Ok(backend)
+                    .await
+                })
+                .await?;
+            Ok(made.clone())
+        })
     }
 
     /// Finds each target in AWS: one batched look-up per region. A region
@@ -139,22 +141,24 @@ impl Fleet {
                 .push(i);
         }
         let mut results: Vec<Option<Result<Found>>> = targets.iter().map(|_| None).collect();
-        for (place, indexes) in by_place {
-            let backend = match self.backend(&place).await {
-                Ok(b) => b,
-                Err(e) => {
-                    for i in indexes {
-                        results[i] = Some(Err(e.clone()));
-                    }
-                    continue;
+        // Each place's look-up goes to its own account and Region: side by
+        // side.
+        let lookups = by_place.into_iter().map(|(place, indexes)| async move {
+            let looked_up = match self.backend(&place).await {
+                Ok(backend) => {
+                    let refs: Vec<LoadBalancerRef> = indexes
+                        .iter()
+                        .map(|&i| targets[i].load_balancer.clone())
+                        .collect();
+                    backend.resolve(&refs).await.map(|found| (backend, found))
                 }
+                Err(e) => Err(e),
             };
-            let refs: Vec<LoadBalancerRef> = indexes
-                .iter()
-                .map(|&i| targets[i].load_balancer.clone())
-                .collect();
-            match backend.resolve(&refs).await {
-                Ok(found) => {
+            (indexes, looked_up)
+        });
+        for (indexes, looked_up) in futures::future::join_all(lookups).await {
+            match looked_up {
+                Ok((backend, found)) => {
                     for (&i, r) in indexes.iter().zip(found) {
                         results[i] = Some(r.map(|arn| (arn, backend.clone())));
                     }

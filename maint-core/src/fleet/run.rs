@@ -169,12 +169,19 @@ impl Fleet {
             }
         }
         let mut notes = Vec::new();
-        for (place, members) in by_place {
+        // Each place's tags are read in its own account and Region: side by
+        // side.
+        let reads = by_place.into_iter().map(|(place, members)| async move {
             let Ok(backend) = self.backend(&place).await else {
-                continue;
+                return None;
             };
             let arns: Vec<ResourceArn> = members.iter().map(|(_, a)| a.clone()).collect();
-            let controllers = match backend.controllers(&arns).await {
+            let controllers = backend.controllers(&arns).await;
+            Some((backend, members, controllers))
+        });
+        let read = futures::future::join_all(reads).await;
+        for (backend, members, controllers) in read.into_iter().flatten() {
+            let controllers = match controllers {
                 Ok(c) => c,
                 Err(e) => {
                     notes.push(format!(

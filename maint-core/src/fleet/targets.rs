@@ -261,16 +261,19 @@ impl Fleet {
     /// Makes the backend of each of `places`; fails with every account that
     /// could not be opened, each named once.
     pub(super) async fn open_places(&self, places: &[Place]) -> Result<()> {
+        // Side by side: a role is assumed once per account however many of
+        // its Regions ask (the WAF factory shares it).
+        let opened = places
+            .iter()
+            .filter(|place| place.0.is_some())
+            .map(|place| async move { (place, self.backend(place).await) });
         let mut failures: Vec<(String, Error)> = Vec::new();
-        for place in places {
-            let Some(account) = &place.0 else {
+        for (place, result) in futures::future::join_all(opened).await {
+            let (Some(account), Err(e)) = (&place.0, result) else {
                 continue;
             };
             let label = format!("{}{account}", crate::error::ACCOUNT_LABEL);
-            if failures.iter().any(|(l, _)| *l == label) {
-                continue;
-            }
-            if let Err(e) = self.backend(place).await {
+            if !failures.iter().any(|(l, _)| *l == label) {
                 failures.push((label, e));
             }
         }
