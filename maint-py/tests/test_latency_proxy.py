@@ -244,6 +244,49 @@ def test_the_quota_model_throttles_calls_over_aws_quotas(moto_endpoint, start_pr
     assert counts["calls"]["wafv2:GetWebACLForResource"] == 3, counts
 
 
+def test_the_quota_model_holds_each_account_and_region_to_its_own_quotas(moto_endpoint, start_proxy):
+    """AWS's quotas are per account and Region: a call in another Region,
+    or in another account (credentials from an AssumeRole the proxy
+    relayed), is not throttled by this one's, and each is counted under its
+    place; `--deny-role` refuses that role's AssumeRole as AWS would."""
+    proxy = start_proxy("--delay-ms", "0", "--quotas", "--deny-role",
+                        "arn:aws:iam::730000000000:role/maint")
+    sts = proxy.client("sts")
+    creds = sts.assume_role(RoleArn="arn:aws:iam::740000000000:role/maint",
+                            RoleSessionName="maint-test")["Credentials"]
+    import boto3
+    from botocore.config import Config
+
+    def waf_in(region, credentials=None):
+        keys = seed.CREDENTIALS if credentials is None else {
+            "aws_access_key_id": credentials["AccessKeyId"],
+            "aws_secret_access_key": credentials["SecretAccessKey"],
+            "aws_session_token": credentials["SessionToken"],
+        }
+        return boto3.client("wafv2", region_name=region, endpoint_url=proxy.url,
+                            config=Config(retries={"total_max_attempts": 1}), **keys)
+
+    own, other_region, other_account = waf_in(REGION), waf_in("eu-west-1"), waf_in(REGION, creds)
+    for waf in (own, other_region, other_account):
+        waf.get_web_acl_for_resource(ResourceArn=seed.create_load_balancers(
+            moto_endpoint, [unique("place")], region=REGION)[0])
+    with pytest.raises(own.exceptions.ClientError) as caught:
+        own.get_web_acl_for_resource(ResourceArn="arn:aws:elasticloadbalancing:us-east-1:"
+                                     "123456789012:loadbalancer/app/x/0123456789abcdef")
+    assert caught.value.response["Error"]["Code"] == "ThrottlingException"
+    places = proxy.counts()["by_place"]
+    assert places == {
+        f"own/{REGION}": {"calls": 2, "throttled": 1},
+        "own/eu-west-1": {"calls": 1, "throttled": 0},
+        f"740000000000/{REGION}": {"calls": 1, "throttled": 0},
+    }, places
+    with pytest.raises(sts.exceptions.ClientError) as denied:
+        sts.assume_role(RoleArn="arn:aws:iam::730000000000:role/maint", RoleSessionName="maint-x")
+    assert denied.value.response["Error"]["Code"] == "AccessDenied"
+    assert denied.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    assert "arn:aws:iam::730000000000:role/maint" in denied.value.response["Error"]["Message"]
+
+
 def test_list_resources_for_web_acl_is_answered_from_motos_state(moto_endpoint, start_proxy):
     proxy = start_proxy("--delay-ms", "0", "--answer-list-resources")
     names = [unique("proxy-lr-a"), unique("proxy-lr-b")]
