@@ -44,6 +44,9 @@ type Found = (ResourceArn, Arc<dyn MaintenanceBackend>);
 /// CloudFront). One backend, and one set of call-rate buckets, per place.
 pub type Place = (Option<String>, Option<String>);
 
+/// A place's backend, once made.
+type BackendCell = OnceCell<Arc<dyn MaintenanceBackend>>;
+
 /// The targets of one command and the backends that reach them.
 pub struct Fleet {
     pub(super) config: Option<Config>,
@@ -52,7 +55,7 @@ pub struct Fleet {
     /// One backend per place, each made once (a place's cell is filled
     /// by the first caller; others wait for it, while other places are
     /// made side by side).
-    pub(super) backends: Mutex<HashMap<Place, Arc<OnceCell<Arc<dyn MaintenanceBackend>>>>>,
+    pub(super) backends: Mutex<HashMap<Place, Arc<BackendCell>>>,
     pub(super) concurrency: usize,
     /// The AWS options of the WAF backend, when the builder made it: whose
     /// credentials name who ran a change in notifications.
