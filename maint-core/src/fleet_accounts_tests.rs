@@ -304,3 +304,50 @@ async fn cleanup_covers_every_account_and_region_and_names_each_resources_accoun
         );
     }
 }
+
+#[tokio::test]
+async fn exit_expired_without_targets_ends_overdue_windows_in_every_account_and_region() {
+    let (factory, _, _) = org(&[]);
+    let fleet = fleet(factory);
+    let past = chrono::Utc::now() - chrono::Duration::minutes(1);
+    let future = chrono::Utc::now() + chrono::Duration::hours(1);
+    for (service, until) in [("shop", past), ("api", future)] {
+        let request = EnterRequest {
+            until: Some(until),
+            ..EnterRequest::default()
+        };
+        let run = fleet
+            .enter(&names(&[service]), &request, Mode::Apply, &Silent)
+            .await
+            .unwrap();
+        assert_eq!(run.summary.changed, 2, "{service}: {run:?}");
+    }
+    let ended = fleet.exit_expired(&[], Mode::Apply, &Silent).await.unwrap();
+    let mut got: Vec<(String, String)> = ended
+        .results
+        .iter()
+        .map(|r| {
+            assert!(r.error.is_none() && r.changed, "{r:?}");
+            let arn = r.load_balancer_arn.clone().unwrap();
+            (
+                r.account.clone().unwrap(),
+                arn.split(':').nth(3).unwrap().to_string(),
+            )
+        })
+        .collect();
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            ("prod".to_string(), "eu-west-1".to_string()),
+            ("prod".to_string(), "us-east-1".to_string())
+        ]
+    );
+    // Stage's windows are not overdue: still in maintenance, in both Regions.
+    let shown = fleet.status(&names(&["api"]), &Silent).await.unwrap();
+    assert_eq!(shown.targets.len(), 2);
+    assert!(shown
+        .targets
+        .iter()
+        .all(|t| t.state == TargetState::Maintenance));
+}
