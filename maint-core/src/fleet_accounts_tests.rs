@@ -102,11 +102,10 @@ fn names(list: &[&str]) -> Vec<String> {
     list.iter().map(|s| s.to_string()).collect()
 }
 
-#[tokio::test]
-async fn each_service_is_acted_on_in_its_account_and_every_region_of_it() {
-    let (factory, places, _) = org(&[]);
-    let fleet = fleet(factory);
-    let run = fleet
+/// `enter shop api home`: a service in each account, and one in the
+/// credentials' own.
+async fn enter_all(fleet: &Fleet) -> crate::Result<crate::report::ChangeRun> {
+    fleet
         .enter(
             &names(&["shop", "api", "home"]),
             &EnterRequest::default(),
@@ -114,7 +113,13 @@ async fn each_service_is_acted_on_in_its_account_and_every_region_of_it() {
             &Silent,
         )
         .await
-        .unwrap();
+}
+
+#[tokio::test]
+async fn each_service_is_acted_on_in_its_account_and_every_region_of_it() {
+    let (factory, places, _) = org(&[]);
+    let fleet = fleet(factory);
+    let run = enter_all(&fleet).await.unwrap();
     let got: Vec<(String, String, String)> = run
         .results
         .iter()
@@ -191,15 +196,7 @@ async fn each_service_is_acted_on_in_its_account_and_every_region_of_it() {
 async fn an_account_that_cannot_be_opened_stops_the_change_before_any_and_is_named_once() {
     let (factory, _, opened) = org(&["stage"]);
     let fleet = fleet(factory);
-    let err = fleet
-        .enter(
-            &names(&["shop", "api", "home"]),
-            &EnterRequest::default(),
-            Mode::Apply,
-            &Silent,
-        )
-        .await
-        .unwrap_err();
+    let err = enter_all(&fleet).await.unwrap_err();
     let Error::Unresolved { failures } = &err else {
         panic!("{err:?}");
     };

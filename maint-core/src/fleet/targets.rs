@@ -163,12 +163,11 @@ impl Fleet {
         service: Option<&Service>,
         lb: &LoadBalancerRef,
     ) -> std::result::Result<Vec<Place>, String> {
-        let accounts = self.config.as_ref().map(|c| &c.accounts);
         let mut account = service.and_then(|s| s.account.clone());
-        if let (None, Some(arn), Some(accounts)) = (&account, lb.arn(), accounts) {
-            let id = arn.account_id();
+        if let (None, Some(arn), Some(config)) = (&account, lb.arn(), &self.config) {
+            let (id, accounts) = (arn.account_id(), &config.accounts);
             if !id.is_empty() && !accounts.is_empty() {
-                match accounts.values().find(|a| a.id.as_deref() == Some(id)) {
+                match config.account_with_id(id) {
                     Some(a) => account = Some(a.name.clone()),
                     None => {
                         return Err(format!(
