@@ -10,28 +10,27 @@
 use async_trait::async_trait;
 use chrono::Utc;
 
-use super::acl::{self, ReadAcl, StateRecord};
+use super::acl::{self, ReadAcl};
 use super::associations::Observed;
 use super::construct::WafBackend;
 use super::decide::{
     arming_would_enter, check_identity, elsewhere, foreign, into_shared, outcome, reentry_changes,
-    rule_removed, Placement,
+    Placement,
 };
 use super::distributions::distribution_id;
 use super::ip_sets::WindowSets;
 use super::locate::{Attempt, Located};
+use super::observe::Need;
 use super::pacing::margin;
 use super::store::WafStore;
 use super::web_acls::{LockedAcl, ReadWindow};
-use crate::access::BypassState;
 use crate::backend::contract::{Leftover, MaintenanceBackend, MemberResults};
 use crate::maintenance::{
-    AllowlistChange, AllowlistState, Change, ExistingWebAcl, MaintenanceSpec, Mode, Outcome, State,
-    TargetStatus, Window, WindowSummary,
+    AllowlistChange, Change, ExistingWebAcl, MaintenanceSpec, Mode, Outcome, State, TargetStatus,
+    Window, WindowSummary,
 };
-use crate::plan::{allowlist_changes, beside, bypass_changes, detached};
+use crate::plan::{beside, detached, plan, Request};
 use crate::platform::LbController;
-use crate::response::MaintenanceResponse;
 use crate::target::{LoadBalancerRef, ResourceArn};
 use crate::{Error, Result};
 
@@ -199,72 +198,12 @@ impl MaintenanceBackend for WafBackend {
         lbs: &[ResourceArn],
         mode: Mode,
     ) -> MemberResults<Outcome> {
-        match self.store.find_window(window, false).await? {
-            Some((_, read)) if read.record.active => {
-                let message = if read.record.armed_since.is_some() {
-                    "it is in maintenance; `maint exit` first (it stays armed), then disarm"
-                } else {
-                    "it is in maintenance and was never armed; `maint exit` ends it"
-                };
-                Ok(lbs
-                    .iter()
-                    .map(|lb| {
-                        Err(Error::Conflict {
-                            resource: lb.to_string(),
-                            message: message.into(),
-                        })
-                    })
-                    .collect())
-            }
-            // Another window's part shares its web ACL: only its own
-            // part leaves (see `exit_window`).
-            Some((locked, read)) if acl::read_parts(&locked.acl)?.len() > 1 => {
-                let left = self
-                    .exit_injected(window, lbs, mode, &locked.acl, &read)
-                    .await?;
-                Ok(left
-                    .into_iter()
-                    .map(|o| {
-                        o.map(|mut o| {
-                            for c in &mut o.changes {
-                                if matches!(c, Change::RuleRemoved { .. }) {
-                                    *c = Change::Disarmed;
-                                }
-                            }
-                            o
-                        })
-                    })
-                    .collect())
-            }
-            Some(_) => self.detach(window, lbs, mode, Change::Disarmed, None).await,
-            None => {
-                // Nothing armed: normal members are unchanged; an injected
-                // window has nothing to disarm.
-                let mut results = Vec::with_capacity(lbs.len());
-                for lb in lbs {
-                    results.push(match self.store.observe(lb, Some(window.name())).await {
-                        Ok(Observed::Normal) => Ok(outcome(lb, mode, Vec::new())),
-                        Ok(Observed::Foreign { arn, name }) => Err(foreign(lb, &arn, &name)),
-                        Ok(Observed::Ours { read, .. }) if read.record.window == window.name() => {
-                            Err(Error::Conflict {
-                                resource: lb.to_string(),
-                                message: "its window lives in the service's own web ACL: nothing \
-                                          is armed; `maint exit` ends the maintenance"
-                                    .into(),
-                            })
-                        }
-                        Ok(Observed::Ours { read, .. }) => Err(elsewhere(
-                            lb,
-                            &read.record.window,
-                            read.record.active,
-                            window,
-                        )),
-                        Err(e) => Err(e),
-                    });
-                }
-                Ok(results)
-            }
+        let seen = self.observation(window, lbs, Need::LEAVE).await?;
+        let plan = plan(window, lbs, &seen.observation, Request::Disarm)?;
+        if mode == Mode::DryRun {
+            return Ok(plan.outcomes(lbs, mode));
         }
+        self.apply_leaving(window, lbs, &seen, &plan).await
     }
 
     async fn exit_window(
@@ -399,98 +338,28 @@ impl MaintenanceBackend for WafBackend {
         change: &AllowlistChange,
         mode: Mode,
     ) -> MemberResults<Outcome> {
-        let Located {
-            window: found,
-            seen,
-            sets,
-        } = self.locate(window, lbs, false, None).await?;
-        let prefetched = std::sync::Mutex::new(sets);
-        let members: Vec<Result<()>> = lbs
-            .iter()
-            .zip(seen)
-            .map(|(lb, seen)| match seen? {
-                Placement::Member => Ok(()),
-                Placement::Normal => Err(Error::NotInMaintenance {
-                    load_balancer: lb.to_string(),
-                }),
-                Placement::Elsewhere(_, read) => Err(elsewhere(
-                    lb,
-                    &read.record.window,
-                    read.record.active,
-                    window,
-                )),
-                Placement::Foreign { arn, name } => Err(foreign(lb, &arn, &name)),
-            })
-            .collect();
-        if let Some(ReadWindow { acl, read }) = &found {
-            if !read.rule_present {
-                return Ok(lbs
-                    .iter()
-                    .zip(members)
-                    .map(|(lb, m)| m.and_then(|()| Err(rule_removed(lb, acl.name()))))
-                    .collect());
-            }
-        }
-        let Some(ReadWindow { acl, read }) = found.filter(|_| members.iter().any(Result::is_ok))
-        else {
-            return Ok(lbs
-                .iter()
-                .zip(members)
-                .map(|(lb, m)| {
-                    m.and_then(|()| {
-                        Err(Error::NotInMaintenance {
-                            load_balancer: lb.to_string(),
-                        })
-                    })
-                })
-                .collect());
-        };
-        // The first attempt uses the window as just read; after a lock
-        // conflict it is read again: the change applies to what is there.
-        let arn = acl.arn().to_string();
-        let first = Attempt::first(acl, read);
-        let changes = self
+        // Observe, plan, apply; after a lock conflict, all three again, so
+        // the edit applies to what is there now (a concurrent edit stays).
+        let first = std::sync::Mutex::new(Some(self.observation(window, lbs, Need::ACCESS).await?));
+        let outcomes = self
             .store
-            .with_lock_retries(&arn, || async {
-                let ReadWindow { acl, read } = self.window_for_attempt(window, &first).await?;
-                let just_read = prefetched
+            .with_lock_retries(window.name(), || async {
+                let just_read = first
                     .lock()
                     .unwrap_or_else(std::sync::PoisonError::into_inner)
                     .take();
-                let WindowSets { entries, sets } = match just_read {
-                    Some(loaded) => loaded,
-                    None => self.store.load_sets(&read.record).await?,
+                let seen = match just_read {
+                    Some(seen) => seen,
+                    None => self.observation(window, lbs, Need::ACCESS).await?,
                 };
-                let before = AllowlistState {
-                    enabled: read.record.allowlist_enabled,
-                    entries,
-                };
-                let after = change.apply(&before)?;
-                let mut changes = allowlist_changes(&before, &after);
-                let bypass = read.record.bypass_state();
-                let bypass_after = bypass.clone().map(|b| BypassState {
-                    enabled: change.bypass_enabled(b.enabled),
-                    ..b
-                });
-                changes.extend(bypass_changes(bypass.as_ref(), bypass_after.as_ref()));
-                if changes.is_empty() || mode == Mode::DryRun {
-                    return Ok(changes);
+                let plan = plan(window, lbs, &seen.observation, Request::Allowlist(change))?;
+                if mode == Mode::Apply {
+                    self.apply_access(window, &seen, &plan).await?;
                 }
-                let bypass_enabled = bypass_after.is_none_or(|b| b.enabled);
-                let edit = |record: &mut StateRecord, _: &mut MaintenanceResponse| {
-                    record.bypass_enabled = bypass_enabled;
-                };
-                self.store
-                    .update_window(window, &acl, &sets, &after.entries, after.enabled, &edit)
-                    .await?;
-                Ok(changes)
+                Ok(plan.outcomes(lbs, mode))
             })
             .await?;
-        Ok(lbs
-            .iter()
-            .zip(members)
-            .map(|(lb, m)| m.map(|()| outcome(lb, mode, changes.clone())))
-            .collect())
+        Ok(outcomes)
     }
 
     async fn window_status(
@@ -807,7 +676,8 @@ impl WafBackend {
             .await
     }
 
-    /// What `enter` would change, without writing.
+    /// What `enter` (or `arm`) would change, without writing: the
+    /// planner's answer to what is observed.
     async fn plan_enter(
         &self,
         window: &Window,
@@ -815,64 +685,12 @@ impl WafBackend {
         spec: &MaintenanceSpec,
         arm: bool,
     ) -> MemberResults<Outcome> {
-        let existing = self.store.find_window(window, false).await?;
-        let window_changes = match &existing {
-            Some((_, read)) if arm && read.record.active => {
-                let changes = if read.record.armed_since.is_none() {
-                    vec![Change::Armed]
-                } else {
-                    Vec::new()
-                };
-                return Ok(lbs
-                    .iter()
-                    .map(|lb| {
-                        if read.record.members.iter().any(|m| m == lb.as_str()) {
-                            Ok(outcome(lb, Mode::DryRun, changes.clone()))
-                        } else {
-                            Err(arming_would_enter(lb, window))
-                        }
-                    })
-                    .collect());
-            }
-            Some((locked, read)) => {
-                check_identity(window, &read.record, lbs)?;
-                let entries = self.store.load_sets(&read.record).await?.entries;
-                let current = WafStore::info(&locked.acl, read, entries);
-                let (_, mut changes) = reentry_changes(&current, read.damage, spec, None)?;
-                if !arm && !read.record.active {
-                    changes.insert(0, Change::SwitchedOn);
-                }
-                changes
-            }
-            None => vec![Change::CreatedWebAcl {
-                name: window.name().to_string(),
-            }],
+        let seen = self.observation(window, lbs, Need::ENTER).await?;
+        let request = if arm {
+            Request::Arm(spec)
+        } else {
+            Request::Enter(spec)
         };
-        let mut results = Vec::with_capacity(lbs.len());
-        for lb in lbs {
-            results.push(match self.store.observe(lb, Some(window.name())).await {
-                Ok(Observed::Ours { read, .. }) if read.record.window == window.name() => {
-                    Ok(outcome(lb, Mode::DryRun, window_changes.clone()))
-                }
-                Ok(Observed::Ours { read, .. }) => Err(elsewhere(
-                    lb,
-                    &read.record.window,
-                    read.record.active,
-                    window,
-                )),
-                Ok(Observed::Foreign { arn, name }) => Err(foreign(lb, &arn, &name)),
-                Ok(Observed::Normal) => {
-                    let mut changes = window_changes.clone();
-                    changes.push(if arm {
-                        Change::Armed
-                    } else {
-                        Change::Associated
-                    });
-                    Ok(outcome(lb, Mode::DryRun, changes))
-                }
-                Err(e) => Err(e),
-            });
-        }
-        Ok(results)
+        Ok(plan(window, lbs, &seen.observation, request)?.outcomes(lbs, Mode::DryRun))
     }
 }

@@ -10,7 +10,7 @@ use super::acl::{ReadAcl, StateRecord};
 use crate::maintenance::Window;
 pub(super) use crate::plan::{
     arming_would_enter, elsewhere, foreign, injected_elsewhere, into_shared, may_share, outcome,
-    reentry_changes, rule_removed,
+    reentry_changes,
 };
 use crate::target::ResourceArn;
 use crate::Result;

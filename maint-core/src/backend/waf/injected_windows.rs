@@ -5,14 +5,13 @@
 //! (`inject.rs`).
 use aws_sdk_wafv2::types::WebAcl;
 
-use super::acl::{self, IpSetId, ReadAcl};
+use super::acl::{self, ReadAcl};
 use super::construct::WafBackend;
 use super::decide::{outcome, reentry_changes};
 use super::inject::Host;
 use super::ip_sets::WindowSets;
 use super::store::WafStore;
 use super::web_acls::LockedAcl;
-use crate::allowlist::Family;
 use crate::backend::contract::MemberResults;
 use crate::maintenance::{Change, MaintenanceSpec, Mode, Outcome, Window};
 use crate::target::ResourceArn;
@@ -189,36 +188,7 @@ impl WafBackend {
         let mut changes = vec![Change::RuleRemoved {
             web_acl: host.name.clone(),
         }];
-        let sets: Vec<(Family, IpSetId)> = [Family::Ipv4, Family::Ipv6]
-            .into_iter()
-            .filter_map(|f| read.record.set(f).map(|arn| (f, arn)))
-            .map(|(f, arn)| Ok((f, IpSetId::from_arn(arn)?)))
-            .collect::<Result<_>>()?;
-        changes.extend(sets.iter().map(|(_, id)| Change::DeletedIpSet {
-            name: id.name.clone(),
-        }));
-        if mode == Mode::Apply {
-            self.store
-                .with_lock_retries(&host.arn, || async {
-                    let locked = self.store.get_web_acl(&host.name, &host.id).await?;
-                    let Some(now) = acl::read_for(&locked.acl, window.name())?
-                        .filter(|r| r.record.window == window.name())
-                    else {
-                        return Ok(());
-                    };
-                    let injection = now.record.injected.clone().unwrap_or_default();
-                    let names = acl::PartNames::of(now.record.part.as_deref());
-                    let (rules, bodies) = acl::restore(&locked.acl, &injection, &names);
-                    tracing::info!(
-                        window = window.name(),
-                        web_acl = host.name,
-                        "removing maint's rule"
-                    );
-                    self.store.write_web_acl(&locked, rules, bodies).await
-                })
-                .await?;
-            self.store.delete_sets(&sets).await?;
-        }
+        changes.extend(self.remove_part(window, acl, read, mode).await?);
         Ok(lbs
             .iter()
             .map(|lb| Ok(outcome(lb, mode, changes.clone())))

@@ -144,6 +144,7 @@
 //!   [`waf_factory`]).
 
 mod acl;
+mod apply;
 mod associations;
 mod backend;
 mod cleanup;
@@ -161,6 +162,7 @@ mod ip_sets;
 mod live;
 mod locate;
 mod membership;
+mod observe;
 mod pacing;
 mod roles;
 mod settings;
