@@ -26,16 +26,18 @@ use crate::target::ResourceArn;
 use crate::{Error, Result};
 
 impl WafBackend {
-    /// Applies `plan`, in which members leave or stay (`disarm`), to what
-    /// `seen` observed of `window` and `lbs`; returns each member's
-    /// outcome, with what AWS WAF adds to the plan's changes (the IP sets
-    /// deleted with a window).
+    /// Applies `plan`, in which members leave or stay (`exit`, `disarm`),
+    /// to what `seen` observed of `window` and `lbs` (in a dry run, only
+    /// says what it would do); returns each member's outcome, with what
+    /// AWS WAF adds to the plan's changes (the IP sets deleted with a
+    /// window or a part).
     pub(super) async fn apply_leaving(
         &self,
         window: &Window,
         lbs: &[ResourceArn],
         seen: &Seen,
         plan: &Plan,
+        mode: Mode,
     ) -> MemberResults<Outcome> {
         let deleting: BTreeSet<&str> = plan
             .steps
@@ -51,8 +53,24 @@ impl WafBackend {
             match step {
                 Step::RemoveInjection { host } if !deleting.contains(host.as_str()) => {
                     let (acl, part) = seen.part(host, window.name())?;
-                    let gone = self.remove_part(window, &acl, &part, Mode::Apply).await?;
+                    let gone = self.remove_part(window, &acl, &part, mode).await?;
                     added.insert(host, gone);
+                }
+                // An armed window every member leaves: back to
+                // pass-through, still associated.
+                Step::Update {
+                    acl: arn,
+                    window: of,
+                    settings: None,
+                    join,
+                    switch: Some(false),
+                    arm: false,
+                } if join.is_empty() => {
+                    if mode == Mode::Apply {
+                        let (acl, part) = seen.part(arn, of)?;
+                        let owner = Window::recorded(of, part.record.service.as_deref());
+                        self.store.switch(&owner, &acl, false).await?;
+                    }
                 }
                 Step::RemoveInjection { .. } | Step::Delete { .. } | Step::Forget { .. } => {}
                 other => {
@@ -88,6 +106,10 @@ impl WafBackend {
                 left.push(Ok(false));
                 continue;
             }
+            if mode == Mode::DryRun {
+                left.push(Ok(true));
+                continue;
+            }
             let of = seen
                 .observation
                 .acls
@@ -119,10 +141,7 @@ impl WafBackend {
                     let (acl, part) = self.deleted_part(seen, arn, window)?;
                     let owner = Window::recorded(acl.name(), part.record.service.as_deref());
                     if who_left(arn, false).is_empty() {
-                        let gone = self
-                            .store
-                            .delete_window(&owner, &acl, &part, Mode::Apply)
-                            .await?;
+                        let gone = self.store.delete_window(&owner, &acl, &part, mode).await?;
                         deleted.insert(arn, gone);
                     } else {
                         // Some could not leave: the window keeps them.
@@ -141,7 +160,7 @@ impl WafBackend {
                     let gone = who_left(arn, true);
                     let forget: Vec<&String> =
                         members.iter().filter(|m| gone.contains(m)).collect();
-                    if !forget.is_empty() {
+                    if mode == Mode::Apply && !forget.is_empty() {
                         self.forget(seen, arn, of, &forget).await?;
                     }
                 }
@@ -150,7 +169,7 @@ impl WafBackend {
         }
         Ok(lbs
             .iter()
-            .zip(plan.outcomes(lbs, Mode::Apply))
+            .zip(plan.outcomes(lbs, mode))
             .zip(left)
             .enumerate()
             .map(|(i, ((_, planned), left))| {

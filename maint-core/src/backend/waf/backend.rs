@@ -14,8 +14,7 @@ use super::acl::{self, ReadAcl};
 use super::associations::Observed;
 use super::construct::WafBackend;
 use super::decide::{
-    arming_would_enter, check_identity, elsewhere, foreign, into_shared, outcome, reentry_changes,
-    Placement,
+    arming_would_enter, check_identity, foreign, into_shared, outcome, reentry_changes, Placement,
 };
 use super::distributions::distribution_id;
 use super::ip_sets::WindowSets;
@@ -200,10 +199,7 @@ impl MaintenanceBackend for WafBackend {
     ) -> MemberResults<Outcome> {
         let seen = self.observation(window, lbs, Need::LEAVE).await?;
         let plan = plan(window, lbs, &seen.observation, Request::Disarm)?;
-        if mode == Mode::DryRun {
-            return Ok(plan.outcomes(lbs, mode));
-        }
-        self.apply_leaving(window, lbs, &seen, &plan).await
+        self.apply_leaving(window, lbs, &seen, &plan, mode).await
     }
 
     async fn exit_window(
@@ -212,123 +208,39 @@ impl MaintenanceBackend for WafBackend {
         lbs: &[ResourceArn],
         mode: Mode,
     ) -> MemberResults<Outcome> {
-        // For a fleet, the window by name first: an armed window that every
-        // member leaves is switched off with no look at the members, and a
-        // window injected into the service's own web ACL is found through
-        // its first member.
-        let mut known = None;
-        if lbs.len() > 1 {
-            match self.store.find_window(window, false).await? {
-                None => {
-                    if let Ok(Observed::Ours { acl, read }) =
-                        self.store.observe(&lbs[0], Some(window.name())).await
-                    {
-                        if read.injected() && read.record.window == window.name() {
-                            return self.exit_injected(window, lbs, mode, &acl, &read).await;
-                        }
-                    }
-                }
-                Some((locked, read))
-                    if read.record.armed_since.is_some()
-                        && read.record.members.len() == lbs.len()
-                        && lbs
-                            .iter()
-                            .all(|lb| read.record.members.iter().any(|m| m == lb.as_str())) =>
-                {
-                    let changes = match (read.record.active, mode) {
-                        (true, Mode::Apply) => {
-                            self.store.switch(window, &locked.acl, false).await?;
-                            vec![Change::SwitchedOff]
-                        }
-                        (true, Mode::DryRun) => vec![Change::SwitchedOff],
-                        (false, _) => Vec::new(),
-                    };
+        let seen = self.observation(window, lbs, Need::LEAVE).await?;
+        // No part of the window anywhere: an injected run that stopped
+        // half way may have left IP sets, tagged with the web ACL of its
+        // first member.
+        let nowhere = !seen
+            .observation
+            .acls
+            .values()
+            .any(|acl| acl.part(window.name()).is_some());
+        if nowhere {
+            let first = seen.observation.members.first();
+            if let Some(Ok(Some(arn))) = first {
+                if let Some(changes) = self.store.injection_leftovers(window, arn, mode).await? {
                     return Ok(lbs
                         .iter()
                         .map(|lb| Ok(outcome(lb, mode, changes.clone())))
                         .collect());
                 }
-                Some((locked, read)) => known = Some(ReadWindow::new(locked.acl, read)),
             }
         }
-        // Each leaving member is read again right before its disassociation.
-        let located = self.locate(window, lbs, true, known).await?;
-        let shared = match &located.window {
-            Some(ReadWindow { acl, .. }) => acl::read_parts(acl)?.len() > 1,
-            None => false,
-        };
-        match &located {
-            Located {
-                window: Some(ReadWindow { acl, read }),
-                ..
-            } if read.injected() => {
-                return self.exit_injected(window, lbs, mode, acl, read).await;
-            }
-            Located {
-                window: Some(ReadWindow { acl, read }),
-                seen,
-                ..
-            } if read.record.armed_since.is_some()
-                && read
-                    .record
-                    .members
-                    .iter()
-                    .all(|m| lbs.iter().any(|lb| lb.as_str() == m)) =>
-            {
-                // Armed, and every member leaves: back to pass-through in
-                // one update, still associated.
-                let changes = match (read.record.active, mode) {
-                    (true, Mode::Apply) => {
-                        self.store.switch(window, acl, false).await?;
-                        vec![Change::SwitchedOff]
-                    }
-                    (true, Mode::DryRun) => vec![Change::SwitchedOff],
-                    (false, _) => Vec::new(),
-                };
-                return Ok(lbs
-                    .iter()
-                    .zip(seen)
-                    .map(|(lb, seen)| match seen {
-                        Ok(Placement::Member) => Ok(outcome(lb, mode, changes.clone())),
-                        Ok(Placement::Normal) => Ok(outcome(lb, mode, Vec::new())),
-                        Ok(Placement::Foreign { arn, name }) => Err(foreign(lb, arn, name)),
-                        Ok(Placement::Elsewhere(_, read)) => Err(elsewhere(
-                            lb,
-                            &read.record.window,
-                            read.record.active,
-                            window,
-                        )),
-                        Err(e) => Err(e.clone()),
-                    })
-                    .collect());
-            }
-            // Its own web ACL holds another window's part too (a shared
-            // load balancer): only its own part leaves, as an injected
-            // window's does; the web ACL stays for the other.
-            Located {
-                window: Some(ReadWindow { acl, read }),
-                ..
-            } if shared => {
-                return self.exit_injected(window, lbs, mode, acl, read).await;
-            }
-            Located {
-                window: None, seen, ..
-            } => {
-                // An injected run that stopped half way left IP sets.
-                if let Some(Ok(Placement::Foreign { arn, .. })) = seen.first() {
-                    if let Some(changes) = self.store.injection_leftovers(window, arn, mode).await?
-                    {
-                        return Ok(lbs
-                            .iter()
-                            .map(|lb| Ok(outcome(lb, mode, changes.clone())))
-                            .collect());
-                    }
+        let plan = plan(window, lbs, &seen.observation, Request::Exit)?;
+        let mut outcomes = self.apply_leaving(window, lbs, &seen, &plan, mode).await?;
+        if nowhere {
+            // The IP sets of an interrupted run, with no web ACL: the
+            // members under none report them going.
+            let gone = self.store.settle(window, None, &[], mode).await?;
+            for (o, m) in outcomes.iter_mut().zip(&seen.observation.members) {
+                if let (Ok(o), Ok(None)) = (o, m) {
+                    o.changes.extend(gone.iter().cloned());
                 }
             }
-            _ => {}
         }
-        self.detach(window, lbs, mode, Change::Disassociated, Some(located))
-            .await
+        Ok(outcomes)
     }
 
     async fn update_window_allowlist(

@@ -9,8 +9,7 @@ use aws_sdk_wafv2::types::WebAcl;
 use super::acl::{ReadAcl, StateRecord};
 use crate::maintenance::Window;
 pub(super) use crate::plan::{
-    arming_would_enter, elsewhere, foreign, injected_elsewhere, into_shared, may_share, outcome,
-    reentry_changes,
+    arming_would_enter, elsewhere, foreign, into_shared, may_share, outcome, reentry_changes,
 };
 use crate::target::ResourceArn;
 use crate::Result;

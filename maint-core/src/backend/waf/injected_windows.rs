@@ -3,7 +3,6 @@
 //! the new spec, as a repeated `enter` does), `exit` takes out exactly
 //! that, every member together. The store does the reading and writing
 //! (`inject.rs`).
-use aws_sdk_wafv2::types::WebAcl;
 
 use super::acl::{self, ReadAcl};
 use super::construct::WafBackend;
@@ -135,105 +134,5 @@ impl WafBackend {
             .reenter_window(window, &locked.acl, &sets, &wanted, &joining, None)
             .await?;
         Ok(changes)
-    }
-
-    /// `exit` for a window injected into `host`: every recorded member must
-    /// leave together (the rule reaches them all); maint's rule and bodies
-    /// come out in one update, the priorities it shifted go back, then its
-    /// IP sets are deleted.
-    pub(super) async fn exit_injected(
-        &self,
-        window: &Window,
-        lbs: &[ResourceArn],
-        mode: Mode,
-        acl: &WebAcl,
-        read: &ReadAcl,
-    ) -> MemberResults<Outcome> {
-        let host = &Host::from_arn(acl.arn())?;
-        let staying: Vec<&str> = read
-            .record
-            .members
-            .iter()
-            .map(String::as_str)
-            .filter(|m| !lbs.iter().any(|lb| lb.as_str() == *m))
-            .collect();
-        if !staying.is_empty() {
-            let message = format!(
-                "maint's rule in web ACL {} keeps {} in maintenance too: exit them together \
-                 (the whole window {})",
-                host.name,
-                staying.join(", "),
-                window.name()
-            );
-            return Ok(lbs
-                .iter()
-                .map(|lb| {
-                    Err(Error::Conflict {
-                        resource: lb.to_string(),
-                        message: message.clone(),
-                    })
-                })
-                .collect());
-        }
-        // The last part of a web ACL maint created (named as maint names
-        // its own, and so tagged): it goes, as a window's own does with its
-        // last member (disassociated, then deleted).
-        let parts = acl::read_parts(acl)?;
-        if acl.name().starts_with("maint-")
-            && parts.iter().all(|p| p.record.window == window.name())
-            && self.store.made_by_maint(acl, &parts).await?
-        {
-            return self.last_part_out(window, lbs, mode, acl, read).await;
-        }
-        let mut changes = vec![Change::RuleRemoved {
-            web_acl: host.name.clone(),
-        }];
-        changes.extend(self.remove_part(window, acl, read, mode).await?);
-        Ok(lbs
-            .iter()
-            .map(|lb| Ok(outcome(lb, mode, changes.clone())))
-            .collect())
-    }
-
-    /// The last window's part leaves a web ACL maint created (its owner's
-    /// left first, on a shared load balancer): every member is
-    /// disassociated (each read again right before), then the web ACL and
-    /// the window's IP sets are deleted, as a window's own web ACL is.
-    async fn last_part_out(
-        &self,
-        window: &Window,
-        lbs: &[ResourceArn],
-        mode: Mode,
-        acl: &WebAcl,
-        read: &ReadAcl,
-    ) -> MemberResults<Outcome> {
-        let owner = Window::recorded(acl.name(), None);
-        let mut left = Vec::with_capacity(lbs.len());
-        for (i, lb) in lbs.iter().enumerate() {
-            if mode == Mode::Apply {
-                self.progress("disassociating", "disassociation", window, i, lbs.len());
-                if let Err(e) = self.store.disassociate(lb, window.name()).await {
-                    left.push(Err(e));
-                    continue;
-                }
-            }
-            left.push(Ok(()));
-        }
-        let deleted = if left.iter().all(Result::is_ok) {
-            self.store.delete_window(&owner, acl, read, mode).await?
-        } else {
-            Vec::new()
-        };
-        Ok(lbs
-            .iter()
-            .zip(left)
-            .map(|(lb, left)| {
-                left.map(|()| {
-                    let mut changes = vec![Change::Disassociated];
-                    changes.extend(deleted.iter().cloned());
-                    outcome(lb, mode, changes)
-                })
-            })
-            .collect())
     }
 }

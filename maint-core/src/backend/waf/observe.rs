@@ -97,7 +97,7 @@ impl WafBackend {
             window: found,
             seen,
             sets,
-        } = self.locate(window, lbs, false, None).await?;
+        } = self.locate(window, lbs, !need.allowlist, None).await?;
         // maint's own web ACL of the window: the one found, unless the
         // window's part there is injected; else by name.
         let own = match &found {
@@ -167,7 +167,16 @@ impl WafBackend {
                 };
                 records.push(record(acl, &part, entries));
             }
-            let associated = self.associated(arn, candidates, need, under(arn)).await?;
+            // maint's own web ACL, every member its record lists named.
+            let recorded_named = records.iter().any(|w| {
+                !w.injected
+                    && w.members
+                        .iter()
+                        .all(|m| lbs.iter().any(|lb| lb.as_str() == m))
+            });
+            let associated = self
+                .associated(arn, candidates, need, under(arn), recorded_named)
+                .await?;
             acls.insert(
                 arn.clone(),
                 ObservedAcl {
@@ -181,7 +190,7 @@ impl WafBackend {
         }
         for (arn, name) in foreign {
             let associated = self
-                .associated(&arn, under(&arn), need, under(&arn))
+                .associated(&arn, under(&arn), need, under(&arn), false)
                 .await?;
             acls.insert(
                 arn.clone(),
@@ -208,14 +217,18 @@ impl WafBackend {
     /// Who web ACL `arn` is associated with: listed, when `need` asks
     /// (`candidates`: those to read one by one where listing is not
     /// available); else the members named found under it (`named`).
+    /// maint's own web ACL whose recorded members were all named and read
+    /// (`recorded_named`) needs no listing: maint associates only members
+    /// it recorded first.
     async fn associated(
         &self,
         arn: &str,
         candidates: BTreeSet<String>,
         need: Need,
         named: BTreeSet<String>,
+        recorded_named: bool,
     ) -> Result<BTreeSet<String>> {
-        if !need.associations {
+        if !need.associations || recorded_named {
             return Ok(named);
         }
         let candidates: Vec<String> = candidates.into_iter().collect();
