@@ -110,9 +110,10 @@ pub mod maintenance;
 #[cfg(feature = "http")]
 pub mod notify;
 pub mod platform;
-// The window rules, written once: the in-memory backend runs every
-// operation through `plan::plan`; the WAF backend asks it for the shared
-// rules (a member's outcome, the refusals, a repeated enter's changes).
+// The window rules, written once: both backends run every window
+// operation (enter, arm, exit, disarm, an allowlist edit) as observe ->
+// `plan::plan` -> apply; the in-memory backend in its fake world, the WAF
+// backend through `backend/waf/observe.rs` and `backend/waf/apply.rs`.
 #[cfg(any(test, feature = "testing", feature = "aws"))]
 #[cfg_attr(not(any(test, feature = "testing")), allow(dead_code, unused_imports))]
 mod plan;

@@ -269,7 +269,10 @@ pub(crate) fn detached(state: State, window: &Window, own: Option<(&str, &str, b
 pub(crate) struct Observation {
     /// Per member named, in order: the ARN of the web ACL it is under
     /// (`None`: none), or why it could not be observed (that member's
-    /// refusal).
+    /// refusal). A backend that reads a member again right before
+    /// associating it, and refuses it then in the planner's words, may
+    /// give `None` for a member it has not read yet (the WAF backend's
+    /// `enter` and `arm`, to spare AWS's slowest call).
     pub members: Vec<Result<Option<String>>>,
     /// The web ACLs the members are under and the window's own, by ARN.
     pub acls: BTreeMap<String, ObservedAcl>,

@@ -15,15 +15,20 @@ use aws_sdk_wafv2::types::WebAcl;
 
 use super::acl::{self, IpSetId, ReadAcl};
 use super::construct::WafBackend;
+use super::decide::{outcome, reentry_changes};
 use super::inject::Host;
+use super::ip_sets::WindowSets;
+use super::locate::Attempt;
 use super::observe::Seen;
+use super::store::WafStore;
+use super::web_acls::ReadWindow;
 use crate::allowlist::Family;
 use crate::backend::contract::MemberResults;
-use crate::maintenance::{Change, Mode, Outcome, Window};
+use crate::maintenance::{Change, MaintenanceSpec, Mode, Outcome, Window};
 use crate::plan::{Move, Plan, Step};
 use crate::response::MaintenanceResponse;
 use crate::target::ResourceArn;
-use crate::{Error, Result};
+use crate::{Error, ErrorKind, Result};
 
 impl WafBackend {
     /// Applies `plan`, in which members leave or stay (`exit`, `disarm`),
@@ -236,6 +241,219 @@ impl WafBackend {
             .await
     }
 
+    /// Applies `plan`, in which members join or stay (`enter`, or `arm`
+    /// when `arm`), to what `seen` observed of `window` (see
+    /// [`WafBackend::joining`]): the window created with every member
+    /// recorded, or updated once (a repeated `enter`, `spec`), then the
+    /// members not yet in it associated one after the other at AWS's pace,
+    /// each read again right before. A member refused then (a web ACL
+    /// that is not this window's) leaves the record unless it was recorded
+    /// before (another writer detached it: the window is still its
+    /// window); a window no member could join goes, so nothing leaks.
+    pub(super) async fn apply_joining(
+        &self,
+        window: &Window,
+        lbs: &[ResourceArn],
+        spec: &MaintenanceSpec,
+        seen: Seen,
+        plan: &Plan,
+        arm: bool,
+    ) -> MemberResults<Outcome> {
+        let joined = if arm {
+            Change::Armed
+        } else {
+            Change::Associated
+        };
+        let mut own = seen.observation.own.clone();
+        let recorded: BTreeSet<String> = own
+            .as_ref()
+            .and_then(|arn| seen.observation.acls.get(arn))
+            .and_then(|acl| acl.part(window.name()))
+            .map(|w| w.members.clone())
+            .unwrap_or_default();
+        // The window's changes as applied, when a lock conflict made them
+        // differ from the plan's.
+        let mut applied: Option<Vec<Change>> = None;
+        let mut seen = Some(seen);
+        for step in &plan.steps {
+            match step {
+                Step::Create {
+                    members,
+                    spec,
+                    armed,
+                } => {
+                    let members: Vec<&ResourceArn> = lbs
+                        .iter()
+                        .filter(|lb| members.contains(lb.as_str()))
+                        .collect();
+                    own = Some(
+                        self.store
+                            .create_window(window, &members, spec, *armed)
+                            .await?,
+                    );
+                }
+                Step::Update {
+                    acl: arn,
+                    window: of,
+                    settings: Some(wanted),
+                    join,
+                    switch,
+                    arm,
+                } if of.as_str() == window.name() => {
+                    let first = seen
+                        .take()
+                        .ok_or_else(|| Error::unexpected("a plan updates the window twice"))?;
+                    let update = Update {
+                        lb: lbs
+                            .first()
+                            .ok_or_else(|| Error::unexpected("a window of no member"))?,
+                        spec,
+                        wanted,
+                        join,
+                        switch: *switch,
+                        arm: *arm,
+                    };
+                    applied = self.update(window, arn, first, &update).await?;
+                }
+                Step::Update {
+                    acl: arn,
+                    window: of,
+                    settings: None,
+                    join,
+                    switch: None,
+                    arm: true,
+                } if of.as_str() == window.name() && join.is_empty() => {
+                    let acl = seen
+                        .as_ref()
+                        .and_then(|s| s.acls.get(arn))
+                        .ok_or_else(|| Error::unexpected("the window was not observed"))?;
+                    self.store.mark_armed(window, acl).await?;
+                }
+                other => {
+                    return Err(Error::unexpected(format!(
+                        "a plan of members joining asks for {other:?}"
+                    )))
+                }
+            }
+        }
+        let joining = plan
+            .members
+            .iter()
+            .filter(|p| matches!(p, Ok(p) if p.moves == Move::Join))
+            .count();
+        let mut results = Vec::with_capacity(lbs.len());
+        let mut refused = Vec::new();
+        let mut done = 0;
+        for (lb, part) in lbs.iter().zip(&plan.members) {
+            let part = match part {
+                Ok(part) => part,
+                Err(e) => {
+                    results.push(Err(e.clone()));
+                    continue;
+                }
+            };
+            let joins = part.moves == Move::Join;
+            let mut changes = match &applied {
+                Some(window_changes) => window_changes.clone(),
+                None => {
+                    let mut changes = part.changes.clone();
+                    if joins && changes.last() == Some(&joined) {
+                        changes.pop();
+                    }
+                    changes
+                }
+            };
+            let Some(acl_arn) = own.as_deref().filter(|_| joins) else {
+                results.push(Ok(outcome(lb, Mode::Apply, changes)));
+                continue;
+            };
+            self.progress("associating", "association", window, done, joining);
+            done += 1;
+            results.push(match self.store.associate(window, lb, acl_arn).await {
+                Ok(associated) => {
+                    if associated {
+                        changes.push(joined.clone());
+                    }
+                    Ok(outcome(lb, Mode::Apply, changes))
+                }
+                Err(e) => {
+                    // Refused for good (a web ACL that is not this
+                    // window's): it leaves the record. Any other failure
+                    // (AWS not ready, access denied) keeps it, so that
+                    // running the command again finishes the job.
+                    if matches!(e.kind(), ErrorKind::ForeignWebAcl | ErrorKind::Conflict)
+                        && !recorded.contains(lb.as_str())
+                    {
+                        refused.push(lb.to_string());
+                    }
+                    Err(e)
+                }
+            });
+        }
+        if !refused.is_empty() {
+            self.store
+                .settle(window, None, &refused, Mode::Apply)
+                .await?;
+        }
+        Ok(results)
+    }
+
+    /// Writes a repeated `enter` (or `arm`) into the window's web ACL
+    /// `arn`, as `update` says, in one update. The first attempt writes
+    /// what the plan wants of the window as `first` observed it; after a
+    /// lock conflict the window is read again and the planner's rule for
+    /// a repeated `enter` ([`reentry_changes`]) applied to what is there
+    /// now, whose changes are returned (`None`: the plan's stand).
+    async fn update(
+        &self,
+        window: &Window,
+        arn: &str,
+        first: Seen,
+        update: &Update<'_>,
+    ) -> Result<Option<Vec<Change>>> {
+        let (acl, part) = first.part(arn, window.name())?;
+        let sets = first
+            .sets
+            .ok_or_else(|| Error::unexpected("the window's IP sets were not read"))?;
+        let first = Attempt::first(Box::new(acl), Box::new(part));
+        let sets = std::sync::Mutex::new(Some(sets));
+        self.store
+            .with_lock_retries(arn, || async {
+                let ReadWindow { acl, read } = self.window_for_attempt(window, &first).await?;
+                let just_read = sets
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .take();
+                let (wanted, changes, sets) = match just_read {
+                    Some(sets) => (update.wanted.clone(), None, sets),
+                    None => {
+                        let WindowSets { entries, sets } =
+                            self.store.load_sets(&read.record).await?;
+                        let current = WafStore::info(&acl, &read, entries.clone());
+                        let on = (update.switch == Some(true) && !read.record.active)
+                            .then_some(Change::SwitchedOn);
+                        let (wanted, changes) =
+                            reentry_changes(&current, read.damage, update.spec, on)?;
+                        WafStore::keeps_apart(window, update.lb, &acl, &wanted.scope)?;
+                        (wanted, Some(changes), WindowSets { entries, sets })
+                    }
+                };
+                self.store
+                    .reenter_window(
+                        window,
+                        &acl,
+                        &sets.sets,
+                        &wanted,
+                        update.join,
+                        update.switch,
+                        update.arm,
+                    )
+                    .await?;
+                Ok(changes)
+            })
+            .await
+    }
+
     /// Applies the plan of an allowlist edit: its [`Step::SetAccess`], if
     /// any, written as one update of the window (its IP sets, and its web
     /// ACL only where the rule changes).
@@ -327,4 +545,20 @@ impl WafBackend {
         self.store.delete_sets(&sets).await?;
         Ok(changes)
     }
+}
+
+/// A repeated `enter` or `arm` as a plan's [`Step::Update`] asks it.
+struct Update<'a> {
+    /// The first member named (whose scope refusals are worded for).
+    lb: &'a ResourceArn,
+    /// What was asked (read again after a lock conflict).
+    spec: &'a MaintenanceSpec,
+    /// What the plan wants of the window.
+    wanted: &'a MaintenanceSpec,
+    /// Members joining its record.
+    join: &'a [String],
+    /// Switched on or off.
+    switch: Option<bool>,
+    /// Marked armed.
+    arm: bool,
 }

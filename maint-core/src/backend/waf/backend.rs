@@ -8,25 +8,21 @@
 //! write the window once. Which members a window has is read with one
 //! `ListResourcesForWebACL` where AWS allows it.
 use async_trait::async_trait;
-use chrono::Utc;
 
 use super::acl::{self, ReadAcl};
 use super::associations::Observed;
 use super::construct::WafBackend;
-use super::decide::{
-    arming_would_enter, check_identity, foreign, into_shared, outcome, reentry_changes, Placement,
-};
+use super::decide::{foreign, outcome, Placement};
 use super::distributions::distribution_id;
-use super::ip_sets::WindowSets;
-use super::locate::{Attempt, Located};
+use super::locate::Located;
 use super::observe::Need;
 use super::pacing::margin;
 use super::store::WafStore;
 use super::web_acls::{LockedAcl, ReadWindow};
 use crate::backend::contract::{Leftover, MaintenanceBackend, MemberResults};
 use crate::maintenance::{
-    AllowlistChange, Change, ExistingWebAcl, MaintenanceSpec, Mode, Outcome, State, TargetStatus,
-    Window, WindowSummary,
+    AllowlistChange, ExistingWebAcl, MaintenanceSpec, Mode, Outcome, State, TargetStatus, Window,
+    WindowSummary,
 };
 use crate::plan::{beside, detached, plan, Request};
 use crate::platform::LbController;
@@ -160,33 +156,6 @@ impl MaintenanceBackend for WafBackend {
         }
         if mode == Mode::DryRun {
             return self.plan_enter(window, lbs, spec, true).await;
-        }
-        if let Some((locked, read)) = &existing {
-            if read.record.active {
-                check_identity(window, &read.record, lbs)?;
-                // In maintenance: marked armed (so `exit` keeps it
-                // associated), nothing else changes, and no load
-                // balancer joins (that would put it into maintenance):
-                // each one named that is not a member is refused.
-                let member =
-                    |lb: &ResourceArn| read.record.members.iter().any(|m| m == lb.as_str());
-                let changes = if read.record.armed_since.is_none() && lbs.iter().any(member) {
-                    self.store.mark_armed(window, &locked.acl).await?;
-                    vec![Change::Armed]
-                } else {
-                    Vec::new()
-                };
-                return Ok(lbs
-                    .iter()
-                    .map(|lb| {
-                        if member(lb) {
-                            Ok(outcome(lb, mode, changes.clone()))
-                        } else {
-                            Err(arming_would_enter(lb, window))
-                        }
-                    })
-                    .collect());
-            }
         }
         self.bring_in(window, lbs, spec, existing, true).await
     }
@@ -466,11 +435,8 @@ impl MaintenanceBackend for WafBackend {
 }
 
 impl WafBackend {
-    /// Puts `lbs` into `window` (its web ACL as found, if it exists): a
-    /// window in place is updated once (as a repeated `enter` does; an
-    /// armed one in pass-through form switched on unless `arm`), while its
-    /// members are listed; a new one is created (in pass-through form when
-    /// `arm`); then the members not yet in it are associated.
+    /// Puts `lbs` into `window` (its web ACL as found, if it exists), or
+    /// arms them (`arm`): observed, planned, applied.
     async fn bring_in(
         &self,
         window: &Window,
@@ -479,112 +445,14 @@ impl WafBackend {
         existing: Option<(LockedAcl, ReadAcl)>,
         arm: bool,
     ) -> MemberResults<Outcome> {
-        let mut shared = None;
-        let (acl_arn, already, recorded, window_changes) = match existing {
-            Some((locked, read)) => {
-                let recorded = read.record.members.clone();
-                check_identity(window, &read.record, lbs)?;
-                let arn = locked.acl.arn().to_string();
-                // Another window's part in its web ACL (a shared load
-                // balancer): no load balancer joins, nor its record.
-                shared = acl::read_parts(&locked.acl)?
-                    .into_iter()
-                    .find(|p| p.record.window != window.name())
-                    .map(|p| (locked.acl.name().to_string(), p.record.window));
-                let staying: Vec<ResourceArn> = lbs
-                    .iter()
-                    .filter(|lb| shared.is_none() || recorded.contains(&lb.to_string()))
-                    .cloned()
-                    .collect();
-                // Which members are associated already, read while the
-                // window is updated.
-                let (changes, already) = futures::future::try_join(
-                    self.reenter(window, &staying, spec, locked, read, !arm),
-                    self.store.already_members(&arn, lbs),
-                )
-                .await?;
-                (arn, already, recorded, changes)
-            }
-            None => {
-                let members: Vec<&ResourceArn> = lbs.iter().collect();
-                let arn = self
-                    .store
-                    .create_window(window, &members, spec, arm)
-                    .await?;
-                let created = Change::CreatedWebAcl {
-                    name: window.name().to_string(),
-                };
-                (arn, Vec::new(), Vec::new(), vec![created])
-            }
-        };
-        let joined = if arm {
-            Change::Armed
+        let seen = self.joining(window, lbs, existing).await?;
+        let request = if arm {
+            Request::Arm(spec)
         } else {
-            Change::Associated
+            Request::Enter(spec)
         };
-        if let Some((acl, other)) = shared {
-            return Ok(lbs
-                .iter()
-                .map(|lb| {
-                    if already.contains(&lb.to_string()) {
-                        Ok(outcome(lb, Mode::Apply, window_changes.clone()))
-                    } else {
-                        Err(into_shared(lb, &acl, &other))
-                    }
-                })
-                .collect());
-        }
-        self.join(
-            window,
-            lbs,
-            &acl_arn,
-            already,
-            &recorded,
-            window_changes,
-            joined,
-        )
-        .await
-    }
-
-    /// A repeated `enter` (or `arm`) on a window of maint's in place: one
-    /// update to `spec` (as [`reentry_spec`](crate::plan::reentry_spec) says), members joining the
-    /// record; `switch_on`: an armed window in pass-through form goes into
-    /// maintenance in the same update.
-    async fn reenter(
-        &self,
-        window: &Window,
-        lbs: &[ResourceArn],
-        spec: &MaintenanceSpec,
-        locked: LockedAcl,
-        read: ReadAcl,
-        switch_on: bool,
-    ) -> Result<Vec<Change>> {
-        let arn = locked.acl.arn().to_string();
-        let joining: Vec<String> = lbs
-            .iter()
-            .map(ToString::to_string)
-            .filter(|lb| !read.record.members.contains(lb))
-            .collect();
-        let first = Attempt::first(Box::new(locked.acl), Box::new(read));
-        self.store
-            .with_lock_retries(&arn, || async {
-                let ReadWindow { acl, read } = self.window_for_attempt(window, &first).await?;
-                let WindowSets { entries, sets } = self.store.load_sets(&read.record).await?;
-                let current = WafStore::info(&acl, &read, entries);
-                let (wanted, mut changes) = reentry_changes(&current, read.damage, spec, None)?;
-                if let Some(lb) = lbs.first() {
-                    WafStore::keeps_apart(window, lb, &acl, &wanted.scope)?;
-                }
-                let switching = switch_on && !read.record.active;
-                if switching {
-                    changes.insert(0, Change::SwitchedOn);
-                }
-                let switched_on = switching.then(Utc::now);
-                self.store
-                    .reenter_window(window, &acl, &sets, &wanted, &joining, switched_on)
-                    .await?;
-                Ok(changes)
-            })
+        let plan = plan(window, lbs, &seen.observation, request)?;
+        self.apply_joining(window, lbs, spec, seen, &plan, arm)
             .await
     }
 

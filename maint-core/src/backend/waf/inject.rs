@@ -196,53 +196,6 @@ impl WafStore {
         })
     }
 
-    /// The load balancers a service's web ACL protects (`listed`) must be
-    /// exactly the window's: a rule in a web ACL reaches every resource it
-    /// is associated with.
-    pub(super) fn check_protects(
-        window: &Window,
-        host: &Host,
-        lbs: &[ResourceArn],
-        listed: &[String],
-    ) -> Result<()> {
-        let outside: Vec<&str> = lbs
-            .iter()
-            .map(ResourceArn::as_str)
-            .filter(|lb| !listed.iter().any(|l| l == lb))
-            .collect();
-        if !outside.is_empty() {
-            return Err(Error::Conflict {
-                resource: host.arn.clone(),
-                message: format!(
-                    "{} of window {} {} not under web ACL {}: a window injected into a web ACL \
-                     must be all under it; nothing was changed",
-                    outside.join(", "),
-                    window.name(),
-                    if outside.len() == 1 { "is" } else { "are" },
-                    host.name
-                ),
-            });
-        }
-        let others: Vec<&str> = listed
-            .iter()
-            .map(String::as_str)
-            .filter(|l| !lbs.iter().any(|lb| lb.as_str() == *l))
-            .collect();
-        if !others.is_empty() {
-            return Err(Error::Conflict {
-                resource: host.arn.clone(),
-                message: format!(
-                    "web ACL {} also protects {}: maintenance through it would reach them too; \
-                     name them all together (one config service) to put them into maintenance \
-                     with one update; nothing was changed",
-                    host.name,
-                    others.join(", ")
-                ),
-            });
-        }
-        Ok(())
-    }
-
     /// What AWS WAF says `rules` cost in WCU; `None` where `CheckCapacity`
     /// is not available (an emulator): `UpdateWebACL` still refuses an ACL
     /// over capacity, with AWS's own error.

@@ -161,7 +161,6 @@ mod inventory;
 mod ip_sets;
 mod live;
 mod locate;
-mod membership;
 mod observe;
 mod pacing;
 mod roles;

@@ -14,10 +14,11 @@ use aws_sdk_wafv2::types::WebAcl;
 use super::acl::{self, ReadAcl};
 use super::construct::WafBackend;
 use super::decide::Placement;
+use super::inject::Host;
 use super::ip_sets::WindowSets;
 use super::locate::Located;
 use super::store::WafStore;
-use super::web_acls::ReadWindow;
+use super::web_acls::{LockedAcl, ReadWindow};
 use crate::allowlist::Allowlist;
 use crate::maintenance::Window;
 use crate::plan::{Observation, ObservedAcl, WindowRecord};
@@ -64,6 +65,8 @@ pub(super) struct Seen {
     pub(super) acls: BTreeMap<String, WebAcl>,
     /// The window's allowlist and IP sets, when they were read.
     pub(super) sets: Option<WindowSets>,
+    /// The web ACL an injecting `enter` writes, read with its lock token.
+    pub(super) host: Option<LockedAcl>,
 }
 
 impl Seen {
@@ -211,6 +214,165 @@ impl WafBackend {
             },
             acls: read,
             sets,
+            host: None,
+        })
+    }
+
+    /// What `enter` and `arm` observe of a window of maint's own (`own`,
+    /// found by name) or of none, with no more of AWS's slowest calls
+    /// than they need: the window's allowlist, and who is associated with
+    /// it (one listing; for a window of one, its member's association).
+    /// A member named that is not associated with it is not read here: it
+    /// is taken to be under no web ACL, to be associated, and is read
+    /// again right before its association, which refuses it then in the
+    /// planner's words (see [`WafStore::associate`]).
+    pub(super) async fn joining(
+        &self,
+        window: &Window,
+        lbs: &[ResourceArn],
+        own: Option<(LockedAcl, ReadAcl)>,
+    ) -> Result<Seen> {
+        let Some((locked, read)) = own else {
+            return Ok(Seen {
+                observation: Observation {
+                    members: lbs.iter().map(|_| Ok(None)).collect(),
+                    acls: BTreeMap::new(),
+                    own: None,
+                },
+                acls: BTreeMap::new(),
+                sets: None,
+                host: None,
+            });
+        };
+        let arn = locked.acl.arn().to_string();
+        let named = |m: &String| lbs.iter().any(|lb| lb.as_str() == m);
+        let associated = async {
+            if read.record.members.iter().all(named) {
+                return self.store.already_members(&arn, lbs).await;
+            }
+            // Members named and recorded: others may be associated too.
+            let mut candidates: Vec<String> = lbs.iter().map(ToString::to_string).collect();
+            candidates.extend(read.record.members.iter().cloned());
+            candidates.sort();
+            candidates.dedup();
+            self.store.members_of(&arn, &candidates).await
+        };
+        let (sets, associated) =
+            futures::future::try_join(self.store.load_sets(&read.record), associated).await?;
+        let members = lbs
+            .iter()
+            .map(|lb| {
+                Ok(associated
+                    .iter()
+                    .any(|a| a == lb.as_str())
+                    .then(|| arn.clone()))
+            })
+            .collect();
+        let parts = acl::read_parts(&locked.acl)?
+            .iter()
+            .map(|part| {
+                let entries = if part.record.window == window.name() {
+                    sets.entries.clone()
+                } else {
+                    Allowlist::default()
+                };
+                record(&locked.acl, part, entries)
+            })
+            .collect();
+        let observed = ObservedAcl {
+            arn: arn.clone(),
+            name: locked.acl.name().to_string(),
+            associated: associated.into_iter().collect(),
+            parts,
+            maints: true,
+        };
+        Ok(Seen {
+            observation: Observation {
+                members,
+                acls: BTreeMap::from([(arn.clone(), observed)]),
+                own: Some(arn.clone()),
+            },
+            acls: BTreeMap::from([(arn, locked.acl)]),
+            sets: Some(sets),
+            host: None,
+        })
+    }
+
+    /// What an injecting `enter` observes of `host`, the one web ACL every
+    /// member must be under: the web ACL with its lock token, and every
+    /// resource it protects (`ListResourcesForWebACL`: a rule in a web
+    /// ACL reaches all of them, so maint must know them all; where the
+    /// listing is not available, a web ACL maint created can only protect
+    /// the members its parts record, read one by one). A member named
+    /// that it does not protect is under no web ACL, as far as the
+    /// planner needs to know: it is refused, nothing changed. The window
+    /// has no web ACL of its own (the caller found none by name).
+    pub(super) async fn injecting(
+        &self,
+        window: &Window,
+        lbs: &[ResourceArn],
+        host: &Host,
+    ) -> Result<Seen> {
+        let (locked, listed) = futures::future::join(
+            self.store.get_web_acl(&host.name, &host.id),
+            self.store.protected(host, lbs),
+        )
+        .await;
+        let locked = locked?;
+        let parts = acl::read_parts(&locked.acl)?;
+        let maints = !parts.is_empty()
+            && locked.acl.name().starts_with("maint-")
+            && self.store.made_by_maint(&locked.acl, &parts).await?;
+        let listed = match listed {
+            Ok(listed) => listed,
+            Err(e) if !maints => return Err(e),
+            Err(_) => {
+                let mut recorded: Vec<String> = lbs.iter().map(ToString::to_string).collect();
+                recorded.extend(parts.iter().flat_map(|p| p.record.members.iter().cloned()));
+                recorded.sort();
+                recorded.dedup();
+                self.store.members_of(&host.arn, &recorded).await?
+            }
+        };
+        let sets = match parts.iter().find(|p| p.record.window == window.name()) {
+            Some(part) => Some(self.store.load_sets(&part.record).await?),
+            None => None,
+        };
+        let records = parts
+            .iter()
+            .map(|part| {
+                let entries = match &sets {
+                    Some(sets) if part.record.window == window.name() => sets.entries.clone(),
+                    _ => Allowlist::default(),
+                };
+                record(&locked.acl, part, entries)
+            })
+            .collect();
+        let members = lbs
+            .iter()
+            .map(|lb| {
+                Ok(listed
+                    .iter()
+                    .any(|l| l == lb.as_str())
+                    .then(|| host.arn.clone()))
+            })
+            .collect();
+        let observed = ObservedAcl {
+            arn: host.arn.clone(),
+            name: host.name.clone(),
+            associated: listed.into_iter().collect(),
+            parts: records,
+            maints,
+        };
+        Ok(Seen {
+            observation: Observation {
+                members,
+                acls: BTreeMap::from([(host.arn.clone(), observed)]),
+                own: None,
+            },
+            acls: BTreeMap::from([(host.arn.clone(), locked.acl.clone())]),
+            sets,
+            host: Some(locked),
         })
     }
 

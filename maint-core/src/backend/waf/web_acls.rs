@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use aws_sdk_wafv2::types::{CustomResponseBody, Rule, WebAcl};
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 
 use super::acl::{self, AclSpec, ReadAcl, StateRecord};
 use super::errors::{code, is_code};
@@ -436,9 +436,11 @@ impl WafStore {
 
     /// A repeated `enter` (or `arm`) written into a window: its record and
     /// response brought to `wanted` (as [`reentry_spec`] says), `joining`
-    /// added to its members, and, when `switched_on` is given, an armed
-    /// window in pass-through form put into maintenance since then; its
-    /// allowlist to `wanted`'s (see [`WafStore::update_window`]).
+    /// added to its members, switched into maintenance since now
+    /// (`Some(true)`, when it was not) or to pass-through form
+    /// (`Some(false)`), marked armed (`arm`, since now unless it is
+    /// already); its allowlist to `wanted`'s (see
+    /// [`WafStore::update_window`]).
     ///
     /// [`reentry_spec`]: crate::plan::reentry_spec
     pub(super) async fn reenter_window(
@@ -448,8 +450,10 @@ impl WafStore {
         sets: &[LoadedSet],
         wanted: &MaintenanceSpec,
         joining: &[String],
-        switched_on: Option<DateTime<Utc>>,
+        switch: Option<bool>,
+        arm: bool,
     ) -> Result<()> {
+        let now = Utc::now();
         let reason = wanted.reason.as_ref().map(|r| r.as_str().to_string());
         let edit = |record: &mut StateRecord, response: &mut MaintenanceResponse| {
             record.reason = reason.clone();
@@ -459,9 +463,14 @@ impl WafStore {
                     record.members.push(lb.clone());
                 }
             }
-            if let Some(now) = switched_on {
-                record.active = true;
+            if switch == Some(true) && !record.active {
                 record.since = now;
+            }
+            if let Some(on) = switch {
+                record.active = on;
+            }
+            if arm {
+                record.armed_since.get_or_insert(now);
             }
             record.set_access(wanted);
             *response = wanted.response.clone();
