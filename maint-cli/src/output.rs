@@ -874,36 +874,7 @@ mod tests {
     }
 
     fn report(target: &str, state: TargetState) -> maint_core::report::StatusReport {
-        maint_core::report::StatusReport {
-            target: target.into(),
-            service: None,
-            account: None,
-            load_balancer_arn: None,
-            resource_kind: None,
-            state,
-            window: None,
-            web_acl_arn: None,
-            web_acl_name: None,
-            injected: false,
-            armed_since: None,
-            allowlist_enabled: None,
-            allowlist: Vec::new(),
-            reason: None,
-            since: None,
-            until: None,
-            response_status: None,
-            overdue: false,
-            revision: None,
-            bypass: None,
-            bypass_secret: None,
-            client_ip_from: None,
-            scope: None,
-            now_under: None,
-            leftovers: Vec::new(),
-            sharing: Vec::new(),
-            deployment: None,
-            error: None,
-        }
+        maint_core::report::StatusReport::empty(target.into(), state)
     }
 
     #[test]

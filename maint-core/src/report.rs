@@ -208,15 +208,17 @@ pub struct StatusReport {
 }
 
 impl StatusReport {
-    /// The report for one target's status (or its error).
-    pub fn new(target: &TargetRef, result: &Result<TargetStatus, Error>) -> Self {
-        let mut report = StatusReport {
-            target: target.label(),
-            service: target.service.clone(),
-            account: account_label(target, None),
+    /// A report of `target` in `state` that says nothing else (each
+    /// field empty): what [`StatusReport::new`] fills in, and a start for
+    /// a front end's own tests.
+    pub fn empty(target: String, state: TargetState) -> Self {
+        StatusReport {
+            target,
+            service: None,
+            account: None,
             load_balancer_arn: None,
             resource_kind: None,
-            state: TargetState::Error,
+            state,
             window: None,
             web_acl_arn: None,
             web_acl_name: None,
@@ -239,7 +241,14 @@ impl StatusReport {
             sharing: Vec::new(),
             deployment: None,
             error: None,
-        };
+        }
+    }
+
+    /// The report for one target's status (or its error).
+    pub fn new(target: &TargetRef, result: &Result<TargetStatus, Error>) -> Self {
+        let mut report = StatusReport::empty(target.label(), TargetState::Error);
+        report.service = target.service.clone();
+        report.account = account_label(target, None);
         match result {
             Err(e) => report.error = Some(ErrorReport::new(e)),
             Ok(status) => {

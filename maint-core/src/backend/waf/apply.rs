@@ -21,7 +21,7 @@ use super::ip_sets::WindowSets;
 use super::locate::Attempt;
 use super::observe::Seen;
 use super::store::WafStore;
-use super::web_acls::ReadWindow;
+use super::web_acls::{ReadWindow, Switching};
 use crate::allowlist::Family;
 use crate::backend::contract::MemberResults;
 use crate::maintenance::{Change, MaintenanceSpec, Mode, Outcome, Window};
@@ -445,8 +445,10 @@ impl WafBackend {
                         &sets.sets,
                         &wanted,
                         update.join,
-                        update.switch,
-                        update.arm,
+                        Switching {
+                            switch: update.switch,
+                            arm: update.arm,
+                        },
                     )
                     .await?;
                 Ok(changes)

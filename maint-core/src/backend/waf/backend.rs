@@ -1,11 +1,14 @@
 //! The [`MaintenanceBackend`] implementation: windows on AWS WAF.
 //!
+//! Every change runs as observe -> plan -> apply: `observe.rs` reads what
+//! the window rules need into the planner's `Observation`, the planner
+//! (`crate::plan`) answers, and `apply.rs` makes it so at AWS's pace.
 //! Entering creates the window's web ACL once (recording every member
 //! before any is associated), then associates the members one after the
-//! other at AWS's pace, each re-read right before. Exiting disassociates
-//! the members leaving, then either records that they left (one write) or,
-//! when no member is left, deletes the window. Allowlist edits and re-enters
-//! write the window once. Which members a window has is read with one
+//! other, each re-read right before. Exiting disassociates the members
+//! leaving, then either records that they left (one write) or, when no
+//! member is left, deletes the window. Allowlist edits and re-enters write
+//! the window once. Which members a window has is read with one
 //! `ListResourcesForWebACL` where AWS allows it.
 use async_trait::async_trait;
 

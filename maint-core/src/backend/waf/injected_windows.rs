@@ -8,6 +8,7 @@
 use super::construct::WafBackend;
 use super::inject::Host;
 use super::observe::Seen;
+use super::web_acls::Switching;
 use crate::backend::contract::MemberResults;
 use crate::maintenance::{MaintenanceSpec, Mode, Outcome, Window};
 use crate::plan::{plan, Plan, Request, Step};
@@ -108,8 +109,7 @@ impl WafBackend {
                                 &sets.sets,
                                 wanted,
                                 join,
-                                None,
-                                false,
+                                Switching::default(),
                             )
                             .await?;
                     }

@@ -68,9 +68,10 @@
 //!   `-state` and label `maint:allowlisted:p<...>`, so one service's
 //!   allowlist never lets anyone into another. The reader reads every
 //!   part; composing and restoring touch one part and keep the others in
-//!   place. maint still writes every window as the first (and only) part
-//!   of its web ACL; a second window on a load balancer is refused as in
-//!   another window.
+//!   place. The first window on a load balancer owns its web ACL; a
+//!   window scoped apart from the ones there adds its own part beside
+//!   theirs, and one whose scope overlaps theirs is refused, nothing
+//!   changed (the planner's rule, `crate::plan`).
 //!
 //! Every member is associated with the one web ACL, so an allowlist edit,
 //! an enable or disable, or a re-enter is one write however many load

@@ -48,6 +48,17 @@ pub(super) fn new_record(
     record
 }
 
+/// How a repeated `enter` or `arm` turns a window (see
+/// [`WafStore::reenter_window`]).
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct Switching {
+    /// Into maintenance since now (`Some(true)`, when it was not), or to
+    /// pass-through form (`Some(false)`).
+    pub(super) switch: Option<bool>,
+    /// Marked armed (since now, unless it is already).
+    pub(super) arm: bool,
+}
+
 /// A web ACL as read with its lock token.
 #[derive(Debug, Clone)]
 pub(super) struct LockedAcl {
@@ -436,10 +447,8 @@ impl WafStore {
 
     /// A repeated `enter` (or `arm`) written into a window: its record and
     /// response brought to `wanted` (as [`reentry_spec`] says), `joining`
-    /// added to its members, switched into maintenance since now
-    /// (`Some(true)`, when it was not) or to pass-through form
-    /// (`Some(false)`), marked armed (`arm`, since now unless it is
-    /// already); its allowlist to `wanted`'s (see
+    /// added to its members, switched and marked armed as `switching`
+    /// says; its allowlist to `wanted`'s (see
     /// [`WafStore::update_window`]).
     ///
     /// [`reentry_spec`]: crate::plan::reentry_spec
@@ -450,9 +459,9 @@ impl WafStore {
         sets: &[LoadedSet],
         wanted: &MaintenanceSpec,
         joining: &[String],
-        switch: Option<bool>,
-        arm: bool,
+        switching: Switching,
     ) -> Result<()> {
+        let Switching { switch, arm } = switching;
         let now = Utc::now();
         let reason = wanted.reason.as_ref().map(|r| r.as_str().to_string());
         let edit = |record: &mut StateRecord, response: &mut MaintenanceResponse| {
