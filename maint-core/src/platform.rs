@@ -14,13 +14,13 @@
 use serde::Serialize;
 
 /// The tag the controller puts on every load balancer it makes.
-pub const CLUSTER_TAG: &str = "elbv2.k8s.aws/cluster";
+pub(crate) const CLUSTER_TAG: &str = "elbv2.k8s.aws/cluster";
 /// The tag naming the Ingress (or IngressGroup) of a controller's ALB.
-pub const INGRESS_STACK_TAG: &str = "ingress.k8s.aws/stack";
+pub(crate) const INGRESS_STACK_TAG: &str = "ingress.k8s.aws/stack";
 /// The tag naming the Service of a controller's load balancer.
-pub const SERVICE_STACK_TAG: &str = "service.k8s.aws/stack";
+pub(crate) const SERVICE_STACK_TAG: &str = "service.k8s.aws/stack";
 /// The Ingress annotation the controller associates a web ACL from.
-pub const WAF_ANNOTATION: &str = "alb.ingress.kubernetes.io/wafv2-acl-arn";
+pub(crate) const WAF_ANNOTATION: &str = "alb.ingress.kubernetes.io/wafv2-acl-arn";
 
 /// The AWS Load Balancer Controller that made a load balancer, as its tags
 /// say.

@@ -21,7 +21,7 @@ use crate::{Error, Result};
 /// How long `--wait` waits by default.
 pub const DEFAULT_TIMEOUT: Duration = crate::fleet::WaitPlan::DEFAULT_TIMEOUT;
 /// Time between two probes.
-pub const INTERVAL: Duration = Duration::from_secs(2);
+pub(crate) const INTERVAL: Duration = Duration::from_secs(2);
 
 /// What the public must see.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -105,7 +105,7 @@ pub fn parse_marker(value: &str) -> (String, Option<String>) {
 
 /// How a wait ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Waited {
+pub(crate) struct Waited {
     /// The URL probed.
     pub url: String,
     /// How long until the public saw the change.
@@ -118,7 +118,7 @@ pub struct Waited {
 
 /// Probes public URLs over HTTPS (rustls) or HTTP.
 #[derive(Debug, Clone)]
-pub struct Prober {
+pub(crate) struct Prober {
     client: reqwest::Client,
     interval: Duration,
 }

@@ -42,7 +42,7 @@ type Found = (ResourceArn, Arc<dyn MaintenanceBackend>);
 /// Where the fleet acts: a config account (`None`: the credentials' own)
 /// and a region (`None`: the AWS configuration chain's; [`GLOBAL`]:
 /// CloudFront). One backend, and one set of call-rate buckets, per place.
-pub type Place = (Option<String>, Option<String>);
+pub(crate) type Place = (Option<String>, Option<String>);
 
 /// A place's backend, once made.
 type BackendCell = OnceCell<Arc<dyn MaintenanceBackend>>;
