@@ -14,7 +14,8 @@
 //! (armed windows, disarm), `inject` (maint's rule in a service's own web
 //! ACL), `bypass` (the bypass secret) and `scope` (hosts, paths, open
 //! paths; two windows scoped apart sharing a load balancer) and
-//! `refusals` (what every command refuses, in the same words); `helpers`
+//! `refusals` (what every command refuses, in the same words) and
+//! `dry_runs` (every dry run says what its change then does); `helpers`
 //! holds what they share and
 //! `fixture` the [`Fixture`] trait.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -22,6 +23,7 @@
 mod allowlist;
 mod arm;
 mod bypass;
+mod dry_runs;
 mod enter_exit;
 mod fixture;
 mod helpers;
@@ -66,4 +68,5 @@ pub async fn run_all(f: &dyn Fixture) {
     refusals::arming_a_window_in_maintenance_refuses_only_its_new_members(f).await;
     refusals::an_allowlist_edit_after_the_injected_rule_was_removed_says_how_to_put_it_back(f)
         .await;
+    dry_runs::every_dry_run_says_what_its_change_does(f).await;
 }
