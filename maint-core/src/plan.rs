@@ -208,17 +208,18 @@ impl<'a> Ask<'a> {
     }
 
     /// Whether this window's part of `host`, a web ACL its rule shares with
-    /// every load balancer under it, may leave: only when every one of
-    /// them, and every member recorded, is `named`; else the conflict
-    /// naming the others (the command to repeat with them: `what`).
+    /// every load balancer under it, may leave: only when every member its
+    /// record lists is `named` (the part's rule keeps them all in
+    /// maintenance); else the conflict naming the others (the command to
+    /// repeat with them: `what`). A load balancer under `host` that is no
+    /// member (associated with it since, by another writer) does not hold
+    /// the part back: taking maint's rule out only ever lets more through.
+    /// Without a part of this window there, every load balancer under it.
     fn together(&self, host: &ObservedAcl, named: &BTreeSet<&str>, what: &str) -> Result<()> {
-        let w = host.part(self.window.name());
-        let sharing: BTreeSet<&str> = host
-            .associated
-            .iter()
-            .chain(w.iter().flat_map(|w| &w.members))
-            .map(String::as_str)
-            .collect();
+        let sharing: BTreeSet<&str> = match host.part(self.window.name()) {
+            Some(w) => w.members.iter().map(String::as_str).collect(),
+            None => host.associated.iter().map(String::as_str).collect(),
+        };
         let missing: Vec<&str> = sharing.difference(named).copied().collect();
         if missing.is_empty() {
             return Ok(());

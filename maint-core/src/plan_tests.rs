@@ -539,12 +539,12 @@ fn exit_leaves_switches_off_deletes_and_removes_injections() {
             vec!["remove injection"],
         ),
         (
-            "an injected window, not all",
+            "an injected window whose web ACL also protects a load balancer not in it",
             vec![Injected("team", SHOP, true)],
             1,
             false,
-            vec![refused(Conflict, "exit them together (also")],
-            vec![],
+            vec![part(Move::Stay, std::slice::from_ref(&removed))],
+            vec!["remove injection"],
         ),
         (
             "another window's injected rule is never removed by this one",

@@ -419,3 +419,30 @@ async fn windows_sharing_a_web_acl_are_listed_part_by_part() {
         [State::Maintenance(_)]
     ));
 }
+
+#[tokio::test]
+async fn an_injected_window_leaves_though_its_web_acl_now_protects_another_load_balancer() {
+    // After the injection, another writer associates the service's web
+    // ACL with a fourth load balancer: it gets the maintenance response
+    // too, but it is no member. Exiting the window's members takes
+    // maint's rule out (which only ever lets more through), as the WAF
+    // backend always did; the fourth keeps the web ACL, without the rule.
+    let (backend, lbs, acl, w) = shared_acl();
+    let shop = &lbs[..3];
+    let s = inject_spec(&["192.0.2.1"], "db move");
+    changes(backend.enter_window(&w, shop, &s, Mode::Apply).await);
+    backend.associate_web_acl(&lbs[3], &acl);
+    let removed = vec![Change::RuleRemoved {
+        web_acl: "shop-security".into(),
+    }];
+    for mode in [Mode::DryRun, Mode::Apply] {
+        let out = changes(backend.exit_window(&w, shop, mode).await);
+        assert_eq!(out, vec![removed.clone(); 3], "{mode:?}");
+    }
+    for state in states(&backend, &w, &lbs).await {
+        assert!(
+            matches!(&state, State::Foreign { web_acl_arn, .. } if *web_acl_arn == acl),
+            "{state:?}"
+        );
+    }
+}

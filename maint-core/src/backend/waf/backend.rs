@@ -255,7 +255,8 @@ impl MaintenanceBackend for WafBackend {
             window: found,
             seen,
             sets,
-        } = self.locate(window, lbs, false, None).await?;
+            ..
+        } = self.locate(window, lbs, false, false).await?;
         let info = match (&found, sets) {
             (Some(ReadWindow { acl, read }), Some(sets)) => {
                 Some(WafStore::info(acl, read, sets.entries))

@@ -40,6 +40,9 @@ pub(super) struct Located {
     /// The window's allowlist and IP sets, when they were read along the
     /// way.
     pub(super) sets: Option<WindowSets>,
+    /// Who the window's web ACL is associated with, when it was listed
+    /// along the way (see `WafStore::members_of`).
+    pub(super) listed: Option<Vec<String>>,
 }
 
 impl WafBackend {
@@ -84,17 +87,21 @@ impl WafBackend {
     /// `by_name`: find the window by name (a listing, five calls a second)
     /// rather than through its first member (`GetWebACLForResource`, one a
     /// second): for a caller that reads each member again right after.
+    /// `trust_injected`: a window found injected into a web ACL it does
+    /// not own is not listed; its recorded members are taken as under it
+    /// (for members leaving it, whose associations stay as they are).
     pub(super) async fn locate(
         &self,
         window: &Window,
         lbs: &[ResourceArn],
         by_name: bool,
-        known: Option<ReadWindow>,
+        trust_injected: bool,
     ) -> Result<Located> {
-        let mut found: Option<ReadWindow> = known;
+        let mut found: Option<ReadWindow> = None;
         let mut members: Vec<String> = Vec::new();
         let mut first: Option<Result<Placement>> = None;
         let mut sets = None;
+        let mut listed = None;
         if lbs.len() > 1 {
             // The first member's association gives the window (one call,
             // where a listing would take three); then one call lists every
@@ -112,7 +119,19 @@ impl WafBackend {
                 // service's own web ACL, found through its first member.
                 first = Some(self.seen(window, &lbs[0], &mut found).await);
             }
-            if let Some(ReadWindow { acl, read }) = &found {
+            if let Some(ReadWindow { read, .. }) = found.as_ref().filter(|_| trust_injected) {
+                if read.injected() {
+                    // Leaving, an injected window's members stay under
+                    // the web ACL (only maint's rule comes out): its
+                    // record says who they are, with no listing.
+                    members = read.record.members.clone();
+                }
+            }
+            if let Some(ReadWindow { acl, read }) = found
+                .as_ref()
+                .filter(|w| !(trust_injected && w.read.injected()))
+            {
+                listed = Some(acl.arn().to_string());
                 if by_name {
                     members = self
                         .store
@@ -145,10 +164,15 @@ impl WafBackend {
             }
             seen.push(self.seen(window, lb, &mut found).await);
         }
+        // The listing, when the window's web ACL was listed above.
+        let listed = listed
+            .filter(|arn| found.as_ref().is_some_and(|w| w.acl.arn() == arn))
+            .map(|_| members);
         Ok(Located {
             window: found,
             seen,
             sets,
+            listed,
         })
     }
 

@@ -100,7 +100,12 @@ impl WafBackend {
             window: found,
             seen,
             sets,
-        } = self.locate(window, lbs, !need.allowlist, None).await?;
+            listed,
+        } = self
+            .locate(window, lbs, !need.allowlist, need == Need::LEAVE)
+            .await?;
+        // Who the web ACL found is associated with, when that was listed.
+        let listed = listed.and_then(|l| Some((found.as_ref()?.acl.arn().to_string(), l)));
         // maint's own web ACL of the window: the one found, unless the
         // window's part there is injected; else by name.
         let own = match &found {
@@ -170,16 +175,27 @@ impl WafBackend {
                 };
                 records.push(record(acl, &part, entries));
             }
-            // maint's own web ACL, every member its record lists named.
-            let recorded_named = records.iter().any(|w| {
+            // Who else is associated matters to `enter` (a rule injected
+            // reaches them all), and to members leaving maint's own web ACL
+            // (the last out deletes it), unless every member its record
+            // lists is named (maint associates only members it recorded).
+            let own_named = records.iter().any(|w| {
                 !w.injected
                     && w.members
                         .iter()
                         .all(|m| lbs.iter().any(|lb| lb.as_str() == m))
             });
-            let associated = self
-                .associated(arn, candidates, need, under(arn), recorded_named)
-                .await?;
+            let has_own = records.iter().any(|w| !w.injected);
+            let skip = own_named || (need != Need::ENTER && !has_own);
+            let associated = match &listed {
+                Some((of, listed)) if of == arn && need.associations => {
+                    listed.iter().cloned().collect()
+                }
+                _ => {
+                    self.associated(arn, candidates, need, under(arn), skip)
+                        .await?
+                }
+            };
             acls.insert(
                 arn.clone(),
                 ObservedAcl {
@@ -193,7 +209,7 @@ impl WafBackend {
         }
         for (arn, name) in foreign {
             let associated = self
-                .associated(&arn, under(&arn), need, under(&arn), false)
+                .associated(&arn, under(&arn), need, under(&arn), need != Need::ENTER)
                 .await?;
             acls.insert(
                 arn.clone(),
@@ -378,19 +394,17 @@ impl WafBackend {
 
     /// Who web ACL `arn` is associated with: listed, when `need` asks
     /// (`candidates`: those to read one by one where listing is not
-    /// available); else the members named found under it (`named`).
-    /// maint's own web ACL whose recorded members were all named and read
-    /// (`recorded_named`) needs no listing: maint associates only members
-    /// it recorded first.
+    /// available); else, or when the rules need no more (`enough`), the
+    /// members named found under it (`named`).
     async fn associated(
         &self,
         arn: &str,
         candidates: BTreeSet<String>,
         need: Need,
         named: BTreeSet<String>,
-        recorded_named: bool,
+        enough: bool,
     ) -> Result<BTreeSet<String>> {
-        if !need.associations || recorded_named {
+        if !need.associations || enough {
             return Ok(named);
         }
         let candidates: Vec<String> = candidates.into_iter().collect();
