@@ -87,15 +87,16 @@ impl WafBackend {
     /// `by_name`: find the window by name (a listing, five calls a second)
     /// rather than through its first member (`GetWebACLForResource`, one a
     /// second): for a caller that reads each member again right after.
-    /// `trust_injected`: a window found injected into a web ACL it does
-    /// not own is not listed; its recorded members are taken as under it
-    /// (for members leaving it, whose associations stay as they are).
+    /// `trust_record`: a window found injected into a web ACL it does not
+    /// own, or armed with every member it records named, is not listed;
+    /// its recorded members are taken as under it (for members leaving
+    /// it, whose associations stay as they are).
     pub(super) async fn locate(
         &self,
         window: &Window,
         lbs: &[ResourceArn],
         by_name: bool,
-        trust_injected: bool,
+        trust_record: bool,
     ) -> Result<Located> {
         let mut found: Option<ReadWindow> = None;
         let mut members: Vec<String> = Vec::new();
@@ -119,18 +120,24 @@ impl WafBackend {
                 // service's own web ACL, found through its first member.
                 first = Some(self.seen(window, &lbs[0], &mut found).await);
             }
-            if let Some(ReadWindow { read, .. }) = found.as_ref().filter(|_| trust_injected) {
-                if read.injected() {
-                    // Leaving, an injected window's members stay under
-                    // the web ACL (only maint's rule comes out): its
-                    // record says who they are, with no listing.
-                    members = read.record.members.clone();
-                }
+            // Leaving, the members of an injected window, or of an armed
+            // one all leave, stay associated (only maint's rule comes out,
+            // or the window is switched to pass-through): its record says
+            // who they are, with no listing.
+            let trusted = |w: &ReadWindow| {
+                let record = &w.read.record;
+                trust_record
+                    && (w.read.injected()
+                        || (record.armed_since.is_some()
+                            && record
+                                .members
+                                .iter()
+                                .all(|m| lbs.iter().any(|lb| lb.as_str() == m))))
+            };
+            if let Some(w) = found.as_ref().filter(|w| trusted(w)) {
+                members = w.read.record.members.clone();
             }
-            if let Some(ReadWindow { acl, read }) = found
-                .as_ref()
-                .filter(|w| !(trust_injected && w.read.injected()))
-            {
+            if let Some(ReadWindow { acl, read }) = found.as_ref().filter(|w| !trusted(w)) {
                 listed = Some(acl.arn().to_string());
                 if by_name {
                     members = self
