@@ -199,7 +199,15 @@ pub(super) async fn a_member_another_writer_detached_is_reported_and_put_back(f:
         ),
         "a refused enter keeps the window"
     );
-    b.exit(&lb, Mode::Apply).await.unwrap();
+    // The window ends: its web ACL goes, and the member says so.
+    let ended = b.exit(&lb, Mode::Apply).await.unwrap();
+    assert!(
+        ended
+            .changes
+            .iter()
+            .any(|c| matches!(c, Change::DeletedWebAcl { name } if name.starts_with("maint-"))),
+        "{ended:?}"
+    );
     match status(f, &lb).await.state {
         State::Foreign { web_acl_arn, .. } => assert_eq!(web_acl_arn, theirs),
         other => panic!("the other writer's web ACL stays: {other:?}"),

@@ -139,7 +139,9 @@ impl WafBackend {
                 .map(|(_, lb)| lb.to_string())
                 .collect()
         };
-        let mut deleted: BTreeMap<&str, Vec<Change>> = BTreeMap::new();
+        // What each deletion took, by web ACL name (as the plan's
+        // `DeletedWebAcl` names it).
+        let mut deleted: BTreeMap<String, Vec<Change>> = BTreeMap::new();
         for step in &plan.steps {
             match step {
                 Step::Delete { acl: arn } => {
@@ -147,14 +149,14 @@ impl WafBackend {
                     let owner = Window::recorded(acl.name(), part.record.service.as_deref());
                     if who_left(arn, false).is_empty() {
                         let gone = self.store.delete_window(&owner, &acl, &part, mode).await?;
-                        deleted.insert(arn, gone);
+                        deleted.insert(acl.name().to_string(), gone);
                     } else {
                         // Some could not leave: the window keeps them.
                         let gone = self
                             .store
                             .settle(&owner, None, &who_left(arn, true), Mode::Apply)
                             .await?;
-                        deleted.insert(arn, gone);
+                        deleted.insert(acl.name().to_string(), gone);
                     }
                 }
                 Step::Forget {
@@ -180,26 +182,26 @@ impl WafBackend {
             .map(|(i, ((_, planned), left))| {
                 let mut outcome = planned?;
                 left?;
-                let Some(arn) = under[i] else {
-                    return Ok(outcome);
-                };
-                // The deletion as AWS WAF made it (the IP sets with the web
-                // ACL), or none.
-                if outcome
-                    .changes
-                    .iter()
-                    .any(|c| matches!(c, Change::DeletedWebAcl { .. }))
-                {
-                    outcome
-                        .changes
-                        .retain(|c| !matches!(c, Change::DeletedWebAcl { .. }));
-                    outcome
-                        .changes
-                        .extend(deleted.get(arn).into_iter().flatten().cloned());
+                // A deletion as AWS WAF made it (the IP sets with the web
+                // ACL), or none; reported by whoever the plan has report it
+                // (a member that left it, or one that was no longer under
+                // it: detached by another writer, or never associated).
+                let planned = std::mem::take(&mut outcome.changes);
+                for change in planned {
+                    match change {
+                        Change::DeletedWebAcl { name } => {
+                            outcome
+                                .changes
+                                .extend(deleted.get(&name).into_iter().flatten().cloned());
+                        }
+                        change => outcome.changes.push(change),
+                    }
                 }
-                outcome
-                    .changes
-                    .extend(added.get(arn).into_iter().flatten().cloned());
+                if let Some(arn) = under[i] {
+                    outcome
+                        .changes
+                        .extend(added.get(arn).into_iter().flatten().cloned());
+                }
                 Ok(outcome)
             })
             .collect())
