@@ -210,17 +210,8 @@ impl WafBackend {
     /// The web ACL `arn` a plan deletes, and the part whose IP sets go
     /// with it: `window`'s (its last part), else its owner's.
     fn deleted_part(&self, seen: &Seen, arn: &str, window: &Window) -> Result<(WebAcl, ReadAcl)> {
-        seen.part(arn, window.name()).or_else(|_| {
-            let acl = seen
-                .acls
-                .get(arn)
-                .ok_or_else(|| Error::unexpected(format!("web ACL {arn} was not observed")))?;
-            let own = acl::read_parts(acl)?
-                .into_iter()
-                .find(|p| !p.injected())
-                .ok_or_else(|| Error::unexpected(format!("web ACL {} has no owner", acl.name())))?;
-            Ok((acl.clone(), own))
-        })
+        seen.part(arn, window.name())
+            .or_else(|_| seen.part_where(arn, "no owner", |p| !p.injected()))
     }
 
     /// `members` leave the record of window `of` in web ACL `arn`: one

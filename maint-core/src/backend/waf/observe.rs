@@ -72,16 +72,27 @@ pub(super) struct Seen {
 impl Seen {
     /// Web ACL `arn` as read, and window `window`'s part of it.
     pub(super) fn part(&self, arn: &str, window: &str) -> Result<(WebAcl, ReadAcl)> {
+        self.part_where(arn, &format!("no window {window}"), |p| {
+            p.record.window == window
+        })
+    }
+
+    /// Web ACL `arn` as read, and its first part that `wanted`; `Err`
+    /// saying it holds `none` when there is no such part.
+    pub(super) fn part_where(
+        &self,
+        arn: &str,
+        none: &str,
+        wanted: impl Fn(&ReadAcl) -> bool,
+    ) -> Result<(WebAcl, ReadAcl)> {
         let acl = self
             .acls
             .get(arn)
             .ok_or_else(|| Error::unexpected(format!("web ACL {arn} was not observed")))?;
         let part = acl::read_parts(acl)?
             .into_iter()
-            .find(|p| p.record.window == window)
-            .ok_or_else(|| {
-                Error::unexpected(format!("web ACL {} holds no window {window}", acl.name()))
-            })?;
+            .find(|p| wanted(p))
+            .ok_or_else(|| Error::unexpected(format!("web ACL {} holds {none}", acl.name())))?;
         Ok((acl.clone(), part))
     }
 }
@@ -275,15 +286,7 @@ impl WafBackend {
         };
         let (sets, associated) =
             futures::future::try_join(self.store.load_sets(&read.record), associated).await?;
-        let members = lbs
-            .iter()
-            .map(|lb| {
-                Ok(associated
-                    .iter()
-                    .any(|a| a == lb.as_str())
-                    .then(|| arn.clone()))
-            })
-            .collect();
+        let members = under_listed(lbs, &associated, &arn);
         let parts = acl::read_parts(&locked.acl)?
             .iter()
             .map(|part| {
@@ -364,15 +367,7 @@ impl WafBackend {
                 record(&locked.acl, part, entries)
             })
             .collect();
-        let members = lbs
-            .iter()
-            .map(|lb| {
-                Ok(listed
-                    .iter()
-                    .any(|l| l == lb.as_str())
-                    .then(|| host.arn.clone()))
-            })
-            .collect();
+        let members = under_listed(lbs, &listed, &host.arn);
         let observed = ObservedAcl {
             arn: host.arn.clone(),
             name: host.name.clone(),
@@ -429,4 +424,17 @@ fn record(acl: &WebAcl, part: &ReadAcl, entries: Allowlist) -> WindowRecord {
         injected: part.injected(),
         damage: part.damage.map(str::to_string),
     }
+}
+
+/// Each of `lbs` as under web ACL `arn` when `listed` (who it is
+/// associated with) names it, else under none.
+fn under_listed(lbs: &[ResourceArn], listed: &[String], arn: &str) -> Vec<Result<Option<String>>> {
+    lbs.iter()
+        .map(|lb| {
+            Ok(listed
+                .iter()
+                .any(|l| l == lb.as_str())
+                .then(|| arn.to_string()))
+        })
+        .collect()
 }
